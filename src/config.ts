@@ -1,0 +1,134 @@
+/**
+ * One typed configuration, read from the environment (a `.env` file is loaded by the CLI first)
+ * and overridden by CLI flags. Every bad value is reported at start, all at once, by name.
+ */
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  host: string;
+  apiPort: number;
+  gatewayPort: number;
+  dataDir: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  rabbitmqUrl: string | null;
+  secretKey: string | null;
+  adminPassword: string | null;
+  githubWebhookSecret: string | null;
+  gitlabWebhookToken: string | null;
+  jenkins: { url: string; user: string | null; token: string | null } | null;
+  allowLocalRepositories: boolean;
+  maxConcurrentRuns: number;
+  maxRunsPerPipeline: number;
+  workspaceRetentionHours: number;
+  cancelGraceSeconds: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  logLevel: LogLevel;
+  /** Trust X-Forwarded-* from a reverse proxy (affects client IPs and absolute URLs). */
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | null => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? null : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === null) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name}="${raw}" must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = str(name)?.toLowerCase();
+    if (raw === undefined || raw === null) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}="${raw}" must be true or false`);
+    return fallback;
+  };
+  const url = (name: string, schemes: string[]): string | null => {
+    const raw = str(name);
+    if (raw === null) return null;
+    try {
+      const parsed = new URL(raw);
+      if (!schemes.includes(parsed.protocol.replace(':', ''))) throw new Error('scheme');
+      return raw;
+    } catch {
+      problems.push(`${name} must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`);
+      return null;
+    }
+  };
+
+  const host = str('ANSFLOW_HOST') ?? '127.0.0.1';
+  if (isIP(host) === 0 && host !== 'localhost') problems.push(`ANSFLOW_HOST="${host}" must be an IP address or localhost`);
+
+  const databaseUrl = url('ANSFLOW_DATABASE_URL', ['postgres', 'postgresql', 'sqlite']);
+  const jenkinsUrl = url('ANSFLOW_JENKINS_URL', ['http', 'https']);
+  const logLevel = (str('ANSFLOW_LOG_LEVEL') ?? (env.NODE_ENV === 'test' ? 'silent' : 'info')) as LogLevel;
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel))
+    problems.push(`ANSFLOW_LOG_LEVEL="${logLevel}" must be one of fatal, error, warn, info, debug, trace, silent`);
+  const secretKey = str('ANSFLOW_SECRET_KEY');
+  if (secretKey !== null && secretKey.length < 32) problems.push('ANSFLOW_SECRET_KEY must be at least 32 characters');
+
+  const config: Config = {
+    host,
+    apiPort: int('ANSFLOW_API_PORT', 8000, 0, 65535),
+    gatewayPort: int('ANSFLOW_GATEWAY_PORT', 8001, 0, 65535),
+    dataDir: resolve(str('ANSFLOW_DATA_DIR') ?? './data'),
+    databaseUrl,
+    redisUrl: url('ANSFLOW_REDIS_URL', ['redis', 'rediss']),
+    rabbitmqUrl: url('ANSFLOW_RABBITMQ_URL', ['amqp', 'amqps']),
+    secretKey,
+    adminPassword: str('ANSFLOW_ADMIN_PASSWORD'),
+    githubWebhookSecret: str('ANSFLOW_GITHUB_WEBHOOK_SECRET'),
+    gitlabWebhookToken: str('ANSFLOW_GITLAB_WEBHOOK_TOKEN'),
+    jenkins: jenkinsUrl
+      ? { url: jenkinsUrl.replace(/\/+$/, ''), user: str('ANSFLOW_JENKINS_USER'), token: str('ANSFLOW_JENKINS_TOKEN') }
+      : null,
+    allowLocalRepositories: bool('ANSFLOW_ALLOW_LOCAL_REPOSITORIES', false),
+    maxConcurrentRuns: int('ANSFLOW_MAX_CONCURRENT_RUNS', 4, 1, 1000),
+    maxRunsPerPipeline: int('ANSFLOW_MAX_RUNS_PER_PIPELINE', 0, 0, 1000),
+    workspaceRetentionHours: int('ANSFLOW_WORKSPACE_RETENTION_HOURS', 24, 0, 24 * 365),
+    cancelGraceSeconds: int('ANSFLOW_CANCEL_GRACE_SECONDS', 5, 0, 600),
+    accessTokenTtlSeconds: int('ANSFLOW_ACCESS_TOKEN_TTL', 900, 10, 86400),
+    refreshTokenTtlSeconds: int('ANSFLOW_REFRESH_TOKEN_TTL', 7 * 86400, 60, 365 * 86400),
+    logLevel,
+    trustProxy: bool('ANSFLOW_TRUST_PROXY', false),
+    ...overrides,
+  };
+  if (config.apiPort !== 0 && config.apiPort === config.gatewayPort)
+    problems.push('ANSFLOW_API_PORT and ANSFLOW_GATEWAY_PORT must differ');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The admin password for first start: required on a non-loopback bind, `admin123` only on loopback. */
+export function initialAdminPassword(config: Config): string {
+  if (config.adminPassword) return config.adminPassword;
+  if (isLoopback(config.host)) return 'admin123';
+  throw new ConfigError([
+    `ANSFLOW_HOST=${config.host} is not a loopback address: set ANSFLOW_ADMIN_PASSWORD so the admin user does not get a default password`,
+  ]);
+}

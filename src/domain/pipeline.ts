@@ -1,0 +1,48 @@
+/**
+ * Pipeline definitions: the shape a user saves and a run snapshots. TypeBox schemas are the single
+ * source: the static types, the request validators and the OpenAPI document all derive from them.
+ */
+import { Type, type Static } from 'typebox';
+
+export const PIPELINE_STATUSES = ['active', 'inactive'] as const;
+export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
+
+export const TRIGGER_EVENTS = ['push', 'pull_request', 'tag'] as const;
+export type TriggerEventKind = (typeof TRIGGER_EVENTS)[number];
+
+export const MAX_STEPS = 100;
+export const MAX_STEP_TIMEOUT_SECONDS = 7 * 24 * 3600;
+export const MAX_STEP_RETRIES = 10;
+
+export const StepDefinitionSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    type: Type.String({ minLength: 1, maxLength: 64 }),
+    config: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+    timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_STEP_TIMEOUT_SECONDS })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_STEP_RETRIES })),
+    continue_on_error: Type.Optional(Type.Boolean()),
+    parallel_group: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+export type StepDefinition = Static<typeof StepDefinitionSchema>;
+
+/** A variable as stored and used by the engine (secrets in clear only inside the process). */
+export interface VariableValue {
+  value: string;
+  secret: boolean;
+}
+export type Variables = Record<string, VariableValue>;
+
+/** What a run executes: a snapshot, so later edits never rewrite history. */
+export interface PipelineDefinition {
+  name: string;
+  repository_url: string | null;
+  branch: string;
+  steps: StepDefinition[];
+  variables: Variables;
+}
+
+/** The mask shown instead of a secret value; sending it back keeps the stored value. */
+export const SECRET_MASK = '******';

@@ -1,0 +1,17 @@
+/** Who may do what. Routes ask these predicates; none of them decides by itself. */
+export const ROLES = ['admin', 'developer', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Actor {
+  id: number;
+  username: string;
+  role: Role;
+}
+
+export const canManageUsers = (actor: Actor) => actor.role === 'admin';
+export const canCreatePipelines = (actor: Actor) => actor.role === 'admin' || actor.role === 'developer';
+export const canRunPipelines = (actor: Actor) => actor.role === 'admin' || actor.role === 'developer';
+
+/** Developers edit and delete their own pipelines; admins edit all. */
+export const canModifyPipeline = (actor: Actor, ownerId: number | null) =>
+  actor.role === 'admin' || (actor.role === 'developer' && ownerId === actor.id);

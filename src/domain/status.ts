@@ -1,0 +1,87 @@
+/**
+ * Run and step status machines: the only place that knows which transitions are legal.
+ *
+ *   run:   queued ──► running ──► success | failed | cancelled | timeout | error
+ *            │                       ▲
+ *            └──── cancelled / error ┘   (cancelled before it started, or platform fault)
+ *
+ *   step:  pending ──► running ──► success | failed | cancelled | timeout
+ *            │
+ *            └──► skipped | cancelled   (an earlier step failed, or the run was cancelled)
+ *
+ * `error` means the platform failed (worker died, workspace could not be made), never the user's step.
+ */
+export const RUN_STATUSES = ['queued', 'running', 'success', 'failed', 'cancelled', 'timeout', 'error'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const STEP_STATUSES = ['pending', 'running', 'success', 'failed', 'skipped', 'cancelled', 'timeout'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export type FinalRunStatus = Exclude<RunStatus, 'queued' | 'running'>;
+export type FinalStepStatus = Exclude<StepStatus, 'pending' | 'running'>;
+
+export function isFinalRunStatus(status: RunStatus): status is FinalRunStatus {
+  switch (status) {
+    case 'queued':
+    case 'running':
+      return false;
+    case 'success':
+    case 'failed':
+    case 'cancelled':
+    case 'timeout':
+    case 'error':
+      return true;
+    default:
+      return assertNever(status);
+  }
+}
+
+export function isFinalStepStatus(status: StepStatus): status is FinalStepStatus {
+  switch (status) {
+    case 'pending':
+    case 'running':
+      return false;
+    case 'success':
+    case 'failed':
+    case 'skipped':
+    case 'cancelled':
+    case 'timeout':
+      return true;
+    default:
+      return assertNever(status);
+  }
+}
+
+const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
+  queued: ['running', 'cancelled', 'error'],
+  running: ['success', 'failed', 'cancelled', 'timeout', 'error', 'queued'],
+  success: [],
+  failed: [],
+  cancelled: [],
+  timeout: [],
+  error: [],
+};
+
+/** `running → queued` is legal only for crash recovery of a run that never started a step. */
+export function canTransitionRun(from: RunStatus, to: RunStatus): boolean {
+  return RUN_TRANSITIONS[from].includes(to);
+}
+
+/** A step that did not succeed fails its run unless the step was allowed to fail. */
+export function stepBlocksRun(status: FinalStepStatus): boolean {
+  switch (status) {
+    case 'success':
+    case 'skipped':
+      return false;
+    case 'failed':
+    case 'cancelled':
+    case 'timeout':
+      return true;
+    default:
+      return assertNever(status);
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${String(value)}`);
+}

@@ -1,0 +1,101 @@
+/**
+ * The engine's ports: everything it needs from the outside world, and everything it reports.
+ * The engine knows nothing of HTTP or SQL; services implement these with the store, the log
+ * store and the event bus.
+ *
+ * Lifecycle of one run, as the worker drives it:
+ *   1. the worker claims a queued run and builds a RunSpec from the run's snapshot;
+ *   2. `executeRun` creates the workspace, plans stages (consecutive steps with the same
+ *      parallel_group form one stage), and runs them in order;
+ *   3. for each step: reporter.stepStarted → executor.execute (streaming into the StepLog) →
+ *      retries while allowed → reporter.stepFinished;
+ *   4. a blocking failure marks every later step `skipped`; cancel marks them `cancelled`;
+ *   5. `executeRun` resolves with the run's final status; it never rejects for a user's step.
+ */
+import type { FinalRunStatus, FinalStepStatus } from '../domain/status.js';
+import type { StepDefinition, Variables } from '../domain/pipeline.js';
+
+export interface RunSpec {
+  runId: number;
+  number: number;
+  pipelineId: number | null;
+  pipelineName: string;
+  branch: string;
+  commit: string | null;
+  /** Merged pipeline + run variables; secrets are masked in every log line. */
+  variables: Variables;
+  steps: Array<StepDefinition & { stepId: number }>;
+}
+
+/** Why a run's AbortSignal fired. One signal per run carries cancel and shutdown alike. */
+export type AbortReason = { kind: 'cancel' } | { kind: 'shutdown' };
+
+export interface RunReporter {
+  runStarted(e: { runId: number; at: Date; workspace: string }): Promise<void>;
+  stepStarted(e: { runId: number; stepId: number; attempt: number; at: Date; pid?: number }): Promise<void>;
+  stepFinished(e: {
+    runId: number;
+    stepId: number;
+    status: FinalStepStatus;
+    exitCode: number | null;
+    attempts: number;
+    at: Date;
+    message?: string;
+  }): Promise<void>;
+  /** Steps that never ran: skipped after a failure, or cancelled. */
+  stepsSettled(e: { runId: number; stepIds: number[]; status: 'skipped' | 'cancelled'; at: Date }): Promise<void>;
+}
+
+/** Appends one step's (already masked) output. Writes are buffered; close() flushes. */
+export interface StepLogWriter {
+  write(chunk: Buffer): void;
+  close(): Promise<void>;
+}
+
+export interface LogStore {
+  openStep(e: { runId: number; stepId: number; stepName: string; parallel: boolean }): StepLogWriter;
+  /** Bytes of one step's log (or of the whole run when stepId is null) from `offset`. */
+  read(e: { runId: number; stepId: number | null; offset: number; limit?: number }): Promise<{ data: Buffer; nextOffset: number }>;
+  size(e: { runId: number; stepId: number | null }): Promise<number>;
+  removeRun(runId: number): Promise<void>;
+}
+
+export interface StepContext {
+  runId: number;
+  stepId: number;
+  /** Absolute path of the run's workspace. */
+  workspace: string;
+  /** The step's environment: a clean base, the run's variables and ANSFLOW_* context. */
+  env: Record<string, string>;
+  /** Writes output into the step log (the engine masks secrets and cuts long lines). */
+  output(chunk: Buffer | string): void;
+  /** Fires on cancel, timeout or shutdown. */
+  signal: AbortSignal;
+  /** Secret values to keep out of logs, argv and error messages. */
+  secrets: readonly string[];
+  spec: RunSpec;
+}
+
+export interface StepResult {
+  status: 'success' | 'failed';
+  exitCode: number | null;
+  message?: string;
+}
+
+export interface StepExecutor {
+  readonly type: string;
+  execute(config: Record<string, unknown>, ctx: StepContext): Promise<StepResult>;
+}
+
+export interface EngineOptions {
+  workspaceRoot: string;
+  shell: string;
+  cancelGraceMs: number;
+  allowLocalRepositories: boolean;
+  maxLineBytes: number;
+}
+
+export interface RunOutcome {
+  status: FinalRunStatus;
+  reason?: string;
+}

@@ -1,0 +1,236 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, PipelineRow } from './schema.js';
+import type { PipelineStatus, StepDefinition, TriggerEventKind, Variables } from '../domain/pipeline.js';
+import type { RunStatus } from '../domain/status.js';
+import type { SecretBox } from './secret-box.js';
+import { nowIso } from './time.js';
+
+export interface LastRun {
+  id: number;
+  status: RunStatus;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface Pipeline {
+  id: number;
+  name: string;
+  description: string;
+  status: PipelineStatus;
+  repository_url: string | null;
+  branch: string;
+  trigger_events: TriggerEventKind[];
+  /** Secret values in clear: only inside the process, never in an API body. */
+  variables: Variables;
+  steps: StepDefinition[];
+  steps_count: number;
+  created_by: { id: number; username: string } | null;
+  created_at: string;
+  updated_at: string;
+  last_run: LastRun | null;
+}
+
+export type PipelineSummary = Omit<Pipeline, 'variables' | 'steps'>;
+
+export interface PipelineFields {
+  name: string;
+  description: string;
+  status: PipelineStatus;
+  repository_url: string | null;
+  branch: string;
+  trigger_events: TriggerEventKind[];
+  variables: Variables;
+  steps: StepDefinition[];
+}
+
+export interface PipelineFilter {
+  search?: string;
+  status?: PipelineStatus;
+  createdBy?: number;
+  /** Only pipelines whose repository key matches (webhooks). */
+  ids?: number[];
+}
+
+type JoinedRow = PipelineRow & {
+  creator_username: string | null;
+  run_status: string | null;
+  run_started_at: string | null;
+  run_finished_at: string | null;
+};
+
+export class PipelinesRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  private base() {
+    return this.db
+      .selectFrom('pipelines')
+      .leftJoin('users', 'users.id', 'pipelines.created_by')
+      .leftJoin('pipeline_runs', 'pipeline_runs.id', 'pipelines.last_run_id')
+      .selectAll('pipelines')
+      .select([
+        'users.username as creator_username',
+        'pipeline_runs.status as run_status',
+        'pipeline_runs.started_at as run_started_at',
+        'pipeline_runs.finished_at as run_finished_at',
+      ]);
+  }
+
+  private summary(row: JoinedRow): PipelineSummary {
+    return {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      status: row.status as PipelineStatus,
+      repository_url: row.repository_url,
+      branch: row.branch,
+      trigger_events: JSON.parse(row.trigger_events) as TriggerEventKind[],
+      steps_count: row.steps_count,
+      created_by: row.created_by !== null && row.creator_username !== null ? { id: row.created_by, username: row.creator_username } : null,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+      last_run:
+        row.last_run_id !== null && row.run_status !== null
+          ? { id: row.last_run_id, status: row.run_status as RunStatus, started_at: row.run_started_at, finished_at: row.run_finished_at }
+          : null,
+    };
+  }
+
+  private full(row: JoinedRow): Pipeline {
+    return { ...this.summary(row), steps: JSON.parse(row.steps) as StepDefinition[], variables: this.openVariables(row.variables) };
+  }
+
+  sealVariables(variables: Variables): string {
+    const stored: Record<string, { value: string; secret: boolean }> = {};
+    for (const [name, v] of Object.entries(variables)) stored[name] = { value: v.secret ? this.secrets.seal(v.value) : v.value, secret: v.secret };
+    return JSON.stringify(stored);
+  }
+
+  openVariables(text: string): Variables {
+    const stored = JSON.parse(text) as Record<string, { value: string; secret: boolean }>;
+    const out: Variables = {};
+    for (const [name, v] of Object.entries(stored)) out[name] = { value: v.secret ? this.secrets.open(v.value) : v.value, secret: v.secret };
+    return out;
+  }
+
+  private filtered(filter: PipelineFilter) {
+    let q = this.db.selectFrom('pipelines');
+    if (filter.status) q = q.where('pipelines.status', '=', filter.status);
+    if (filter.createdBy !== undefined) q = q.where('pipelines.created_by', '=', filter.createdBy);
+    if (filter.ids) q = q.where('pipelines.id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
+    if (filter.search) {
+      const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where((eb) =>
+        eb.or([
+          eb(sql`lower(pipelines.name)`, 'like', sql`${pattern} escape '\\'`),
+          eb(sql`lower(pipelines.description)`, 'like', sql`${pattern} escape '\\'`),
+        ]),
+      );
+    }
+    return q;
+  }
+
+  async list(filter: PipelineFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: PipelineSummary[] }> {
+    const countRow = await this.filtered(filter)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const total = Number(countRow.n);
+    if (total === 0 || page.offset >= total) return { total, items: [] };
+    const ids = await this.filtered(filter).select('pipelines.id').orderBy('pipelines.id', 'desc').limit(page.limit).offset(page.offset).execute();
+    if (ids.length === 0) return { total, items: [] };
+    const rows = (await this.base()
+      .where(
+        'pipelines.id',
+        'in',
+        ids.map((r) => r.id),
+      )
+      .orderBy('pipelines.id', 'desc')
+      .execute()) as JoinedRow[];
+    return { total, items: rows.map((r) => this.summary(r)) };
+  }
+
+  async findById(id: number): Promise<Pipeline | null> {
+    const row = (await this.base().where('pipelines.id', '=', id).executeTakeFirst()) as JoinedRow | undefined;
+    return row ? this.full(row) : null;
+  }
+
+  async findActiveWithRepository(): Promise<Pipeline[]> {
+    const rows = (await this.base().where('pipelines.status', '=', 'active').where('pipelines.repository_url', 'is not', null).execute()) as JoinedRow[];
+    return rows.map((r) => this.full(r));
+  }
+
+  async countByStatus(status: PipelineStatus): Promise<number> {
+    const row = await this.db.selectFrom('pipelines').where('status', '=', status).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Returns null when another pipeline has the name (case-insensitively). */
+  async create(fields: PipelineFields, createdBy: number): Promise<Pipeline | null> {
+    const now = nowIso();
+    const row = await this.db
+      .insertInto('pipelines')
+      .values({
+        ...this.columns(fields),
+        run_counter: 0,
+        last_run_id: null,
+        created_by: createdBy,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('name_key').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row ? this.findById(row.id) : null;
+  }
+
+  /** Replaces the editable fields. Returns 'conflict' when the new name is taken. */
+  async update(id: number, fields: PipelineFields): Promise<Pipeline | 'conflict' | null> {
+    const clash = await this.db
+      .selectFrom('pipelines')
+      .select('id')
+      .where('name_key', '=', fields.name.toLowerCase())
+      .where('id', '!=', id)
+      .executeTakeFirst();
+    if (clash) return 'conflict';
+    try {
+      const result = await this.db
+        .updateTable('pipelines')
+        .set({ ...this.columns(fields), updated_at: nowIso() })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return null;
+    } catch (error) {
+      // A concurrent rename to the same name loses the race on the unique index.
+      if (isUniqueViolation(error)) return 'conflict';
+      throw error;
+    }
+    return this.findById(id);
+  }
+
+  async delete(id: number): Promise<boolean> {
+    const result = await this.db.deleteFrom('pipelines').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+
+  private columns(fields: PipelineFields) {
+    return {
+      name: fields.name,
+      name_key: fields.name.toLowerCase(),
+      description: fields.description,
+      status: fields.status,
+      repository_url: fields.repository_url,
+      branch: fields.branch,
+      trigger_events: JSON.stringify(fields.trigger_events),
+      variables: this.sealVariables(fields.variables),
+      steps: JSON.stringify(fields.steps),
+      steps_count: fields.steps.length,
+    };
+  }
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e?.message ?? '');
+}

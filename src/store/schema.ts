@@ -1,0 +1,129 @@
+/**
+ * Row types: what the database holds, one interface per table. Timestamps are ISO-8601 UTC text
+ * and JSON is text in both SQLite and PostgreSQL, so the same rows map the same way everywhere.
+ * Booleans are 0/1 integers for the same reason. Repositories map rows to domain types.
+ */
+import type { Generated, Selectable } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  username_key: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  password_hash: string;
+  role: string;
+  is_active: number;
+  /** Bumped on password change; access tokens carry it, so older ones stop working. */
+  token_version: number;
+  date_joined: string;
+}
+
+export interface RefreshTokensTable {
+  jti: string;
+  user_id: number;
+  family_id: string;
+  created_at: string;
+  expires_at: string;
+  rotated_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface PipelinesTable {
+  id: Generated<number>;
+  name: string;
+  name_key: string;
+  description: string;
+  status: string;
+  repository_url: string | null;
+  branch: string;
+  trigger_events: string;
+  variables: string;
+  steps: string;
+  steps_count: number;
+  run_counter: number;
+  last_run_id: number | null;
+  created_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PipelineRunsTable {
+  id: Generated<number>;
+  pipeline_id: number | null;
+  pipeline_name: string;
+  number: number;
+  status: string;
+  trigger_type: string;
+  trigger_user_id: number | null;
+  trigger: string;
+  branch: string;
+  commit_sha: string | null;
+  variables: string;
+  definition: string;
+  error_reason: string | null;
+  cancel_requested_at: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface StepRunsTable {
+  id: Generated<number>;
+  run_id: number;
+  position: number;
+  name: string;
+  type: string;
+  parallel_group: string | null;
+  status: string;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  attempts: number;
+  log_size: number;
+  message: string | null;
+}
+
+/** The durable job queue: one row per queued or claimed run (written with the run, in one transaction). */
+export interface RunQueueTable {
+  run_id: number;
+  pipeline_id: number | null;
+  enqueued_at: string;
+  state: string;
+  claimed_by: string | null;
+  lease_expires_at: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  provider: string;
+  delivery_key: string;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  ref: string | null;
+  commit_sha: string | null;
+  verdict: string;
+  reason: string | null;
+  run_ids: string;
+  headers: string;
+  payload: string;
+  received_at: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
+  pipelines: PipelinesTable;
+  pipeline_runs: PipelineRunsTable;
+  step_runs: StepRunsTable;
+  run_queue: RunQueueTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type PipelineRow = Selectable<PipelinesTable>;
+export type PipelineRunRow = Selectable<PipelineRunsTable>;
+export type StepRunRow = Selectable<StepRunsTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
