@@ -12,12 +12,12 @@ export interface StepType {
   config_schema: JsonSchemaObject;
 }
 
-export interface JsonSchemaObject {
+export type JsonSchemaObject = {
   type: 'object';
   properties: Record<string, Record<string, unknown>>;
   required: string[];
   additionalProperties: boolean;
-}
+};
 
 const stringMap = (title: string, description: string) => ({
   type: 'object',

@@ -1,0 +1,12 @@
+import type { AuthService } from '../../services/auth/auth-service.js';
+import type { UsersService } from '../../services/users-service.js';
+import type { PipelinesService } from '../../services/pipelines-service.js';
+
+/** What the management API's routes need: services only, never repositories or the database. */
+export interface ApiDeps {
+  auth: AuthService;
+  users: UsersService;
+  pipelines: PipelinesService;
+  version: string;
+  gatewayUrl: string;
+}

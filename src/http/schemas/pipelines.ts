@@ -1,0 +1,82 @@
+import { Type } from 'typebox';
+import { PIPELINE_STATUSES, StepDefinitionSchema, TRIGGER_EVENTS, MAX_STEPS } from '../../domain/pipeline.js';
+import { RUN_STATUSES } from '../../domain/status.js';
+import { Nullable, PageQuery } from './common.js';
+
+const PipelineStatus = Type.Enum(PIPELINE_STATUSES);
+const TriggerEvent = Type.Enum(TRIGGER_EVENTS);
+
+const VariableValue = Type.Union([
+  Type.String({ maxLength: 65536 }),
+  Type.Object({ value: Type.String({ maxLength: 65536 }), secret: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+]);
+export const VariablesSchema = Type.Record(Type.String({ maxLength: 128 }), VariableValue, {
+  description: 'NAME → "value" or {value, secret: true}; secrets come back as "******" and sending "******" keeps the stored value',
+});
+
+const pipelineFields = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  description: Type.Optional(Type.String({ maxLength: 10000 })),
+  status: Type.Optional(PipelineStatus),
+  repository_url: Type.Optional(Nullable(Type.String({ maxLength: 2048 }))),
+  branch: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Branch, or a glob such as release/* for webhook matching' })),
+  trigger_events: Type.Optional(Type.Array(TriggerEvent, { maxItems: 3 })),
+  variables: Type.Optional(VariablesSchema),
+  steps: Type.Optional(Type.Array(StepDefinitionSchema, { maxItems: MAX_STEPS })),
+};
+
+export const PipelineBody = Type.Object(pipelineFields, { additionalProperties: false });
+export const PipelinePatchBody = Type.Object(
+  { ...pipelineFields, name: Type.Optional(pipelineFields.name) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const PipelineListQuery = Type.Object(
+  {
+    ...PageQuery,
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    status: Type.Optional(PipelineStatus),
+    created_by: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+  },
+  { additionalProperties: false },
+);
+
+const Creator = Nullable(Type.Object({ id: Type.Integer(), username: Type.String() }));
+const LastRun = Nullable(
+  Type.Object({
+    id: Type.Integer(),
+    status: Type.Enum(RUN_STATUSES),
+    started_at: Nullable(Type.String()),
+    finished_at: Nullable(Type.String()),
+  }),
+);
+
+const summaryFields = {
+  id: Type.Integer(),
+  name: Type.String(),
+  description: Type.String(),
+  status: PipelineStatus,
+  repository_url: Nullable(Type.String()),
+  branch: Type.String(),
+  trigger_events: Type.Array(TriggerEvent),
+  created_by: Creator,
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  steps_count: Type.Integer(),
+  last_run: LastRun,
+};
+
+export const PipelineSummarySchema = Type.Object(summaryFields);
+export const PipelineSchema = Type.Object(
+  { ...summaryFields, variables: VariablesSchema, steps: Type.Array(StepDefinitionSchema) },
+
+);
+
+export const StepTypeSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  category: Type.String(),
+  icon: Type.String(),
+  config_schema: Type.Record(Type.String(), Type.Unknown()),
+});

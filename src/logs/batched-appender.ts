@@ -1,0 +1,101 @@
+/**
+ * Appends bytes to one file in batches: chunks are coalesced in memory and written together
+ * every `flushMs` or once `maxBatchBytes` are pending, and on close — never a syscall per tiny
+ * chunk. Writes are synchronous on purpose: a 64 KiB write into the page cache takes
+ * microseconds, and it bounds memory to one batch without a backpressure channel back to the
+ * step's process (the StepLogWriter port's write() returns nothing to wait on).
+ *
+ * Each flushed batch ends on a UTF-8 character boundary (an incomplete trailing character waits
+ * for the next flush), so an observer can publish every batch as text with its byte offset.
+ */
+import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { coerceError } from '../domain/errors.js';
+
+export interface BatchedAppenderOptions {
+  flushMs: number;
+  maxBatchBytes: number;
+  /** Called after each batch is written, with the byte offset where it starts in the file. */
+  onFlush?: (offset: number, data: Buffer) => void;
+}
+
+export class BatchedAppender {
+  private readonly fd: number;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private written: number;
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly options: BatchedAppenderOptions,
+  ) {
+    this.fd = openSync(path, 'a', 0o600);
+    this.written = fstatSync(this.fd).size;
+  }
+
+  /** Bytes in the file plus bytes still pending. */
+  get size(): number {
+    return this.written + this.pendingBytes;
+  }
+
+  append(chunk: Buffer): void {
+    if (this.closed || this.failure || chunk.length === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= this.options.maxBatchBytes) this.flush(false);
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(false), this.options.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes everything pending; `final` also writes an incomplete trailing UTF-8 character. */
+  flush(final: boolean): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pendingBytes === 0 || this.failure) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const cut = final ? data.length : completeUtf8Length(data);
+    const batch = data.subarray(0, cut);
+    const rest = data.subarray(cut);
+    this.pending = rest.length > 0 ? [Buffer.from(rest)] : [];
+    this.pendingBytes = rest.length;
+    // Only part of a character is pending: the next append or close() writes it.
+    if (batch.length === 0) return;
+    try {
+      let done = 0;
+      while (done < batch.length) done += writeSync(this.fd, batch, done, batch.length - done);
+    } catch (thrown) {
+      this.failure = coerceError(thrown);
+      this.pending = [];
+      this.pendingBytes = 0;
+      return;
+    }
+    const offset = this.written;
+    this.written += batch.length;
+    this.options.onFlush?.(offset, batch);
+  }
+
+  /** Flushes and closes; throws the first write failure, if any, so log loss is never silent. */
+  close(): void {
+    if (this.closed) return;
+    this.flush(true);
+    this.closed = true;
+    closeSync(this.fd);
+    if (this.failure) throw this.failure;
+  }
+}
+
+/** Length of the prefix that does not end inside a UTF-8 multi-byte character. */
+export function completeUtf8Length(data: Buffer): number {
+  const end = data.length;
+  for (let back = 1; back <= Math.min(4, end); back++) {
+    const byte = data[end - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead byte
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? end - back : end;
+  }
+  return end; // not UTF-8 (binary): nothing to wait for
+}

@@ -1,0 +1,256 @@
+/**
+ * The LogStore adapter on files:
+ *   <root>/<runId>/<stepId>.log   the raw (already masked) bytes of one step, all attempts;
+ *   <root>/<runId>/run.log        the whole run, COMPLETE lines only.
+ *
+ * run.log stays append-only and readable by byte offset even while parallel steps write: a step's
+ * partial line is buffered until its newline (or close), a step's first output is announced by a
+ * `==> <step name>` header, and in a parallel stage every line is prefixed `[step name] `.
+ * A partial line longer than MAX_PARTIAL_LINE_BYTES is written out early with a newline, so a
+ * step that never prints one cannot grow memory (the engine's line limiter normally cuts first).
+ */
+import { createReadStream, mkdirSync } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { LogStore, StepLogWriter } from '../engine/ports.js';
+import { BatchedAppender } from './batched-appender.js';
+
+/** A flushed piece of one step's log, for publishing on the event bus. */
+export interface LogChunkEvent {
+  runId: number;
+  stepId: number;
+  /** Byte offset of `text` in the step's log (what `?step=ID&offset=N` reads from). */
+  offset: number;
+  text: string;
+}
+
+export interface FileLogStoreOptions {
+  root: string;
+  flushMs?: number;
+  maxBatchBytes?: number;
+  /** Observes every flushed chunk of every step (e.g. to publish it live). */
+  onChunk?: (event: LogChunkEvent) => void;
+}
+
+export interface OpenStepLog {
+  runId: number;
+  stepId: number;
+  stepName: string;
+  parallel: boolean;
+  /** Observes this step's flushed chunks, in addition to the store-wide observer. */
+  onChunk?: (offset: number, text: string) => void;
+}
+
+const DEFAULT_READ_LIMIT = 8 * 1024 * 1024;
+const MAX_PARTIAL_LINE_BYTES = 256 * 1024;
+const NEWLINE = Buffer.from('\n');
+
+interface RunLogFile {
+  appender: BatchedAppender;
+  writers: number;
+}
+
+export class FileLogStore implements LogStore {
+  private readonly runLogs = new Map<number, RunLogFile>();
+  private readonly stepAppenders = new Set<{ runId: number; appender: BatchedAppender }>();
+  private readonly flushMs: number;
+  private readonly maxBatchBytes: number;
+
+  constructor(private readonly options: FileLogStoreOptions) {
+    this.flushMs = options.flushMs ?? 50;
+    this.maxBatchBytes = options.maxBatchBytes ?? 64 * 1024;
+  }
+
+  openStep(e: OpenStepLog): StepLogWriter {
+    const dir = this.runDir(e.runId);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const runLog = this.acquireRunLog(e.runId, dir);
+    const observers = [e.onChunk, this.options.onChunk && this.storeObserver(e.runId, e.stepId)].filter((f) => f !== undefined);
+    const appender = new BatchedAppender(join(dir, `${stepFileId(e.stepId)}.log`), {
+      flushMs: this.flushMs,
+      maxBatchBytes: this.maxBatchBytes,
+      ...(observers.length > 0 && {
+        onFlush: (offset: number, data: Buffer) => {
+          const text = data.toString('utf8');
+          for (const observe of observers) observe(offset, text);
+        },
+      }),
+    });
+    const entry = { runId: e.runId, appender };
+    this.stepAppenders.add(entry);
+    const lines = new RunLogLines(runLog.appender, e.stepName, e.parallel);
+    let closed: Promise<void> | undefined;
+    return {
+      write: (chunk: Buffer) => {
+        if (closed || chunk.length === 0) return;
+        appender.append(chunk);
+        lines.write(chunk);
+      },
+      close: () =>
+        (closed ??= (async () => {
+          this.stepAppenders.delete(entry);
+          lines.end();
+          try {
+            appender.close();
+          } finally {
+            this.releaseRunLog(e.runId);
+          }
+        })()),
+    };
+  }
+
+  async read(e: { runId: number; stepId: number | null; offset: number; limit?: number }): Promise<{ data: Buffer; nextOffset: number }> {
+    this.flushRun(e.runId);
+    const offset = Math.max(0, Math.floor(e.offset));
+    const limit = Math.max(0, Math.floor(e.limit ?? DEFAULT_READ_LIMIT));
+    let handle;
+    try {
+      handle = await open(this.filePath(e.runId, e.stepId), 'r');
+    } catch (thrown) {
+      if ((thrown as NodeJS.ErrnoException).code === 'ENOENT') return { data: Buffer.alloc(0), nextOffset: offset };
+      throw thrown;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const length = Math.max(0, Math.min(limit, size - offset));
+      const data = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(data, done, length - done, offset + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return { data: data.subarray(0, done), nextOffset: offset + done };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async size(e: { runId: number; stepId: number | null }): Promise<number> {
+    this.flushRun(e.runId);
+    try {
+      return (await stat(this.filePath(e.runId, e.stepId))).size;
+    } catch (thrown) {
+      if ((thrown as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw thrown;
+    }
+  }
+
+  /** Streams a log from `offset` without loading it into memory (for full-log HTTP responses). */
+  stream(e: { runId: number; stepId: number | null; offset?: number }): Readable {
+    this.flushRun(e.runId);
+    return createReadStream(this.filePath(e.runId, e.stepId), { start: Math.max(0, e.offset ?? 0) });
+  }
+
+  async removeRun(runId: number): Promise<void> {
+    await rm(this.runDir(runId), { recursive: true, force: true });
+  }
+
+  private storeObserver(runId: number, stepId: number) {
+    const observe = this.options.onChunk!;
+    return (offset: number, text: string) => observe({ runId, stepId, offset, text });
+  }
+
+  /** Makes pending bytes of a live run visible to readers (read-your-writes for followers). */
+  private flushRun(runId: number): void {
+    for (const entry of this.stepAppenders) if (entry.runId === runId) entry.appender.flush(false);
+    this.runLogs.get(runId)?.appender.flush(false);
+  }
+
+  private acquireRunLog(runId: number, dir: string): RunLogFile {
+    let runLog = this.runLogs.get(runId);
+    if (!runLog) {
+      runLog = {
+        appender: new BatchedAppender(join(dir, 'run.log'), { flushMs: this.flushMs, maxBatchBytes: this.maxBatchBytes }),
+        writers: 0,
+      };
+      this.runLogs.set(runId, runLog);
+    }
+    runLog.writers += 1;
+    return runLog;
+  }
+
+  private releaseRunLog(runId: number): void {
+    const runLog = this.runLogs.get(runId);
+    if (!runLog) return;
+    runLog.writers -= 1;
+    if (runLog.writers > 0) return;
+    this.runLogs.delete(runId);
+    runLog.appender.close();
+  }
+
+  private runDir(runId: number): string {
+    return join(this.options.root, stepFileId(runId));
+  }
+
+  private filePath(runId: number, stepId: number | null): string {
+    return join(this.runDir(runId), stepId === null ? 'run.log' : `${stepFileId(stepId)}.log`);
+  }
+}
+
+/** Ids become file names: only non-negative integers, so no id can name another path. */
+function stepFileId(id: number): string {
+  if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`invalid log id: ${id}`);
+  return String(id);
+}
+
+/** Turns one step's byte stream into complete (optionally prefixed) lines of the run log. */
+class RunLogLines {
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private started = false;
+  private readonly prefix: Buffer;
+
+  constructor(
+    private readonly runLog: BatchedAppender,
+    private readonly stepName: string,
+    private readonly parallel: boolean,
+  ) {
+    this.prefix = Buffer.from(parallel ? `[${oneLine(stepName)}] ` : '');
+  }
+
+  write(chunk: Buffer): void {
+    if (!this.started) {
+      this.started = true;
+      this.runLog.append(Buffer.from(`==> ${oneLine(this.stepName)}\n`));
+    }
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(0x0a, start);
+      if (newline === -1) break;
+      if (!this.parallel && this.partialBytes === 0) {
+        // Unprefixed: every complete line of this chunk goes out in one piece.
+        const last = chunk.lastIndexOf(0x0a);
+        this.runLog.append(chunk.subarray(start, last + 1));
+        start = last + 1;
+        break;
+      }
+      this.emitLine(chunk.subarray(start, newline));
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.hold(chunk.subarray(start));
+  }
+
+  /** The step ended: a last line without newline still belongs in the run log. */
+  end(): void {
+    if (this.partialBytes > 0) this.emitLine(Buffer.alloc(0));
+  }
+
+  private hold(rest: Buffer): void {
+    this.partial.push(Buffer.from(rest));
+    this.partialBytes += rest.length;
+    if (this.partialBytes >= MAX_PARTIAL_LINE_BYTES) this.emitLine(Buffer.alloc(0));
+  }
+
+  private emitLine(tail: Buffer): void {
+    const parts = [this.prefix, ...this.partial, tail, NEWLINE];
+    this.partial = [];
+    this.partialBytes = 0;
+    this.runLog.append(Buffer.concat(parts));
+  }
+}
+
+function oneLine(name: string): string {
+  return name.replace(/[\r\n]+/g, ' ');
+}

@@ -1,0 +1,100 @@
+/**
+ * Login, refresh (rotation with reuse detection), logout, and turning an access token into the
+ * acting user. Every failure is the same AUTHENTICATION_ERROR so nothing leaks which part was wrong.
+ */
+import { AppError, unauthenticated } from '../../domain/errors.js';
+import type { RefreshTokensRepository } from '../../store/refresh-tokens-repository.js';
+import type { User, UsersRepository } from '../../store/users-repository.js';
+import type { LoginThrottle } from './login-throttle.js';
+import type { PasswordHasher } from './password-hasher.js';
+import { InvalidTokenError, type TokenService } from './token-service.js';
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+export interface AuthDeps {
+  users: UsersRepository;
+  refreshTokens: RefreshTokensRepository;
+  tokens: TokenService;
+  hasher: PasswordHasher;
+  throttle: LoginThrottle;
+}
+
+export class AuthService {
+  constructor(private readonly deps: AuthDeps) {}
+
+  async login(input: { username: string; password: string; client: string }): Promise<TokenPair & { user: User }> {
+    const { users, hasher, throttle } = this.deps;
+    const wait = throttle.retryAfter(input.client, input.username);
+    if (wait > 0)
+      throw new AppError('RATE_LIMIT_EXCEEDED', `Too many failed login attempts; try again in ${wait} seconds`, {}, { 'Retry-After': String(wait) });
+    const user = await users.findByUsername(input.username);
+    const ok = await hasher.verify(user?.password_hash ?? null, input.password);
+    if (!user || !ok || !user.is_active) {
+      throttle.recordFailure(input.client, input.username);
+      throw unauthenticated('Invalid username or password');
+    }
+    throttle.recordSuccess(input.client, input.username);
+    const pair = await this.issuePair(user);
+    const { password_hash: _hash, ...publicUser } = user;
+    return { ...pair, user: publicUser };
+  }
+
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const { tokens, refreshTokens, users } = this.deps;
+    const claims = this.verifyRefresh(refreshToken);
+    const known = await refreshTokens.state(claims.jti);
+    if (known.state === 'rotated') {
+      // A rotated token presented again: someone holds a copy. End the whole session family.
+      await refreshTokens.revokeFamily(claims.familyId);
+      throw unauthenticated('Refresh token was already used; the session has been revoked');
+    }
+    if (known.state !== 'active') throw unauthenticated('Refresh token is no longer valid');
+    if (!(await refreshTokens.markRotated(claims.jti))) {
+      await refreshTokens.revokeFamily(claims.familyId);
+      throw unauthenticated('Refresh token was already used; the session has been revoked');
+    }
+    const user = await users.findById(claims.userId);
+    if (!user || !user.is_active) throw unauthenticated('User is inactive or no longer exists');
+    const next = tokens.issueRefresh(user.id, claims.familyId);
+    await refreshTokens.insert({ jti: next.claims.jti, userId: user.id, familyId: next.claims.familyId, expiresAt: next.claims.expiresAt.toISOString() });
+    return { access: tokens.issueAccess({ userId: user.id, tokenVersion: user.token_version }), refresh: next.token };
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    const claims = this.verifyRefresh(refreshToken);
+    await this.deps.refreshTokens.revoke(claims.jti);
+  }
+
+  /** The user behind an access token, or AUTHENTICATION_ERROR. */
+  async authenticate(accessToken: string): Promise<User> {
+    let claims;
+    try {
+      claims = this.deps.tokens.verifyAccess(accessToken);
+    } catch (error) {
+      throw unauthenticated(error instanceof InvalidTokenError ? error.message : 'Token is invalid');
+    }
+    const user = await this.deps.users.findById(claims.userId);
+    if (!user || !user.is_active) throw unauthenticated('User is inactive or no longer exists');
+    if (user.token_version !== claims.tokenVersion) throw unauthenticated('Token was revoked; log in again');
+    const { password_hash: _hash, ...publicUser } = user;
+    return publicUser;
+  }
+
+  async issuePair(user: User): Promise<TokenPair> {
+    const { tokens, refreshTokens } = this.deps;
+    const refresh = tokens.issueRefresh(user.id);
+    await refreshTokens.insert({ jti: refresh.claims.jti, userId: user.id, familyId: refresh.claims.familyId, expiresAt: refresh.claims.expiresAt.toISOString() });
+    return { access: tokens.issueAccess({ userId: user.id, tokenVersion: user.token_version }), refresh: refresh.token };
+  }
+
+  private verifyRefresh(token: string) {
+    try {
+      return this.deps.tokens.verifyRefresh(token);
+    } catch (error) {
+      throw unauthenticated(error instanceof InvalidTokenError ? error.message : 'Token is invalid');
+    }
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Signs and verifies JWTs. HS256 is pinned: a token with `alg: none` or any other algorithm is
+ * refused. A `typ` claim separates access from refresh tokens, so one can never stand in for the
+ * other; access tokens carry the user's token version, bumped when the password changes.
+ */
+import { randomUUID, hkdfSync } from 'node:crypto';
+import { createSigner, createVerifier } from 'fast-jwt';
+
+export interface AccessClaims {
+  userId: number;
+  tokenVersion: number;
+}
+
+export interface RefreshClaims {
+  userId: number;
+  jti: string;
+  familyId: string;
+  expiresAt: Date;
+}
+
+export class InvalidTokenError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+const ISSUER = 'ansflow';
+
+export class TokenService {
+  private readonly signAccessToken: (payload: Record<string, unknown>) => string;
+  private readonly signRefreshToken: (payload: Record<string, unknown>) => string;
+  private readonly verify: (token: string) => Record<string, unknown>;
+
+  constructor(
+    secretKey: string,
+    private readonly accessTtlSeconds: number,
+    private readonly refreshTtlSeconds: number,
+  ) {
+    const key = Buffer.from(hkdfSync('sha256', secretKey, 'ansflow', 'jwt-hs256', 32));
+    this.signAccessToken = createSigner({ key, algorithm: 'HS256', expiresIn: accessTtlSeconds * 1000, iss: ISSUER });
+    this.signRefreshToken = createSigner({ key, algorithm: 'HS256', expiresIn: refreshTtlSeconds * 1000, iss: ISSUER });
+    // The cache makes repeated verification of the same access token cheap (hot path of every request).
+    this.verify = createVerifier({ key, algorithms: ['HS256'], allowedIss: ISSUER, cache: 10000, requiredClaims: ['sub', 'typ', 'exp'] });
+  }
+
+  issueAccess(claims: AccessClaims): string {
+    return this.signAccessToken({ sub: String(claims.userId), typ: 'access', ver: claims.tokenVersion });
+  }
+
+  issueRefresh(userId: number, familyId: string = randomUUID()): { token: string; claims: RefreshClaims } {
+    const jti = randomUUID();
+    const token = this.signRefreshToken({ sub: String(userId), typ: 'refresh', jti, fam: familyId });
+    return { token, claims: { userId, jti, familyId, expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000) } };
+  }
+
+  verifyAccess(token: string): AccessClaims {
+    const payload = this.decode(token);
+    if (payload.typ !== 'access') throw new InvalidTokenError('Token is not an access token');
+    const userId = Number(payload.sub);
+    if (!Number.isSafeInteger(userId) || typeof payload.ver !== 'number') throw new InvalidTokenError('Token claims are malformed');
+    return { userId, tokenVersion: payload.ver };
+  }
+
+  verifyRefresh(token: string): RefreshClaims {
+    const payload = this.decode(token);
+    if (payload.typ !== 'refresh') throw new InvalidTokenError('Token is not a refresh token');
+    const userId = Number(payload.sub);
+    if (!Number.isSafeInteger(userId) || typeof payload.jti !== 'string' || typeof payload.fam !== 'string')
+      throw new InvalidTokenError('Token claims are malformed');
+    return { userId, jti: payload.jti, familyId: payload.fam, expiresAt: new Date(Number(payload.exp) * 1000) };
+  }
+
+  get accessTtl(): number {
+    return this.accessTtlSeconds;
+  }
+
+  private decode(token: string): Record<string, unknown> {
+    try {
+      return this.verify(token);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw new InvalidTokenError(code === 'FAST_JWT_EXPIRED' ? 'Token has expired' : 'Token is invalid');
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Pipeline use cases: create, replace, patch, delete, read. Input is validated as a whole (steps
+ * against their step types, URLs, branch, variable names) before anything is written, so a bad
+ * request changes nothing.
+ */
+import { conflict, notFound, permissionDenied, validationError, type ErrorDetails } from '../domain/errors.js';
+import { SECRET_MASK, type PipelineStatus, type StepDefinition, type TriggerEventKind, type Variables } from '../domain/pipeline.js';
+import { canCreatePipelines, canModifyPipeline, type Actor } from '../domain/roles.js';
+import { branchNameProblem, gitUrlProblem, type GitUrlPolicy } from '../domain/git-url.js';
+import { validateSteps } from '../domain/validate-steps.js';
+import { MAX_VARIABLES, variableNameProblem, variableValueProblem } from '../domain/variables.js';
+import type { Pipeline, PipelineFields, PipelineFilter, PipelinesRepository } from '../store/pipelines-repository.js';
+
+/** A variable as a client sends it: a plain string, or `{value, secret}`. */
+export type VariableInput = string | { value: string; secret?: boolean };
+
+export interface PipelineInput {
+  name: string;
+  description?: string;
+  status?: PipelineStatus;
+  repository_url?: string | null;
+  branch?: string;
+  trigger_events?: TriggerEventKind[];
+  variables?: Record<string, VariableInput>;
+  steps?: StepDefinition[];
+}
+
+export class PipelinesService {
+  constructor(
+    private readonly pipelines: PipelinesRepository,
+    private readonly gitPolicy: GitUrlPolicy,
+  ) {}
+
+  async get(id: number): Promise<Pipeline> {
+    const pipeline = await this.pipelines.findById(id);
+    if (!pipeline) throw notFound('Pipeline');
+    return pipeline;
+  }
+
+  list(filter: PipelineFilter, page: { limit: number; offset: number }) {
+    return this.pipelines.list(filter, page);
+  }
+
+  async create(actor: Actor, input: PipelineInput): Promise<Pipeline> {
+    if (!canCreatePipelines(actor)) throw permissionDenied('Viewers cannot create pipelines');
+    const fields = this.normalize(input, null);
+    const created = await this.pipelines.create(fields, actor.id);
+    if (!created) throw duplicateName(fields.name);
+    return created;
+  }
+
+  /** PUT: every editable field is replaced; omitted optional fields take their defaults. */
+  async replace(actor: Actor, id: number, input: PipelineInput): Promise<Pipeline> {
+    const current = await this.modifiable(actor, id);
+    return this.save(id, this.normalize(input, current));
+  }
+
+  /** PATCH: only the fields present change. */
+  async patch(actor: Actor, id: number, input: Partial<PipelineInput>): Promise<Pipeline> {
+    const current = await this.modifiable(actor, id);
+    const merged: PipelineInput = {
+      name: input.name ?? current.name,
+      description: input.description ?? current.description,
+      status: input.status ?? current.status,
+      repository_url: input.repository_url !== undefined ? input.repository_url : current.repository_url,
+      branch: input.branch ?? current.branch,
+      trigger_events: input.trigger_events ?? current.trigger_events,
+      variables: input.variables ?? maskedInput(current.variables),
+      steps: input.steps ?? current.steps,
+    };
+    return this.save(id, this.normalize(merged, current));
+  }
+
+  async delete(actor: Actor, id: number): Promise<void> {
+    await this.modifiable(actor, id);
+    if (!(await this.pipelines.delete(id))) throw notFound('Pipeline');
+  }
+
+  private async save(id: number, fields: PipelineFields): Promise<Pipeline> {
+    const saved = await this.pipelines.update(id, fields);
+    if (saved === 'conflict') throw duplicateName(fields.name);
+    if (!saved) throw notFound('Pipeline');
+    return saved;
+  }
+
+  private async modifiable(actor: Actor, id: number): Promise<Pipeline> {
+    const current = await this.get(id);
+    if (!canModifyPipeline(actor, current.created_by?.id ?? null))
+      throw permissionDenied(actor.role === 'viewer' ? 'Viewers cannot change pipelines' : 'You can only change pipelines you created');
+    return current;
+  }
+
+  private normalize(input: PipelineInput, current: Pipeline | null): PipelineFields {
+    const details: ErrorDetails = {};
+    const name = input.name.trim();
+    if (name.length === 0) details.name = ['This field may not be blank.'];
+
+    const repository = input.repository_url === undefined || input.repository_url === null || input.repository_url.trim() === '' ? null : input.repository_url.trim();
+    if (repository !== null) {
+      const problem = gitUrlProblem(repository, this.gitPolicy);
+      if (problem) details.repository_url = [problem];
+    }
+    const branch = input.branch ?? 'main';
+    const branchProblem = branchNameProblem(branch.replace(/[*]/g, 'x'));
+    if (branchProblem) details.branch = [branchProblem];
+
+    const variables = normalizeVariables(input.variables ?? {}, current?.variables ?? {}, details);
+    const steps = input.steps ?? [];
+    Object.assign(details, validateSteps(steps, this.gitPolicy));
+
+    if (Object.keys(details).length > 0) throw validationError(details);
+    return {
+      name,
+      description: input.description ?? '',
+      status: input.status ?? 'active',
+      repository_url: repository,
+      branch,
+      trigger_events: [...new Set(input.trigger_events ?? (['push'] as TriggerEventKind[]))],
+      variables,
+      steps,
+    };
+  }
+}
+
+const duplicateName = (name: string) => conflict(`A pipeline named "${name}" already exists`, { name: ['A pipeline with this name already exists.'] });
+
+/** Turns client input into stored variables; `******` for a secret keeps the value stored before. */
+export function normalizeVariables(input: Record<string, VariableInput>, stored: Variables, details: ErrorDetails, field = 'variables'): Variables {
+  const out: Variables = {};
+  const names = Object.keys(input);
+  if (names.length > MAX_VARIABLES) (details[field] ??= []).push(`At most ${MAX_VARIABLES} variables are allowed.`);
+  for (const name of names) {
+    const raw = input[name]!;
+    const at = `${field}.${name}`;
+    const nameProblem = variableNameProblem(name);
+    if (nameProblem) {
+      (details[at] ??= []).push(nameProblem);
+      continue;
+    }
+    const value = typeof raw === 'string' ? raw : raw.value;
+    const secret = typeof raw === 'string' ? false : raw.secret === true;
+    if (secret && value === SECRET_MASK) {
+      const previous = stored[name];
+      if (!previous?.secret) (details[at] ??= []).push('There is no stored secret value to keep; send the value itself.');
+      else out[name] = previous;
+      continue;
+    }
+    const valueProblem = variableValueProblem(value);
+    if (valueProblem) (details[at] ??= []).push(valueProblem);
+    out[name] = { value, secret };
+  }
+  return out;
+}
+
+/** The API form of stored variables: secrets masked. */
+export function maskedVariables(variables: Variables): Record<string, VariableInput> {
+  const out: Record<string, VariableInput> = {};
+  for (const [name, v] of Object.entries(variables)) out[name] = v.secret ? { value: SECRET_MASK, secret: true } : v.value;
+  return out;
+}
+
+const maskedInput = maskedVariables;

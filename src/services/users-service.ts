@@ -1,0 +1,87 @@
+/** Creating users, changing profiles and passwords. Password changes revoke every token. */
+import { AppError, conflict, notFound, validationError } from '../domain/errors.js';
+import type { Role } from '../domain/roles.js';
+import type { RefreshTokensRepository } from '../store/refresh-tokens-repository.js';
+import type { User, UsersRepository } from '../store/users-repository.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHasher } from './auth/password-hasher.js';
+
+export interface NewUserInput {
+  username: string;
+  password: string;
+  email?: string;
+  first_name?: string;
+  last_name?: string;
+  role?: Role;
+}
+
+const strip = ({ password_hash: _h, ...user }: User & { password_hash?: string }): User => user;
+
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly refreshTokens: RefreshTokensRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  async create(input: NewUserInput): Promise<User> {
+    const problem = passwordProblem(input.password);
+    if (problem) throw validationError({ password: [problem] });
+    const created = await this.users.create({
+      username: input.username,
+      email: input.email ?? '',
+      first_name: input.first_name ?? '',
+      last_name: input.last_name ?? '',
+      role: input.role ?? 'developer',
+      password_hash: await this.hasher.hash(input.password),
+    });
+    if (!created) throw conflict(`A user named "${input.username}" already exists`, { username: ['A user with that username already exists.'] });
+    return strip(created);
+  }
+
+  async get(id: number): Promise<User> {
+    const user = await this.users.findById(id);
+    if (!user) throw notFound('User');
+    return strip(user);
+  }
+
+  async update(id: number, fields: Partial<Pick<User, 'email' | 'first_name' | 'last_name' | 'role' | 'is_active'>>): Promise<User> {
+    const user = await this.users.update(id, fields);
+    if (!user) throw notFound('User');
+    if (fields.is_active === false || fields.role !== undefined) await this.refreshTokens.revokeAllForUser(id);
+    return strip(user);
+  }
+
+  /** Sets a password; with `current` the caller must prove they know the old one. */
+  async setPassword(id: number, next: string, current?: string): Promise<void> {
+    const user = await this.users.findById(id);
+    if (!user) throw notFound('User');
+    if (current !== undefined && !(await this.hasher.verify(user.password_hash, current)))
+      throw validationError({ current_password: ['Current password is incorrect.'] });
+    const problem = passwordProblem(next);
+    if (problem) throw validationError({ new_password: [problem] });
+    await this.users.setPassword(id, await this.hasher.hash(next));
+    await this.refreshTokens.revokeAllForUser(id);
+  }
+
+  async list(page: { limit: number; offset: number }) {
+    return this.users.list(page);
+  }
+
+  /** Creates `admin` on first start; returns whether it was created. */
+  async ensureAdmin(password: string): Promise<boolean> {
+    if ((await this.users.count()) > 0) return false;
+    try {
+      await this.create({ username: 'admin', password, email: 'admin@example.com', first_name: 'Admin', last_name: 'User', role: 'admin' });
+      return true;
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'RESOURCE_CONFLICT') return false;
+      throw error;
+    }
+  }
+}
+
+export function passwordProblem(password: string): string | null {
+  if (password.length < MIN_PASSWORD_LENGTH) return `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`;
+  if (password.length > MAX_PASSWORD_LENGTH) return `Password must be at most ${MAX_PASSWORD_LENGTH} characters.`;
+  return null;
+}

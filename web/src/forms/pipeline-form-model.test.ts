@@ -1,0 +1,168 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  SECRET_MASK,
+  buildPayload,
+  canonicalPath,
+  changeStepType,
+  emptyForm,
+  errorMapFromDetails,
+  formFromPipeline,
+  isShownInline,
+  moveItem,
+  newStep,
+  segmentSteps,
+  stepFieldErrors,
+  variableErrors,
+  type StepTypeInfo,
+} from './pipeline-form-model';
+
+const types: StepTypeInfo[] = [
+  {
+    id: 'git_checkout',
+    name: 'Git Checkout',
+    config_schema: {
+      type: 'object',
+      properties: { repository: { type: 'string' }, branch: { type: 'string', default: 'main' } },
+      required: ['repository'],
+    },
+  },
+  {
+    id: 'shell_command',
+    name: 'Shell Command',
+    config_schema: { type: 'object', properties: { command: { type: 'string', format: 'textarea' } }, required: ['command'] },
+  },
+];
+
+const stored = {
+  name: 'Build',
+  description: 'd',
+  status: 'active',
+  repository_url: 'https://github.com/u/r.git',
+  branch: 'main',
+  trigger_events: ['push'],
+  variables: { PLAIN: 'x', TOKEN: { value: SECRET_MASK, secret: true } },
+  steps: [
+    { name: 'Checkout', type: 'git_checkout', config: { repository: 'https://github.com/u/r.git' } },
+    { name: 'Lint', type: 'shell_command', config: { command: 'npm run lint' }, parallel_group: 'checks', retries: 2 },
+    { name: 'Test', type: 'shell_command', config: { command: 'npm test' }, parallel_group: 'checks', timeout_seconds: 600 },
+  ],
+};
+
+describe('loading a pipeline', () => {
+  it('round-trips a stored pipeline into the same request body', () => {
+    const form = formFromPipeline(stored, types);
+    const { payload, errors } = buildPayload(form, types);
+    assert.deepEqual(errors, {});
+    assert.deepEqual(payload, {
+      name: 'Build',
+      description: 'd',
+      status: 'active',
+      repository_url: 'https://github.com/u/r.git',
+      branch: 'main',
+      trigger_events: ['push'],
+      variables: { PLAIN: 'x', TOKEN: { value: SECRET_MASK, secret: true } },
+      steps: [
+        { name: 'Checkout', type: 'git_checkout', config: { repository: 'https://github.com/u/r.git', branch: 'main' } },
+        { name: 'Lint', type: 'shell_command', config: { command: 'npm run lint' }, retries: 2, parallel_group: 'checks' },
+        { name: 'Test', type: 'shell_command', config: { command: 'npm test' }, timeout_seconds: 600, parallel_group: 'checks' },
+      ],
+    });
+  });
+
+  it('marks stored secrets so the mask is sent back unchanged', () => {
+    const form = formFromPipeline(stored, types);
+    const token = form.variables.find((v) => v.name === 'TOKEN');
+    assert.equal(token?.secret, true);
+    assert.equal(token?.storedSecret, true);
+  });
+
+  it('as a duplicate, renames and asks for secrets again', () => {
+    const form = formFromPipeline(stored, types, true);
+    assert.equal(form.name, 'Build (copy)');
+    const token = form.variables.find((v) => v.name === 'TOKEN');
+    assert.equal(token?.value, '');
+    assert.equal(token?.storedSecret, false);
+    assert.deepEqual(buildPayload(form, types).errors, { 'variables.TOKEN': ['Enter the secret value'] });
+  });
+});
+
+describe('editing steps', () => {
+  it('adds a step with its type defaults and switches types', () => {
+    const step = newStep(types, 'git_checkout', []);
+    assert.equal(step.name, 'Git Checkout 1');
+    assert.deepEqual(step.values, { repository: '', branch: 'main' });
+    const changed = changeStepType(step, types, 'shell_command');
+    assert.deepEqual(changed.values, { command: '' });
+    assert.equal(changed.uid, step.uid);
+  });
+
+  it('moves items and ignores moves out of range', () => {
+    assert.deepEqual(moveItem(['a', 'b', 'c'], 0, 2), ['b', 'c', 'a']);
+    assert.deepEqual(moveItem(['a', 'b', 'c'], 2, 1), ['a', 'c', 'b']);
+    assert.deepEqual(moveItem(['a', 'b'], 0, 5), ['a', 'b']);
+  });
+
+  it('groups consecutive steps of the same parallel group', () => {
+    const form = formFromPipeline(stored, types);
+    const segments = segmentSteps(form.steps);
+    assert.deepEqual(
+      segments.map((s) => [s.group, s.items.map((i) => i.index)]),
+      [
+        [null, [0]],
+        ['checks', [1, 2]],
+      ],
+    );
+    // the same group name separated by another step is two groups
+    const split = [form.steps[1]!, form.steps[0]!, form.steps[2]!];
+    assert.equal(segmentSteps(split).length, 3);
+  });
+});
+
+describe('client-side validation', () => {
+  it('reports missing names, config and bad numbers with API-style paths', () => {
+    const form = emptyForm();
+    const step = newStep(types, 'shell_command', []);
+    form.steps = [{ ...step, name: ' ', retries: 'x', timeoutSeconds: '0' }];
+    form.variables = [
+      { uid: 'a', name: '1BAD', value: 'v', secret: false, storedSecret: false },
+      { uid: 'b', name: 'OK', value: 'v', secret: false, storedSecret: false },
+      { uid: 'c', name: 'OK', value: 'w', secret: false, storedSecret: false },
+      { uid: 'd', name: '', value: '', secret: false, storedSecret: false },
+    ];
+    const { errors, payload } = buildPayload(form, types);
+    assert.deepEqual(errors, {
+      name: ['Name is required'],
+      'variables.1BAD': ['Names use letters, digits and _ and do not start with a digit'],
+      'variables.OK': ['Duplicate variable OK'],
+      'steps[0].name': ['Step name is required'],
+      'steps[0].config.command': ['This field is required'],
+      'steps[0].timeout_seconds': ['Timeout must be between 1 and 604800'],
+      'steps[0].retries': ['Retries must be a whole number'],
+    });
+    assert.equal(payload.branch, 'main');
+  });
+});
+
+describe('API errors in the editor', () => {
+  it('canonicalizes paths so any notation finds its field', () => {
+    assert.equal(canonicalPath(['steps', 1, 'config', 'repository']), 'steps[1].config.repository');
+    assert.deepEqual(errorMapFromDetails({ '/steps/1/name': ['x'], 'steps[1].name': ['y'] }), { 'steps[1].name': ['x', 'y'] });
+  });
+
+  it('splits errors between inline fields and the summary', () => {
+    assert.equal(isShownInline('name', 2), true);
+    assert.equal(isShownInline('steps[1].config.repository', 2), true);
+    assert.equal(isShownInline('steps[1].timeout_seconds', 2), true);
+    assert.equal(isShownInline('steps[5].name', 2), false);
+    assert.equal(isShownInline('variables.PATH', 2), true);
+    assert.equal(isShownInline('owner', 2), false);
+  });
+
+  it('groups variable and step field errors', () => {
+    const errors = { 'variables.PATH': ['reserved'], 'steps[1].retries': ['too many'], 'steps[1]': ['bad step'], 'steps[1].config.command': ['x'] };
+    assert.deepEqual(variableErrors(errors), { PATH: ['reserved'] });
+    assert.deepEqual(stepFieldErrors(errors, 1), { retries: ['too many'], '': ['bad step'] });
+    assert.deepEqual(stepFieldErrors(errors, 0), {});
+  });
+});
