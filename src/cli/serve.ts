@@ -2,6 +2,7 @@ import { initialAdminPassword, isLoopback, loadConfig } from '../config.js';
 import { createLogger } from '../runtime/logger.js';
 import { createContext } from '../runtime/context.js';
 import { startServers, type Role } from '../runtime/servers.js';
+import { startWorker } from '../runtime/worker.js';
 import { parseOptions } from './options.js';
 import { CliError } from './cli-error.js';
 
@@ -37,6 +38,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   const ctx = await createContext(config, logger);
   const created = await ctx.users.ensureAdmin(adminPassword);
+  const worker = role === 'all' ? await startWorker(ctx) : null;
   const servers = await startServers(ctx, role);
 
   const lines = [`AnsFlow is running (role: ${role}, data: ${config.dataDir}, database: ${ctx.db.dialect})`];
@@ -59,9 +61,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
+      // Stop taking requests, let running steps finish for a grace period, then stop them.
       void servers
         .close()
+        .then(() => worker?.stop(config.cancelGraceSeconds * 1000 + 5000))
         .then(() => ctx.close())
+        .catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'))
         .finally(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -72,3 +72,11 @@ test('holds back no more than the longest secret minus one byte', () => {
 test('maskText masks complete strings (messages, errors)', () => {
   assert.equal(maskText('fatal: token tok123 refused', ['tok123']), 'fatal: token ****** refused');
 });
+
+test('a secret added while streaming is masked from then on', () => {
+  const masker = new SecretMasker([]);
+  const before = masker.write(Buffer.from('tok-abc '));
+  masker.add('tok-abc');
+  const after = masker.write(Buffer.from('tok-abc\n'));
+  assert.equal(Buffer.concat([before, after, masker.flush()]).toString(), 'tok-abc ******\n');
+});

@@ -29,11 +29,19 @@ export function secretPatterns(secrets: Iterable<string>): Buffer[] {
 }
 
 export class SecretMasker {
-  private readonly patterns: Buffer[];
+  private patterns: Buffer[];
+  private readonly secrets: string[];
   private held: Buffer = Buffer.alloc(0);
 
   constructor(secrets: Iterable<string>) {
-    this.patterns = secretPatterns(secrets);
+    this.secrets = [...secrets];
+    this.patterns = secretPatterns(this.secrets);
+  }
+
+  /** Masks one more value from now on (a token discovered while the step runs). */
+  add(secret: string): void {
+    this.secrets.push(secret);
+    this.patterns = secretPatterns(this.secrets);
   }
 
   get hasSecrets(): boolean {

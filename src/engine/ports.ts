@@ -22,6 +22,12 @@ export interface RunSpec {
   pipelineName: string;
   branch: string;
   commit: string | null;
+  /**
+   * The pipeline's repository_url. The run's branch and commit apply to git_checkout steps that
+   * clone this repository (other repositories use their step's own branch/commit). When absent,
+   * they apply to every git_checkout step.
+   */
+  repositoryUrl?: string | null;
   /** Merged pipeline + run variables; secrets are masked in every log line. */
   variables: Variables;
   steps: Array<StepDefinition & { stepId: number }>;
@@ -41,6 +47,8 @@ export interface RunReporter {
     attempts: number;
     at: Date;
     message?: string;
+    /** The commit a git_checkout step checked out (the service may record it as the run's commit). */
+    commit?: string;
   }): Promise<void>;
   /** Steps that never ran: skipped after a failure, or cancelled. */
   stepsSettled(e: { runId: number; stepIds: number[]; status: 'skipped' | 'cancelled'; at: Date }): Promise<void>;
@@ -73,6 +81,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** Secret values to keep out of logs, argv and error messages. */
   secrets: readonly string[];
+  /** Adds a value found while running (e.g. a token taken from a URL) to the step's masking. */
+  addSecret(value: string): void;
   spec: RunSpec;
 }
 
@@ -80,6 +90,8 @@ export interface StepResult {
   status: 'success' | 'failed';
   exitCode: number | null;
   message?: string;
+  /** Set by git_checkout: the commit now checked out. */
+  commit?: string;
 }
 
 export interface StepExecutor {

@@ -17,6 +17,17 @@ import { LoginThrottle } from '../services/auth/login-throttle.js';
 import { AuthService } from '../services/auth/auth-service.js';
 import { UsersService } from '../services/users-service.js';
 import { PipelinesService } from '../services/pipelines-service.js';
+import { RunsRepository } from '../store/runs-repository.js';
+import { RunQueueRepository } from '../store/run-queue-repository.js';
+import { InProcessEventBus } from '../events/in-process-event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
+import { EmbeddedQueue } from '../queue/embedded-queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import { FileLogStore } from '../logs/file-log-store.js';
+import type { EngineOptions, LogStore } from '../engine/ports.js';
+import { LocalCancellations } from '../services/runs/cancellation.js';
+import { RunsService } from '../services/runs/runs-service.js';
+import { logsRoot, workspaceRoot } from '../services/runs/run-worker.js';
 
 export const VERSION = '1.0.0';
 
@@ -29,7 +40,15 @@ export interface AppContext {
     users: UsersRepository;
     refreshTokens: RefreshTokensRepository;
     pipelines: PipelinesRepository;
+    runs: RunsRepository;
+    runQueue: RunQueueRepository;
   };
+  events: EventBus;
+  queue: JobQueue;
+  logs: LogStore;
+  cancellations: LocalCancellations;
+  runs: RunsService;
+  engine: EngineOptions;
   auth: AuthService;
   users: UsersService;
   pipelines: PipelinesService;
@@ -46,10 +65,29 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     throw error;
   }
   const secrets = new SecretBox(secretKey);
+  const pipelinesRepo = new PipelinesRepository(db.kysely, secrets);
   const repos = {
     users: new UsersRepository(db.kysely),
     refreshTokens: new RefreshTokensRepository(db.kysely),
-    pipelines: new PipelinesRepository(db.kysely, secrets),
+    pipelines: pipelinesRepo,
+    runs: new RunsRepository(db.kysely, pipelinesRepo),
+    runQueue: new RunQueueRepository(db.kysely),
+  };
+  const events = new InProcessEventBus();
+  const queue = new EmbeddedQueue(repos.runQueue, (error) => logger.error({ err: error }, 'queue error'));
+  // Every flushed log chunk is published live; the WebSocket gateway streams it.
+  const logs = new FileLogStore({
+    root: logsRoot(config.dataDir),
+    onChunk: (chunk) => events.publish({ type: 'log', runId: chunk.runId, stepId: chunk.stepId, offset: chunk.offset, text: chunk.text }),
+  });
+  const cancellations = new LocalCancellations();
+  const runs = new RunsService({ pipelines: repos.pipelines, runs: repos.runs, queue, events, logs, cancellations, queueRepo: repos.runQueue });
+  const engine: EngineOptions = {
+    workspaceRoot: workspaceRoot(config.dataDir),
+    shell: 'bash',
+    cancelGraceMs: config.cancelGraceSeconds * 1000,
+    allowLocalRepositories: config.allowLocalRepositories,
+    maxLineBytes: 64 * 1024,
   };
   const hasher = new PasswordHasher();
   const tokens = new TokenService(secretKey, config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds);
@@ -65,6 +103,15 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     auth,
     users,
     pipelines,
-    close: () => db.close(),
+    events,
+    queue,
+    logs,
+    cancellations,
+    runs,
+    engine,
+    close: async () => {
+      await events.close();
+      await db.close();
+    },
   };
 }

@@ -21,7 +21,7 @@ export async function startServers(ctx: AppContext, role: Role): Promise<Running
   if (role === 'api' || role === 'all') {
     const api = await buildApiServer(
       { logger, bodyLimit: 2 * 1024 * 1024, trustProxy: config.trustProxy },
-      { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, version: VERSION, gatewayUrl },
+      { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, runs: ctx.runs, version: VERSION, gatewayUrl },
     );
     const address = await api.listen({ host: config.host, port: config.apiPort });
     apiUrl = address;

@@ -9,10 +9,13 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createContext, type AppContext } from '../../src/runtime/context.js';
 import { startServers, type RunningServers } from '../../src/runtime/servers.js';
+import { startWorker } from '../../src/runtime/worker.js';
+import type { RunWorker } from '../../src/services/runs/run-worker.js';
 
 export interface Harness {
   ctx: AppContext;
   servers: RunningServers;
+  worker: RunWorker;
   baseUrl: string;
   dataDir: string;
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
@@ -41,6 +44,7 @@ export async function startApi(overrides: Partial<Config> = {}, env: Record<stri
   const config = loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_API_PORT: '0', ANSFLOW_GATEWAY_PORT: '0', ...env }, overrides);
   const ctx = await createContext(config, createLogger(config.logLevel));
   await ctx.users.ensureAdmin('admin123');
+  const worker = await startWorker(ctx);
   const servers = await startServers(ctx, 'all');
   const baseUrl = servers.apiUrl!;
 
@@ -73,6 +77,7 @@ export async function startApi(overrides: Partial<Config> = {}, env: Record<stri
   return {
     ctx,
     servers,
+    worker,
     baseUrl,
     dataDir,
     request,
@@ -83,6 +88,7 @@ export async function startApi(overrides: Partial<Config> = {}, env: Record<stri
     },
     async close() {
       await servers.close();
+      await worker.stop(0);
       await ctx.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

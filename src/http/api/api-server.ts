@@ -9,6 +9,7 @@ import { authRoutes } from './auth-routes.js';
 import { usersRoutes } from './users-routes.js';
 import { pipelinesRoutes } from './pipelines-routes.js';
 import { stepTypesRoutes } from './step-types-routes.js';
+import { runsRoutes } from './runs-routes.js';
 
 export interface ApiRouteModule {
   (app: ReturnType<typeof createServer>, deps: ApiDeps): void;
@@ -35,7 +36,7 @@ export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extr
 
   app.get('/api/schema/', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes]) routes(app, deps);
+  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes]) routes(app, deps);
   for (const register of extra) await register(app);
   return app;
 }

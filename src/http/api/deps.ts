@@ -1,12 +1,14 @@
 import type { AuthService } from '../../services/auth/auth-service.js';
 import type { UsersService } from '../../services/users-service.js';
 import type { PipelinesService } from '../../services/pipelines-service.js';
+import type { RunsService } from '../../services/runs/runs-service.js';
 
 /** What the management API's routes need: services only, never repositories or the database. */
 export interface ApiDeps {
   auth: AuthService;
   users: UsersService;
   pipelines: PipelinesService;
+  runs: RunsService;
   version: string;
   gatewayUrl: string;
 }

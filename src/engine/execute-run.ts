@@ -1,0 +1,182 @@
+/**
+ * Executes one pipeline run for real and resolves with its final status. It never rejects.
+ *
+ *   1. create the workspace (a failure is a platform fault: every step `skipped`, run `error`);
+ *   2. reporter.runStarted with the workspace path;
+ *   3. stages in order; the steps of a stage run concurrently and the run waits for all of them;
+ *   4. after each stage:
+ *        the run's signal fired      → later steps `cancelled`; run `cancelled` (cancel) or
+ *                                      `error` "interrupted by server shutdown" (shutdown);
+ *        a platform fault            → later steps `skipped`; run `error`;
+ *        a blocking failure          → later steps `skipped`; run `failed` (or `timeout`);
+ *   5. all stages passed              → `success` (steps with continue_on_error may have failed).
+ *
+ * Policy for a blocking failure inside a parallel stage: the stage's other steps are allowed to
+ * finish (as GitLab does with the jobs of a stage) — their results are useful and killing them
+ * would hide a second failure. The run then takes the status of the first blocking step in
+ * definition order.
+ */
+import type { FinalRunStatus, FinalStepStatus } from '../domain/status.js';
+import { assertNever, stepBlocksRun } from '../domain/status.js';
+import { coerceError } from '../domain/errors.js';
+import type { AbortReason, EngineOptions, LogStore, RunOutcome, RunReporter, RunSpec, StepExecutor } from './ports.js';
+import { planStages, type PlannedStep } from './plan.js';
+import { createWorkspace, type Workspace } from './workspace.js';
+import { buildStepEnv, secretValues } from './env.js';
+import { openStepOutput } from './run-logs.js';
+import { runStep, type StepOutcome } from './run-step.js';
+import { maskText } from './masking.js';
+
+export interface ExecuteRunInput {
+  spec: RunSpec;
+  executors: readonly StepExecutor[];
+  reporter: RunReporter;
+  logs: LogStore;
+  /** Fires with an AbortReason: `{kind:'cancel'}` or `{kind:'shutdown'}`. */
+  signal: AbortSignal;
+  options: EngineOptions;
+}
+
+/** Extra time an executor gets, beyond the kill grace, to return after its signal fired. */
+const ABANDON_MARGIN_MS = 10_000;
+
+export async function executeRun(input: ExecuteRunInput): Promise<RunOutcome> {
+  const secrets = secretValues(input.spec.variables);
+  try {
+    return await execute(input, secrets);
+  } catch (thrown) {
+    return { status: 'error', reason: maskText(`engine failure: ${coerceError(thrown).message}`, secrets) };
+  }
+}
+
+async function execute(input: ExecuteRunInput, secrets: string[]): Promise<RunOutcome> {
+  const { spec, reporter, signal, options } = input;
+  const allSteps = spec.steps;
+  const settle = async (steps: readonly PlannedStep[], status: 'skipped' | 'cancelled') => {
+    if (steps.length > 0) await reporter.stepsSettled({ runId: spec.runId, stepIds: steps.map((s) => s.stepId), status, at: new Date() });
+  };
+
+  if (signal.aborted) {
+    await settle(allSteps, 'cancelled');
+    return abortedOutcome(signal);
+  }
+  let workspace: Workspace;
+  try {
+    workspace = await createWorkspace(options.workspaceRoot, spec.runId);
+  } catch (thrown) {
+    await settle(allSteps, 'skipped');
+    return { status: 'error', reason: `workspace could not be created: ${coerceError(thrown).message}` };
+  }
+  await reporter.runStarted({ runId: spec.runId, at: new Date(), workspace: workspace.path });
+
+  const executors = new Map(input.executors.map((e) => [e.type, e]));
+  const stages = planStages(allSteps);
+  for (const [index, stage] of stages.entries()) {
+    const later = stages.slice(index + 1).flatMap((s) => s.steps);
+    if (signal.aborted) {
+      await settle([...stage.steps, ...later], 'cancelled');
+      return abortedOutcome(signal);
+    }
+    const parallel = stage.steps.length > 1;
+    const outcomes = await Promise.all(stage.steps.map((step) => runOneStep(input, step, workspace, secrets, executors, parallel)));
+
+    const faulted = outcomes.find((o) => o.fault !== undefined);
+    if (signal.aborted) {
+      await settle(later, 'cancelled');
+      return abortedOutcome(signal);
+    }
+    if (faulted) {
+      await settle(later, 'skipped');
+      return { status: 'error', reason: faulted.fault };
+    }
+    const blocking = stage.steps.map((step, i) => ({ step, outcome: outcomes[i]! })).find(({ step, outcome }) => blocks(step, outcome));
+    if (blocking) {
+      await settle(later, 'skipped');
+      return {
+        status: runStatusFor(blocking.outcome.status),
+        reason: `step "${blocking.step.name}" ${blocking.outcome.status}${blocking.outcome.message ? `: ${blocking.outcome.message}` : ''}`,
+      };
+    }
+  }
+  return { status: 'success' };
+}
+
+async function runOneStep(
+  input: ExecuteRunInput,
+  step: PlannedStep,
+  workspace: Workspace,
+  secrets: string[],
+  executors: Map<string, StepExecutor>,
+  parallel: boolean,
+): Promise<StepOutcome> {
+  const { spec, options } = input;
+  let env: Record<string, string>;
+  try {
+    env = buildStepEnv({ spec, stepName: step.name, workspace: workspace.path, home: workspace.home });
+  } catch (thrown) {
+    // Refused variable names: the API should have stopped them, so this is the platform's fault.
+    const message = `refused variables: ${coerceError(thrown).message}`;
+    await input.reporter.stepFinished({ runId: spec.runId, stepId: step.stepId, status: 'failed', exitCode: null, attempts: 0, at: new Date(), message });
+    return { status: 'failed', exitCode: null, attempts: 0, message, fault: message };
+  }
+  const output = openStepOutput({
+    logs: input.logs,
+    runId: spec.runId,
+    stepId: step.stepId,
+    stepName: step.name,
+    parallel,
+    secrets,
+    maxLineBytes: options.maxLineBytes,
+  });
+  let outcome: StepOutcome;
+  try {
+    outcome = await runStep({
+      step,
+      spec,
+      executor: executors.get(step.type),
+      reporter: input.reporter,
+      output,
+      env,
+      workspace: workspace.path,
+      secrets,
+      runSignal: input.signal,
+      abandonAfterMs: options.cancelGraceMs + ABANDON_MARGIN_MS,
+    });
+  } finally {
+    try {
+      await output.close();
+    } catch (thrown) {
+      outcome ??= { status: 'failed', exitCode: null, attempts: 0 };
+      outcome = { ...outcome, fault: outcome.fault ?? `step log could not be written: ${coerceError(thrown).message}` };
+    }
+  }
+  return outcome;
+}
+
+function blocks(step: PlannedStep, outcome: StepOutcome): boolean {
+  if (!stepBlocksRun(outcome.status)) return false;
+  // continue_on_error forgives the user's failure, never a cancellation.
+  return !(step.continue_on_error === true && outcome.status !== 'cancelled');
+}
+
+function runStatusFor(status: FinalStepStatus): FinalRunStatus {
+  switch (status) {
+    case 'timeout':
+      return 'timeout';
+    case 'cancelled':
+      return 'cancelled';
+    case 'failed':
+    case 'skipped':
+      return 'failed';
+    case 'success':
+      return 'success';
+    default:
+      return assertNever(status);
+  }
+}
+
+function abortedOutcome(signal: AbortSignal): RunOutcome {
+  const reason = signal.reason as Partial<AbortReason> | undefined;
+  if (reason?.kind === 'shutdown') return { status: 'error', reason: 'interrupted by server shutdown' };
+  return { status: 'cancelled', reason: 'cancelled' };
+}

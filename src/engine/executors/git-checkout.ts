@@ -1,0 +1,196 @@
+/**
+ * `git_checkout`: a real clone with the git CLI, argv arrays only.
+ *
+ *   no commit:  git clone [--depth N] --branch <branch> -- <url> <dir>
+ *   a commit:   git init -- <dir>; git remote add origin -- <url>;
+ *               git fetch [--depth N] -- origin <sha>   (falls back to a full fetch when the
+ *               server refuses to serve a SHA or the SHA is abbreviated);
+ *               git checkout --detach <sha> --
+ *   submodules: git submodule update --init --recursive
+ *   then:       git rev-parse HEAD → printed and reported as the step's commit.
+ *
+ * Every call is hardened: only the allowed transports (GIT_ALLOW_PROTOCOL, plus
+ * `-c protocol.ext.allow=never` and `protocol.file.allow=never` unless local repositories are
+ * allowed), no prompts, no system or global config, ssh in batch mode. The URL and branch are
+ * re-checked here (defence in depth); credentials in the URL go through GIT_ASKPASS only.
+ */
+import { relative } from 'node:path';
+import type { StepContext, StepExecutor, StepResult } from '../ports.js';
+import { runProcess, describeExit } from '../process.js';
+import { resolveInside } from '../workspace.js';
+import { branchNameProblem, COMMIT_SHA_PATTERN, gitUrlProblem, redactGitUrl, repositoryKey } from '../../domain/git-url.js';
+import { coerceError } from '../../domain/errors.js';
+import { askpassEnv, credentialSecrets, splitCredentials } from './git-credentials.js';
+
+export interface GitCheckoutConfig {
+  repository: string;
+  branch?: string;
+  commit?: string;
+  depth?: number;
+  submodules?: boolean;
+  directory?: string;
+}
+
+export interface GitExecutorOptions {
+  cancelGraceMs: number;
+  allowLocalRepositories: boolean;
+  /** The git executable (a wrapper in tests). */
+  git?: string;
+}
+
+const DEFAULT_DEPTH = 1;
+
+export class GitCheckoutExecutor implements StepExecutor {
+  readonly type = 'git_checkout';
+
+  constructor(private readonly options: GitExecutorOptions) {}
+
+  async execute(raw: Record<string, unknown>, ctx: StepContext): Promise<StepResult> {
+    const config = raw as Partial<GitCheckoutConfig>;
+    const allowLocal = this.options.allowLocalRepositories;
+    const repository = config.repository;
+    if (typeof repository !== 'string') return failed('config.repository must be a string');
+    const urlProblem = gitUrlProblem(repository, { allowLocal });
+    if (urlProblem) return failed(`repository refused: ${urlProblem}`);
+
+    const target = checkoutTarget(config, ctx);
+    if ('problem' in target) return failed(target.problem);
+    const { branch, commit } = target;
+    const depth = Number.isInteger(config.depth) && (config.depth as number) >= 0 ? (config.depth as number) : DEFAULT_DEPTH;
+
+    let dir = ctx.workspace;
+    if (typeof config.directory === 'string' && config.directory !== '') {
+      try {
+        dir = await resolveInside(ctx.workspace, config.directory);
+      } catch (thrown) {
+        return failed(`directory refused: ${coerceError(thrown).message}`);
+      }
+    }
+
+    const split = splitCredentials(repository);
+    for (const secret of credentialSecrets(split)) ctx.addSecret(secret);
+    const env = {
+      ...ctx.env,
+      ...hardenedGitEnv(allowLocal),
+      ...(await askpassEnv(ctx.env.HOME ?? ctx.workspace, split)),
+    };
+    const shownDir = relative(ctx.workspace, dir) || '.';
+    const shownUrl = redactGitUrl(repository);
+    const git = new GitRunner(this.options, ctx, env, allowLocal);
+
+    ctx.output(
+      `Checking out ${shownUrl} (${commit ? `commit ${commit}` : `branch ${branch}`}) into ${shownDir}\n` +
+        `(git hardened: allowed transports ${env.GIT_ALLOW_PROTOCOL}, no prompts, no system or global config)\n`,
+    );
+
+    if (commit === null) {
+      const clone = await git.run(['clone', ...(depth > 0 ? ['--depth', String(depth)] : []), '--branch', branch, '--', split.url, dir], {
+        cwd: ctx.workspace,
+        show: ['clone', ...(depth > 0 ? ['--depth', String(depth)] : []), '--branch', branch, '--', shownUrl, shownDir],
+      });
+      if (!clone.ok) return failed(`git clone failed (${clone.how})`, clone.exitCode);
+    } else {
+      const steps: Array<{ args: string[]; show?: string[]; cwd?: string }> = [
+        { args: ['init', '-q', '--', dir], show: ['init', '-q', '--', shownDir], cwd: ctx.workspace },
+        { args: ['remote', 'add', 'origin', '--', split.url], show: ['remote', 'add', 'origin', '--', shownUrl] },
+      ];
+      for (const step of steps) {
+        const r = await git.run(step.args, { cwd: step.cwd ?? dir, ...(step.show && { show: step.show }) });
+        if (!r.ok) return failed(`git ${step.args[0]} failed (${r.how})`, r.exitCode);
+      }
+      // Servers serve an exact SHA only when it is complete (and, on old protocols, advertised).
+      let fetched = false;
+      if (commit.length === 40 || commit.length === 64) {
+        const r = await git.run(['fetch', '--no-tags', ...(depth > 0 ? ['--depth', String(depth)] : []), '--', 'origin', commit], { cwd: dir });
+        fetched = r.ok;
+        if (!r.ok && ctx.signal.aborted) return failed('git fetch interrupted', r.exitCode);
+        if (!r.ok) ctx.output('The server did not serve the commit directly; fetching the full history instead.\n');
+      }
+      if (!fetched) {
+        const r = await git.run(['fetch', '--tags', '--', 'origin'], { cwd: dir });
+        if (!r.ok) return failed(`git fetch failed (${r.how})`, r.exitCode);
+      }
+      const checkout = await git.run(['checkout', '-q', '--detach', commit, '--'], { cwd: dir });
+      if (!checkout.ok) return failed(`commit ${commit} could not be checked out (${checkout.how})`, checkout.exitCode);
+    }
+
+    if (config.submodules === true) {
+      const r = await git.run(['submodule', 'update', '--init', '--recursive'], { cwd: dir });
+      if (!r.ok) return failed(`git submodule update failed (${r.how})`, r.exitCode);
+    }
+
+    const head = await git.run(['rev-parse', 'HEAD'], { cwd: dir, capture: true });
+    if (!head.ok) return failed(`git rev-parse failed (${head.how})`, head.exitCode);
+    const sha = head.stdout.trim();
+    ctx.output(`HEAD is now at ${sha}\n`);
+    return { status: 'success', exitCode: 0, commit: sha };
+  }
+}
+
+/** Which branch and commit this step checks out (the run's apply to the pipeline's repository). */
+function checkoutTarget(config: Partial<GitCheckoutConfig>, ctx: StepContext): { branch: string; commit: string | null } | { problem: string } {
+  const { spec } = ctx;
+  const runRepo = spec.repositoryUrl;
+  const sameRepository =
+    runRepo === undefined || runRepo === null ? runRepo === undefined : repositoryKey(runRepo) === repositoryKey(String(config.repository));
+  const branch = (sameRepository && spec.branch ? spec.branch : config.branch) ?? 'main';
+  const branchProblem = branchNameProblem(branch);
+  if (branchProblem) return { problem: `branch refused: ${branchProblem}` };
+  const rawCommit = config.commit ?? (sameRepository ? spec.commit : null) ?? null;
+  if (rawCommit === null || rawCommit === '') return { branch, commit: null };
+  const commit = rawCommit.toLowerCase();
+  if (!COMMIT_SHA_PATTERN.test(commit)) return { problem: 'commit refused: must be 7 to 64 hexadecimal characters' };
+  return { branch, commit };
+}
+
+/** Environment for every git call: no prompts, no config but ours, only allowed transports. */
+export function hardenedGitEnv(allowLocal: boolean): Record<string, string> {
+  return {
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_PROTOCOL_FROM_USER: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ALLOW_PROTOCOL: allowLocal ? 'https:http:ssh:git:file' : 'https:http:ssh:git',
+    GIT_SSH_COMMAND: 'ssh -o BatchMode=yes',
+    GCM_INTERACTIVE: 'never',
+  };
+}
+
+interface GitCallResult {
+  ok: boolean;
+  exitCode: number | null;
+  how: string;
+  stdout: string;
+}
+
+class GitRunner {
+  constructor(
+    private readonly options: GitExecutorOptions,
+    private readonly ctx: StepContext,
+    private readonly env: Record<string, string>,
+    private readonly allowLocal: boolean,
+  ) {}
+
+  async run(args: string[], opts: { cwd: string; show?: string[]; capture?: boolean }): Promise<GitCallResult> {
+    const hardening = ['-c', 'protocol.ext.allow=never', ...(this.allowLocal ? [] : ['-c', 'protocol.file.allow=never'])];
+    if (!opts.capture) this.ctx.output(`$ git ${(opts.show ?? args).join(' ')}\n`);
+    const captured: Buffer[] = [];
+    const result = await runProcess({
+      argv: [this.options.git ?? 'git', ...hardening, ...args],
+      cwd: opts.cwd,
+      env: this.env,
+      signal: this.ctx.signal,
+      cancelGraceMs: this.options.cancelGraceMs,
+      onOutput: opts.capture ? (chunk) => captured.push(chunk) : this.ctx.output,
+    });
+    // git itself missing is the platform's fault.
+    if (result.spawnError) throw new Error(`git could not be started: ${result.spawnError.message}`);
+    const stdout = Buffer.concat(captured).toString('utf8');
+    if (opts.capture && result.exitCode !== 0) this.ctx.output(stdout);
+    return { ok: result.exitCode === 0, exitCode: result.exitCode, how: describeExit(result), stdout };
+  }
+}
+
+function failed(message: string, exitCode: number | null = null): StepResult {
+  return { status: 'failed', exitCode, message };
+}

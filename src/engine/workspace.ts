@@ -1,0 +1,134 @@
+/**
+ * Run workspaces. Each run gets `<root>/run-<runId>` (the checkout and the steps' working
+ * directory) and a sibling `<root>/run-<runId>.home` used as the steps' HOME. HOME is kept out of
+ * the workspace so `git clone` into the (empty) workspace works, and so tool state (~/.ansible,
+ * ~/.gitconfig, the git askpass helper) never shows up in the checkout. It is per run, never the
+ * server's HOME: that one may hold SSH keys, tokens and configuration the steps must not see.
+ *
+ * The engine does not delete a workspace when a run ends (it is useful to inspect a failure);
+ * the worker calls removeWorkspace or sweepWorkspaces on its own schedule.
+ */
+import { chmod, lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { relativePathProblem } from '../domain/validate-steps.js';
+import { coerceError } from '../domain/errors.js';
+
+export interface Workspace {
+  /** Absolute, real path of the workspace folder. */
+  path: string;
+  /** Absolute, real path of the run's HOME folder. */
+  home: string;
+}
+
+const ENTRY = /^run-(\d+)(\.home)?$/;
+
+export function workspacePaths(root: string, runId: number): Workspace {
+  if (!Number.isSafeInteger(runId) || runId < 0) throw new RangeError(`invalid run id: ${runId}`);
+  const base = resolve(root, `run-${runId}`);
+  return { path: base, home: `${base}.home` };
+}
+
+/** Creates the run's folders fresh (a leftover from an earlier attempt of the same run is removed). */
+export async function createWorkspace(root: string, runId: number): Promise<Workspace> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const paths = workspacePaths(root, runId);
+  await removeWorkspace(root, runId);
+  await mkdir(paths.path, { mode: 0o700 });
+  await mkdir(paths.home, { mode: 0o700 });
+  return { path: await realpath(paths.path), home: await realpath(paths.home) };
+}
+
+export async function removeWorkspace(root: string, runId: number): Promise<void> {
+  const paths = workspacePaths(root, runId);
+  await forceRemove(paths.path);
+  await forceRemove(paths.home);
+}
+
+/**
+ * Deletes workspaces older than `retentionMs` (by modification time), except those of runs in
+ * `keepRunIds` (runs still active). Returns the run ids removed.
+ */
+export async function sweepWorkspaces(root: string, retentionMs: number, keepRunIds: Iterable<number>): Promise<number[]> {
+  const keep = new Set(keepRunIds);
+  let entries: string[];
+  try {
+    entries = await readdir(root);
+  } catch {
+    return [];
+  }
+  const cutoff = Date.now() - retentionMs;
+  const removed = new Set<number>();
+  for (const name of entries) {
+    const match = ENTRY.exec(name);
+    if (!match) continue;
+    const runId = Number(match[1]);
+    if (keep.has(runId)) continue;
+    const info = await lstat(join(root, name)).catch(() => null);
+    if (!info || info.mtimeMs > cutoff) continue;
+    await forceRemove(join(root, name));
+    removed.add(runId);
+  }
+  return [...removed].sort((a, b) => a - b);
+}
+
+/**
+ * Resolves a user-given relative path inside the workspace, refusing `..`, absolute paths and
+ * escapes through symlinks (the deepest existing ancestor is resolved with realpath). The target
+ * itself need not exist yet (a clone directory).
+ */
+export async function resolveInside(workspace: string, relativePath: string): Promise<string> {
+  const problem = relativePathProblem(relativePath);
+  if (problem) throw new WorkspacePathError(problem);
+  const base = await realpath(workspace);
+  const target = resolve(base, relativePath);
+  let existing = target;
+  const missing: string[] = [];
+  for (;;) {
+    try {
+      existing = await realpath(existing);
+      break;
+    } catch (thrown) {
+      if ((thrown as NodeJS.ErrnoException).code !== 'ENOENT') throw coerceError(thrown);
+      const parent = resolve(existing, '..');
+      missing.unshift(existing.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+      existing = parent;
+    }
+  }
+  const real = join(existing, ...missing);
+  if (!isInside(base, real)) throw new WorkspacePathError('Path leaves the workspace (through a symlink)');
+  return real;
+}
+
+export class WorkspacePathError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkspacePathError';
+  }
+}
+
+function isInside(base: string, target: string): boolean {
+  const rel = relative(base, target);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** rm -rf that also copes with read-only folders a step left behind (e.g. Go's module cache). */
+async function forceRemove(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true, maxRetries: 2 });
+  } catch {
+    await makeWritable(path);
+    await rm(path, { recursive: true, force: true, maxRetries: 2 });
+  }
+}
+
+async function makeWritable(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => null);
+  if (!info?.isDirectory()) return;
+  await chmod(path, 0o700).catch(() => undefined);
+  for (const name of await readdir(path).catch(() => [] as string[])) await makeWritable(join(path, name));
+}
+
+/** Whether a resolved path is an existing directory (for working_directory). */
+export async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isDirectory() ?? false;
+}

@@ -1,0 +1,36 @@
+/**
+ * The EventBus port: live run status changes and log chunks, for the gateway's WebSockets.
+ * Publishing never blocks the run: adapters deliver asynchronously and drop rather than grow.
+ */
+import type { RunStatus, StepStatus } from '../domain/status.js';
+
+export interface RunStatusEvent {
+  type: 'run_status';
+  runId: number;
+  pipelineId: number | null;
+  status: RunStatus;
+  progress: number;
+  currentStep: { id: number; name: string; status: StepStatus; started_at: string | null } | null;
+  at: string;
+}
+
+export interface LogChunkEvent {
+  type: 'log';
+  runId: number;
+  stepId: number;
+  offset: number;
+  text: string;
+}
+
+export type RunEvent = RunStatusEvent | LogChunkEvent;
+
+export type Unsubscribe = () => void;
+
+export interface EventBus {
+  publish(event: RunEvent): void;
+  /** Events of one run. */
+  subscribeRun(runId: number, handler: (event: RunEvent) => void): Unsubscribe;
+  /** Status events of every run (the all-runs feed). */
+  subscribeAll(handler: (event: RunStatusEvent) => void): Unsubscribe;
+  close(): Promise<void>;
+}

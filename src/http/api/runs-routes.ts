@@ -1,0 +1,87 @@
+import type { App } from '../server.js';
+import type { ApiDeps } from './deps.js';
+import { currentUser } from '../auth-hook.js';
+import { errorResponses, IdParams, pageOf } from '../schemas/common.js';
+import { AllRunsQuery, LogQuery, RunListQuery, RunSchema, RunSummarySchema, TriggerBody } from '../schemas/runs.js';
+import { pageEnvelope, pageWindow } from '../paging.js';
+import { notFound } from '../../domain/errors.js';
+import { runBody, runSummaryBody } from '../../services/runs/run-view.js';
+
+export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
+  app.post(
+    '/api/pipelines/:id/run/',
+    {
+      schema: { tags: ['runs'], summary: 'Start a run (branch and variables optional)', params: IdParams, body: TriggerBody, response: { 201: RunSchema, ...errorResponses(400, 401, 403, 404, 422) } },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      const body = request.body ?? {};
+      const run = await runs.trigger(user, {
+        pipelineId: request.params.id,
+        ...(body.branch !== undefined ? { branch: body.branch } : {}),
+        ...(body.commit !== undefined ? { commit: body.commit } : {}),
+        ...(body.variables !== undefined ? { variables: body.variables } : {}),
+        trigger: { type: 'manual', user: { id: user.id, username: user.username } },
+      });
+      return reply.code(201).send(runBody(run));
+    },
+  );
+
+  app.get(
+    '/api/pipelines/:id/runs/',
+    { schema: { tags: ['runs'], summary: "A pipeline's run history", params: IdParams, querystring: RunListQuery, response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) } } },
+    async (request) => {
+      await pipelines.get(request.params.id);
+      const { total, items } = await runs.list({ pipelineId: request.params.id, ...(request.query.status ? { status: request.query.status } : {}) }, pageWindow(request.query));
+      return pageEnvelope(request, request.query, total, items.map(runSummaryBody));
+    },
+  );
+
+  app.get(
+    '/api/pipeline-runs/',
+    { schema: { tags: ['runs'], summary: 'Runs of all pipelines', querystring: AllRunsQuery, response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) } } },
+    async (request) => {
+      const q = request.query;
+      const { total, items } = await runs.list({ ...(q.pipeline ? { pipelineId: q.pipeline } : {}), ...(q.status ? { status: q.status } : {}) }, pageWindow(q));
+      return pageEnvelope(request, q, total, items.map(runSummaryBody));
+    },
+  );
+
+  app.get(
+    '/api/pipeline-runs/:id/',
+    { schema: { tags: ['runs'], summary: 'A run with its steps, progress and current step', params: IdParams, response: { 200: RunSchema, ...errorResponses(400, 401, 404) } } },
+    async (request) => runBody(await runs.get(request.params.id)),
+  );
+
+  app.get(
+    '/api/pipeline-runs/:id/logs/',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "A run's log as text (whole run, or one step), from a byte offset",
+        params: IdParams,
+        querystring: LogQuery,
+        produces: ['text/plain'],
+        response: errorResponses(400, 401, 404),
+      },
+    },
+    async (request, reply) => {
+      const run = await runs.get(request.params.id);
+      const stepId = request.query.step ?? null;
+      if (stepId !== null && !run.steps.some((s) => s.id === stepId)) throw notFound('Step');
+      const { data, nextOffset } = await runs.readLog(run.id, stepId, request.query.offset ?? 0);
+      return reply
+        .header('Content-Type', 'text/plain; charset=utf-8')
+        .header('X-Next-Offset', String(nextOffset))
+        .header('X-Run-Status', run.status)
+        .header('X-Content-Type-Options', 'nosniff')
+        .send(data);
+    },
+  );
+
+  app.post(
+    '/api/pipeline-runs/:id/cancel/',
+    { schema: { tags: ['runs'], summary: 'Cancel a run (kills its process tree)', params: IdParams, response: { 202: RunSchema, ...errorResponses(401, 403, 404, 409) } } },
+    async (request, reply) => reply.code(202).send(runBody(await runs.cancel(currentUser(request), request.params.id))),
+  );
+}

@@ -1,0 +1,84 @@
+import { Type } from 'typebox';
+import { RUN_STATUSES, STEP_STATUSES } from '../../domain/status.js';
+import { Nullable, PageQuery } from './common.js';
+import { VariablesSchema } from './pipelines.js';
+
+const RunStatus = Type.Enum(RUN_STATUSES);
+const StepStatus = Type.Enum(STEP_STATUSES);
+
+export const TriggerBody = Type.Object(
+  {
+    branch: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    commit: Type.Optional(Type.String({ minLength: 7, maxLength: 64, description: 'Run this exact commit' })),
+    variables: Type.Optional(VariablesSchema),
+  },
+  { additionalProperties: false },
+);
+
+const TriggerSchema = Type.Object(
+  {
+    type: Type.Enum(['manual', 'webhook', 'api']),
+    user: Type.Optional(Type.Object({ id: Type.Integer(), username: Type.String() })),
+    event: Type.Optional(Type.String()),
+    delivery_id: Type.Optional(Type.String()),
+    provider: Type.Optional(Type.String()),
+    ref: Type.Optional(Type.String()),
+    author: Type.Optional(Nullable(Type.String())),
+  },
+  { additionalProperties: true },
+);
+
+const CurrentStep = Nullable(Type.Object({ id: Type.Integer(), name: Type.String(), status: StepStatus, started_at: Nullable(Type.String()) }));
+
+const runCommon = {
+  id: Type.Integer(),
+  number: Type.Integer({ description: 'Per-pipeline run number' }),
+  pipeline: Type.Object({ id: Nullable(Type.Integer()), name: Type.String() }),
+  status: RunStatus,
+  trigger: TriggerSchema,
+  branch: Type.String(),
+  commit: Nullable(Type.String()),
+  created_at: Type.String(),
+  started_at: Nullable(Type.String()),
+  finished_at: Nullable(Type.String()),
+  duration_ms: Nullable(Type.Integer()),
+  progress: Type.Integer({ minimum: 0, maximum: 100 }),
+  error_reason: Nullable(Type.String()),
+};
+
+export const RunSummarySchema = Type.Object(runCommon);
+
+export const RunSchema = Type.Object({
+  ...runCommon,
+  variables: VariablesSchema,
+  current_step: CurrentStep,
+  steps: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      name: Type.String(),
+      type: Type.String(),
+      status: StepStatus,
+      started_at: Nullable(Type.String()),
+      finished_at: Nullable(Type.String()),
+      exit_code: Nullable(Type.Integer()),
+      attempts: Type.Integer(),
+      parallel_group: Nullable(Type.String()),
+      duration_ms: Nullable(Type.Integer()),
+      message: Nullable(Type.String()),
+    }),
+  ),
+});
+
+export const RunListQuery = Type.Object({ ...PageQuery, status: Type.Optional(RunStatus) }, { additionalProperties: false });
+export const AllRunsQuery = Type.Object(
+  { ...PageQuery, status: Type.Optional(RunStatus), pipeline: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })) },
+  { additionalProperties: false },
+);
+
+export const LogQuery = Type.Object(
+  {
+    step: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'One step only' })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Return the bytes after this offset; X-Next-Offset tells where to continue' })),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,27 @@
+/** Starts the embedded worker of a process: crash recovery first, then claiming jobs. */
+import { hostname } from 'node:os';
+import type { AppContext } from './context.js';
+import { RunWorker } from '../services/runs/run-worker.js';
+import { recoverInterruptedRuns } from '../services/runs/recover-runs.js';
+import { createDefaultExecutors } from '../engine/executors/index.js';
+import type { StepExecutor } from '../engine/ports.js';
+
+export async function startWorker(ctx: AppContext, extraExecutors: StepExecutor[] = []): Promise<RunWorker> {
+  const recovered = await recoverInterruptedRuns({ runs: ctx.repos.runs, queue: ctx.repos.runQueue, events: ctx.events });
+  if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn(recovered, 'recovered runs interrupted by a previous stop');
+  const worker = new RunWorker({
+    workerId: `${hostname()}:${process.pid}`,
+    runs: ctx.repos.runs,
+    queue: ctx.queue,
+    events: ctx.events,
+    logs: ctx.logs,
+    executors: [...createDefaultExecutors(ctx.engine), ...extraExecutors],
+    cancellations: ctx.cancellations,
+    engine: ctx.engine,
+    concurrency: ctx.config.maxConcurrentRuns,
+    perPipeline: ctx.config.maxRunsPerPipeline,
+    logger: ctx.logger,
+  });
+  worker.start();
+  return worker;
+}

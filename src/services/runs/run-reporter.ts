@@ -1,0 +1,79 @@
+/**
+ * The engine's RunReporter, implemented with the store and the event bus: every status change is
+ * written, then published with the run's progress and current step (kept in memory here, so
+ * publishing needs no extra query).
+ */
+import type { RunReporter } from '../../engine/ports.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { Run, RunsRepository, StepRun } from '../../store/runs-repository.js';
+import type { RunStatus } from '../../domain/status.js';
+import { currentStepOf, progressOf } from './run-view.js';
+
+export class StoreRunReporter implements RunReporter {
+  private readonly steps: StepRun[];
+  private status: RunStatus;
+
+  constructor(
+    private readonly run: Run,
+    private readonly runs: RunsRepository,
+    private readonly events: EventBus,
+  ) {
+    this.steps = run.steps.map((s) => ({ ...s }));
+    this.status = run.status;
+  }
+
+  async runStarted(e: { at: Date }): Promise<void> {
+    this.status = 'running';
+    await this.runs.markRunning(this.run.id, e.at.toISOString());
+    this.publish(e.at);
+  }
+
+  async stepStarted(e: { stepId: number; attempt: number; at: Date }): Promise<void> {
+    const at = e.at.toISOString();
+    await this.runs.stepStarted(e.stepId, e.attempt, at);
+    this.patch(e.stepId, { status: 'running', attempts: e.attempt, started_at: this.step(e.stepId)?.started_at ?? at, finished_at: null });
+    this.publish(e.at);
+  }
+
+  async stepFinished(e: Parameters<RunReporter['stepFinished']>[0]): Promise<void> {
+    const at = e.at.toISOString();
+    await this.runs.stepFinished(e.stepId, { status: e.status, exitCode: e.exitCode, attempts: e.attempts, at, message: e.message ?? null });
+    this.patch(e.stepId, { status: e.status, exit_code: e.exitCode, attempts: e.attempts, finished_at: at });
+    this.publish(e.at);
+  }
+
+  async stepsSettled(e: { stepIds: number[]; status: 'skipped' | 'cancelled'; at: Date }): Promise<void> {
+    if (e.stepIds.length === 0) return;
+    const at = e.at.toISOString();
+    await this.runs.settleSteps(this.run.id, e.stepIds, e.status, at);
+    for (const id of e.stepIds) this.patch(id, { status: e.status, finished_at: at });
+    this.publish(e.at);
+  }
+
+  /** Publishes the final status (after the run row is written by the worker). */
+  finished(status: RunStatus, at: Date): void {
+    this.status = status;
+    this.publish(at);
+  }
+
+  private step(id: number) {
+    return this.steps.find((s) => s.id === id);
+  }
+
+  private patch(id: number, fields: Partial<StepRun>) {
+    const step = this.step(id);
+    if (step) Object.assign(step, fields);
+  }
+
+  private publish(at: Date) {
+    this.events.publish({
+      type: 'run_status',
+      runId: this.run.id,
+      pipelineId: this.run.pipeline.id,
+      status: this.status,
+      progress: progressOf(this.status, this.steps),
+      currentStep: currentStepOf(this.steps),
+      at: at.toISOString(),
+    });
+  }
+}

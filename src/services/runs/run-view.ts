@@ -1,0 +1,71 @@
+/** The API form of a run: progress, current step, durations, secrets masked. */
+import { isFinalStepStatus } from '../../domain/status.js';
+import type { Run, RunSummary, StepRun } from '../../store/runs-repository.js';
+import { maskedVariables } from '../pipelines-service.js';
+
+const duration = (start: string | null, end: string | null): number | null =>
+  start && end ? Math.max(0, Date.parse(end) - Date.parse(start)) : start ? Math.max(0, Date.now() - Date.parse(start)) : null;
+
+/** Percentage of steps that reached a final status; a successful run is always 100. */
+export function progressOf(status: Run['status'], steps: Pick<StepRun, 'status'>[]): number {
+  if (status === 'success') return 100;
+  if (steps.length === 0) return status === 'queued' || status === 'running' ? 0 : 100;
+  const done = steps.filter((s) => isFinalStepStatus(s.status)).length;
+  return Math.floor((done / steps.length) * 100);
+}
+
+export function currentStepOf(steps: StepRun[]) {
+  const step = steps.find((s) => s.status === 'running');
+  return step ? { id: step.id, name: step.name, status: step.status, started_at: step.started_at } : null;
+}
+
+export function runBody(run: Run) {
+  return {
+    id: run.id,
+    number: run.number,
+    pipeline: run.pipeline,
+    status: run.status,
+    trigger: run.trigger,
+    branch: run.branch,
+    commit: run.commit,
+    variables: maskedVariables(run.variables),
+    created_at: run.created_at,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+    duration_ms: run.finished_at ? duration(run.started_at ?? run.created_at, run.finished_at) : duration(run.started_at, null),
+    progress: progressOf(run.status, run.steps),
+    current_step: currentStepOf(run.steps),
+    error_reason: run.error_reason,
+    steps: run.steps.map((s) => ({
+      id: s.id,
+      name: s.name,
+      type: s.type,
+      status: s.status,
+      started_at: s.started_at,
+      finished_at: s.finished_at,
+      exit_code: s.exit_code,
+      attempts: s.attempts,
+      parallel_group: s.parallel_group,
+      duration_ms: duration(s.started_at, s.finished_at),
+      message: s.message,
+    })),
+  };
+}
+
+export function runSummaryBody(run: RunSummary) {
+  return {
+    id: run.id,
+    number: run.number,
+    pipeline: run.pipeline,
+    status: run.status,
+    trigger: run.trigger,
+    branch: run.branch,
+    commit: run.commit,
+    created_at: run.created_at,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+    duration_ms: run.finished_at ? duration(run.started_at ?? run.created_at, run.finished_at) : duration(run.started_at, null),
+    progress: run.status === 'success' ? 100 : run.steps_total === 0 ? 0 : Math.floor((run.steps_done / run.steps_total) * 100),
+    error_reason: run.error_reason,
+  };
+}

@@ -1,0 +1,51 @@
+/** Starting a run: validate, snapshot the pipeline, write run + steps + job at once, wake a worker. */
+import { AppError, notFound, permissionDenied, validationError, type ErrorDetails } from '../../domain/errors.js';
+import { canRunPipelines, type Actor } from '../../domain/roles.js';
+import { branchNameProblem, COMMIT_SHA_PATTERN } from '../../domain/git-url.js';
+import type { Variables } from '../../domain/pipeline.js';
+import type { PipelinesRepository } from '../../store/pipelines-repository.js';
+import type { Run, RunsRepository, RunTrigger } from '../../store/runs-repository.js';
+import type { JobQueue } from '../../queue/job-queue.js';
+import type { EventBus } from '../../events/event-bus.js';
+import { normalizeVariables, type VariableInput } from '../pipelines-service.js';
+
+export interface TriggerInput {
+  pipelineId: number;
+  branch?: string;
+  commit?: string | null;
+  variables?: Record<string, VariableInput>;
+  trigger: RunTrigger;
+}
+
+export interface TriggerDeps {
+  pipelines: PipelinesRepository;
+  runs: RunsRepository;
+  queue: JobQueue;
+  events: EventBus;
+}
+
+export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: TriggerInput): Promise<Run> {
+  if (actor && !canRunPipelines(actor)) throw permissionDenied('Viewers cannot run pipelines');
+  const pipeline = await deps.pipelines.findById(input.pipelineId);
+  if (!pipeline) throw notFound('Pipeline');
+  if (pipeline.status !== 'active') throw new AppError('UNPROCESSABLE_ENTITY', 'The pipeline is inactive; activate it to run it');
+
+  const details: ErrorDetails = {};
+  const branch = input.branch ?? (pipeline.branch.includes('*') ? 'main' : pipeline.branch);
+  const branchProblem = branchNameProblem(branch);
+  if (branchProblem) details.branch = [branchProblem];
+  const commit = input.commit ?? null;
+  if (commit !== null && !COMMIT_SHA_PATTERN.test(commit)) details.commit = ['Must be a hexadecimal commit SHA (7-64 characters).'];
+  const runVariables = normalizeVariables(input.variables ?? {}, {}, details);
+  if (Object.keys(details).length > 0) throw validationError(details);
+
+  // Run variables override the pipeline's defaults; a pipeline secret stays secret.
+  const variables: Variables = { ...pipeline.variables };
+  for (const [name, v] of Object.entries(runVariables)) variables[name] = { value: v.value, secret: v.secret || (pipeline.variables[name]?.secret ?? false) };
+
+  const run = await deps.runs.create({ pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables });
+  if (!run) throw notFound('Pipeline');
+  deps.queue.notify({ runId: run.id, pipelineId: pipeline.id });
+  deps.events.publish({ type: 'run_status', runId: run.id, pipelineId: pipeline.id, status: 'queued', progress: 0, currentStep: null, at: run.created_at });
+  return run;
+}

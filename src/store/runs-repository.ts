@@ -1,0 +1,273 @@
+/**
+ * Runs and their steps. A run is created with its step rows and its queue row in ONE transaction
+ * (the queue row is the job), so a crash can never leave a run without a job or a job without a run.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
+import type { RunStatus, StepStatus } from '../domain/status.js';
+import type { PipelineDefinition, Variables } from '../domain/pipeline.js';
+import type { PipelinesRepository } from './pipelines-repository.js';
+import { nowIso } from './time.js';
+
+export interface RunTrigger {
+  type: 'manual' | 'webhook' | 'api';
+  user?: { id: number; username: string };
+  event?: string;
+  delivery_id?: string;
+  provider?: string;
+  ref?: string;
+  author?: string | null;
+}
+
+export interface StepRun {
+  id: number;
+  position: number;
+  name: string;
+  type: string;
+  parallel_group: string | null;
+  status: StepStatus;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  attempts: number;
+  message: string | null;
+}
+
+export interface Run {
+  id: number;
+  number: number;
+  pipeline: { id: number | null; name: string };
+  status: RunStatus;
+  trigger: RunTrigger;
+  branch: string;
+  commit: string | null;
+  variables: Variables;
+  definition: PipelineDefinition;
+  error_reason: string | null;
+  cancel_requested_at: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  steps: StepRun[];
+}
+
+export type RunSummary = Omit<Run, 'steps' | 'definition' | 'variables'> & { steps_total: number; steps_done: number };
+
+export interface NewRun {
+  pipelineId: number;
+  trigger: RunTrigger;
+  branch: string;
+  commit: string | null;
+  variables: Variables;
+}
+
+const toStep = (row: StepRunRow): StepRun => ({
+  id: row.id,
+  position: row.position,
+  name: row.name,
+  type: row.type,
+  parallel_group: row.parallel_group,
+  status: row.status as StepStatus,
+  started_at: row.started_at,
+  finished_at: row.finished_at,
+  exit_code: row.exit_code,
+  attempts: row.attempts,
+  message: row.message,
+});
+
+export class RunsRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly pipelines: PipelinesRepository,
+  ) {}
+
+  /** Creates the run, its pending steps and its queue job atomically; null if the pipeline is gone. */
+  async create(input: NewRun): Promise<Run | null> {
+    const runId = await this.db.transaction().execute(async (trx) => {
+      const counter = await trx
+        .updateTable('pipelines')
+        .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
+        .where('id', '=', input.pipelineId)
+        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps'])
+        .executeTakeFirst();
+      if (!counter) return null;
+      const definition: PipelineDefinition = {
+        name: counter.name,
+        repository_url: counter.repository_url,
+        branch: counter.branch,
+        steps: JSON.parse(counter.steps),
+        variables: {},
+      };
+      const now = nowIso();
+      const run = await trx
+        .insertInto('pipeline_runs')
+        .values({
+          pipeline_id: input.pipelineId,
+          pipeline_name: counter.name,
+          number: counter.run_counter,
+          status: 'queued',
+          trigger_type: input.trigger.type,
+          trigger_user_id: input.trigger.user?.id ?? null,
+          trigger: JSON.stringify(input.trigger),
+          branch: input.branch,
+          commit_sha: input.commit,
+          variables: this.pipelines.sealVariables(input.variables),
+          definition: JSON.stringify(definition),
+          error_reason: null,
+          cancel_requested_at: null,
+          created_at: now,
+          started_at: null,
+          finished_at: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      if (definition.steps.length > 0)
+        await trx
+          .insertInto('step_runs')
+          .values(
+            definition.steps.map((s, position) => ({
+              run_id: run.id,
+              position,
+              name: s.name,
+              type: s.type,
+              parallel_group: s.parallel_group ?? null,
+              status: 'pending',
+              started_at: null,
+              finished_at: null,
+              exit_code: null,
+              attempts: 0,
+              log_size: 0,
+              message: null,
+            })),
+          )
+          .execute();
+      await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
+      await trx.insertInto('run_queue').values({ run_id: run.id, pipeline_id: input.pipelineId, enqueued_at: now, state: 'queued', claimed_by: null, lease_expires_at: null }).execute();
+      return run.id;
+    });
+    return runId === null ? null : this.findById(runId);
+  }
+
+  async findById(id: number): Promise<Run | null> {
+    const row = await this.db.selectFrom('pipeline_runs').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const steps = await this.db.selectFrom('step_runs').selectAll().where('run_id', '=', id).orderBy('position').execute();
+    return this.toRun(row, steps.map(toStep));
+  }
+
+  async status(id: number): Promise<RunStatus | null> {
+    const row = await this.db.selectFrom('pipeline_runs').select('status').where('id', '=', id).executeTakeFirst();
+    return (row?.status as RunStatus | undefined) ?? null;
+  }
+
+  async list(filter: { pipelineId?: number; status?: RunStatus }, page: { limit: number; offset: number }): Promise<{ total: number; items: RunSummary[] }> {
+    let q = this.db.selectFrom('pipeline_runs');
+    if (filter.pipelineId !== undefined) q = q.where('pipeline_id', '=', filter.pipelineId);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    if (total === 0 || page.offset >= total) return { total, items: [] };
+    const rows = await q.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
+    const counts = await this.db
+      .selectFrom('step_runs')
+      .select(['run_id', (eb) => eb.fn.countAll<number>().as('total'), sql<number>`sum(case when status in ('success','failed','skipped','cancelled','timeout') then 1 else 0 end)`.as('done')])
+      .where(
+        'run_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .groupBy('run_id')
+      .execute();
+    const byRun = new Map(counts.map((c) => [c.run_id, c]));
+    return {
+      total,
+      items: rows.map((row) => {
+        const { steps: _s, definition: _d, variables: _v, ...rest } = this.toRun(row, []);
+        const c = byRun.get(row.id);
+        return { ...rest, steps_total: Number(c?.total ?? 0), steps_done: Number(c?.done ?? 0) };
+      }),
+    };
+  }
+
+  async markRunning(id: number, at: string): Promise<void> {
+    await this.db.updateTable('pipeline_runs').set({ status: 'running', started_at: at }).where('id', '=', id).where('status', '=', 'queued').execute();
+  }
+
+  /** Sets a final status unless the run already has one; returns whether it changed. */
+  async finish(id: number, status: RunStatus, at: string, reason: string | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable('pipeline_runs')
+      .set({ status, finished_at: at, error_reason: reason })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    await this.db.deleteFrom('run_queue').where('run_id', '=', id).execute();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Runs marked running with no queue row: their worker is gone (crash recovery). */
+  async runningWithoutJob(): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('pipeline_runs')
+      .select('id')
+      .where('status', '=', 'running')
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('run_queue').select('run_id').whereRef('run_queue.run_id', '=', 'pipeline_runs.id'))))
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async backToQueued(id: number): Promise<void> {
+    await this.db.updateTable('pipeline_runs').set({ status: 'queued', started_at: null }).where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
+  }
+
+  async requestCancel(id: number, at: string): Promise<void> {
+    await this.db.updateTable('pipeline_runs').set({ cancel_requested_at: at }).where('id', '=', id).where('cancel_requested_at', 'is', null).execute();
+  }
+
+  async stepStarted(stepId: number, attempt: number, at: string): Promise<void> {
+    await this.db
+      .updateTable('step_runs')
+      .set((eb) => ({ status: 'running', attempts: attempt, started_at: eb.fn.coalesce('started_at', sql<string>`${at}`), finished_at: null, exit_code: null }))
+      .where('id', '=', stepId)
+      .execute();
+  }
+
+  async stepFinished(stepId: number, e: { status: StepStatus; exitCode: number | null; attempts: number; at: string; message: string | null }): Promise<void> {
+    await this.db
+      .updateTable('step_runs')
+      .set({ status: e.status, exit_code: e.exitCode, attempts: e.attempts, finished_at: e.at, message: e.message })
+      .where('id', '=', stepId)
+      .execute();
+  }
+
+  /** Settles steps that never ran (skipped or cancelled); only touches steps not already final. */
+  async settleSteps(runId: number, stepIds: number[] | 'unfinished', status: StepStatus, at: string, message: string | null = null): Promise<void> {
+    let q = this.db.updateTable('step_runs').set({ status, finished_at: at, message }).where('run_id', '=', runId).where('status', 'in', ['pending', 'running']);
+    if (stepIds !== 'unfinished') q = q.where('id', 'in', stepIds.length > 0 ? stepIds : [-1]);
+    await q.execute();
+  }
+
+  async countByStatus(status: RunStatus): Promise<number> {
+    const row = await this.db.selectFrom('pipeline_runs').where('status', '=', status).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  private toRun(row: PipelineRunRow, steps: StepRun[]): Run {
+    return {
+      id: row.id,
+      number: row.number,
+      pipeline: { id: row.pipeline_id, name: row.pipeline_name },
+      status: row.status as RunStatus,
+      trigger: JSON.parse(row.trigger) as RunTrigger,
+      branch: row.branch,
+      commit: row.commit_sha,
+      variables: this.pipelines.openVariables(row.variables),
+      definition: JSON.parse(row.definition) as PipelineDefinition,
+      error_reason: row.error_reason,
+      cancel_requested_at: row.cancel_requested_at,
+      created_at: row.created_at,
+      started_at: row.started_at,
+      finished_at: row.finished_at,
+      steps,
+    };
+  }
+}

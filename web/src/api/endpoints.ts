@@ -1,0 +1,88 @@
+/** Typed calls for every API resource the UI uses. */
+import { api, request, type Query } from './client';
+import type {
+  AppConfig,
+  LoginResponse,
+  Me,
+  Page,
+  PipelineDetail,
+  PipelineSummary,
+  Role,
+  Run,
+  RunStatus,
+  StepType,
+  User,
+  VariableValue,
+  WebhookDelivery,
+} from './types';
+import type { PipelinePayload } from '../forms/pipeline-form-model';
+
+type Signal = { signal?: AbortSignal };
+
+/* auth */
+export const login = (username: string, password: string) =>
+  api<LoginResponse>('/api/auth/login/', { method: 'POST', body: { username, password }, anonymous: true });
+export const logout = (refresh: string) => api<void>('/api/auth/logout/', { method: 'POST', body: { refresh }, anonymous: true });
+
+/* config */
+export const getConfig = (o: Signal = {}) => api<AppConfig>('/api/config/', { ...o, anonymous: true });
+
+/* me and users */
+export const getMe = (o: Signal = {}) => api<Me>('/api/users/me/', o);
+export const updateMe = (body: Partial<Pick<Me, 'email' | 'first_name' | 'last_name'>>) =>
+  api<Me>('/api/users/me/', { method: 'PATCH', body });
+export const changePassword = (current_password: string, new_password: string) =>
+  api<void>('/api/users/me/password/', { method: 'POST', body: { current_password, new_password } });
+export const listUsers = (query: Query, o: Signal = {}) => api<Page<User>>('/api/users/', { ...o, query });
+export interface NewUser {
+  username: string;
+  password: string;
+  email?: string;
+  first_name?: string;
+  last_name?: string;
+  role: Role;
+}
+export const createUser = (body: NewUser) => api<User>('/api/users/', { method: 'POST', body });
+export const updateUser = (id: number, body: Partial<Pick<User, 'role' | 'is_active' | 'email' | 'first_name' | 'last_name'>>) =>
+  api<User>(`/api/users/${id}/`, { method: 'PATCH', body });
+
+/* pipelines */
+export const listPipelines = (query: Query, o: Signal = {}) => api<Page<PipelineSummary>>('/api/pipelines/', { ...o, query });
+export const getPipeline = (id: number | string, o: Signal = {}) => api<PipelineDetail>(`/api/pipelines/${id}/`, o);
+export const createPipeline = (body: PipelinePayload) => api<PipelineDetail>('/api/pipelines/', { method: 'POST', body });
+export const replacePipeline = (id: number | string, body: PipelinePayload) =>
+  api<PipelineDetail>(`/api/pipelines/${id}/`, { method: 'PUT', body });
+export const patchPipeline = (id: number | string, body: Partial<PipelinePayload>) =>
+  api<PipelineDetail>(`/api/pipelines/${id}/`, { method: 'PATCH', body });
+export const deletePipeline = (id: number | string) => api<void>(`/api/pipelines/${id}/`, { method: 'DELETE' });
+export const listStepTypes = (o: Signal = {}) => api<{ results: StepType[] }>('/api/step-types/', o);
+
+/* runs */
+export interface RunRequest {
+  branch?: string;
+  variables?: Record<string, VariableValue>;
+}
+export const runPipeline = (id: number | string, body: RunRequest) => api<Run>(`/api/pipelines/${id}/run/`, { method: 'POST', body });
+export const listPipelineRuns = (id: number | string, query: Query, o: Signal = {}) =>
+  api<Page<Run>>(`/api/pipelines/${id}/runs/`, { ...o, query });
+export const listRuns = (query: Query & { status?: RunStatus | '' }, o: Signal = {}) => api<Page<Run>>('/api/pipeline-runs/', { ...o, query });
+export const getRun = (id: number | string, o: Signal = {}) => api<Run>(`/api/pipeline-runs/${id}/`, o);
+export const cancelRun = (id: number | string) => api<unknown>(`/api/pipeline-runs/${id}/cancel/`, { method: 'POST' });
+
+/** A run's log (or one step's), from a byte offset. */
+export async function getRunLog(
+  runId: number | string,
+  options: { step?: number | null; offset?: number; signal?: AbortSignal } = {},
+): Promise<{ text: string; nextOffset: number | null }> {
+  const res = await request(`/api/pipeline-runs/${runId}/logs/`, {
+    query: { step: options.step ?? undefined, offset: options.offset || undefined },
+    signal: options.signal,
+  });
+  const text = await res.text();
+  const header = res.headers.get('X-Next-Offset');
+  return { text, nextOffset: header !== null && /^\d+$/.test(header) ? Number(header) : null };
+}
+
+/* webhooks */
+export const listDeliveries = (query: Query, o: Signal = {}) => api<Page<WebhookDelivery>>('/api/webhook-deliveries/', { ...o, query });
+export const redeliver = (id: number | string) => api<unknown>(`/api/webhook-deliveries/${id}/redeliver/`, { method: 'POST' });

@@ -1,0 +1,191 @@
+/** Shapes of the public API (port 8000) and the gateway (port 8001) as the UI uses them. */
+
+export type Role = 'admin' | 'developer' | 'viewer';
+export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'cancelled' | 'timeout' | 'error';
+export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped' | 'cancelled' | 'timeout';
+export type PipelineStatus = 'active' | 'inactive';
+export type TriggerEvent = 'push' | 'pull_request' | 'tag';
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface UserRef {
+  id: number;
+  username: string;
+}
+
+export interface LoginResponse {
+  access: string;
+  refresh: string;
+  user: { id: number; username: string; email: string };
+}
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+export interface Me {
+  id: number;
+  username: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  is_active: boolean;
+  date_joined: string;
+  role: Role;
+}
+
+export type User = Me;
+
+export interface LastRun {
+  id: number;
+  status: RunStatus;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export type VariableValue = string | { value: string; secret: boolean };
+
+export interface StepDefinition {
+  name: string;
+  type: string;
+  config: Record<string, unknown>;
+  timeout_seconds?: number | null;
+  retries?: number | null;
+  continue_on_error?: boolean | null;
+  parallel_group?: string | null;
+}
+
+export interface PipelineSummary {
+  id: number;
+  name: string;
+  description: string;
+  status: PipelineStatus;
+  repository_url: string | null;
+  branch: string;
+  trigger_events: TriggerEvent[];
+  created_by: UserRef | null;
+  created_at: string;
+  updated_at: string;
+  steps_count: number;
+  last_run: LastRun | null;
+}
+
+export interface PipelineDetail extends PipelineSummary {
+  steps: StepDefinition[];
+  variables: Record<string, VariableValue>;
+}
+
+export interface StepType {
+  id: string;
+  name: string;
+  description: string;
+  category: string;
+  icon: string;
+  config_schema: Record<string, unknown>;
+}
+
+export interface CurrentStep {
+  id: number;
+  name: string;
+  status: StepStatus;
+  started_at: string | null;
+}
+
+export interface RunStep {
+  id: number;
+  name: string;
+  type: string;
+  status: StepStatus;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  attempts?: number | null;
+  parallel_group?: string | null;
+  duration_ms?: number | null;
+}
+
+export interface RunTrigger {
+  type: 'manual' | 'webhook' | 'api';
+  user?: UserRef | null;
+  event?: string | null;
+  delivery_id?: string | number | null;
+  provider?: string | null;
+  author?: string | null;
+}
+
+export interface Run {
+  id: number;
+  number: number;
+  pipeline: { id: number; name: string } | null;
+  status: RunStatus;
+  trigger: RunTrigger;
+  branch: string | null;
+  commit: string | null;
+  variables?: Record<string, VariableValue> | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  progress: number;
+  current_step: CurrentStep | null;
+  error_reason?: string | null;
+  steps?: RunStep[];
+}
+
+export interface WebhookDelivery {
+  id: number | string;
+  provider: string;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  ref: string | null;
+  commit: string | null;
+  verdict: 'triggered' | 'ignored' | 'rejected';
+  reason: string | null;
+  runs: number[];
+  received_at: string;
+}
+
+export interface AppConfig {
+  gateway_url: string;
+  version: string;
+}
+
+export interface SystemStatus {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  version: string;
+  uptime_seconds?: number;
+  services: Record<string, string>;
+  metrics: { active_pipelines: number; running_jobs: number; queue_size: number } & Record<string, number>;
+}
+
+export interface StatusUpdateMessage {
+  type: 'pipeline_status_update';
+  data: {
+    run_id: number;
+    status: RunStatus;
+    current_step: CurrentStep | null;
+    progress: number;
+    steps?: RunStep[];
+    pipeline_id?: number;
+  };
+}
+
+export interface LogMessage {
+  type: 'log';
+  data: { run_id: number; step_id: number | null; offset: number; text: string };
+}
+
+export type RunSocketMessage = StatusUpdateMessage | LogMessage;
+
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['success', 'failed', 'cancelled', 'timeout', 'error'];
+
+export function isFinalRun(status: RunStatus): boolean {
+  return FINAL_RUN_STATUSES.includes(status);
+}

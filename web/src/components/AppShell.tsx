@@ -1,0 +1,40 @@
+/** The frame around every signed-in page: header, navigation, theme toggle, user menu. */
+import { Suspense } from 'react';
+import { NavLink, Outlet, Link } from 'react-router-dom';
+import { useAuth } from '../auth/AuthProvider';
+import { ThemeToggle } from './ThemeToggle';
+import { UserMenu } from './UserMenu';
+import { Loading } from './Feedback';
+
+export function AppShell() {
+  const { user } = useAuth();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <Link to="/pipelines" className="brand">
+          <img src="/favicon.svg" alt="" />
+          AnsFlow
+        </Link>
+        <nav className="main-nav" aria-label="Main">
+          <NavLink to="/pipelines">Pipelines</NavLink>
+          <NavLink to="/runs">Runs</NavLink>
+          <NavLink to="/webhooks">Webhooks</NavLink>
+          <NavLink to="/system">System</NavLink>
+          {user?.role === 'admin' && <NavLink to="/admin/users">Users</NavLink>}
+        </nav>
+        <div className="header-tools">
+          <ThemeToggle />
+          <UserMenu />
+        </div>
+      </header>
+      <main id="main">
+        <Suspense fallback={<Loading />}>
+          <Outlet />
+        </Suspense>
+      </main>
+    </>
+  );
+}
