@@ -1,6 +1,6 @@
-/** Routes. Pages other than login and the pipeline list are loaded on demand. */
+/** Routes (a data router, so the editor can block navigation with unsaved changes). Pages other than login and the pipeline list load on demand. */
 import { lazy } from 'react';
-import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
+import { createBrowserRouter, Navigate, RouterProvider } from 'react-router-dom';
 import { AuthProvider } from './auth/AuthProvider';
 import { RequireAdmin, RequireAuth } from './auth/RequireAuth';
 import { AppShell } from './components/AppShell';
@@ -18,34 +18,38 @@ const SystemPage = lazy(() => import('./pages/SystemPage'));
 const UsersPage = lazy(() => import('./pages/UsersPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 
+const router = createBrowserRouter([
+  { path: '/login', element: <LoginPage /> },
+  {
+    element: <RequireAuth />,
+    children: [
+      {
+        element: <AppShell />,
+        children: [
+          { index: true, element: <Navigate to="/pipelines" replace /> },
+          { path: 'pipelines', element: <PipelinesPage /> },
+          { path: 'pipelines/new', element: <PipelineEditorPage /> },
+          { path: 'pipelines/:id', element: <PipelineDetailPage /> },
+          { path: 'pipelines/:id/edit', element: <PipelineEditorPage /> },
+          { path: 'runs', element: <RunsPage /> },
+          { path: 'runs/:runId', element: <RunPage /> },
+          { path: 'webhooks', element: <WebhooksPage /> },
+          { path: 'system', element: <SystemPage /> },
+          { path: 'profile', element: <ProfilePage /> },
+          { element: <RequireAdmin />, children: [{ path: 'admin/users', element: <UsersPage /> }] },
+          { path: '*', element: <NotFoundPage /> },
+        ],
+      },
+    ],
+  },
+]);
+
 export function App() {
   return (
-    <BrowserRouter>
-      <ToastProvider>
-        <AuthProvider>
-          <Routes>
-            <Route path="/login" element={<LoginPage />} />
-            <Route element={<RequireAuth />}>
-              <Route element={<AppShell />}>
-                <Route index element={<Navigate to="/pipelines" replace />} />
-                <Route path="pipelines" element={<PipelinesPage />} />
-                <Route path="pipelines/new" element={<PipelineEditorPage />} />
-                <Route path="pipelines/:id" element={<PipelineDetailPage />} />
-                <Route path="pipelines/:id/edit" element={<PipelineEditorPage />} />
-                <Route path="runs" element={<RunsPage />} />
-                <Route path="runs/:runId" element={<RunPage />} />
-                <Route path="webhooks" element={<WebhooksPage />} />
-                <Route path="system" element={<SystemPage />} />
-                <Route path="profile" element={<ProfilePage />} />
-                <Route element={<RequireAdmin />}>
-                  <Route path="admin/users" element={<UsersPage />} />
-                </Route>
-                <Route path="*" element={<NotFoundPage />} />
-              </Route>
-            </Route>
-          </Routes>
-        </AuthProvider>
-      </ToastProvider>
-    </BrowserRouter>
+    <ToastProvider>
+      <AuthProvider>
+        <RouterProvider router={router} />
+      </AuthProvider>
+    </ToastProvider>
   );
 }

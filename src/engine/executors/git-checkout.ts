@@ -131,8 +131,10 @@ export class GitCheckoutExecutor implements StepExecutor {
 function checkoutTarget(config: Partial<GitCheckoutConfig>, ctx: StepContext): { branch: string; commit: string | null } | { problem: string } {
   const { spec } = ctx;
   const runRepo = spec.repositoryUrl;
+  // Local URLs have no host, so repositoryKey is null for them: compare those verbatim.
+  const identity = (url: string) => repositoryKey(url) ?? url;
   const sameRepository =
-    runRepo === undefined || runRepo === null ? runRepo === undefined : repositoryKey(runRepo) === repositoryKey(String(config.repository));
+    runRepo === undefined || runRepo === null ? runRepo === undefined : identity(runRepo) === identity(String(config.repository));
   const branch = (sameRepository && spec.branch ? spec.branch : config.branch) ?? 'main';
   const branchProblem = branchNameProblem(branch);
   if (branchProblem) return { problem: `branch refused: ${branchProblem}` };

@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeJenkins } from '../../../test/support/fake-jenkins.js';
-import { JenkinsClient } from './jenkins-client.js';
+import { createJenkinsClient, JenkinsClient } from './jenkins-client.js';
 import { JenkinsError, type JenkinsErrorReason } from './jenkins-error.js';
 
 let jenkins: FakeJenkins;
@@ -289,4 +289,13 @@ test('a base URL with a context path is honoured', async () => {
   // The fake has no context path, so the request lands on an unknown path: proof the prefix was used.
   await rejectsWith(c.getQueueItem(1), 'queue_item_expired');
   assert.equal(jenkins.requests.at(-1)?.path, '/jenkins/queue/item/1/api/json');
+});
+
+test('createJenkinsClient follows the configuration: none, anonymous, or Basic auth', async () => {
+  assert.equal(createJenkinsClient(null), null);
+  const anonymous = createJenkinsClient({ url: jenkins.url, user: null, token: null })!;
+  await rejectsWith(anonymous.getBuild('x', 1), 'unauthorized');
+  assert.equal(jenkins.requests.at(-1)?.headers.authorization, undefined);
+  const configured = createJenkinsClient({ url: jenkins.url.replace(/\/$/, ''), user: jenkins.user, token: jenkins.token })!;
+  await configured.triggerBuild(newJob(), { A: '1' });
 });

@@ -141,6 +141,15 @@ export class JenkinsClient {
   }
 }
 
+/** The client for the configured controller (config.jenkins), or null when none is configured. */
+export function createJenkinsClient(
+  config: { url: string; user: string | null; token: string | null } | null,
+  options: { timeoutMs?: number } = {},
+): JenkinsClient | null {
+  if (!config) return null;
+  return new JenkinsClient({ url: config.url, user: config.user, token: config.token, ...options });
+}
+
 function signalOf(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
   return options.signal ? { signal: options.signal } : {};
 }

@@ -17,9 +17,10 @@ import { JenkinsError, type JenkinsErrorReason } from './jenkins-error.js';
 export interface JenkinsHttpOptions {
   /** Base URL of the controller, with its context path if any (`https://ci.example.com/jenkins/`). */
   url: string;
-  user: string;
+  /** With `token`, sent as Basic auth on every request; both null for an anonymous Jenkins. */
+  user: string | null;
   /** API token (or password). */
-  token: string;
+  token: string | null;
   /** Per-request timeout, body included. Default 10 s. */
   timeoutMs?: number;
 }
@@ -43,7 +44,7 @@ interface Crumb {
 
 export class JenkinsHttp {
   readonly baseUrl: URL;
-  private readonly authorization: string;
+  private readonly authorization: string | null;
   private readonly timeoutMs: number;
   /** undefined: not fetched yet; null: this Jenkins issues no crumbs. */
   private crumb: Promise<Crumb | null> | undefined;
@@ -57,7 +58,10 @@ export class JenkinsHttp {
     base.username = '';
     base.password = '';
     this.baseUrl = base;
-    this.authorization = `Basic ${Buffer.from(`${options.user}:${options.token}`, 'utf8').toString('base64')}`;
+    this.authorization =
+      options.user !== null && options.token !== null
+        ? `Basic ${Buffer.from(`${options.user}:${options.token}`, 'utf8').toString('base64')}`
+        : null;
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
@@ -142,7 +146,8 @@ export class JenkinsHttp {
   }
 
   private async fetchOnce(request: JenkinsRequest, crumb: Crumb | null): Promise<Response> {
-    const headers: Record<string, string> = { authorization: this.authorization, accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
+    const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9, */*;q=0.5' };
+    if (this.authorization) headers.authorization = this.authorization;
     if (crumb) {
       headers[crumb.field] = crumb.value;
       if (crumb.cookie) headers.cookie = crumb.cookie;

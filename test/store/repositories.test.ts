@@ -1,0 +1,139 @@
+/**
+ * The repositories against both databases: the same behaviour on SQLite and PostgreSQL
+ * (migrations, unique names, paging and search, runs with their steps and queue job, secrets).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb, type Db } from '../../src/store/db.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+import { SecretBox } from '../../src/store/secret-box.js';
+import { UsersRepository } from '../../src/store/users-repository.js';
+import { PipelinesRepository, type PipelineFields } from '../../src/store/pipelines-repository.js';
+import { RunsRepository } from '../../src/store/runs-repository.js';
+import { RunQueueRepository } from '../../src/store/run-queue-repository.js';
+import { RefreshTokensRepository } from '../../src/store/refresh-tokens-repository.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+
+const fields = (name: string, extra: Partial<PipelineFields> = {}): PipelineFields => ({
+  name,
+  description: `about ${name}`,
+  status: 'active',
+  repository_url: 'https://example.com/a/b.git',
+  branch: 'main',
+  trigger_events: ['push'],
+  variables: { PLAIN: { value: 'p', secret: false }, SECRET: { value: 'very-secret', secret: true } },
+  steps: [{ name: 'one', type: 'shell_command', config: { command: 'true' } }],
+  ...extra,
+});
+
+for (const backend of ['sqlite', 'postgres'] as const) {
+  describe(`repositories on ${backend}`, () => {
+    let db: Db | null = null;
+    let dir: string;
+    let pgDb: TestDatabase | null = null;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'ansflow-repo-'));
+      if (backend === 'postgres') {
+        pgDb = await createTestDatabase();
+        if (!pgDb) return;
+      }
+      db = openDb({ databaseUrl: pgDb?.url ?? null, dataDir: dir });
+      await migrateToLatest(db);
+      assert.deepEqual(await migrateToLatest(db), [], 'migrating twice is a no-op');
+    });
+    after(async () => {
+      await db?.close();
+      await pgDb?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const repos = () => {
+      const secrets = new SecretBox('k'.repeat(40));
+      const pipelines = new PipelinesRepository(db!.kysely, secrets);
+      return {
+        users: new UsersRepository(db!.kysely),
+        tokens: new RefreshTokensRepository(db!.kysely),
+        pipelines,
+        runs: new RunsRepository(db!.kysely, pipelines),
+        queue: new RunQueueRepository(db!.kysely),
+      };
+    };
+
+    test('users: case-insensitive unique usernames, password change bumps the token version', async (t) => {
+      if (!db) return t.skip('PostgreSQL unreachable');
+      const { users } = repos();
+      const u = await users.create({ username: 'Alice', email: 'a@x', role: 'admin', password_hash: 'h' });
+      assert.ok(u);
+      assert.equal(await users.create({ username: 'alice', email: '', role: 'viewer', password_hash: 'h' }), null);
+      assert.equal((await users.findByUsername('ALICE'))!.id, u.id);
+      await users.setPassword(u.id, 'h2');
+      assert.equal((await users.findById(u.id))!.token_version, 1);
+    });
+
+    test('refresh tokens: rotation is single-use, families revoke together', async (t) => {
+      if (!db) return t.skip('PostgreSQL unreachable');
+      const { users, tokens } = repos();
+      const u = (await users.create({ username: 'tok', email: '', role: 'viewer', password_hash: 'h' }))!;
+      await tokens.insert({ jti: 'a', userId: u.id, familyId: 'f', expiresAt: new Date(Date.now() + 60000).toISOString() });
+      await tokens.insert({ jti: 'b', userId: u.id, familyId: 'f', expiresAt: new Date(Date.now() + 60000).toISOString() });
+      assert.equal(await tokens.markRotated('a'), true);
+      assert.equal(await tokens.markRotated('a'), false);
+      assert.equal((await tokens.state('a')).state, 'rotated');
+      await tokens.revokeFamily('f');
+      assert.equal((await tokens.state('b')).state, 'revoked');
+    });
+
+    test('pipelines: unique names, search, paging, secrets sealed at rest', async (t) => {
+      if (!db) return t.skip('PostgreSQL unreachable');
+      const { users, pipelines } = repos();
+      const owner = (await users.create({ username: 'owner', email: '', role: 'developer', password_hash: 'h' }))!;
+      const p = (await pipelines.create(fields('Deploy Web'), owner.id))!;
+      assert.equal(p.created_by!.username, 'owner');
+      assert.equal(await pipelines.create(fields('deploy web'), owner.id), null);
+      for (let i = 0; i < 5; i++) await pipelines.create(fields(`batch_${i}`, { status: i % 2 ? 'inactive' : 'active' }), owner.id);
+      const page = await pipelines.list({ search: 'BATCH' }, { limit: 2, offset: 2 });
+      assert.equal(page.total, 5);
+      assert.deepEqual(
+        page.items.map((x) => x.name),
+        ['batch_2', 'batch_1'],
+      );
+      assert.equal((await pipelines.list({ search: '_' }, { limit: 10, offset: 0 })).total, 5, '_ is literal in search');
+      assert.equal((await pipelines.list({ status: 'inactive' }, { limit: 10, offset: 0 })).total, 2);
+      const raw = await db!.kysely.selectFrom('pipelines').select('variables').where('id', '=', p.id).executeTakeFirstOrThrow();
+      assert.ok(!raw.variables.includes('very-secret'));
+      assert.equal((await pipelines.findById(p.id))!.variables.SECRET!.value, 'very-secret');
+      const renamed = await pipelines.update(p.id, fields('batch_0'));
+      assert.equal(renamed, 'conflict');
+    });
+
+    test('runs: run, steps and job written together; numbers per pipeline; finish is once', async (t) => {
+      if (!db) return t.skip('PostgreSQL unreachable');
+      const { users, pipelines, runs, queue } = repos();
+      const owner = (await users.create({ username: 'runner', email: '', role: 'developer', password_hash: 'h' }))!;
+      const p = (await pipelines.create(fields('runnable', { steps: [
+        { name: 'a', type: 'shell_command', config: { command: 'true' } },
+        { name: 'b', type: 'shell_command', config: { command: 'true' } },
+      ] }), owner.id))!;
+      const r1 = (await runs.create({ pipelineId: p.id, trigger: { type: 'manual' }, branch: 'main', commit: null, variables: p.variables }))!;
+      const r2 = (await runs.create({ pipelineId: p.id, trigger: { type: 'api' }, branch: 'dev', commit: 'abcdef1', variables: {} }))!;
+      assert.deepEqual([r1.number, r2.number], [1, 2]);
+      assert.equal(r1.steps.length, 2);
+      assert.equal(r1.variables.SECRET!.value, 'very-secret');
+      assert.deepEqual((await queue.peek(10)).map((j) => j.runId), [r1.id, r2.id]);
+      assert.equal(await queue.claim(r1.id, 'w1', 60), true);
+      assert.equal(await queue.claim(r1.id, 'w2', 60), false, 'a job is claimed once');
+      assert.equal(await queue.size(), 1);
+      assert.equal((await pipelines.findById(p.id))!.last_run!.id, r2.id);
+      await runs.markRunning(r1.id, new Date().toISOString());
+      assert.equal(await runs.finish(r1.id, 'success', new Date().toISOString(), null), true);
+      assert.equal(await runs.finish(r1.id, 'failed', new Date().toISOString(), null), false);
+      assert.equal(await runs.status(r1.id), 'success');
+      const listed = await runs.list({ pipelineId: p.id }, { limit: 10, offset: 0 });
+      assert.equal(listed.total, 2);
+      assert.equal(await runs.create({ pipelineId: 999999, trigger: { type: 'manual' }, branch: 'main', commit: null, variables: {} }), null);
+    });
+  });
+}
