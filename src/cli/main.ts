@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 1;
   }
-  const run = COMMANDS[command];
+  const run = COMMANDS[command] ?? (command === 'run' ? (await import('./run.js')).runCommand : undefined);
   if (!run) {
     console.error(`ansflow: unknown command "${command}"\n\n${USAGE}`);
     return 2;

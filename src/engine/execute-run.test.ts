@@ -388,3 +388,19 @@ test('a run cancelled before it starts settles every step cancelled and runs not
     h.cleanup();
   }
 });
+
+test('a reporter that throws makes the run `error` instead of rejecting', async () => {
+  const h = makeEngineHarness();
+  try {
+    const reporter = new RecordingReporter();
+    reporter.stepFinished = async () => {
+      throw new Error('database is down');
+    };
+    const spec = makeSpec([shell('a', 'true'), shell('b', 'true')]);
+    const { outcome } = await runWith(h, spec, { reporter });
+    assert.equal(outcome.status, 'error');
+    assert.match(outcome.reason ?? '', /database is down/);
+  } finally {
+    h.cleanup();
+  }
+});

@@ -56,7 +56,11 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
   let commit: string | undefined;
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    if (runSignal.aborted) break;
+    if (runSignal.aborted) {
+      // Cancelled between attempts: the step did not get to finish its retries.
+      if (attempt > 1) outcome = { status: 'cancelled', exitCode: null, attempts: attempt - 1, message: 'cancelled' };
+      break;
+    }
     if (attempt > 1) output.note(`──── attempt ${attempt} of ${maxAttempts} ────`);
     try {
       await reporter.stepStarted({ runId: spec.runId, stepId: step.stepId, attempt, at: new Date() });

@@ -2,12 +2,14 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './db.js';
 import { initial } from './migrations/001-initial.js';
+import { gateway } from './migrations/002-gateway.js';
 
 function provider(db: Db): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
         '001-initial': initial(db.dialect),
+        '002-gateway': gateway(db.dialect),
       };
     },
   };

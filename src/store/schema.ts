@@ -110,6 +110,26 @@ export interface WebhookDeliveriesTable {
   headers: string;
   payload: string;
   received_at: string;
+  /** null while the delivery's runs are being created (migration 002). */
+  completed_at: string | null;
+}
+
+export interface JenkinsBuildsTable {
+  id: Generated<number>;
+  job_name: string;
+  parameters: string;
+  status: string;
+  queue_id: number | null;
+  build_number: number | null;
+  build_url: string | null;
+  result: string | null;
+  console: string;
+  console_truncated: number;
+  error: string | null;
+  triggered_by: number | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
 }
 
 export interface Database {
@@ -120,6 +140,7 @@ export interface Database {
   step_runs: StepRunsTable;
   run_queue: RunQueueTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  jenkins_builds: JenkinsBuildsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -127,3 +148,4 @@ export type PipelineRow = Selectable<PipelinesTable>;
 export type PipelineRunRow = Selectable<PipelineRunsTable>;
 export type StepRunRow = Selectable<StepRunsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type JenkinsBuildRow = Selectable<JenkinsBuildsTable>;

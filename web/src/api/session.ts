@@ -131,10 +131,12 @@ export function refreshAccessToken(): Promise<string | null> {
   const used = current?.refresh ?? null;
   const run = () => refreshUnderLock(used);
   const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-  inFlight = (locks ? locks.request(LOCK_NAME, run) : run()).finally(() => {
+  const started: Promise<string | null> = locks ? (locks.request(LOCK_NAME, run) as unknown as Promise<string | null>) : run();
+  const shared = started.finally(() => {
     inFlight = null;
   });
-  return inFlight;
+  inFlight = shared;
+  return shared;
 }
 
 /** The access token to send now, refreshing first when it is about to expire. */

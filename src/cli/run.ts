@@ -1,0 +1,108 @@
+/**
+ * `ansflow run`: triggers a pipeline through the API and, with --follow, streams its log (by byte
+ * offset) with step progress, exiting with the run's status: 0 success, 1 otherwise.
+ */
+import { ApiClient } from './api-client.js';
+import { CliError } from './cli-error.js';
+import { parseOptions } from './options.js';
+import { readPassword } from './read-password.js';
+
+const HELP = `Usage: ansflow run <pipeline-id|name> [--var K=V]... [--branch B] [--follow]
+
+Triggers a run through the API (ANSFLOW_URL, default http://127.0.0.1:8000) and, with --follow,
+prints its log live and exits with its status (0 success, 1 failed/cancelled/timeout/error).
+
+Authentication: --token or ANSFLOW_TOKEN (an access token), else --user (ANSFLOW_USER, default
+admin) with the password from ANSFLOW_PASSWORD, --password-stdin, or a prompt.
+
+Options:
+  --var K=V          a run variable (repeatable)
+  --branch <name>    branch to run
+  --follow, -f       follow the log until the run finishes
+  --url <url>        the API address
+  --token <jwt>      access token
+  --user <name>      username to log in as
+  --password-stdin   read the password from standard input`;
+
+type RunBody = { id: number; number: number; status: string; pipeline: { id: number; name: string }; steps: Array<{ id: number; name: string; status: string; duration_ms: number | null; exit_code: number | null }>; error_reason: string | null };
+const FINAL = new Set(['success', 'failed', 'cancelled', 'timeout', 'error']);
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const parsed = parseOptions(
+    argv,
+    {
+      var: { type: 'string', multiple: true },
+      branch: { type: 'string' },
+      follow: { type: 'boolean', short: 'f' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      user: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
+    HELP,
+    true,
+  );
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const target = parsed.positionals[0];
+  if (!target || parsed.positionals.length > 1) throw new CliError(`expected one pipeline id or name\n\n${HELP}`);
+  const variables: Record<string, string> = {};
+  for (const pair of v.var ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new CliError(`--var expects K=V, got "${pair}"`);
+    variables[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+
+  const api = new ApiClient((v.url ?? process.env.ANSFLOW_URL ?? 'http://127.0.0.1:8000').replace(/\/+$/, ''), v.token ?? process.env.ANSFLOW_TOKEN ?? null);
+  if (!v.token && !process.env.ANSFLOW_TOKEN) {
+    const password = process.env.ANSFLOW_PASSWORD ?? (await readPassword(v['password-stdin'] === true));
+    await api.login(v.user ?? process.env.ANSFLOW_USER ?? 'admin', password);
+  }
+
+  const pipelineId = /^\d+$/.test(target) ? Number(target) : await findPipeline(api, target);
+  const run = (await api.call('POST', `/api/pipelines/${pipelineId}/run/`, { ...(v.branch ? { branch: v.branch } : {}), variables })) as RunBody;
+  console.error(`Run #${run.number} of "${run.pipeline.name}" queued (run id ${run.id}).`);
+  if (!v.follow) {
+    console.log(run.id);
+    return 0;
+  }
+  return follow(api, run.id);
+}
+
+async function findPipeline(api: ApiClient, name: string): Promise<number> {
+  const page = (await api.call('GET', `/api/pipelines/?search=${encodeURIComponent(name)}&page_size=100`)) as { results: Array<{ id: number; name: string }> };
+  const match = page.results.find((p) => p.name.toLowerCase() === name.toLowerCase());
+  if (!match) throw new CliError(`no pipeline named "${name}"`);
+  return match.id;
+}
+
+async function follow(api: ApiClient, runId: number): Promise<number> {
+  let offset = 0;
+  const seen = new Map<number, string>();
+  const tty = process.stderr.isTTY;
+  const mark = (status: string) => ({ running: '▶', success: '✔', failed: '✖', skipped: '↷', cancelled: '■', timeout: '⏱' })[status] ?? '·';
+  for (;;) {
+    const run = (await api.call('GET', `/api/pipeline-runs/${runId}/`)) as RunBody;
+    const logs = await api.raw('GET', `/api/pipeline-runs/${runId}/logs/?offset=${offset}`);
+    if (logs.ok) {
+      const chunk = Buffer.from(await logs.arrayBuffer());
+      if (chunk.length > 0) process.stdout.write(chunk);
+      offset = Number(logs.headers.get('x-next-offset') ?? offset + chunk.length);
+    }
+    for (const step of run.steps) {
+      if (seen.get(step.id) === step.status || step.status === 'pending') continue;
+      seen.set(step.id, step.status);
+      const duration = step.duration_ms !== null && step.status !== 'running' ? ` (${(step.duration_ms / 1000).toFixed(1)}s)` : '';
+      const line = `${mark(step.status)} ${step.name}: ${step.status}${duration}`;
+      process.stderr.write(tty ? `\x1b[1m${line}\x1b[0m\n` : `${line}\n`);
+    }
+    if (FINAL.has(run.status)) {
+      // One more read: output flushed just before the final status.
+      const rest = await api.raw('GET', `/api/pipeline-runs/${runId}/logs/?offset=${offset}`);
+      if (rest.ok) process.stdout.write(Buffer.from(await rest.arrayBuffer()));
+      process.stderr.write(`Run ${runId} ${run.status}${run.error_reason ? `: ${run.error_reason}` : ''}\n`);
+      return run.status === 'success' ? 0 : 1;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

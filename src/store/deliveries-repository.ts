@@ -1,0 +1,144 @@
+/**
+ * Webhook deliveries. The unique index on (provider, delivery_key) is the deduplication: the
+ * first insert of a key wins, every later one (even a concurrent one, in another process) finds
+ * the row instead. A row is inserted before the provider gets its answer and completed once its
+ * runs exist (`completed_at`).
+ */
+import type { Kysely } from 'kysely';
+import type { Database, WebhookDeliveryRow } from './schema.js';
+import { nowIso } from './time.js';
+
+export const VERDICTS = ['triggered', 'ignored', 'rejected'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+export type Provider = 'github' | 'gitlab';
+
+export interface Delivery {
+  id: number;
+  provider: Provider;
+  delivery_id: string;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  ref: string | null;
+  commit: string | null;
+  verdict: Verdict;
+  reason: string | null;
+  runs: number[];
+  received_at: string;
+  completed_at: string | null;
+}
+
+/** What is needed to evaluate a delivery again (redeliver); never part of the API body. */
+export interface StoredDelivery extends Delivery {
+  headers: Record<string, string>;
+  payload: string;
+}
+
+export interface NewDelivery {
+  provider: Provider;
+  deliveryKey: string;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  ref: string | null;
+  commit: string | null;
+  verdict: Verdict;
+  reason: string | null;
+  headers: Record<string, string>;
+  payload: string;
+  /** false: runs are still to be created; complete() settles it. */
+  complete: boolean;
+}
+
+export class DeliveriesRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Inserts unless the key exists; returns the new row's id, or null for a duplicate. */
+  async insertIfNew(input: NewDelivery): Promise<number | null> {
+    const now = nowIso();
+    const row = await this.db
+      .insertInto('webhook_deliveries')
+      .values({
+        provider: input.provider,
+        delivery_key: input.deliveryKey,
+        event: input.event,
+        action: input.action,
+        repository: input.repository,
+        ref: input.ref,
+        commit_sha: input.commit,
+        verdict: input.verdict,
+        reason: input.reason,
+        run_ids: '[]',
+        headers: JSON.stringify(input.headers),
+        payload: input.payload,
+        received_at: now,
+        completed_at: input.complete ? now : null,
+      })
+      .onConflict((oc) => oc.columns(['provider', 'delivery_key']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row?.id ?? null;
+  }
+
+  async findByKey(provider: Provider, deliveryKey: string): Promise<Delivery | null> {
+    const row = await this.db.selectFrom('webhook_deliveries').selectAll().where('provider', '=', provider).where('delivery_key', '=', deliveryKey).executeTakeFirst();
+    return row ? toDelivery(row) : null;
+  }
+
+  async findById(id: number): Promise<StoredDelivery | null> {
+    const row = await this.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? { ...toDelivery(row), headers: JSON.parse(row.headers) as Record<string, string>, payload: row.payload } : null;
+  }
+
+  /** Records the outcome of an evaluation; `runIds` are added to those already recorded. */
+  async complete(id: number, outcome: { verdict: Verdict; reason: string | null; runIds: number[] }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('webhook_deliveries').select('run_ids').where('id', '=', id).executeTakeFirst();
+      const runs = [...(JSON.parse(row?.run_ids ?? '[]') as number[]), ...outcome.runIds];
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ verdict: outcome.verdict, reason: outcome.reason, run_ids: JSON.stringify(runs), completed_at: nowIso() })
+        .where('id', '=', id)
+        .execute();
+    });
+  }
+
+  async list(filter: { provider?: Provider; verdict?: Verdict }, page: { limit: number; offset: number }): Promise<{ total: number; items: Delivery[] }> {
+    let q = this.db.selectFrom('webhook_deliveries');
+    if (filter.provider) q = q.where('provider', '=', filter.provider);
+    if (filter.verdict) q = q.where('verdict', '=', filter.verdict);
+    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    if (total === 0 || page.offset >= total) return { total, items: [] };
+    // The payload can be megabytes: the list never reads it.
+    const rows = await q
+      .select(['id', 'provider', 'delivery_key', 'event', 'action', 'repository', 'ref', 'commit_sha', 'verdict', 'reason', 'run_ids', 'received_at', 'completed_at'])
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    return { total, items: rows.map(toDelivery) };
+  }
+
+  async count(): Promise<number> {
+    const row = await this.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+function toDelivery(row: Omit<WebhookDeliveryRow, 'headers' | 'payload'>): Delivery {
+  return {
+    id: row.id,
+    provider: row.provider as Provider,
+    delivery_id: row.delivery_key,
+    event: row.event,
+    action: row.action,
+    repository: row.repository,
+    ref: row.ref,
+    commit: row.commit_sha,
+    verdict: row.verdict as Verdict,
+    reason: row.reason,
+    runs: JSON.parse(row.run_ids) as number[],
+    received_at: row.received_at,
+    completed_at: row.completed_at,
+  };
+}

@@ -1,0 +1,112 @@
+/** The real `ansflow serve` process: first start, `ansflow run --follow`, kill -9 recovery, SIGTERM. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { waitFor } from '../support/wait.js';
+
+async function api(base: string, method: string, path: string, token?: string, body?: unknown) {
+  const response = await fetch(base + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = response.headers.get('content-type')?.includes('json') && text ? JSON.parse(text) : null;
+  return { status: response.status, json, text };
+}
+
+const login = async (base: string) => (await api(base, 'POST', '/api/auth/login/', undefined, { username: 'admin', password: 'admin123' })).json.access as string;
+
+describe('ansflow serve and ansflow run', () => {
+  let dataDir: string;
+  let server: ServerProcess | null = null;
+  before(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'ansflow-cli-'));
+  });
+  after(() => {
+    server?.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('first start creates admin and prints how to log in; CLI help works', async () => {
+    server = await startServerProcess({ ANSFLOW_DATA_DIR: dataDir, ANSFLOW_MAX_CONCURRENT_RUNS: '1' });
+    assert.match(server.output(), /Log in as: admin \/ admin123/);
+    const help = await runCli(['run', '--help'], {});
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: ansflow run/);
+    for (const cmd of [['serve', '--help'], ['migrate', '--help'], ['user', '--help']]) assert.equal((await runCli(cmd, {})).code, 0, cmd.join(' '));
+    assert.equal((await runCli(['nonsense'], {})).code, 2);
+  });
+
+  test('ansflow run --follow streams the log and exits with the run status', async () => {
+    const base = server!.baseUrl;
+    const token = await login(base);
+    await api(base, 'POST', '/api/pipelines/', token, { name: 'cli-ok', steps: [{ name: 'greet', type: 'shell_command', config: { command: 'echo "hello $WHO"' } }] });
+    await api(base, 'POST', '/api/pipelines/', token, { name: 'cli-bad', steps: [{ name: 'boom', type: 'shell_command', config: { command: 'echo failing; exit 4' } }] });
+    const env = { ANSFLOW_URL: base, ANSFLOW_PASSWORD: 'admin123' };
+    const ok = await runCli(['run', 'cli-ok', '--var', 'WHO=world', '--follow'], env);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /hello world/);
+    assert.match(ok.stderr, /✔ greet: success/);
+    const bad = await runCli(['run', 'CLI-BAD', '-f'], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /failing/);
+    const missing = await runCli(['run', 'no-such-pipeline'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no pipeline named/);
+    const badVar = await runCli(['run', 'cli-ok', '--var', 'PATH=/tmp'], env);
+    assert.equal(badVar.code, 2);
+    assert.match(badVar.stderr, /variables\.PATH/);
+  });
+
+  test('after kill -9 mid-run: the run ends as error, its log survives, the queued run still runs', async () => {
+    let base = server!.baseUrl;
+    let token = await login(base);
+    const p = (await api(base, 'POST', '/api/pipelines/', token, { name: 'crashy', steps: [{ name: 'long', type: 'shell_command', config: { command: 'echo before-crash; sleep 60' } }] })).json;
+    const quick = (await api(base, 'POST', '/api/pipelines/', token, { name: 'queued-behind', steps: [{ name: 'q', type: 'shell_command', config: { command: 'echo ran-after-restart' } }] })).json;
+    const running = (await api(base, 'POST', `/api/pipelines/${p.id}/run/`, token, {})).json;
+    await waitFor(async () => (await api(base, 'GET', `/api/pipeline-runs/${running.id}/logs/`, token)).text.includes('before-crash'), 15000, 'output before the crash');
+    const queued = (await api(base, 'POST', `/api/pipelines/${quick.id}/run/`, token, {})).json;
+    assert.equal((await api(base, 'GET', `/api/pipeline-runs/${queued.id}/`, token)).json.status, 'queued', 'concurrency 1 keeps it queued');
+
+    server!.child.kill('SIGKILL');
+    await server!.exited;
+    server = await startServerProcess({ ANSFLOW_DATA_DIR: dataDir, ANSFLOW_MAX_CONCURRENT_RUNS: '1' });
+    base = server.baseUrl;
+    token = await login(base);
+
+    const crashed = await waitFor(async () => {
+      const r = (await api(base, 'GET', `/api/pipeline-runs/${running.id}/`, token)).json;
+      return r.status !== 'running' ? r : undefined;
+    });
+    assert.equal(crashed.status, 'error');
+    assert.match(crashed.error_reason, /server stopped/);
+    assert.match((await api(base, 'GET', `/api/pipeline-runs/${running.id}/logs/`, token)).text, /before-crash/);
+    const after = await waitFor(async () => {
+      const r = (await api(base, 'GET', `/api/pipeline-runs/${queued.id}/`, token)).json;
+      return r.status === 'success' || r.status === 'failed' ? r : undefined;
+    }, 20000);
+    assert.equal(after.status, 'success');
+  });
+
+  test('SIGTERM lets a short running step finish and exits', async () => {
+    const base = server!.baseUrl;
+    const token = await login(base);
+    const p = (await api(base, 'POST', '/api/pipelines/', token, { name: 'graceful', steps: [{ name: 'short', type: 'shell_command', config: { command: 'echo started; sleep 1; echo finished' } }] })).json;
+    const run = (await api(base, 'POST', `/api/pipelines/${p.id}/run/`, token, {})).json;
+    await waitFor(async () => (await api(base, 'GET', `/api/pipeline-runs/${run.id}/logs/`, token)).text.includes('started'), 15000);
+    server!.child.kill('SIGTERM');
+    const code = await server!.exited;
+    assert.equal(code, 0);
+    server = await startServerProcess({ ANSFLOW_DATA_DIR: dataDir });
+    const t2 = await login(server.baseUrl);
+    const r = (await api(server.baseUrl, 'GET', `/api/pipeline-runs/${run.id}/`, t2)).json;
+    assert.equal(r.status, 'success', JSON.stringify(r));
+    server.child.kill('SIGTERM');
+    await server.exited;
+    server = null;
+  });
+});

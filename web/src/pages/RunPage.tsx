@@ -1,0 +1,168 @@
+/** One run, live: status, progress, trigger, steps timeline and the log; cancel and re-run. */
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import { cancelRun, runPipeline } from '../api/endpoints';
+import { errorMessage } from '../api/api-error';
+import { request } from '../api/client';
+import { isFinalRun, type Run } from '../api/types';
+import { canRun, useAuth } from '../auth/AuthProvider';
+import { ErrorBanner, Loading } from '../components/Feedback';
+import { StatusBadge } from '../components/StatusBadge';
+import { statusTone } from '../components/StatusIcon';
+import { useToast } from '../components/Toasts';
+import { documentToText } from '../log/log-document';
+import { LogViewer } from '../log/LogViewer';
+import { RunSummary } from '../runs/RunSummary';
+import { StepsTimeline } from '../runs/StepsTimeline';
+import { useRunLive, type LiveMode } from '../runs/use-run-live';
+import '../styles/run.css';
+
+const MODE_TEXT: Record<LiveMode, string> = { connecting: 'connecting…', live: 'live', polling: 'live (polling)', finished: '' };
+
+function saveBlob(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Variables to send again on re-run: masked secrets cannot be re-sent, the pipeline supplies them. */
+function rerunVariables(run: Run): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(run.variables ?? {})) {
+    if (typeof value === 'string') out[name] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export default function RunPage() {
+  const { runId = '' } = useParams();
+  const { user } = useAuth();
+  const toast = useToast();
+  const navigate = useNavigate();
+  const live = useRunLive(runId);
+  const [jump, setJump] = useState<{ stepId: number; nonce: number } | null>(null);
+  const [busy, setBusy] = useState<'cancel' | 'rerun' | null>(null);
+  const { run } = live;
+
+  if (!run) {
+    return <div className="page">{live.error ? <ErrorBanner error={live.error} /> : <Loading label="Loading run…" />}</div>;
+  }
+
+  const final = isFinalRun(run.status);
+  const cancel = async () => {
+    setBusy('cancel');
+    try {
+      await cancelRun(run.id);
+      toast('Cancelling run…');
+    } catch (err) {
+      toast(errorMessage(err), 'error');
+    } finally {
+      setBusy(null);
+    }
+  };
+  const rerun = async () => {
+    if (!run.pipeline) return;
+    setBusy('rerun');
+    try {
+      const next = await runPipeline(run.pipeline.id, { branch: run.branch ?? undefined, variables: rerunVariables(run) });
+      navigate(`/runs/${next.id}`);
+    } catch (err) {
+      toast(errorMessage(err), 'error');
+    } finally {
+      setBusy(null);
+    }
+  };
+  const download = async () => {
+    const filename = `${run.pipeline?.name ?? 'run'}-${run.number}.log`.replace(/[^\w.-]+/g, '_');
+    try {
+      const res = await request(`/api/pipeline-runs/${run.id}/logs/`);
+      saveBlob(await res.blob(), filename);
+    } catch {
+      saveBlob(new Blob([documentToText(live.sections)], { type: 'text/plain' }), filename);
+    }
+  };
+
+  const tone = statusTone(run.status);
+  const progress = final ? 100 : Math.max(0, Math.min(100, run.progress ?? 0));
+
+  return (
+    <div className="page page-wide run-page">
+      <div className="breadcrumbs">
+        <Link to="/runs">Runs</Link>
+        <span aria-hidden="true">/</span>
+        {run.pipeline ? <Link to={`/pipelines/${run.pipeline.id}`}>{run.pipeline.name}</Link> : <span>deleted pipeline</span>}
+      </div>
+      <div className="run-head">
+        <div className="run-title">
+          <h1>
+            {run.pipeline?.name ?? 'Run'} <span className="faint">#{run.number}</span>
+          </h1>
+          <StatusBadge status={run.status} testId="run-status" />
+          <span className="run-mode faint" data-testid="run-live-mode">
+            {MODE_TEXT[live.mode]}
+          </span>
+        </div>
+        <div className="row run-actions">
+          {canRun(user) && (
+            <button
+              type="button"
+              className="btn btn-danger"
+              onClick={() => void cancel()}
+              disabled={final || busy !== null}
+              style={{ visibility: final ? 'hidden' : 'visible' }}
+              aria-hidden={final}
+              data-testid="cancel-run"
+            >
+              ■ Cancel
+            </button>
+          )}
+          {canRun(user) && run.pipeline && (
+            <button type="button" className="btn" onClick={() => void rerun()} disabled={busy !== null} data-testid="rerun">
+              ↻ Re-run
+            </button>
+          )}
+        </div>
+      </div>
+      <div
+        className={`progress tone-${tone === 'info' ? 'accent' : tone}`}
+        role="progressbar"
+        aria-label="Run progress"
+        aria-valuenow={progress}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        data-testid="run-progress"
+      >
+        <span style={{ width: `${progress}%` }} />
+      </div>
+      <RunSummary run={run} />
+      {run.error_reason && (
+        <div className="banner banner-error" role="alert" style={{ marginBottom: 12 }} data-testid="run-error-reason">
+          {run.error_reason}
+        </div>
+      )}
+      <div className="run-layout">
+        <aside className="card run-steps">
+          <div className="card-head">
+            <h2>Steps</h2>
+            <span className="faint tabular">{progress}%</span>
+          </div>
+          <StepsTimeline steps={run.steps ?? []} onSelect={(stepId) => setJump({ stepId, nonce: Date.now() })} />
+        </aside>
+        <LogViewer
+          sections={live.sections}
+          version={live.version}
+          steps={run.steps ?? []}
+          live={!final}
+          jumpTo={jump}
+          onDownload={() => void download()}
+          emptyText={run.status === 'queued' ? 'Waiting for a worker to pick up this run…' : final ? 'This run produced no output.' : 'Waiting for output…'}
+        />
+      </div>
+    </div>
+  );
+}
