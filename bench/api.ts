@@ -27,7 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
+let MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 const AUTOCANNON_PKG = join(ROOT, 'node_modules', 'autocannon');
 const AUTOCANNON = join(AUTOCANNON_PKG, 'autocannon.js');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
@@ -63,8 +63,12 @@ function parseArgs(argv: string[]): Options {
     else if (arg === '--connections' || arg === '-c') options.connections = value();
     else if (arg === '--profile') options.profile = true;
     else if (arg === '--no-doc') options.writeDoc = false;
-    else if (arg === '--help' || arg === '-h') {
-      console.log('node --import tsx bench/api.ts [--duration 10] [--connections 50] [--profile] [--no-doc]');
+    // Another build of the server (e.g. a patched copy of dist/ to try a fix); implies --no-doc.
+    else if (arg === '--main') {
+      MAIN = resolve(argv[++i] ?? '');
+      options.writeDoc = false;
+    } else if (arg === '--help' || arg === '-h') {
+      console.log('node --import tsx bench/api.ts [--duration 10] [--connections 50] [--profile] [--no-doc] [--main path/to/cli/main.js]');
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}`);
   }
@@ -321,7 +325,9 @@ function replaceBlock(text: string, start: string, end: string, block: string): 
 /** Rewrites one marked block inside this benchmark's section, creating the doc or section if needed. */
 function writeDocBlock(start: string, end: string, content: string): void {
   const block = `${start}\n${content.trim()}\n${end}`;
-  let text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n\nFigures measured on the project machine; each section says how to reproduce them.\n';
+  let text = existsSync(DOC)
+    ? readFileSync(DOC, 'utf8')
+    : '# Benchmarks\n\nFigures measured on the project machine; each section says how to reproduce them.\n';
   const replaced = replaceBlock(text, start, end, block);
   if (replaced) {
     text = replaced;
@@ -369,7 +375,14 @@ function packageOf(url: string, fn: string): string {
   }
   if (url.startsWith('node:')) return `node: ${url.slice(5).split('/')[0]}`;
   const dist = url.indexOf('/dist/');
-  if (dist >= 0) return `ansflow: ${url.slice(dist + 6).split('/').slice(0, -1).join('/') || '.'}`;
+  if (dist >= 0)
+    return `ansflow: ${
+      url
+        .slice(dist + 6)
+        .split('/')
+        .slice(0, -1)
+        .join('/') || '.'
+    }`;
   return url;
 }
 
@@ -430,7 +443,6 @@ async function measure(options: Options): Promise<{ rows: Row[]; broken: string[
     { key: 'detail', label: 'detail', method: 'GET', path: `/api/pipelines/${detailId}/`, auth: true },
     // Last: it adds pipelines, and the list must be measured with 1,000.
     { key: 'create', label: 'create', method: 'POST', path: '/api/pipelines/', auth: true, body: JSON.stringify(pipelineBody('bench-[<id>]')) },
-
   ];
   const rows: Row[] = [];
   const broken: string[] = [];

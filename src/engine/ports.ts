@@ -50,6 +50,11 @@ export interface RunReporter {
     /** The commit a git_checkout step checked out (the service may record it as the run's commit). */
     commit?: string;
   }): Promise<void>;
+  /**
+   * A step started a process group (its leader's pid). Recorded so that, should this process die
+   * (kill -9), whoever recovers the run can kill the orphaned group.
+   */
+  processStarted?(e: { runId: number; stepId: number; pid: number }): void;
   /** Steps that never ran: skipped after a failure, or cancelled. */
   stepsSettled(e: { runId: number; stepIds: number[]; status: 'skipped' | 'cancelled'; at: Date }): Promise<void>;
 }
@@ -81,6 +86,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** Secret values to keep out of logs, argv and error messages. */
   secrets: readonly string[];
+  /** Executors call this with the pid of every process (group leader) they spawn. */
+  processStarted(pid: number): void;
   /** Adds a value found while running (e.g. a token taken from a URL) to the step's masking. */
   addSecret(value: string): void;
   spec: RunSpec;

@@ -47,7 +47,7 @@ export function processIsAlive(pid: number): boolean {
   return stat === null ? true : stat.state !== 'Z' && stat.state !== 'X';
 }
 
-function readStat(pid: number): { state: string; pgrp: number } | null {
+function readStat(pid: number): { state: string; pgrp: number; startTime: string } | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -56,7 +56,15 @@ function readStat(pid: number): { state: string; pgrp: number } | null {
   }
   // The command name is in parentheses and may itself contain spaces or parentheses.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '', pgrp: Number(fields[2]) };
+  return { state: fields[0] ?? '', pgrp: Number(fields[2]), startTime: fields[19] ?? '' };
+}
+
+/**
+ * The kernel's start time of a process (clock ticks since boot), or null without procfs. With the
+ * pid it identifies a process across pid reuse.
+ */
+export function processStartTime(pid: number): string | null {
+  return readStat(pid)?.startTime ?? null;
 }
 
 /**

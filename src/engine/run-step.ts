@@ -94,6 +94,7 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
       output: output.output,
       signal: attemptController.signal,
       secrets,
+      processStarted: (pid: number) => reporter.processStarted?.({ runId: spec.runId, stepId: step.stepId, pid }),
       addSecret: (value: string) => {
         if (!secrets.includes(value)) secrets.push(value);
         output.addSecret(value);

@@ -28,7 +28,8 @@ export function installAuth(app: FastifyInstance<any, any, any, any, any>, auth:
   app.decorateRequest('user', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const url = request.routeOptions.url;
-    if (request.routeOptions.config?.public || url === undefined || publicPrefixes.some((p) => url.startsWith(p))) return;
+    // Only the API is guarded: the web UI's static files are public (the data behind them is not).
+    if (request.routeOptions.config?.public || url === undefined || !url.startsWith('/api/') || publicPrefixes.some((p) => url.startsWith(p))) return;
     const token = bearerToken(request);
     if (!token) throw unauthenticated('Authentication credentials were not provided');
     request.user = await auth.authenticate(token);

@@ -13,6 +13,8 @@ import { trackMethods } from './method-router.js';
 
 export interface ServerOptions {
   logger: Logger;
+  /** Returns the single-page app's HTML for a GET the router does not know (client-side routes). */
+  spaFallback?: { current: ((url: string) => string | null) | null };
   bodyLimit: number;
   trustProxy: boolean;
 }
@@ -61,6 +63,11 @@ export function createServer(options: ServerOptions) {
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
+    const spa = request.method === 'GET' && request.headers.accept?.includes('text/html') ? options.spaFallback?.current?.(path) : null;
+    if (spa) {
+      void reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').send(spa);
+      return;
+    }
     const allowed = methods.allowed(path);
     if (allowed.length > 0) {
       void reply

@@ -28,6 +28,10 @@ import type { EngineOptions, LogStore } from '../engine/ports.js';
 import { LocalCancellations } from '../services/runs/cancellation.js';
 import { RunsService } from '../services/runs/runs-service.js';
 import { logsRoot, workspaceRoot } from '../services/runs/run-worker.js';
+import { DeliveriesRepository } from '../store/deliveries-repository.js';
+import { JenkinsBuildsRepository } from '../store/jenkins-builds-repository.js';
+import { DeliveriesService } from '../services/webhooks/deliveries-service.js';
+import { PlatformMetrics } from '../services/system/platform-metrics.js';
 
 export const VERSION = '1.0.0';
 
@@ -42,6 +46,8 @@ export interface AppContext {
     pipelines: PipelinesRepository;
     runs: RunsRepository;
     runQueue: RunQueueRepository;
+    deliveries: DeliveriesRepository;
+    jenkinsBuilds: JenkinsBuildsRepository;
   };
   events: EventBus;
   queue: JobQueue;
@@ -52,6 +58,8 @@ export interface AppContext {
   auth: AuthService;
   users: UsersService;
   pipelines: PipelinesService;
+  deliveries: DeliveriesService;
+  metrics: PlatformMetrics;
   close(): Promise<void>;
 }
 
@@ -72,6 +80,8 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     pipelines: pipelinesRepo,
     runs: new RunsRepository(db.kysely, pipelinesRepo),
     runQueue: new RunQueueRepository(db.kysely),
+    deliveries: new DeliveriesRepository(db.kysely),
+    jenkinsBuilds: new JenkinsBuildsRepository(db.kysely),
   };
   const events = new InProcessEventBus();
   const queue = new EmbeddedQueue(repos.runQueue, (error) => logger.error({ err: error }, 'queue error'));
@@ -94,6 +104,8 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   const auth = new AuthService({ users: repos.users, refreshTokens: repos.refreshTokens, tokens, hasher, throttle: new LoginThrottle() });
   const users = new UsersService(repos.users, repos.refreshTokens, hasher);
   const pipelines = new PipelinesService(repos.pipelines, { allowLocal: config.allowLocalRepositories });
+  const deliveries = new DeliveriesService({ pipelines: repos.pipelines, runs: repos.runs, queue, events, deliveries: repos.deliveries });
+  const metrics = new PlatformMetrics({ runs: repos.runs, pipelines: repos.pipelines, queue, events });
   return {
     config,
     logger,
@@ -109,7 +121,10 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     cancellations,
     runs,
     engine,
+    deliveries,
+    metrics,
     close: async () => {
+      metrics.close();
       await events.close();
       await db.close();
     },

@@ -1,14 +1,18 @@
 /** Starts the embedded worker of a process: crash recovery first, then claiming jobs. */
 import { hostname } from 'node:os';
 import type { AppContext } from './context.js';
-import { RunWorker } from '../services/runs/run-worker.js';
+import { processesRoot, RunWorker } from '../services/runs/run-worker.js';
+import { ProcessRegistry } from '../engine/process-registry.js';
 import { recoverInterruptedRuns } from '../services/runs/recover-runs.js';
 import { createDefaultExecutors } from '../engine/executors/index.js';
 import type { StepExecutor } from '../engine/ports.js';
 
 export async function startWorker(ctx: AppContext, extraExecutors: StepExecutor[] = []): Promise<RunWorker> {
+  const processes = new ProcessRegistry(processesRoot(ctx.config.dataDir));
   const recovered = await recoverInterruptedRuns({ runs: ctx.repos.runs, queue: ctx.repos.runQueue, events: ctx.events });
-  if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn(recovered, 'recovered runs interrupted by a previous stop');
+  // Steps of the interrupted runs may still be running as orphans of the dead process: end them.
+  const killed = processes.killOrphans(new Set([...recovered.requeued, ...recovered.failed]));
+  if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn({ ...recovered, killed }, 'recovered runs interrupted by a previous stop');
   const worker = new RunWorker({
     workerId: `${hostname()}:${process.pid}`,
     runs: ctx.repos.runs,
@@ -21,6 +25,8 @@ export async function startWorker(ctx: AppContext, extraExecutors: StepExecutor[
     concurrency: ctx.config.maxConcurrentRuns,
     perPipeline: ctx.config.maxRunsPerPipeline,
     logger: ctx.logger,
+    processes,
+    workspaceRetentionMs: ctx.config.workspaceRetentionHours * 3600 * 1000,
   });
   worker.start();
   return worker;

@@ -219,6 +219,11 @@ export class RunsRepository {
     await this.db.updateTable('pipeline_runs').set({ status: 'queued', started_at: null }).where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
   }
 
+  /** Sets the run's commit if it had none (the first checkout tells which commit a branch run built). */
+  async recordCommit(id: number, commit: string): Promise<void> {
+    await this.db.updateTable('pipeline_runs').set({ commit_sha: commit }).where('id', '=', id).where('commit_sha', 'is', null).execute();
+  }
+
   async requestCancel(id: number, at: string): Promise<void> {
     await this.db.updateTable('pipeline_runs').set({ cancel_requested_at: at }).where('id', '=', id).where('cancel_requested_at', 'is', null).execute();
   }

@@ -1,7 +1,8 @@
 /** The real `ansflow serve` process: first start, `ansflow run --follow`, kill -9 recovery, SIGTERM. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { processIsAlive } from '../../src/engine/process-group.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startServerProcess, type ServerProcess } from '../support/server-process.js';
@@ -65,7 +66,7 @@ describe('ansflow serve and ansflow run', () => {
   test('after kill -9 mid-run: the run ends as error, its log survives, the queued run still runs', async () => {
     let base = server!.baseUrl;
     let token = await login(base);
-    const p = (await api(base, 'POST', '/api/pipelines/', token, { name: 'crashy', steps: [{ name: 'long', type: 'shell_command', config: { command: 'echo before-crash; sleep 60' } }] })).json;
+    const p = (await api(base, 'POST', '/api/pipelines/', token, { name: 'crashy', steps: [{ name: 'long', type: 'shell_command', config: { command: 'echo before-crash; echo $$ > "$ANSFLOW_WORKSPACE/../step.pid"; sleep 60' } }] })).json;
     const quick = (await api(base, 'POST', '/api/pipelines/', token, { name: 'queued-behind', steps: [{ name: 'q', type: 'shell_command', config: { command: 'echo ran-after-restart' } }] })).json;
     const running = (await api(base, 'POST', `/api/pipelines/${p.id}/run/`, token, {})).json;
     await waitFor(async () => (await api(base, 'GET', `/api/pipeline-runs/${running.id}/logs/`, token)).text.includes('before-crash'), 15000, 'output before the crash');
@@ -85,6 +86,9 @@ describe('ansflow serve and ansflow run', () => {
     assert.equal(crashed.status, 'error');
     assert.match(crashed.error_reason, /server stopped/);
     assert.match((await api(base, 'GET', `/api/pipeline-runs/${running.id}/logs/`, token)).text, /before-crash/);
+    const stepPid = Number(readFileSync(join(dataDir, 'workspaces', 'step.pid'), 'utf8'));
+    assert.ok(stepPid > 0);
+    await waitFor(async () => !processIsAlive(stepPid), 5000, 'the orphaned step process to be killed');
     const after = await waitFor(async () => {
       const r = (await api(base, 'GET', `/api/pipeline-runs/${queued.id}/`, token)).json;
       return r.status === 'success' || r.status === 'failed' ? r : undefined;

@@ -60,6 +60,7 @@ export class AnsiblePlaybookExecutor implements StepExecutor {
       env,
       signal: ctx.signal,
       cancelGraceMs: this.options.cancelGraceMs,
+      onSpawn: ctx.processStarted,
       onOutput: ctx.output,
     });
     if (result.spawnError) throw new Error(`${executable} could not be started: ${result.spawnError.message}`);

@@ -183,6 +183,7 @@ class GitRunner {
       env: this.env,
       signal: this.ctx.signal,
       cancelGraceMs: this.options.cancelGraceMs,
+      onSpawn: this.ctx.processStarted,
       onOutput: opts.capture ? (chunk) => captured.push(chunk) : this.ctx.output,
     });
     // git itself missing is the platform's fault.

@@ -56,6 +56,7 @@ export class ShellCommandExecutor implements StepExecutor {
       signal: ctx.signal,
       cancelGraceMs: this.options.cancelGraceMs,
       onOutput: ctx.output,
+      onSpawn: ctx.processStarted,
     });
     // The shell itself missing is the platform's fault, not the user's script.
     if (result.spawnError) throw new Error(`${shell}: ${describeExit(result)}`);

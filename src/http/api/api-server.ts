@@ -10,13 +10,15 @@ import { usersRoutes } from './users-routes.js';
 import { pipelinesRoutes } from './pipelines-routes.js';
 import { stepTypesRoutes } from './step-types-routes.js';
 import { runsRoutes } from './runs-routes.js';
+import { registerWebUi } from './web-ui.js';
 
 export interface ApiRouteModule {
   (app: ReturnType<typeof createServer>, deps: ApiDeps): void;
 }
 
 export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extra: Array<(app: ReturnType<typeof createServer>) => void | Promise<void>> = []) {
-  const app = createServer(options);
+  const spaFallback: { current: ((url: string) => string | null) | null } = { current: null };
+  const app = createServer({ ...options, spaFallback });
   app.addSchema(ErrorBodySchema);
   await app.register(swagger, {
     openapi: {
@@ -38,5 +40,6 @@ export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extr
 
   for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes]) routes(app, deps);
   for (const register of extra) await register(app);
+  spaFallback.current = await registerWebUi(app);
   return app;
 }

@@ -26,6 +26,7 @@ function context(signal: AbortSignal = new AbortController().signal): { ctx: Ste
     signal,
     secrets: [],
     addSecret: () => undefined,
+    processStarted: () => undefined,
     spec: { runId: 1, number: 1, pipelineId: 1, pipelineName: 'p', branch: 'main', commit: null, variables: {}, steps: [] },
   };
   return { ctx, log: () => chunks.join('') };

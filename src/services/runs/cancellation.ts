@@ -30,6 +30,10 @@ export class LocalCancellations implements Cancellations {
     for (const controller of this.controllers.values()) controller.abort(reason);
   }
 
+  activeRunIds(): number[] {
+    return [...this.controllers.keys()];
+  }
+
   get size(): number {
     return this.controllers.size;
   }

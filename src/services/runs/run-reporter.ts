@@ -8,6 +8,7 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { Run, RunsRepository, StepRun } from '../../store/runs-repository.js';
 import type { RunStatus } from '../../domain/status.js';
 import { currentStepOf, progressOf } from './run-view.js';
+import type { ProcessRegistry } from '../../engine/process-registry.js';
 
 export class StoreRunReporter implements RunReporter {
   private readonly steps: StepRun[];
@@ -17,6 +18,7 @@ export class StoreRunReporter implements RunReporter {
     private readonly run: Run,
     private readonly runs: RunsRepository,
     private readonly events: EventBus,
+    private readonly processes: ProcessRegistry | null = null,
   ) {
     this.steps = run.steps.map((s) => ({ ...s }));
     this.status = run.status;
@@ -35,9 +37,16 @@ export class StoreRunReporter implements RunReporter {
     this.publish(e.at);
   }
 
+  processStarted(e: { stepId: number; pid: number }): void {
+    this.processes?.track(this.run.id, e.stepId, e.pid);
+  }
+
   async stepFinished(e: Parameters<RunReporter['stepFinished']>[0]): Promise<void> {
+    this.processes?.untrackStep(this.run.id, e.stepId);
     const at = e.at.toISOString();
     await this.runs.stepFinished(e.stepId, { status: e.status, exitCode: e.exitCode, attempts: e.attempts, at, message: e.message ?? null });
+    // A manual run of a branch learns its commit from the checkout.
+    if (e.commit) await this.runs.recordCommit(this.run.id, e.commit);
     this.patch(e.stepId, { status: e.status, exit_code: e.exitCode, attempts: e.attempts, finished_at: at });
     this.publish(e.at);
   }

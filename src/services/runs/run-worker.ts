@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { executeRun } from '../../engine/execute-run.js';
+import { removeWorkspace, sweepWorkspaces } from '../../engine/workspace.js';
 import type { EngineOptions, LogStore, RunSpec, StepExecutor } from '../../engine/ports.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { JobQueue } from '../../queue/job-queue.js';
@@ -16,6 +17,7 @@ import { isFinalRunStatus } from '../../domain/status.js';
 import { coerceError } from '../../domain/errors.js';
 import { StoreRunReporter } from './run-reporter.js';
 import type { LocalCancellations } from './cancellation.js';
+import type { ProcessRegistry } from '../../engine/process-registry.js';
 
 export interface RunWorkerDeps {
   workerId: string;
@@ -29,10 +31,16 @@ export interface RunWorkerDeps {
   concurrency: number;
   perPipeline: number;
   logger: Logger;
+  processes: ProcessRegistry;
+  /** How long a finished run's workspace is kept; 0 removes it as soon as the run ends. */
+  workspaceRetentionMs: number;
 }
+
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 export class RunWorker {
   private stopping = false;
+  private sweeper: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: RunWorkerDeps) {}
 
@@ -43,10 +51,24 @@ export class RunWorker {
       perPipeline: this.deps.perPipeline,
       handle: (job) => this.execute(job.runId),
     });
+    void this.sweep();
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  /** Removes workspaces of finished runs older than the retention (never those running here). */
+  async sweep(): Promise<number[]> {
+    try {
+      return await sweepWorkspaces(this.deps.engine.workspaceRoot, this.deps.workspaceRetentionMs, this.deps.cancellations.activeRunIds());
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'workspace sweep failed');
+      return [];
+    }
   }
 
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     const settled = this.deps.queue.stop();
     const timer = setTimeout(() => this.deps.cancellations.abortAll({ kind: 'shutdown' }), graceMs);
     await settled;
@@ -58,7 +80,7 @@ export class RunWorker {
     const run = await runs.findById(runId);
     if (!run || isFinalRunStatus(run.status)) return;
     const controller = cancellations.register(runId);
-    const reporter = new StoreRunReporter(run, runs, this.deps.events);
+    const reporter = new StoreRunReporter(run, runs, this.deps.events, this.deps.processes);
     try {
       if (run.cancel_requested_at || this.stopping) {
         if (this.stopping) return; // left queued; it runs after the restart
@@ -80,6 +102,8 @@ export class RunWorker {
       await this.settle(run, reporter, 'error', reason).catch((e: unknown) => logger.error({ err: e, runId }, 'could not record run error'));
     } finally {
       cancellations.unregister(runId);
+      if (this.deps.workspaceRetentionMs === 0)
+        await removeWorkspace(this.deps.engine.workspaceRoot, runId).catch((e: unknown) => logger.warn({ err: e, runId }, 'could not remove workspace'));
     }
   }
 
@@ -107,3 +131,4 @@ export function toSpec(run: Run): RunSpec {
 
 export const workspaceRoot = (dataDir: string) => join(dataDir, 'workspaces');
 export const logsRoot = (dataDir: string) => join(dataDir, 'logs');
+export const processesRoot = (dataDir: string) => join(dataDir, 'processes');

@@ -131,7 +131,7 @@ export function LogViewer({ sections, version, steps, live, jumpTo, onDownload, 
   }, []);
   useEffect(() => {
     if (pendingTarget.current !== null && revealLine(pendingTarget.current)) pendingTarget.current = null;
-  }, [revealLine, index]);
+  }, [revealLine, index, targetLine]);
 
   // current search match
   const currentMatch = matches.length > 0 ? matches[Math.min(matchIndex, matches.length - 1)] : undefined;

@@ -1,0 +1,604 @@
+/**
+ * Execution engine benchmark (issue 3, Performance).
+ *
+ * Starts the real server (`node dist/cli/main.js serve`, embedded queue, SQLite) as a child
+ * process in a fresh data folder and measures, each against a baseline measured in the same run:
+ *
+ *   1. per-step overhead   a pipeline of 50 `true` steps (run started_at → finished_at, and wall
+ *                          time from the trigger to the final status seen by polling) vs spawning
+ *                          the same 50 `bash -e -c true` one after another from this process;
+ *   2. trigger → 1st step  the step writes `date +%s%N`; compared with this process' clock right
+ *                          before the HTTP request, minus the baseline cost of spawning
+ *                          `bash -e -c 'date +%s%N > file'` directly (spawn → timestamp);
+ *   3. log throughput      a step printing 200,000 lines, trigger → final status (log checked
+ *                          complete) vs the same command redirected to a file;
+ *   4. memory              server VmRSS sampled every 100 ms while one step prints 1 GiB;
+ *   5. concurrency         200 runs POSTed at once over 8 pipelines, ANSFLOW_MAX_CONCURRENT_RUNS=8,
+ *                          each `sleep 0.2`: all `success`, none lost, max concurrent steps ≤ 8.
+ *
+ *   npm run build && node --import tsx bench/engine.ts [--no-doc] [--quick] [--only 1,2,...]
+ *                                                      [--profile dir] [--main path/to/cli/main.js]
+ *
+ * Prints one table and writes it into the "Engine (bench/engine.ts)" section of docs/benchmarks.md
+ * (only the generated results block; the hand-written analysis around it stays).
+ * Exits non-zero only when something broke (a failed or lost run, exceeded concurrency, a server
+ * that would not start), never because a timing target was missed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+let MAIN = join(ROOT, 'dist', 'cli', 'main.js');
+const DOC = join(ROOT, 'docs', 'benchmarks.md');
+const SECTION = '## Engine (bench/engine.ts)';
+const RESULTS_START = '<!-- bench/engine.ts results: start (generated, do not edit) -->';
+const RESULTS_END = '<!-- bench/engine.ts results: end -->';
+
+const opts = { writeDoc: true, quick: false, only: new Set([1, 2, 3, 4, 5]), profileDir: '' };
+for (let i = 2; i < process.argv.length; i++) {
+  const arg = process.argv[i]!;
+  if (arg === '--no-doc') opts.writeDoc = false;
+  else if (arg === '--quick') opts.quick = true;
+  else if (arg === '--only') {
+    opts.only = new Set((process.argv[++i] ?? '').split(',').map(Number));
+    opts.writeDoc = false;
+  } else if (arg === '--profile') {
+    // Servers run with --cpu-prof; the .cpuprofile files land in this folder (implies --no-doc).
+    opts.profileDir = resolve(process.argv[++i] ?? 'engine-profiles');
+    opts.writeDoc = false;
+  } else if (arg === '--main') {
+    MAIN = resolve(process.argv[++i] ?? '');
+    opts.writeDoc = false;
+  } else if (arg === '--help' || arg === '-h') {
+    console.log('node --import tsx bench/engine.ts [--no-doc] [--quick] [--only 1,2,3,4,5] [--profile dir] [--main path/to/cli/main.js]');
+    process.exit(0);
+  } else throw new Error(`unknown argument ${arg}`);
+}
+
+const STEPS = 50;
+const OVERHEAD_REPEATS = opts.quick ? 2 : 5;
+const TRIGGER_REPEATS = opts.quick ? 8 : 30;
+const LOG_LINES = 200_000;
+const LOG_REPEATS = opts.quick ? 2 : 5;
+const MEMORY_BYTES = 1024 * 1024 * 1024;
+const CONCURRENT_RUNS = 200;
+const CONCURRENT_PIPELINES = 8;
+const CONCURRENCY_LIMIT = 8;
+
+const problems: string[] = [];
+const broken = (message: string) => {
+  problems.push(message);
+  console.error(`BROKEN: ${message}`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+/** Wall clock in nanoseconds with sub-millisecond resolution (comparable with `date +%s%N`). */
+const wallNs = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
+const iso = (s: string | null | undefined) => (s ? Date.parse(s) : NaN);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Spawns one process like the engine does (own group, piped stdio) and resolves when it closed. */
+function spawnBash(command: string, drainOutput = true): Promise<number | null> {
+  return new Promise((done, fail) => {
+    const child = spawn('bash', ['-e', '-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (drainOutput) {
+      child.stdout!.resume();
+      child.stderr!.resume();
+    }
+    child.once('error', fail);
+    child.once('close', (code) => done(code));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server under test
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+  token: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+const live = new Set<Server>();
+
+async function startServer(extraEnv: Record<string, string> = {}): Promise<Server> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-bench-engine-'));
+  const apiPort = await freePort();
+  let gatewayPort = await freePort();
+  while (gatewayPort === apiPort) gatewayPort = await freePort();
+  const nodeFlags = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+  const child = spawn(process.execPath, [...nodeFlags, MAIN, 'serve'], {
+    cwd: dataDir,
+    env: {
+      ...process.env,
+      ANSFLOW_DATA_DIR: dataDir,
+      ANSFLOW_HOST: '127.0.0.1',
+      ANSFLOW_API_PORT: String(apiPort),
+      ANSFLOW_GATEWAY_PORT: String(gatewayPort),
+      ANSFLOW_LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (chunk: Buffer) => {
+    out = (out + chunk.toString()).slice(-20000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const server: Server = {
+    url: `http://127.0.0.1:${apiPort}`,
+    child,
+    dataDir,
+    token: '',
+    output: () => out,
+    stop: async () => {
+      live.delete(server);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  live.add(server);
+  const deadline = Date.now() + 30000;
+  let last = '';
+  while (!server.token) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`server did not accept a login (${last}):\n${out}`);
+    try {
+      const res = await fetch(`${server.url}/api/auth/login/`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'admin123' }),
+      });
+      const body = (await res.json()) as { access?: string };
+      if (res.ok && body.access) server.token = body.access;
+      else last = `HTTP ${res.status} ${JSON.stringify(body)}`;
+    } catch (error) {
+      last = String(error);
+      await sleep(100);
+    }
+  }
+  return server;
+}
+
+async function api<T>(server: Server, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(server.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${server.token}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 500)}`);
+  return JSON.parse(text) as T;
+}
+
+interface StepView {
+  id: number;
+  name: string;
+  status: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+interface RunView {
+  id: number;
+  status: string;
+  reason?: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  steps: StepView[];
+}
+const FINAL = new Set(['success', 'failed', 'error', 'cancelled', 'timeout']);
+
+let pipelineCounter = 0;
+async function createPipeline(server: Server, commands: string[]): Promise<number> {
+  const body = {
+    name: `bench-engine-${process.pid}-${++pipelineCounter}`,
+    steps: commands.map((command, i) => ({ name: `step ${i + 1}`, type: 'shell_command', config: { command } })),
+  };
+  return (await api<{ id: number }>(server, 'POST', '/api/pipelines/', body)).id;
+}
+
+const trigger = async (server: Server, pipelineId: number) => (await api<RunView>(server, 'POST', `/api/pipelines/${pipelineId}/run/`, {})).id;
+const getRun = (server: Server, runId: number) => api<RunView>(server, 'GET', `/api/pipeline-runs/${runId}/`);
+
+/** Polls until the run is final; returns the run and the wall time (ms) the final status was seen. */
+async function waitFinal(server: Server, runId: number, intervalMs = 2, timeoutMs = 300_000): Promise<{ run: RunView; seenAt: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await getRun(server, runId);
+    const seenAt = performance.now();
+    if (FINAL.has(run.status)) return { run, seenAt };
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
+    if (server.child.exitCode !== null) throw new Error(`server died:\n${server.output()}`);
+    await sleep(intervalMs);
+  }
+}
+
+function expectSuccess(what: string, run: RunView): boolean {
+  if (run.status === 'success') return true;
+  broken(`${what}: run ${run.id} ended ${run.status}${run.reason ? ` (${run.reason})` : ''}`);
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+interface Row {
+  bench: string;
+  metric: string;
+  ansflow: string;
+  baseline: string;
+  delta: string;
+  target: string;
+  ok: boolean | null;
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+
+// ---------------------------------------------------------------------------------------------
+// 1. Per-step overhead
+
+async function benchOverhead(server: Server) {
+  const pipelineId = await createPipeline(server, Array.from({ length: STEPS }, () => 'true'));
+  // Warm-up: the first run loads code paths (and the baseline warms bash in the page cache).
+  expectSuccess('overhead warm-up', (await waitFinal(server, await trigger(server, pipelineId))).run);
+  for (let i = 0; i < STEPS; i++) await spawnBash('true');
+
+  const baseline: number[] = [];
+  const runSpan: number[] = [];
+  const wall: number[] = [];
+  const stepSpan: number[] = [];
+  const gaps: number[] = [];
+  for (let r = 0; r < OVERHEAD_REPEATS; r++) {
+    const b0 = performance.now();
+    for (let i = 0; i < STEPS; i++) await spawnBash('true');
+    baseline.push((performance.now() - b0) / STEPS);
+
+    const t0 = performance.now();
+    const runId = await trigger(server, pipelineId);
+    const { run, seenAt } = await waitFinal(server, runId);
+    if (!expectSuccess('overhead', run)) continue;
+    wall.push((seenAt - t0) / STEPS);
+    runSpan.push((iso(run.finished_at) - iso(run.started_at)) / STEPS);
+    stepSpan.push(median(run.steps.map((s) => iso(s.finished_at) - iso(s.started_at))));
+    for (let i = 1; i < run.steps.length; i++) gaps.push(iso(run.steps[i]!.started_at) - iso(run.steps[i - 1]!.finished_at));
+  }
+  const b = median(baseline);
+  const s = median(runSpan);
+  const w = median(wall);
+  rows.push({ bench: '1 per-step', metric: `ms/step, 50 steps, run started→finished (median of ${OVERHEAD_REPEATS})`, ansflow: f(s, 2), baseline: f(b, 2), delta: `+${f(s - b, 2)}`, target: '≤ +3', ok: s - b <= 3 });
+  rows.push({ bench: '1 per-step', metric: 'ms/step, trigger → final status seen (wall)', ansflow: f(w, 2), baseline: f(b, 2), delta: `+${f(w - b, 2)}`, target: '≤ +3', ok: w - b <= 3 });
+  notes.push(
+    `per-step detail: step started→finished median ${f(median(stepSpan), 2)} ms (ms-resolution timestamps), ` +
+      `gap from one step's finished_at to the next one's started_at median ${f(median(gaps), 2)} ms, p90 ${f(pct(gaps, 90), 2)} ms`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Trigger to first step
+
+async function benchTrigger(server: Server) {
+  const stampDir = join(server.dataDir, 'workspaces');
+  const pipelineId = await createPipeline(server, ['date +%s%N > "$ANSFLOW_WORKSPACE/../t-$ANSFLOW_RUN_ID"']);
+  const scratch = mkdtempSync(join(tmpdir(), 'ansflow-bench-stamp-'));
+  const baseline: number[] = [];
+  const raw: number[] = [];
+  const toStarted: number[] = [];
+  try {
+    const one = async (): Promise<void> => {
+      // Baseline: this process spawns the same kind of shell that writes a timestamp.
+      const file = join(scratch, 'stamp');
+      const s0 = wallNs();
+      await spawnBash(`date +%s%N > '${file}'`);
+      baseline.push(Number(BigInt(readFileSync(file, 'utf8').trim()) - s0) / 1e6);
+
+      const t0 = wallNs();
+      const runId = await trigger(server, pipelineId);
+      const { run } = await waitFinal(server, runId, 2);
+      if (!expectSuccess('trigger', run)) return;
+      const stamp = BigInt(readFileSync(join(stampDir, `t-${runId}`), 'utf8').trim());
+      raw.push(Number(stamp - t0) / 1e6);
+      toStarted.push(iso(run.steps[0]!.started_at) - Number(t0 / 1_000_000n));
+    };
+    for (let i = 0; i < 3; i++) await one(); // warm-up
+    baseline.length = raw.length = toStarted.length = 0;
+    for (let i = 0; i < TRIGGER_REPEATS; i++) await one();
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const b = median(baseline);
+  const r = median(raw);
+  rows.push({ bench: '2 trigger', metric: `ms, HTTP trigger → step process writes its timestamp (median of ${TRIGGER_REPEATS})`, ansflow: f(r, 2), baseline: f(b, 2), delta: `+${f(r - b, 2)}`, target: '< 10 (delta)', ok: r - b < 10 });
+  notes.push(
+    `trigger detail: raw p10/p90 ${f(pct(raw, 10), 2)}/${f(pct(raw, 90), 2)} ms; baseline spawn→timestamp p10/p90 ${f(pct(baseline, 10), 2)}/${f(pct(baseline, 90), 2)} ms; ` +
+      `trigger → step started_at (stored, ms resolution) median ${f(median(toStarted), 1)} ms`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Log throughput
+
+async function benchLogs(server: Server) {
+  const command = `seq 1 ${LOG_LINES} | sed 's/^/line /'`;
+  const expectedBytes = Number((await captureSize(command)).bytes);
+  const pipelineId = await createPipeline(server, [command]);
+  const scratch = mkdtempSync(join(tmpdir(), 'ansflow-bench-log-'));
+  const baseline: number[] = [];
+  const wall: number[] = [];
+  const span: number[] = [];
+  try {
+    await waitFinal(server, await trigger(server, pipelineId)); // warm-up
+    for (let r = 0; r < LOG_REPEATS; r++) {
+      const b0 = performance.now();
+      await spawnBash(`${command} > '${join(scratch, 'out.log')}'`);
+      baseline.push(performance.now() - b0);
+
+      const t0 = performance.now();
+      const runId = await trigger(server, pipelineId);
+      const { run, seenAt } = await waitFinal(server, runId, 2);
+      if (!expectSuccess('log throughput', run)) continue;
+      wall.push(seenAt - t0);
+      span.push(iso(run.finished_at) - iso(run.started_at));
+      const stored = await storedSize(server, runId, run.steps[0]!.id);
+      if (stored !== expectedBytes) broken(`log throughput: run ${runId} stored ${stored} bytes, expected ${expectedBytes}`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const b = median(baseline);
+  const w = median(wall);
+  const s = median(span);
+  rows.push({ bench: '3 logs', metric: `ms, ${LOG_LINES.toLocaleString('en')} lines, trigger → final status seen (median of ${LOG_REPEATS})`, ansflow: f(w, 1), baseline: f(b, 1), delta: `${f(w / b, 2)}x`, target: '≤ 1.5x', ok: w / b <= 1.5 });
+  rows.push({ bench: '3 logs', metric: 'ms, same, run started_at → finished_at', ansflow: f(s, 1), baseline: f(b, 1), delta: `${f(s / b, 2)}x`, target: '≤ 1.5x', ok: s / b <= 1.5 });
+}
+
+async function captureSize(command: string): Promise<{ bytes: number }> {
+  return new Promise((done, fail) => {
+    const child = spawn('bash', ['-e', '-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let bytes = 0;
+    child.stdout!.on('data', (c: Buffer) => (bytes += c.length));
+    child.once('error', fail);
+    child.once('close', () => done({ bytes }));
+  });
+}
+
+/** The size of a step's stored log, read through the API (offset near the end → X-Next-Offset). */
+async function storedSize(server: Server, runId: number, stepId: number, near = 0): Promise<number> {
+  const res = await fetch(`${server.url}/api/pipeline-runs/${runId}/logs/?step=${stepId}&offset=${near}`, { headers: { Authorization: `Bearer ${server.token}` } });
+  const body = await res.arrayBuffer();
+  if (!res.ok) throw new Error(`logs of run ${runId}: HTTP ${res.status}`);
+  const next = Number(res.headers.get('x-next-offset'));
+  return Number.isFinite(next) ? next : near + body.byteLength;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Memory
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function benchMemory() {
+  const server = await startServer();
+  try {
+    const pid = server.child.pid!;
+    const line = 'x'.repeat(99);
+    const command = `yes '${line}' | head -c ${MEMORY_BYTES}`;
+    const pipelineId = await createPipeline(server, [command]);
+    const warm = await createPipeline(server, [`yes '${line}' | head -c 10000000`]);
+    expectSuccess('memory warm-up', (await waitFinal(server, await trigger(server, warm), 20)).run);
+    await sleep(1000);
+    const before: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      before.push(rssKb(pid));
+      await sleep(100);
+    }
+    const base = median(before) / 1024;
+    let peak = 0;
+    const samples: number[] = [];
+    const sampler = setInterval(() => {
+      try {
+        const mb = rssKb(pid) / 1024;
+        samples.push(mb);
+        peak = Math.max(peak, mb);
+      } catch {
+        /* the server is gone; reported below */
+      }
+    }, 100);
+    const t0 = performance.now();
+    const runId = await trigger(server, pipelineId);
+    const { run, seenAt } = await waitFinal(server, runId, 100, 600_000);
+    clearInterval(sampler);
+    const after = rssKb(pid) / 1024;
+    if (expectSuccess('memory', run)) {
+      const stored = await storedSize(server, runId, run.steps[0]!.id, MEMORY_BYTES - 100);
+      if (stored !== MEMORY_BYTES) broken(`memory: run ${runId} stored ${stored} bytes, expected ${MEMORY_BYTES}`);
+    }
+    const seconds = (seenAt - t0) / 1000;
+    const b0 = performance.now();
+    await spawnBash(`${command} > /dev/null`);
+    const baseSeconds = (performance.now() - b0) / 1000;
+    rows.push({ bench: '4 memory', metric: `server RSS MB: before → peak while a step prints 1 GiB (${samples.length} samples)`, ansflow: `${f(base, 0)} → ${f(peak, 0)}`, baseline: f(base, 0), delta: `+${f(peak - base, 1)} MB`, target: '< +50 MB', ok: peak - base < 50 });
+    notes.push(
+      `memory detail: RSS after the run ${f(after, 0)} MB; the 1 GiB step took ${f(seconds, 1)} s through the server ` +
+        `(${f(1024 / seconds, 0)} MiB/s) vs ${f(baseSeconds, 1)} s into /dev/null directly`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Concurrency
+
+async function benchConcurrency() {
+  const server = await startServer({ ANSFLOW_MAX_CONCURRENT_RUNS: String(CONCURRENCY_LIMIT) });
+  try {
+    const pipelines: number[] = [];
+    for (let i = 0; i < CONCURRENT_PIPELINES; i++) pipelines.push(await createPipeline(server, ['sleep 0.2']));
+    const t0 = performance.now();
+    const results = await Promise.allSettled(Array.from({ length: CONCURRENT_RUNS }, (_, i) => trigger(server, pipelines[i % CONCURRENT_PIPELINES]!)));
+    const triggered = performance.now() - t0;
+    const ids = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const rejected = results.filter((r) => r.status === 'rejected');
+    if (rejected.length > 0) broken(`concurrency: ${rejected.length} triggers failed: ${String((rejected[0] as PromiseRejectedResult).reason)}`);
+    if (new Set(ids).size !== ids.length) broken('concurrency: duplicate run ids');
+
+    // Wait until nothing is queued or running (two cheap counts per poll).
+    const count = async (status: string) => (await api<{ count: number }>(server, 'GET', `/api/pipeline-runs/?status=${status}&page_size=1`)).count;
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const [queued, running] = await Promise.all([count('queued'), count('running')]);
+      if (queued + running === 0) break;
+      if (Date.now() > deadline) {
+        broken(`concurrency: ${queued} queued and ${running} running after 300 s`);
+        break;
+      }
+      await sleep(20);
+    }
+    const wall = performance.now() - t0;
+
+    const runs: RunView[] = [];
+    for (let i = 0; i < ids.length; i += 20) runs.push(...(await Promise.all(ids.slice(i, i + 20).map((id) => getRun(server, id)))));
+    const notSuccess = runs.filter((r) => r.status !== 'success');
+    if (notSuccess.length > 0) broken(`concurrency: ${notSuccess.length} runs not successful, e.g. run ${notSuccess[0]!.id} ${notSuccess[0]!.status} ${notSuccess[0]!.reason ?? ''}`);
+    let stored = 0;
+    for (const id of pipelines) stored += (await api<{ count: number }>(server, 'GET', `/api/pipelines/${id}/runs/?page_size=1`)).count;
+    if (stored !== CONCURRENT_RUNS) broken(`concurrency: ${stored} runs stored for ${CONCURRENT_RUNS} triggers`);
+
+    // Maximum overlap of the steps' [started_at, finished_at) intervals (an end before a start at
+    // the same millisecond, so back-to-back steps do not count as overlapping).
+    const events: [number, number][] = [];
+    for (const run of runs) for (const s of run.steps) if (s.started_at && s.finished_at) events.push([iso(s.started_at), 1], [iso(s.finished_at), -1]);
+    events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let current = 0;
+    let maxSteps = 0;
+    for (const [, d] of events) maxSteps = Math.max(maxSteps, (current += d));
+    // Same with the runs' own intervals.
+    const runEvents: [number, number][] = runs.flatMap((r): [number, number][] => (r.started_at && r.finished_at ? [[iso(r.started_at), 1], [iso(r.finished_at), -1]] : []));
+    runEvents.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    current = 0;
+    let maxRuns = 0;
+    for (const [, d] of runEvents) maxRuns = Math.max(maxRuns, (current += d));
+    if (maxSteps > CONCURRENCY_LIMIT) broken(`concurrency: ${maxSteps} steps ran at once, limit ${CONCURRENCY_LIMIT}`);
+    if (maxRuns > CONCURRENCY_LIMIT) broken(`concurrency: ${maxRuns} runs were running at once, limit ${CONCURRENCY_LIMIT}`);
+
+    const ideal = (CONCURRENT_RUNS / CONCURRENCY_LIMIT) * 200;
+    const ok = runs.length - notSuccess.length;
+    rows.push({ bench: '5 concurrency', metric: `${CONCURRENT_RUNS} runs at once over ${CONCURRENT_PIPELINES} pipelines, limit ${CONCURRENCY_LIMIT}: success / stored`, ansflow: `${ok} / ${stored}`, baseline: `${CONCURRENT_RUNS}`, delta: `${CONCURRENT_RUNS - ok} lost/failed`, target: 'all success', ok: ok === CONCURRENT_RUNS && stored === CONCURRENT_RUNS });
+    rows.push({ bench: '5 concurrency', metric: 'max concurrent steps / runs (from stored times)', ansflow: `${maxSteps} / ${maxRuns}`, baseline: String(CONCURRENCY_LIMIT), delta: '', target: `≤ ${CONCURRENCY_LIMIT}`, ok: maxSteps <= CONCURRENCY_LIMIT && maxRuns <= CONCURRENCY_LIMIT });
+    rows.push({ bench: '5 concurrency', metric: 'wall s (first POST → all final) / runs per s', ansflow: `${f(wall / 1000, 2)} / ${f((CONCURRENT_RUNS * 1000) / wall, 1)}`, baseline: `${f(ideal / 1000, 2)} / ${f((CONCURRENT_RUNS * 1000) / ideal, 1)}`, delta: `+${f((wall - ideal) / CONCURRENT_RUNS, 1)} ms/run`, target: '(ideal = 200×0.2 s / 8)', ok: null });
+    notes.push(`concurrency detail: the ${CONCURRENT_RUNS} POSTs took ${f(triggered, 0)} ms to be answered`);
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function table(): string {
+  const head = ['#', 'metric', 'AnsFlow', 'baseline', 'difference', 'target', 'met'];
+  const body = rows.map((r) => [r.bench, r.metric, r.ansflow, r.baseline, r.delta, r.target, r.ok === null ? '–' : r.ok ? 'yes' : 'NO']);
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((c) => `| ${c.join(' | ')} |`)].join('\n');
+}
+
+function environment(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · ${availableParallelism()} × ${cpu} · load average before ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
+
+function writeDoc(block: string) {
+  // Re-read right before writing: other sections of this file are edited by other people.
+  let text = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n\nFigures measured on the project machine; each section says how to reproduce them.\n';
+  const generated = `${RESULTS_START}\n${block}\n${RESULTS_END}`;
+  const s = text.indexOf(RESULTS_START);
+  const e = text.indexOf(RESULTS_END);
+  if (s !== -1 && e > s) text = text.slice(0, s) + generated + text.slice(e + RESULTS_END.length);
+  else {
+    const at = text.indexOf(SECTION);
+    if (at === -1) text = `${text.trimEnd()}\n\n${SECTION}\n\n${generated}\n`;
+    else {
+      const next = text.indexOf('\n## ', at + SECTION.length);
+      const end = next === -1 ? text.length : next;
+      text = `${text.slice(0, end).trimEnd()}\n\n${generated}\n${text.slice(end)}`;
+    }
+  }
+  writeFileSync(DOC, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+async function main() {
+  const env = environment();
+  console.log(`engine benchmark · ${env}`);
+  if (opts.only.has(1) || opts.only.has(2) || opts.only.has(3)) {
+    const server = await startServer();
+    try {
+      if (opts.only.has(1)) await benchOverhead(server);
+      if (opts.only.has(2)) await benchTrigger(server);
+      if (opts.only.has(3)) await benchLogs(server);
+    } finally {
+      await server.stop();
+    }
+  }
+  if (opts.only.has(4)) await benchMemory();
+  if (opts.only.has(5)) await benchConcurrency();
+
+  const block = [`Measured ${env}.`, '', table(), '', ...notes.map((n) => `- ${n}`)].join('\n');
+  console.log(`\n${table()}\n`);
+  for (const n of notes) console.log(`- ${n}`);
+  if (opts.writeDoc) {
+    writeDoc(block);
+    console.log(`\nwrote ${DOC.replace(`${ROOT}/`, '')}`);
+  }
+  if (problems.length > 0) {
+    console.error(`\n${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
+    process.exitCode = 1;
+  }
+}
+
+const cleanup = () => Promise.allSettled([...live].map((s) => s.stop()));
+process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+main().catch(async (error: unknown) => {
+  console.error(error);
+  await cleanup();
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+/**
+ * Remembers the process groups of running steps in files (`<dir>/<runId>-<stepId>-<pid>`), so that
+ * after this process is killed (kill -9) the next start can kill the orphaned step processes.
+ * The pid's start time is stored with it: a pid reused by an unrelated process is never killed.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processStartTime, signalGroup } from './process-group.js';
+
+export class ProcessRegistry {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  track(runId: number, stepId: number, pid: number): void {
+    const startTime = processStartTime(pid);
+    try {
+      writeFileSync(join(this.dir, `${runId}-${stepId}-${pid}`), startTime ?? '');
+    } catch {
+      // Best effort: losing this only weakens orphan cleanup after a crash.
+    }
+  }
+
+  untrackStep(runId: number, stepId: number): void {
+    for (const name of this.entries()) if (name.startsWith(`${runId}-${stepId}-`)) rmSync(join(this.dir, name), { force: true });
+  }
+
+  /** Kills the recorded groups still alive (pid and start time unchanged); returns the pids killed. */
+  killOrphans(runIds?: Set<number>): number[] {
+    const killed: number[] = [];
+    for (const name of this.entries()) {
+      const [run, , pid] = name.split('-').map(Number);
+      if (runIds && !runIds.has(run!)) continue;
+      let recorded = '';
+      try {
+        recorded = readFileSync(join(this.dir, name), 'utf8');
+      } catch {
+        continue;
+      }
+      const now = processStartTime(pid!);
+      if (now !== null && recorded !== '' && now === recorded && signalGroup(pid!, 'SIGKILL')) killed.push(pid!);
+      rmSync(join(this.dir, name), { force: true });
+    }
+    return killed;
+  }
+
+  private entries(): string[] {
+    try {
+      return readdirSync(this.dir).filter((n) => /^\d+-\d+-\d+$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * One WebSocket client of a live feed, with a bounded send buffer. A slow client never slows the
+ * run or other clients, and never makes the server's memory grow:
+ *   - log chunks are dropped while more than `softBytes` are waiting to be sent; when the client
+ *     has caught up it first gets `{"type":"resync","data":{run_id, steps:[{step_id, offset}]}}`
+ *     naming, per step, the first offset it missed (GET /api/pipeline-runs/{id}/logs/?step=&offset=
+ *     fills the gap), then live chunks again;
+ *   - status updates are sent unless more than `hardBytes` are waiting; then only the latest one
+ *     is kept and sent once the client has caught up (statuses are snapshots: the latest suffices);
+ *   - the final status is always delivered, then the socket is closed (1000); a client that does
+ *     not take it within `finalTimeoutMs` is terminated.
+ * Until `release()` (the initial state has been sent) everything is held, within the same bounds.
+ */
+import type { WebSocket } from 'ws';
+
+export interface FeedLimits {
+  softBytes: number;
+  hardBytes: number;
+  finalTimeoutMs?: number;
+}
+
+const HOLD_LIMIT = 256;
+
+export class FeedClient {
+  alive = true;
+  private held: Array<() => void> | null = [];
+  /** step id → first missed log offset */
+  private readonly missed = new Map<number, number>();
+  private pendingStatus: { data: Buffer; final: boolean } | null = null;
+  private drainTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly runId: number | null,
+    private readonly limits: FeedLimits,
+  ) {
+    socket.on('pong', () => (this.alive = true));
+    socket.on('close', () => this.stopDrain());
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN && !this.closing;
+  }
+
+  /** Sends what was held while the initial state was being read. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const send of held) send();
+  }
+
+  sendLog(data: Buffer, stepId: number, offset: number): void {
+    if (this.held) {
+      if (this.held.length < HOLD_LIMIT) this.held.push(() => this.sendLog(data, stepId, offset));
+      else this.miss(stepId, offset);
+      return;
+    }
+    if (!this.open) return;
+    if (this.socket.bufferedAmount > this.limits.softBytes) {
+      this.miss(stepId, offset);
+      this.scheduleDrain();
+      return;
+    }
+    this.flushResync();
+    this.socket.send(data, { binary: false });
+  }
+
+  sendStatus(data: Buffer, final: boolean): void {
+    if (this.held) {
+      // Statuses are snapshots: only the latest held one matters, and it must not be dropped.
+      this.held = this.held.filter((f) => !(f as { status?: true }).status);
+      const send = Object.assign(() => this.sendStatus(data, final), { status: true as const });
+      this.held.push(send);
+      return;
+    }
+    if (!this.open) return;
+    if (this.socket.bufferedAmount > this.limits.hardBytes) {
+      this.pendingStatus = { data, final };
+      this.scheduleDrain();
+      return;
+    }
+    this.pendingStatus = null;
+    this.flushResync();
+    this.socket.send(data, { binary: false });
+    if (final) this.closeAfterFinal();
+  }
+
+  /** Closes now (shutdown, auth failure, unknown run). */
+  close(code: number, reason: string): void {
+    this.closing = true;
+    this.stopDrain();
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) this.socket.close(code, reason);
+  }
+
+  private closeAfterFinal(): void {
+    this.closing = true;
+    this.stopDrain();
+    this.socket.close(1000, 'run finished');
+    // close() waits for the queued frames; a client that never reads them is cut off.
+    setTimeout(() => this.socket.terminate(), this.limits.finalTimeoutMs ?? 30_000).unref();
+  }
+
+  private miss(stepId: number, offset: number): void {
+    if (!this.missed.has(stepId)) this.missed.set(stepId, offset);
+  }
+
+  private flushResync(): void {
+    if (this.missed.size === 0) return;
+    const steps = [...this.missed].map(([step_id, offset]) => ({ step_id, offset }));
+    this.missed.clear();
+    this.socket.send(JSON.stringify({ type: 'resync', data: { run_id: this.runId, reason: 'slow_consumer', steps } }));
+  }
+
+  /** Polls the socket's buffer while the client is behind (ws has no drain event). */
+  private scheduleDrain(): void {
+    if (this.drainTimer) return;
+    this.drainTimer = setInterval(() => {
+      if (this.socket.readyState !== this.socket.OPEN) return this.stopDrain();
+      if (this.socket.bufferedAmount > this.limits.softBytes) return;
+      this.stopDrain();
+      this.flushResync();
+      const pending = this.pendingStatus;
+      if (pending) this.sendStatus(pending.data, pending.final);
+    }, 50);
+    this.drainTimer.unref();
+  }
+
+  private stopDrain(): void {
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    this.drainTimer = null;
+  }
+}

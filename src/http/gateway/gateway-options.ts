@@ -1,0 +1,44 @@
+/**
+ * Tunables of the gateway. Defaults suit production; tests and benchmarks lower or raise them.
+ * Read from the environment by gatewayOptionsFromEnv until they move into config.ts.
+ */
+export interface GatewayOptions {
+  /** Webhook deliveries per source IP per minute. */
+  webhookRateLimit: number;
+  /** WebSocket handshakes per source IP per minute. */
+  wsHandshakeRateLimit: number;
+  /** Ping interval; a client that did not answer the previous ping is dropped. */
+  wsPingMs: number;
+  /** Above this many unsent bytes a client gets no log chunks (a resync hint instead). */
+  wsSoftBufferBytes: number;
+  /** Above this many unsent bytes only the latest status is kept for the client. */
+  wsHardBufferBytes: number;
+  jenkinsPollMs: number;
+  jenkinsTimeoutMs: number;
+  statusTimeoutMs: number;
+  statusCacheMs: number;
+}
+
+export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
+  webhookRateLimit: 1200,
+  wsHandshakeRateLimit: 120,
+  wsPingMs: 30_000,
+  wsSoftBufferBytes: 1024 * 1024,
+  wsHardBufferBytes: 4 * 1024 * 1024,
+  jenkinsPollMs: 2000,
+  jenkinsTimeoutMs: 10_000,
+  statusTimeoutMs: 1000,
+  statusCacheMs: 1000,
+};
+
+export function gatewayOptionsFromEnv(env: Record<string, string | undefined>): GatewayOptions {
+  const int = (name: string, fallback: number) => {
+    const raw = env[name]?.trim();
+    return raw && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : fallback;
+  };
+  return {
+    ...DEFAULT_GATEWAY_OPTIONS,
+    webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', DEFAULT_GATEWAY_OPTIONS.webhookRateLimit),
+    wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', DEFAULT_GATEWAY_OPTIONS.wsHandshakeRateLimit),
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The gateway on port 8001: webhooks, live run feeds over WebSocket, system status and metrics,
+ * the Jenkins integration, and its OpenAPI document at /openapi.json (UI at /docs).
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import { createServer, type ServerOptions } from '../server.js';
+import { installAuth } from '../auth-hook.js';
+import { ErrorBodySchema } from '../schemas/common.js';
+import type { AuthService } from '../../services/auth/auth-service.js';
+import type { WebhookDeps } from '../../services/webhooks/receive-webhook.js';
+import type { SystemStatusService } from '../../services/system/system-status.js';
+import type { PlatformMetrics } from '../../services/system/platform-metrics.js';
+import type { JenkinsBuildsService } from '../../services/jenkins/jenkins-builds-service.js';
+import type { RunFeed } from './run-feed.js';
+import type { GatewayOptions } from './gateway-options.js';
+import { FixedWindowLimiter } from './fixed-window-limiter.js';
+import { webhookRoutes } from './webhook-routes.js';
+import { statusRoutes } from './status-routes.js';
+import { jenkinsRoutes } from './jenkins-routes.js';
+import { wsRoutes } from './ws-routes.js';
+import { installRequestMetrics } from './request-metrics.js';
+
+export interface GatewayDeps {
+  auth: AuthService;
+  webhooks: WebhookDeps;
+  feed: RunFeed;
+  status: SystemStatusService;
+  metrics: PlatformMetrics;
+  jenkins: JenkinsBuildsService;
+  version: string;
+  options: GatewayOptions;
+}
+
+export async function buildGatewayServer(options: ServerOptions, deps: GatewayDeps) {
+  const app = createServer(options);
+  app.addSchema(ErrorBodySchema);
+  installRequestMetrics(app, deps.metrics, 'gateway');
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'AnsFlow gateway',
+        version: deps.version,
+        description:
+          'Webhooks, system status, Jenkins integration (port 8001). Live updates: ws://HOST:8001/ws/pipeline-runs/{run_id} and /ws/pipeline-runs/ with ?token=<access token>.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearerAuth: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  installAuth(app, deps.auth, ['/docs']);
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  webhookRoutes(app, { webhooks: deps.webhooks, limiter: new FixedWindowLimiter(deps.options.webhookRateLimit) });
+  statusRoutes(app, { status: deps.status, metrics: deps.metrics });
+  jenkinsRoutes(app, { jenkins: deps.jenkins });
+  wsRoutes(app, {
+    auth: deps.auth,
+    feed: deps.feed,
+    limiter: new FixedWindowLimiter(deps.options.wsHandshakeRateLimit),
+    limits: { softBytes: deps.options.wsSoftBufferBytes, hardBytes: deps.options.wsHardBufferBytes },
+    pingMs: deps.options.wsPingMs,
+  });
+  deps.metrics.websocketClients = () => deps.feed.size;
+  return app;
+}

@@ -1,0 +1,73 @@
+/** TypeBox schemas of the gateway (port 8001) and of the deliveries API: validators and OpenAPI. */
+import { Type } from 'typebox';
+import { Nullable, PageQuery } from '../schemas/common.js';
+import { VERDICTS } from '../../store/deliveries-repository.js';
+import { JENKINS_BUILD_STATUSES } from '../../store/jenkins-builds-repository.js';
+
+export const WebhookAnswerSchema = Type.Object({
+  delivery_id: Type.String({ description: 'The provider delivery id (X-GitHub-Delivery, Idempotency-Key / X-Gitlab-Event-UUID)' }),
+  event: Type.String(),
+  triggered_runs: Type.Array(Type.Integer(), { description: 'Runs started by this delivery (for a duplicate: by the first one)' }),
+});
+
+const Health = Type.Enum(['healthy', 'unhealthy']);
+export const SystemStatusSchema = Type.Object({
+  status: Type.Enum(['healthy', 'degraded', 'unhealthy']),
+  version: Type.String(),
+  uptime_seconds: Type.Integer(),
+  timestamp: Type.String(),
+  services: Type.Record(Type.String(), Health, { description: 'database always; redis and rabbitmq when configured' }),
+  checks: Type.Record(Type.String(), Type.Object({ status: Health, error: Type.Optional(Type.String()), latency_ms: Type.Integer() })),
+  metrics: Type.Object({
+    active_pipelines: Nullable(Type.Integer()),
+    running_jobs: Nullable(Type.Integer()),
+    queue_size: Nullable(Type.Integer()),
+  }),
+});
+
+export const JenkinsTriggerBody = Type.Object(
+  {
+    job_name: Type.String({ minLength: 1, maxLength: 1024, description: 'Job name; folders as a/b' }),
+    parameters: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 65536 }), { description: 'Build parameters, sent verbatim (form-encoded)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const JenkinsBuildSchema = Type.Object({
+  id: Type.Integer(),
+  job_name: Type.String(),
+  parameters: Type.Record(Type.String(), Type.String()),
+  status: Type.Enum(JENKINS_BUILD_STATUSES),
+  queue_id: Nullable(Type.Integer()),
+  build_number: Nullable(Type.Integer()),
+  build_url: Nullable(Type.String()),
+  result: Nullable(Type.String()),
+  console: Type.String(),
+  console_truncated: Type.Boolean(),
+  error: Nullable(Type.String()),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+  finished_at: Nullable(Type.String()),
+});
+
+export const DeliverySchema = Type.Object({
+  id: Type.Integer(),
+  provider: Type.Enum(['github', 'gitlab']),
+  delivery_id: Type.String(),
+  event: Type.String(),
+  action: Nullable(Type.String()),
+  repository: Nullable(Type.String()),
+  ref: Nullable(Type.String()),
+  commit: Nullable(Type.String()),
+  verdict: Type.Enum(VERDICTS),
+  reason: Nullable(Type.String({ description: 'Why it was ignored or rejected (or which matched pipelines could not run)' })),
+  runs: Type.Array(Type.Integer()),
+  received_at: Type.String(),
+});
+
+export const DeliveryListQuery = Type.Object(
+  { ...PageQuery, provider: Type.Optional(Type.Enum(['github', 'gitlab'])), verdict: Type.Optional(Type.Enum(VERDICTS)) },
+  { additionalProperties: false },
+);
+
+export const RedeliverAnswerSchema = Type.Object({ delivery: DeliverySchema, triggered_runs: Type.Array(Type.Integer()) });

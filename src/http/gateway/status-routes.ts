@@ -1,0 +1,25 @@
+/** GET /api/v1/system/status (public health and live counts) and GET /metrics (Prometheus). */
+import type { App } from '../server.js';
+import type { SystemStatusService } from '../../services/system/system-status.js';
+import type { PlatformMetrics } from '../../services/system/platform-metrics.js';
+import { SystemStatusSchema } from './schemas.js';
+
+export function statusRoutes(app: App, deps: { status: SystemStatusService; metrics: PlatformMetrics }) {
+  app.get(
+    '/api/v1/system/status',
+    {
+      config: { public: true },
+      schema: { tags: ['system'], summary: 'Health of the platform and its backing services, with live counts', security: [], response: { 200: SystemStatusSchema, 503: SystemStatusSchema } },
+    },
+    async (_request, reply) => {
+      const status = await deps.status.status();
+      return reply.code(status.status === 'unhealthy' ? 503 : 200).header('Cache-Control', 'no-store').send(status);
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { config: { public: true }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)', security: [], produces: ['text/plain'] } },
+    async (_request, reply) => reply.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8').send(await deps.metrics.render()),
+  );
+}

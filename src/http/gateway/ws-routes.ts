@@ -1,0 +1,103 @@
+/**
+ * ws://HOST:8001/ws/pipeline-runs/{run_id} and ws://HOST:8001/ws/pipeline-runs/ (all runs).
+ *
+ * Lifecycle of a connection:
+ *   handshake  rate-limited per source IP (HTTP 429 before the upgrade);
+ *   auth       the access token from `?token=` or `Authorization: Bearer`; missing, expired or
+ *              invalid → close 4401 before any data (the upgrade itself cannot carry a 401 a
+ *              browser's WebSocket could read). Every role may read every run: a valid token is
+ *              the whole authorisation;
+ *   watch      the current state at once, then updates (run-feed.ts); unknown run → close 4404;
+ *   end        close 1000 after the final status; ping every `pingMs`, a client that missed a
+ *              pong is terminated; server shutdown → 1001.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { Type } from 'typebox';
+import type { AuthService } from '../../services/auth/auth-service.js';
+import { bearerToken } from '../auth-hook.js';
+import { AppError, coerceError } from '../../domain/errors.js';
+import type { App } from '../server.js';
+import { FeedClient, type FeedLimits } from './feed-client.js';
+import type { RunFeed } from './run-feed.js';
+import type { FixedWindowLimiter } from './fixed-window-limiter.js';
+
+export interface WsDeps {
+  auth: AuthService;
+  feed: RunFeed;
+  limiter: FixedWindowLimiter;
+  limits: FeedLimits;
+  pingMs: number;
+}
+
+const WsQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) });
+const RunParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+
+export function wsRoutes(app: App, deps: WsDeps) {
+  const onRequest = async (request: FastifyRequest) => deps.limiter.take(request.ip);
+
+  app.get(
+    '/ws/pipeline-runs/:id',
+    { websocket: true, config: { public: true }, onRequest, schema: { hide: true, params: RunParams, querystring: WsQuery } },
+    (socket, request) => {
+      const runId = request.params.id;
+      const client = new FeedClient(socket, runId, deps.limits);
+      socket.on('close', () => deps.feed.unwatchRun(runId, client));
+      void authenticate(deps, request, client).then(async (ok) => {
+        if (!ok || !client.open) return;
+        const known = await deps.feed.watchRun(runId, client);
+        if (!known) client.close(4404, 'run not found');
+      }).catch((thrown: unknown) => {
+        request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
+        client.close(1011, 'internal error');
+      });
+    },
+  );
+
+  app.get(
+    '/ws/pipeline-runs/',
+    { websocket: true, config: { public: true }, onRequest, schema: { hide: true, querystring: WsQuery } },
+    (socket, request) => {
+      const client = new FeedClient(socket, null, deps.limits);
+      socket.on('close', () => deps.feed.unwatchAll(client));
+      void authenticate(deps, request, client).then((ok) => {
+        if (ok && client.open) deps.feed.watchAll(client);
+      });
+    },
+  );
+
+  const keepalive = setInterval(() => {
+    for (const client of deps.feed.clients()) {
+      if (!client.alive) {
+        client.socket.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }, deps.pingMs);
+  keepalive.unref();
+
+  app.addHook('preClose', async () => {
+    clearInterval(keepalive);
+    for (const client of deps.feed.clients()) client.close(1001, 'server shutting down');
+  });
+}
+
+async function authenticate(deps: WsDeps, request: FastifyRequest, client: FeedClient): Promise<boolean> {
+  const token = (request.query as { token?: string }).token ?? bearerToken(request);
+  if (!token) {
+    client.close(4401, 'authentication required');
+    return false;
+  }
+  try {
+    await deps.auth.authenticate(token);
+    return true;
+  } catch (thrown) {
+    if (thrown instanceof AppError) client.close(4401, 'invalid or expired token');
+    else client.close(1011, 'authentication is unavailable');
+    return false;
+  }
+}
+
+export type { WebSocket };

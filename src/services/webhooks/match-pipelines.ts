@@ -1,0 +1,36 @@
+/**
+ * Which pipelines a trigger event starts: active, same repository (host and path compared by
+ * repositoryKey: scheme, credentials, host case and `.git` ignored), branch setting matching the
+ * event's branch or tag, and `trigger_events` including the event's kind. When nothing matches,
+ * the reason says which condition failed, so a user can see why a push did not build.
+ */
+import { repositoryKey } from '../../domain/git-url.js';
+import { branchMatches } from '../../integrations/branch-match.js';
+import type { TriggerEvent } from '../../integrations/trigger-event.js';
+import type { Pipeline } from '../../store/pipelines-repository.js';
+
+export interface MatchResult {
+  matched: Pipeline[];
+  /** Why nothing matched (null when something did). */
+  reason: string | null;
+}
+
+export function matchPipelines(activePipelines: Pipeline[], event: TriggerEvent): MatchResult {
+  const keys = new Set(event.repositoryUrls.map(repositoryKey).filter((k): k is string => k !== null));
+  const sameRepo = activePipelines.filter((p) => p.status === 'active' && p.repository_url !== null && keys.has(repositoryKey(p.repository_url) ?? ''));
+  const shownRepo = [...keys][0] ?? 'an unknown repository';
+  if (sameRepo.length === 0) return { matched: [], reason: `no active pipeline uses the repository ${shownRepo}` };
+  const onBranch = sameRepo.filter((p) => branchMatches(p.branch, event.branch));
+  const what = event.kind === 'tag' ? 'tag' : 'branch';
+  if (onBranch.length === 0)
+    return { matched: [], reason: `no pipeline of ${shownRepo} matches the ${what} "${event.branch}" (${describe(sameRepo, (p) => p.branch)})` };
+  const matched = onBranch.filter((p) => p.trigger_events.includes(event.kind));
+  if (matched.length === 0)
+    return { matched: [], reason: `no pipeline of ${shownRepo} on "${event.branch}" triggers on ${event.kind} (${describe(onBranch, (p) => p.trigger_events.join('+') || 'none')})` };
+  return { matched, reason: null };
+}
+
+function describe(pipelines: Pipeline[], what: (p: Pipeline) => string): string {
+  const shown = pipelines.slice(0, 5).map((p) => `#${p.id} ${what(p)}`);
+  return shown.join(', ') + (pipelines.length > 5 ? `, and ${pipelines.length - 5} more` : '');
+}

@@ -1,0 +1,51 @@
+/**
+ * Starts one run per matching pipeline for a trigger event. Each run records the provider, event,
+ * delivery id, ref and author, and checks out the delivered commit. A pipeline that cannot run
+ * (deactivated meanwhile, a branch the run API refuses) is skipped with its reason; the others
+ * still run.
+ */
+import { AppError, coerceError } from '../../domain/errors.js';
+import type { Actor } from '../../domain/roles.js';
+import type { TriggerEvent } from '../../integrations/trigger-event.js';
+import type { PipelinesRepository } from '../../store/pipelines-repository.js';
+import { triggerRun, type TriggerDeps } from '../runs/trigger-run.js';
+import { matchPipelines } from './match-pipelines.js';
+
+export interface TriggerOutcome {
+  runIds: number[];
+  /** Why no run (or not every matched pipeline's run) was started; null when all started. */
+  reason: string | null;
+}
+
+export type MatchingDeps = TriggerDeps & { pipelines: PipelinesRepository };
+
+export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, event: TriggerEvent, deliveryId: string): Promise<TriggerOutcome> {
+  const { matched, reason } = matchPipelines(await deps.pipelines.findActiveWithRepository(), event);
+  if (matched.length === 0) return { runIds: [], reason };
+  const runIds: number[] = [];
+  const problems: string[] = [];
+  for (const pipeline of matched) {
+    try {
+      const run = await triggerRun(deps, actor, {
+        pipelineId: pipeline.id,
+        branch: event.branch,
+        commit: event.commit,
+        trigger: {
+          type: 'webhook',
+          event: event.event,
+          delivery_id: deliveryId,
+          provider: event.provider,
+          ref: event.ref,
+          author: event.author,
+          ...(actor ? { user: { id: actor.id, username: actor.username } } : {}),
+        },
+      });
+      runIds.push(run.id);
+    } catch (thrown) {
+      // Only refusals of this one pipeline are skipped; a platform fault fails the delivery.
+      if (!(thrown instanceof AppError)) throw coerceError(thrown);
+      problems.push(`pipeline #${pipeline.id} not run: ${thrown.message}`);
+    }
+  }
+  return { runIds, reason: problems.length > 0 ? problems.join('; ') : null };
+}
