@@ -58,7 +58,8 @@ export function createServer(options: ServerOptions) {
     reply.header('X-Request-Id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    if ((request.log as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled('debug'))
+      request.log.debug({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -2,6 +2,10 @@
 import type { AppContext } from './context.js';
 import { VERSION } from './context.js';
 import { buildApiServer } from '../http/api/api-server.js';
+import { webhookDeliveriesRoutes } from '../http/api/webhook-deliveries-routes.js';
+import { installRequestMetrics } from '../http/gateway/request-metrics.js';
+import { gatewayOptionsFromEnv, type GatewayOptions } from '../http/gateway/gateway-options.js';
+import { buildGateway } from './gateway.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
@@ -13,15 +17,22 @@ export interface RunningServers {
 
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-export async function startServers(ctx: AppContext, role: Role): Promise<RunningServers> {
+export async function startServers(ctx: AppContext, role: Role, gatewayOptions: GatewayOptions = gatewayOptionsFromEnv(process.env)): Promise<RunningServers> {
   const { config, logger } = ctx;
   const closers: Array<() => Promise<void>> = [];
   let apiUrl: string | null = null;
-  const gatewayUrl: string | null = `http://${urlHost(config.host)}:${config.gatewayPort}`;
+  let gatewayUrl: string | null = `http://${urlHost(config.host)}:${config.gatewayPort}`;
+  // The gateway first, so the API can tell clients its real address (port 0 in tests).
+  if (role === 'gateway' || role === 'all') {
+    const gateway = await buildGateway(ctx, gatewayOptions);
+    gatewayUrl = await gateway.listen({ host: config.host, port: config.gatewayPort });
+    closers.push(() => gateway.close());
+  }
   if (role === 'api' || role === 'all') {
     const api = await buildApiServer(
       { logger, bodyLimit: 2 * 1024 * 1024, trustProxy: config.trustProxy },
       { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, runs: ctx.runs, version: VERSION, gatewayUrl },
+      [webhookDeliveriesRoutes(ctx.deliveries), (app) => installRequestMetrics(app, ctx.metrics, 'api')],
     );
     const address = await api.listen({ host: config.host, port: config.apiPort });
     apiUrl = address;

@@ -138,17 +138,33 @@ export class PipelinesRepository {
       .executeTakeFirstOrThrow();
     const total = Number(countRow.n);
     if (total === 0 || page.offset >= total) return { total, items: [] };
-    const ids = await this.filtered(filter).select('pipelines.id').orderBy('pipelines.id', 'desc').limit(page.limit).offset(page.offset).execute();
-    if (ids.length === 0) return { total, items: [] };
-    const rows = (await this.base()
-      .where(
+    // One joined query for the page, with only the columns a summary shows (no steps/variables JSON).
+    const rows = await this.filtered(filter)
+      .leftJoin('users', 'users.id', 'pipelines.created_by')
+      .leftJoin('pipeline_runs', 'pipeline_runs.id', 'pipelines.last_run_id')
+      .select([
         'pipelines.id',
-        'in',
-        ids.map((r) => r.id),
-      )
+        'pipelines.name',
+        'pipelines.description',
+        'pipelines.status',
+        'pipelines.repository_url',
+        'pipelines.branch',
+        'pipelines.trigger_events',
+        'pipelines.steps_count',
+        'pipelines.created_by',
+        'pipelines.created_at',
+        'pipelines.updated_at',
+        'pipelines.last_run_id',
+        'users.username as creator_username',
+        'pipeline_runs.status as run_status',
+        'pipeline_runs.started_at as run_started_at',
+        'pipeline_runs.finished_at as run_finished_at',
+      ])
       .orderBy('pipelines.id', 'desc')
-      .execute()) as JoinedRow[];
-    return { total, items: rows.map((r) => this.summary(r)) };
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    return { total, items: rows.map((r) => this.summary(r as JoinedRow)) };
   }
 
   async findById(id: number): Promise<Pipeline | null> {

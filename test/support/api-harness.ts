@@ -11,12 +11,15 @@ import { createContext, type AppContext } from '../../src/runtime/context.js';
 import { startServers, type RunningServers } from '../../src/runtime/servers.js';
 import { startWorker } from '../../src/runtime/worker.js';
 import type { RunWorker } from '../../src/services/runs/run-worker.js';
+import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from '../../src/http/gateway/gateway-options.js';
 
 export interface Harness {
   ctx: AppContext;
   servers: RunningServers;
   worker: RunWorker;
   baseUrl: string;
+  /** The gateway (port 8001 in production): webhooks, WebSocket, status, Jenkins. */
+  gatewayUrl: string;
   dataDir: string;
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   login(username?: string, password?: string): Promise<string>;
@@ -39,13 +42,13 @@ export interface TestResponse {
   json: any;
 }
 
-export async function startApi(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<Harness> {
+export async function startApi(overrides: Partial<Config> = {}, env: Record<string, string> = {}, gateway: Partial<GatewayOptions> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-test-'));
   const config = loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_API_PORT: '0', ANSFLOW_GATEWAY_PORT: '0', ...env }, overrides);
   const ctx = await createContext(config, createLogger(config.logLevel));
   await ctx.users.ensureAdmin('admin123');
   const worker = await startWorker(ctx);
-  const servers = await startServers(ctx, 'all');
+  const servers = await startServers(ctx, 'all', { ...DEFAULT_GATEWAY_OPTIONS, ...gateway });
   const baseUrl = servers.apiUrl!;
 
   const request = async (method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> => {
@@ -79,6 +82,7 @@ export async function startApi(overrides: Partial<Config> = {}, env: Record<stri
     servers,
     worker,
     baseUrl,
+    gatewayUrl: servers.gatewayUrl!,
     dataDir,
     request,
     login,

@@ -1,0 +1,59 @@
+/** Composes the gateway (port 8001) from the application context; closing it stops its followers. */
+import type { AppContext } from './context.js';
+import { VERSION } from './context.js';
+import { buildGatewayServer } from '../http/gateway/gateway-server.js';
+import { RunFeed } from '../http/gateway/run-feed.js';
+import type { GatewayOptions } from '../http/gateway/gateway-options.js';
+import { RejectionRecorder } from '../services/webhooks/rejection-recorder.js';
+import { CompletionWaiter } from '../services/webhooks/completion-waiter.js';
+import { SystemStatusService } from '../services/system/system-status.js';
+import { JenkinsBuildsService } from '../services/jenkins/jenkins-builds-service.js';
+import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
+
+const startedAt = Date.now();
+
+export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
+  const { config, logger, repos } = ctx;
+  const jenkins = new JenkinsBuildsService({
+    client: createJenkinsClient(config.jenkins, { timeoutMs: options.jenkinsTimeoutMs }),
+    builds: repos.jenkinsBuilds,
+    pollMs: options.jenkinsPollMs,
+    onError: (err) => logger.error({ err }, 'jenkins build follower failed'),
+  });
+  const app = await buildGatewayServer(
+    { logger, bodyLimit: 1024 * 1024, trustProxy: config.trustProxy },
+    {
+      auth: ctx.auth,
+      webhooks: {
+        pipelines: repos.pipelines,
+        runs: repos.runs,
+        queue: ctx.queue,
+        events: ctx.events,
+        deliveries: repos.deliveries,
+        secrets: { githubSecret: config.githubWebhookSecret, gitlabToken: config.gitlabWebhookToken },
+        rejections: new RejectionRecorder(repos.deliveries),
+        waiter: new CompletionWaiter(repos.deliveries),
+        onVerdict: (provider, verdict) => ctx.metrics.webhooks.inc({ provider, verdict }),
+      },
+      feed: new RunFeed({ events: ctx.events, runs: repos.runs, onError: (err) => logger.error({ err }, 'run feed failed') }),
+      status: new SystemStatusService({
+        db: ctx.db,
+        pipelines: repos.pipelines,
+        runs: repos.runs,
+        queue: ctx.queue,
+        version: VERSION,
+        redisUrl: config.redisUrl,
+        rabbitmqUrl: config.rabbitmqUrl,
+        startedAt,
+        timeoutMs: options.statusTimeoutMs,
+        cacheMs: options.statusCacheMs,
+      }),
+      metrics: ctx.metrics,
+      jenkins,
+      version: VERSION,
+      options,
+    },
+  );
+  app.addHook('onClose', async () => jenkins.close());
+  return app;
+}

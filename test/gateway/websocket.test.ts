@@ -1,0 +1,169 @@
+/**
+ * The live run feed over real WebSockets: token auth (no data without it), the current state at
+ * once, status updates and live log chunks of a real shell run, close after the final status,
+ * the all-runs feed, keepalive pings, and bounded buffers for a client that stops reading.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Harness } from '../support/api-harness.js';
+import { TokenService } from '../../src/services/auth/token-service.js';
+import { loadOrCreateSecretKey } from '../../src/services/secret-key.js';
+import { connectWs, startGateway, wsUrl, type Recorded } from './gateway-support.js';
+import { waitFor } from '../support/wait.js';
+
+describe('WebSocket run feed', () => {
+  let h: Harness;
+  let admin: string;
+  before(async () => {
+    h = await startGateway({}, {}, { wsPingMs: 100, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 });
+    admin = await h.login();
+  });
+  after(() => h.close());
+
+  const pipeline = async (name: string, commands: string[]) => {
+    const r = await h.request('POST', '/api/pipelines/', { token: admin, body: { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) } });
+    assert.equal(r.status, 201, r.text);
+    return r.json.id as number;
+  };
+  const trigger = async (pipelineId: number) => (await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token: admin, body: {} })).json.id as number;
+  const closedWithoutData = async (url: string, headers: Record<string, string> = {}) => {
+    const ws = await connectWs(url, headers);
+    const closed = await ws.closed;
+    assert.deepEqual(ws.messages, [], 'no data before authentication');
+    return closed;
+  };
+
+  test('no token, a garbage token, or an expired token → closed with 4401 and no data', async () => {
+    const runId = await trigger(await pipeline('auth-check', ['true']));
+    assert.equal((await closedWithoutData(wsUrl(h, `/ws/pipeline-runs/${runId}`))).code, 4401);
+    assert.equal((await closedWithoutData(wsUrl(h, `/ws/pipeline-runs/${runId}?token=not.a.jwt`))).code, 4401);
+    assert.equal((await closedWithoutData(wsUrl(h, `/ws/pipeline-runs/${runId}`), { authorization: 'Bearer nope' })).code, 4401);
+    assert.equal((await closedWithoutData(wsUrl(h, '/ws/pipeline-runs/'))).code, 4401);
+    const user = await h.ctx.repos.users.findByUsername('admin');
+    const shortLived = new TokenService(loadOrCreateSecretKey(null, h.dataDir), 1, 3600).issueAccess({ userId: user!.id, tokenVersion: user!.token_version });
+    await sleep(2100);
+    assert.equal((await closedWithoutData(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${shortLived}`))).code, 4401);
+  });
+
+  test('a real shell run: state at once, status updates, live log chunks, close 1000 after the final status', async () => {
+    const id = await pipeline('live', ['sleep 0.4; echo hello-live; sleep 0.3; echo second-line', 'echo from-step-two']);
+    const runId = await trigger(id);
+    const ws = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
+    const first = await ws.next(() => true, 5000);
+    assert.equal(first.type, 'pipeline_status_update');
+    assert.equal(first.data.run_id, runId);
+    assert.ok(['queued', 'running'].includes(first.data.status));
+    assert.equal(first.data.steps.length, 2);
+    assert.ok('progress' in first.data && 'current_step' in first.data);
+
+    const running = await ws.next((m) => m.type === 'pipeline_status_update' && m.data.current_step?.name === 'step-1');
+    assert.equal(running.data.status, 'running');
+    assert.equal(running.data.current_step.status, 'running');
+    const log = await ws.next((m) => m.type === 'log' && m.data.text.includes('hello-live'));
+    assert.equal(log.data.run_id, runId);
+    assert.equal(log.data.step_id, running.data.current_step.id);
+    assert.equal(typeof log.data.offset, 'number');
+    // The chunk arrived while the run was still going: it is live, not replayed.
+    const status = (await h.request('GET', `/api/pipeline-runs/${runId}/`, { token: admin })).json.status;
+    assert.ok(['running', 'success'].includes(status));
+
+    const closed = await ws.closed;
+    assert.equal(closed.code, 1000);
+    const last = ws.messages.at(-1);
+    assert.equal(last.type, 'pipeline_status_update');
+    assert.equal(last.data.status, 'success');
+    assert.equal(last.data.progress, 100);
+    assert.ok(last.data.steps.every((s: { status: string }) => s.status === 'success'));
+    const text = ws.messages.filter((m) => m.type === 'log').map((m) => m.data.text).join('');
+    assert.match(text, /hello-live\n[\s\S]*second-line\n[\s\S]*from-step-two\n/);
+    const progresses = ws.messages.filter((m) => m.type === 'pipeline_status_update').map((m) => m.data.progress);
+    assert.deepEqual(progresses, [...progresses].sort((a, b) => a - b), 'progress never goes back');
+  });
+
+  test('a finished run: its final state at once, then close 1000; an unknown run → 4404', async () => {
+    const runId = await trigger(await pipeline('done-before', ['true']));
+    await waitFor(async () => (await h.request('GET', `/api/pipeline-runs/${runId}/`, { token: admin })).json.status === 'success');
+    const ws = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}`), { authorization: `Bearer ${admin}` });
+    assert.equal((await ws.closed).code, 1000);
+    assert.equal(ws.messages.length, 1);
+    assert.equal(ws.messages[0].data.status, 'success');
+    const unknown = await connectWs(wsUrl(h, `/ws/pipeline-runs/999999?token=${admin}`));
+    assert.equal((await unknown.closed).code, 4404);
+  });
+
+  test('viewers read every run; the all-runs feed sends status updates of every run', async () => {
+    const viewer = await h.userToken('viewer-ws', 'viewer');
+    const all = await connectWs(wsUrl(h, `/ws/pipeline-runs/?token=${viewer}`));
+    await sleep(50);
+    const runId = await trigger(await pipeline('feed-all', ['true']));
+    const done = await all.next((m) => m.data?.run_id === runId && m.data.status === 'success');
+    assert.equal(done.type, 'pipeline_status_update');
+    assert.equal(typeof done.data.pipeline_id, 'number');
+    const statuses = all.messages.filter((m) => m.data.run_id === runId).map((m) => m.data.status);
+    assert.equal(statuses[0], 'queued');
+    all.socket.close();
+  });
+
+  test('keepalive: the server pings; a client that stops answering is dropped', async () => {
+    const all = await connectWs(wsUrl(h, `/ws/pipeline-runs/?token=${admin}`));
+    let pings = 0;
+    all.socket.on('ping', () => pings++);
+    await sleep(350);
+    assert.ok(pings >= 2, `pings: ${pings}`);
+    // Stop reading the TCP socket: pongs stop, and the server terminates the connection.
+    (all.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const clients = async () => Number(/^ansflow_websocket_clients (\d+)$/m.exec((await fetch(h.gatewayUrl + '/metrics').then((r) => r.text())))?.[1]);
+    await waitFor(async () => (await clients()) === 0, 3000, 'the silent client to be dropped');
+    all.socket.terminate();
+  });
+
+});
+
+describe('WebSocket backpressure', () => {
+  let h: Harness;
+  let admin: string;
+  before(async () => {
+    // Small buffers, and pings rare enough that the stalled client is not dropped as dead.
+    h = await startGateway({}, {}, { wsPingMs: 60_000, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 });
+    admin = await h.login();
+  });
+  after(() => h.close());
+
+  const pipeline = async (name: string, commands: string[]) => {
+    const r = await h.request('POST', '/api/pipelines/', { token: admin, body: { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) } });
+    assert.equal(r.status, 201, r.text);
+    return r.json.id as number;
+  };
+  const trigger = async (pipelineId: number) => (await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token: admin, body: {} })).json.id as number;
+
+  test('a client that stops reading gets a resync hint instead of unbounded buffering; others get every byte', async () => {
+    const id = await pipeline('flood', ['sleep 0.3; for i in $(seq 1 6); do seq 1 40000; sleep 0.05; done; echo flood-end']);
+    const runId = await trigger(id);
+    const fast = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
+    const slow = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
+    await slow.next(() => true);
+    const raw = (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    const started = Date.now();
+    const fastClosed = await fast.closed;
+    const runMs = Date.now() - started;
+    assert.equal(fastClosed.code, 1000);
+    raw.resume();
+    const slowClosed = await slow.closed;
+    assert.equal(slowClosed.code, 1000);
+
+    const logOf = (ws: Recorded) => ws.messages.filter((m) => m.type === 'log').map((m) => m.data.text).join('');
+    const stepId = fast.messages.find((m) => m.type === 'log').data.step_id;
+    const full = (await h.request('GET', `/api/pipeline-runs/${runId}/logs/?step=${stepId}`, { token: admin })).text;
+    assert.ok(full.length > 1_000_000);
+    assert.ok(logOf(fast) === full, `a reading client receives the whole log live (${logOf(fast).length} of ${full.length} bytes)`);
+    const resync = slow.messages.find((m) => m.type === 'resync');
+    assert.ok(resync, 'the stalled client is told what it missed');
+    assert.equal(resync.data.run_id, runId);
+    assert.ok(resync.data.steps[0].offset >= 0);
+    assert.ok(logOf(slow).length < full.length, 'chunks were dropped, not buffered without bound');
+    assert.equal(slow.messages.at(-1).data.status, 'success', 'the final status always arrives');
+    assert.ok(runMs < 15000, `the run was not held up by the stalled client (${runMs} ms)`);
+  });
+});
