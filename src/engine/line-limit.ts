@@ -18,6 +18,25 @@ export class LineLimiter {
 
   /** Returns the bytes to emit for this chunk (subarrays of it where possible). */
   write(chunk: Buffer): Buffer {
+    // Fast path (the usual case): no line of this chunk can reach the limit, so the chunk goes out
+    // as it is. Splitting every chunk into per-line buffers was the log path's main cost.
+    if (this.dropped === 0) {
+      const first = chunk.indexOf(NEWLINE);
+      if (first === -1) {
+        if (this.lineBytes + chunk.length <= this.maxLineBytes) {
+          this.lineBytes += chunk.length;
+          return chunk;
+        }
+      } else {
+        const last = chunk.lastIndexOf(NEWLINE);
+        const tail = chunk.length - last - 1;
+        // The span between the first and last newline bounds every middle line.
+        if (this.lineBytes + first <= this.maxLineBytes && last - first - 1 <= this.maxLineBytes && tail <= this.maxLineBytes) {
+          this.lineBytes = tail;
+          return chunk;
+        }
+      }
+    }
     const parts: Buffer[] = [];
     let start = 0;
     while (start < chunk.length) {

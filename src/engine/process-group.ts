@@ -69,7 +69,7 @@ export function processStartTime(pid: number): string | null {
 
 /**
  * SIGTERM the group, then SIGKILL whatever is still alive after `graceMs`. Resolves once the
- * group is gone (or right after SIGKILL, which cannot be ignored).
+ * group is gone (after SIGKILL, which cannot be ignored, it waits up to 2 s for the group to vanish).
  */
 export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
   if (!signalGroup(pgid, 'SIGTERM')) return;
@@ -83,6 +83,10 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<voi
     wait = Math.min(wait * 2, 100);
   }
   signalGroup(pgid, 'SIGKILL');
+  // SIGKILL is delivered asynchronously: on a busy machine the processes linger for a moment.
+  // Wait (bounded) until they are really gone, so "cancelled" means the tree is gone.
+  const killDeadline = Date.now() + 2000;
+  while (groupIsAlive(pgid) && Date.now() < killDeadline) await delay(5);
 }
 
 function delay(ms: number): Promise<void> {

@@ -9,7 +9,7 @@
  * the worker calls removeWorkspace or sweepWorkspaces on its own schedule.
  */
 import { chmod, lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { relativePathProblem } from '../domain/validate-steps.js';
 import { coerceError } from '../domain/errors.js';
 
@@ -30,12 +30,31 @@ export function workspacePaths(root: string, runId: number): Workspace {
 
 /** Creates the run's folders fresh (a leftover from an earlier attempt of the same run is removed). */
 export async function createWorkspace(root: string, runId: number): Promise<Workspace> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
   const paths = workspacePaths(root, runId);
-  await removeWorkspace(root, runId);
-  await mkdir(paths.path, { mode: 0o700 });
-  await mkdir(paths.home, { mode: 0o700 });
-  return { path: await realpath(paths.path), home: await realpath(paths.home) };
+  // The usual case is a fresh run: try mkdir first and clear leftovers only when they exist
+  // (this is on the trigger → first step path).
+  const fresh = await Promise.all([makeFresh(paths.path, root), makeFresh(paths.home, root)]);
+  if (fresh.includes(false)) {
+    await removeWorkspace(root, runId);
+    await mkdir(paths.path, { mode: 0o700 });
+    await mkdir(paths.home, { mode: 0o700 });
+  }
+  const realRoot = await realpath(root);
+  return { path: join(realRoot, basename(paths.path)), home: join(realRoot, basename(paths.home)) };
+}
+
+/** Creates the folder (and the root if needed); false when it already existed. */
+async function makeFresh(path: string, root: string): Promise<boolean> {
+  try {
+    await mkdir(path, { mode: 0o700 });
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'ENOENT') throw error;
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    return makeFresh(path, root);
+  }
 }
 
 export async function removeWorkspace(root: string, runId: number): Promise<void> {

@@ -3,6 +3,8 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './db.js';
 import { initial } from './migrations/001-initial.js';
 import { gateway } from './migrations/002-gateway.js';
+import { queueLabels } from './migrations/003-queue-labels.js';
+import { logChunks } from './migrations/004-log-chunks.js';
 
 function provider(db: Db): MigrationProvider {
   return {
@@ -10,6 +12,8 @@ function provider(db: Db): MigrationProvider {
       return {
         '001-initial': initial(db.dialect),
         '002-gateway': gateway(db.dialect),
+        '003-queue-labels': queueLabels(),
+        '004-log-chunks': logChunks(db.dialect),
       };
     },
   };

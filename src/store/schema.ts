@@ -93,6 +93,8 @@ export interface RunQueueTable {
   state: string;
   claimed_by: string | null;
   lease_expires_at: string | null;
+  /** Labels a worker must have to take this job: sorted, comma-separated ('' = any worker). */
+  labels: Generated<string>;
 }
 
 export interface WebhookDeliveriesTable {
@@ -132,6 +134,15 @@ export interface JenkinsBuildsTable {
   finished_at: string | null;
 }
 
+/** One flushed batch of a log stream (stream = step id, or 0 for the whole-run log). */
+export interface LogChunksTable {
+  run_id: number;
+  stream: number;
+  offset: number;
+  size: number;
+  data: Buffer;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -140,6 +151,7 @@ export interface Database {
   step_runs: StepRunsTable;
   run_queue: RunQueueTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  log_chunks: LogChunksTable;
   jenkins_builds: JenkinsBuildsTable;
 }
 

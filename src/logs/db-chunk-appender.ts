@@ -1,0 +1,118 @@
+/**
+ * Appends one log stream to the database as chunk rows, in batches (every `flushMs` or
+ * `maxBatchBytes`), inserts strictly in order. A batch ends on a UTF-8 boundary so it can be
+ * published as text. Like a file opened for appending, it continues where the stream ends (a step
+ * reopened for a retry, the run log of the next step): the end is looked up before the first insert.
+ * Memory is bounded: if the database falls more than `maxPendingBytes` behind,
+ * further bytes are dropped and counted, and a marker says so once it catches up — a log must
+ * never take the worker down.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.js';
+import { completeUtf8Length } from './batched-appender.js';
+import { coerceError } from '../domain/errors.js';
+
+export interface ChunkAppenderOptions {
+  flushMs: number;
+  maxBatchBytes: number;
+  maxPendingBytes: number;
+  onFlush?: (offset: number, data: Buffer) => void;
+}
+
+export class DbChunkAppender {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private inflightBytes = 0;
+  private droppedBytes = 0;
+  /** Bytes handed to the chain (offsets relative to where the stream ended when this opened). */
+  private written = 0;
+  private base: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly runId: number,
+    private readonly stream: number,
+    private readonly options: ChunkAppenderOptions,
+  ) {}
+
+  append(chunk: Buffer): void {
+    if (this.closed || this.failure || chunk.length === 0) return;
+    if (this.pendingBytes + this.inflightBytes + chunk.length > this.options.maxPendingBytes) {
+      this.droppedBytes += chunk.length;
+      return;
+    }
+    if (this.droppedBytes > 0) this.enqueue(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
+    this.droppedBytes = 0;
+    this.enqueue(chunk);
+  }
+
+  flush(final: boolean): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pendingBytes === 0 || this.failure) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const cut = final ? data.length : completeUtf8Length(data);
+    const batch = Buffer.from(data.subarray(0, cut));
+    const rest = data.subarray(cut);
+    this.pending = rest.length > 0 ? [Buffer.from(rest)] : [];
+    this.pendingBytes = rest.length;
+    if (batch.length === 0) return;
+    const relative = this.written;
+    this.written += batch.length;
+    this.inflightBytes += batch.length;
+    this.chain = this.chain.then(async () => {
+      if (this.failure) return;
+      try {
+        this.base ??= await this.streamEnd();
+        const offset = this.base + relative;
+        await this.db.insertInto('log_chunks').values({ run_id: this.runId, stream: this.stream, offset, size: batch.length, data: batch }).execute();
+        // Announced only once stored: a reader told about these bytes can always read them.
+        this.options.onFlush?.(offset, batch);
+      } catch (thrown) {
+        this.failure = coerceError(thrown);
+      } finally {
+        this.inflightBytes -= batch.length;
+      }
+    });
+  }
+
+  /** Waits for everything to be stored; throws the first failure so log loss is never silent. */
+  async close(): Promise<void> {
+    if (this.closed) return this.chain;
+    if (this.droppedBytes > 0) this.enqueue(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
+    this.flush(true);
+    this.closed = true;
+    await this.chain;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Resolves when everything appended so far is stored (read-your-writes for followers). */
+  settled(): Promise<void> {
+    this.flush(false);
+    return this.chain;
+  }
+
+  private async streamEnd(): Promise<number> {
+    const row = await this.db
+      .selectFrom('log_chunks')
+      .select((eb) => eb.fn.max(eb('offset', '+', eb.ref('size'))).as('end'))
+      .where('run_id', '=', this.runId)
+      .where('stream', '=', this.stream)
+      .executeTakeFirst();
+    return Number(row?.end ?? 0);
+  }
+
+  private enqueue(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= this.options.maxBatchBytes) this.flush(false);
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(false), this.options.flushMs);
+      this.timer.unref();
+    }
+  }
+}
