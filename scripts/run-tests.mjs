@@ -31,7 +31,7 @@ function walk(dir, out = []) {
 let files;
 if (explicit.length > 0) files = explicit;
 else if (browser) files = walk('test/browser');
-else files = [...walk('src'), ...walk('test').filter((f) => !f.startsWith(join('test', 'browser')))];
+else files = [...walk('src'), ...walk(join('web', 'src')), ...walk('test').filter((f) => !f.startsWith(join('test', 'browser')))];
 files.sort();
 
 if (files.length === 0) {

@@ -15,6 +15,9 @@ import { waitFor } from '../support/wait.js';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCREENSHOT_DIR = join(ROOT, 'test-output', 'screenshots');
 export const CHROMIUM = process.env.ANSFLOW_CHROMIUM ?? '/usr/bin/chromium';
+// page.evaluate callbacks run in the browser; the test project has no DOM lib
+declare const document: any;
+
 export const FINAL = ['success', 'failed', 'cancelled', 'timeout', 'error'];
 
 function newestMtime(dir: string): { mtime: number; file: string } {

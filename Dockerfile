@@ -1,0 +1,15 @@
+# One image for every AnsFlow role: `serve --role api|gateway|all` or `worker`.
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ansible openssh-client ca-certificates python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY . .
+# `npm ci` runs `prepare`, which builds the server (dist/) and the web UI (web/dist/).
+RUN npm ci && npm prune --omit=dev
+ENV ANSFLOW_HOST=0.0.0.0 ANSFLOW_DATA_DIR=/data NODE_ENV=production
+VOLUME /data
+EXPOSE 8000 8001
+ENTRYPOINT ["node", "--enable-source-maps", "dist/cli/main.js"]
+CMD ["serve"]
