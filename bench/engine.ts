@@ -651,12 +651,15 @@ function environment(): string {
     .join(' ')}`;
 }
 
-function writeDoc(block: string) {
+async function writeDoc(raw: string) {
+  // Formatted like `npm run lint` (prettier) expects, so the generated block stays lint-clean.
+  const prettier = await import('prettier');
+  const block = (await prettier.format(raw, { ...(await prettier.resolveConfig(DOC)), parser: 'markdown' })).trimEnd();
   // Re-read right before writing: other sections of this file are edited by other people.
   let text = existsSync(DOC)
     ? readFileSync(DOC, 'utf8')
     : '# Benchmarks\n\nFigures measured on the project machine; each section says how to reproduce them.\n';
-  const generated = `${RESULTS_START}\n${block}\n${RESULTS_END}`;
+  const generated = `${RESULTS_START}\n\n${block}\n\n${RESULTS_END}`;
   const s = text.indexOf(RESULTS_START);
   const e = text.indexOf(RESULTS_END);
   if (s !== -1 && e > s) text = text.slice(0, s) + generated + text.slice(e + RESULTS_END.length);
@@ -692,7 +695,7 @@ async function main() {
   console.log(`\n${table()}\n`);
   for (const n of notes) console.log(`- ${n}`);
   if (opts.writeDoc) {
-    writeDoc(block);
+    await writeDoc(block);
     console.log(`\nwrote ${DOC.replace(`${ROOT}/`, '')}`);
   }
   if (problems.length > 0) {

@@ -10,6 +10,9 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/runtime/logger.js';
 import { createContext, VERSION } from '../src/runtime/context.js';
 import { buildApiServer } from '../src/http/api/api-server.js';
+import { webhookDeliveriesRoutes } from '../src/http/api/webhook-deliveries-routes.js';
+import { buildGateway } from '../src/runtime/gateway.js';
+import { DEFAULT_GATEWAY_OPTIONS } from '../src/http/gateway/gateway-options.js';
 
 export const COLLECTION_PATH = 'docs/api/postman_collection.json';
 
@@ -80,11 +83,16 @@ export async function generateCollection(): Promise<string> {
   const config = loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir });
   const ctx = await createContext(config, createLogger('silent'));
   try {
-    const api = await buildApiServer({ logger: ctx.logger, bodyLimit: 1024, trustProxy: false }, { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, runs: ctx.runs, version: VERSION, gatewayUrl: '' });
+    const api = await buildApiServer({ logger: ctx.logger, bodyLimit: 1024, trustProxy: false }, { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, runs: ctx.runs, version: VERSION, gatewayUrl: '' }, [webhookDeliveriesRoutes(ctx.deliveries)]);
     await api.ready();
     const spec = api.swagger() as unknown as OpenApi;
     await api.close();
-    return JSON.stringify(collectionFrom([{ spec, baseVar: 'base_url' }]), null, 2) + '\n';
+    // The gateway (port 8001) under the document's `fastapi_url` variable.
+    const gateway = await buildGateway(ctx, DEFAULT_GATEWAY_OPTIONS);
+    await gateway.ready();
+    const gatewaySpec = gateway.swagger() as unknown as OpenApi;
+    await gateway.close();
+    return JSON.stringify(collectionFrom([{ spec, baseVar: 'base_url' }, { spec: gatewaySpec, baseVar: 'fastapi_url' }]), null, 2) + '\n';
   } finally {
     await ctx.close();
     rmSync(dataDir, { recursive: true, force: true });

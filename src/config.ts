@@ -28,6 +28,10 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   logLevel: LogLevel;
+  /** Webhook deliveries per source address per minute. */
+  webhookRateLimit: number;
+  /** WebSocket handshakes per source address per minute. */
+  wsHandshakeRateLimit: number;
   /** Trust X-Forwarded-* from a reverse proxy (affects client IPs and absolute URLs). */
   trustProxy: boolean;
 }
@@ -112,6 +116,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     refreshTokenTtlSeconds: int('ANSFLOW_REFRESH_TOKEN_TTL', 7 * 86400, 60, 365 * 86400),
     logLevel,
     trustProxy: bool('ANSFLOW_TRUST_PROXY', false),
+    webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', 1200, 1, 10_000_000),
+    wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 10_000_000),
     ...overrides,
   };
   if (config.apiPort !== 0 && config.apiPort === config.gatewayPort)

@@ -4,7 +4,7 @@ import { VERSION } from './context.js';
 import { buildApiServer } from '../http/api/api-server.js';
 import { webhookDeliveriesRoutes } from '../http/api/webhook-deliveries-routes.js';
 import { installRequestMetrics } from '../http/gateway/request-metrics.js';
-import { gatewayOptionsFromEnv, type GatewayOptions } from '../http/gateway/gateway-options.js';
+import { gatewayOptionsFromConfig, type GatewayOptions } from '../http/gateway/gateway-options.js';
 import { buildGateway } from './gateway.js';
 
 export type Role = 'api' | 'gateway' | 'all';
@@ -17,7 +17,7 @@ export interface RunningServers {
 
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-export async function startServers(ctx: AppContext, role: Role, gatewayOptions: GatewayOptions = gatewayOptionsFromEnv(process.env)): Promise<RunningServers> {
+export async function startServers(ctx: AppContext, role: Role, gatewayOptions: GatewayOptions = gatewayOptionsFromConfig(ctx.config)): Promise<RunningServers> {
   const { config, logger } = ctx;
   const closers: Array<() => Promise<void>> = [];
   let apiUrl: string | null = null;

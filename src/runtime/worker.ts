@@ -6,6 +6,8 @@ import { ProcessRegistry } from '../engine/process-registry.js';
 import { recoverInterruptedRuns } from '../services/runs/recover-runs.js';
 import { createDefaultExecutors } from '../engine/executors/index.js';
 import type { StepExecutor } from '../engine/ports.js';
+import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
+import { createJenkinsStepExecutor } from '../integrations/jenkins/jenkins-step-executor.js';
 
 export async function startWorker(ctx: AppContext, extraExecutors: StepExecutor[] = []): Promise<RunWorker> {
   const processes = new ProcessRegistry(processesRoot(ctx.config.dataDir));
@@ -19,7 +21,8 @@ export async function startWorker(ctx: AppContext, extraExecutors: StepExecutor[
     queue: ctx.queue,
     events: ctx.events,
     logs: ctx.logs,
-    executors: [...createDefaultExecutors(ctx.engine), ...extraExecutors],
+    // jenkins_job is always known; without ANSFLOW_JENKINS_URL its steps fail saying so.
+    executors: [...createDefaultExecutors(ctx.engine), createJenkinsStepExecutor({ client: createJenkinsClient(ctx.config.jenkins) }), ...extraExecutors],
     cancellations: ctx.cancellations,
     engine: ctx.engine,
     concurrency: ctx.config.maxConcurrentRuns,

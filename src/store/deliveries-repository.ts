@@ -81,7 +81,12 @@ export class DeliveriesRepository {
   }
 
   async findByKey(provider: Provider, deliveryKey: string): Promise<Delivery | null> {
-    const row = await this.db.selectFrom('webhook_deliveries').selectAll().where('provider', '=', provider).where('delivery_key', '=', deliveryKey).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('provider', '=', provider)
+      .where('delivery_key', '=', deliveryKey)
+      .executeTakeFirst();
     return row ? toDelivery(row) : null;
   }
 
@@ -111,7 +116,21 @@ export class DeliveriesRepository {
     if (total === 0 || page.offset >= total) return { total, items: [] };
     // The payload can be megabytes: the list never reads it.
     const rows = await q
-      .select(['id', 'provider', 'delivery_key', 'event', 'action', 'repository', 'ref', 'commit_sha', 'verdict', 'reason', 'run_ids', 'received_at', 'completed_at'])
+      .select([
+        'id',
+        'provider',
+        'delivery_key',
+        'event',
+        'action',
+        'repository',
+        'ref',
+        'commit_sha',
+        'verdict',
+        'reason',
+        'run_ids',
+        'received_at',
+        'completed_at',
+      ])
       .orderBy('id', 'desc')
       .limit(page.limit)
       .offset(page.offset)
@@ -120,7 +139,10 @@ export class DeliveriesRepository {
   }
 
   async count(): Promise<number> {
-    const row = await this.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('webhook_deliveries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 }

@@ -25,7 +25,9 @@ export interface JenkinsBuild {
   finished_at: string | null;
 }
 
-export type JenkinsBuildPatch = Partial<Pick<JenkinsBuild, 'status' | 'build_number' | 'build_url' | 'result' | 'console' | 'console_truncated' | 'error' | 'finished_at'>>;
+export type JenkinsBuildPatch = Partial<
+  Pick<JenkinsBuild, 'status' | 'build_number' | 'build_url' | 'result' | 'console' | 'console_truncated' | 'error' | 'finished_at'>
+>;
 
 export class JenkinsBuildsRepository {
   constructor(private readonly db: Kysely<Database>) {}

@@ -13,10 +13,19 @@ export const GITHUB_SECRET = 'test-webhook-secret';
 export const GITLAB_TOKEN = 'test-gitlab-token';
 
 export function startGateway(overrides: Partial<Config> = {}, env: Record<string, string> = {}, gateway: Partial<GatewayOptions> = {}): Promise<Harness> {
-  return startApi(overrides, { ANSFLOW_GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, ANSFLOW_GITLAB_WEBHOOK_TOKEN: GITLAB_TOKEN, ...env }, { webhookRateLimit: 100_000, wsHandshakeRateLimit: 100_000, ...gateway });
+  return startApi(
+    overrides,
+    { ANSFLOW_GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, ANSFLOW_GITLAB_WEBHOOK_TOKEN: GITLAB_TOKEN, ...env },
+    { webhookRateLimit: 100_000, wsHandshakeRateLimit: 100_000, ...gateway },
+  );
 }
 
-export async function gatewayRequest(h: Harness, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer; token?: string } = {}): Promise<TestResponse> {
+export async function gatewayRequest(
+  h: Harness,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer; token?: string } = {},
+): Promise<TestResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const response = await fetch(h.gatewayUrl + path, { method, headers, ...(options.body !== undefined ? { body: options.body } : {}) });
@@ -43,8 +52,10 @@ export function gitlabHeaders(event: string, key: string = randomUUID()): Record
   return { 'content-type': 'application/json', 'x-gitlab-event': event, 'x-gitlab-token': GITLAB_TOKEN, 'idempotency-key': key };
 }
 
-export const postGithub = (h: Harness, body: Buffer | string, headers: Record<string, string>) => gatewayRequest(h, 'POST', '/api/v1/webhooks/github', { headers, body });
-export const postGitlab = (h: Harness, body: Buffer | string, headers: Record<string, string>) => gatewayRequest(h, 'POST', '/api/v1/webhooks/gitlab', { headers, body });
+export const postGithub = (h: Harness, body: Buffer | string, headers: Record<string, string>) =>
+  gatewayRequest(h, 'POST', '/api/v1/webhooks/github', { headers, body });
+export const postGitlab = (h: Harness, body: Buffer | string, headers: Record<string, string>) =>
+  gatewayRequest(h, 'POST', '/api/v1/webhooks/gitlab', { headers, body });
 
 export interface Recorded {
   messages: any[];
@@ -63,10 +74,11 @@ export function connectWs(url: string, headers: Record<string, string> = {}): Pr
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString());
       messages.push(message);
-      for (const w of [...waiters]) if (w.predicate(message)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(message);
-      }
+      for (const w of [...waiters])
+        if (w.predicate(message)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(message);
+        }
     });
     socket.on('error', reject);
     socket.on('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));

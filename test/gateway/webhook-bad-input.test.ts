@@ -23,7 +23,13 @@ describe('bad webhook input', () => {
     admin = await h.login();
     const r = await h.request('POST', '/api/pipelines/', {
       token: admin,
-      body: { name: 'catch-all', repository_url: 'https://github.com/Codertocat/Hello-World.git', branch: '**', trigger_events: ['push', 'tag', 'pull_request'], steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }] },
+      body: {
+        name: 'catch-all',
+        repository_url: 'https://github.com/Codertocat/Hello-World.git',
+        branch: '**',
+        trigger_events: ['push', 'tag', 'pull_request'],
+        steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }],
+      },
     });
     assert.equal(r.status, 201, r.text);
     pipelineId = r.json.id;

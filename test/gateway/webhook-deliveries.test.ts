@@ -22,7 +22,13 @@ describe('webhook deliveries', () => {
     admin = await h.login();
     const r = await h.request('POST', '/api/pipelines/', {
       token: admin,
-      body: { name: 'hello', repository_url: 'https://github.com/codertocat/hello-world', branch: 'master', trigger_events: ['push'], steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }] },
+      body: {
+        name: 'hello',
+        repository_url: 'https://github.com/codertocat/hello-world',
+        branch: 'master',
+        trigger_events: ['push'],
+        steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }],
+      },
     });
     assert.equal(r.status, 201, r.text);
     pipelineId = r.json.id;
@@ -92,12 +98,15 @@ describe('webhook deliveries', () => {
     assert.ok(triggered.json.count >= 2);
     assert.ok(triggered.json.next);
     const keys = Object.keys(triggered.json.results[0]).sort();
-    assert.deepEqual(keys, ['action', 'commit', 'delivery_id', 'event', 'id', 'provider', 'reason', 'received_at', 'ref', 'repository', 'runs', 'verdict'].sort());
+    assert.deepEqual(
+      keys,
+      ['action', 'commit', 'delivery_id', 'event', 'id', 'provider', 'reason', 'received_at', 'ref', 'repository', 'runs', 'verdict'].sort(),
+    );
     assert.equal((await h.request('GET', '/api/webhook-deliveries/?verdict=maybe', { token: admin })).status, 400);
     assert.equal((await h.request('GET', '/api/webhook-deliveries/')).status, 401);
   });
 
-  test('redeliver evaluates the stored delivery against today\'s pipelines; viewers may not', async () => {
+  test("redeliver evaluates the stored delivery against today's pipelines; viewers may not", async () => {
     const payload = JSON.parse(PUSH.toString('utf8'));
     payload.ref = 'refs/heads/release/1.0';
     const body = JSON.stringify(payload);
@@ -129,7 +138,8 @@ describe('webhook deliveries', () => {
     assert.equal(run.trigger.user.username, 'dev');
 
     const rejected = await h.request('GET', '/api/webhook-deliveries/?verdict=rejected', { token: admin });
-    if (rejected.json.count > 0) assert.equal((await h.request('POST', `/api/webhook-deliveries/${rejected.json.results[0].id}/redeliver/`, { token: admin })).status, 409);
+    if (rejected.json.count > 0)
+      assert.equal((await h.request('POST', `/api/webhook-deliveries/${rejected.json.results[0].id}/redeliver/`, { token: admin })).status, 409);
     assert.equal((await h.request('POST', '/api/webhook-deliveries/999999/redeliver/', { token: admin })).status, 404);
   });
 });

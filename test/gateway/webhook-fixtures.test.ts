@@ -20,40 +20,109 @@ const GITHUB: Record<string, { event: string; expect: Expect }> = {
   'ping.octokit.json': { event: 'ping', expect: 'ping' },
   'ping.with-organization.octokit.json': { event: 'ping', expect: 'ping' },
   'pr_closed.go-scm.json': { event: 'pull_request', expect: { ignored: /action "closed" does not trigger/ } },
-  'pr_opened.go-scm.json': { event: 'pull_request', expect: { kind: 'pull_request', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd', ref: 'refs/pull/1/head', author: 'bradrydzewski' } },
-  'pr_reopened.go-scm.json': { event: 'pull_request', expect: { kind: 'pull_request', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd', ref: 'refs/pull/1/head', author: 'bradrydzewski' } },
-  'pr_sync.go-scm.json': { event: 'pull_request', expect: { kind: 'pull_request', commit: '8102e371cd01cf668893cb2d04a04d52331b1dc9', ref: 'refs/pull/1/head', author: 'bradrydzewski' } },
+  'pr_opened.go-scm.json': {
+    event: 'pull_request',
+    expect: { kind: 'pull_request', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd', ref: 'refs/pull/1/head', author: 'bradrydzewski' },
+  },
+  'pr_reopened.go-scm.json': {
+    event: 'pull_request',
+    expect: { kind: 'pull_request', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd', ref: 'refs/pull/1/head', author: 'bradrydzewski' },
+  },
+  'pr_sync.go-scm.json': {
+    event: 'pull_request',
+    expect: { kind: 'pull_request', commit: '8102e371cd01cf668893cb2d04a04d52331b1dc9', ref: 'refs/pull/1/head', author: 'bradrydzewski' },
+  },
   'pull_request.closed.octokit.json': { event: 'pull_request', expect: { ignored: /action "closed" does not trigger/ } },
-  'pull_request.opened.octokit.json': { event: 'pull_request', expect: { kind: 'pull_request', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'refs/pull/2/head', author: 'Codertocat' } },
-  'pull_request.reopened.octokit.json': { event: 'pull_request', expect: { kind: 'pull_request', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'refs/pull/2/head', author: 'Codertocat' } },
-  'pull_request.synchronize.octokit.json': { event: 'pull_request', expect: { kind: 'pull_request', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'refs/pull/2/head', author: 'Codertocat' } },
-  'push.branch-create.octokit.json': { event: 'push', expect: { kind: 'push', commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', ref: 'refs/heads/master', author: 'Codertocat' } },
-  'push.go-scm.json': { event: 'push', expect: { kind: 'push', commit: '199eddf46df50de8d02e99bf1c5fdb4101338224', ref: 'refs/heads/master', author: 'Codertocat' } },
-  'push.no-username-committer.octokit.json': { event: 'push', expect: { kind: 'push', commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', ref: 'refs/heads/master', author: 'Codertocat' } },
+  'pull_request.opened.octokit.json': {
+    event: 'pull_request',
+    expect: { kind: 'pull_request', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'refs/pull/2/head', author: 'Codertocat' },
+  },
+  'pull_request.reopened.octokit.json': {
+    event: 'pull_request',
+    expect: { kind: 'pull_request', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'refs/pull/2/head', author: 'Codertocat' },
+  },
+  'pull_request.synchronize.octokit.json': {
+    event: 'pull_request',
+    expect: { kind: 'pull_request', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'refs/pull/2/head', author: 'Codertocat' },
+  },
+  'push.branch-create.octokit.json': {
+    event: 'push',
+    expect: { kind: 'push', commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', ref: 'refs/heads/master', author: 'Codertocat' },
+  },
+  'push.go-scm.json': {
+    event: 'push',
+    expect: { kind: 'push', commit: '199eddf46df50de8d02e99bf1c5fdb4101338224', ref: 'refs/heads/master', author: 'Codertocat' },
+  },
+  'push.no-username-committer.octokit.json': {
+    event: 'push',
+    expect: { kind: 'push', commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', ref: 'refs/heads/master', author: 'Codertocat' },
+  },
   'push.tag-delete.octokit.json': { event: 'push', expect: { ignored: /^tag deleted$/ } },
-  'push_branch_create.go-scm.json': { event: 'push', expect: { kind: 'push', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd', ref: 'refs/heads/feature-branch', author: 'bradrydzewski' } },
+  'push_branch_create.go-scm.json': {
+    event: 'push',
+    expect: { kind: 'push', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd', ref: 'refs/heads/feature-branch', author: 'bradrydzewski' },
+  },
   'push_branch_delete.go-scm.json': { event: 'push', expect: { ignored: /^branch deleted$/ } },
-  'push_tag.go-scm.json': { event: 'push', expect: { kind: 'tag', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd', ref: 'refs/tags/v0.0.1', author: 'bradrydzewski' } },
+  'push_tag.go-scm.json': {
+    event: 'push',
+    expect: { kind: 'tag', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd', ref: 'refs/tags/v0.0.1', author: 'bradrydzewski' },
+  },
   'push_tag_delete.go-scm.json': { event: 'push', expect: { ignored: /^tag deleted$/ } },
 };
 
 const GITLAB: Record<string, { event: string; expect: Expect }> = {
-  'branch_create.go-scm.json': { event: 'Push Hook', expect: { kind: 'push', commit: 'c4c79227ed610f1151f05bbc5be33b4f340d39c8', ref: 'refs/heads/feature', author: 'sytses' } },
+  'branch_create.go-scm.json': {
+    event: 'Push Hook',
+    expect: { kind: 'push', commit: 'c4c79227ed610f1151f05bbc5be33b4f340d39c8', ref: 'refs/heads/feature', author: 'sytses' },
+  },
   'branch_delete.go-scm.json': { event: 'Push Hook', expect: { ignored: /^branch deleted$/ } },
-  'merge_request.docs.json': { event: 'Merge Request Hook', expect: { kind: 'pull_request', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref: 'refs/merge-requests/1/head', author: 'root' } },
-  'merge_request.go-gitlab.json': { event: 'Merge Request Hook', expect: { kind: 'pull_request', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref: 'refs/merge-requests/1/head', author: 'user1' } },
+  'merge_request.docs.json': {
+    event: 'Merge Request Hook',
+    expect: { kind: 'pull_request', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref: 'refs/merge-requests/1/head', author: 'root' },
+  },
+  'merge_request.go-gitlab.json': {
+    event: 'Merge Request Hook',
+    expect: { kind: 'pull_request', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref: 'refs/merge-requests/1/head', author: 'user1' },
+  },
   'pull_request_close.go-scm.json': { event: 'Merge Request Hook', expect: { ignored: /action "close" does not trigger/ } },
-  'pull_request_create.go-scm.json': { event: 'Merge Request Hook', expect: { kind: 'pull_request', commit: 'c4c79227ed610f1151f05bbc5be33b4f340d39c8', ref: 'refs/merge-requests/1/head', author: 'sytses' } },
+  'pull_request_create.go-scm.json': {
+    event: 'Merge Request Hook',
+    expect: { kind: 'pull_request', commit: 'c4c79227ed610f1151f05bbc5be33b4f340d39c8', ref: 'refs/merge-requests/1/head', author: 'sytses' },
+  },
   'pull_request_merge.go-scm.json': { event: 'Merge Request Hook', expect: { ignored: /action "merge" does not trigger/ } },
-  'pull_request_reopen.go-scm.json': { event: 'Merge Request Hook', expect: { kind: 'pull_request', commit: 'c4c79227ed610f1151f05bbc5be33b4f340d39c8', ref: 'refs/merge-requests/1/head', author: 'sytses' } },
-  'push.docs.json': { event: 'Push Hook', expect: { kind: 'push', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref: 'refs/heads/master', author: 'jsmith' } },
-  'push.go-gitlab.json': { event: 'Push Hook', expect: { kind: 'push', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref: 'refs/heads/master', author: 'jsmith' } },
-  'push.go-scm.json': { event: 'Push Hook', expect: { kind: 'push', commit: '2adc9465c4edfc33834e173fe89436a7cb899a1d', ref: 'refs/heads/master', author: 'sytses' } },
-  'push_subgroup.go-scm.json': { event: 'Push Hook', expect: { kind: 'push', commit: '2adc9465c4edfc33834e173fe89436a7cb899a1d', ref: 'refs/heads/master', author: 'sytses' } },
-  'tag_create.go-scm.json': { event: 'Tag Push Hook', expect: { kind: 'tag', commit: '2adc9465c4edfc33834e173fe89436a7cb899a1d', ref: 'refs/tags/v1.0.0', author: 'sytses' } },
+  'pull_request_reopen.go-scm.json': {
+    event: 'Merge Request Hook',
+    expect: { kind: 'pull_request', commit: 'c4c79227ed610f1151f05bbc5be33b4f340d39c8', ref: 'refs/merge-requests/1/head', author: 'sytses' },
+  },
+  'push.docs.json': {
+    event: 'Push Hook',
+    expect: { kind: 'push', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref: 'refs/heads/master', author: 'jsmith' },
+  },
+  'push.go-gitlab.json': {
+    event: 'Push Hook',
+    expect: { kind: 'push', commit: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref: 'refs/heads/master', author: 'jsmith' },
+  },
+  'push.go-scm.json': {
+    event: 'Push Hook',
+    expect: { kind: 'push', commit: '2adc9465c4edfc33834e173fe89436a7cb899a1d', ref: 'refs/heads/master', author: 'sytses' },
+  },
+  'push_subgroup.go-scm.json': {
+    event: 'Push Hook',
+    expect: { kind: 'push', commit: '2adc9465c4edfc33834e173fe89436a7cb899a1d', ref: 'refs/heads/master', author: 'sytses' },
+  },
+  'tag_create.go-scm.json': {
+    event: 'Tag Push Hook',
+    expect: { kind: 'tag', commit: '2adc9465c4edfc33834e173fe89436a7cb899a1d', ref: 'refs/tags/v1.0.0', author: 'sytses' },
+  },
   'tag_delete.go-scm.json': { event: 'Tag Push Hook', expect: { ignored: /^tag deleted$/ } },
-  'tag_push.docs.json': { event: 'Tag Push Hook', expect: { kind: 'tag', commit: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', ref: 'refs/tags/v1.0.0', author: 'John Smith' } },
-  'tag_push.go-gitlab.json': { event: 'Tag Push Hook', expect: { kind: 'tag', commit: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', ref: 'refs/tags/v1.0.0', author: 'jsmith' } },
+  'tag_push.docs.json': {
+    event: 'Tag Push Hook',
+    expect: { kind: 'tag', commit: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', ref: 'refs/tags/v1.0.0', author: 'John Smith' },
+  },
+  'tag_push.go-gitlab.json': {
+    event: 'Tag Push Hook',
+    expect: { kind: 'tag', commit: '82b3d5ae55f7080f1e6022629cdb57bfae7cccc7', ref: 'refs/tags/v1.0.0', author: 'jsmith' },
+  },
 };
 
 // The repositories of the fixtures, each written differently from how the delivery names it
@@ -87,7 +156,13 @@ describe('every fixture delivery through the real gateway', () => {
     for (const [i, repository_url] of REPOSITORIES.entries()) {
       const r = await h.request('POST', '/api/pipelines/', {
         token: admin,
-        body: { name: `fixture-${i}`, repository_url, branch: '**', trigger_events: ['push', 'tag', 'pull_request'], steps: [{ name: 'show', type: 'shell_command', config: { command: 'echo "commit=$ANSFLOW_COMMIT branch=$ANSFLOW_BRANCH"' } }] },
+        body: {
+          name: `fixture-${i}`,
+          repository_url,
+          branch: '**',
+          trigger_events: ['push', 'tag', 'pull_request'],
+          steps: [{ name: 'show', type: 'shell_command', config: { command: 'echo "commit=$ANSFLOW_COMMIT branch=$ANSFLOW_BRANCH"' } }],
+        },
       });
       assert.equal(r.status, 201, r.text);
       pipelineByRepo.set(repository_url, r.json.id);
@@ -128,7 +203,14 @@ describe('every fixture delivery through the real gateway', () => {
     const run = (await h.request('GET', `/api/pipeline-runs/${r.json.triggered_runs[0]}/`, { token: admin })).json;
     assert.equal(run.commit, expect.commit, 'the run checks out the delivered commit');
     assert.deepEqual(
-      { type: run.trigger.type, provider: run.trigger.provider, event: run.trigger.event, delivery_id: run.trigger.delivery_id, ref: run.trigger.ref, author: run.trigger.author },
+      {
+        type: run.trigger.type,
+        provider: run.trigger.provider,
+        event: run.trigger.event,
+        delivery_id: run.trigger.delivery_id,
+        ref: run.trigger.ref,
+        author: run.trigger.author,
+      },
       { type: 'webhook', provider, event, delivery_id: deliveryId, ref: expect.ref, author: expect.author },
     );
     const done = await waitFor(async () => {

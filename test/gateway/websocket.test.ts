@@ -22,7 +22,10 @@ describe('WebSocket run feed', () => {
   after(() => h.close());
 
   const pipeline = async (name: string, commands: string[]) => {
-    const r = await h.request('POST', '/api/pipelines/', { token: admin, body: { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) } });
+    const r = await h.request('POST', '/api/pipelines/', {
+      token: admin,
+      body: { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) },
+    });
     assert.equal(r.status, 201, r.text);
     return r.json.id as number;
   };
@@ -75,10 +78,17 @@ describe('WebSocket run feed', () => {
     assert.equal(last.data.status, 'success');
     assert.equal(last.data.progress, 100);
     assert.ok(last.data.steps.every((s: { status: string }) => s.status === 'success'));
-    const text = ws.messages.filter((m) => m.type === 'log').map((m) => m.data.text).join('');
+    const text = ws.messages
+      .filter((m) => m.type === 'log')
+      .map((m) => m.data.text)
+      .join('');
     assert.match(text, /hello-live\n[\s\S]*second-line\n[\s\S]*from-step-two\n/);
     const progresses = ws.messages.filter((m) => m.type === 'pipeline_status_update').map((m) => m.data.progress);
-    assert.deepEqual(progresses, [...progresses].sort((a, b) => a - b), 'progress never goes back');
+    assert.deepEqual(
+      progresses,
+      [...progresses].sort((a, b) => a - b),
+      'progress never goes back',
+    );
   });
 
   test('a finished run: its final state at once, then close 1000; an unknown run → 4404', async () => {
@@ -113,11 +123,10 @@ describe('WebSocket run feed', () => {
     assert.ok(pings >= 2, `pings: ${pings}`);
     // Stop reading the TCP socket: pongs stop, and the server terminates the connection.
     (all.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    const clients = async () => Number(/^ansflow_websocket_clients (\d+)$/m.exec((await fetch(h.gatewayUrl + '/metrics').then((r) => r.text())))?.[1]);
+    const clients = async () => Number(/^ansflow_websocket_clients (\d+)$/m.exec(await fetch(h.gatewayUrl + '/metrics').then((r) => r.text()))?.[1]);
     await waitFor(async () => (await clients()) === 0, 3000, 'the silent client to be dropped');
     all.socket.terminate();
   });
-
 });
 
 describe('WebSocket backpressure', () => {
@@ -131,14 +140,17 @@ describe('WebSocket backpressure', () => {
   after(() => h.close());
 
   const pipeline = async (name: string, commands: string[]) => {
-    const r = await h.request('POST', '/api/pipelines/', { token: admin, body: { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) } });
+    const r = await h.request('POST', '/api/pipelines/', {
+      token: admin,
+      body: { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) },
+    });
     assert.equal(r.status, 201, r.text);
     return r.json.id as number;
   };
   const trigger = async (pipelineId: number) => (await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token: admin, body: {} })).json.id as number;
 
   test('a client that stops reading gets a resync hint instead of unbounded buffering; others get every byte', async () => {
-    const id = await pipeline('flood', ['sleep 0.3; for i in $(seq 1 6); do seq 1 40000; sleep 0.05; done; echo flood-end']);
+    const id = await pipeline('flood', ['sleep 0.3; for i in $(seq 1 8); do seq 1 150000; sleep 0.05; done; echo flood-end']);
     const runId = await trigger(id);
     const fast = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
     const slow = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
@@ -153,7 +165,11 @@ describe('WebSocket backpressure', () => {
     const slowClosed = await slow.closed;
     assert.equal(slowClosed.code, 1000);
 
-    const logOf = (ws: Recorded) => ws.messages.filter((m) => m.type === 'log').map((m) => m.data.text).join('');
+    const logOf = (ws: Recorded) =>
+      ws.messages
+        .filter((m) => m.type === 'log')
+        .map((m) => m.data.text)
+        .join('');
     const stepId = fast.messages.find((m) => m.type === 'log').data.step_id;
     const full = (await h.request('GET', `/api/pipeline-runs/${runId}/logs/?step=${stepId}`, { token: admin })).text;
     assert.ok(full.length > 1_000_000);

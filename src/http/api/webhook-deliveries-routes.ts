@@ -11,10 +11,20 @@ export function webhookDeliveriesRoutes(deliveries: DeliveriesService) {
   return (app: App) => {
     app.get(
       '/api/webhook-deliveries/',
-      { schema: { tags: ['webhooks'], summary: 'Recent webhook deliveries with their verdict and runs', querystring: DeliveryListQuery, response: { 200: pageOf(DeliverySchema), ...errorResponses(400, 401, 404) } } },
+      {
+        schema: {
+          tags: ['webhooks'],
+          summary: 'Recent webhook deliveries with their verdict and runs',
+          querystring: DeliveryListQuery,
+          response: { 200: pageOf(DeliverySchema), ...errorResponses(400, 401, 404) },
+        },
+      },
       async (request) => {
         const q = request.query;
-        const { total, items } = await deliveries.list({ ...(q.provider ? { provider: q.provider } : {}), ...(q.verdict ? { verdict: q.verdict } : {}) }, pageWindow(q));
+        const { total, items } = await deliveries.list(
+          { ...(q.provider ? { provider: q.provider } : {}), ...(q.verdict ? { verdict: q.verdict } : {}) },
+          pageWindow(q),
+        );
         return pageEnvelope(request, q, total, items.map(deliveryBody));
       },
     );

@@ -27,7 +27,12 @@ export class FixedWindowLimiter {
     this.counts.set(bucket, count);
     if (count > this.perMinute) {
       const retryAfter = Math.max(1, Math.ceil((this.windowStart + 60_000 - now) / 1000));
-      throw new AppError('RATE_LIMIT_EXCEEDED', `Too many requests from this source; retry in ${retryAfter} s`, { retry_after_seconds: retryAfter }, { 'Retry-After': String(retryAfter) });
+      throw new AppError(
+        'RATE_LIMIT_EXCEEDED',
+        `Too many requests from this source; retry in ${retryAfter} s`,
+        { retry_after_seconds: retryAfter },
+        { 'Retry-After': String(retryAfter) },
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Tunables of the gateway. Defaults suit production; tests and benchmarks lower or raise them.
- * Read from the environment by gatewayOptionsFromEnv until they move into config.ts.
+ * The rate limits come from config.ts (ANSFLOW_WEBHOOK_RATE_LIMIT, ANSFLOW_WS_HANDSHAKE_RATE_LIMIT).
  */
 export interface GatewayOptions {
   /** Webhook deliveries per source IP per minute. */
@@ -31,14 +31,7 @@ export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
   statusCacheMs: 1000,
 };
 
-export function gatewayOptionsFromEnv(env: Record<string, string | undefined>): GatewayOptions {
-  const int = (name: string, fallback: number) => {
-    const raw = env[name]?.trim();
-    return raw && /^\d+$/.test(raw) && Number(raw) > 0 ? Number(raw) : fallback;
-  };
-  return {
-    ...DEFAULT_GATEWAY_OPTIONS,
-    webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', DEFAULT_GATEWAY_OPTIONS.webhookRateLimit),
-    wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', DEFAULT_GATEWAY_OPTIONS.wsHandshakeRateLimit),
-  };
+/** The gateway's settings from the validated configuration (rate limits); the rest are defaults. */
+export function gatewayOptionsFromConfig(config: { webhookRateLimit: number; wsHandshakeRateLimit: number }): GatewayOptions {
+  return { ...DEFAULT_GATEWAY_OPTIONS, webhookRateLimit: config.webhookRateLimit, wsHandshakeRateLimit: config.wsHandshakeRateLimit };
 }

@@ -30,7 +30,14 @@ export function jenkinsRoutes(app: App, deps: { jenkins: JenkinsBuildsService })
 
   app.get(
     '/api/v1/integrations/jenkins/builds/:id',
-    { schema: { tags: ['jenkins'], summary: 'A triggered Jenkins build: status, build number and URL, result, console', params: IdParams, response: { 200: JenkinsBuildSchema, ...errorResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ['jenkins'],
+        summary: 'A triggered Jenkins build: status, build number and URL, result, console',
+        params: IdParams,
+        response: { 200: JenkinsBuildSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
     async (request) => body(await deps.jenkins.get(request.params.id)),
   );
 }

@@ -23,7 +23,16 @@ import type { FeedClient } from './feed-client.js';
 
 const encode = (message: unknown) => Buffer.from(JSON.stringify(message));
 
-const stepsOf = (run: Run) => runBody(run).steps.map((s) => ({ id: s.id, name: s.name, type: s.type, status: s.status, started_at: s.started_at, finished_at: s.finished_at, exit_code: s.exit_code }));
+const stepsOf = (run: Run) =>
+  runBody(run).steps.map((s) => ({
+    id: s.id,
+    name: s.name,
+    type: s.type,
+    status: s.status,
+    started_at: s.started_at,
+    finished_at: s.finished_at,
+    exit_code: s.exit_code,
+  }));
 
 class RunChannel {
   readonly clients = new Set<FeedClient>();
@@ -46,7 +55,14 @@ class RunChannel {
       const body = runBody(run);
       const data = encode({
         type: 'pipeline_status_update',
-        data: { run_id: run.id, status: run.status, current_step: body.current_step, progress: body.progress, steps: stepsOf(run), at: run.finished_at ?? run.started_at ?? run.created_at },
+        data: {
+          run_id: run.id,
+          status: run.status,
+          current_step: body.current_step,
+          progress: body.progress,
+          steps: stepsOf(run),
+          at: run.finished_at ?? run.started_at ?? run.created_at,
+        },
       });
       // The state first, then the log chunks that arrived while it was read.
       client.sendStatus(data, isFinalRunStatus(run.status));
@@ -74,7 +90,14 @@ class RunChannel {
           const run = await this.deps.runs.findById(this.runId).catch(() => null);
           const data = encode({
             type: 'pipeline_status_update',
-            data: { run_id: event.runId, status: event.status, current_step: event.currentStep, progress: event.progress, ...(run ? { steps: stepsOf(run) } : {}), at: event.at },
+            data: {
+              run_id: event.runId,
+              status: event.status,
+              current_step: event.currentStep,
+              progress: event.progress,
+              ...(run ? { steps: stepsOf(run) } : {}),
+              at: event.at,
+            },
           });
           const final = isFinalRunStatus(event.status);
           for (const client of this.clients) client.sendStatus(data, final);
@@ -146,7 +169,14 @@ export class RunFeed {
   private onAnyStatus(event: RunStatusEvent): void {
     const data = encode({
       type: 'pipeline_status_update',
-      data: { run_id: event.runId, pipeline_id: event.pipelineId, status: event.status, current_step: event.currentStep, progress: event.progress, at: event.at },
+      data: {
+        run_id: event.runId,
+        pipeline_id: event.pipelineId,
+        status: event.status,
+        current_step: event.currentStep,
+        progress: event.progress,
+        at: event.at,
+      },
     });
     for (const client of this.allClients) client.sendStatus(data, false);
   }

@@ -9,11 +9,21 @@ export function statusRoutes(app: App, deps: { status: SystemStatusService; metr
     '/api/v1/system/status',
     {
       config: { public: true },
-      schema: { tags: ['system'], summary: 'Health of the platform and its backing services, with live counts', security: [], response: { 200: SystemStatusSchema, 503: SystemStatusSchema } },
+      schema: {
+        tags: ['system'],
+        summary: 'Health of the platform and its backing services, with live counts',
+        security: [],
+        response: { 200: SystemStatusSchema, 503: SystemStatusSchema },
+      },
     },
     async (_request, reply) => {
       const status = await deps.status.status();
-      return reply.code(status.status === 'unhealthy' ? 503 : 200).header('Cache-Control', 'no-store').send(status);
+      return reply
+        .code(status.status === 'unhealthy' ? 503 : 200)
+        .header('Cache-Control', 'no-store')
+        // Public and secret-free: the web UI on port 8000 reads it across origins.
+        .header('Access-Control-Allow-Origin', '*')
+        .send(status);
     },
   );
 

@@ -16,11 +16,19 @@ export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 const DOCS: Record<Provider, { summary: string; headers: Record<string, string> }> = {
   github: {
     summary: 'GitHub webhook (X-Hub-Signature-256 over the raw body)',
-    headers: { 'x-github-event': 'push, pull_request, ping, ...', 'x-github-delivery': 'Delivery GUID (deduplication)', 'x-hub-signature-256': 'sha256=<HMAC-SHA256 hex>' },
+    headers: {
+      'x-github-event': 'push, pull_request, ping, ...',
+      'x-github-delivery': 'Delivery GUID (deduplication)',
+      'x-hub-signature-256': 'sha256=<HMAC-SHA256 hex>',
+    },
   },
   gitlab: {
     summary: 'GitLab webhook (X-Gitlab-Token)',
-    headers: { 'x-gitlab-event': 'Push Hook, Tag Push Hook, Merge Request Hook, ...', 'x-gitlab-token': 'The configured secret token', 'idempotency-key': 'Deduplication key (else X-Gitlab-Event-UUID)' },
+    headers: {
+      'x-gitlab-event': 'Push Hook, Tag Push Hook, Merge Request Hook, ...',
+      'x-gitlab-token': 'The configured secret token',
+      'idempotency-key': 'Deduplication key (else X-Gitlab-Event-UUID)',
+    },
   },
 };
 
@@ -42,7 +50,9 @@ export function webhookRoutes(app: App, deps: { webhooks: WebhookDeps; limiter: 
             tags: ['webhooks'],
             summary: docs.summary,
             security: [],
-            headers: Type.Object(Object.fromEntries(Object.entries(docs.headers).map(([name, description]) => [name, Type.Optional(Type.String({ description }))]))),
+            headers: Type.Object(
+              Object.fromEntries(Object.entries(docs.headers).map(([name, description]) => [name, Type.Optional(Type.String({ description }))])),
+            ),
             response: { 200: WebhookAnswerSchema, 202: WebhookAnswerSchema, ...errorResponses(400, 401, 413, 429) },
           },
         },

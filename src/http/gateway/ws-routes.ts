@@ -43,28 +43,26 @@ export function wsRoutes(app: App, deps: WsDeps) {
       const runId = request.params.id;
       const client = new FeedClient(socket, runId, deps.limits);
       socket.on('close', () => deps.feed.unwatchRun(runId, client));
-      void authenticate(deps, request, client).then(async (ok) => {
-        if (!ok || !client.open) return;
-        const known = await deps.feed.watchRun(runId, client);
-        if (!known) client.close(4404, 'run not found');
-      }).catch((thrown: unknown) => {
-        request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
-        client.close(1011, 'internal error');
-      });
+      void authenticate(deps, request, client)
+        .then(async (ok) => {
+          if (!ok || !client.open) return;
+          const known = await deps.feed.watchRun(runId, client);
+          if (!known) client.close(4404, 'run not found');
+        })
+        .catch((thrown: unknown) => {
+          request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
+          client.close(1011, 'internal error');
+        });
     },
   );
 
-  app.get(
-    '/ws/pipeline-runs/',
-    { websocket: true, config: { public: true }, onRequest, schema: { hide: true, querystring: WsQuery } },
-    (socket, request) => {
-      const client = new FeedClient(socket, null, deps.limits);
-      socket.on('close', () => deps.feed.unwatchAll(client));
-      void authenticate(deps, request, client).then((ok) => {
-        if (ok && client.open) deps.feed.watchAll(client);
-      });
-    },
-  );
+  app.get('/ws/pipeline-runs/', { websocket: true, config: { public: true }, onRequest, schema: { hide: true, querystring: WsQuery } }, (socket, request) => {
+    const client = new FeedClient(socket, null, deps.limits);
+    socket.on('close', () => deps.feed.unwatchAll(client));
+    void authenticate(deps, request, client).then((ok) => {
+      if (ok && client.open) deps.feed.watchAll(client);
+    });
+  });
 
   const keepalive = setInterval(() => {
     for (const client of deps.feed.clients()) {

@@ -51,12 +51,20 @@ export class JenkinsBuildsService {
       throw thrown;
     }
     const client = this.client;
-    if (!client) throw new AppError('UPSTREAM_ERROR', 'Jenkins is not configured: set ANSFLOW_JENKINS_URL, ANSFLOW_JENKINS_USER and ANSFLOW_JENKINS_TOKEN', { reason: 'not_configured' });
+    if (!client)
+      throw new AppError('UPSTREAM_ERROR', 'Jenkins is not configured: set ANSFLOW_JENKINS_URL, ANSFLOW_JENKINS_USER and ANSFLOW_JENKINS_TOKEN', {
+        reason: 'not_configured',
+      });
 
     let onQueued!: (queued: QueuedBuild) => void;
     const queuedPromise = new Promise<QueuedBuild>((resolve) => (onQueued = resolve));
     let buildId: number | null = null;
-    const writes = new WriteChain(this.options.builds, () => buildId, (e) => this.options.onError?.(e), () => this.closed);
+    const writes = new WriteChain(
+      this.options.builds,
+      () => buildId,
+      (e) => this.options.onError?.(e),
+      () => this.closed,
+    );
     const console = new ConsoleBuffer(this.options.maxConsoleBytes ?? 1024 * 1024);
     let flushTimer: NodeJS.Timeout | null = null;
     const flushConsole = () => {
@@ -178,7 +186,12 @@ class ConsoleBuffer {
       return;
     }
     const room = this.max - this.bytes;
-    this.parts.push(Buffer.from(text).subarray(0, room).toString('utf8').replace(/\uFFFD$/, ''));
+    this.parts.push(
+      Buffer.from(text)
+        .subarray(0, room)
+        .toString('utf8')
+        .replace(/\uFFFD$/, ''),
+    );
     this.bytes = this.max;
     this.truncated = true;
   }

@@ -40,7 +40,13 @@ export async function timed(check: () => Promise<void>, timeoutMs: number): Prom
 }
 
 export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   client.on('error', () => {}); // reported through the awaited calls below
   try {
     await client.connect();

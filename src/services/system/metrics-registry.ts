@@ -15,7 +15,10 @@ const num = (n: number) => (Number.isFinite(n) ? String(n) : n > 0 ? '+Inf' : '-
 
 export class Counter {
   private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
 
   inc(labels: Labels = {}, by = 1): void {
     const key = keyOf(labels);
@@ -33,7 +36,11 @@ export class Counter {
 
 export class Histogram {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {}
 
   observe(labels: Labels, value: number): void {
     const key = keyOf(labels);

@@ -23,7 +23,11 @@ export interface MetricsDeps {
 
 export class PlatformMetrics {
   readonly httpLatency = new Histogram('ansflow_http_request_duration_seconds', 'HTTP request latency by server, method, route and status.', LATENCY_BUCKETS);
-  readonly stepDuration = new Histogram('ansflow_step_duration_seconds', 'Duration of finished steps by type and status (runs finished while this process was listening).', STEP_BUCKETS);
+  readonly stepDuration = new Histogram(
+    'ansflow_step_duration_seconds',
+    'Duration of finished steps by type and status (runs finished while this process was listening).',
+    STEP_BUCKETS,
+  );
   readonly webhooks = new Counter('ansflow_webhook_deliveries_total', 'Webhook deliveries by provider and verdict.');
   /** Set by the gateway: live WebSocket clients. */
   websocketClients: () => number = () => 0;

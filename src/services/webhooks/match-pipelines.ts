@@ -26,7 +26,10 @@ export function matchPipelines(activePipelines: Pipeline[], event: TriggerEvent)
     return { matched: [], reason: `no pipeline of ${shownRepo} matches the ${what} "${event.branch}" (${describe(sameRepo, (p) => p.branch)})` };
   const matched = onBranch.filter((p) => p.trigger_events.includes(event.kind));
   if (matched.length === 0)
-    return { matched: [], reason: `no pipeline of ${shownRepo} on "${event.branch}" triggers on ${event.kind} (${describe(onBranch, (p) => p.trigger_events.join('+') || 'none')})` };
+    return {
+      matched: [],
+      reason: `no pipeline of ${shownRepo} on "${event.branch}" triggers on ${event.kind} (${describe(onBranch, (p) => p.trigger_events.join('+') || 'none')})`,
+    };
   return { matched, reason: null };
 }
 

@@ -53,7 +53,8 @@ export async function receiveWebhook(deps: WebhookDeps, delivery: IncomingDelive
   }
 
   const sentKey = adapter.deliveryKey(headers);
-  if (sentKey !== undefined && !DELIVERY_KEY.test(sentKey)) throw validationError({ delivery_id: ['The delivery id must be 1-200 printable ASCII characters.'] });
+  if (sentKey !== undefined && !DELIVERY_KEY.test(sentKey))
+    throw validationError({ delivery_id: ['The delivery id must be 1-200 printable ASCII characters.'] });
   // Without an id (old GitLab) nothing can be deduplicated; every such delivery is new.
   const key = sentKey ?? randomUUID();
   const shownEvent = clip(event ?? '', 100);
@@ -102,7 +103,9 @@ export async function receiveWebhook(deps: WebhookDeps, delivery: IncomingDelive
     return { status: 202, body: { delivery_id: key, event: shownEvent, triggered_runs: outcome.runIds } };
   } catch (thrown) {
     const error = coerceError(thrown);
-    await deps.deliveries.complete(id, { verdict: 'ignored', reason: `runs could not be started: ${error.message.slice(0, 300)}`, runIds: [] }).catch(() => undefined);
+    await deps.deliveries
+      .complete(id, { verdict: 'ignored', reason: `runs could not be started: ${error.message.slice(0, 300)}`, runIds: [] })
+      .catch(() => undefined);
     throw error;
   } finally {
     done();
@@ -126,7 +129,20 @@ function planOf(deps: WebhookDeps, result: NormalizeResult): Plan {
 /** A body that is not a delivery of the event its header names: stored (for the record), 400. */
 async function refuse(deps: WebhookDeps, d: { provider: Provider; key: string; event: string; reason: string }): Promise<never> {
   await deps.deliveries
-    .insertIfNew({ provider: d.provider, deliveryKey: d.key, event: d.event, action: null, repository: null, ref: null, commit: null, verdict: 'rejected', reason: d.reason, headers: {}, payload: '', complete: true })
+    .insertIfNew({
+      provider: d.provider,
+      deliveryKey: d.key,
+      event: d.event,
+      action: null,
+      repository: null,
+      ref: null,
+      commit: null,
+      verdict: 'rejected',
+      reason: d.reason,
+      headers: {},
+      payload: '',
+      complete: true,
+    })
     .catch(() => undefined);
   deps.onVerdict?.(d.provider, 'rejected');
   throw new AppError('VALIDATION_ERROR', d.reason, { body: [d.reason] });
