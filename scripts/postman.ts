@@ -17,7 +17,18 @@ import { DEFAULT_GATEWAY_OPTIONS } from '../src/http/gateway/gateway-options.js'
 export const COLLECTION_PATH = 'docs/api/postman_collection.json';
 
 interface OpenApi {
-  paths: Record<string, Record<string, { summary?: string; tags?: string[]; requestBody?: { content?: Record<string, { schema?: unknown }> }; parameters?: Array<{ in: string; name: string; required?: boolean; description?: string }> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        summary?: string;
+        tags?: string[];
+        requestBody?: { content?: Record<string, { schema?: unknown }> };
+        parameters?: Array<{ in: string; name: string; required?: boolean; description?: string }>;
+      }
+    >
+  >;
 }
 
 function example(schema: any): unknown {
@@ -50,14 +61,25 @@ export function collectionFrom(apis: Array<{ spec: OpenApi; baseVar: string }>) 
   for (const { spec, baseVar } of apis) {
     for (const [path, methods] of Object.entries(spec.paths).sort(([a], [b]) => a.localeCompare(b))) {
       for (const [method, op] of Object.entries(methods)) {
-        const segments = path.split('/').filter(Boolean).map((s) => s.replace(/^\{(.+)\}$/, ':$1'));
-        const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ key: p.name, value: '', disabled: true, description: p.description ?? '' }));
+        const segments = path
+          .split('/')
+          .filter(Boolean)
+          .map((s) => s.replace(/^\{(.+)\}$/, ':$1'));
+        const query = (op.parameters ?? [])
+          .filter((p) => p.in === 'query')
+          .map((p) => ({ key: p.name, value: '', disabled: true, description: p.description ?? '' }));
         const variable = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => ({ key: p.name, value: '1' }));
         const schema = op.requestBody?.content?.['application/json']?.schema;
         const request: Record<string, unknown> = {
           method: method.toUpperCase(),
           header: schema ? [{ key: 'Content-Type', value: 'application/json' }] : [],
-          url: { raw: `{{${baseVar}}}${path.replace(/\{(.+?)\}/g, ':$1')}`, host: [`{{${baseVar}}}`], path: segments, ...(query.length ? { query } : {}), ...(variable.length ? { variable } : {}) },
+          url: {
+            raw: `{{${baseVar}}}${path.replace(/\{(.+?)\}/g, ':$1')}`,
+            host: [`{{${baseVar}}}`],
+            path: segments,
+            ...(query.length ? { query } : {}),
+            ...(variable.length ? { variable } : {}),
+          },
           ...(schema ? { body: { mode: 'raw', raw: JSON.stringify(example(schema), null, 2), options: { raw: { language: 'json' } } } } : {}),
         };
         const tag = op.tags?.[0] ?? 'other';
@@ -67,7 +89,11 @@ export function collectionFrom(apis: Array<{ spec: OpenApi; baseVar: string }>) 
     }
   }
   return {
-    info: { name: 'AnsFlow API', description: 'Generated from the OpenAPI documents by scripts/postman.ts — do not edit by hand.', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+    info: {
+      name: 'AnsFlow API',
+      description: 'Generated from the OpenAPI documents by scripts/postman.ts — do not edit by hand.',
+      schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json',
+    },
     auth: { type: 'bearer', bearer: [{ key: 'token', value: '{{token}}', type: 'string' }] },
     variable: [
       { key: 'base_url', value: 'http://localhost:8000' },
@@ -83,7 +109,11 @@ export async function generateCollection(): Promise<string> {
   const config = loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir });
   const ctx = await createContext(config, createLogger('silent'));
   try {
-    const api = await buildApiServer({ logger: ctx.logger, bodyLimit: 1024, trustProxy: false }, { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, runs: ctx.runs, version: VERSION, gatewayUrl: '' }, [webhookDeliveriesRoutes(ctx.deliveries)]);
+    const api = await buildApiServer(
+      { logger: ctx.logger, bodyLimit: 1024, trustProxy: false },
+      { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, runs: ctx.runs, version: VERSION, gatewayUrl: '' },
+      [webhookDeliveriesRoutes(ctx.deliveries)],
+    );
     await api.ready();
     const spec = api.swagger() as unknown as OpenApi;
     await api.close();
@@ -92,7 +122,16 @@ export async function generateCollection(): Promise<string> {
     await gateway.ready();
     const gatewaySpec = gateway.swagger() as unknown as OpenApi;
     await gateway.close();
-    return JSON.stringify(collectionFrom([{ spec, baseVar: 'base_url' }, { spec: gatewaySpec, baseVar: 'fastapi_url' }]), null, 2) + '\n';
+    return (
+      JSON.stringify(
+        collectionFrom([
+          { spec, baseVar: 'base_url' },
+          { spec: gatewaySpec, baseVar: 'fastapi_url' },
+        ]),
+        null,
+        2,
+      ) + '\n'
+    );
   } finally {
     await ctx.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -15,12 +15,19 @@ test('defaults follow the contract', () => {
 
 test('every bad value is reported at once, by name', () => {
   try {
-    loadConfig({ ANSFLOW_API_PORT: 'eighty', ANSFLOW_GATEWAY_PORT: '70000', ANSFLOW_DATABASE_URL: 'mysql://x', ANSFLOW_SECRET_KEY: 'short', ANSFLOW_ALLOW_LOCAL_REPOSITORIES: 'maybe' });
+    loadConfig({
+      ANSFLOW_API_PORT: 'eighty',
+      ANSFLOW_GATEWAY_PORT: '70000',
+      ANSFLOW_DATABASE_URL: 'mysql://x',
+      ANSFLOW_SECRET_KEY: 'short',
+      ANSFLOW_ALLOW_LOCAL_REPOSITORIES: 'maybe',
+    });
     assert.fail('expected a ConfigError');
   } catch (error) {
     assert.ok(error instanceof ConfigError);
     const text = error.message;
-    for (const name of ['ANSFLOW_API_PORT', 'ANSFLOW_GATEWAY_PORT', 'ANSFLOW_DATABASE_URL', 'ANSFLOW_SECRET_KEY', 'ANSFLOW_ALLOW_LOCAL_REPOSITORIES']) assert.match(text, new RegExp(name));
+    for (const name of ['ANSFLOW_API_PORT', 'ANSFLOW_GATEWAY_PORT', 'ANSFLOW_DATABASE_URL', 'ANSFLOW_SECRET_KEY', 'ANSFLOW_ALLOW_LOCAL_REPOSITORIES'])
+      assert.match(text, new RegExp(name));
   }
 });
 

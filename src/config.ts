@@ -104,9 +104,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     adminPassword: str('ANSFLOW_ADMIN_PASSWORD'),
     githubWebhookSecret: str('ANSFLOW_GITHUB_WEBHOOK_SECRET'),
     gitlabWebhookToken: str('ANSFLOW_GITLAB_WEBHOOK_TOKEN'),
-    jenkins: jenkinsUrl
-      ? { url: jenkinsUrl.replace(/\/+$/, ''), user: str('ANSFLOW_JENKINS_USER'), token: str('ANSFLOW_JENKINS_TOKEN') }
-      : null,
+    jenkins: jenkinsUrl ? { url: jenkinsUrl.replace(/\/+$/, ''), user: str('ANSFLOW_JENKINS_USER'), token: str('ANSFLOW_JENKINS_TOKEN') } : null,
     allowLocalRepositories: bool('ANSFLOW_ALLOW_LOCAL_REPOSITORIES', false),
     maxConcurrentRuns: int('ANSFLOW_MAX_CONCURRENT_RUNS', 4, 1, 1000),
     maxRunsPerPipeline: int('ANSFLOW_MAX_RUNS_PER_PIPELINE', 0, 0, 1000),
@@ -120,8 +118,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 10_000_000),
     ...overrides,
   };
-  if (config.apiPort !== 0 && config.apiPort === config.gatewayPort)
-    problems.push('ANSFLOW_API_PORT and ANSFLOW_GATEWAY_PORT must differ');
+  if (config.apiPort !== 0 && config.apiPort === config.gatewayPort) problems.push('ANSFLOW_API_PORT and ANSFLOW_GATEWAY_PORT must differ');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

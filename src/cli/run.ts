@@ -24,7 +24,14 @@ Options:
   --user <name>      username to log in as
   --password-stdin   read the password from standard input`;
 
-type RunBody = { id: number; number: number; status: string; pipeline: { id: number; name: string }; steps: Array<{ id: number; name: string; status: string; duration_ms: number | null; exit_code: number | null }>; error_reason: string | null };
+type RunBody = {
+  id: number;
+  number: number;
+  status: string;
+  pipeline: { id: number; name: string };
+  steps: Array<{ id: number; name: string; status: string; duration_ms: number | null; exit_code: number | null }>;
+  error_reason: string | null;
+};
 const FINAL = new Set(['success', 'failed', 'cancelled', 'timeout', 'error']);
 
 export async function runCommand(argv: string[]): Promise<number> {

@@ -50,9 +50,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     if (!config.adminPassword && isLoopback(config.host)) lines.push('  Change that password before exposing this server: ansflow user set-password admin');
   }
   if (servers.apiUrl)
-    lines.push(
-      `  Try: curl -s -X POST ${servers.apiUrl}/api/auth/login/ -H 'Content-Type: application/json' -d '{"username":"admin","password":"..."}'`,
-    );
+    lines.push(`  Try: curl -s -X POST ${servers.apiUrl}/api/auth/login/ -H 'Content-Type: application/json' -d '{"username":"admin","password":"..."}'`);
   console.log(lines.join('\n'));
 
   await new Promise<void>((resolve) => {

@@ -22,7 +22,13 @@ export async function userCommand(argv: string[]): Promise<number> {
   }
   const parsed = parseOptions(
     rest,
-    { role: { type: 'string' }, email: { type: 'string' }, 'first-name': { type: 'string' }, 'last-name': { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    {
+      role: { type: 'string' },
+      email: { type: 'string' },
+      'first-name': { type: 'string' },
+      'last-name': { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+    },
     HELP,
     true,
   );

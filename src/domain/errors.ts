@@ -29,12 +29,7 @@ export class AppError extends Error {
   /** Extra response headers (Retry-After, Allow). */
   readonly headers: Record<string, string>;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    details: ErrorDetails | Record<string, unknown> = {},
-    headers: Record<string, string> = {},
-  ) {
+  constructor(code: ErrorCode, message: string, details: ErrorDetails | Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
@@ -47,19 +42,15 @@ export class AppError extends Error {
   }
 }
 
-export const validationError = (details: ErrorDetails, message = 'Request data validation failed') =>
-  new AppError('VALIDATION_ERROR', message, details);
+export const validationError = (details: ErrorDetails, message = 'Request data validation failed') => new AppError('VALIDATION_ERROR', message, details);
 
 export const notFound = (what: string) => new AppError('RESOURCE_NOT_FOUND', `${what} not found`);
 
-export const conflict = (message: string, details: ErrorDetails = {}) =>
-  new AppError('RESOURCE_CONFLICT', message, details);
+export const conflict = (message: string, details: ErrorDetails = {}) => new AppError('RESOURCE_CONFLICT', message, details);
 
-export const permissionDenied = (message = 'You do not have permission to perform this action') =>
-  new AppError('PERMISSION_DENIED', message);
+export const permissionDenied = (message = 'You do not have permission to perform this action') => new AppError('PERMISSION_DENIED', message);
 
-export const unauthenticated = (message = 'Authentication credentials were not provided or are invalid') =>
-  new AppError('AUTHENTICATION_ERROR', message);
+export const unauthenticated = (message = 'Authentication credentials were not provided or are invalid') => new AppError('AUTHENTICATION_ERROR', message);
 
 /** Turns anything thrown into an Error, so catch blocks never deal with `unknown`. */
 export function coerceError(thrown: unknown): Error {

@@ -72,7 +72,10 @@ export function repositoryKey(url: string): string | null {
     host = scp.groups.host ?? '';
     path = scp.groups.path ?? '';
   }
-  path = path.replace(/\/+$/, '').replace(/\.git$/i, '').replace(/^\/+/, '');
+  path = path
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .replace(/^\/+/, '');
   if (!host || !path) return null;
   return `${host.toLowerCase()}/${path.toLowerCase()}`;
 }
@@ -85,8 +88,7 @@ export function branchNameProblem(branch: string): string | null {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0020\u007f~^:?*[\\]/.test(branch)) return 'Branch contains characters git does not allow in ref names';
   if (branch.includes('..') || branch.includes('@{') || branch.includes('//')) return 'Branch is not a valid git ref name';
-  if (branch.startsWith('/') || branch.endsWith('/') || branch.endsWith('.') || branch.endsWith('.lock'))
-    return 'Branch is not a valid git ref name';
+  if (branch.startsWith('/') || branch.endsWith('/') || branch.endsWith('.') || branch.endsWith('.lock')) return 'Branch is not a valid git ref name';
   if (branch.split('/').some((part) => part.startsWith('.'))) return 'Branch is not a valid git ref name';
   return null;
 }

@@ -13,5 +13,4 @@ export const canCreatePipelines = (actor: Actor) => actor.role === 'admin' || ac
 export const canRunPipelines = (actor: Actor) => actor.role === 'admin' || actor.role === 'developer';
 
 /** Developers edit and delete their own pipelines; admins edit all. */
-export const canModifyPipeline = (actor: Actor, ownerId: number | null) =>
-  actor.role === 'admin' || (actor.role === 'developer' && ownerId === actor.id);
+export const canModifyPipeline = (actor: Actor, ownerId: number | null) => actor.role === 'admin' || (actor.role === 'developer' && ownerId === actor.id);

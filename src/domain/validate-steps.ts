@@ -96,8 +96,7 @@ export function validateSteps(steps: StepDefinition[], policy: GitUrlPolicy): Er
       const problem = relativePathProblem(String(config.playbook));
       if (problem) add(details, `${at}.config.playbook`, problem);
       for (const field of ['inventory', 'limit'] as const)
-        if (typeof config[field] === 'string' && (config[field] as string).startsWith('-'))
-          add(details, `${at}.config.${field}`, 'Must not start with "-".');
+        if (typeof config[field] === 'string' && (config[field] as string).startsWith('-')) add(details, `${at}.config.${field}`, 'Must not start with "-".');
     }
   });
   return details;

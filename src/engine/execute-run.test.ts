@@ -173,10 +173,7 @@ test('cancel kills the running step and a forked SIGTERM-ignoring child; pending
   try {
     const controller = new AbortController();
     const reporter = new RecordingReporter();
-    const spec = makeSpec([
-      shell('running', `trap '' TERM; (trap '' TERM; sleep 60) & echo "$$ $!" > pids; sleep 60`),
-      shell('pending', 'true'),
-    ]);
+    const spec = makeSpec([shell('running', `trap '' TERM; (trap '' TERM; sleep 60) & echo "$$ $!" > pids; sleep 60`), shell('pending', 'true')]);
     const running = runWith(h, spec, { signal: controller.signal, reporter });
     await waitFor(() => {
       const ws = (reporter.events[0] as { workspace?: string } | undefined)?.workspace;
@@ -276,9 +273,7 @@ test('secrets are masked in step and run logs: whole, split across writes, and m
   try {
     const key = 'line-one-AAA\nline-two-BBB';
     const spec = makeSpec(
-      [
-        shell('leak', `echo "whole: $TOKEN"; printf 'split: sec'; sleep 0.2; printf 'ret\\n'; printf '%s\\n' "$KEY"; echo "line-two-BBB alone"`),
-      ],
+      [shell('leak', `echo "whole: $TOKEN"; printf 'split: sec'; sleep 0.2; printf 'ret\\n'; printf '%s\\n' "$KEY"; echo "line-two-BBB alone"`)],
       { variables: { TOKEN: { value: 'tok-123456', secret: true }, SPLIT: { value: 'secret', secret: true }, KEY: { value: key, secret: true } } },
     );
     const { outcome, stepLog, runLog } = await runWith(h, spec);
@@ -383,7 +378,10 @@ test('a run cancelled before it starts settles every step cancelled and runs not
     const spec = makeSpec([shell('a', 'true'), shell('b', 'true')]);
     const { outcome, reporter } = await runWith(h, spec, { signal: controller.signal });
     assert.equal(outcome.status, 'cancelled');
-    assert.deepEqual(reporter.events.map((e) => e.kind), ['stepsSettled']);
+    assert.deepEqual(
+      reporter.events.map((e) => e.kind),
+      ['stepsSettled'],
+    );
   } finally {
     h.cleanup();
   }

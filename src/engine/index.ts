@@ -1,18 +1,7 @@
 /**
  * The engine's public API: what a worker needs to execute runs. Everything else is internal.
  */
-export type {
-  AbortReason,
-  EngineOptions,
-  LogStore,
-  RunOutcome,
-  RunReporter,
-  RunSpec,
-  StepContext,
-  StepExecutor,
-  StepLogWriter,
-  StepResult,
-} from './ports.js';
+export type { AbortReason, EngineOptions, LogStore, RunOutcome, RunReporter, RunSpec, StepContext, StepExecutor, StepLogWriter, StepResult } from './ports.js';
 export { executeRun, type ExecuteRunInput } from './execute-run.js';
 export { createDefaultExecutors } from './executors/index.js';
 export { planStages, type Stage } from './plan.js';

@@ -42,10 +42,7 @@ export interface RunStepInput {
   abandonAfterMs: number;
 }
 
-type AttemptEnd =
-  | { kind: 'result'; result: StepResult }
-  | { kind: 'threw'; error: Error }
-  | { kind: 'abandoned' };
+type AttemptEnd = { kind: 'result'; result: StepResult } | { kind: 'threw'; error: Error } | { kind: 'abandoned' };
 
 export async function runStep(input: RunStepInput): Promise<StepOutcome> {
   const { step, spec, reporter, output, runSignal } = input;

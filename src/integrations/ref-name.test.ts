@@ -19,6 +19,5 @@ test('refs with shell metacharacters are refused even where git allows them', ()
   for (const ref of ['a$b', 'a`b`', 'a;b', 'a|b', 'a&b', 'a<b', 'a>b', "a'b", 'a"b', 'a(b)', 'a!b'])
     assert.match(webhookRefProblem(ref) ?? '', /shell metacharacters/, ref);
   for (const ref of ['-x', 'a b', 'a..b', 'a~1', 'x.lock', '']) assert.ok(webhookRefProblem(ref), ref);
-  for (const ref of ['main', 'feature/x-1', 'release/1.2.3', 'user/#42', 'a+b', 'a@b', 'a{b}', 'a=b,c'])
-    assert.equal(webhookRefProblem(ref), null, ref);
+  for (const ref of ['main', 'feature/x-1', 'release/1.2.3', 'user/#42', 'a+b', 'a@b', 'a{b}', 'a=b,c']) assert.equal(webhookRefProblem(ref), null, ref);
 });

@@ -29,14 +29,19 @@ export class DbLogStore implements LogStore {
     private readonly db: Kysely<Database>,
     private readonly options: DbLogStoreOptions = {},
   ) {
-    this.appenderOptions = { flushMs: options.flushMs ?? 100, maxBatchBytes: options.maxBatchBytes ?? 64 * 1024, maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024 };
+    this.appenderOptions = {
+      flushMs: options.flushMs ?? 100,
+      maxBatchBytes: options.maxBatchBytes ?? 64 * 1024,
+      maxPendingBytes: options.maxPendingBytes ?? 64 * 1024 * 1024,
+    };
   }
 
   openStep(e: OpenStepLog): StepLogWriter {
     if (!Number.isSafeInteger(e.stepId) || e.stepId <= 0) throw new RangeError(`invalid step id: ${e.stepId}`);
-    const observers = [e.onChunk, this.options.onChunk && ((offset: number, text: string) => this.options.onChunk!({ runId: e.runId, stepId: e.stepId, offset, text }))].filter(
-      (f) => f !== undefined,
-    );
+    const observers = [
+      e.onChunk,
+      this.options.onChunk && ((offset: number, text: string) => this.options.onChunk!({ runId: e.runId, stepId: e.stepId, offset, text })),
+    ].filter((f) => f !== undefined);
     const appender = new DbChunkAppender(this.db, e.runId, e.stepId, {
       ...this.appenderOptions,
       ...(observers.length > 0 && {

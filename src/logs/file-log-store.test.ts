@@ -32,10 +32,7 @@ test('run.log holds complete lines only: parallel steps are prefixed and never i
     await a.close();
     await b.close();
     const run = await readFile(join(root, '1', 'run.log'), 'utf8');
-    assert.equal(
-      run,
-      ['==> lint', '==> test', '[test] test one', '[lint] lint started', '[test] test two', '[lint] lint end', ''].join('\n'),
-    );
+    assert.equal(run, ['==> lint', '==> test', '[test] test one', '[lint] lint started', '[test] test two', '[lint] lint end', ''].join('\n'));
     assert.equal(await readFile(join(root, '1', '1.log'), 'utf8'), 'lint started\nlint end');
   }));
 
@@ -78,7 +75,10 @@ test('the per-step onChunk observer never splits a UTF-8 character between chunk
     for (const byte of bytes) w.write(Buffer.from([byte]));
     await w.close();
     assert.ok(texts.length > 1);
-    assert.ok(texts.every((t) => !t.includes('\uFFFD')), JSON.stringify(texts));
+    assert.ok(
+      texts.every((t) => !t.includes('\uFFFD')),
+      JSON.stringify(texts),
+    );
     assert.equal(texts.join(''), 'añb€c😀\n');
   }));
 

@@ -4,24 +4,49 @@
  * (a restart, a CLI) without being on the hot path.
  *
  *   queued ──claim()──► claimed ──handler settles──► (row deleted)
+ *                        │  ▲
+ *      lease not renewed │  └── reclaim() → delivered again with `redelivered: true`
+ *      (worker died)     ▼
+ *                      claimed, lease past
+ *
+ * Claims carry a lease renewed every leaseSeconds/3 while the handler runs, the same rule as the
+ * BullMQ adapter, so both pass one contract. Labels: this worker only takes jobs whose labels it
+ * has; the embedded worker is normally started without labels, so it runs unlabelled runs only.
  */
 import type { Job, JobQueue, WorkerOptions } from './job-queue.js';
 import type { RunQueueRepository } from '../store/run-queue-repository.js';
+import { labelKey, parseLabelKey, satisfiedKeys, satisfies } from './labels.js';
 
 const SAFETY_POLL_MS = 2000;
 
+export interface EmbeddedQueueOptions {
+  /** How long a claim lives without a heartbeat. */
+  leaseSeconds?: number;
+  /** The safety poll; also how soon a dead worker's expired lease is noticed. */
+  pollMs?: number;
+}
+
 export class EmbeddedQueue implements JobQueue {
   private options: WorkerOptions | null = null;
+  private ownLabels = '';
   private readonly running = new Map<number, Promise<void>>();
   private pumping = false;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
   private stopped = false;
+  private crashed = false;
+  private readonly leaseSeconds: number;
+  private readonly pollMs: number;
 
   constructor(
     private readonly repo: RunQueueRepository,
     private readonly onError: (error: unknown) => void = () => {},
-  ) {}
+    options: EmbeddedQueueOptions = {},
+  ) {
+    this.leaseSeconds = options.leaseSeconds ?? 60;
+    this.pollMs = options.pollMs ?? SAFETY_POLL_MS;
+  }
 
   notify(_job: Job): void {
     this.wake();
@@ -29,16 +54,34 @@ export class EmbeddedQueue implements JobQueue {
 
   start(options: WorkerOptions): void {
     this.options = options;
+    this.ownLabels = labelKey(options.labels);
     this.stopped = false;
-    this.timer = setInterval(() => this.wake(), SAFETY_POLL_MS);
+    this.crashed = false;
+    this.timer = setInterval(() => this.wake(), this.pollMs);
     this.timer.unref();
+    this.heartbeat = setInterval(() => void this.renewLeases(), (this.leaseSeconds * 1000) / 3);
+    this.heartbeat.unref();
     this.wake();
   }
 
   async stop(): Promise<void> {
+    if (this.crashed) return; // a dead process has nothing left to wait for
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    // Leases are renewed until the running handlers have settled.
     await Promise.allSettled([...this.running.values()]);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+
+  /**
+   * Test hook standing in for kill -9: stops claiming and renewing leases at once and never
+   * releases what it holds, so the claims expire as if the process had died.
+   */
+  crash(): void {
+    this.crashed = true;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
   size(): Promise<number> {
@@ -47,6 +90,11 @@ export class EmbeddedQueue implements JobQueue {
 
   active(): number {
     return this.running.size;
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.crashed || !this.options || this.running.size === 0) return;
+    await this.repo.heartbeat([...this.running.keys()], this.options.workerId, this.leaseSeconds).catch(this.onError);
   }
 
   private wake(): void {
@@ -70,23 +118,31 @@ export class EmbeddedQueue implements JobQueue {
   /** Claims as many jobs as the limits allow, oldest first, skipping pipelines at their limit. */
   private async pump(): Promise<void> {
     const options = this.options!;
+    const keys = satisfiedKeys(this.ownLabels);
     while (!this.stopped && this.running.size < options.concurrency) {
       const free = options.concurrency - this.running.size;
-      const candidates = await this.repo.peek(free * 4 + 20);
+      const candidates = (await this.repo.claimable(free * 4 + 20, keys)).filter(
+        (job) => !this.running.has(job.runId) && satisfies(this.ownLabels, job.labels),
+      );
       if (candidates.length === 0) return;
-      const perPipeline = options.perPipeline > 0 ? await this.repo.claimedPerPipeline() : new Map<number | null, number>();
+      const perPipeline = options.perPipeline > 0 ? await this.repo.liveClaimsPerPipeline() : new Map<number | null, number>();
       let claimedAny = false;
       for (const job of candidates) {
         if (this.running.size >= options.concurrency || this.stopped) return;
         if (options.perPipeline > 0 && (perPipeline.get(job.pipelineId) ?? 0) >= options.perPipeline) continue;
-        if (!(await this.repo.claim(job.runId, options.workerId, 3600))) continue;
+        const claimed = job.expired
+          ? await this.repo.reclaim(job.runId, options.workerId, this.leaseSeconds)
+          : await this.repo.claim(job.runId, options.workerId, this.leaseSeconds);
+        if (!claimed) continue;
         claimedAny = true;
         perPipeline.set(job.pipelineId, (perPipeline.get(job.pipelineId) ?? 0) + 1);
+        const delivered: Job = { runId: job.runId, pipelineId: job.pipelineId, labels: parseLabelKey(job.labels), redelivered: job.expired };
         const handled = options
-          .handle(job)
+          .handle(delivered)
           .catch(this.onError)
           .finally(async () => {
-            await this.repo.release(job.runId).catch(this.onError);
+            if (this.crashed) return; // a dead process releases nothing
+            await this.repo.releaseClaim(job.runId, options.workerId).catch(this.onError);
             this.running.delete(job.runId);
             this.wake();
           });

@@ -8,12 +8,21 @@
 export interface Job {
   runId: number;
   pipelineId: number | null;
+  /** Labels a worker must have to take this run (union of its steps' `runs_on`); none = any worker. */
+  labels?: string[];
+  /**
+   * Set on delivery: the run was claimed by a worker whose lease expired (it died). The handler
+   * applies the recovery rule: no step started → run it again; otherwise end it as `error`.
+   */
+  redelivered?: boolean;
 }
 
 export interface WorkerOptions {
   workerId: string;
   concurrency: number;
   perPipeline: number;
+  /** Labels this worker has; it only takes jobs whose labels are all among them. None = unlabelled jobs only. */
+  labels?: string[];
   handle(job: Job): Promise<void>;
 }
 

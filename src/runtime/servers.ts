@@ -17,7 +17,11 @@ export interface RunningServers {
 
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-export async function startServers(ctx: AppContext, role: Role, gatewayOptions: GatewayOptions = gatewayOptionsFromConfig(ctx.config)): Promise<RunningServers> {
+export async function startServers(
+  ctx: AppContext,
+  role: Role,
+  gatewayOptions: GatewayOptions = gatewayOptionsFromConfig(ctx.config),
+): Promise<RunningServers> {
   const { config, logger } = ctx;
   const closers: Array<() => Promise<void>> = [];
   let apiUrl: string | null = null;

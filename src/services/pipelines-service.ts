@@ -95,7 +95,8 @@ export class PipelinesService {
     const name = input.name.trim();
     if (name.length === 0) details.name = ['This field may not be blank.'];
 
-    const repository = input.repository_url === undefined || input.repository_url === null || input.repository_url.trim() === '' ? null : input.repository_url.trim();
+    const repository =
+      input.repository_url === undefined || input.repository_url === null || input.repository_url.trim() === '' ? null : input.repository_url.trim();
     if (repository !== null) {
       const problem = gitUrlProblem(repository, this.gitPolicy);
       if (problem) details.repository_url = [problem];

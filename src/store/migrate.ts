@@ -20,7 +20,12 @@ function provider(db: Db): MigrationProvider {
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: provider(db), migrationTableName: 'ansflow_migrations', migrationLockTableName: 'ansflow_migrations_lock' });
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: provider(db),
+    migrationTableName: 'ansflow_migrations',
+    migrationLockTableName: 'ansflow_migrations_lock',
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -178,7 +178,11 @@ export class PipelinesRepository {
   }
 
   async countByStatus(status: PipelineStatus): Promise<number> {
-    const row = await this.db.selectFrom('pipelines').where('status', '=', status).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('pipelines')
+      .where('status', '=', status)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -203,12 +207,7 @@ export class PipelinesRepository {
 
   /** Replaces the editable fields. Returns 'conflict' when the new name is taken. */
   async update(id: number, fields: PipelineFields): Promise<Pipeline | 'conflict' | null> {
-    const clash = await this.db
-      .selectFrom('pipelines')
-      .select('id')
-      .where('name_key', '=', fields.name.toLowerCase())
-      .where('id', '!=', id)
-      .executeTakeFirst();
+    const clash = await this.db.selectFrom('pipelines').select('id').where('name_key', '=', fields.name.toLowerCase()).where('id', '!=', id).executeTakeFirst();
     if (clash) return 'conflict';
     try {
       const result = await this.db

@@ -15,7 +15,15 @@ export class RefreshTokensRepository {
   async insert(token: { jti: string; userId: number; familyId: string; expiresAt: string }): Promise<void> {
     await this.db
       .insertInto('refresh_tokens')
-      .values({ jti: token.jti, user_id: token.userId, family_id: token.familyId, created_at: nowIso(), expires_at: token.expiresAt, rotated_at: null, revoked_at: null })
+      .values({
+        jti: token.jti,
+        user_id: token.userId,
+        family_id: token.familyId,
+        created_at: nowIso(),
+        expires_at: token.expiresAt,
+        rotated_at: null,
+        revoked_at: null,
+      })
       .execute();
   }
 

@@ -142,7 +142,10 @@ export class RunsRepository {
           )
           .execute();
       await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
-      await trx.insertInto('run_queue').values({ run_id: run.id, pipeline_id: input.pipelineId, enqueued_at: now, state: 'queued', claimed_by: null, lease_expires_at: null }).execute();
+      await trx
+        .insertInto('run_queue')
+        .values({ run_id: run.id, pipeline_id: input.pipelineId, enqueued_at: now, state: 'queued', claimed_by: null, lease_expires_at: null })
+        .execute();
       return run.id;
     });
     return runId === null ? null : this.findById(runId);
@@ -169,7 +172,11 @@ export class RunsRepository {
     const rows = await q.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
     const counts = await this.db
       .selectFrom('step_runs')
-      .select(['run_id', (eb) => eb.fn.countAll<number>().as('total'), sql<number>`sum(case when status in ('success','failed','skipped','cancelled','timeout') then 1 else 0 end)`.as('done')])
+      .select([
+        'run_id',
+        (eb) => eb.fn.countAll<number>().as('total'),
+        sql<number>`sum(case when status in ('success','failed','skipped','cancelled','timeout') then 1 else 0 end)`.as('done'),
+      ])
       .where(
         'run_id',
         'in',
@@ -216,7 +223,12 @@ export class RunsRepository {
   }
 
   async backToQueued(id: number): Promise<void> {
-    await this.db.updateTable('pipeline_runs').set({ status: 'queued', started_at: null }).where('id', '=', id).where('status', 'in', ['queued', 'running']).execute();
+    await this.db
+      .updateTable('pipeline_runs')
+      .set({ status: 'queued', started_at: null })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .execute();
   }
 
   /** Sets the run's commit if it had none (the first checkout tells which commit a branch run built). */
@@ -246,13 +258,21 @@ export class RunsRepository {
 
   /** Settles steps that never ran (skipped or cancelled); only touches steps not already final. */
   async settleSteps(runId: number, stepIds: number[] | 'unfinished', status: StepStatus, at: string, message: string | null = null): Promise<void> {
-    let q = this.db.updateTable('step_runs').set({ status, finished_at: at, message }).where('run_id', '=', runId).where('status', 'in', ['pending', 'running']);
+    let q = this.db
+      .updateTable('step_runs')
+      .set({ status, finished_at: at, message })
+      .where('run_id', '=', runId)
+      .where('status', 'in', ['pending', 'running']);
     if (stepIds !== 'unfinished') q = q.where('id', 'in', stepIds.length > 0 ? stepIds : [-1]);
     await q.execute();
   }
 
   async countByStatus(status: RunStatus): Promise<number> {
-    const row = await this.db.selectFrom('pipeline_runs').where('status', '=', status).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('pipeline_runs')
+      .where('status', '=', status)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 

@@ -112,7 +112,10 @@ describe('users', () => {
 
   test('admins list and create users; others get 403', async () => {
     const admin = await h.login();
-    const created = await h.request('POST', '/api/users/', { token: admin, body: { username: 'dev1', password: 'password-123', role: 'developer', email: 'dev1@example.com' } });
+    const created = await h.request('POST', '/api/users/', {
+      token: admin,
+      body: { username: 'dev1', password: 'password-123', role: 'developer', email: 'dev1@example.com' },
+    });
     assert.equal(created.status, 201);
     assert.equal(created.json.role, 'developer');
     assert.ok(!('password_hash' in created.json));

@@ -23,7 +23,10 @@ describe('concurrency limits', () => {
     const token = await h.login();
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const p = await h.request('POST', '/api/pipelines/', { token, body: { name: `load-${i}`, steps: [{ name: 's', type: 'shell_command', config: { command: 'sleep 0.02' } }] } });
+      const p = await h.request('POST', '/api/pipelines/', {
+        token,
+        body: { name: `load-${i}`, steps: [{ name: 's', type: 'shell_command', config: { command: 'sleep 0.02' } }] },
+      });
       ids.push(p.json.id);
     }
     const triggered = await Promise.all(Array.from({ length: 200 }, (_, i) => h.request('POST', `/api/pipelines/${ids[i % 5]}/run/`, { token, body: {} })));

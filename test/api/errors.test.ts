@@ -30,7 +30,15 @@ describe('errors on every failure use the unified body', () => {
   });
 
   test('path tricks are clear 4xx, never a 500', async () => {
-    for (const path of ['/api/pipelines/1%2f..', '/API/pipelines/', '//api/pipelines/', '/api//pipelines/', '/api/pipelines/..%2f..%2fetc%2fpasswd/', '/api/pipelines/99999999999999999999/', '/api/pipelines/-1/']) {
+    for (const path of [
+      '/api/pipelines/1%2f..',
+      '/API/pipelines/',
+      '//api/pipelines/',
+      '/api//pipelines/',
+      '/api/pipelines/..%2f..%2fetc%2fpasswd/',
+      '/api/pipelines/99999999999999999999/',
+      '/api/pipelines/-1/',
+    ]) {
       const r = await h.request('GET', path, { token });
       assert.ok(r.status >= 400 && r.status < 500, `${path} → ${r.status}`);
       assert.ok(r.json?.error?.code, `${path} has an error body`);
@@ -41,12 +49,20 @@ describe('errors on every failure use the unified body', () => {
     const bad = await h.request('POST', '/api/pipelines/', { token, rawBody: '{"name": ', headers: { 'content-type': 'application/json' } });
     assert.equal(bad.status, 400);
     isErrorBody(bad.json, 'VALIDATION_ERROR');
-    const proto = await h.request('POST', '/api/pipelines/', { token, rawBody: '{"name":"p","__proto__":{"x":1}}', headers: { 'content-type': 'application/json' } });
+    const proto = await h.request('POST', '/api/pipelines/', {
+      token,
+      rawBody: '{"name":"p","__proto__":{"x":1}}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(proto.status, 400);
     const media = await h.request('POST', '/api/pipelines/', { token, rawBody: 'name=x', headers: { 'content-type': 'text/plain' } });
     assert.equal(media.status, 415);
     isErrorBody(media.json, 'UNSUPPORTED_MEDIA_TYPE');
-    const big = await h.request('POST', '/api/pipelines/', { token, rawBody: `{"name":"${'x'.repeat(50 * 1024 * 1024)}"}`, headers: { 'content-type': 'application/json' } });
+    const big = await h.request('POST', '/api/pipelines/', {
+      token,
+      rawBody: `{"name":"${'x'.repeat(50 * 1024 * 1024)}"}`,
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(big.status, 413);
     isErrorBody(big.json, 'PAYLOAD_TOO_LARGE');
   });

@@ -28,7 +28,7 @@ describe('runs with git checkouts and ansible', () => {
   before(async () => {
     tmp = makeTempDir();
     repo = createBareRepo(tmp.path, 'app', {
-      history: [{ 'VERSION': 'one\n' }, { 'VERSION': 'two\n', 'site.yml': PLAYBOOK }],
+      history: [{ VERSION: 'one\n' }, { VERSION: 'two\n', 'site.yml': PLAYBOOK }],
       extraBranches: ['feature/x'],
     });
     daemon = await startGitDaemon(tmp.path);
@@ -94,7 +94,11 @@ describe('runs with git checkouts and ansible', () => {
         repository_url: repo.fileUrl,
         steps: [
           { name: 'checkout', type: 'git_checkout', config: { repository: repo.fileUrl } },
-          { name: 'ansible', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory: 'localhost,', extra_vars: { who: 'AnsFlow', ansible_connection: 'local' } } },
+          {
+            name: 'ansible',
+            type: 'ansible_playbook',
+            config: { playbook: 'site.yml', inventory: 'localhost,', extra_vars: { who: 'AnsFlow', ansible_connection: 'local' } },
+          },
         ],
       },
     });
@@ -117,7 +121,10 @@ describe('local repositories are refused by default', () => {
   test('file:// and paths in a pipeline are a 400 naming the field', async () => {
     const token = await h.login();
     for (const repository of ['file:///etc', '/srv/repo.git', 'ssh://-oProxyCommand=touch%20/tmp/pwned/x', 'https://host/a\r\nb']) {
-      const r = await h.request('POST', '/api/pipelines/', { token, body: { name: 'local', steps: [{ name: 'c', type: 'git_checkout', config: { repository } }] } });
+      const r = await h.request('POST', '/api/pipelines/', {
+        token,
+        body: { name: 'local', steps: [{ name: 'c', type: 'git_checkout', config: { repository } }] },
+      });
       assert.equal(r.status, 400, repository);
       assert.ok(r.json.error.details['steps[0].config.repository'], repository);
     }

@@ -53,7 +53,10 @@ describe('pipelines', () => {
 
   test('list: paging envelope with absolute links, search, status and creator filters', async () => {
     for (let i = 0; i < 25; i++)
-      await h.request('POST', '/api/pipelines/', { token: admin, body: { name: `bulk-${i}`, description: i % 2 ? 'odd one' : 'even one', status: i % 5 === 0 ? 'inactive' : 'active' } });
+      await h.request('POST', '/api/pipelines/', {
+        token: admin,
+        body: { name: `bulk-${i}`, description: i % 2 ? 'odd one' : 'even one', status: i % 5 === 0 ? 'inactive' : 'active' },
+      });
     const page1 = await h.request('GET', '/api/pipelines/?page_size=10&search=bulk', { token: admin });
     assert.equal(page1.status, 200);
     assert.equal(page1.json.count, 25);
@@ -71,7 +74,10 @@ describe('pipelines', () => {
     const dev = await h.userToken('creator', 'developer');
     await h.request('POST', '/api/pipelines/', { token: dev, body: { name: 'mine' } });
     const mine = await h.request('GET', '/api/pipelines/?created_by=2', { token: admin });
-    assert.deepEqual(mine.json.results.map((p: { name: string }) => p.name), ['mine']);
+    assert.deepEqual(
+      mine.json.results.map((p: { name: string }) => p.name),
+      ['mine'],
+    );
     const past = await h.request('GET', '/api/pipelines/?page=99', { token: admin });
     assert.equal(past.status, 404);
     assert.equal(past.json.error.code, 'RESOURCE_NOT_FOUND');
@@ -107,9 +113,21 @@ describe('pipelines', () => {
       [{ name: 'ok', trigger_events: ['deploy'] }, 'trigger_events[0]'],
       [{ name: 'ok', steps: [{ name: 's', type: 'teleport', config: {} }] }, 'steps[0].type'],
       [{ name: 'ok', steps: [{ name: 's', type: 'git_checkout', config: {} }] }, 'steps[0].config.repository'],
-      [{ name: 'ok', steps: [{ name: 's', type: 'shell_command', config: { command: 'x' } }, { name: 't', type: 'git_checkout', config: { repository: 5 } }] }, 'steps[1].config.repository'],
+      [
+        {
+          name: 'ok',
+          steps: [
+            { name: 's', type: 'shell_command', config: { command: 'x' } },
+            { name: 't', type: 'git_checkout', config: { repository: 5 } },
+          ],
+        },
+        'steps[1].config.repository',
+      ],
       [{ name: 'ok', steps: [{ name: 's', type: 'shell_command', config: { command: 'x', extra: 1 } }] }, 'steps[0].config.extra'],
-      [{ name: 'ok', steps: [{ name: 's', type: 'shell_command', config: { command: 'x', working_directory: '../../etc' } }] }, 'steps[0].config.working_directory'],
+      [
+        { name: 'ok', steps: [{ name: 's', type: 'shell_command', config: { command: 'x', working_directory: '../../etc' } }] },
+        'steps[0].config.working_directory',
+      ],
       [{ name: 'ok', steps: [{ name: 's', type: 'git_checkout', config: { repository: 'ext::sh -c touch% /tmp/pwned' } }] }, 'steps[0].config.repository'],
       [{ name: 'ok', steps: [{ name: 's', type: 'shell_command', config: { command: 'x' }, timeout_seconds: 0 }] }, 'steps[0].timeout_seconds'],
       [{ name: 'ok', repository_url: '--upload-pack=touch /tmp/pwned' }, 'repository_url'],
@@ -157,7 +175,10 @@ describe('pipelines', () => {
     assert.equal(r.status, 201);
     assert.deepEqual(r.json.variables, { PLAIN: 'visible', TOKEN: { value: '******', secret: true } });
     assert.ok(!r.text.includes('s3cr3t-value'));
-    const put = await h.request('PATCH', `/api/pipelines/${r.json.id}/`, { token: admin, body: { variables: { PLAIN: 'changed', TOKEN: { value: '******', secret: true } } } });
+    const put = await h.request('PATCH', `/api/pipelines/${r.json.id}/`, {
+      token: admin,
+      body: { variables: { PLAIN: 'changed', TOKEN: { value: '******', secret: true } } },
+    });
     assert.equal(put.status, 200);
     const stored = await h.ctx.repos.pipelines.findById(r.json.id);
     assert.equal(stored!.variables.TOKEN!.value, 's3cr3t-value');

@@ -39,7 +39,9 @@ describe('runs through the API', () => {
   const log = async (runId: number, query = '') => (await h.request('GET', `/api/pipeline-runs/${runId}/logs/${query}`, { token: admin })).text;
 
   test('the document trigger example runs for real: variables in the environment, output in the log', async () => {
-    const id = await pipeline('env-echo', [shell('Build', 'echo "env=$ENVIRONMENT version=$VERSION run=$ANSFLOW_RUN_NUMBER branch=$ANSFLOW_BRANCH"; test -z "$ANSFLOW_SECRET_KEY"')]);
+    const id = await pipeline('env-echo', [
+      shell('Build', 'echo "env=$ENVIRONMENT version=$VERSION run=$ANSFLOW_RUN_NUMBER branch=$ANSFLOW_BRANCH"; test -z "$ANSFLOW_SECRET_KEY"'),
+    ]);
     const queued = await run(id, { branch: 'main', variables: { ENVIRONMENT: 'staging', VERSION: '1.0.0' } });
     assert.equal(queued.status, 'queued');
     assert.equal(queued.number, 1);
@@ -93,9 +95,13 @@ describe('runs through the API', () => {
   });
 
   test('secret variables are masked in the log and never returned', async () => {
-    const id = await pipeline('secrets', [shell('leak', 'echo "token=$API_TOKEN"; printf "%s" "${API_TOKEN:0:5}"; sleep 0.1; printf "%s\\n" "${API_TOKEN:5}"')], {
-      variables: { API_TOKEN: { value: 'tok-12345-abcdef', secret: true } },
-    });
+    const id = await pipeline(
+      'secrets',
+      [shell('leak', 'echo "token=$API_TOKEN"; printf "%s" "${API_TOKEN:0:5}"; sleep 0.1; printf "%s\\n" "${API_TOKEN:5}"')],
+      {
+        variables: { API_TOKEN: { value: 'tok-12345-abcdef', secret: true } },
+      },
+    );
     const started = await run(id);
     assert.deepEqual(started.variables.API_TOKEN, { value: '******', secret: true });
     await finished(started.id);
@@ -106,10 +112,7 @@ describe('runs through the API', () => {
 
   test('cancel kills the whole process tree, marks the rest cancelled, and is idempotent; a finished run → 409', async () => {
     const marker = `${h.dataDir}/child-survived`;
-    const id = await pipeline('cancel-me', [
-      shell('long', `(trap '' TERM; sleep 4; touch ${marker}) & echo started; sleep 30`),
-      shell('after', 'echo never'),
-    ]);
+    const id = await pipeline('cancel-me', [shell('long', `(trap '' TERM; sleep 4; touch ${marker}) & echo started; sleep 30`), shell('after', 'echo never')]);
     const started = await run(id);
     await waitFor(async () => (await log(started.id)).includes('started'), 10000, 'step output');
     const c1 = await h.request('POST', `/api/pipeline-runs/${started.id}/cancel/`, { token: admin });

@@ -87,7 +87,11 @@ describe('signing in and out in the browser', () => {
     assert.equal(await page.locator('[data-testid=session-expired]').count(), 0, 'a logout is not an expiry');
     assert.equal(await stored(), null);
     // the refresh token was revoked on the server
-    await waitFor(async () => (await h.request('POST', '/api/auth/refresh/', { body: { refresh: tokens.refresh } })).status === 401, 5_000, 'refresh token revoked');
+    await waitFor(
+      async () => (await h.request('POST', '/api/auth/refresh/', { body: { refresh: tokens.refresh } })).status === 401,
+      5_000,
+      'refresh token revoked',
+    );
     await page.goto(`${h.baseUrl}/pipelines`);
     await page.waitForURL(onLogin('/pipelines'));
     assert.deepEqual(w.pageErrors, []);

@@ -16,7 +16,6 @@ import { ensureWebBuild, launchBrowser, ROOT, seeder, shell, signIn, watchedPage
 declare const document: any;
 declare const performance: any;
 declare const requestAnimationFrame: any;
-declare const window: any;
 
 const LINES = 200_000;
 const BUDGET_JS_GZIP = 250 * 1024;
@@ -81,8 +80,13 @@ describe('web UI performance', () => {
   test('first-load JavaScript is under 250 KB gzipped', () => {
     figures.jsFiles = firstLoadJs();
     const total = figures.jsFiles.reduce((n, f) => n + f.gzip, 0);
-    process.stdout.write(`# first-load JS: ${figures.jsFiles.map((f) => `${f.file} ${kb(f.raw)} → ${kb(f.gzip)} gz`).join(', ')}; total ${kb(total)} gzipped\n`);
-    assert.ok(figures.jsFiles.some((f) => /index-.*\.js$/.test(f.file)), 'the entry chunk was found');
+    process.stdout.write(
+      `# first-load JS: ${figures.jsFiles.map((f) => `${f.file} ${kb(f.raw)} → ${kb(f.gzip)} gz`).join(', ')}; total ${kb(total)} gzipped\n`,
+    );
+    assert.ok(
+      figures.jsFiles.some((f) => /index-.*\.js$/.test(f.file)),
+      'the entry chunk was found',
+    );
     assert.ok(total < BUDGET_JS_GZIP, `first-load JS is ${kb(total)} gzipped (budget ${kb(BUDGET_JS_GZIP)})`);
   });
 
@@ -113,7 +117,9 @@ describe('web UI performance', () => {
     await page.goto(`${h.baseUrl}/runs/${runId}`);
     await page.locator('[data-testid=log-line]').first().waitFor({ state: 'visible', timeout: 30_000 });
     // the toolbar counts every line once the whole log is in
-    await page.waitForFunction((n) => document.querySelector('[data-testid=log-viewer]')?.textContent?.includes(`${n} lines`), LINES.toLocaleString('en'), { timeout: 30_000 });
+    await page.waitForFunction((n) => document.querySelector('[data-testid=log-viewer]')?.textContent?.includes(`${n} lines`), LINES.toLocaleString('en'), {
+      timeout: 30_000,
+    });
     const allLinesMs = await page.evaluate(() => performance.now());
     await page.waitForFunction(() => (globalThis as any).__logMarks.firstLinePaint !== undefined);
     const after = await metric();
@@ -140,7 +146,9 @@ describe('web UI performance', () => {
     const { page } = w;
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable', { timeDomain: 'timeTicks' });
-    const scriptSeconds = async () => ((await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> }).metrics.find((m) => m.name === 'ScriptDuration')?.value ?? 0;
+    const scriptSeconds = async () =>
+      ((await cdp.send('Performance.getMetrics')) as { metrics: Array<{ name: string; value: number }> }).metrics.find((m) => m.name === 'ScriptDuration')
+        ?.value ?? 0;
     // leave follow-tail mode and start from the top
     await page.locator('[data-testid=log-scroll]').evaluate((el: any) => (el.scrollTop = 0));
     await page.locator('[data-testid=log-line][data-line="1"]').waitFor();

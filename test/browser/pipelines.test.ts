@@ -204,6 +204,7 @@ describe('pipelines, runs and logs in the browser', () => {
     await page.locator('[data-testid=log-line]', { hasText: 'osc-link' }).waitFor({ state: 'visible' });
     // the ANSI colour is applied (so the escape codes were parsed, not shown or dropped wholesale)
     assert.equal(await imgLine.locator('.log-text .ansi-fg-1').textContent(), '<img src=x onerror=alert(1)>');
+    // eslint-disable-next-line no-control-regex -- the ESC byte is exactly what must not show
     assert.doesNotMatch((await imgLine.textContent()) ?? '', /\x1b|\[31m/);
     const unsafe = await page.evaluate(() => {
       const viewer = document.querySelector('[data-testid=log-viewer]');
@@ -227,14 +228,20 @@ describe('pipelines, runs and logs in the browser', () => {
     const failedRun = await seed.run(failing);
     await seed.finished(failedRun);
     const all = (await h.request('GET', '/api/pipeline-runs/?page_size=100', { token: admin })).json.results as Array<{ id: number; status: string }>;
-    const byStatus = (s: string) => all.filter((r) => r.status === s).map((r) => r.id).sort();
+    const byStatus = (s: string) =>
+      all
+        .filter((r) => r.status === s)
+        .map((r) => r.id)
+        .sort();
     assert.ok(byStatus('failed').length >= 1 && byStatus('success').length >= 1 && byStatus('cancelled').length >= 1, JSON.stringify(all));
 
     const { page, ...w } = await tab();
     await page.goto(`${h.baseUrl}/runs`);
     await waitFor(async () => (await page.locator('[data-testid=run-row]').count()) === all.length, 15_000, 'all runs listed');
     const rowsNow = async () =>
-      (await page.locator('[data-testid=run-row]').evaluateAll((rows: any[]) => rows.map((r) => ({ id: Number(r.dataset.runId), status: r.dataset.status })))).sort((a, b) => a.id - b.id);
+      (
+        await page.locator('[data-testid=run-row]').evaluateAll((rows: any[]) => rows.map((r) => ({ id: Number(r.dataset.runId), status: r.dataset.status })))
+      ).sort((a, b) => a.id - b.id);
 
     for (const status of ['failed', 'cancelled', 'success']) {
       await page.locator('[data-testid=filter-run-status]').selectOption(status);
@@ -248,7 +255,10 @@ describe('pipelines, runs and logs in the browser', () => {
         15_000,
         `only ${status} runs`,
       );
-      assert.deepEqual(rows.map((r) => r.id), expected);
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        expected,
+      );
     }
     // the back button restores the previous filter
     await page.goBack();

@@ -6,7 +6,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, type Harness } from '../support/api-harness.js';
-import { ensureWebBuild, fillLogin, launchBrowser, screenshotPath, seeder, shell, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
+import {
+  ensureWebBuild,
+  fillLogin,
+  launchBrowser,
+  screenshotPath,
+  seeder,
+  shell,
+  signIn,
+  watchedPage,
+  type Browser,
+  type WatchedPage,
+} from './browser-support.js';
 
 declare const document: any;
 declare const localStorage: any;
@@ -34,7 +45,12 @@ describe('screenshots of the main pages', () => {
         shell('Unit tests', "printf 'tests \\033[1;32m42 passed\\033[0m, \\033[33m1 skipped\\033[0m\\n'", { parallel_group: 'checks' }),
         shell('Build', 'for i in $(seq 1 40); do echo "[build] compiling module $i of 40"; done; printf "\\033[31mwarning:\\033[0m bundle is 212 kB\\n"'),
       ],
-      { description: 'Frontend build and tests', repository_url: 'https://github.com/example/web-app.git', branch: 'main', variables: { NODE_ENV: 'production' } },
+      {
+        description: 'Frontend build and tests',
+        repository_url: 'https://github.com/example/web-app.git',
+        branch: 'main',
+        variables: { NODE_ENV: 'production' },
+      },
     );
     const api = await seed.pipeline('api-service', [shell('Test', 'echo testing; exit 1')], { description: 'Backend service', branch: 'develop' });
     const deploy = await seed.pipeline('deploy-staging', [shell('Deploy', 'echo deploying; sleep 30')], { description: 'Ships main to staging' });
@@ -86,7 +102,7 @@ describe('screenshots of the main pages', () => {
       assert.fail(`no status on the System page: ${text.slice(0, 300)} (console: ${w.consoleErrors.slice(-2).join(' | ')})`);
     }
     assert.match((await status.textContent()) ?? '', /healthy/i);
-    assert.equal(await page.locator('[data-testid=service-row]').count() > 0, true);
+    assert.equal((await page.locator('[data-testid=service-row]').count()) > 0, true);
   });
 
   for (const scheme of ['light', 'dark'] as const) {
@@ -104,7 +120,10 @@ describe('screenshots of the main pages', () => {
       for (const p of pages()) {
         await page.goto(`${h.baseUrl}${p.path}`);
         try {
-          await page.locator(p.ready).first().waitFor({ timeout: p.name === 'system' ? 3_000 : 10_000 });
+          await page
+            .locator(p.ready)
+            .first()
+            .waitFor({ timeout: p.name === 'system' ? 3_000 : 10_000 });
         } catch {
           // still take the picture, so the reviewer sees what is wrong
           missing.push(`${p.name}: ${p.ready} never appeared (${(await page.locator('main').innerText()).replace(/\s+/g, ' ').slice(0, 200)})`);
@@ -121,7 +140,11 @@ describe('screenshots of the main pages', () => {
       await page.locator('[data-testid=parallel-group]').waitFor();
       await shoot(`editor-full-${scheme}`, true);
       // the System page has its own test below (it depends on the gateway answering cross-origin)
-      assert.deepEqual(missing.filter((m) => !m.startsWith('system:')), [], 'every page showed its content');
+      assert.deepEqual(
+        missing.filter((m) => !m.startsWith('system:')),
+        [],
+        'every page showed its content',
+      );
       assert.deepEqual(w.pageErrors, []);
     });
 

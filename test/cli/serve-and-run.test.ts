@@ -19,7 +19,8 @@ async function api(base: string, method: string, path: string, token?: string, b
   return { status: response.status, json, text };
 }
 
-const login = async (base: string) => (await api(base, 'POST', '/api/auth/login/', undefined, { username: 'admin', password: 'admin123' })).json.access as string;
+const login = async (base: string) =>
+  (await api(base, 'POST', '/api/auth/login/', undefined, { username: 'admin', password: 'admin123' })).json.access as string;
 
 describe('ansflow serve and ansflow run', () => {
   let dataDir: string;
@@ -38,15 +39,26 @@ describe('ansflow serve and ansflow run', () => {
     const help = await runCli(['run', '--help'], {});
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: ansflow run/);
-    for (const cmd of [['serve', '--help'], ['migrate', '--help'], ['user', '--help']]) assert.equal((await runCli(cmd, {})).code, 0, cmd.join(' '));
+    for (const cmd of [
+      ['serve', '--help'],
+      ['migrate', '--help'],
+      ['user', '--help'],
+    ])
+      assert.equal((await runCli(cmd, {})).code, 0, cmd.join(' '));
     assert.equal((await runCli(['nonsense'], {})).code, 2);
   });
 
   test('ansflow run --follow streams the log and exits with the run status', async () => {
     const base = server!.baseUrl;
     const token = await login(base);
-    await api(base, 'POST', '/api/pipelines/', token, { name: 'cli-ok', steps: [{ name: 'greet', type: 'shell_command', config: { command: 'echo "hello $WHO"' } }] });
-    await api(base, 'POST', '/api/pipelines/', token, { name: 'cli-bad', steps: [{ name: 'boom', type: 'shell_command', config: { command: 'echo failing; exit 4' } }] });
+    await api(base, 'POST', '/api/pipelines/', token, {
+      name: 'cli-ok',
+      steps: [{ name: 'greet', type: 'shell_command', config: { command: 'echo "hello $WHO"' } }],
+    });
+    await api(base, 'POST', '/api/pipelines/', token, {
+      name: 'cli-bad',
+      steps: [{ name: 'boom', type: 'shell_command', config: { command: 'echo failing; exit 4' } }],
+    });
     const env = { ANSFLOW_URL: base, ANSFLOW_PASSWORD: 'admin123' };
     const ok = await runCli(['run', 'cli-ok', '--var', 'WHO=world', '--follow'], env);
     assert.equal(ok.code, 0, ok.stderr);
@@ -66,10 +78,24 @@ describe('ansflow serve and ansflow run', () => {
   test('after kill -9 mid-run: the run ends as error, its log survives, the queued run still runs', async () => {
     let base = server!.baseUrl;
     let token = await login(base);
-    const p = (await api(base, 'POST', '/api/pipelines/', token, { name: 'crashy', steps: [{ name: 'long', type: 'shell_command', config: { command: 'echo before-crash; echo $$ > "$ANSFLOW_WORKSPACE/../step.pid"; sleep 60' } }] })).json;
-    const quick = (await api(base, 'POST', '/api/pipelines/', token, { name: 'queued-behind', steps: [{ name: 'q', type: 'shell_command', config: { command: 'echo ran-after-restart' } }] })).json;
+    const p = (
+      await api(base, 'POST', '/api/pipelines/', token, {
+        name: 'crashy',
+        steps: [{ name: 'long', type: 'shell_command', config: { command: 'echo before-crash; echo $$ > "$ANSFLOW_WORKSPACE/../step.pid"; sleep 60' } }],
+      })
+    ).json;
+    const quick = (
+      await api(base, 'POST', '/api/pipelines/', token, {
+        name: 'queued-behind',
+        steps: [{ name: 'q', type: 'shell_command', config: { command: 'echo ran-after-restart' } }],
+      })
+    ).json;
     const running = (await api(base, 'POST', `/api/pipelines/${p.id}/run/`, token, {})).json;
-    await waitFor(async () => (await api(base, 'GET', `/api/pipeline-runs/${running.id}/logs/`, token)).text.includes('before-crash'), 15000, 'output before the crash');
+    await waitFor(
+      async () => (await api(base, 'GET', `/api/pipeline-runs/${running.id}/logs/`, token)).text.includes('before-crash'),
+      15000,
+      'output before the crash',
+    );
     const queued = (await api(base, 'POST', `/api/pipelines/${quick.id}/run/`, token, {})).json;
     assert.equal((await api(base, 'GET', `/api/pipeline-runs/${queued.id}/`, token)).json.status, 'queued', 'concurrency 1 keeps it queued');
 
@@ -99,7 +125,12 @@ describe('ansflow serve and ansflow run', () => {
   test('SIGTERM lets a short running step finish and exits', async () => {
     const base = server!.baseUrl;
     const token = await login(base);
-    const p = (await api(base, 'POST', '/api/pipelines/', token, { name: 'graceful', steps: [{ name: 'short', type: 'shell_command', config: { command: 'echo started; sleep 1; echo finished' } }] })).json;
+    const p = (
+      await api(base, 'POST', '/api/pipelines/', token, {
+        name: 'graceful',
+        steps: [{ name: 'short', type: 'shell_command', config: { command: 'echo started; sleep 1; echo finished' } }],
+      })
+    ).json;
     const run = (await api(base, 'POST', `/api/pipelines/${p.id}/run/`, token, {})).json;
     await waitFor(async () => (await api(base, 'GET', `/api/pipeline-runs/${run.id}/logs/`, token)).text.includes('started'), 15000);
     server!.child.kill('SIGTERM');

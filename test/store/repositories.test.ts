@@ -113,16 +113,24 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       if (!db) return t.skip('PostgreSQL unreachable');
       const { users, pipelines, runs, queue } = repos();
       const owner = (await users.create({ username: 'runner', email: '', role: 'developer', password_hash: 'h' }))!;
-      const p = (await pipelines.create(fields('runnable', { steps: [
-        { name: 'a', type: 'shell_command', config: { command: 'true' } },
-        { name: 'b', type: 'shell_command', config: { command: 'true' } },
-      ] }), owner.id))!;
+      const p = (await pipelines.create(
+        fields('runnable', {
+          steps: [
+            { name: 'a', type: 'shell_command', config: { command: 'true' } },
+            { name: 'b', type: 'shell_command', config: { command: 'true' } },
+          ],
+        }),
+        owner.id,
+      ))!;
       const r1 = (await runs.create({ pipelineId: p.id, trigger: { type: 'manual' }, branch: 'main', commit: null, variables: p.variables }))!;
       const r2 = (await runs.create({ pipelineId: p.id, trigger: { type: 'api' }, branch: 'dev', commit: 'abcdef1', variables: {} }))!;
       assert.deepEqual([r1.number, r2.number], [1, 2]);
       assert.equal(r1.steps.length, 2);
       assert.equal(r1.variables.SECRET!.value, 'very-secret');
-      assert.deepEqual((await queue.peek(10)).map((j) => j.runId), [r1.id, r2.id]);
+      assert.deepEqual(
+        (await queue.peek(10)).map((j) => j.runId),
+        [r1.id, r2.id],
+      );
       assert.equal(await queue.claim(r1.id, 'w1', 60), true);
       assert.equal(await queue.claim(r1.id, 'w2', 60), false, 'a job is claimed once');
       assert.equal(await queue.size(), 1);

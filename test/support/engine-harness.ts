@@ -86,23 +86,14 @@ export function makeSpec(steps: StepDefinition[], extra: Partial<Omit<RunSpec, '
   };
 }
 
-export const shell = (
-  name: string,
-  command: string,
-  extra: Partial<StepDefinition> = {},
-  config: Record<string, unknown> = {},
-): StepDefinition => ({
+export const shell = (name: string, command: string, extra: Partial<StepDefinition> = {}, config: Record<string, unknown> = {}): StepDefinition => ({
   name,
   type: 'shell_command',
   config: { command, ...config },
   ...extra,
 });
 
-export async function runWith(
-  h: EngineHarness,
-  spec: RunSpec,
-  opts: { signal?: AbortSignal; executors?: StepExecutor[]; reporter?: RecordingReporter } = {},
-) {
+export async function runWith(h: EngineHarness, spec: RunSpec, opts: { signal?: AbortSignal; executors?: StepExecutor[]; reporter?: RecordingReporter } = {}) {
   const reporter = opts.reporter ?? new RecordingReporter();
   const outcome = await executeRun({
     spec,
@@ -112,8 +103,7 @@ export async function runWith(
     signal: opts.signal ?? new AbortController().signal,
     options: h.options,
   });
-  const stepLog = async (index: number) =>
-    (await h.logs.read({ runId: spec.runId, stepId: spec.steps[index]!.stepId, offset: 0 })).data.toString('utf8');
+  const stepLog = async (index: number) => (await h.logs.read({ runId: spec.runId, stepId: spec.steps[index]!.stepId, offset: 0 })).data.toString('utf8');
   const runLog = async () => (await h.logs.read({ runId: spec.runId, stepId: null, offset: 0 })).data.toString('utf8');
   return { outcome, reporter, stepLog, runLog };
 }

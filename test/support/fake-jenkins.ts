@@ -253,8 +253,7 @@ export class FakeJenkins {
     const build = number === null ? undefined : this.build(job.name, number);
     if (number === null || !build) return send(res, 404, 'Not Found', { 'content-type': 'text/html' });
     if (recorded.method === 'GET' && second === 'api' && third === 'json') return this.buildJson(res, build);
-    if (recorded.method === 'GET' && second === 'logText' && third === 'progressiveText')
-      return this.progressiveText(res, build, recorded.query.get('start'));
+    if (recorded.method === 'GET' && second === 'logText' && third === 'progressiveText') return this.progressiveText(res, build, recorded.query.get('start'));
     if (recorded.method === 'POST' && second === 'stop' && route.rest.length === 2) return this.stopBuild(res, build);
     return send(res, 404, 'Not Found', { 'content-type': 'text/html' });
   }
@@ -321,7 +320,16 @@ export class FakeJenkins {
     }
     if (!item.build) {
       const job = this.requireJob(item.job);
-      item.build = { job: item.job, number: job.nextNumber++, queueId: id, params: item.params, script: item.script, ticks: 0, forcedResult: null, stopRequests: 0 };
+      item.build = {
+        job: item.job,
+        number: job.nextNumber++,
+        queueId: id,
+        params: item.params,
+        script: item.script,
+        ticks: 0,
+        forcedResult: null,
+        stopRequests: 0,
+      };
       this.builds.push(item.build);
     }
     sendJson(res, {
@@ -342,8 +350,7 @@ export class FakeJenkins {
   private buildJson(res: ServerResponse, build: FakeBuild): void {
     build.ticks++;
     const state = buildState(build);
-    const template =
-      state.phase === 'building' ? 'running' : state.phase === 'post-production' ? 'post-production' : templateFor(state.result);
+    const template = state.phase === 'building' ? 'running' : state.phase === 'post-production' ? 'post-production' : templateFor(state.result);
     const body = {
       ...templates.build(template),
       number: build.number,
@@ -355,7 +362,12 @@ export class FakeJenkins {
       building: state.phase === 'building',
       inProgress: state.phase !== 'finished',
       result: state.phase === 'building' ? null : state.result,
-      actions: [{ _class: 'hudson.model.ParametersAction', parameters: build.params.map(([name, value]) => ({ _class: 'hudson.model.StringParameterValue', name, value })) }],
+      actions: [
+        {
+          _class: 'hudson.model.ParametersAction',
+          parameters: build.params.map(([name, value]) => ({ _class: 'hudson.model.StringParameterValue', name, value })),
+        },
+      ],
     };
     sendJson(res, body);
   }
@@ -451,7 +463,10 @@ async function record(req: IncomingMessage): Promise<RecordedRequest> {
   const isForm = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
   return {
     method: req.method ?? 'GET',
-    path: url.pathname.split('/').map((s) => decodeURIComponent(s)).join('/'),
+    path: url.pathname
+      .split('/')
+      .map((s) => decodeURIComponent(s))
+      .join('/'),
     rawUrl: req.url ?? '/',
     query: url.searchParams,
     headers: req.headers,

@@ -11,8 +11,7 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIXTURES_ROOT = resolve(REPO_ROOT, '..', 'shared', 'fixtures');
 
 export function fixturePath(...parts: string[]): string {
-  if (!existsSync(FIXTURES_ROOT))
-    throw new Error(`Test fixtures not found at ${FIXTURES_ROOT}: clone the shared/ folder beside the repository`);
+  if (!existsSync(FIXTURES_ROOT)) throw new Error(`Test fixtures not found at ${FIXTURES_ROOT}: clone the shared/ folder beside the repository`);
   const path = join(FIXTURES_ROOT, ...parts);
   if (!existsSync(path)) throw new Error(`Test fixture not found: ${path}`);
   return path;

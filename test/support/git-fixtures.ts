@@ -141,7 +141,17 @@ export async function startGitDaemon(basePath: string): Promise<GitServer> {
   const port = await freePort();
   const child = spawn(
     'git',
-    ['daemon', '--export-all', `--base-path=${basePath}`, '--listen=127.0.0.1', `--port=${port}`, '--reuseaddr', '--enable=upload-pack', '--informative-errors', basePath],
+    [
+      'daemon',
+      '--export-all',
+      `--base-path=${basePath}`,
+      '--listen=127.0.0.1',
+      `--port=${port}`,
+      '--reuseaddr',
+      '--enable=upload-pack',
+      '--informative-errors',
+      basePath,
+    ],
     { env: fixtureGitEnv(basePath), stdio: 'ignore' },
   );
   await waitForPort(port, child);

@@ -3,5 +3,7 @@
   try {
     var t = localStorage.getItem('ansflow.theme');
     if (t === 'light' || t === 'dark') document.documentElement.setAttribute('data-theme', t);
-  } catch (e) {}
+  } catch {
+    // Storage blocked (private mode, policy): keep the default theme.
+  }
 })();

@@ -44,7 +44,10 @@ test('runs a real playbook against localhost (local connection) with extra vars,
     const { outcome, stepLog, reporter } = await runWith(h, spec);
     const log = await stepLog(1);
     assert.equal(outcome.status, 'success', log + (await stepLog(2)));
-    assert.match(log, /^\$ ansible-playbook --inventory=\/\S+hosts\.ini --extra-vars=\{"who":"AnsFlow","out":"out\.txt"\} --limit=web --tags=greet,write -- site\.yml$/m);
+    assert.match(
+      log,
+      /^\$ ansible-playbook --inventory=\/\S+hosts\.ini --extra-vars=\{"who":"AnsFlow","out":"out\.txt"\} --limit=web --tags=greet,write -- site\.yml$/m,
+    );
     assert.match(log, /"msg": "hello AnsFlow"/);
     assert.ok(!log.includes('\u001b['), 'no colour codes');
     const ws = (reporter.events[0] as { workspace: string }).workspace;
@@ -56,11 +59,15 @@ test('runs a real playbook against localhost (local connection) with extra vars,
   }
 });
 
-test('a failing task fails the step with ansible-playbook\'s exit code', async () => {
+test("a failing task fails the step with ansible-playbook's exit code", async () => {
   const h = makeEngineHarness();
   try {
     const spec = makeSpec([
-      { name: 'prepare', type: 'shell_command', config: { command: `printf -- '- hosts: all\\n  gather_facts: false\\n  tasks:\\n    - fail: {msg: nope}\\n' > bad.yml` } },
+      {
+        name: 'prepare',
+        type: 'shell_command',
+        config: { command: `printf -- '- hosts: all\\n  gather_facts: false\\n  tasks:\\n    - fail: {msg: nope}\\n' > bad.yml` },
+      },
       { name: 'run', type: 'ansible_playbook', config: { playbook: 'bad.yml', inventory: 'localhost,', extra_vars: { ansible_connection: 'local' } } },
     ]);
     const { outcome, reporter } = await runWith(h, spec);
@@ -76,7 +83,10 @@ test('argv: every option carries its value in one argument and the playbook foll
   try {
     mkdirSync(join(tmp.path, 'pb'));
     writeFileSync(join(tmp.path, 'pb', 'site.yml'), '- hosts: all\n');
-    const built = await buildAnsibleArgs({ playbook: 'pb/site.yml', inventory: 'a,b', limit: 'a', tags: ['x'], check_mode: true, extra_vars: { k: '--v' } }, tmp.path);
+    const built = await buildAnsibleArgs(
+      { playbook: 'pb/site.yml', inventory: 'a,b', limit: 'a', tags: ['x'], check_mode: true, extra_vars: { k: '--v' } },
+      tmp.path,
+    );
     assert.ok('args' in built);
     assert.deepEqual(built.args, ['--inventory=a,b', '--extra-vars={"k":"--v"}', '--limit=a', '--tags=x', '--check', '--', join(tmp.path, 'pb', 'site.yml')]);
   } finally {

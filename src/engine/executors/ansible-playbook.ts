@@ -102,8 +102,7 @@ export async function buildAnsibleArgs(
       } catch (thrown) {
         return { problem: `inventory refused: ${coerceError(thrown).message}` };
       }
-      if (!(await exists(path)))
-        return { problem: `inventory "${inventory}" was not found in the workspace (a host list needs a comma, e.g. "host1,")` };
+      if (!(await exists(path))) return { problem: `inventory "${inventory}" was not found in the workspace (a host list needs a comma, e.g. "host1,")` };
       add(`--inventory=${path}`);
     }
   }

@@ -102,7 +102,10 @@ test("the run's branch and commit apply to the pipeline's repository only", asyn
     const app = createBareRepo(tmp.path, 'app', { history: [{ a: '1' }, { a: '2' }] });
     const lib = createBareRepo(tmp.path, 'lib', { history: [{ l: '1' }, { l: '2' }] });
     const spec = makeSpec(
-      [checkout({ repository: app.fileUrl, branch: 'main', directory: 'app' }), checkout({ repository: lib.fileUrl, branch: 'main', directory: 'lib' }, { name: 'lib' })],
+      [
+        checkout({ repository: app.fileUrl, branch: 'main', directory: 'app' }),
+        checkout({ repository: lib.fileUrl, branch: 'main', directory: 'lib' }, { name: 'lib' }),
+      ],
       { repositoryUrl: app.fileUrl, commit: app.commits[0]! },
     );
     const { outcome, workspace, stepLog } = await runCheckout(h, spec);
@@ -183,7 +186,10 @@ test('credentials in an https URL go through GIT_ASKPASS: never in argv, logs or
     assert.equal(readFileSync(join(workspace, 'secret'), 'utf8'), 'data');
     assert.ok(server.authorizations.some((a) => Buffer.from(a.slice(6), 'base64').toString() === `deploy:${token}`));
     assert.ok(spy.calls().length > 0);
-    assert.ok(spy.calls().every((argv) => !argv.includes(token)), 'token in argv');
+    assert.ok(
+      spy.calls().every((argv) => !argv.includes(token)),
+      'token in argv',
+    );
     assert.ok(server.requestUrls.every((u) => !u.includes(token)));
     assert.ok(!readFileSync(join(workspace, '.git', 'config'), 'utf8').includes(token));
     const logs = (await stepLog(0)) + (await stepLog(1)) + (await runLog());

@@ -133,8 +133,7 @@ function checkoutTarget(config: Partial<GitCheckoutConfig>, ctx: StepContext): {
   const runRepo = spec.repositoryUrl;
   // Local URLs have no host, so repositoryKey is null for them: compare those verbatim.
   const identity = (url: string) => repositoryKey(url) ?? url;
-  const sameRepository =
-    runRepo === undefined || runRepo === null ? runRepo === undefined : identity(runRepo) === identity(String(config.repository));
+  const sameRepository = runRepo === undefined || runRepo === null ? runRepo === undefined : identity(runRepo) === identity(String(config.repository));
   const branch = (sameRepository && spec.branch ? spec.branch : config.branch) ?? 'main';
   const branchProblem = branchNameProblem(branch);
   if (branchProblem) return { problem: `branch refused: ${branchProblem}` };

@@ -9,7 +9,12 @@ export function authRoutes(app: App, { auth }: ApiDeps) {
     '/api/auth/login/',
     {
       config: { public: true },
-      schema: { tags: ['auth'], summary: 'Log in and get an access and a refresh token', body: LoginBody, response: { 200: LoginResponse, ...errorResponses(400, 401, 429) } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in and get an access and a refresh token',
+        body: LoginBody,
+        response: { 200: LoginResponse, ...errorResponses(400, 401, 429) },
+      },
     },
     async (request) => auth.login({ username: request.body.username, password: request.body.password, client: request.ip }),
   );
@@ -18,7 +23,12 @@ export function authRoutes(app: App, { auth }: ApiDeps) {
     '/api/auth/refresh/',
     {
       config: { public: true },
-      schema: { tags: ['auth'], summary: 'Exchange a refresh token for a new pair (the old one is rotated out)', body: RefreshBody, response: { 200: TokenPairResponse, ...errorResponses(400, 401) } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a refresh token for a new pair (the old one is rotated out)',
+        body: RefreshBody,
+        response: { 200: TokenPairResponse, ...errorResponses(400, 401) },
+      },
     },
     async (request) => auth.refresh(request.body.refresh),
   );

@@ -23,7 +23,11 @@ export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
     },
     async (request) => {
       const q = request.query;
-      const filter = { ...(q.search ? { search: q.search } : {}), ...(q.status ? { status: q.status } : {}), ...(q.created_by ? { createdBy: q.created_by } : {}) };
+      const filter = {
+        ...(q.search ? { search: q.search } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.created_by ? { createdBy: q.created_by } : {}),
+      };
       const { total, items } = await pipelines.list(filter, pageWindow(q));
       return pageEnvelope(request, q, total, items);
     },
@@ -31,20 +35,40 @@ export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
 
   app.post(
     '/api/pipelines/',
-    { schema: { tags: ['pipelines'], summary: 'Create a pipeline', body: PipelineBody, response: { 201: PipelineSchema, ...errorResponses(400, 401, 403, 409) } } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Create a pipeline',
+        body: PipelineBody,
+        response: { 201: PipelineSchema, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
     async (request, reply) => reply.code(201).send(pipelineBody(await pipelines.create(currentUser(request), request.body))),
   );
 
   app.get(
     '/api/pipelines/:id/',
-    { schema: { tags: ['pipelines'], summary: 'A pipeline with its steps and variables', params: IdParams, response: { 200: PipelineSchema, ...errorResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'A pipeline with its steps and variables',
+        params: IdParams,
+        response: { 200: PipelineSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
     async (request) => pipelineBody(await pipelines.get(request.params.id)),
   );
 
   app.put(
     '/api/pipelines/:id/',
     {
-      schema: { tags: ['pipelines'], summary: 'Replace a pipeline', params: IdParams, body: PipelineBody, response: { 200: PipelineSchema, ...errorResponses(400, 401, 403, 404, 409) } },
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Replace a pipeline',
+        params: IdParams,
+        body: PipelineBody,
+        response: { 200: PipelineSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
     },
     async (request) => pipelineBody(await pipelines.replace(currentUser(request), request.params.id, request.body)),
   );
@@ -52,14 +76,27 @@ export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
   app.patch(
     '/api/pipelines/:id/',
     {
-      schema: { tags: ['pipelines'], summary: 'Change some fields of a pipeline', params: IdParams, body: PipelinePatchBody, response: { 200: PipelineSchema, ...errorResponses(400, 401, 403, 404, 409) } },
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Change some fields of a pipeline',
+        params: IdParams,
+        body: PipelinePatchBody,
+        response: { 200: PipelineSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
     },
     async (request) => pipelineBody(await pipelines.patch(currentUser(request), request.params.id, request.body)),
   );
 
   app.delete(
     '/api/pipelines/:id/',
-    { schema: { tags: ['pipelines'], summary: 'Delete a pipeline (its runs stay in history)', params: IdParams, response: { 204: { type: 'null' }, ...errorResponses(401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Delete a pipeline (its runs stay in history)',
+        params: IdParams,
+        response: { 204: { type: 'null' }, ...errorResponses(401, 403, 404) },
+      },
+    },
     async (request, reply) => {
       await pipelines.delete(currentUser(request), request.params.id);
       return reply.code(204).send(null);

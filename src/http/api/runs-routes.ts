@@ -11,7 +11,13 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
   app.post(
     '/api/pipelines/:id/run/',
     {
-      schema: { tags: ['runs'], summary: 'Start a run (branch and variables optional)', params: IdParams, body: TriggerBody, response: { 201: RunSchema, ...errorResponses(400, 401, 403, 404, 422) } },
+      schema: {
+        tags: ['runs'],
+        summary: 'Start a run (branch and variables optional)',
+        params: IdParams,
+        body: TriggerBody,
+        response: { 201: RunSchema, ...errorResponses(400, 401, 403, 404, 422) },
+      },
     },
     async (request, reply) => {
       const user = currentUser(request);
@@ -29,17 +35,35 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
 
   app.get(
     '/api/pipelines/:id/runs/',
-    { schema: { tags: ['runs'], summary: "A pipeline's run history", params: IdParams, querystring: RunListQuery, response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "A pipeline's run history",
+        params: IdParams,
+        querystring: RunListQuery,
+        response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) },
+      },
+    },
     async (request) => {
       await pipelines.get(request.params.id);
-      const { total, items } = await runs.list({ pipelineId: request.params.id, ...(request.query.status ? { status: request.query.status } : {}) }, pageWindow(request.query));
+      const { total, items } = await runs.list(
+        { pipelineId: request.params.id, ...(request.query.status ? { status: request.query.status } : {}) },
+        pageWindow(request.query),
+      );
       return pageEnvelope(request, request.query, total, items.map(runSummaryBody));
     },
   );
 
   app.get(
     '/api/pipeline-runs/',
-    { schema: { tags: ['runs'], summary: 'Runs of all pipelines', querystring: AllRunsQuery, response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Runs of all pipelines',
+        querystring: AllRunsQuery,
+        response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) },
+      },
+    },
     async (request) => {
       const q = request.query;
       const { total, items } = await runs.list({ ...(q.pipeline ? { pipelineId: q.pipeline } : {}), ...(q.status ? { status: q.status } : {}) }, pageWindow(q));
@@ -49,7 +73,14 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
 
   app.get(
     '/api/pipeline-runs/:id/',
-    { schema: { tags: ['runs'], summary: 'A run with its steps, progress and current step', params: IdParams, response: { 200: RunSchema, ...errorResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'A run with its steps, progress and current step',
+        params: IdParams,
+        response: { 200: RunSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
     async (request) => runBody(await runs.get(request.params.id)),
   );
 
@@ -81,7 +112,14 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
 
   app.post(
     '/api/pipeline-runs/:id/cancel/',
-    { schema: { tags: ['runs'], summary: 'Cancel a run (kills its process tree)', params: IdParams, response: { 202: RunSchema, ...errorResponses(401, 403, 404, 409) } } },
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Cancel a run (kills its process tree)',
+        params: IdParams,
+        response: { 202: RunSchema, ...errorResponses(401, 403, 404, 409) },
+      },
+    },
     async (request, reply) => reply.code(202).send(runBody(await runs.cancel(currentUser(request), request.params.id))),
   );
 }

@@ -13,8 +13,10 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
     if (!canManageUsers(currentUser(request))) throw permissionDenied('Only administrators can manage users');
   };
 
-  app.get('/api/users/me/', { schema: { tags: ['users'], summary: 'The current user', response: { 200: UserSchema, ...errorResponses(401) } } }, async (request) =>
-    currentUser(request),
+  app.get(
+    '/api/users/me/',
+    { schema: { tags: ['users'], summary: 'The current user', response: { 200: UserSchema, ...errorResponses(401) } } },
+    async (request) => currentUser(request),
   );
 
   app.patch(
@@ -25,7 +27,14 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
 
   app.post(
     '/api/users/me/password/',
-    { schema: { tags: ['users'], summary: 'Change your password (revokes all your tokens)', body: ChangePasswordBody, response: { 204: Type.Null(), ...errorResponses(400, 401) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Change your password (revokes all your tokens)',
+        body: ChangePasswordBody,
+        response: { 204: Type.Null(), ...errorResponses(400, 401) },
+      },
+    },
     async (request, reply) => {
       await users.setPassword(currentUser(request).id, request.body.new_password, request.body.current_password);
       return reply.code(204).send(null);
@@ -35,7 +44,12 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
   app.get(
     '/api/users/',
     {
-      schema: { tags: ['users'], summary: 'List users (admin)', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: pageOf(UserSchema), ...errorResponses(400, 401, 403, 404) } },
+      schema: {
+        tags: ['users'],
+        summary: 'List users (admin)',
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: pageOf(UserSchema), ...errorResponses(400, 401, 403, 404) },
+      },
     },
     async (request) => {
       adminOnly(request);
@@ -46,21 +60,35 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
 
   app.post(
     '/api/users/',
-    { schema: { tags: ['users'], summary: 'Create a user (admin)', body: CreateUserBody, response: { 201: UserSchema, ...errorResponses(400, 401, 403, 409) } } },
+    {
+      schema: { tags: ['users'], summary: 'Create a user (admin)', body: CreateUserBody, response: { 201: UserSchema, ...errorResponses(400, 401, 403, 409) } },
+    },
     async (request, reply) => {
       adminOnly(request);
       return reply.code(201).send(await users.create(request.body));
     },
   );
 
-  app.get('/api/users/:id/', { schema: { tags: ['users'], summary: 'A user (admin)', params: IdParams, response: { 200: UserSchema, ...errorResponses(401, 403, 404) } } }, async (request) => {
-    adminOnly(request);
-    return users.get(request.params.id);
-  });
+  app.get(
+    '/api/users/:id/',
+    { schema: { tags: ['users'], summary: 'A user (admin)', params: IdParams, response: { 200: UserSchema, ...errorResponses(401, 403, 404) } } },
+    async (request) => {
+      adminOnly(request);
+      return users.get(request.params.id);
+    },
+  );
 
   app.patch(
     '/api/users/:id/',
-    { schema: { tags: ['users'], summary: 'Change a user: role, active, profile (admin)', params: IdParams, body: UpdateUserBody, response: { 200: UserSchema, ...errorResponses(400, 401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Change a user: role, active, profile (admin)',
+        params: IdParams,
+        body: UpdateUserBody,
+        response: { 200: UserSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
     async (request) => {
       adminOnly(request);
       return users.update(request.params.id, request.body);
@@ -69,7 +97,15 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
 
   app.post(
     '/api/users/:id/password/',
-    { schema: { tags: ['users'], summary: "Set a user's password (admin)", params: IdParams, body: SetPasswordBody, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: "Set a user's password (admin)",
+        params: IdParams,
+        body: SetPasswordBody,
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
     async (request, reply) => {
       adminOnly(request);
       await users.setPassword(request.params.id, request.body.new_password);

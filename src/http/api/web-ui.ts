@@ -18,6 +18,8 @@ export async function registerWebUi(app: FastifyInstance<any, any, any, any, any
   if (!existsSync(index)) return null;
   const html = readFileSync(index, 'utf8');
   await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: false, maxAge: '1h', immutable: false });
-  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').send(html));
+  app.get('/', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-cache').send(html),
+  );
   return (url: string) => (url.startsWith('/api/') || url === '/api' ? null : html);
 }

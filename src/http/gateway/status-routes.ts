@@ -18,12 +18,14 @@ export function statusRoutes(app: App, deps: { status: SystemStatusService; metr
     },
     async (_request, reply) => {
       const status = await deps.status.status();
-      return reply
-        .code(status.status === 'unhealthy' ? 503 : 200)
-        .header('Cache-Control', 'no-store')
-        // Public and secret-free: the web UI on port 8000 reads it across origins.
-        .header('Access-Control-Allow-Origin', '*')
-        .send(status);
+      return (
+        reply
+          .code(status.status === 'unhealthy' ? 503 : 200)
+          .header('Cache-Control', 'no-store')
+          // Public and secret-free: the web UI on port 8000 reads it across origins.
+          .header('Access-Control-Allow-Origin', '*')
+          .send(status)
+      );
     },
   );
 

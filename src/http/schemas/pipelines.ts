@@ -67,10 +67,7 @@ const summaryFields = {
 };
 
 export const PipelineSummarySchema = Type.Object(summaryFields);
-export const PipelineSchema = Type.Object(
-  { ...summaryFields, variables: VariablesSchema, steps: Type.Array(StepDefinitionSchema) },
-
-);
+export const PipelineSchema = Type.Object({ ...summaryFields, variables: VariablesSchema, steps: Type.Array(StepDefinitionSchema) });
 
 export const StepTypeSchema = Type.Object({
   id: Type.String(),

@@ -5,20 +5,21 @@ const Role = Type.Enum(ROLES);
 const Username = Type.String({ minLength: 1, maxLength: 150, pattern: '^[A-Za-z0-9_.@+-]+$', description: 'Letters, digits and _ . @ + -' });
 const Email = Type.String({ maxLength: 254, anyOf: [{ format: 'email' }, { maxLength: 0 }] } as never);
 
-export const UserSchema = Type.Object(
-  {
-    id: Type.Integer(),
-    username: Type.String(),
-    email: Type.String(),
-    first_name: Type.String(),
-    last_name: Type.String(),
-    is_active: Type.Boolean(),
-    date_joined: Type.String({ format: 'date-time' }),
-    role: Role,
-  },
-);
+export const UserSchema = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  email: Type.String(),
+  first_name: Type.String(),
+  last_name: Type.String(),
+  is_active: Type.Boolean(),
+  date_joined: Type.String({ format: 'date-time' }),
+  role: Role,
+});
 
-export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 150 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 150 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
 export const LoginResponse = Type.Object({
   access: Type.String(),
   refresh: Type.String(),

@@ -48,8 +48,14 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'pull_request',
     expect: {
       trigger: {
-        kind: 'pull_request', branch: 'master', ref: 'refs/pull/1/head', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd',
-        action: 'opened', author: 'bradrydzewski', urls: DRONE_TEST_GO, title: 'Update .drone.yml',
+        kind: 'pull_request',
+        branch: 'master',
+        ref: 'refs/pull/1/head',
+        commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd',
+        action: 'opened',
+        author: 'bradrydzewski',
+        urls: DRONE_TEST_GO,
+        title: 'Update .drone.yml',
       },
     },
   },
@@ -57,8 +63,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'pull_request',
     expect: {
       trigger: {
-        kind: 'pull_request', branch: 'master', ref: 'refs/pull/1/head', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd',
-        action: 'reopened', author: 'bradrydzewski', urls: DRONE_TEST_GO,
+        kind: 'pull_request',
+        branch: 'master',
+        ref: 'refs/pull/1/head',
+        commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd',
+        action: 'reopened',
+        author: 'bradrydzewski',
+        urls: DRONE_TEST_GO,
       },
     },
   },
@@ -66,8 +77,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'pull_request',
     expect: {
       trigger: {
-        kind: 'pull_request', branch: 'master', ref: 'refs/pull/1/head', commit: '8102e371cd01cf668893cb2d04a04d52331b1dc9',
-        action: 'synchronize', author: 'bradrydzewski', urls: DRONE_TEST_GO,
+        kind: 'pull_request',
+        branch: 'master',
+        ref: 'refs/pull/1/head',
+        commit: '8102e371cd01cf668893cb2d04a04d52331b1dc9',
+        action: 'synchronize',
+        author: 'bradrydzewski',
+        urls: DRONE_TEST_GO,
       },
     },
   },
@@ -76,8 +92,14 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'pull_request',
     expect: {
       trigger: {
-        kind: 'pull_request', branch: 'changes', ref: 'refs/pull/2/head', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
-        action: 'opened', author: 'Codertocat', urls: HELLO_WORLD, title: 'Update the README with new information.',
+        kind: 'pull_request',
+        branch: 'changes',
+        ref: 'refs/pull/2/head',
+        commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
+        action: 'opened',
+        author: 'Codertocat',
+        urls: HELLO_WORLD,
+        title: 'Update the README with new information.',
       },
     },
   },
@@ -85,8 +107,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'pull_request',
     expect: {
       trigger: {
-        kind: 'pull_request', branch: 'changes', ref: 'refs/pull/2/head', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
-        action: 'reopened', author: 'Codertocat', urls: HELLO_WORLD,
+        kind: 'pull_request',
+        branch: 'changes',
+        ref: 'refs/pull/2/head',
+        commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
+        action: 'reopened',
+        author: 'Codertocat',
+        urls: HELLO_WORLD,
       },
     },
   },
@@ -94,8 +121,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'pull_request',
     expect: {
       trigger: {
-        kind: 'pull_request', branch: 'changes', ref: 'refs/pull/2/head', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
-        action: 'synchronize', author: 'Codertocat', urls: HELLO_WORLD,
+        kind: 'pull_request',
+        branch: 'changes',
+        ref: 'refs/pull/2/head',
+        commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
+        action: 'synchronize',
+        author: 'Codertocat',
+        urls: HELLO_WORLD,
       },
     },
   },
@@ -103,8 +135,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'push',
     expect: {
       trigger: {
-        kind: 'push', branch: 'master', ref: 'refs/heads/master', commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
-        action: null, author: 'Codertocat', urls: HELLO_WORLD,
+        kind: 'push',
+        branch: 'master',
+        ref: 'refs/heads/master',
+        commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
+        action: null,
+        author: 'Codertocat',
+        urls: HELLO_WORLD,
       },
     },
   },
@@ -112,8 +149,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'push',
     expect: {
       trigger: {
-        kind: 'push', branch: 'master', ref: 'refs/heads/master', commit: '199eddf46df50de8d02e99bf1c5fdb4101338224',
-        action: null, author: 'Codertocat', urls: HELLO_WORLD,
+        kind: 'push',
+        branch: 'master',
+        ref: 'refs/heads/master',
+        commit: '199eddf46df50de8d02e99bf1c5fdb4101338224',
+        action: null,
+        author: 'Codertocat',
+        urls: HELLO_WORLD,
       },
     },
   },
@@ -121,8 +163,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'push',
     expect: {
       trigger: {
-        kind: 'push', branch: 'master', ref: 'refs/heads/master', commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
-        action: null, author: 'Codertocat', urls: HELLO_WORLD,
+        kind: 'push',
+        branch: 'master',
+        ref: 'refs/heads/master',
+        commit: '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
+        action: null,
+        author: 'Codertocat',
+        urls: HELLO_WORLD,
       },
     },
   },
@@ -131,8 +178,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'push',
     expect: {
       trigger: {
-        kind: 'push', branch: 'feature-branch', ref: 'refs/heads/feature-branch', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd',
-        action: null, author: 'bradrydzewski', urls: DRONE_TEST_GO,
+        kind: 'push',
+        branch: 'feature-branch',
+        ref: 'refs/heads/feature-branch',
+        commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd',
+        action: null,
+        author: 'bradrydzewski',
+        urls: DRONE_TEST_GO,
       },
     },
   },
@@ -141,8 +193,13 @@ const FIXTURES: Record<string, { event: string; expect: Expected }> = {
     event: 'push',
     expect: {
       trigger: {
-        kind: 'tag', branch: 'v0.0.1', ref: 'refs/tags/v0.0.1', commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd',
-        action: null, author: 'bradrydzewski', urls: DRONE_TEST_GO,
+        kind: 'tag',
+        branch: 'v0.0.1',
+        ref: 'refs/tags/v0.0.1',
+        commit: 'd2b75aa7797ec26b088fa2dd527e9d2c052fcedd',
+        action: null,
+        author: 'bradrydzewski',
+        urls: DRONE_TEST_GO,
       },
     },
   },
@@ -180,7 +237,9 @@ for (const [file, { event, expect }] of Object.entries(FIXTURES)) {
 
 test('the signed examples announce the event their body is', () => {
   const examples = readJsonFixture<{ deliveries: Array<{ file: string; headers: Record<string, string> }> }>(
-    'webhooks', 'github', 'headers.signed-examples.json',
+    'webhooks',
+    'github',
+    'headers.signed-examples.json',
   );
   for (const d of examples.deliveries) assert.equal(d.headers['X-GitHub-Event'], FIXTURES[d.file]?.event, d.file);
 });

@@ -66,13 +66,11 @@ function normalizePush(event: string, payload: JsonObject): NormalizeResult {
   const after = stringAt(payload, 'after');
   if (ref === undefined) return malformed('push delivery has no string "ref"');
   if (after === undefined) return malformed('push delivery has no string "after"');
-  if (payload.deleted !== undefined && typeof payload.deleted !== 'boolean')
-    return malformed('push delivery has a non-boolean "deleted"');
+  if (payload.deleted !== undefined && typeof payload.deleted !== 'boolean') return malformed('push delivery has a non-boolean "deleted"');
 
   const target = refTarget(ref);
   if (!target) return ignored(`push to ${ref.slice(0, 200)} is neither a branch nor a tag`);
-  if (payload.deleted === true || isZeroSha(after))
-    return ignored(target.kind === 'tag' ? 'tag deleted' : 'branch deleted');
+  if (payload.deleted === true || isZeroSha(after)) return ignored(target.kind === 'tag' ? 'tag deleted' : 'branch deleted');
   const nameProblem = webhookRefProblem(target.name);
   if (nameProblem) return malformed(`Refusing ${target.kind === 'tag' ? 'tag' : 'branch'} name: ${nameProblem}`);
 
@@ -109,8 +107,7 @@ function normalizePush(event: string, payload: JsonObject): NormalizeResult {
 function normalizePullRequest(event: string, payload: JsonObject): NormalizeResult {
   const action = stringAt(payload, 'action');
   if (action === undefined) return malformed('pull_request delivery has no string "action"');
-  if (!TRIGGERING_PR_ACTIONS.has(action))
-    return ignored(`pull_request action "${action.slice(0, 100)}" does not trigger runs`);
+  if (!TRIGGERING_PR_ACTIONS.has(action)) return ignored(`pull_request action "${action.slice(0, 100)}" does not trigger runs`);
 
   const pr = objectAt(payload, 'pull_request') ?? {};
   const head = objectAt(pr, 'head');

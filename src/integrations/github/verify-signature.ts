@@ -9,7 +9,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { HeaderValue, VerifyResult } from '../verify-result.js';
 
-
 const PREFIX = 'sha256=';
 const DIGEST_HEX = /^[0-9a-f]{64}$/;
 
@@ -26,11 +25,7 @@ export function verifyGithubSignature(input: {
   if (Array.isArray(header)) return fail('X-Hub-Signature-256 must be sent exactly once');
   if (header === undefined || header === null) {
     const sha1Only = input.signature1 !== undefined && input.signature1 !== null;
-    return fail(
-      sha1Only
-        ? 'Only the SHA-1 X-Hub-Signature was sent; X-Hub-Signature-256 is required'
-        : 'Missing X-Hub-Signature-256 header',
-    );
+    return fail(sha1Only ? 'Only the SHA-1 X-Hub-Signature was sent; X-Hub-Signature-256 is required' : 'Missing X-Hub-Signature-256 header');
   }
   if (header.length === 0) return fail('Empty X-Hub-Signature-256 header');
   if (!header.startsWith(PREFIX)) return fail('X-Hub-Signature-256 must start with "sha256="');

@@ -21,7 +21,12 @@ function ignoredReason(result: NormalizeResult, malformed: boolean): string {
 
 const HELLO = ['https://gitlab.com/gitlab-org/hello-world.git', 'git@gitlab.com:gitlab-org/hello-world.git', 'https://gitlab.com/gitlab-org/hello-world'];
 const DIASPORA = ['http://example.com/mike/diaspora.git', 'git@example.com:mike/diaspora.git', 'http://example.com/mike/diaspora'];
-const EXAMPLE = ['http://example.com/jsmith/example.git', 'git@example.com:jsmith/example.git', 'http://example.com/jsmith/example', 'ssh://git@example.com/jsmith/example.git'];
+const EXAMPLE = [
+  'http://example.com/jsmith/example.git',
+  'git@example.com:jsmith/example.git',
+  'http://example.com/jsmith/example',
+  'ssh://git@example.com/jsmith/example.git',
+];
 const GITLAB_TEST = ['http://example.com/gitlabhq/gitlab-test.git', 'git@example.com:gitlabhq/gitlab-test.git', 'http://example.com/gitlabhq/gitlab-test'];
 const SUBGROUP = [
   'https://gitlab.com/group1/group2/group3/grp2repo.git',
@@ -30,8 +35,7 @@ const SUBGROUP = [
 ];
 
 type Expected =
-  | { trigger: Pick<TriggerEvent, 'kind' | 'branch' | 'ref' | 'commit' | 'action' | 'author'> & { urls: string[]; title?: string } }
-  | { ignored: RegExp };
+  { trigger: Pick<TriggerEvent, 'kind' | 'branch' | 'ref' | 'commit' | 'action' | 'author'> & { urls: string[]; title?: string } } | { ignored: RegExp };
 
 const push = (branch: string, commit: string, author: string, urls: string[], title?: string): Expected => ({
   trigger: { kind: 'push', branch, ref: `refs/heads/${branch}`, commit, action: null, author, urls, ...(title ? { title } : {}) },
@@ -85,9 +89,7 @@ test('the table covers every GitLab webhook fixture', () => {
 });
 
 test('the header examples announce the event their body is', () => {
-  const examples = readJsonFixture<{ deliveries: Array<{ file: string; headers: Record<string, string> }> }>(
-    'webhooks', 'gitlab', 'headers.examples.json',
-  );
+  const examples = readJsonFixture<{ deliveries: Array<{ file: string; headers: Record<string, string> }> }>('webhooks', 'gitlab', 'headers.examples.json');
   for (const d of examples.deliveries) assert.equal(d.headers['X-Gitlab-Event'], FIXTURES[d.file]?.event, d.file);
 });
 

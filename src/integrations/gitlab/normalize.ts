@@ -31,8 +31,7 @@ export function normalizeGitlabDelivery(eventHeader: string | undefined, payload
   if (expectedKind === undefined) return ignored(`GitLab event "${event.slice(0, 100)}" does not trigger runs`);
   if (!isObject(payload)) return malformed('The delivery body is not a JSON object');
   const kind = stringAt(payload, 'object_kind');
-  if (kind !== expectedKind)
-    return malformed(`X-Gitlab-Event is "${event}" but object_kind is ${kind === undefined ? 'missing' : `"${kind.slice(0, 100)}"`}`);
+  if (kind !== expectedKind) return malformed(`X-Gitlab-Event is "${event}" but object_kind is ${kind === undefined ? 'missing' : `"${kind.slice(0, 100)}"`}`);
   return kind === 'merge_request' ? normalizeMergeRequest(event, payload) : normalizePush(event, payload, kind === 'tag_push');
 }
 
@@ -80,10 +79,8 @@ function normalizeMergeRequest(event: string, payload: JsonObject): NormalizeRes
   if (!attrs) return malformed('Merge Request Hook delivery has no object_attributes');
   const action = stringAt(attrs, 'action');
   if (action === undefined) return malformed('Merge Request Hook delivery has no string object_attributes.action');
-  if (action === 'update' && textAt(attrs, 'oldrev') === undefined)
-    return ignored('merge request updated without new commits');
-  if (action !== 'open' && action !== 'reopen' && action !== 'update')
-    return ignored(`merge request action "${action.slice(0, 100)}" does not trigger runs`);
+  if (action === 'update' && textAt(attrs, 'oldrev') === undefined) return ignored('merge request updated without new commits');
+  if (action !== 'open' && action !== 'reopen' && action !== 'update') return ignored(`merge request action "${action.slice(0, 100)}" does not trigger runs`);
 
   const sourceBranch = stringAt(attrs, 'source_branch');
   const sha = stringAt(objectAt(attrs, 'last_commit'), 'id');

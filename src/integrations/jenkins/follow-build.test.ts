@@ -45,8 +45,14 @@ test('a build is followed from the queue to its result, with the whole console s
   assert.ok(seen.length >= 2, 'the console arrived in several pieces');
   assert.deepEqual(events, [`queued ${result.queueId}`, 'started 42']);
   // Each console poll asked for the offset the previous answer gave.
-  const starts = jenkins.requestsTo('/logText/progressiveText').filter((r) => r.path.includes(job.split('/')[1]!)).map((r) => Number(r.query.get('start')));
-  assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
+  const starts = jenkins
+    .requestsTo('/logText/progressiveText')
+    .filter((r) => r.path.includes(job.split('/')[1]!))
+    .map((r) => Number(r.query.get('start')));
+  assert.deepEqual(
+    starts,
+    [...starts].sort((a, b) => a - b),
+  );
   assert.equal(starts[0], 0);
 });
 
@@ -68,7 +74,10 @@ test('multi-byte characters split across console pieces arrive intact', async ()
   await client.followBuild({ job, pollMs: 1, onConsole: (t) => pieces.push(t) });
   assert.ok(pieces.length >= 2, 'the text arrived in more than one piece');
   assert.equal(pieces.join(''), `${text}Finished: SUCCESS\n`);
-  assert.ok(pieces.every((p) => !p.includes('\uFFFD')), 'no replacement characters');
+  assert.ok(
+    pieces.every((p) => !p.includes('\uFFFD')),
+    'no replacement characters',
+  );
 });
 
 test('aborting a running build stops it in Jenkins and resolves ABORTED', async () => {

@@ -93,13 +93,7 @@ export async function followBuild(client: JenkinsClient, options: FollowBuildOpt
 type Poll = <T>(call: () => Promise<T>) => Promise<T>;
 
 /** Resolves with the started build, or null when the item was cancelled inside Jenkins. */
-async function waitForStart(
-  client: JenkinsClient,
-  queueId: number,
-  poll: Poll,
-  pollMs: number,
-  signal: AbortSignal | undefined,
-): Promise<BuildRef | null> {
+async function waitForStart(client: JenkinsClient, queueId: number, poll: Poll, pollMs: number, signal: AbortSignal | undefined): Promise<BuildRef | null> {
   for (;;) {
     const item = await poll(() => client.getQueueItem(queueId, signalArg(signal)));
     if (item.state === 'started') return item.build;

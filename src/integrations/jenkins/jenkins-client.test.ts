@@ -158,7 +158,10 @@ test('a queue item moves from waiting through blocked and buildable to started',
   const { queueId } = await c.triggerBuild(job, { A: '1' });
   const states = [];
   for (let i = 0; i < 4; i++) states.push(await c.getQueueItem(queueId));
-  assert.deepEqual(states.map((s) => s.state), ['waiting', 'blocked', 'buildable', 'started']);
+  assert.deepEqual(
+    states.map((s) => s.state),
+    ['waiting', 'blocked', 'buildable', 'started'],
+  );
   assert.equal(states[0]?.state === 'waiting' && states[0].why, 'In the quiet period. Expires in 4.6 sec');
   assert.equal(states[1]?.state === 'blocked' && states[1].why, 'Build #41 is already in progress (ETA: 4 min 59 sec)');
   const started = states[3];
@@ -198,12 +201,15 @@ test('a build goes from building through post-production to its result', async (
   const number = await startedBuild(c, job);
   const phases = [];
   for (let i = 0; i < 4; i++) phases.push(await c.getBuild(job, number));
-  assert.deepEqual(phases.map((b) => [b.phase, b.result]), [
-    ['building', null],
-    ['post-production', 'UNSTABLE'],
-    ['finished', 'UNSTABLE'],
-    ['finished', 'UNSTABLE'],
-  ]);
+  assert.deepEqual(
+    phases.map((b) => [b.phase, b.result]),
+    [
+      ['building', null],
+      ['post-production', 'UNSTABLE'],
+      ['finished', 'UNSTABLE'],
+      ['finished', 'UNSTABLE'],
+    ],
+  );
   assert.equal(phases[0]?.building, true);
   assert.equal(phases[1]?.building, false);
   assert.equal(phases[1]?.inProgress, true);

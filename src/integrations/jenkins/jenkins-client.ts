@@ -7,14 +7,7 @@ import { isObject, type JsonObject } from '../payload-read.js';
 import { followBuild, type FollowBuildOptions, type FollowBuildResult } from './follow-build.js';
 import { JenkinsError } from './jenkins-error.js';
 import { JenkinsHttp, type JenkinsHttpOptions } from './jenkins-http.js';
-import {
-  JENKINS_RESULTS,
-  type BuildInfo,
-  type ConsoleChunk,
-  type JenkinsResult,
-  type QueueItem,
-  type QueuedBuild,
-} from './jenkins-types.js';
+import { JENKINS_RESULTS, type BuildInfo, type ConsoleChunk, type JenkinsResult, type QueueItem, type QueuedBuild } from './jenkins-types.js';
 import { buildParametersForm, jobPath } from './job-path.js';
 
 export type JenkinsClientOptions = JenkinsHttpOptions;
@@ -66,11 +59,9 @@ export class JenkinsClient {
     });
     if (response.status === 404) {
       await response.body?.cancel().catch(() => undefined);
-      throw new JenkinsError(
-        'queue_item_expired',
-        `Jenkins ${what} no longer exists: Jenkins forgets queue items a few minutes after they leave the queue`,
-        { status: 404 },
-      );
+      throw new JenkinsError('queue_item_expired', `Jenkins ${what} no longer exists: Jenkins forgets queue items a few minutes after they leave the queue`, {
+        status: 404,
+      });
     }
     if (response.status !== 200) throw await this.http.statusError(response, what);
     const body = await this.http.json(response, what);
@@ -120,8 +111,7 @@ export class JenkinsClient {
     if (response.status !== 200) throw await this.http.statusError(response, what);
     const size = response.headers.get('x-text-size');
     const nextStart = size !== null && /^\d+$/.test(size) ? Number(size) : NaN;
-    if (!Number.isSafeInteger(nextStart))
-      throw new JenkinsError('unexpected_response', `Jenkins ${what}: missing or invalid X-Text-Size`, { status: 200 });
+    if (!Number.isSafeInteger(nextStart)) throw new JenkinsError('unexpected_response', `Jenkins ${what}: missing or invalid X-Text-Size`, { status: 200 });
     const data = await this.http.bytes(response, what);
     const moreData = response.headers.get('x-more-data')?.toLowerCase() === 'true';
     return { data, text: data.toString('utf8'), nextStart, moreData };
@@ -172,8 +162,7 @@ function parseQueueItem(id: number, body: JsonObject, what: string): QueueItem {
   const why = typeof body.why === 'string' ? body.why : null;
   if (body.blocked === true) return { id, state: 'blocked', why };
   // A LeftItem whose executable is not assigned yet is about to start: still buildable to us.
-  if (body.buildable === true || (typeof body._class === 'string' && body._class.endsWith('$LeftItem')))
-    return { id, state: 'buildable', why };
+  if (body.buildable === true || (typeof body._class === 'string' && body._class.endsWith('$LeftItem'))) return { id, state: 'buildable', why };
   return { id, state: 'waiting', why };
 }
 

@@ -10,7 +10,7 @@ test('a Jenkins failure becomes 502 UPSTREAM_ERROR with the reason', () => {
   assert.deepEqual(app.details, { reason: 'conflict', status: 409 });
 });
 
-test('a request refused before sending is the caller\'s validation error', () => {
+test("a request refused before sending is the caller's validation error", () => {
   const app = jenkinsErrorToAppError(new JenkinsError('invalid_request', 'bad parameter name'));
   assert.equal(app.code, 'VALIDATION_ERROR');
   assert.deepEqual(app.details, { jenkins: ['bad parameter name'] });

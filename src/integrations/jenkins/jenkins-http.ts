@@ -59,9 +59,7 @@ export class JenkinsHttp {
     base.password = '';
     this.baseUrl = base;
     this.authorization =
-      options.user !== null && options.token !== null
-        ? `Basic ${Buffer.from(`${options.user}:${options.token}`, 'utf8').toString('base64')}`
-        : null;
+      options.user !== null && options.token !== null ? `Basic ${Buffer.from(`${options.user}:${options.token}`, 'utf8').toString('base64')}` : null;
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
@@ -141,7 +139,10 @@ export class JenkinsHttp {
     const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).crumb : undefined;
     if (typeof field !== 'string' || typeof value !== 'string' || !/^[A-Za-z0-9._-]+$/.test(field))
       throw new JenkinsError('unexpected_response', `Jenkins ${what}: no crumb in the answer`, { status: 200 });
-    const cookies = response.headers.getSetCookie().map((c) => c.split(';', 1)[0]?.trim() ?? '').filter((c) => c.includes('='));
+    const cookies = response.headers
+      .getSetCookie()
+      .map((c) => c.split(';', 1)[0]?.trim() ?? '')
+      .filter((c) => c.includes('='));
     return { field, value, cookie: cookies.length > 0 ? cookies.join('; ') : null };
   }
 

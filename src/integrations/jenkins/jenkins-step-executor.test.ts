@@ -50,10 +50,13 @@ test('a SUCCESS build is a successful step with the Jenkins console in the step 
   assert.match(log(), /Started Jenkins build #42: http:\/\/127\.0\.0\.1:\d+\/job\/step-\d+\/42\//);
   assert.match(log(), /compiling\ntesting\nFinished: SUCCESS\n/);
   assert.doesNotMatch(log(), /=x/, 'parameter values are not echoed');
-  assert.deepEqual([...jenkins.requestsTo(`/job/${job}/buildWithParameters`, 'POST')[0]!.form.entries()], [
-    ['BRANCH', 'main'],
-    ['SECRET_LOOKING', 'x'],
-  ]);
+  assert.deepEqual(
+    [...jenkins.requestsTo(`/job/${job}/buildWithParameters`, 'POST')[0]!.form.entries()],
+    [
+      ['BRANCH', 'main'],
+      ['SECRET_LOOKING', 'x'],
+    ],
+  );
 });
 
 test('every other result fails the step with a message naming it', async () => {

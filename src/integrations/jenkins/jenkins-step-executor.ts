@@ -23,8 +23,7 @@ export function createJenkinsStepExecutor(options: JenkinsStepExecutorOptions): 
     async execute(config: Record<string, unknown>, ctx: StepContext): Promise<StepResult> {
       const parsed = parseConfig(config);
       if (typeof parsed === 'string') return failed(parsed);
-      if (!options.client)
-        return failed('Jenkins is not configured: set ANSFLOW_JENKINS_URL, ANSFLOW_JENKINS_USER and ANSFLOW_JENKINS_TOKEN');
+      if (!options.client) return failed('Jenkins is not configured: set ANSFLOW_JENKINS_URL, ANSFLOW_JENKINS_USER and ANSFLOW_JENKINS_TOKEN');
       const { job, params } = parsed;
       const names = Object.keys(params);
       ctx.output(`Triggering Jenkins job ${job}${names.length > 0 ? ` with parameters ${names.join(', ')}` : ''}\n`);

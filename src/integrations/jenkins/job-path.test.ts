@@ -13,7 +13,10 @@ test('folders become nested job segments, each URL-encoded', () => {
 test('job names that would escape the job tree are refused', () => {
   for (const name of ['', 'a//b', '/a', 'a/', '..', 'a/../b', './a', 'a\nb']) {
     assert.ok(jobNameProblem(name), JSON.stringify(name));
-    assert.throws(() => jobPath(name), (e: unknown) => e instanceof JenkinsError && e.reason === 'invalid_request');
+    assert.throws(
+      () => jobPath(name),
+      (e: unknown) => e instanceof JenkinsError && e.reason === 'invalid_request',
+    );
   }
 });
 

@@ -86,7 +86,12 @@ export class AuthService {
   async issuePair(user: User): Promise<TokenPair> {
     const { tokens, refreshTokens } = this.deps;
     const refresh = tokens.issueRefresh(user.id);
-    await refreshTokens.insert({ jti: refresh.claims.jti, userId: user.id, familyId: refresh.claims.familyId, expiresAt: refresh.claims.expiresAt.toISOString() });
+    await refreshTokens.insert({
+      jti: refresh.claims.jti,
+      userId: user.id,
+      familyId: refresh.claims.familyId,
+      expiresAt: refresh.claims.expiresAt.toISOString(),
+    });
     return { access: tokens.issueAccess({ userId: user.id, tokenVersion: user.token_version }), refresh: refresh.token };
   }
 

@@ -10,7 +10,11 @@ import { nowIso } from '../../store/time.js';
 
 export const CRASH_REASON = 'the server stopped while this run was in progress';
 
-export async function recoverInterruptedRuns(deps: { runs: RunsRepository; queue: RunQueueRepository; events: EventBus }): Promise<{ requeued: number[]; failed: number[] }> {
+export async function recoverInterruptedRuns(deps: {
+  runs: RunsRepository;
+  queue: RunQueueRepository;
+  events: EventBus;
+}): Promise<{ requeued: number[]; failed: number[] }> {
   const requeued: number[] = [];
   const failed: number[] = [];
   const claimed = await deps.queue.claimed();
@@ -26,7 +30,13 @@ export async function recoverInterruptedRuns(deps: { runs: RunsRepository; queue
       continue;
     }
     const at = nowIso();
-    await deps.runs.settleSteps(runId, run.steps.filter((s) => s.status === 'running').map((s) => s.id), 'failed', at, CRASH_REASON);
+    await deps.runs.settleSteps(
+      runId,
+      run.steps.filter((s) => s.status === 'running').map((s) => s.id),
+      'failed',
+      at,
+      CRASH_REASON,
+    );
     await deps.runs.settleSteps(runId, 'unfinished', run.cancel_requested_at ? 'cancelled' : 'skipped', at);
     const status = run.cancel_requested_at ? 'cancelled' : 'error';
     if (await deps.runs.finish(runId, status, at, CRASH_REASON))

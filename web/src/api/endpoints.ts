@@ -29,8 +29,7 @@ export const getConfig = (o: Signal = {}) => api<AppConfig>('/api/config/', { ..
 
 /* me and users */
 export const getMe = (o: Signal = {}) => api<Me>('/api/users/me/', o);
-export const updateMe = (body: Partial<Pick<Me, 'email' | 'first_name' | 'last_name'>>) =>
-  api<Me>('/api/users/me/', { method: 'PATCH', body });
+export const updateMe = (body: Partial<Pick<Me, 'email' | 'first_name' | 'last_name'>>) => api<Me>('/api/users/me/', { method: 'PATCH', body });
 export const changePassword = (current_password: string, new_password: string) =>
   api<void>('/api/users/me/password/', { method: 'POST', body: { current_password, new_password } });
 export const listUsers = (query: Query, o: Signal = {}) => api<Page<User>>('/api/users/', { ...o, query });
@@ -50,10 +49,8 @@ export const updateUser = (id: number, body: Partial<Pick<User, 'role' | 'is_act
 export const listPipelines = (query: Query, o: Signal = {}) => api<Page<PipelineSummary>>('/api/pipelines/', { ...o, query });
 export const getPipeline = (id: number | string, o: Signal = {}) => api<PipelineDetail>(`/api/pipelines/${id}/`, o);
 export const createPipeline = (body: PipelinePayload) => api<PipelineDetail>('/api/pipelines/', { method: 'POST', body });
-export const replacePipeline = (id: number | string, body: PipelinePayload) =>
-  api<PipelineDetail>(`/api/pipelines/${id}/`, { method: 'PUT', body });
-export const patchPipeline = (id: number | string, body: Partial<PipelinePayload>) =>
-  api<PipelineDetail>(`/api/pipelines/${id}/`, { method: 'PATCH', body });
+export const replacePipeline = (id: number | string, body: PipelinePayload) => api<PipelineDetail>(`/api/pipelines/${id}/`, { method: 'PUT', body });
+export const patchPipeline = (id: number | string, body: Partial<PipelinePayload>) => api<PipelineDetail>(`/api/pipelines/${id}/`, { method: 'PATCH', body });
 export const deletePipeline = (id: number | string) => api<void>(`/api/pipelines/${id}/`, { method: 'DELETE' });
 export const listStepTypes = (o: Signal = {}) => api<{ results: StepType[] }>('/api/step-types/', o);
 
@@ -63,8 +60,7 @@ export interface RunRequest {
   variables?: Record<string, VariableValue>;
 }
 export const runPipeline = (id: number | string, body: RunRequest) => api<Run>(`/api/pipelines/${id}/run/`, { method: 'POST', body });
-export const listPipelineRuns = (id: number | string, query: Query, o: Signal = {}) =>
-  api<Page<Run>>(`/api/pipelines/${id}/runs/`, { ...o, query });
+export const listPipelineRuns = (id: number | string, query: Query, o: Signal = {}) => api<Page<Run>>(`/api/pipelines/${id}/runs/`, { ...o, query });
 export const listRuns = (query: Query & { status?: RunStatus | '' }, o: Signal = {}) => api<Page<Run>>('/api/pipeline-runs/', { ...o, query });
 export const getRun = (id: number | string, o: Signal = {}) => api<Run>(`/api/pipeline-runs/${id}/`, o);
 export const cancelRun = (id: number | string) => api<unknown>(`/api/pipeline-runs/${id}/cancel/`, { method: 'POST' });

@@ -48,11 +48,14 @@ function schedule(): void {
   if (timer !== null) clearTimeout(timer);
   timer = null;
   if (!current) return;
-  timer = setTimeout(() => {
-    refreshAccessToken().catch(() => {
-      // offline: the next request retries
-    });
-  }, refreshDelay(current.access, Date.now()));
+  timer = setTimeout(
+    () => {
+      refreshAccessToken().catch(() => {
+        // offline: the next request retries
+      });
+    },
+    refreshDelay(current.access, Date.now()),
+  );
 }
 
 export function getTokens(): TokenPair | null {

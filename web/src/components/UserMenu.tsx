@@ -31,7 +31,17 @@ export function UserMenu() {
       <button type="button" className="btn btn-ghost" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)} data-testid="user-menu">
         <span
           aria-hidden="true"
-          style={{ width: 24, height: 24, borderRadius: '50%', background: 'var(--accent-soft)', color: 'var(--accent)', display: 'inline-grid', placeItems: 'center', fontWeight: 700, fontSize: 12 }}
+          style={{
+            width: 24,
+            height: 24,
+            borderRadius: '50%',
+            background: 'var(--accent-soft)',
+            color: 'var(--accent)',
+            display: 'inline-grid',
+            placeItems: 'center',
+            fontWeight: 700,
+            fontSize: 12,
+          }}
         >
           {user.username.slice(0, 1).toUpperCase()}
         </span>

@@ -94,7 +94,12 @@ export function SchemaForm({ fields, values, onChange, errors, idPrefix, pathPre
           case 'string-map':
             input = (
               <div data-testid={testId}>
-                <KeyValueRows rows={Array.isArray(value) ? (value as MapRow[]) : []} onChange={(rows) => set(field.name, rows)} idPrefix={`${id}`} addLabel="Add entry" />
+                <KeyValueRows
+                  rows={Array.isArray(value) ? (value as MapRow[]) : []}
+                  onChange={(rows) => set(field.name, rows)}
+                  idPrefix={`${id}`}
+                  addLabel="Add entry"
+                />
               </div>
             );
             break;

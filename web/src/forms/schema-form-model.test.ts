@@ -1,15 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  coerceBoolean,
-  coerceInteger,
-  fieldErrorsAt,
-  fieldsFromSchema,
-  initialValues,
-  normalizeDetails,
-  parseErrorPath,
-  toConfig,
-} from './schema-form-model';
+import { coerceBoolean, coerceInteger, fieldErrorsAt, fieldsFromSchema, initialValues, normalizeDetails, parseErrorPath, toConfig } from './schema-form-model';
 
 const gitCheckout = {
   type: 'object',

@@ -316,7 +316,10 @@ export function fieldErrorsAt(details: Record<string, string[]>, prefix: PathSeg
       }
       continue;
     }
-    add('', messages.map((m) => `${rest.join('.')}: ${m}`));
+    add(
+      '',
+      messages.map((m) => `${rest.join('.')}: ${m}`),
+    );
   }
   return errors;
 }

@@ -2,7 +2,9 @@
 import { useCallback, useMemo } from 'react';
 import { useSearchParams } from 'react-router-dom';
 
-export function useUrlState<K extends string>(keys: readonly K[]): [Record<K, string>, (patch: Partial<Record<K, string | number | null>>, options?: { replace?: boolean }) => void] {
+export function useUrlState<K extends string>(
+  keys: readonly K[],
+): [Record<K, string>, (patch: Partial<Record<K, string | number | null>>, options?: { replace?: boolean }) => void] {
   const [params, setParams] = useSearchParams();
   const values = useMemo(() => {
     const out = {} as Record<K, string>;

@@ -56,7 +56,13 @@ export function LogToolbar(props: LogToolbarProps) {
             {allFolded ? 'Expand all' : 'Collapse all'}
           </button>
         )}
-        <button type="button" className={`btn btn-sm ${follow ? 'btn-primary' : ''}`} aria-pressed={follow} onClick={() => onFollow(!follow)} data-testid="log-follow">
+        <button
+          type="button"
+          className={`btn btn-sm ${follow ? 'btn-primary' : ''}`}
+          aria-pressed={follow}
+          onClick={() => onFollow(!follow)}
+          data-testid="log-follow"
+        >
           ⤓ Follow
         </button>
         <button type="button" className="btn btn-sm" onClick={onDownload} data-testid="log-download">

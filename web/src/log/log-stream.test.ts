@@ -70,9 +70,7 @@ describe('parseRunLog', () => {
   });
 
   it('routes prefixed lines of parallel steps to their own sections', () => {
-    const text = ['==> Lint', '==> Unit', '[Unit] test 1 ok', '[Lint] no problems', '[Unit] test 2 ok', '==> Deploy', '[Unit] literal'].join(
-      '\n',
-    );
+    const text = ['==> Lint', '==> Unit', '[Unit] test 1 ok', '[Lint] no problems', '[Unit] test 2 ok', '==> Deploy', '[Unit] literal'].join('\n');
     const sections = parseRunLog(text, stepsWithGroups);
     const byTitle = Object.fromEntries(sections.map((s) => [s.title, s.lines]));
     assert.deepEqual(byTitle.Lint, ['no problems']);

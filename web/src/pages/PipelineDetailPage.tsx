@@ -48,7 +48,17 @@ export default function PipelineDetailPage() {
               <span className="chip mono">{p.branch}</span>
             </dd>
             <dt>Triggers</dt>
-            <dd>{p.trigger_events.length > 0 ? p.trigger_events.map((t) => <span key={t} className="chip" style={{ marginRight: 4 }}>{t}</span>) : <span className="faint">manual only</span>}</dd>
+            <dd>
+              {p.trigger_events.length > 0 ? (
+                p.trigger_events.map((t) => (
+                  <span key={t} className="chip" style={{ marginRight: 4 }}>
+                    {t}
+                  </span>
+                ))
+              ) : (
+                <span className="faint">manual only</span>
+              )}
+            </dd>
             <dt>Variables</dt>
             <dd>
               {variables.length === 0 && <span className="faint">none</span>}

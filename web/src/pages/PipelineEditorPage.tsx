@@ -60,7 +60,11 @@ export default function PipelineEditorPage() {
         const t = typeList.results as StepTypeInfo[];
         setTypes(t);
         if (t.length > 0 && !t.some((x) => x.id === 'shell_command')) setNewType(t[0]!.id);
-        setForm(pipeline ? formFromPipeline(pipeline, t, !isEdit) : { ...emptyForm(), steps: t.some((x) => x.id === 'shell_command') ? [newStep(t, 'shell_command', [])] : [] });
+        setForm(
+          pipeline
+            ? formFromPipeline(pipeline, t, !isEdit)
+            : { ...emptyForm(), steps: t.some((x) => x.id === 'shell_command') ? [newStep(t, 'shell_command', [])] : [] },
+        );
         setDirty(false);
       })
       .catch((err: unknown) => {
@@ -178,7 +182,12 @@ export default function PipelineEditorPage() {
           <div className="banner banner-error" role="alert" data-testid="editor-errors" style={{ marginBottom: 16 }}>
             <div>
               <strong>{summary}</strong>
-              {errorCount > 0 && <span> ({errorCount} problem{errorCount === 1 ? '' : 's'})</span>}
+              {errorCount > 0 && (
+                <span>
+                  {' '}
+                  ({errorCount} problem{errorCount === 1 ? '' : 's'})
+                </span>
+              )}
               {summaryErrors.length > 0 && (
                 <ul>
                   {summaryErrors.map(([path, messages]) => (
@@ -198,9 +207,22 @@ export default function PipelineEditorPage() {
               <h2 id="general-title">General</h2>
               <div className="form-grid">
                 <FormField id="pl-name" label="Name" required errors={errors.name} errorPath="name">
-                  <input className="input" {...fieldAria('pl-name', errors.name)} value={form.name} onChange={(e) => update({ name: e.target.value })} autoFocus={!isEdit} data-testid="editor-name" />
+                  <input
+                    className="input"
+                    {...fieldAria('pl-name', errors.name)}
+                    value={form.name}
+                    onChange={(e) => update({ name: e.target.value })}
+                    autoFocus={!isEdit}
+                    data-testid="editor-name"
+                  />
                 </FormField>
-                <FormField id="pl-status" label="Status" errors={errors.status} errorPath="status" hint="Inactive pipelines are not triggered by webhooks and cannot be run.">
+                <FormField
+                  id="pl-status"
+                  label="Status"
+                  errors={errors.status}
+                  errorPath="status"
+                  hint="Inactive pipelines are not triggered by webhooks and cannot be run."
+                >
                   <select
                     className="select"
                     {...fieldAria('pl-status', errors.status, 'x')}
@@ -213,7 +235,13 @@ export default function PipelineEditorPage() {
                   </select>
                 </FormField>
                 <FormField id="pl-description" label="Description" errors={errors.description} errorPath="description" className="full">
-                  <input className="input" {...fieldAria('pl-description', errors.description)} value={form.description} onChange={(e) => update({ description: e.target.value })} data-testid="editor-description" />
+                  <input
+                    className="input"
+                    {...fieldAria('pl-description', errors.description)}
+                    value={form.description}
+                    onChange={(e) => update({ description: e.target.value })}
+                    data-testid="editor-description"
+                  />
                 </FormField>
               </div>
             </section>
@@ -239,7 +267,14 @@ export default function PipelineEditorPage() {
                   />
                 </FormField>
                 <FormField id="pl-branch" label="Branch" errors={errors.branch} errorPath="branch">
-                  <input className="input mono" {...fieldAria('pl-branch', errors.branch)} value={form.branch} onChange={(e) => update({ branch: e.target.value })} spellCheck={false} data-testid="editor-branch" />
+                  <input
+                    className="input mono"
+                    {...fieldAria('pl-branch', errors.branch)}
+                    value={form.branch}
+                    onChange={(e) => update({ branch: e.target.value })}
+                    spellCheck={false}
+                    data-testid="editor-branch"
+                  />
                 </FormField>
                 <fieldset className="field full trigger-set">
                   <legend className="field-label">Trigger on</legend>
@@ -249,7 +284,9 @@ export default function PipelineEditorPage() {
                         <input
                           type="checkbox"
                           checked={form.triggerEvents.includes(event)}
-                          onChange={(e) => update({ triggerEvents: e.target.checked ? [...form.triggerEvents, event] : form.triggerEvents.filter((x) => x !== event) })}
+                          onChange={(e) =>
+                            update({ triggerEvents: e.target.checked ? [...form.triggerEvents, event] : form.triggerEvents.filter((x) => x !== event) })
+                          }
                           data-testid={`editor-trigger-${event}`}
                         />
                         {TRIGGER_LABELS[event]}
@@ -264,7 +301,9 @@ export default function PipelineEditorPage() {
             <section className="stack" aria-labelledby="steps-title">
               <div className="row">
                 <h2 id="steps-title">Steps</h2>
-                <span className="faint">{form.steps.length} step{form.steps.length === 1 ? '' : 's'} · run top to bottom</span>
+                <span className="faint">
+                  {form.steps.length} step{form.steps.length === 1 ? '' : 's'} · run top to bottom
+                </span>
               </div>
               <FieldErrors messages={errors.steps} path="steps" />
               {segments.map((segment) => {
@@ -296,7 +335,14 @@ export default function PipelineEditorPage() {
                 <label htmlFor="add-step-type" className="field-label">
                   Add a step
                 </label>
-                <select id="add-step-type" className="select" style={{ width: 'auto' }} value={newType} onChange={(e) => setNewType(e.target.value)} data-testid="add-step-type">
+                <select
+                  id="add-step-type"
+                  className="select"
+                  style={{ width: 'auto' }}
+                  value={newType}
+                  onChange={(e) => setNewType(e.target.value)}
+                  data-testid="add-step-type"
+                >
                   {types.map((t) => (
                     <option key={t.id} value={t.id}>
                       {t.name}

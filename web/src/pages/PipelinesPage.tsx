@@ -31,8 +31,7 @@ export function PipelinesPage() {
   }, [debouncedSearch]);
 
   const list = useAsync(
-    (signal) =>
-      listPipelines({ page, page_size: pageSize, search: query.search, status: query.status, created_by: query.created_by }, { signal }),
+    (signal) => listPipelines({ page, page_size: pageSize, search: query.search, status: query.status, created_by: query.created_by }, { signal }),
     [page, pageSize, query.search, query.status, query.created_by],
   );
 
@@ -72,7 +71,13 @@ export function PipelinesPage() {
           }}
           data-testid="filter-search"
         />
-        <select className="select" aria-label="Status" value={query.status} onChange={(e) => setQuery({ status: e.target.value, page: null })} data-testid="filter-status">
+        <select
+          className="select"
+          aria-label="Status"
+          value={query.status}
+          onChange={(e) => setQuery({ status: e.target.value, page: null })}
+          data-testid="filter-status"
+        >
           <option value="">All statuses</option>
           <option value="active">Active</option>
           <option value="inactive">Inactive</option>
@@ -143,7 +148,13 @@ export function PipelinesPage() {
           </div>
         )}
         {data && data.count > 0 && (
-          <Pagination page={page} pageSize={pageSize} count={data.count} onPage={(p) => setQuery({ page: p })} onPageSize={(s) => setQuery({ page_size: s, page: null })} />
+          <Pagination
+            page={page}
+            pageSize={pageSize}
+            count={data.count}
+            onPage={(p) => setQuery({ page: p })}
+            onPageSize={(s) => setQuery({ page_size: s, page: null })}
+          />
         )}
       </div>
     </div>

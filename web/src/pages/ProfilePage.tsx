@@ -56,11 +56,22 @@ function ProfileForm({ initial, onSaved }: { initial: { email: string; first_nam
       <div className="form-grid">
         {(['first_name', 'last_name'] as const).map((name) => (
           <FormField key={name} id={`me-${name}`} label={name === 'first_name' ? 'First name' : 'Last name'} errors={errors[name]} errorPath={name}>
-            <input className="input" {...fieldAria(`me-${name}`, errors[name])} value={form[name]} onChange={(e) => setForm({ ...form, [name]: e.target.value })} />
+            <input
+              className="input"
+              {...fieldAria(`me-${name}`, errors[name])}
+              value={form[name]}
+              onChange={(e) => setForm({ ...form, [name]: e.target.value })}
+            />
           </FormField>
         ))}
         <FormField id="me-email" label="Email" errors={errors.email} errorPath="email" className="full">
-          <input className="input" type="email" {...fieldAria('me-email', errors.email)} value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
+          <input
+            className="input"
+            type="email"
+            {...fieldAria('me-email', errors.email)}
+            value={form.email}
+            onChange={(e) => setForm({ ...form, email: e.target.value })}
+          />
         </FormField>
       </div>
       <div>
@@ -109,13 +120,34 @@ function PasswordForm() {
       {formError && <div className="banner banner-error">{formError}</div>}
       <div className="form-grid">
         <FormField id="pw-current" label="Current password" required errors={errors.current_password} errorPath="current_password" className="full">
-          <input className="input" type="password" autoComplete="current-password" {...fieldAria('pw-current', errors.current_password)} value={current} onChange={(e) => setCurrent(e.target.value)} />
+          <input
+            className="input"
+            type="password"
+            autoComplete="current-password"
+            {...fieldAria('pw-current', errors.current_password)}
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+          />
         </FormField>
         <FormField id="pw-new" label="New password" required errors={errors.new_password} errorPath="new_password">
-          <input className="input" type="password" autoComplete="new-password" {...fieldAria('pw-new', errors.new_password)} value={next} onChange={(e) => setNext(e.target.value)} />
+          <input
+            className="input"
+            type="password"
+            autoComplete="new-password"
+            {...fieldAria('pw-new', errors.new_password)}
+            value={next}
+            onChange={(e) => setNext(e.target.value)}
+          />
         </FormField>
         <FormField id="pw-confirm" label="Repeat new password" required errors={errors.confirm} errorPath="confirm">
-          <input className="input" type="password" autoComplete="new-password" {...fieldAria('pw-confirm', errors.confirm)} value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+          <input
+            className="input"
+            type="password"
+            autoComplete="new-password"
+            {...fieldAria('pw-confirm', errors.confirm)}
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+          />
         </FormField>
       </div>
       <div>

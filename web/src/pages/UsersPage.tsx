@@ -102,7 +102,12 @@ export default function UsersPage() {
                       <td>{u.is_active ? <span className="badge tone-success">active</span> : <span className="badge">deactivated</span>}</td>
                       <td className="actions">
                         {!self && (
-                          <button type="button" className={`btn btn-sm ${u.is_active ? 'btn-danger' : ''}`} onClick={() => void change(u, { is_active: !u.is_active })} data-testid="user-toggle-active">
+                          <button
+                            type="button"
+                            className={`btn btn-sm ${u.is_active ? 'btn-danger' : ''}`}
+                            onClick={() => void change(u, { is_active: !u.is_active })}
+                            data-testid="user-toggle-active"
+                          >
                             {u.is_active ? 'Deactivate' : 'Activate'}
                           </button>
                         )}
@@ -115,7 +120,13 @@ export default function UsersPage() {
           </div>
         )}
         {list.data && list.data.count > 0 && (
-          <Pagination page={page} pageSize={pageSize} count={list.data.count} onPage={(p) => setQuery({ page: p })} onPageSize={(s) => setQuery({ page_size: s, page: null })} />
+          <Pagination
+            page={page}
+            pageSize={pageSize}
+            count={list.data.count}
+            onPage={(p) => setQuery({ page: p })}
+            onPageSize={(s) => setQuery({ page_size: s, page: null })}
+          />
         )}
       </div>
       <CreateUserDialog
@@ -207,7 +218,13 @@ function CreateUserDialog({ open, onClose, onCreated }: { open: boolean; onClose
         {field('last_name', 'Last name')}
         <div className="full">{field('email', 'Email', 'email')}</div>
         <FormField id="nu-role" label="Role" required errors={errors.role} errorPath="role" hint={ROLE_HINT[form.role]} className="full">
-          <select className="select" {...fieldAria('nu-role', errors.role, 'x')} value={form.role} onChange={(e) => set({ role: e.target.value as Role })} data-testid="new-user-role">
+          <select
+            className="select"
+            {...fieldAria('nu-role', errors.role, 'x')}
+            value={form.role}
+            onChange={(e) => set({ role: e.target.value as Role })}
+            data-testid="new-user-role"
+          >
             {ROLES.map((r) => (
               <option key={r} value={r}>
                 {r}

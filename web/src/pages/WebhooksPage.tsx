@@ -74,7 +74,12 @@ export default function WebhooksPage() {
               </thead>
               <tbody>
                 {list.data.results.map((d) => (
-                  <tr key={d.id} data-testid="delivery-row" data-verdict={d.verdict} style={highlight === String(d.id) ? { background: 'var(--accent-soft)' } : undefined}>
+                  <tr
+                    key={d.id}
+                    data-testid="delivery-row"
+                    data-verdict={d.verdict}
+                    style={highlight === String(d.id) ? { background: 'var(--accent-soft)' } : undefined}
+                  >
                     <td className="muted">
                       <RelativeTime iso={d.received_at} />
                     </td>
@@ -121,7 +126,13 @@ export default function WebhooksPage() {
           </div>
         )}
         {list.data && list.data.count > 0 && (
-          <Pagination page={page} pageSize={pageSize} count={list.data.count} onPage={(p) => setQuery({ page: p })} onPageSize={(s) => setQuery({ page_size: s, page: null })} />
+          <Pagination
+            page={page}
+            pageSize={pageSize}
+            count={list.data.count}
+            onPage={(p) => setQuery({ page: p })}
+            onPageSize={(s) => setQuery({ page_size: s, page: null })}
+          />
         )}
       </div>
     </div>

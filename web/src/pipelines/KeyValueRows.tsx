@@ -18,7 +18,16 @@ interface KeyValueRowsProps {
   addLabel?: string;
 }
 
-export function KeyValueRows({ rows, onChange, keyPlaceholder = 'NAME', valuePlaceholder = 'value', idPrefix, errors, errorPathPrefix, addLabel = 'Add' }: KeyValueRowsProps) {
+export function KeyValueRows({
+  rows,
+  onChange,
+  keyPlaceholder = 'NAME',
+  valuePlaceholder = 'value',
+  idPrefix,
+  errors,
+  errorPathPrefix,
+  addLabel = 'Add',
+}: KeyValueRowsProps) {
   const update = (index: number, patch: Partial<KeyValueRow>) => onChange(rows.map((r, i) => (i === index ? { ...r, ...patch } : r)));
   return (
     <div className="kv-rows">
@@ -42,7 +51,12 @@ export function KeyValueRows({ rows, onChange, keyPlaceholder = 'NAME', valuePla
               onChange={(e) => update(index, { value: e.target.value })}
               data-testid={`${idPrefix}-value-${index}`}
             />
-            <button type="button" className="btn btn-ghost btn-sm btn-icon" aria-label={`Remove ${row.key || 'row'}`} onClick={() => onChange(rows.filter((_, i) => i !== index))}>
+            <button
+              type="button"
+              className="btn btn-ghost btn-sm btn-icon"
+              aria-label={`Remove ${row.key || 'row'}`}
+              onClick={() => onChange(rows.filter((_, i) => i !== index))}
+            >
               ✕
             </button>
           </div>

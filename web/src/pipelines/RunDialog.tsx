@@ -87,7 +87,14 @@ export function RunDialog({ open, onClose, pipeline }: RunDialogProps) {
         </div>
       )}
       <FormField id="run-branch" label="Branch" errors={errors.branch} errorPath="branch" hint="Leave as is to build the pipeline's branch.">
-        <input className="input" {...fieldAria('run-branch', errors.branch)} value={branch} onChange={(e) => setBranch(e.target.value)} data-testid="run-branch" autoFocus />
+        <input
+          className="input"
+          {...fieldAria('run-branch', errors.branch)}
+          value={branch}
+          onChange={(e) => setBranch(e.target.value)}
+          data-testid="run-branch"
+          autoFocus
+        />
       </FormField>
       <div className="field">
         <span className="field-label">Variables</span>

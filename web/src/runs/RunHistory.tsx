@@ -52,7 +52,13 @@ export function RunHistory({ pipelineId, pipelineFilter, headerExtra }: { pipeli
         </div>
       )}
       {list.data && list.data.count > 0 && (
-        <Pagination page={page} pageSize={pageSize} count={list.data.count} onPage={(p) => setQuery({ page: p })} onPageSize={(s) => setQuery({ page_size: s, page: null })} />
+        <Pagination
+          page={page}
+          pageSize={pageSize}
+          count={list.data.count}
+          onPage={(p) => setQuery({ page: p })}
+          onPageSize={(s) => setQuery({ page_size: s, page: null })}
+        />
       )}
     </div>
   );

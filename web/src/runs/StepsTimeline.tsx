@@ -10,14 +10,22 @@ interface StepsTimelineProps {
 }
 
 export function StepsTimeline({ steps, onSelect }: StepsTimelineProps) {
-  const now = useNow(1000, steps.some((s) => s.status === 'running'));
+  const now = useNow(
+    1000,
+    steps.some((s) => s.status === 'running'),
+  );
   const segments: Array<{ group: string | null; steps: RunStep[] }> = [];
   for (const step of steps) {
     const last = segments[segments.length - 1];
     if (step.parallel_group && last && last.group === step.parallel_group) last.steps.push(step);
     else segments.push({ group: step.parallel_group ?? null, steps: [step] });
   }
-  if (steps.length === 0) return <p className="faint" style={{ padding: 16 }}>This run has no steps.</p>;
+  if (steps.length === 0)
+    return (
+      <p className="faint" style={{ padding: 16 }}>
+        This run has no steps.
+      </p>
+    );
   return (
     <ol className="timeline" aria-label="Steps" data-testid="steps-timeline">
       {segments.map((segment, i) => (

@@ -122,7 +122,14 @@ export function useRunLive(runId: string): RunLiveState {
       const steps = runRef.current?.steps ?? [];
       const parsed = parseRunLog(text, steps);
       streams.clear();
-      for (const section of parsed) streams.set(section.stepId ?? (section.key === 'preamble' ? PREAMBLE : -1000 - streams.size), { section, known: 0, loading: false, again: false, pending: [] });
+      for (const section of parsed)
+        streams.set(section.stepId ?? (section.key === 'preamble' ? PREAMBLE : -1000 - streams.size), {
+          section,
+          known: 0,
+          loading: false,
+          again: false,
+          pending: [],
+        });
       ensureSections(steps);
       publishSections();
     };
@@ -167,8 +174,7 @@ export function useRunLive(runId: string): RunLiveState {
       }
     };
 
-    const syncStartedSteps = (steps: RunStep[] | undefined) =>
-      Promise.all((steps ?? []).filter((s) => s.status !== 'pending').map((s) => syncStep(s.id)));
+    const syncStartedSteps = (steps: RunStep[] | undefined) => Promise.all((steps ?? []).filter((s) => s.status !== 'pending').map((s) => syncStep(s.id)));
 
     const onLog = (stepId: number | null, offset: number, text: string) => {
       const stream = streamFor(stepId);

@@ -43,7 +43,14 @@ export function StepCard({ step, index, count, types, errors, onChange, onTypeCh
           </span>
         </h3>
         <div className="row" style={{ flexWrap: 'nowrap' }}>
-          <button type="button" className="btn btn-ghost btn-sm btn-icon" aria-label={`Move step ${index + 1} up`} disabled={index === 0} onClick={() => onMove(index - 1)} data-testid="step-up">
+          <button
+            type="button"
+            className="btn btn-ghost btn-sm btn-icon"
+            aria-label={`Move step ${index + 1} up`}
+            disabled={index === 0}
+            onClick={() => onMove(index - 1)}
+            data-testid="step-up"
+          >
             ↑
           </button>
           <button
@@ -65,10 +72,22 @@ export function StepCard({ step, index, count, types, errors, onChange, onTypeCh
         <FieldErrors messages={own['']} path={path} />
         <div className="form-grid">
           <FormField id={`${id}-name`} label="Step name" required errors={own.name} errorPath={`${path}.name`}>
-            <input className="input" {...fieldAria(`${id}-name`, own.name)} value={step.name} onChange={(e) => onChange({ ...step, name: e.target.value })} data-testid="step-name" />
+            <input
+              className="input"
+              {...fieldAria(`${id}-name`, own.name)}
+              value={step.name}
+              onChange={(e) => onChange({ ...step, name: e.target.value })}
+              data-testid="step-name"
+            />
           </FormField>
           <FormField id={`${id}-type`} label="Type" required errors={own.type} errorPath={`${path}.type`} hint={type?.description}>
-            <select className="select" {...fieldAria(`${id}-type`, own.type, type?.description)} value={step.type} onChange={(e) => onTypeChange(e.target.value)} data-testid="step-type">
+            <select
+              className="select"
+              {...fieldAria(`${id}-type`, own.type, type?.description)}
+              value={step.type}
+              onChange={(e) => onTypeChange(e.target.value)}
+              data-testid="step-type"
+            >
               {!type && <option value={step.type}>{step.type} (unknown)</option>}
               {types.map((t) => (
                 <option key={t.id} value={t.id}>
@@ -91,12 +110,24 @@ export function StepCard({ step, index, count, types, errors, onChange, onTypeCh
             />
           </fieldset>
         )}
-        <button type="button" className="btn btn-ghost btn-sm" aria-expanded={showAdvanced} onClick={() => setAdvanced(!advanced)} data-testid="step-advanced-toggle">
+        <button
+          type="button"
+          className="btn btn-ghost btn-sm"
+          aria-expanded={showAdvanced}
+          onClick={() => setAdvanced(!advanced)}
+          data-testid="step-advanced-toggle"
+        >
           {showAdvanced ? '▾' : '▸'} Timeout, retries, parallel group
         </button>
         {showAdvanced && (
           <div className="form-grid">
-            <FormField id={`${id}-timeout`} label="Timeout (seconds)" hint="Empty: the server default" errors={own.timeout_seconds} errorPath={`${path}.timeout_seconds`}>
+            <FormField
+              id={`${id}-timeout`}
+              label="Timeout (seconds)"
+              hint="Empty: the server default"
+              errors={own.timeout_seconds}
+              errorPath={`${path}.timeout_seconds`}
+            >
               <input
                 className="input"
                 inputMode="numeric"
@@ -133,7 +164,12 @@ export function StepCard({ step, index, count, types, errors, onChange, onTypeCh
             </FormField>
             <div className="field" style={{ justifyContent: 'center' }}>
               <label className="check">
-                <input type="checkbox" checked={step.continueOnError} onChange={(e) => onChange({ ...step, continueOnError: e.target.checked })} data-testid="step-continue" />
+                <input
+                  type="checkbox"
+                  checked={step.continueOnError}
+                  onChange={(e) => onChange({ ...step, continueOnError: e.target.checked })}
+                  data-testid="step-continue"
+                />
                 Continue the run if this step fails
               </label>
               <FieldErrors messages={own.continue_on_error} path={`${path}.continue_on_error`} />

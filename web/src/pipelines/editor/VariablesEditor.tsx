@@ -39,12 +39,19 @@ export function VariablesEditor({ variables, onChange, errors }: VariablesEditor
               <input
                 type="checkbox"
                 checked={v.secret}
-                onChange={(e) => update(index, e.target.checked ? { secret: true } : { secret: false, storedSecret: false, value: v.storedSecret ? '' : v.value })}
+                onChange={(e) =>
+                  update(index, e.target.checked ? { secret: true } : { secret: false, storedSecret: false, value: v.storedSecret ? '' : v.value })
+                }
                 data-testid={`variable-secret-${index}`}
               />
               Secret
             </label>
-            <button type="button" className="btn btn-ghost btn-sm btn-icon" aria-label={`Remove variable ${v.name || index + 1}`} onClick={() => onChange(variables.filter((_, i) => i !== index))}>
+            <button
+              type="button"
+              className="btn btn-ghost btn-sm btn-icon"
+              aria-label={`Remove variable ${v.name || index + 1}`}
+              onClick={() => onChange(variables.filter((_, i) => i !== index))}
+            >
               ✕
             </button>
           </div>
