@@ -14,6 +14,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | null;
   redisUrl: string | null;
+  /** Prefix of every Redis key and channel, so several deployments (or tests) can share a Redis. */
+  redisPrefix: string;
   rabbitmqUrl: string | null;
   secretKey: string | null;
   adminPassword: string | null;
@@ -99,6 +101,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: resolve(str('ANSFLOW_DATA_DIR') ?? './data'),
     databaseUrl,
     redisUrl: url('ANSFLOW_REDIS_URL', ['redis', 'rediss']),
+    redisPrefix: str('ANSFLOW_REDIS_PREFIX') ?? 'ansflow',
     rabbitmqUrl: url('ANSFLOW_RABBITMQ_URL', ['amqp', 'amqps']),
     secretKey,
     adminPassword: str('ANSFLOW_ADMIN_PASSWORD'),
@@ -118,6 +121,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 10_000_000),
     ...overrides,
   };
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.redisPrefix)) problems.push('ANSFLOW_REDIS_PREFIX must be 1-64 letters, digits, _ . or -');
   if (config.apiPort !== 0 && config.apiPort === config.gatewayPort) problems.push('ANSFLOW_API_PORT and ANSFLOW_GATEWAY_PORT must differ');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -7,12 +7,14 @@ import { ConfigError } from '../config.js';
 import { serveCommand } from './serve.js';
 import { migrateCommand } from './migrate.js';
 import { userCommand } from './user.js';
+import { workerCommand } from './worker.js';
 import { CliError } from './cli-error.js';
 
 const USAGE = `Usage: ansflow <command> [options]
 
 Commands:
   serve                 run the API (8000), the gateway (8001) and a worker
+  worker                run pipeline steps only (scale-out: many workers, one queue)
   migrate               apply database migrations and exit
   user create           create a user
   user set-password     set a user's password
@@ -25,6 +27,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   serve: serveCommand,
   migrate: migrateCommand,
   user: userCommand,
+  worker: workerCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -23,10 +23,21 @@ export const StepDefinitionSchema = Type.Object(
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_STEP_RETRIES })),
     continue_on_error: Type.Optional(Type.Boolean()),
     parallel_group: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    runs_on: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), {
+        maxItems: 10,
+        description: 'Worker labels this step needs; a run goes to a worker that has the labels of all its steps',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type StepDefinition = Static<typeof StepDefinitionSchema>;
+
+/** The labels a worker needs to take a run: every step's `runs_on`, since one worker runs the whole run (one workspace). */
+export function requiredLabels(steps: readonly StepDefinition[]): string[] {
+  return [...new Set(steps.flatMap((s) => s.runs_on ?? []))].sort();
+}
 
 /** A variable as stored and used by the engine (secrets in clear only inside the process). */
 export interface VariableValue {

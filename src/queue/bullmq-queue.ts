@@ -29,7 +29,7 @@ import { Redis } from 'ioredis';
 import type { Job, JobQueue, WorkerOptions } from './job-queue.js';
 import type { RunQueueRepository } from '../store/run-queue-repository.js';
 import { coerceError } from '../domain/errors.js';
-import { labelKey, parseLabelKey, satisfiedKeys, satisfies } from './labels.js';
+import { labelKey, parseLabelKey, satisfiedKeys, satisfies } from '../domain/labels.js';
 import { PipelineSlots } from './pipeline-slots.js';
 import { relayOnce, type RelayTarget } from './outbox-relay.js';
 

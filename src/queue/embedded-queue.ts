@@ -15,7 +15,7 @@
  */
 import type { Job, JobQueue, WorkerOptions } from './job-queue.js';
 import type { RunQueueRepository } from '../store/run-queue-repository.js';
-import { labelKey, parseLabelKey, satisfiedKeys, satisfies } from './labels.js';
+import { labelKey, parseLabelKey, satisfiedKeys, satisfies } from '../domain/labels.js';
 
 const SAFETY_POLL_MS = 2000;
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job, JobQueue, WorkerOptions } from './job-queue.js';
-import { labelKey } from './labels.js';
+import { labelKey } from '../domain/labels.js';
 import { openDb, type Db } from '../store/db.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { SecretBox } from '../store/secret-box.js';

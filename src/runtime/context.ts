@@ -19,15 +19,14 @@ import { UsersService } from '../services/users-service.js';
 import { PipelinesService } from '../services/pipelines-service.js';
 import { RunsRepository } from '../store/runs-repository.js';
 import { RunQueueRepository } from '../store/run-queue-repository.js';
-import { InProcessEventBus } from '../events/in-process-event-bus.js';
 import type { EventBus } from '../events/event-bus.js';
-import { EmbeddedQueue } from '../queue/embedded-queue.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import { FileLogStore } from '../logs/file-log-store.js';
 import type { EngineOptions, LogStore } from '../engine/ports.js';
-import { LocalCancellations } from '../services/runs/cancellation.js';
+import type { LocalCancellations } from '../services/runs/cancellation.js';
+import { createAdapters } from './adapters.js';
+import { WorkersRepository } from '../store/workers-repository.js';
 import { RunsService } from '../services/runs/runs-service.js';
-import { logsRoot, workspaceRoot } from '../services/runs/run-worker.js';
+import { workspaceRoot } from '../services/runs/run-worker.js';
 import { DeliveriesRepository } from '../store/deliveries-repository.js';
 import { JenkinsBuildsRepository } from '../store/jenkins-builds-repository.js';
 import { DeliveriesService } from '../services/webhooks/deliveries-service.js';
@@ -48,7 +47,10 @@ export interface AppContext {
     runQueue: RunQueueRepository;
     deliveries: DeliveriesRepository;
     jenkinsBuilds: JenkinsBuildsRepository;
+    workers: WorkersRepository;
   };
+  /** True when Redis is configured: queue, events and cancels cross processes; logs live in the database. */
+  distributed: boolean;
   events: EventBus;
   queue: JobQueue;
   logs: LogStore;
@@ -82,16 +84,12 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     runQueue: new RunQueueRepository(db.kysely),
     deliveries: new DeliveriesRepository(db.kysely),
     jenkinsBuilds: new JenkinsBuildsRepository(db.kysely),
+    workers: new WorkersRepository(db.kysely),
   };
-  const events = new InProcessEventBus();
-  const queue = new EmbeddedQueue(repos.runQueue, (error) => logger.error({ err: error }, 'queue error'));
-  // Every flushed log chunk is published live; the WebSocket gateway streams it.
-  const logs = new FileLogStore({
-    root: logsRoot(config.dataDir),
-    onChunk: (chunk) => events.publish({ type: 'log', runId: chunk.runId, stepId: chunk.stepId, offset: chunk.offset, text: chunk.text }),
-  });
-  const cancellations = new LocalCancellations();
-  const runs = new RunsService({ pipelines: repos.pipelines, runs: repos.runs, queue, events, logs, cancellations, queueRepo: repos.runQueue });
+  const adapters = createAdapters(config, db, repos.runQueue, logger);
+  const { events, queue, logs } = adapters;
+  const cancellations = adapters.localCancellations;
+  const runs = new RunsService({ pipelines: repos.pipelines, runs: repos.runs, queue, events, logs, cancellations: adapters.cancellations, queueRepo: repos.runQueue });
   const engine: EngineOptions = {
     workspaceRoot: workspaceRoot(config.dataDir),
     shell: 'bash',
@@ -109,6 +107,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   return {
     config,
     logger,
+    distributed: adapters.distributed,
     db,
     secrets,
     repos,
@@ -125,7 +124,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     metrics,
     close: async () => {
       metrics.close();
-      await events.close();
+      await adapters.close();
       await db.close();
     },
   };

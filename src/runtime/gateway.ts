@@ -40,6 +40,7 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         db: ctx.db,
         pipelines: repos.pipelines,
         runs: repos.runs,
+        workers: repos.workers,
         queue: ctx.queue,
         version: VERSION,
         redisUrl: config.redisUrl,

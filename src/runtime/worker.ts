@@ -1,4 +1,9 @@
-/** Starts the embedded worker of a process: crash recovery first, then claiming jobs. */
+/**
+ * Starts a worker in this process: recovery of what a previous life left behind, then claiming.
+ * Embedded: every run claimed when the process died is settled (requeued or ended as error).
+ * Distributed: a dead worker's runs come back through expired leases, so only the orphaned step
+ * processes of this worker's previous life are killed (each worker has its own data folder).
+ */
 import { hostname } from 'node:os';
 import type { AppContext } from './context.js';
 import { processesRoot, RunWorker } from '../services/runs/run-worker.js';
@@ -9,12 +14,23 @@ import type { StepExecutor } from '../engine/ports.js';
 import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
 import { createJenkinsStepExecutor } from '../integrations/jenkins/jenkins-step-executor.js';
 
-export async function startWorker(ctx: AppContext, extraExecutors: StepExecutor[] = []): Promise<RunWorker> {
+export interface WorkerOptions {
+  concurrency?: number;
+  labels?: string[];
+  extraExecutors?: StepExecutor[];
+}
+
+export async function startWorker(ctx: AppContext, options: WorkerOptions = {}): Promise<RunWorker> {
   const processes = new ProcessRegistry(processesRoot(ctx.config.dataDir));
-  const recovered = await recoverInterruptedRuns({ runs: ctx.repos.runs, queue: ctx.repos.runQueue, events: ctx.events });
-  // Steps of the interrupted runs may still be running as orphans of the dead process: end them.
-  const killed = processes.killOrphans(new Set([...recovered.requeued, ...recovered.failed]));
-  if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn({ ...recovered, killed }, 'recovered runs interrupted by a previous stop');
+  if (ctx.distributed) {
+    const killed = processes.killOrphans();
+    if (killed.length > 0) ctx.logger.warn({ killed }, 'killed step processes left by a previous life of this worker');
+  } else {
+    const recovered = await recoverInterruptedRuns({ runs: ctx.repos.runs, queue: ctx.repos.runQueue, events: ctx.events });
+    // Steps of the interrupted runs may still be running as orphans of the dead process: end them.
+    const killed = processes.killOrphans(new Set([...recovered.requeued, ...recovered.failed]));
+    if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn({ ...recovered, killed }, 'recovered runs interrupted by a previous stop');
+  }
   const worker = new RunWorker({
     workerId: `${hostname()}:${process.pid}`,
     runs: ctx.repos.runs,
@@ -22,14 +38,17 @@ export async function startWorker(ctx: AppContext, extraExecutors: StepExecutor[
     events: ctx.events,
     logs: ctx.logs,
     // jenkins_job is always known; without ANSFLOW_JENKINS_URL its steps fail saying so.
-    executors: [...createDefaultExecutors(ctx.engine), createJenkinsStepExecutor({ client: createJenkinsClient(ctx.config.jenkins) }), ...extraExecutors],
+    executors: [...createDefaultExecutors(ctx.engine), createJenkinsStepExecutor({ client: createJenkinsClient(ctx.config.jenkins) }), ...(options.extraExecutors ?? [])],
     cancellations: ctx.cancellations,
     engine: ctx.engine,
-    concurrency: ctx.config.maxConcurrentRuns,
+    concurrency: options.concurrency ?? ctx.config.maxConcurrentRuns,
     perPipeline: ctx.config.maxRunsPerPipeline,
     logger: ctx.logger,
     processes,
     workspaceRetentionMs: ctx.config.workspaceRetentionHours * 3600 * 1000,
+    labels: options.labels ?? [],
+    registry: ctx.repos.workers,
+    ...(ctx.distributed ? { cancelPollMs: 2000 } : {}),
   });
   worker.start();
   return worker;

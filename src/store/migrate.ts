@@ -5,6 +5,7 @@ import { initial } from './migrations/001-initial.js';
 import { gateway } from './migrations/002-gateway.js';
 import { queueLabels } from './migrations/003-queue-labels.js';
 import { logChunks } from './migrations/004-log-chunks.js';
+import { workers } from './migrations/005-workers.js';
 
 function provider(db: Db): MigrationProvider {
   return {
@@ -14,6 +15,7 @@ function provider(db: Db): MigrationProvider {
         '002-gateway': gateway(db.dialect),
         '003-queue-labels': queueLabels(),
         '004-log-chunks': logChunks(db.dialect),
+        '005-workers': workers(),
       };
     },
   };

@@ -5,7 +5,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
 import type { RunStatus, StepStatus } from '../domain/status.js';
-import type { PipelineDefinition, Variables } from '../domain/pipeline.js';
+import { requiredLabels, type PipelineDefinition, type Variables } from '../domain/pipeline.js';
+import { labelKey } from '../domain/labels.js';
 import type { PipelinesRepository } from './pipelines-repository.js';
 import { nowIso } from './time.js';
 
@@ -144,7 +145,7 @@ export class RunsRepository {
       await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
       await trx
         .insertInto('run_queue')
-        .values({ run_id: run.id, pipeline_id: input.pipelineId, enqueued_at: now, state: 'queued', claimed_by: null, lease_expires_at: null })
+        .values({ run_id: run.id, pipeline_id: input.pipelineId, enqueued_at: now, state: 'queued', claimed_by: null, lease_expires_at: null, labels: labelKey(requiredLabels(definition.steps)) })
         .execute();
       return run.id;
     });
@@ -234,6 +235,13 @@ export class RunsRepository {
   /** Sets the run's commit if it had none (the first checkout tells which commit a branch run built). */
   async recordCommit(id: number, commit: string): Promise<void> {
     await this.db.updateTable('pipeline_runs').set({ commit_sha: commit }).where('id', '=', id).where('commit_sha', 'is', null).execute();
+  }
+
+  /** Of these runs, the ones someone asked to cancel. */
+  async cancelRequested(ids: number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('pipeline_runs').select('id').where('id', 'in', ids).where('cancel_requested_at', 'is not', null).execute();
+    return rows.map((r) => r.id);
   }
 
   async requestCancel(id: number, at: string): Promise<void> {

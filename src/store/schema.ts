@@ -143,6 +143,17 @@ export interface LogChunksTable {
   data: Buffer;
 }
 
+export interface WorkersTable {
+  id: string;
+  hostname: string;
+  pid: number;
+  labels: string;
+  concurrency: number;
+  active: number;
+  started_at: string;
+  heartbeat_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -152,6 +163,7 @@ export interface Database {
   run_queue: RunQueueTable;
   webhook_deliveries: WebhookDeliveriesTable;
   log_chunks: LogChunksTable;
+  workers: WorkersTable;
   jenkins_builds: JenkinsBuildsTable;
 }
 

@@ -23,6 +23,19 @@ export const SystemStatusSchema = Type.Object({
     running_jobs: Nullable(Type.Integer()),
     queue_size: Nullable(Type.Integer()),
   }),
+  workers: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      hostname: Type.String(),
+      pid: Type.Integer(),
+      labels: Type.Array(Type.String()),
+      concurrency: Type.Integer({ description: 'Run slots' }),
+      active: Type.Integer({ description: 'Runs executing now' }),
+      started_at: Type.String(),
+      heartbeat_at: Type.String(),
+    }),
+    { description: 'Workers alive (heartbeat within 20 s), with labels and load' },
+  ),
 });
 
 export const JenkinsTriggerBody = Type.Object(

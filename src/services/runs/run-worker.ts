@@ -16,6 +16,10 @@ import type { Run, RunsRepository } from '../../store/runs-repository.js';
 import { isFinalRunStatus } from '../../domain/status.js';
 import { coerceError } from '../../domain/errors.js';
 import { StoreRunReporter } from './run-reporter.js';
+import { CRASH_REASON } from './recover-runs.js';
+import type { Job } from '../../queue/job-queue.js';
+import type { WorkersRepository } from '../../store/workers-repository.js';
+import { hostname } from 'node:os';
 import type { LocalCancellations } from './cancellation.js';
 import type { ProcessRegistry } from '../../engine/process-registry.js';
 
@@ -34,13 +38,27 @@ export interface RunWorkerDeps {
   processes: ProcessRegistry;
   /** How long a finished run's workspace is kept; 0 removes it as soon as the run ends. */
   workspaceRetentionMs: number;
+  /** Labels this worker offers (`runs_on`); runs needing others go elsewhere. */
+  labels?: string[];
+  /**
+   * How often to look in the database for cancel requests of the runs executing here. Cancels
+   * normally arrive at once (in-process, or Redis pub/sub); this catches one lost in transit.
+   */
+  cancelPollMs?: number;
+  /** Where this worker announces itself (system status lists live workers). */
+  registry?: WorkersRepository;
 }
+
+const HEARTBEAT_MS = 5000;
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 export class RunWorker {
   private stopping = false;
   private sweeper: NodeJS.Timeout | null = null;
+  private cancelPoll: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly deps: RunWorkerDeps) {}
 
@@ -49,11 +67,65 @@ export class RunWorker {
       workerId: this.deps.workerId,
       concurrency: this.deps.concurrency,
       perPipeline: this.deps.perPipeline,
-      handle: (job) => this.execute(job.runId),
+      ...(this.deps.labels ? { labels: this.deps.labels } : {}),
+      handle: (job) => this.handle(job),
     });
     void this.sweep();
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
+    if (this.deps.cancelPollMs) {
+      this.cancelPoll = setInterval(() => void this.pollCancels(), this.deps.cancelPollMs);
+      this.cancelPoll.unref();
+    }
+    if (this.deps.registry) {
+      void this.beat();
+      this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+      this.heartbeat.unref();
+    }
+  }
+
+  private async beat(): Promise<void> {
+    try {
+      await this.deps.registry?.heartbeat({
+        id: this.deps.workerId,
+        hostname: hostname(),
+        pid: process.pid,
+        labels: this.deps.labels ?? [],
+        concurrency: this.deps.concurrency,
+        active: this.deps.queue.active(),
+        started_at: this.startedAt,
+      });
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'worker heartbeat failed');
+    }
+  }
+
+  /**
+   * A job delivered again after its worker died: if that worker never started a step, the run is
+   * simply run here; otherwise its steps' effects are unknown and it ends as `error`.
+   */
+  async handle(job: Job): Promise<void> {
+    if (job.redelivered) {
+      const run = await this.deps.runs.findById(job.runId);
+      if (run && !isFinalRunStatus(run.status) && run.steps.some((s) => s.status !== 'pending')) {
+        const reporter = new StoreRunReporter(run, this.deps.runs, this.deps.events);
+        const at = new Date().toISOString();
+        await this.deps.runs.settleSteps(run.id, run.steps.filter((s) => s.status === 'running').map((s) => s.id), 'failed', at, CRASH_REASON);
+        await this.settle(run, reporter, run.cancel_requested_at ? 'cancelled' : 'error', CRASH_REASON);
+        return;
+      }
+    }
+    await this.execute(job.runId);
+  }
+
+  private async pollCancels(): Promise<void> {
+    const active = this.deps.cancellations.activeRunIds();
+    if (active.length === 0) return;
+    try {
+      for (const runId of await this.deps.runs.cancelRequested(active)) this.deps.cancellations.request(runId);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not check for cancel requests');
+    }
   }
 
   /** Removes workspaces of finished runs older than the retention (never those running here). */
@@ -69,10 +141,13 @@ export class RunWorker {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.cancelPoll) clearInterval(this.cancelPoll);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     const settled = this.deps.queue.stop();
     const timer = setTimeout(() => this.deps.cancellations.abortAll({ kind: 'shutdown' }), graceMs);
     await settled;
     clearTimeout(timer);
+    await this.deps.registry?.remove(this.deps.workerId).catch(() => {});
   }
 
   async execute(runId: number): Promise<void> {

@@ -2,7 +2,7 @@
 import { AppError, notFound, permissionDenied, validationError, type ErrorDetails } from '../../domain/errors.js';
 import { canRunPipelines, type Actor } from '../../domain/roles.js';
 import { branchNameProblem, COMMIT_SHA_PATTERN } from '../../domain/git-url.js';
-import type { Variables } from '../../domain/pipeline.js';
+import { requiredLabels, type Variables } from '../../domain/pipeline.js';
 import type { PipelinesRepository } from '../../store/pipelines-repository.js';
 import type { Run, RunsRepository, RunTrigger } from '../../store/runs-repository.js';
 import type { JobQueue } from '../../queue/job-queue.js';
@@ -45,7 +45,7 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
 
   const run = await deps.runs.create({ pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables });
   if (!run) throw notFound('Pipeline');
-  deps.queue.notify({ runId: run.id, pipelineId: pipeline.id });
+  deps.queue.notify({ runId: run.id, pipelineId: pipeline.id, labels: requiredLabels(run.definition.steps) });
   deps.events.publish({ type: 'run_status', runId: run.id, pipelineId: pipeline.id, status: 'queued', progress: 0, currentStep: null, at: run.created_at });
   return run;
 }

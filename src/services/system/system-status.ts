@@ -10,6 +10,7 @@ import type { Db } from '../../store/db.js';
 import type { JobQueue } from '../../queue/job-queue.js';
 import type { PipelinesRepository } from '../../store/pipelines-repository.js';
 import type { RunsRepository } from '../../store/runs-repository.js';
+import type { WorkerInfo, WorkersRepository } from '../../store/workers-repository.js';
 import { pingRabbitmq, pingRedis, timed, type CheckResult, type Health } from './health-checks.js';
 
 export type OverallStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -22,12 +23,15 @@ export interface SystemStatus {
   services: Record<string, Health>;
   checks: Record<string, CheckResult>;
   metrics: { active_pipelines: number | null; running_jobs: number | null; queue_size: number | null };
+  /** Workers with a heartbeat in the last 20 s: id, host, labels, slots and current load. */
+  workers: WorkerInfo[];
 }
 
 export interface SystemStatusDeps {
   db: Db;
   pipelines: PipelinesRepository;
   runs: RunsRepository;
+  workers: WorkersRepository;
   queue: JobQueue;
   version: string;
   redisUrl: string | null;
@@ -68,6 +72,7 @@ export class SystemStatusService {
       services: Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r.status])),
       checks: results,
       metrics: databaseUp ? await this.metrics(timeoutMs) : { active_pipelines: null, running_jobs: null, queue_size: null },
+      workers: databaseUp ? await this.deps.workers.alive(20).catch(() => []) : [],
     };
   }
 

@@ -3,7 +3,7 @@
  * a subset of the worker's. Sets travel as one canonical key — sorted, deduplicated, joined by
  * commas — stored in `run_queue.labels` and used in BullMQ queue names, so both must stay in sync.
  */
-import { AppError } from '../domain/errors.js';
+import { AppError } from './errors.js';
 
 const LABEL = /^[A-Za-z0-9_.-]{1,64}$/;
 

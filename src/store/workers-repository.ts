@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import { nowIso } from './time.js';
+
+export interface WorkerInfo {
+  id: string;
+  hostname: string;
+  pid: number;
+  labels: string[];
+  concurrency: number;
+  active: number;
+  started_at: string;
+  heartbeat_at: string;
+}
+
+/** The registry of workers: each upserts its row on a heartbeat; stale rows are workers gone. */
+export class WorkersRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async heartbeat(w: Omit<WorkerInfo, 'heartbeat_at'>): Promise<void> {
+    const row = { ...w, labels: w.labels.join(','), heartbeat_at: nowIso() };
+    await this.db
+      .insertInto('workers')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet({ active: row.active, heartbeat_at: row.heartbeat_at, labels: row.labels, concurrency: row.concurrency }))
+      .execute();
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.deleteFrom('workers').where('id', '=', id).execute();
+  }
+
+  /** Workers seen within `withinSeconds`; older rows are deleted (a worker that stopped for good). */
+  async alive(withinSeconds: number): Promise<WorkerInfo[]> {
+    const cutoff = new Date(Date.now() - withinSeconds * 1000).toISOString();
+    await this.db.deleteFrom('workers').where('heartbeat_at', '<', new Date(Date.now() - 3600_000).toISOString()).execute();
+    const rows = await this.db.selectFrom('workers').selectAll().where('heartbeat_at', '>=', cutoff).orderBy('id').execute();
+    return rows.map((r) => ({ ...r, labels: r.labels === '' ? [] : r.labels.split(',') }));
+  }
+}
