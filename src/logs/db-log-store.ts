@@ -8,6 +8,7 @@ import type { LogStore, StepLogWriter } from '../engine/ports.js';
 import type { Database } from '../store/schema.js';
 import { DbChunkAppender, type ChunkAppenderOptions } from './db-chunk-appender.js';
 import { RunLogLines } from './run-log-lines.js';
+import { fanOutFlush, stepLogWriter } from './step-writer.js';
 import type { LogChunkEvent, OpenStepLog } from './file-log-store.js';
 
 const RUN_STREAM = 0;
@@ -38,41 +39,18 @@ export class DbLogStore implements LogStore {
 
   openStep(e: OpenStepLog): StepLogWriter {
     if (!Number.isSafeInteger(e.stepId) || e.stepId <= 0) throw new RangeError(`invalid step id: ${e.stepId}`);
-    const observers = [
-      e.onChunk,
-      this.options.onChunk && ((offset: number, text: string) => this.options.onChunk!({ runId: e.runId, stepId: e.stepId, offset, text })),
-    ].filter((f) => f !== undefined);
-    const appender = new DbChunkAppender(this.db, e.runId, e.stepId, {
-      ...this.appenderOptions,
-      ...(observers.length > 0 && {
-        onFlush: (offset: number, data: Buffer) => {
-          const text = data.toString('utf8');
-          for (const observe of observers) observe(offset, text);
-        },
-      }),
-    });
+    const storeObserver = this.options.onChunk && ((offset: number, text: string) => this.options.onChunk!({ runId: e.runId, stepId: e.stepId, offset, text }));
+    const appender = new DbChunkAppender(this.db, e.runId, e.stepId, { ...this.appenderOptions, ...fanOutFlush([e.onChunk, storeObserver]) });
     const entry = { runId: e.runId, appender };
     this.open.add(entry);
-    const runLog = this.acquireRunLog(e.runId);
-    const lines = new RunLogLines(runLog, e.stepName, e.parallel);
-    let closed: Promise<void> | undefined;
-    return {
-      write: (chunk: Buffer) => {
-        if (closed || chunk.length === 0) return;
-        appender.append(chunk);
-        lines.write(chunk);
+    const stream = {
+      append: (chunk: Buffer) => appender.append(chunk),
+      close: () => {
+        this.open.delete(entry);
+        return appender.close();
       },
-      close: () =>
-        (closed ??= (async () => {
-          this.open.delete(entry);
-          lines.end();
-          try {
-            await appender.close();
-          } finally {
-            await this.releaseRunLog(e.runId);
-          }
-        })()),
     };
+    return stepLogWriter(stream, new RunLogLines(this.acquireRunLog(e.runId), e.stepName, e.parallel), () => this.releaseRunLog(e.runId));
   }
 
   async read(e: { runId: number; stepId: number | null; offset: number; limit?: number }): Promise<{ data: Buffer; nextOffset: number }> {

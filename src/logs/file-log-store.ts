@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import type { LogStore, StepLogWriter } from '../engine/ports.js';
 import { BatchedAppender } from './batched-appender.js';
 import { RunLogLines } from './run-log-lines.js';
+import { fanOutFlush, stepLogWriter } from './step-writer.js';
 
 /** A flushed piece of one step's log, for publishing on the event bus. */
 export interface LogChunkEvent {
@@ -65,38 +66,21 @@ export class FileLogStore implements LogStore {
     const dir = this.runDir(e.runId);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const runLog = this.acquireRunLog(e.runId, dir);
-    const observers = [e.onChunk, this.options.onChunk && this.storeObserver(e.runId, e.stepId)].filter((f) => f !== undefined);
     const appender = new BatchedAppender(join(dir, `${stepFileId(e.stepId)}.log`), {
       flushMs: this.flushMs,
       maxBatchBytes: this.maxBatchBytes,
-      ...(observers.length > 0 && {
-        onFlush: (offset: number, data: Buffer) => {
-          const text = data.toString('utf8');
-          for (const observe of observers) observe(offset, text);
-        },
-      }),
+      ...fanOutFlush([e.onChunk, this.options.onChunk && this.storeObserver(e.runId, e.stepId)]),
     });
     const entry = { runId: e.runId, appender };
     this.stepAppenders.add(entry);
-    const lines = new RunLogLines(runLog.appender, e.stepName, e.parallel);
-    let closed: Promise<void> | undefined;
-    return {
-      write: (chunk: Buffer) => {
-        if (closed || chunk.length === 0) return;
-        appender.append(chunk);
-        lines.write(chunk);
+    const stream = {
+      append: (chunk: Buffer) => appender.append(chunk),
+      close: () => {
+        this.stepAppenders.delete(entry);
+        appender.close();
       },
-      close: () =>
-        (closed ??= (async () => {
-          this.stepAppenders.delete(entry);
-          lines.end();
-          try {
-            appender.close();
-          } finally {
-            this.releaseRunLog(e.runId);
-          }
-        })()),
     };
+    return stepLogWriter(stream, new RunLogLines(runLog.appender, e.stepName, e.parallel), () => this.releaseRunLog(e.runId));
   }
 
   async read(e: { runId: number; stepId: number | null; offset: number; limit?: number }): Promise<{ data: Buffer; nextOffset: number }> {
