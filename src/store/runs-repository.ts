@@ -82,8 +82,11 @@ export class RunsRepository {
     private readonly pipelines: PipelinesRepository,
   ) {}
 
-  /** Creates the run, its pending steps and its queue job atomically; null if the pipeline is gone. */
-  async create(input: NewRun): Promise<Run | null> {
+  /**
+   * Creates the run, its pending steps and its queue job atomically; null if the pipeline is gone.
+   * `onCommitted` runs right after the commit, before the run is read back (wake a worker early).
+   */
+  async create(input: NewRun, onCommitted?: (runId: number) => void): Promise<Run | null> {
     const runId = await this.db.transaction().execute(async (trx) => {
       const counter = await trx
         .updateTable('pipelines')
@@ -149,7 +152,9 @@ export class RunsRepository {
         .execute();
       return run.id;
     });
-    return runId === null ? null : this.findById(runId);
+    if (runId === null) return null;
+    onCommitted?.(runId);
+    return this.findById(runId);
   }
 
   async findById(id: number): Promise<Run | null> {

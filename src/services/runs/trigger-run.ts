@@ -43,9 +43,12 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
   const variables: Variables = { ...pipeline.variables };
   for (const [name, v] of Object.entries(runVariables)) variables[name] = { value: v.value, secret: v.secret || (pipeline.variables[name]?.secret ?? false) };
 
-  const run = await deps.runs.create({ pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables });
+  const labels = requiredLabels(pipeline.steps);
+  // At commit: announce `queued` first, then wake a worker (whose `running` must come after it).
+  const run = await deps.runs.create({ pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables }, (runId) => {
+    deps.events.publish({ type: 'run_status', runId, pipelineId: pipeline.id, status: 'queued', progress: 0, currentStep: null, at: new Date().toISOString() });
+    deps.queue.notify({ runId, pipelineId: pipeline.id, labels });
+  });
   if (!run) throw notFound('Pipeline');
-  deps.queue.notify({ runId: run.id, pipelineId: pipeline.id, labels: requiredLabels(run.definition.steps) });
-  deps.events.publish({ type: 'run_status', runId: run.id, pipelineId: pipeline.id, status: 'queued', progress: 0, currentStep: null, at: run.created_at });
   return run;
 }
