@@ -10,6 +10,7 @@ import { AppError, type ErrorCode } from '../domain/errors.js';
 import { errorBody } from './error-body.js';
 import { ajvErrorsToDetails, validatorCompiler } from './validation.js';
 import { trackMethods } from './method-router.js';
+import { isUnavailable } from '../store/unavailable.js';
 
 export interface ServerOptions {
   logger: Logger;
@@ -20,13 +21,6 @@ export interface ServerOptions {
 }
 
 export type App = ReturnType<typeof createServer>;
-
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001', '08003', '53300']);
-
-export function isUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return (e?.code !== undefined && UNAVAILABLE_CODES.has(e.code)) || /Connection terminated|timeout exceeded when trying to connect/.test(e?.message ?? '');
-}
 
 export function createServer(options: ServerOptions) {
   const app = Fastify({

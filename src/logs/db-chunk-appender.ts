@@ -11,6 +11,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
 import { completeUtf8Length } from './batched-appender.js';
 import { coerceError } from '../domain/errors.js';
+import { retryWhileUnavailable } from '../store/unavailable.js';
 
 export interface ChunkAppenderOptions {
   flushMs: number;
@@ -69,7 +70,11 @@ export class DbChunkAppender {
       try {
         this.base ??= await this.streamEnd();
         const offset = this.base + relative;
-        await this.db.insertInto('log_chunks').values({ run_id: this.runId, stream: this.stream, offset, size: batch.length, data: batch }).execute();
+        // A short database outage must not cost the log (or, through a failed close, the run).
+        await retryWhileUnavailable(
+          () => this.db.insertInto('log_chunks').values({ run_id: this.runId, stream: this.stream, offset, size: batch.length, data: batch }).execute(),
+          { maxMs: 120_000 },
+        );
         // Announced only once stored: a reader told about these bytes can always read them.
         this.options.onFlush?.(offset, batch);
       } catch (thrown) {

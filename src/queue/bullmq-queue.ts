@@ -30,6 +30,7 @@ import type { Job, JobQueue, WorkerOptions } from './job-queue.js';
 import type { RunQueueRepository } from '../store/run-queue-repository.js';
 import { coerceError } from '../domain/errors.js';
 import { labelKey, parseLabelKey, satisfiedKeys, satisfies } from '../domain/labels.js';
+import { retryWhileUnavailable } from '../store/unavailable.js';
 import { PipelineSlots } from './pipeline-slots.js';
 import { relayOnce, type RelayTarget } from './outbox-relay.js';
 
@@ -272,7 +273,7 @@ export class BullmqQueue implements JobQueue {
     } finally {
       if (!this.crashed) {
         this.running.delete(job.runId);
-        await this.config.repo.releaseClaim(job.runId, options.workerId).catch((e) => this.report(e));
+        await retryWhileUnavailable(() => this.config.repo.releaseClaim(job.runId, options.workerId)).catch((e) => this.report(e));
       }
     }
   }

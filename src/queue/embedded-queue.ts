@@ -16,6 +16,7 @@
 import type { Job, JobQueue, WorkerOptions } from './job-queue.js';
 import type { RunQueueRepository } from '../store/run-queue-repository.js';
 import { labelKey, parseLabelKey, satisfiedKeys, satisfies } from '../domain/labels.js';
+import { retryWhileUnavailable } from '../store/unavailable.js';
 
 const SAFETY_POLL_MS = 2000;
 
@@ -142,7 +143,7 @@ export class EmbeddedQueue implements JobQueue {
           .catch(this.onError)
           .finally(async () => {
             if (this.crashed) return; // a dead process releases nothing
-            await this.repo.releaseClaim(job.runId, options.workerId).catch(this.onError);
+            await retryWhileUnavailable(() => this.repo.releaseClaim(job.runId, options.workerId)).catch(this.onError);
             this.running.delete(job.runId);
             this.wake();
           });

@@ -53,7 +53,11 @@ function openPostgres(url: string, max: number): Db {
     idleTimeoutMillis: 30000,
   });
   // A dropped connection must not crash the process; the next query reports the error instead.
+  // pool 'error' covers idle clients only: a client checked out (a transaction between two
+  // queries) emits 'error' on itself, and without a listener that kills the process. Its queries
+  // fail on their own and the pool discards it on release.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,

@@ -84,10 +84,11 @@ export class RunsRepository {
 
   /**
    * Creates the run, its pending steps and its queue job atomically; null if the pipeline is gone.
-   * `onCommitted` runs right after the commit, before the run is read back (wake a worker early).
+   * `onCommitted` runs right after the commit (wake a worker). The run is returned as written, not
+   * read back: once committed, nothing may fail, or a client retrying would start it twice.
    */
   async create(input: NewRun, onCommitted?: (runId: number) => void): Promise<Run | null> {
-    const runId = await this.db.transaction().execute(async (trx) => {
+    const created = await this.db.transaction().execute(async (trx): Promise<Run | null> => {
       const counter = await trx
         .updateTable('pipelines')
         .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
@@ -125,36 +126,80 @@ export class RunsRepository {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      if (definition.steps.length > 0)
-        await trx
-          .insertInto('step_runs')
-          .values(
-            definition.steps.map((s, position) => ({
-              run_id: run.id,
-              position,
-              name: s.name,
-              type: s.type,
-              parallel_group: s.parallel_group ?? null,
-              status: 'pending',
-              started_at: null,
-              finished_at: null,
-              exit_code: null,
-              attempts: 0,
-              log_size: 0,
-              message: null,
-            })),
-          )
-          .execute();
+      const stepRows =
+        definition.steps.length === 0
+          ? []
+          : await trx
+              .insertInto('step_runs')
+              .values(
+                definition.steps.map((s, position) => ({
+                  run_id: run.id,
+                  position,
+                  name: s.name,
+                  type: s.type,
+                  parallel_group: s.parallel_group ?? null,
+                  status: 'pending',
+                  started_at: null,
+                  finished_at: null,
+                  exit_code: null,
+                  attempts: 0,
+                  log_size: 0,
+                  message: null,
+                })),
+              )
+              .returning(['id', 'position'])
+              .execute();
       await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
       await trx
         .insertInto('run_queue')
-        .values({ run_id: run.id, pipeline_id: input.pipelineId, enqueued_at: now, state: 'queued', claimed_by: null, lease_expires_at: null, labels: labelKey(requiredLabels(definition.steps)) })
+        .values({
+          run_id: run.id,
+          pipeline_id: input.pipelineId,
+          enqueued_at: now,
+          state: 'queued',
+          claimed_by: null,
+          lease_expires_at: null,
+          labels: labelKey(requiredLabels(definition.steps)),
+        })
         .execute();
-      return run.id;
+      const steps: StepRun[] = [...stepRows]
+        .sort((a, b) => a.position - b.position)
+        .map((row) => {
+          const s = definition.steps[row.position]!;
+          return {
+            id: row.id,
+            position: row.position,
+            name: s.name,
+            type: s.type,
+            parallel_group: s.parallel_group ?? null,
+            status: 'pending',
+            started_at: null,
+            finished_at: null,
+            exit_code: null,
+            attempts: 0,
+            message: null,
+          };
+        });
+      return {
+        id: run.id,
+        number: counter.run_counter,
+        pipeline: { id: input.pipelineId, name: counter.name },
+        status: 'queued',
+        trigger: input.trigger,
+        branch: input.branch,
+        commit: input.commit,
+        variables: input.variables,
+        definition,
+        error_reason: null,
+        cancel_requested_at: null,
+        created_at: now,
+        started_at: null,
+        finished_at: null,
+        steps,
+      };
     });
-    if (runId === null) return null;
-    onCommitted?.(runId);
-    return this.findById(runId);
+    if (created) onCommitted?.(created.id);
+    return created;
   }
 
   async findById(id: number): Promise<Run | null> {

@@ -9,6 +9,10 @@ import type { Run, RunsRepository, StepRun } from '../../store/runs-repository.j
 import type { RunStatus } from '../../domain/status.js';
 import { currentStepOf, progressOf } from './run-view.js';
 import type { ProcessRegistry } from '../../engine/process-registry.js';
+import { retryWhileUnavailable } from '../../store/unavailable.js';
+
+/** A status write that survives a short database outage: the run's outcome must not be lost to it. */
+const stored = <T>(write: () => Promise<T>) => retryWhileUnavailable(write);
 
 export class StoreRunReporter implements RunReporter {
   private readonly steps: StepRun[];
@@ -26,13 +30,13 @@ export class StoreRunReporter implements RunReporter {
 
   async runStarted(e: { at: Date }): Promise<void> {
     this.status = 'running';
-    await this.runs.markRunning(this.run.id, e.at.toISOString());
+    await stored(() => this.runs.markRunning(this.run.id, e.at.toISOString()));
     this.publish(e.at);
   }
 
   async stepStarted(e: { stepId: number; attempt: number; at: Date }): Promise<void> {
     const at = e.at.toISOString();
-    await this.runs.stepStarted(e.stepId, e.attempt, at);
+    await stored(() => this.runs.stepStarted(e.stepId, e.attempt, at));
     this.patch(e.stepId, { status: 'running', attempts: e.attempt, started_at: this.step(e.stepId)?.started_at ?? at, finished_at: null });
     this.publish(e.at);
   }
@@ -44,9 +48,9 @@ export class StoreRunReporter implements RunReporter {
   async stepFinished(e: Parameters<RunReporter['stepFinished']>[0]): Promise<void> {
     this.processes?.untrackStep(this.run.id, e.stepId);
     const at = e.at.toISOString();
-    await this.runs.stepFinished(e.stepId, { status: e.status, exitCode: e.exitCode, attempts: e.attempts, at, message: e.message ?? null });
+    await stored(() => this.runs.stepFinished(e.stepId, { status: e.status, exitCode: e.exitCode, attempts: e.attempts, at, message: e.message ?? null }));
     // A manual run of a branch learns its commit from the checkout.
-    if (e.commit) await this.runs.recordCommit(this.run.id, e.commit);
+    if (e.commit) await stored(() => this.runs.recordCommit(this.run.id, e.commit!));
     this.patch(e.stepId, { status: e.status, exit_code: e.exitCode, attempts: e.attempts, finished_at: at });
     this.publish(e.at);
   }
@@ -54,7 +58,7 @@ export class StoreRunReporter implements RunReporter {
   async stepsSettled(e: { stepIds: number[]; status: 'skipped' | 'cancelled'; at: Date }): Promise<void> {
     if (e.stepIds.length === 0) return;
     const at = e.at.toISOString();
-    await this.runs.settleSteps(this.run.id, e.stepIds, e.status, at);
+    await stored(() => this.runs.settleSteps(this.run.id, e.stepIds, e.status, at));
     for (const id of e.stepIds) this.patch(id, { status: e.status, finished_at: at });
     this.publish(e.at);
   }

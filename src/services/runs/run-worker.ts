@@ -19,6 +19,7 @@ import { StoreRunReporter } from './run-reporter.js';
 import { CRASH_REASON } from './recover-runs.js';
 import type { Job } from '../../queue/job-queue.js';
 import type { WorkersRepository } from '../../store/workers-repository.js';
+import { retryWhileUnavailable } from '../../store/unavailable.js';
 import { hostname } from 'node:os';
 import type { LocalCancellations } from './cancellation.js';
 import type { ProcessRegistry } from '../../engine/process-registry.js';
@@ -110,7 +111,13 @@ export class RunWorker {
       if (run && !isFinalRunStatus(run.status) && run.steps.some((s) => s.status !== 'pending')) {
         const reporter = new StoreRunReporter(run, this.deps.runs, this.deps.events);
         const at = new Date().toISOString();
-        await this.deps.runs.settleSteps(run.id, run.steps.filter((s) => s.status === 'running').map((s) => s.id), 'failed', at, CRASH_REASON);
+        await this.deps.runs.settleSteps(
+          run.id,
+          run.steps.filter((s) => s.status === 'running').map((s) => s.id),
+          'failed',
+          at,
+          CRASH_REASON,
+        );
         await this.settle(run, reporter, run.cancel_requested_at ? 'cancelled' : 'error', CRASH_REASON);
         return;
       }
@@ -185,8 +192,10 @@ export class RunWorker {
   private async settle(run: Run, reporter: StoreRunReporter, status: Run['status'], reason: string | null): Promise<void> {
     const at = new Date();
     const stepStatus = status === 'cancelled' ? 'cancelled' : 'skipped';
-    await this.deps.runs.settleSteps(run.id, 'unfinished', stepStatus, at.toISOString());
-    if (await this.deps.runs.finish(run.id, status, at.toISOString(), reason)) reporter.finished(status, at);
+    // Retried through a database outage: otherwise the run would wait for its lease to expire and
+    // end as `error` with the wrong reason.
+    await retryWhileUnavailable(() => this.deps.runs.settleSteps(run.id, 'unfinished', stepStatus, at.toISOString()));
+    if (await retryWhileUnavailable(() => this.deps.runs.finish(run.id, status, at.toISOString(), reason))) reporter.finished(status, at);
   }
 }
 
