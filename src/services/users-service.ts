@@ -3,6 +3,7 @@ import { AppError, conflict, notFound, validationError } from '../domain/errors.
 import type { Role } from '../domain/roles.js';
 import type { RefreshTokensRepository } from '../store/refresh-tokens-repository.js';
 import type { User, UsersRepository } from '../store/users-repository.js';
+import type { RecentUsers } from './auth/recent-users.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHasher } from './auth/password-hasher.js';
 
 export interface NewUserInput {
@@ -21,6 +22,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly refreshTokens: RefreshTokensRepository,
     private readonly hasher: PasswordHasher,
+    private readonly recentUsers?: RecentUsers,
   ) {}
 
   async create(input: NewUserInput): Promise<User> {
@@ -46,6 +48,7 @@ export class UsersService {
 
   async update(id: number, fields: Partial<Pick<User, 'email' | 'first_name' | 'last_name' | 'role' | 'is_active'>>): Promise<User> {
     const user = await this.users.update(id, fields);
+    this.recentUsers?.forget(id);
     if (!user) throw notFound('User');
     if (fields.is_active === false || fields.role !== undefined) await this.refreshTokens.revokeAllForUser(id);
     return strip(user);
@@ -60,6 +63,7 @@ export class UsersService {
     const problem = passwordProblem(next);
     if (problem) throw validationError({ new_password: [problem] });
     await this.users.setPassword(id, await this.hasher.hash(next));
+    this.recentUsers?.forget(id);
     await this.refreshTokens.revokeAllForUser(id);
   }
 

@@ -7,6 +7,7 @@ import type { RefreshTokensRepository } from '../../store/refresh-tokens-reposit
 import type { User, UsersRepository } from '../../store/users-repository.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
+import type { RecentUsers } from './recent-users.js';
 import { InvalidTokenError, type TokenService } from './token-service.js';
 
 export interface TokenPair {
@@ -20,6 +21,7 @@ export interface AuthDeps {
   tokens: TokenService;
   hasher: PasswordHasher;
   throttle: LoginThrottle;
+  recentUsers: RecentUsers;
 }
 
 export class AuthService {
@@ -76,7 +78,7 @@ export class AuthService {
     } catch (error) {
       throw unauthenticated(error instanceof InvalidTokenError ? error.message : 'Token is invalid');
     }
-    const user = await this.deps.users.findById(claims.userId);
+    const user = await this.deps.recentUsers.get(claims.userId);
     if (!user || !user.is_active) throw unauthenticated('User is inactive or no longer exists');
     if (user.token_version !== claims.tokenVersion) throw unauthenticated('Token was revoked; log in again');
     const { password_hash: _hash, ...publicUser } = user;
