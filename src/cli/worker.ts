@@ -23,10 +23,18 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const v = parsed.values;
   const concurrency = v.concurrency === undefined ? undefined : Number(v.concurrency);
-  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)) throw new CliError(`--concurrency must be a whole number from 1 to 1000\n\n${HELP}`);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000))
+    throw new CliError(`--concurrency must be a whole number from 1 to 1000\n\n${HELP}`);
   let labels: string[] = [];
   try {
-    labels = parseLabelKey(labelKey((v.labels ?? '').split(',').map((l) => l.trim()).filter(Boolean)));
+    labels = parseLabelKey(
+      labelKey(
+        (v.labels ?? '')
+          .split(',')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      ),
+    );
   } catch (error) {
     throw new CliError(error instanceof AppError ? error.message : String(error));
   }
@@ -35,7 +43,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   const ctx = await createContext(config, logger);
   const worker = await startWorker(ctx, { ...(concurrency ? { concurrency } : {}), labels });
-  console.log(`AnsFlow worker running (concurrency ${concurrency ?? config.maxConcurrentRuns}, labels: ${labels.join(',') || 'none'}, queue: ${ctx.distributed ? 'redis' : 'embedded'})`);
+  console.log(
+    `AnsFlow worker running (concurrency ${concurrency ?? config.maxConcurrentRuns}, labels: ${labels.join(',') || 'none'}, queue: ${ctx.distributed ? 'redis' : 'embedded'})`,
+  );
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

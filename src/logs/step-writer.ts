@@ -32,7 +32,9 @@ export function stepLogWriter(stream: StepStream, lines: RunLogLines, release: (
 }
 
 /** One onFlush callback that hands each flushed batch, as text, to every observer (none: undefined). */
-export function fanOutFlush(observers: Array<((offset: number, text: string) => void) | undefined | false>): { onFlush?: (offset: number, data: Buffer) => void } {
+export function fanOutFlush(observers: Array<((offset: number, text: string) => void) | undefined | false>): {
+  onFlush?: (offset: number, data: Buffer) => void;
+} {
   const present = observers.filter((o): o is (offset: number, text: string) => void => typeof o === 'function');
   if (present.length === 0) return {};
   return {

@@ -50,7 +50,13 @@ export function createAdapters(config: Config, db: Db, runQueue: RunQueueReposit
   }
   const prefix = config.redisPrefix;
   const events = new RedisEventBus({ redisUrl: config.redisUrl, prefix, onError: onError('event bus error') });
-  const queue = new BullmqQueue({ redisUrl: config.redisUrl, repo: runQueue, prefix, leaseSeconds: config.workerLeaseSeconds, onError: onError('queue error') });
+  const queue = new BullmqQueue({
+    redisUrl: config.redisUrl,
+    repo: runQueue,
+    prefix,
+    leaseSeconds: config.workerLeaseSeconds,
+    onError: onError('queue error'),
+  });
   const cancellations = new RedisCancellations({ redisUrl: config.redisUrl, local: localCancellations, prefix, onError: onError('cancellations error') });
   return {
     distributed: true,

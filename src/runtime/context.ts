@@ -90,7 +90,15 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   const adapters = createAdapters(config, db, repos.runQueue, logger);
   const { events, queue, logs } = adapters;
   const cancellations = adapters.localCancellations;
-  const runs = new RunsService({ pipelines: repos.pipelines, runs: repos.runs, queue, events, logs, cancellations: adapters.cancellations, queueRepo: repos.runQueue });
+  const runs = new RunsService({
+    pipelines: repos.pipelines,
+    runs: repos.runs,
+    queue,
+    events,
+    logs,
+    cancellations: adapters.cancellations,
+    queueRepo: repos.runQueue,
+  });
   const engine: EngineOptions = {
     workspaceRoot: workspaceRoot(config.dataDir),
     shell: 'bash',

@@ -38,7 +38,11 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     events: ctx.events,
     logs: ctx.logs,
     // jenkins_job is always known; without ANSFLOW_JENKINS_URL its steps fail saying so.
-    executors: [...createDefaultExecutors(ctx.engine), createJenkinsStepExecutor({ client: createJenkinsClient(ctx.config.jenkins) }), ...(options.extraExecutors ?? [])],
+    executors: [
+      ...createDefaultExecutors(ctx.engine),
+      createJenkinsStepExecutor({ client: createJenkinsClient(ctx.config.jenkins) }),
+      ...(options.extraExecutors ?? []),
+    ],
     cancellations: ctx.cancellations,
     engine: ctx.engine,
     concurrency: options.concurrency ?? ctx.config.maxConcurrentRuns,

@@ -33,7 +33,10 @@ export class WorkersRepository {
   /** Workers seen within `withinSeconds`; older rows are deleted (a worker that stopped for good). */
   async alive(withinSeconds: number): Promise<WorkerInfo[]> {
     const cutoff = new Date(Date.now() - withinSeconds * 1000).toISOString();
-    await this.db.deleteFrom('workers').where('heartbeat_at', '<', new Date(Date.now() - 3600_000).toISOString()).execute();
+    await this.db
+      .deleteFrom('workers')
+      .where('heartbeat_at', '<', new Date(Date.now() - 3600_000).toISOString())
+      .execute();
     const rows = await this.db.selectFrom('workers').selectAll().where('heartbeat_at', '>=', cutoff).orderBy('id').execute();
     return rows.map((r) => ({ ...r, labels: r.labels === '' ? [] : r.labels.split(',') }));
   }
