@@ -8,21 +8,29 @@ import { join } from 'node:path';
 import { processStartTime, signalGroup } from './process-group.js';
 
 export class ProcessRegistry {
+  /** Files written by this process, by `<runId>-<stepId>`: untracking needs no directory listing. */
+  private readonly mine = new Map<string, string[]>();
+
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
 
   track(runId: number, stepId: number, pid: number): void {
     const startTime = processStartTime(pid);
+    const name = `${runId}-${stepId}-${pid}`;
     try {
-      writeFileSync(join(this.dir, `${runId}-${stepId}-${pid}`), startTime ?? '');
+      writeFileSync(join(this.dir, name), startTime ?? '');
+      const key = `${runId}-${stepId}`;
+      this.mine.set(key, [...(this.mine.get(key) ?? []), name]);
     } catch {
       // Best effort: losing this only weakens orphan cleanup after a crash.
     }
   }
 
   untrackStep(runId: number, stepId: number): void {
-    for (const name of this.entries()) if (name.startsWith(`${runId}-${stepId}-`)) rmSync(join(this.dir, name), { force: true });
+    const key = `${runId}-${stepId}`;
+    for (const name of this.mine.get(key) ?? []) rmSync(join(this.dir, name), { force: true });
+    this.mine.delete(key);
   }
 
   /** Kills the recorded groups still alive (pid and start time unchanged); returns the pids killed. */
