@@ -103,6 +103,11 @@ describe('screenshots of the main pages', () => {
     }
     assert.match((await status.textContent()) ?? '', /healthy/i);
     assert.equal((await page.locator('[data-testid=service-row]').count()) > 0, true);
+    // The embedded worker reports itself: one row, with its slots.
+    const worker = page.locator('[data-testid=worker-row]');
+    await worker.first().waitFor({ timeout: 10_000 });
+    assert.equal(await worker.count(), 1);
+    assert.match((await worker.first().textContent()) ?? '', /0 \/ \d+/);
   });
 
   for (const scheme of ['light', 'dark'] as const) {

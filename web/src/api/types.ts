@@ -163,6 +163,19 @@ export interface SystemStatus {
   uptime_seconds?: number;
   services: Record<string, string>;
   metrics: { active_pipelines: number; running_jobs: number; queue_size: number } & Record<string, number>;
+  /** Workers with a recent heartbeat (the embedded worker, or every `ansflow worker` when scaled out). */
+  workers?: WorkerInfo[];
+}
+
+export interface WorkerInfo {
+  id: string;
+  hostname: string;
+  pid: number;
+  labels: string[];
+  concurrency: number;
+  active: number;
+  started_at: string;
+  heartbeat_at: string;
 }
 
 export interface StatusUpdateMessage {

@@ -5,6 +5,7 @@ import type { SystemStatus } from '../api/types';
 import { ErrorBanner, Loading } from '../components/Feedback';
 import { formatUptime } from '../lib/format';
 import { useAsync } from '../lib/use-async';
+import { RelativeTime } from '../components/RelativeTime';
 
 const TONE: Record<string, string> = { healthy: 'tone-success', degraded: 'tone-warning', unhealthy: 'tone-danger' };
 
@@ -101,6 +102,54 @@ export default function SystemPage() {
               </div>
             </section>
           </div>
+          <section className="card">
+            <div className="card-head">
+              <h2>Workers</h2>
+              <span className="faint">{data.status.workers?.length ?? 0} alive</span>
+            </div>
+            {(data.status.workers ?? []).length === 0 ? (
+              <p className="card-body faint">No worker has reported in the last 20 seconds: runs stay queued until one does.</p>
+            ) : (
+              <div className="table-wrap">
+                <table className="table">
+                  <thead>
+                    <tr>
+                      <th>Worker</th>
+                      <th>Labels</th>
+                      <th style={{ textAlign: 'right' }}>Load</th>
+                      <th className="hide-sm">Last heartbeat</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.status.workers!.map((w) => (
+                      <tr key={w.id} data-testid="worker-row">
+                        <td className="cell-title">
+                          <code>{w.id}</code>
+                        </td>
+                        <td>
+                          {w.labels.length > 0 ? (
+                            w.labels.map((l) => (
+                              <span key={l} className="chip">
+                                {l}
+                              </span>
+                            ))
+                          ) : (
+                            <span className="faint">any</span>
+                          )}
+                        </td>
+                        <td style={{ textAlign: 'right' }}>
+                          {w.active} / {w.concurrency}
+                        </td>
+                        <td className="hide-sm">
+                          <RelativeTime iso={w.heartbeat_at} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
         </div>
       )}
     </div>
