@@ -120,8 +120,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     refreshTokenTtlSeconds: int('ANSFLOW_REFRESH_TOKEN_TTL', 7 * 86400, 60, 365 * 86400),
     logLevel,
     trustProxy: bool('ANSFLOW_TRUST_PROXY', false),
-    webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', 1200, 1, 10_000_000),
-    wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 10_000_000),
+    webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', 1200, 1, 1_000_000_000),
+    wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 1_000_000_000),
     ...overrides,
   };
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.redisPrefix)) problems.push('ANSFLOW_REDIS_PREFIX must be 1-64 letters, digits, _ . or -');
