@@ -21,10 +21,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startBenchServer } from './bench-server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -86,60 +86,19 @@ interface Server {
   stop: () => Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
 const live = new Set<Server>();
 
 async function startServer(nodeFlags: string[] = []): Promise<Server> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-bench-'));
-  const apiPort = await freePort();
-  let gatewayPort = await freePort();
-  while (gatewayPort === apiPort) gatewayPort = await freePort();
-  const child = spawn(process.execPath, [...nodeFlags, MAIN, 'serve'], {
-    cwd: dataDir,
-    env: {
-      ...process.env,
-      ANSFLOW_DATA_DIR: dataDir,
-      ANSFLOW_HOST: '127.0.0.1',
-      ANSFLOW_API_PORT: String(apiPort),
-      ANSFLOW_GATEWAY_PORT: String(gatewayPort),
-      ANSFLOW_LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const keep = (chunk: Buffer) => {
-    out = (out + chunk.toString()).slice(-20000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const started = await startBenchServer({}, { main: MAIN, nodeFlags });
   const server: Server = {
-    url: `http://127.0.0.1:${apiPort}`,
-    child,
-    dataDir,
-    output: () => out,
+    url: started.apiUrl,
+    child: started.child,
+    dataDir: started.dataDir,
+    output: started.output,
     stop: async () => {
       live.delete(server);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
+      await started.stop();
     },
   };
   live.add(server);

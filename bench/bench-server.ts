@@ -1,6 +1,6 @@
 /**
- * Shared by the gateway benchmarks: the real server as a child process on loopback (SQLite in a
- * fresh data folder, sources through tsx so no build is needed), and writing a benchmark's
+ * Shared by every benchmark: the real server as a child process on loopback (SQLite in a fresh data
+ * folder; sources through tsx, or a compiled entry point with extra node flags for profiling), and writing a benchmark's
  * results into its own section of docs/benchmarks.md without touching the other sections.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +18,8 @@ export interface BenchServer {
   gatewayUrl: string;
   dataDir: string;
   child: ChildProcess;
+  /** The last 20,000 characters the server printed. */
+  output(): string;
   login(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -33,12 +35,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startBenchServer(env: Record<string, string>): Promise<BenchServer> {
+export interface LaunchOptions {
+  /** A compiled CLI entry point (e.g. dist/cli/main.js); default: the sources through tsx. */
+  main?: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeFlags?: string[];
+}
+
+export async function startBenchServer(env: Record<string, string>, launch: LaunchOptions = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-bench-'));
   const apiPort = await freePort();
   let gatewayPort = await freePort();
   while (gatewayPort === apiPort) gatewayPort = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts'), 'serve'], {
+  const entry = launch.main ? [launch.main] : ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
+  const child = spawn(process.execPath, [...(launch.nodeFlags ?? []), ...entry, 'serve'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -63,6 +73,7 @@ export async function startBenchServer(env: Record<string, string>): Promise<Ben
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
     dataDir,
     child,
+    output: () => out,
     async login() {
       const deadline = Date.now() + 60000;
       while (Date.now() < deadline) {

@@ -26,10 +26,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startBenchServer } from './bench-server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -93,18 +93,6 @@ const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '
 const wallNs = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
 const iso = (s: string | null | undefined) => (s ? Date.parse(s) : NaN);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** Spawns one process like the engine does (own group, piped stdio) and resolves when it closed. */
 function spawnBash(command: string, drainOutput = true): Promise<number | null> {
   return new Promise((done, fail) => {
@@ -133,69 +121,21 @@ const live = new Set<Server>();
 
 async function startServer(extraEnv: Record<string, string> = {}): Promise<Server> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-bench-engine-'));
-  const apiPort = await freePort();
-  let gatewayPort = await freePort();
-  while (gatewayPort === apiPort) gatewayPort = await freePort();
   const nodeFlags = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
-  const child = spawn(process.execPath, [...nodeFlags, MAIN, 'serve'], {
-    cwd: dataDir,
-    env: {
-      ...process.env,
-      ANSFLOW_DATA_DIR: dataDir,
-      ANSFLOW_HOST: '127.0.0.1',
-      ANSFLOW_API_PORT: String(apiPort),
-      ANSFLOW_GATEWAY_PORT: String(gatewayPort),
-      ANSFLOW_LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const keep = (chunk: Buffer) => {
-    out = (out + chunk.toString()).slice(-20000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const started = await startBenchServer(extraEnv, { main: MAIN, nodeFlags });
   const server: Server = {
-    url: `http://127.0.0.1:${apiPort}`,
-    child,
-    dataDir,
+    url: started.apiUrl,
+    child: started.child,
+    dataDir: started.dataDir,
     token: '',
-    output: () => out,
+    output: started.output,
     stop: async () => {
       live.delete(server);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
+      await started.stop();
     },
   };
   live.add(server);
-  const deadline = Date.now() + 30000;
-  let last = '';
-  while (!server.token) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`server did not accept a login (${last}):\n${out}`);
-    try {
-      const res = await fetch(`${server.url}/api/auth/login/`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ username: 'admin', password: 'admin123' }),
-      });
-      const body = (await res.json()) as { access?: string };
-      if (res.ok && body.access) server.token = body.access;
-      else last = `HTTP ${res.status} ${JSON.stringify(body)}`;
-    } catch (error) {
-      last = String(error);
-      await sleep(100);
-    }
-  }
+  server.token = await started.login();
   return server;
 }
 
