@@ -10,15 +10,11 @@ import type { Db } from '../store/db.js';
 import type { RunQueueRepository } from '../store/run-queue-repository.js';
 import type { EventBus } from '../events/event-bus.js';
 import { InProcessEventBus } from '../events/in-process-event-bus.js';
-import { RedisEventBus } from '../events/redis-event-bus.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { EmbeddedQueue } from '../queue/embedded-queue.js';
-import { BullmqQueue } from '../queue/bullmq-queue.js';
 import type { LogStore } from '../engine/ports.js';
 import { FileLogStore } from '../logs/file-log-store.js';
-import { DbLogStore } from '../logs/db-log-store.js';
 import { LocalCancellations, type Cancellations } from '../services/runs/cancellation.js';
-import { RedisCancellations } from '../services/runs/redis-cancellations.js';
 import { logsRoot } from '../services/runs/run-worker.js';
 
 export interface Adapters {
@@ -33,7 +29,7 @@ export interface Adapters {
   close(): Promise<void>;
 }
 
-export function createAdapters(config: Config, db: Db, runQueue: RunQueueRepository, logger: Logger): Adapters {
+export async function createAdapters(config: Config, db: Db, runQueue: RunQueueRepository, logger: Logger): Promise<Adapters> {
   const onError = (what: string) => (error: unknown) => logger.error({ err: error }, what);
   const localCancellations = new LocalCancellations();
   if (!config.redisUrl) {
@@ -48,6 +44,14 @@ export function createAdapters(config: Config, db: Db, runQueue: RunQueueReposit
       close: () => events.close(),
     };
   }
+  // Imported only here: BullMQ and ioredis are ~33 MB that the embedded mode never loads, and a
+  // smaller server forks its steps faster (see bench/fork-cost.ts).
+  const [{ RedisEventBus }, { BullmqQueue }, { RedisCancellations }, { DbLogStore }] = await Promise.all([
+    import('../events/redis-event-bus.js'),
+    import('../queue/bullmq-queue.js'),
+    import('../services/runs/redis-cancellations.js'),
+    import('../logs/db-log-store.js'),
+  ]);
   const prefix = config.redisPrefix;
   const events = new RedisEventBus({ redisUrl: config.redisUrl, prefix, onError: onError('event bus error') });
   const queue = new BullmqQueue({

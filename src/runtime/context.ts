@@ -87,7 +87,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     jenkinsBuilds: new JenkinsBuildsRepository(db.kysely),
     workers: new WorkersRepository(db.kysely),
   };
-  const adapters = createAdapters(config, db, repos.runQueue, logger);
+  const adapters = await createAdapters(config, db, repos.runQueue, logger);
   const { events, queue, logs } = adapters;
   const cancellations = adapters.localCancellations;
   const runs = new RunsService({

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import { createRequire } from 'node:module';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema.js';
 
@@ -46,6 +46,9 @@ function openSqlite(file: string, dataDir: string): Db {
 }
 
 function openPostgres(url: string, max: number): Db {
+  // Loaded on demand: pg is ~16 MB an SQLite installation never needs, and a smaller process forks
+  // its steps faster (fork copies the parent's page tables).
+  const pg = createRequire(import.meta.url)('pg') as typeof import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max,

@@ -9,7 +9,6 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { Redis } from 'ioredis';
 import { coerceError } from '../../domain/errors.js';
 
 export type Health = 'healthy' | 'unhealthy';
@@ -40,6 +39,8 @@ export async function timed(check: () => Promise<void>, timeoutMs: number): Prom
 }
 
 export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
+  // Loaded on demand: ioredis is ~24 MB that an installation without Redis never needs.
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
