@@ -4,6 +4,7 @@ import { createContext } from '../runtime/context.js';
 import { startServers, type Role } from '../runtime/servers.js';
 import { startWorker } from '../runtime/worker.js';
 import { parseOptions } from './options.js';
+import { untilSignal } from './until-signal.js';
 import { CliError } from './cli-error.js';
 
 const HELP = `Usage: ansflow serve [options]
@@ -53,22 +54,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     lines.push(`  Try: curl -s -X POST ${servers.apiUrl}/api/auth/login/ -H 'Content-Type: application/json' -d '{"username":"admin","password":"..."}'`);
   console.log(lines.join('\n'));
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      // Stop taking requests, let running steps finish for a grace period, then stop them.
-      void servers
-        .close()
-        .then(() => worker?.stop(config.cancelGraceSeconds * 1000 + 5000))
-        .then(() => ctx.close())
-        .catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'))
-        .finally(resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  // Stop taking requests, let running steps finish for a grace period, then stop them.
+  await untilSignal(logger, 'server', async () => {
+    await servers.close();
+    await worker?.stop(config.cancelGraceSeconds * 1000 + 5000);
+    await ctx.close();
   });
   return 0;
 }

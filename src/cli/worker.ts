@@ -5,6 +5,7 @@ import { startWorker } from '../runtime/worker.js';
 import { labelKey, parseLabelKey } from '../domain/labels.js';
 import { AppError } from '../domain/errors.js';
 import { parseOptions } from './options.js';
+import { untilSignal } from './until-signal.js';
 import { CliError } from './cli-error.js';
 
 const HELP = `Usage: ansflow worker [--concurrency N] [--labels a,b]
@@ -46,20 +47,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
   console.log(
     `AnsFlow worker running (concurrency ${concurrency ?? config.maxConcurrentRuns}, labels: ${labels.join(',') || 'none'}, queue: ${ctx.distributed ? 'redis' : 'embedded'})`,
   );
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'worker shutting down');
-      void worker
-        .stop(config.cancelGraceSeconds * 1000 + 5000)
-        .then(() => ctx.close())
-        .catch((error: unknown) => logger.error({ err: error }, 'error during shutdown'))
-        .finally(resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+  await untilSignal(logger, 'worker', async () => {
+    await worker.stop(config.cancelGraceSeconds * 1000 + 5000);
+    await ctx.close();
   });
   return 0;
 }

@@ -10,6 +10,7 @@
  */
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { coerceError } from '../domain/errors.js';
+import { PendingBatch } from './pending-batch.js';
 
 export interface BatchedAppenderOptions {
   flushMs: number;
@@ -20,9 +21,7 @@ export interface BatchedAppenderOptions {
 
 export class BatchedAppender {
   private readonly fd: number;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly pending: PendingBatch;
   private written: number;
   private failure: Error | undefined;
   private closed = false;
@@ -31,37 +30,25 @@ export class BatchedAppender {
     readonly path: string,
     private readonly options: BatchedAppenderOptions,
   ) {
+    this.pending = new PendingBatch(options, () => this.flush(false));
     this.fd = openSync(path, 'a', 0o600);
     this.written = fstatSync(this.fd).size;
   }
 
   /** Bytes in the file plus bytes still pending. */
   get size(): number {
-    return this.written + this.pendingBytes;
+    return this.written + this.pending.bytes;
   }
 
   append(chunk: Buffer): void {
     if (this.closed || this.failure || chunk.length === 0) return;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.options.maxBatchBytes) this.flush(false);
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(false), this.options.flushMs);
-      this.timer.unref();
-    }
+    this.pending.add(chunk);
   }
 
   /** Writes everything pending; `final` also writes an incomplete trailing UTF-8 character. */
   flush(final: boolean): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pendingBytes === 0 || this.failure) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    const cut = final ? data.length : completeUtf8Length(data);
-    const batch = data.subarray(0, cut);
-    const rest = data.subarray(cut);
-    this.pending = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.pendingBytes = rest.length;
+    if (this.failure) return;
+    const batch = this.pending.take(final);
     // Only part of a character is pending: the next append or close() writes it.
     if (batch.length === 0) return;
     try {
@@ -69,8 +56,7 @@ export class BatchedAppender {
       while (done < batch.length) done += writeSync(this.fd, batch, done, batch.length - done);
     } catch (thrown) {
       this.failure = coerceError(thrown);
-      this.pending = [];
-      this.pendingBytes = 0;
+      this.pending.clear();
       return;
     }
     const offset = this.written;
@@ -86,16 +72,4 @@ export class BatchedAppender {
     closeSync(this.fd);
     if (this.failure) throw this.failure;
   }
-}
-
-/** Length of the prefix that does not end inside a UTF-8 multi-byte character. */
-export function completeUtf8Length(data: Buffer): number {
-  const end = data.length;
-  for (let back = 1; back <= Math.min(4, end); back++) {
-    const byte = data[end - back]!;
-    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead byte
-    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return needed > back ? end - back : end;
-  }
-  return end; // not UTF-8 (binary): nothing to wait for
 }

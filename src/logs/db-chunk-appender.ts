@@ -9,7 +9,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.js';
-import { completeUtf8Length } from './batched-appender.js';
+import { PendingBatch } from './pending-batch.js';
 import { coerceError } from '../domain/errors.js';
 import { retryWhileUnavailable } from '../store/unavailable.js';
 
@@ -21,14 +21,12 @@ export interface ChunkAppenderOptions {
 }
 
 export class DbChunkAppender {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly pending: PendingBatch;
   private inflightBytes = 0;
   private droppedBytes = 0;
   /** Bytes handed to the chain (offsets relative to where the stream ended when this opened). */
   private written = 0;
   private base: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private closed = false;
@@ -38,29 +36,25 @@ export class DbChunkAppender {
     private readonly runId: number,
     private readonly stream: number,
     private readonly options: ChunkAppenderOptions,
-  ) {}
+  ) {
+    this.pending = new PendingBatch(options, () => this.flush(false));
+  }
 
   append(chunk: Buffer): void {
     if (this.closed || this.failure || chunk.length === 0) return;
-    if (this.pendingBytes + this.inflightBytes + chunk.length > this.options.maxPendingBytes) {
+    if (this.pending.bytes + this.inflightBytes + chunk.length > this.options.maxPendingBytes) {
       this.droppedBytes += chunk.length;
       return;
     }
-    if (this.droppedBytes > 0) this.enqueue(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
+    if (this.droppedBytes > 0) this.pending.add(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
     this.droppedBytes = 0;
-    this.enqueue(chunk);
+    this.pending.add(chunk);
   }
 
   flush(final: boolean): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.pendingBytes === 0 || this.failure) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    const cut = final ? data.length : completeUtf8Length(data);
-    const batch = Buffer.from(data.subarray(0, cut));
-    const rest = data.subarray(cut);
-    this.pending = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.pendingBytes = rest.length;
+    if (this.failure) return;
+    // A copy: the insert runs later, and the caller may reuse the chunk it appended.
+    const batch = Buffer.from(this.pending.take(final));
     if (batch.length === 0) return;
     const relative = this.written;
     this.written += batch.length;
@@ -88,7 +82,7 @@ export class DbChunkAppender {
   /** Waits for everything to be stored; throws the first failure so log loss is never silent. */
   async close(): Promise<void> {
     if (this.closed) return this.chain;
-    if (this.droppedBytes > 0) this.enqueue(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
+    if (this.droppedBytes > 0) this.pending.add(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
     this.flush(true);
     this.closed = true;
     await this.chain;
@@ -109,15 +103,5 @@ export class DbChunkAppender {
       .where('stream', '=', this.stream)
       .executeTakeFirst();
     return Number(row?.end ?? 0);
-  }
-
-  private enqueue(chunk: Buffer): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= this.options.maxBatchBytes) this.flush(false);
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(false), this.options.flushMs);
-      this.timer.unref();
-    }
   }
 }

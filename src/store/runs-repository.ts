@@ -126,27 +126,25 @@ export class RunsRepository {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
+      // One description of a pending step: what is inserted and what is returned.
+      const pending = definition.steps.map((s, position) => ({
+        position,
+        name: s.name,
+        type: s.type,
+        parallel_group: s.parallel_group ?? null,
+        status: 'pending' as const,
+        started_at: null,
+        finished_at: null,
+        exit_code: null,
+        attempts: 0,
+        message: null,
+      }));
       const stepRows =
-        definition.steps.length === 0
+        pending.length === 0
           ? []
           : await trx
               .insertInto('step_runs')
-              .values(
-                definition.steps.map((s, position) => ({
-                  run_id: run.id,
-                  position,
-                  name: s.name,
-                  type: s.type,
-                  parallel_group: s.parallel_group ?? null,
-                  status: 'pending',
-                  started_at: null,
-                  finished_at: null,
-                  exit_code: null,
-                  attempts: 0,
-                  log_size: 0,
-                  message: null,
-                })),
-              )
+              .values(pending.map((step) => ({ ...step, run_id: run.id, log_size: 0 })))
               .returning(['id', 'position'])
               .execute();
       await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
@@ -162,24 +160,7 @@ export class RunsRepository {
           labels: labelKey(requiredLabels(definition.steps)),
         })
         .execute();
-      const steps: StepRun[] = [...stepRows]
-        .sort((a, b) => a.position - b.position)
-        .map((row) => {
-          const s = definition.steps[row.position]!;
-          return {
-            id: row.id,
-            position: row.position,
-            name: s.name,
-            type: s.type,
-            parallel_group: s.parallel_group ?? null,
-            status: 'pending',
-            started_at: null,
-            finished_at: null,
-            exit_code: null,
-            attempts: 0,
-            message: null,
-          };
-        });
+      const steps: StepRun[] = [...stepRows].sort((x, y) => x.position - y.position).map((row) => ({ id: row.id, ...pending[row.position]! }));
       return {
         id: run.id,
         number: counter.run_counter,

@@ -18,21 +18,14 @@ import type { EventBus, RunEvent, RunStatusEvent, Unsubscribe } from '../../even
 import { isFinalRunStatus } from '../../domain/status.js';
 import { coerceError } from '../../domain/errors.js';
 import type { Run, RunsRepository } from '../../store/runs-repository.js';
-import { runBody } from '../../services/runs/run-view.js';
 import type { FeedClient } from './feed-client.js';
+import { currentStepOf, progressOf } from '../../services/runs/run-view.js';
 
 const encode = (message: unknown) => Buffer.from(JSON.stringify(message));
 
+// Raw step fields only: building the whole runBody (variables, progress) per event was wasted work.
 const stepsOf = (run: Run) =>
-  runBody(run).steps.map((s) => ({
-    id: s.id,
-    name: s.name,
-    type: s.type,
-    status: s.status,
-    started_at: s.started_at,
-    finished_at: s.finished_at,
-    exit_code: s.exit_code,
-  }));
+  run.steps.map(({ id, name, type, status, started_at, finished_at, exit_code }) => ({ id, name, type, status, started_at, finished_at, exit_code }));
 
 class RunChannel {
   readonly clients = new Set<FeedClient>();
@@ -52,14 +45,13 @@ class RunChannel {
     return this.enqueue(async () => {
       const run = await this.deps.runs.findById(this.runId);
       if (!run) return false;
-      const body = runBody(run);
       const data = encode({
         type: 'pipeline_status_update',
         data: {
           run_id: run.id,
           status: run.status,
-          current_step: body.current_step,
-          progress: body.progress,
+          current_step: currentStepOf(run.steps),
+          progress: progressOf(run.status, run.steps),
           steps: stepsOf(run),
           at: run.finished_at ?? run.started_at ?? run.created_at,
         },

@@ -19,7 +19,8 @@ export function currentStepOf(steps: StepRun[]) {
   return step ? { id: step.id, name: step.name, status: step.status, started_at: step.started_at } : null;
 }
 
-export function runBody(run: Run) {
+/** What a run and a run in a list share: identity, trigger, timing. */
+function runHeader(run: RunSummary | Run) {
   return {
     id: run.id,
     number: run.number,
@@ -28,44 +29,43 @@ export function runBody(run: Run) {
     trigger: run.trigger,
     branch: run.branch,
     commit: run.commit,
-    variables: maskedVariables(run.variables),
     created_at: run.created_at,
     started_at: run.started_at,
     finished_at: run.finished_at,
     duration_ms: run.finished_at ? duration(run.started_at ?? run.created_at, run.finished_at) : duration(run.started_at, null),
+    error_reason: run.error_reason,
+  };
+}
+
+export function stepBody(s: StepRun) {
+  return {
+    id: s.id,
+    name: s.name,
+    type: s.type,
+    status: s.status,
+    started_at: s.started_at,
+    finished_at: s.finished_at,
+    exit_code: s.exit_code,
+    attempts: s.attempts,
+    parallel_group: s.parallel_group,
+    duration_ms: duration(s.started_at, s.finished_at),
+    message: s.message,
+  };
+}
+
+export function runBody(run: Run) {
+  return {
+    ...runHeader(run),
+    variables: maskedVariables(run.variables),
     progress: progressOf(run.status, run.steps),
     current_step: currentStepOf(run.steps),
-    error_reason: run.error_reason,
-    steps: run.steps.map((s) => ({
-      id: s.id,
-      name: s.name,
-      type: s.type,
-      status: s.status,
-      started_at: s.started_at,
-      finished_at: s.finished_at,
-      exit_code: s.exit_code,
-      attempts: s.attempts,
-      parallel_group: s.parallel_group,
-      duration_ms: duration(s.started_at, s.finished_at),
-      message: s.message,
-    })),
+    steps: run.steps.map(stepBody),
   };
 }
 
 export function runSummaryBody(run: RunSummary) {
   return {
-    id: run.id,
-    number: run.number,
-    pipeline: run.pipeline,
-    status: run.status,
-    trigger: run.trigger,
-    branch: run.branch,
-    commit: run.commit,
-    created_at: run.created_at,
-    started_at: run.started_at,
-    finished_at: run.finished_at,
-    duration_ms: run.finished_at ? duration(run.started_at ?? run.created_at, run.finished_at) : duration(run.started_at, null),
+    ...runHeader(run),
     progress: run.status === 'success' ? 100 : run.steps_total === 0 ? 0 : Math.floor((run.steps_done / run.steps_total) * 100),
-    error_reason: run.error_reason,
   };
 }
