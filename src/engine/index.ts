@@ -8,5 +8,7 @@ export { planStages, type Stage } from './plan.js';
 export { createWorkspace, removeWorkspace, sweepWorkspaces, resolveInside, workspacePaths, type Workspace } from './workspace.js';
 export { SecretMasker, maskText, MIN_SECRET_LENGTH } from './masking.js';
 export { LineLimiter, DEFAULT_MAX_LINE_BYTES } from './line-limit.js';
-export { runProcess, type ProcessResult, type RunProcessOptions } from './process.js';
+export { runProcess, type ProcessOptions, type ProcessResult, type RunProcessOptions } from './process.js';
+export type { LaunchedProcess, LaunchRequest, ProcessExit, ProcessLauncher } from './launch/launcher.js';
+export { SpawnerLauncher } from './launch/spawner-launcher.js';
 export { FileLogStore, type FileLogStoreOptions, type LogChunkEvent } from '../logs/file-log-store.js';

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runProcess } from './process.js';
+import { runProcess, type ProcessResult, type RunProcessOptions } from './process.js';
 import { processIsAlive } from './process-group.js';
+import { testLauncher as launcher } from '../../test/support/engine-harness.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -21,18 +22,27 @@ async function waitFor(predicate: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
+/** runProcess with this file's defaults: a temporary cwd, PATH only, never aborted, 1 s grace, output dropped. */
+function start(argv: string[], options: Partial<RunProcessOptions> = {}): Promise<ProcessResult> {
+  return runProcess({
+    launcher,
+    argv,
+    cwd: tmpdir(),
+    env,
+    signal: new AbortController().signal,
+    cancelGraceMs: 1000,
+    onOutput: () => undefined,
+    ...options,
+  });
+}
+
 function readPids(file: string): number[] {
   return readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
 }
 
 test('streams stdout and stderr as Buffers and resolves with the exit code', async () => {
   const out = collect();
-  const result = await runProcess({
-    argv: ['bash', '-c', 'echo out; echo err >&2; exit 3'],
-    cwd: tmpdir(),
-    env,
-    signal: new AbortController().signal,
-    cancelGraceMs: 1000,
+  const result = await start(['bash', '-c', 'echo out; echo err >&2; exit 3'], {
     onOutput: out.onOutput,
   });
   assert.equal(result.exitCode, 3);
@@ -45,12 +55,7 @@ test('streams stdout and stderr as Buffers and resolves with the exit code', asy
 test('output arrives while the process is still running, not only at exit', async () => {
   let firstAt = 0;
   const started = Date.now();
-  const result = await runProcess({
-    argv: ['bash', '-c', 'echo first; sleep 0.5; echo second'],
-    cwd: tmpdir(),
-    env,
-    signal: new AbortController().signal,
-    cancelGraceMs: 1000,
+  const result = await start(['bash', '-c', 'echo first; sleep 0.5; echo second'], {
     onOutput: () => {
       firstAt ||= Date.now() - started;
     },
@@ -62,29 +67,52 @@ test('output arrives while the process is still running, not only at exit', asyn
 test('the child sees exactly the environment given, nothing inherited from the server', async () => {
   process.env.ANSFLOW_TEST_SERVER_SECRET = 'server-only';
   const out = collect();
-  await runProcess({
-    argv: ['env'],
-    cwd: tmpdir(),
+  await start(['env'], {
     env: { PATH: env.PATH, ONLY_ME: '1' },
-    signal: new AbortController().signal,
-    cancelGraceMs: 1000,
     onOutput: out.onOutput,
   });
   delete process.env.ANSFLOW_TEST_SERVER_SECRET;
   assert.deepEqual(out.text().trim().split('\n').sort(), [`ONLY_ME=1`, `PATH=${env.PATH}`]);
 });
 
-test('a missing executable resolves with spawnError instead of throwing', async () => {
-  const result = await runProcess({
-    argv: ['/nonexistent/ansflow-no-such-binary'],
-    cwd: tmpdir(),
-    env,
-    signal: new AbortController().signal,
-    cancelGraceMs: 1000,
-    onOutput: () => undefined,
-  });
-  assert.ok(result.spawnError);
+test('a missing executable resolves with a failure instead of throwing', async () => {
+  const result = await start(['/nonexistent/ansflow-no-such-binary']);
+  assert.match(result.failure?.message ?? '', /^could not start: .*ENOENT/);
   assert.equal(result.exitCode, null);
+});
+
+test('a missing working directory resolves with a failure', async () => {
+  const result = await start(['true'], {
+    cwd: join(tmpdir(), 'ansflow-no-such-dir-' + String(process.pid)),
+  });
+  assert.match(result.failure?.message ?? '', /^could not start: working directory \S+ does not exist$/);
+});
+
+test('stdout and stderr are one real pipe: order kept, and /dev/stdout and /dev/stderr can be opened', async () => {
+  const out = collect();
+  const script = [
+    'echo 1; echo 2 >&2; echo 3 > /dev/stderr; echo 4 | tee /dev/stderr > /dev/null',
+    '[ -p /dev/stdout ] && [ -p /dev/stderr ] && echo pipes',
+    'stat -L -c %i /dev/stdout /dev/stderr',
+  ].join('; ');
+  const result = await start(['bash', '-e', '-c', script], { onOutput: out.onOutput });
+  assert.equal(result.exitCode, 0, out.text());
+  const lines = out.text().trim().split('\n');
+  assert.deepEqual(lines.slice(0, 5), ['1', '2', '3', '4', 'pipes']);
+  assert.match(lines[5]!, /^\d+$/);
+  assert.equal(lines[6], lines[5], 'stdout and stderr are the same pipe');
+});
+
+test('an abort that comes while the process is being launched still ends it', async () => {
+  const controller = new AbortController();
+  let pid = 0;
+  const running = start(['sleep', '60'], { signal: controller.signal, onSpawn: (p) => (pid = p) });
+  controller.abort();
+  const result = await running;
+  assert.equal(result.aborted, true);
+  assert.equal(result.signal, 'SIGTERM');
+  assert.ok(pid > 0);
+  assert.equal(processIsAlive(pid), false);
 });
 
 test('abort kills a SIGTERM-ignoring leader and its forked background child (TERM, then KILL after grace)', async () => {
@@ -93,13 +121,10 @@ test('abort kills a SIGTERM-ignoring leader and its forked background child (TER
     const pidFile = join(dir, 'pids');
     const controller = new AbortController();
     const started = Date.now();
-    const running = runProcess({
-      argv: ['bash', '-c', `trap '' TERM; (trap '' TERM; sleep 60) & echo "$$ $!" > ${pidFile}; sleep 60`],
+    const running = start(['bash', '-c', `trap '' TERM; (trap '' TERM; sleep 60) & echo "$$ $!" > ${pidFile}; sleep 60`], {
       cwd: dir,
-      env,
       signal: controller.signal,
       cancelGraceMs: 300,
-      onOutput: () => undefined,
     });
     await waitFor(() => existsSync(pidFile) && readPids(pidFile).length === 2);
     const pids = readPids(pidFile);
@@ -118,13 +143,9 @@ test('abort kills a SIGTERM-ignoring leader and its forked background child (TER
 
 test('abort of a cooperative process is quick (SIGTERM honoured, no grace wait)', async () => {
   const controller = new AbortController();
-  const running = runProcess({
-    argv: ['sleep', '60'],
-    cwd: tmpdir(),
-    env,
+  const running = start(['sleep', '60'], {
     signal: controller.signal,
     cancelGraceMs: 5000,
-    onOutput: () => undefined,
   });
   await new Promise((r) => setTimeout(r, 100));
   const at = Date.now();
@@ -140,12 +161,8 @@ test('a background child holding stdout open neither hangs the step nor outlives
     const pidFile = join(dir, 'pid');
     const out = collect();
     const started = Date.now();
-    const result = await runProcess({
-      argv: ['bash', '-c', `sleep 60 & echo $! > ${pidFile}; sleep 0.1; echo done`],
+    const result = await start(['bash', '-c', `sleep 60 & echo $! > ${pidFile}; sleep 0.1; echo done`], {
       cwd: dir,
-      env,
-      signal: new AbortController().signal,
-      cancelGraceMs: 1000,
       onOutput: out.onOutput,
     });
     assert.equal(result.exitCode, 0);
@@ -162,14 +179,10 @@ test('a process that escaped the group (setsid) and holds stdout cannot hang the
   try {
     const pidFile = join(dir, 'pid');
     const started = Date.now();
-    const result = await runProcess({
-      argv: ['bash', '-c', `setsid sleep 30 & echo $! > ${pidFile}; sleep 0.3; echo hi`],
+    const result = await start(['bash', '-c', `setsid sleep 30 & echo $! > ${pidFile}; sleep 0.3; echo hi`], {
       cwd: dir,
-      env,
-      signal: new AbortController().signal,
       cancelGraceMs: 200,
       stdioDrainMs: 300,
-      onOutput: () => undefined,
     });
     const elapsed = Date.now() - started;
     assert.equal(result.exitCode, 0);

@@ -10,6 +10,7 @@ import { processesRoot, RunWorker } from '../services/runs/run-worker.js';
 import { ProcessRegistry } from '../engine/process-registry.js';
 import { recoverInterruptedRuns } from '../services/runs/recover-runs.js';
 import { createDefaultExecutors } from '../engine/executors/index.js';
+import { SpawnerLauncher } from '../engine/launch/spawner-launcher.js';
 import type { StepExecutor } from '../engine/ports.js';
 import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
 import { createJenkinsStepExecutor } from '../integrations/jenkins/jenkins-step-executor.js';
@@ -31,6 +32,10 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     const killed = processes.killOrphans(new Set([...recovered.requeued, ...recovered.failed]));
     if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn({ ...recovered, killed }, 'recovered runs interrupted by a previous stop');
   }
+  // Started now, not awaited: the first step waits for it only if it comes within the ~50 ms it
+  // takes. A spawner that cannot start is retried at each launch (the step fails saying why).
+  const launcher = new SpawnerLauncher();
+  launcher.warmUp().catch((error: unknown) => ctx.logger.error({ err: error }, 'the step spawner could not start'));
   const worker = new RunWorker({
     workerId: `${hostname()}:${process.pid}`,
     runs: ctx.repos.runs,
@@ -39,7 +44,7 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     logs: ctx.logs,
     // jenkins_job is always known; without ANSFLOW_JENKINS_URL its steps fail saying so.
     executors: [
-      ...createDefaultExecutors(ctx.engine),
+      ...createDefaultExecutors(ctx.engine, launcher),
       createJenkinsStepExecutor({ client: createJenkinsClient(ctx.config.jenkins) }),
       ...(options.extraExecutors ?? []),
     ],
@@ -52,6 +57,7 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     workspaceRetentionMs: ctx.config.workspaceRetentionHours * 3600 * 1000,
     labels: options.labels ?? [],
     registry: ctx.repos.workers,
+    launcher,
     ...(ctx.distributed ? { cancelPollMs: 2000 } : {}),
   });
   worker.start();

@@ -77,6 +77,13 @@ describe('runs through the API', () => {
     assert.doesNotMatch(text, /SHOULD-NOT-RUN/);
   });
 
+  test('a step writes to /dev/stderr and /dev/stdout like in a terminal; stdout and stderr keep their order', async () => {
+    const id = await pipeline('dev-std', [shell('std', 'echo one; echo two >&2; echo three > /dev/stderr; echo four | tee /dev/stdout >&2')]);
+    const done = await finished((await run(id)).id);
+    assert.equal(done.status, 'success', await log(done.id));
+    assert.match(await log(done.id, `?step=${done.steps[0].id}`), /^one\ntwo\nthree\nfour\nfour\n$/);
+  });
+
   test('logs: per step, and from a byte offset with X-Next-Offset', async () => {
     const id = await pipeline('logs', [shell('a', 'echo first-line'), shell('b', 'echo second-line')]);
     const done = await finished((await run(id)).id);

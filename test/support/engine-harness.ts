@@ -10,6 +10,13 @@ import type { StepDefinition, Variables } from '../../src/domain/pipeline.js';
 import { FileLogStore } from '../../src/logs/file-log-store.js';
 import { executeRun } from '../../src/engine/execute-run.js';
 import { createDefaultExecutors } from '../../src/engine/executors/index.js';
+import { SpawnerLauncher } from '../../src/engine/launch/spawner-launcher.js';
+
+/**
+ * One spawner for every engine test in a test file's process. It holds the process open only while
+ * something runs, and exits with it.
+ */
+export const testLauncher = new SpawnerLauncher();
 
 export type ReporterEvent =
   | ({ kind: 'runStarted' } & Parameters<RunReporter['runStarted']>[0])
@@ -97,7 +104,7 @@ export async function runWith(h: EngineHarness, spec: RunSpec, opts: { signal?: 
   const reporter = opts.reporter ?? new RecordingReporter();
   const outcome = await executeRun({
     spec,
-    executors: opts.executors ?? createDefaultExecutors(h.options),
+    executors: opts.executors ?? createDefaultExecutors(h.options, testLauncher),
     reporter,
     logs: h.logs,
     signal: opts.signal ?? new AbortController().signal,

@@ -10,7 +10,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepExecutor, StepResult } from '../ports.js';
-import { runProcess, describeExit } from '../process.js';
+import { runProcess, describeExit, type ProcessOptions } from '../process.js';
 import { resolveInside } from '../workspace.js';
 import { coerceError } from '../../domain/errors.js';
 
@@ -23,8 +23,7 @@ export interface AnsiblePlaybookConfig {
   check_mode?: boolean;
 }
 
-export interface AnsibleExecutorOptions {
-  cancelGraceMs: number;
+export interface AnsibleExecutorOptions extends ProcessOptions {
   /** The ansible-playbook executable. */
   ansiblePlaybook?: string;
 }
@@ -59,11 +58,12 @@ export class AnsiblePlaybookExecutor implements StepExecutor {
       cwd: ctx.workspace,
       env,
       signal: ctx.signal,
+      launcher: this.options.launcher,
       cancelGraceMs: this.options.cancelGraceMs,
       onSpawn: ctx.processStarted,
       onOutput: ctx.output,
     });
-    if (result.spawnError) throw new Error(`${executable} could not be started: ${result.spawnError.message}`);
+    if (result.failure) throw new Error(`${executable}: ${result.failure.message}`);
     if (result.exitCode === 0) return { status: 'success', exitCode: 0 };
     return { status: 'failed', exitCode: result.exitCode, message: `ansible-playbook ${describeExit(result)}` };
   }

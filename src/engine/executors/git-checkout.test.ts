@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { makeEngineHarness, makeSpec, runWith, type EngineHarness } from '../../../test/support/engine-harness.js';
+import { makeEngineHarness, makeSpec, runWith, testLauncher, type EngineHarness } from '../../../test/support/engine-harness.js';
 import { addSubmodule, createBareRepo, git, makeTempDir, startGitDaemon, startHttpGitServer } from '../../../test/support/git-fixtures.js';
 import { GitCheckoutExecutor } from './git-checkout.js';
 import { ShellCommandExecutor } from './shell-command.js';
@@ -28,8 +28,13 @@ function gitSpy(dir: string): { path: string; calls: () => string[] } {
 
 async function runCheckout(h: EngineHarness, spec: RunSpec, opts: { allowLocal?: boolean; git?: string } = {}) {
   const executors = [
-    new GitCheckoutExecutor({ cancelGraceMs: 500, allowLocalRepositories: opts.allowLocal ?? true, ...(opts.git && { git: opts.git }) }),
-    new ShellCommandExecutor({ shell: 'bash', cancelGraceMs: 500 }),
+    new GitCheckoutExecutor({
+      launcher: testLauncher,
+      cancelGraceMs: 500,
+      allowLocalRepositories: opts.allowLocal ?? true,
+      ...(opts.git && { git: opts.git }),
+    }),
+    new ShellCommandExecutor({ launcher: testLauncher, shell: 'bash', cancelGraceMs: 500 }),
   ];
   const result = await runWith(h, spec, { executors });
   const workspace = (result.reporter.events.find((e) => e.kind === 'runStarted') as { workspace: string } | undefined)?.workspace ?? '';

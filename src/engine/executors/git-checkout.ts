@@ -16,7 +16,7 @@
  */
 import { relative } from 'node:path';
 import type { StepContext, StepExecutor, StepResult } from '../ports.js';
-import { runProcess, describeExit } from '../process.js';
+import { runProcess, describeExit, type ProcessOptions } from '../process.js';
 import { resolveInside } from '../workspace.js';
 import { branchNameProblem, COMMIT_SHA_PATTERN, gitUrlProblem, redactGitUrl, repositoryKey } from '../../domain/git-url.js';
 import { coerceError } from '../../domain/errors.js';
@@ -31,8 +31,7 @@ export interface GitCheckoutConfig {
   directory?: string;
 }
 
-export interface GitExecutorOptions {
-  cancelGraceMs: number;
+export interface GitExecutorOptions extends ProcessOptions {
   allowLocalRepositories: boolean;
   /** The git executable (a wrapper in tests). */
   git?: string;
@@ -181,12 +180,13 @@ class GitRunner {
       cwd: opts.cwd,
       env: this.env,
       signal: this.ctx.signal,
+      launcher: this.options.launcher,
       cancelGraceMs: this.options.cancelGraceMs,
       onSpawn: this.ctx.processStarted,
       onOutput: opts.capture ? (chunk) => captured.push(chunk) : this.ctx.output,
     });
     // git itself missing is the platform's fault.
-    if (result.spawnError) throw new Error(`git could not be started: ${result.spawnError.message}`);
+    if (result.failure) throw new Error(`git: ${result.failure.message}`);
     const stdout = Buffer.concat(captured).toString('utf8');
     if (opts.capture && result.exitCode !== 0) this.ctx.output(stdout);
     return { ok: result.exitCode === 0, exitCode: result.exitCode, how: describeExit(result), stdout };

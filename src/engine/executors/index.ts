@@ -3,14 +3,19 @@
  *   executors: [...createDefaultExecutors(options), jenkinsExecutor]
  */
 import type { EngineOptions, StepExecutor } from '../ports.js';
+import type { ProcessLauncher } from '../launch/launcher.js';
 import { ShellCommandExecutor } from './shell-command.js';
 import { GitCheckoutExecutor } from './git-checkout.js';
 import { AnsiblePlaybookExecutor } from './ansible-playbook.js';
 
-export function createDefaultExecutors(options: Pick<EngineOptions, 'shell' | 'cancelGraceMs' | 'allowLocalRepositories'>): StepExecutor[] {
+export function createDefaultExecutors(
+  options: Pick<EngineOptions, 'shell' | 'cancelGraceMs' | 'allowLocalRepositories'>,
+  launcher: ProcessLauncher,
+): StepExecutor[] {
+  const processes = { launcher, cancelGraceMs: options.cancelGraceMs };
   return [
-    new ShellCommandExecutor({ shell: options.shell, cancelGraceMs: options.cancelGraceMs }),
-    new GitCheckoutExecutor({ cancelGraceMs: options.cancelGraceMs, allowLocalRepositories: options.allowLocalRepositories }),
-    new AnsiblePlaybookExecutor({ cancelGraceMs: options.cancelGraceMs }),
+    new ShellCommandExecutor({ ...processes, shell: options.shell }),
+    new GitCheckoutExecutor({ ...processes, allowLocalRepositories: options.allowLocalRepositories }),
+    new AnsiblePlaybookExecutor(processes),
   ];
 }

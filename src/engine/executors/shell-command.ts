@@ -4,7 +4,7 @@
  * contract; the argv around it is ours and fixed.
  */
 import type { StepContext, StepExecutor, StepResult } from '../ports.js';
-import { runProcess, describeExit } from '../process.js';
+import { runProcess, describeExit, type ProcessOptions } from '../process.js';
 import { isDirectory, resolveInside } from '../workspace.js';
 import { addVariables } from '../env.js';
 import { coerceError } from '../../domain/errors.js';
@@ -16,10 +16,9 @@ export interface ShellCommandConfig {
   env?: Record<string, string>;
 }
 
-export interface ShellExecutorOptions {
+export interface ShellExecutorOptions extends ProcessOptions {
   /** The bash executable (EngineOptions.shell). */
   shell: string;
-  cancelGraceMs: number;
 }
 
 export class ShellCommandExecutor implements StepExecutor {
@@ -54,12 +53,13 @@ export class ShellCommandExecutor implements StepExecutor {
       cwd,
       env,
       signal: ctx.signal,
+      launcher: this.options.launcher,
       cancelGraceMs: this.options.cancelGraceMs,
       onOutput: ctx.output,
       onSpawn: ctx.processStarted,
     });
     // The shell itself missing is the platform's fault, not the user's script.
-    if (result.spawnError) throw new Error(`${shell}: ${describeExit(result)}`);
+    if (result.failure) throw new Error(`${shell}: ${describeExit(result)}`);
     if (result.exitCode === 0) return { status: 'success', exitCode: 0 };
     return { status: 'failed', exitCode: result.exitCode, message: describeExit(result) };
   }

@@ -23,6 +23,7 @@ import { retryWhileUnavailable } from '../../store/unavailable.js';
 import { hostname } from 'node:os';
 import type { LocalCancellations } from './cancellation.js';
 import type { ProcessRegistry } from '../../engine/process-registry.js';
+import type { ProcessLauncher } from '../../engine/launch/launcher.js';
 
 export interface RunWorkerDeps {
   workerId: string;
@@ -48,6 +49,8 @@ export interface RunWorkerDeps {
   cancelPollMs?: number;
   /** Where this worker announces itself (system status lists live workers). */
   registry?: WorkersRepository;
+  /** What the executors start processes with; closed by stop() once the last run has settled. */
+  launcher?: ProcessLauncher;
 }
 
 const HEARTBEAT_MS = 5000;
@@ -154,6 +157,7 @@ export class RunWorker {
     const timer = setTimeout(() => this.deps.cancellations.abortAll({ kind: 'shutdown' }), graceMs);
     await settled;
     clearTimeout(timer);
+    await this.deps.launcher?.close();
     await this.deps.registry?.remove(this.deps.workerId).catch(() => {});
   }
 

@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SpawnerLauncher } from './spawner-launcher.js';
+import { runProcess, type RunProcessOptions } from '../process.js';
+import { processIsAlive } from '../process-group.js';
+
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+function run(launcher: SpawnerLauncher, command: string, extra: Partial<RunProcessOptions> = {}) {
+  const chunks: Buffer[] = [];
+  const result = runProcess({
+    launcher,
+    argv: ['bash', '-c', command],
+    cwd: tmpdir(),
+    env,
+    signal: new AbortController().signal,
+    cancelGraceMs: 300,
+    onOutput: (c) => chunks.push(c),
+    ...extra,
+  });
+  return result.then((r) => ({ ...r, text: Buffer.concat(chunks).toString('utf8') }));
+}
+
+async function waitFor(predicate: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('steps are children of the spawner, not of this process, and the spawner holds none of its environment', async () => {
+  const launcher = new SpawnerLauncher();
+  process.env.ANSFLOW_TEST_SERVER_ONLY = 'server-secret';
+  try {
+    const result = await run(launcher, 'echo "$PPID"');
+    const spawnerPid = launcher.spawnerPid;
+    assert.ok(spawnerPid);
+    assert.equal(result.exitCode, 0);
+    assert.equal(Number(result.text.trim()), spawnerPid);
+    assert.notEqual(spawnerPid, process.pid);
+    const names = readFileSync(`/proc/${spawnerPid}/environ`, 'utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((e) => e.split('=')[0]);
+    // PATH, and what Node's fork() adds for the IPC channel.
+    assert.deepEqual(names.sort(), ['NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'PATH']);
+  } finally {
+    delete process.env.ANSFLOW_TEST_SERVER_ONLY;
+    await launcher.close();
+  }
+});
+
+test('many launches at once (more than one batch of pipes) each get their own output', async () => {
+  const launcher = new SpawnerLauncher();
+  try {
+    const results = await Promise.all(Array.from({ length: 120 }, (_, i) => run(launcher, `echo start-${i}; sleep 0.05; echo end-${i} >&2`)));
+    results.forEach((r, i) => {
+      assert.equal(r.exitCode, 0);
+      assert.equal(r.text, `start-${i}\nend-${i}\n`);
+    });
+  } finally {
+    await launcher.close();
+  }
+});
+
+test('a pipe is never reused: an escaped process cannot write into a later step', async () => {
+  const launcher = new SpawnerLauncher();
+  const dir = mkdtempSync(join(tmpdir(), 'ansflow-spawner-test-'));
+  try {
+    const first = await run(launcher, `setsid bash -c 'echo $$ > ${dir}/pid; sleep 0.4; echo LEAKED' & sleep 0.1; echo first`, { stdioDrainMs: 50 });
+    assert.equal(first.text, 'first\n');
+    const second = await run(launcher, 'sleep 0.6; echo second');
+    assert.equal(second.text, 'second\n');
+    process.kill(Number(readFileSync(join(dir, 'pid'), 'utf8')), 'SIGKILL');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await launcher.close();
+  }
+});
+
+test('when the spawner dies mid-step the step fails saying so, its group is killed, and the next launch starts a new spawner', async () => {
+  const launcher = new SpawnerLauncher();
+  const dir = mkdtempSync(join(tmpdir(), 'ansflow-spawner-test-'));
+  try {
+    let leader = 0;
+    const running = run(launcher, `sleep 60 & echo $! > ${dir}/child; echo ready; wait`, { onSpawn: (pid) => (leader = pid) });
+    await waitFor(() => existsSync(join(dir, 'child')) && readFileSync(join(dir, 'child'), 'utf8').endsWith('\n'), 'the step to start');
+    const firstSpawner = launcher.spawnerPid!;
+    process.kill(firstSpawner, 'SIGKILL');
+    const result = await running;
+    assert.match(result.failure?.message ?? '', /the step spawner exited \(SIGKILL\) while the process ran: how it ended is unknown/);
+    assert.equal(result.text, 'ready\n', 'output written before the spawner died is kept');
+    assert.equal(processIsAlive(leader), false);
+    assert.equal(processIsAlive(Number(readFileSync(join(dir, 'child'), 'utf8'))), false);
+
+    const next = await run(launcher, 'echo again');
+    assert.equal(next.text, 'again\n');
+    assert.notEqual(launcher.spawnerPid, firstSpawner);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await launcher.close();
+  }
+});
+
+test('close() stops the spawner and removes its pipes; later launches fail', async () => {
+  const launcher = new SpawnerLauncher();
+  await launcher.warmUp();
+  const pid = launcher.spawnerPid!;
+  const fifoDir = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).at(-1)!;
+  assert.ok(readdirSync(fifoDir).length > 0, 'a stock of pipes is ready');
+  await launcher.close();
+  assert.equal(processIsAlive(pid), false);
+  assert.equal(existsSync(fifoDir), false);
+  const result = await run(launcher, 'true');
+  assert.match(result.failure?.message ?? '', /the step launcher is closed/);
+});
+
+test('the spawner ignores SIGTERM and SIGINT, and exits when the process that forked it is killed with SIGKILL', async () => {
+  // A parent that starts a launcher, prints the spawner's pid, then waits to be killed.
+  const script = [
+    `import { SpawnerLauncher } from ${JSON.stringify(new URL('./spawner-launcher.ts', import.meta.url).href)};`,
+    'const launcher = new SpawnerLauncher();',
+    'await launcher.warmUp();',
+    'console.log(launcher.spawnerPid);',
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let out = '';
+    parent.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    await waitFor(() => out.includes('\n'), 'the spawner pid', 20_000);
+    const spawnerPid = Number(out.trim());
+    assert.ok(processIsAlive(spawnerPid));
+    process.kill(spawnerPid, 'SIGTERM');
+    process.kill(spawnerPid, 'SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(processIsAlive(spawnerPid), 'signals meant for the service do not end the spawner under running steps');
+    parent.kill('SIGKILL');
+    await waitFor(() => !processIsAlive(spawnerPid), 'the spawner to exit');
+  } finally {
+    parent.kill('SIGKILL');
+  }
+});

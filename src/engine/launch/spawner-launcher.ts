@@ -1,0 +1,276 @@
+/**
+ * The ProcessLauncher of the server and workers: steps are started by a spawner process
+ * (spawner-main.ts) that this class forks, restarts when it dies, and stops on close().
+ *
+ * One life of the spawner is a `Spawner`. When it dies, launches waiting for it fail, and processes
+ * it started lose their exit status (their `exit` rejects): runProcess still kills their group and
+ * reads their output to the end, and the step ends as a platform error. The next launch starts a
+ * new spawner.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LaunchedProcess, LaunchRequest, ProcessExit, ProcessLauncher } from './launcher.js';
+import type { SpawnerMessage, ToSpawner } from './spawner-protocol.js';
+
+/** Ask for another batch of FIFOs when fewer than this are left. */
+const FIFO_LOW_WATER = 16;
+const START_TIMEOUT_MS = 30_000;
+const CLOSE_TIMEOUT_MS = 5_000;
+
+export class SpawnerLauncher implements ProcessLauncher {
+  private current: Spawner | null = null;
+  private closed = false;
+
+  async launch(request: LaunchRequest): Promise<LaunchedProcess> {
+    if (this.closed) throw new Error('the step launcher is closed');
+    return this.spawner().launch(request);
+  }
+
+  /** Starts the spawner now, so that the first step does not wait for it. */
+  async warmUp(): Promise<void> {
+    await this.spawner().started();
+  }
+
+  /** The spawner's pid (tests and diagnostics). */
+  get spawnerPid(): number | undefined {
+    return this.current?.dead === false ? this.current.pid : undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.current?.close();
+  }
+
+  private spawner(): Spawner {
+    if (!this.current || this.current.dead) this.current = new Spawner();
+    return this.current;
+  }
+}
+
+interface InFlight {
+  rfd: number;
+  started: boolean;
+  start: Deferred<number>;
+  exit: Deferred<ProcessExit>;
+}
+
+/** One life of the spawner process. */
+class Spawner {
+  readonly ready: Promise<void>;
+  dead = false;
+  private readonly dir: string;
+  private readonly child: ChildProcess;
+  private readonly readiness = deferred<void>();
+  private fifos: string[] = [];
+  private askedForFifos = true; // the spawner makes its first batch unasked
+  private fifoWaiters: Array<Deferred<string>> = [];
+  private readonly inFlight = new Map<number, InFlight>();
+  private nextId = 1;
+  private holds = 0;
+
+  constructor() {
+    this.ready = this.readiness.promise;
+    this.ready.catch(() => undefined);
+    this.dir = mkdtempSync(join(tmpdir(), 'ansflow-spawner-'));
+    const { entry, execArgv } = spawnerEntry();
+    this.child = fork(entry, [this.dir], {
+      execArgv,
+      // Not the server's environment (secrets); steps get theirs with each launch.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    this.setRef(false);
+    this.child.on('message', (message: SpawnerMessage) => this.onMessage(message));
+    this.child.once('error', (error) => this.died(`the step spawner failed: ${error.message}`));
+    this.child.once('exit', (code, signal) => this.died(`the step spawner exited (${signal ?? `code ${String(code)}`})`));
+    const timer = setTimeout(() => {
+      this.readiness.reject(new Error(`the step spawner did not start within ${START_TIMEOUT_MS / 1000} s`));
+      this.child.kill('SIGKILL');
+    }, START_TIMEOUT_MS);
+    timer.unref();
+    void this.ready.then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Resolves once the spawner is ready, keeping this process alive until then. */
+  async started(): Promise<void> {
+    this.hold();
+    try {
+      await this.ready;
+    } finally {
+      this.release();
+    }
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchedProcess> {
+    this.hold();
+    let rfd: number | undefined;
+    let id = 0;
+    try {
+      await this.ready;
+      const fifo = await this.takeFifo();
+      // The read end is opened before the spawner opens the write end and kept until the output
+      // is read: the pipe then outlives a child that exits at once, with its output in it.
+      rfd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      id = this.nextId++;
+      const entry: InFlight = { rfd, started: false, start: deferred(), exit: deferred() };
+      entry.exit.promise.catch(() => undefined);
+      this.inFlight.set(id, entry);
+      this.send({ type: 'launch', id, file: request.file, args: [...request.args], cwd: request.cwd, env: request.env, fifo });
+      const pid = await entry.start.promise;
+      // Only now: reading a FIFO no writer has opened yet would see end-of-file at once.
+      const output = new Socket({ fd: rfd, readable: true, writable: false });
+      return { pid, output, exit: entry.exit.promise };
+    } catch (error) {
+      if (id !== 0) this.inFlight.delete(id);
+      if (rfd !== undefined) closeSync(rfd);
+      this.release();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      if (this.child.connected) this.child.disconnect();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private onMessage(message: SpawnerMessage): void {
+    switch (message.type) {
+      case 'fifos': {
+        this.askedForFifos = false;
+        this.fifos.push(...message.paths);
+        while (this.fifoWaiters.length > 0 && this.fifos.length > 0) this.fifoWaiters.shift()!.resolve(this.fifos.shift()!);
+        this.askForFifosIfLow();
+        this.readiness.resolve();
+        return;
+      }
+      case 'fifo-error': {
+        this.askedForFifos = false;
+        const error = new Error(`the step spawner could not make pipes: ${message.message}`);
+        for (const waiter of this.fifoWaiters.splice(0)) waiter.reject(error);
+        this.readiness.reject(error);
+        return;
+      }
+      case 'started': {
+        const entry = this.inFlight.get(message.id);
+        if (!entry) return;
+        entry.started = true;
+        entry.start.resolve(message.pid);
+        return;
+      }
+      case 'failed': {
+        // launch() closes the read end and releases its hold.
+        this.inFlight.get(message.id)?.start.reject(new Error(message.message));
+        return;
+      }
+      case 'exited': {
+        const entry = this.inFlight.get(message.id);
+        if (!entry) return;
+        this.inFlight.delete(message.id);
+        entry.exit.resolve({ code: message.code, signal: message.signal });
+        this.release();
+        return;
+      }
+    }
+  }
+
+  private died(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    const error = new Error(reason);
+    this.readiness.reject(error);
+    for (const waiter of this.fifoWaiters.splice(0)) waiter.reject(error);
+    for (const [id, entry] of this.inFlight) {
+      this.inFlight.delete(id);
+      if (!entry.started) {
+        entry.start.reject(error);
+        continue;
+      }
+      entry.exit.reject(new Error(`${reason} while the process ran: how it ended is unknown`));
+      this.release();
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private takeFifo(): Promise<string> {
+    const fifo = this.fifos.shift();
+    this.askForFifosIfLow();
+    if (fifo !== undefined) return Promise.resolve(fifo);
+    const waiter = deferred<string>();
+    this.fifoWaiters.push(waiter);
+    return waiter.promise;
+  }
+
+  private askForFifosIfLow(): void {
+    if (this.askedForFifos || this.fifos.length >= FIFO_LOW_WATER) return;
+    this.askedForFifos = true;
+    this.send({ type: 'more' });
+  }
+
+  private send(message: ToSpawner): void {
+    if (this.dead || !this.child.connected) throw new Error('the step spawner is not running');
+    this.child.send(message, (error: Error | null) => {
+      if (error) this.died(`the step spawner is unreachable: ${error.message}`);
+    });
+  }
+
+  /** The spawner keeps this process alive only while a launch or a launched process needs it. */
+  private hold(): void {
+    if (this.holds++ === 0) this.setRef(true);
+  }
+
+  private release(): void {
+    if (--this.holds === 0) this.setRef(false);
+  }
+
+  private setRef(on: boolean): void {
+    if (on) {
+      this.child.ref();
+      this.child.channel?.ref();
+    } else {
+      this.child.unref();
+      this.child.channel?.unref();
+    }
+  }
+}
+
+function spawnerEntry(): { entry: string; execArgv: string[] } {
+  // Run from source (tests, tsx), the spawner is TypeScript too and needs tsx's loader; built, it
+  // is plain JavaScript and starts with no flags at all.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(new URL(fromSource ? './spawner-main.ts' : './spawner-main.js', import.meta.url));
+  return { entry, execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [] };
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

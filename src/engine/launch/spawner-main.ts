@@ -1,0 +1,104 @@
+/**
+ * The step spawner: a small long-lived process that starts step processes for the server (see
+ * launcher.ts for why, spawner-protocol.ts for how). It imports nothing but Node's own modules so
+ * that it stays small, since what it costs to fork grows with its size.
+ *
+ * Its life is its parent's: it ignores the terminal's and the service manager's signals (the
+ * server decides when steps stop) and exits when the IPC channel closes, which also happens when
+ * the server is killed with SIGKILL. The steps it started are in their own process groups and
+ * outlive it; the server kills them, or its next life does (ProcessRegistry).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LaunchMessage, SpawnerMessage, ToSpawner } from './spawner-protocol.js';
+
+const FIFO_BATCH = 32;
+
+const fifoDir = process.argv[2];
+if (!fifoDir || !process.send) {
+  console.error('spawner-main: started by SpawnerLauncher (fork with an IPC channel), with its FIFO folder as the argument');
+  process.exit(2);
+}
+
+let fifoSerial = 0;
+let makingFifos = false;
+
+function send(message: SpawnerMessage): void {
+  if (process.connected) process.send!(message);
+}
+
+function makeFifos(): void {
+  if (makingFifos) return;
+  makingFifos = true;
+  const paths = Array.from({ length: FIFO_BATCH }, () => join(fifoDir!, String(++fifoSerial)));
+  execFile('mkfifo', ['-m', '600', '--', ...paths], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (error, _stdout, stderr) => {
+    makingFifos = false;
+    if (error) send({ type: 'fifo-error', message: `mkfifo failed: ${stderr.trim() || error.message}` });
+    else send({ type: 'fifos', paths });
+  });
+}
+
+function launch(request: LaunchMessage): void {
+  const { id } = request;
+  const fail = (error: unknown) => send({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+  let keeper: number;
+  let writer: number;
+  try {
+    // O_RDWR never blocks on a FIFO (Linux). Holding it, the O_WRONLY open returns at once too, even
+    // if the server's read end were already gone; that write-only, blocking descriptor is what the
+    // child gets, so it sees an ordinary pipe (EPIPE once nobody reads).
+    keeper = openSync(request.fifo, constants.O_RDWR);
+    try {
+      writer = openSync(request.fifo, constants.O_WRONLY);
+    } catch (error) {
+      closeSync(keeper);
+      throw error;
+    }
+  } catch (error) {
+    fail(error);
+    return;
+  } finally {
+    try {
+      unlinkSync(request.fifo);
+    } catch {
+      // already gone: nothing to tidy
+    }
+  }
+
+  let child: ChildProcess;
+  try {
+    child = spawn(request.file, request.args, {
+      cwd: request.cwd,
+      env: request.env,
+      detached: true,
+      stdio: ['ignore', writer, writer],
+    });
+  } catch (error) {
+    // Invalid arguments (e.g. a NUL byte) throw instead of emitting 'error'.
+    fail(error);
+    return;
+  } finally {
+    closeSync(writer);
+    closeSync(keeper);
+  }
+  if (child.pid === undefined) {
+    // Node names the executable when it is the working directory that is missing.
+    child.once('error', (error) => fail(existsSync(request.cwd) ? error : new Error(`working directory ${request.cwd} does not exist`)));
+    return;
+  }
+  child.on('error', () => undefined);
+  send({ type: 'started', id, pid: child.pid });
+  child.once('exit', (code, signal) => send({ type: 'exited', id, code, signal }));
+}
+
+process.on('message', (message: ToSpawner) => {
+  if (message.type === 'launch') launch(message);
+  else if (message.type === 'more') makeFifos();
+});
+process.on('disconnect', () => {
+  rmSync(fifoDir, { recursive: true, force: true });
+  process.exit(0);
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+makeFifos();

@@ -1,0 +1,40 @@
+/**
+ * The messages between a SpawnerLauncher (in the server) and its spawner process
+ * (spawner-main.ts), as JSON over the fork() IPC channel.
+ *
+ * Output never passes through the spawner. The server keeps a stock of fresh FIFOs, made in batches
+ * by the spawner (one `mkfifo` call each, asked for with `more` when the stock runs low). Per launch
+ * the server opens a FIFO's read end, then asks for the launch; the spawner opens the write end,
+ * gives it to the child as stdout and stderr, unlinks the FIFO and closes its own copy.
+ *
+ * Why FIFOs: Node's own stdio pipes are socketpairs, and Linux cannot open() a socket through
+ * /proc, so `echo x > /dev/stderr` or `tee /dev/stdout` failed with "No such device or address";
+ * a FIFO is a real pipe. Each is used once: a process that escaped its group and kept the pipe can
+ * never write into a later step's log.
+ */
+
+/** Server → spawner. `fifo` is a path from a `fifos` message, already open for reading. */
+export interface LaunchMessage {
+  type: 'launch';
+  id: number;
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  fifo: string;
+}
+
+/** Server → spawner: make another batch of FIFOs. */
+export interface MoreFifosMessage {
+  type: 'more';
+}
+
+export type ToSpawner = LaunchMessage | MoreFifosMessage;
+
+/** Spawner → server. */
+export type SpawnerMessage =
+  | { type: 'fifos'; paths: string[] }
+  | { type: 'fifo-error'; message: string }
+  | { type: 'started'; id: number; pid: number }
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'exited'; id: number; code: number | null; signal: NodeJS.Signals | null };
