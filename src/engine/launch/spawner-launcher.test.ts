@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpawnerLauncher } from './spawner-launcher.js';
@@ -51,6 +51,48 @@ test('steps are children of the spawner, not of this process, and the spawner ho
     assert.deepEqual(names.sort(), ['NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE', 'PATH']);
   } finally {
     delete process.env.ANSFLOW_TEST_SERVER_ONLY;
+    await launcher.close();
+  }
+});
+
+test('a step inherits no descriptor of the spawner: no IPC socket, no other pipe of the stock', async () => {
+  const launcher = new SpawnerLauncher();
+  try {
+    // Descriptors this test process itself inherited (from whatever started it) are not ours.
+    const result = await run(launcher, 'for fd in /proc/$$/fd/*; do echo "${fd##*/} $(readlink "$fd")"; done');
+    const fds = result.text
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '));
+    assert.ok(!fds.some(([, target]) => target?.startsWith('socket:')), result.text);
+    assert.ok(!fds.some(([fd, target]) => Number(fd) > 2 && target?.includes('ansflow-spawner-')), result.text);
+    assert.match(fds.find(([fd]) => fd === '1')?.[1] ?? '', /ansflow-spawner-[^/]+\/\d+/);
+  } finally {
+    await launcher.close();
+  }
+});
+
+test('a stocked pipe replaced by a symlink or a plain file is refused, never read as output', async () => {
+  const launcher = new SpawnerLauncher();
+  const dir = mkdtempSync(join(tmpdir(), 'ansflow-spawner-test-'));
+  try {
+    await launcher.warmUp();
+    const fifoDir = readFileSync(`/proc/${launcher.spawnerPid!}/cmdline`, 'utf8').split('\0').filter(Boolean).at(-1)!;
+    writeFileSync(join(dir, 'secret'), 'SECRET-CONTENT\n');
+    const stock = readdirSync(fifoDir).sort((a, b) => Number(a) - Number(b));
+    // What a step running as the same user could do to the next pipes handed out.
+    for (const [i, name] of stock.entries()) {
+      rmSync(join(fifoDir, name));
+      if (i % 2 === 0) symlinkSync(join(dir, 'secret'), join(fifoDir, name));
+      else writeFileSync(join(fifoDir, name), 'SECRET-CONTENT\n');
+    }
+    for (let i = 0; i < 2; i++) {
+      const result = await run(launcher, 'echo hi');
+      assert.match(result.failure?.message ?? '', /could not start: /);
+      assert.ok(!result.text.includes('SECRET-CONTENT'));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     await launcher.close();
   }
 });

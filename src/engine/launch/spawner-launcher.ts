@@ -8,10 +8,10 @@
  * new spawner.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LaunchedProcess, LaunchRequest, ProcessExit, ProcessLauncher } from './launcher.js';
 import type { SpawnerMessage, ToSpawner } from './spawner-protocol.js';
@@ -122,7 +122,9 @@ class Spawner {
       const fifo = await this.takeFifo();
       // The read end is opened before the spawner opens the write end and kept until the output
       // is read: the pipe then outlives a child that exits at once, with its output in it.
-      rfd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      rfd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+      // Steps run as this user and could reach the folder: never read anything but our FIFO.
+      if (dirname(fifo) !== this.dir || !fstatSync(rfd).isFIFO()) throw new Error(`${fifo} is not one of the step spawner's pipes`);
       id = this.nextId++;
       const entry: InFlight = { rfd, started: false, start: deferred(), exit: deferred() };
       entry.exit.promise.catch(() => undefined);

@@ -48,9 +48,9 @@ function launch(request: LaunchMessage): void {
     // O_RDWR never blocks on a FIFO (Linux). Holding it, the O_WRONLY open returns at once too, even
     // if the server's read end were already gone; that write-only, blocking descriptor is what the
     // child gets, so it sees an ordinary pipe (EPIPE once nobody reads).
-    keeper = openSync(request.fifo, constants.O_RDWR);
+    keeper = openSync(request.fifo, constants.O_RDWR | constants.O_NOFOLLOW);
     try {
-      writer = openSync(request.fifo, constants.O_WRONLY);
+      writer = openSync(request.fifo, constants.O_WRONLY | constants.O_NOFOLLOW);
     } catch (error) {
       closeSync(keeper);
       throw error;
