@@ -5,6 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Harness } from '../support/api-harness.js';
 import { TokenService } from '../../src/services/auth/token-service.js';
@@ -50,10 +52,15 @@ describe('WebSocket run feed', () => {
   });
 
   test('a real shell run: state at once, status updates, live log chunks, close 1000 after the final status', async () => {
-    const id = await pipeline('live', ['sleep 0.4; echo hello-live; sleep 0.3; echo second-line', 'echo from-step-two']);
+    // Chunks are live, not replayed: the step prints only once the test is connected (a loaded
+    // machine can take longer than any fixed sleep to connect).
+    const go = join(h.dataDir, 'ws-connected');
+    const waitForGo = `for i in $(seq 200); do [ -e '${go}' ] && break; sleep 0.05; done`;
+    const id = await pipeline('live', [`${waitForGo}; echo hello-live; sleep 0.3; echo second-line`, 'echo from-step-two']);
     const runId = await trigger(id);
     const ws = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
     const first = await ws.next(() => true, 5000);
+    writeFileSync(go, '');
     assert.equal(first.type, 'pipeline_status_update');
     assert.equal(first.data.run_id, runId);
     assert.ok(['queued', 'running'].includes(first.data.status));
