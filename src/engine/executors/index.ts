@@ -1,6 +1,6 @@
 /**
  * The built-in executors. `jenkins_job` lives with the Jenkins client; the worker appends it:
- *   executors: [...createDefaultExecutors(options), jenkinsExecutor]
+ *   executors: [...createDefaultExecutors(options, launcher), jenkinsExecutor]
  */
 import type { EngineOptions, StepExecutor } from '../ports.js';
 import type { ProcessLauncher } from '../launch/launcher.js';
