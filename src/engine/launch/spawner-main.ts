@@ -25,7 +25,8 @@ let fifoSerial = 0;
 let makingFifos = false;
 
 function send(message: SpawnerMessage): void {
-  if (process.connected) process.send!(message);
+  // A send that fails means the server is gone; 'disconnect' follows and ends this process.
+  if (process.connected) process.send!(message, undefined, {}, () => undefined);
 }
 
 function makeFifos(): void {
