@@ -5,14 +5,7 @@ import { join } from 'node:path';
 import { makeEngineHarness, makeSpec, runWith, shell, RecordingReporter } from '../../test/support/engine-harness.js';
 import { processIsAlive } from './process-group.js';
 import type { StepExecutor } from './ports.js';
-
-async function waitFor(predicate: () => boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from '../../test/support/wait.js';
 
 test('runs steps in order, reports them, and succeeds; runStarted carries the workspace', async () => {
   const h = makeEngineHarness();
@@ -175,10 +168,14 @@ test('cancel kills the running step and a forked SIGTERM-ignoring child; pending
     const reporter = new RecordingReporter();
     const spec = makeSpec([shell('running', `trap '' TERM; (trap '' TERM; sleep 60) & echo "$$ $!" > pids; sleep 60`), shell('pending', 'true')]);
     const running = runWith(h, spec, { signal: controller.signal, reporter });
-    await waitFor(() => {
-      const ws = (reporter.events[0] as { workspace?: string } | undefined)?.workspace;
-      return !!ws && existsSync(join(ws, 'pids')) && readFileSync(join(ws, 'pids'), 'utf8').trim().split(' ').length === 2;
-    });
+    await waitFor(
+      async () => {
+        const ws = (reporter.events[0] as { workspace?: string } | undefined)?.workspace;
+        return !!ws && existsSync(join(ws, 'pids')) && readFileSync(join(ws, 'pids'), 'utf8').trim().split(' ').length === 2;
+      },
+      5000,
+      'both pids',
+    );
     const ws = (reporter.events[0] as { workspace: string }).workspace;
     const pids = readFileSync(join(ws, 'pids'), 'utf8').trim().split(' ').map(Number);
     controller.abort({ kind: 'cancel' });
@@ -198,7 +195,7 @@ test('shutdown ends the run `error` "interrupted by server shutdown"', async () 
     const reporter = new RecordingReporter();
     const spec = makeSpec([shell('s', 'sleep 30'), shell('p', 'true')]);
     const running = runWith(h, spec, { signal: controller.signal, reporter });
-    await waitFor(() => reporter.events.some((e) => e.kind === 'stepStarted'));
+    await waitFor(async () => reporter.events.some((e) => e.kind === 'stepStarted'), 5000, 'a step to start');
     setTimeout(() => controller.abort({ kind: 'shutdown' }), 50);
     const { outcome } = await running;
     assert.deepEqual(outcome, { status: 'error', reason: 'interrupted by server shutdown' });

@@ -31,7 +31,6 @@ export class ProcessRegistry {
   private fd: number | null = null;
   /** Live entries by `<runId>-<stepId>`: this life's and those an earlier life left. */
   private readonly live = new Map<string, Entry[]>();
-  private liveCount = 0;
   private appended = 0;
 
   constructor(dir: string) {
@@ -47,10 +46,7 @@ export class ProcessRegistry {
   }
 
   untrackStep(runId: number, stepId: number): void {
-    const entries = this.live.get(key(runId, stepId));
-    if (!entries) return;
-    this.live.delete(key(runId, stepId));
-    this.liveCount -= entries.length;
+    if (!this.live.delete(key(runId, stepId))) return;
     this.append(`- ${runId} ${stepId}\n`);
   }
 
@@ -61,7 +57,6 @@ export class ProcessRegistry {
       if (runIds && !runIds.has(entries[0]!.runId)) continue;
       for (const e of entries) if (isSameProcess(e) && signalGroup(e.pid, 'SIGKILL')) killed.push(e.pid);
       this.live.delete(k);
-      this.liveCount -= entries.length;
     }
     this.rewrite();
     return killed;
@@ -72,7 +67,6 @@ export class ProcessRegistry {
     const entries = this.live.get(k);
     if (entries) entries.push(entry);
     else this.live.set(k, [entry]);
-    this.liveCount += 1;
   }
 
   private append(line: string): void {
@@ -80,15 +74,19 @@ export class ProcessRegistry {
       this.fd ??= openSync(this.path, 'a', 0o600);
       writeSync(this.fd, line);
       this.appended += 1;
-      if (this.appended > COMPACT_AFTER_LINES && this.appended > 4 * this.liveCount) this.rewrite();
+      if (this.appended > COMPACT_AFTER_LINES && this.appended > 4 * this.liveEntries().length) this.rewrite();
     } catch {
       // Best effort: losing this only weakens orphan cleanup after a crash.
     }
   }
 
+  private liveEntries(): Entry[] {
+    return [...this.live.values()].flat();
+  }
+
   private rewrite(): void {
     try {
-      const lines = [...this.live.values()].flat().map((e) => `+ ${e.runId} ${e.stepId} ${e.pid} ${e.startTime}\n`);
+      const lines = this.liveEntries().map((e) => `+ ${e.runId} ${e.stepId} ${e.pid} ${e.startTime}\n`);
       writeFileSync(`${this.path}.tmp`, lines.join(''), { mode: 0o600 });
       renameSync(`${this.path}.tmp`, this.path);
       if (this.fd !== null) closeSync(this.fd);
@@ -113,15 +111,10 @@ export class ProcessRegistry {
       const stepId = Number(step);
       if (!Number.isSafeInteger(runId) || !Number.isSafeInteger(stepId)) continue; // a line cut by a crash
       if (op === '+' && Number.isSafeInteger(Number(pid)) && Number(pid) > 0) this.add({ runId, stepId, pid: Number(pid), startTime: startTime ?? '' });
-      else if (op === '-') {
-        const entries = this.live.get(key(runId, stepId));
-        this.live.delete(key(runId, stepId));
-        this.liveCount -= entries?.length ?? 0;
-      }
+      else if (op === '-') this.live.delete(key(runId, stepId));
     }
     for (const [k, entries] of this.live) {
       const alive = entries.filter(isSameProcess);
-      this.liveCount -= entries.length - alive.length;
       if (alive.length === 0) this.live.delete(k);
       else this.live.set(k, alive);
     }

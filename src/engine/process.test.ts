@@ -6,20 +6,13 @@ import { join } from 'node:path';
 import { runProcess, type ProcessResult, type RunProcessOptions } from './process.js';
 import { processIsAlive } from './process-group.js';
 import { testLauncher as launcher } from '../../test/support/engine-harness.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
 function collect() {
   const chunks: Buffer[] = [];
   return { onOutput: (c: Buffer) => chunks.push(c), text: () => Buffer.concat(chunks).toString('utf8'), chunks };
-}
-
-async function waitFor(predicate: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** runProcess with this file's defaults: a temporary cwd, PATH only, never aborted, 1 s grace, output dropped. */
@@ -126,7 +119,7 @@ test('abort kills a SIGTERM-ignoring leader and its forked background child (TER
       signal: controller.signal,
       cancelGraceMs: 300,
     });
-    await waitFor(() => existsSync(pidFile) && readPids(pidFile).length === 2);
+    await waitFor(async () => existsSync(pidFile) && readPids(pidFile).length === 2, 5000, 'both pids');
     const pids = readPids(pidFile);
     assert.ok(pids.every(processIsAlive));
     controller.abort({ kind: 'cancel' });

@@ -95,8 +95,9 @@ function supervise(launched: LaunchedProcess, options: RunProcessOptions): Promi
       output.destroy();
       resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, aborted, ...(lost ? { failure: lost } : {}) });
     };
+    // groupGone is set only once the leader has ended (and its group is gone).
     const maybeFinish = () => {
-      if ((exit !== undefined || lost !== undefined) && groupGone && !outputOpen) finish();
+      if (groupGone && !outputOpen) finish();
     };
 
     output.on('data', (chunk: Buffer) => options.onOutput(chunk));

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { SpawnerLauncher } from './spawner-launcher.js';
 import { runProcess, type RunProcessOptions } from '../process.js';
 import { processIsAlive } from '../process-group.js';
+import { waitFor } from '../../../test/support/wait.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -23,14 +24,6 @@ function run(launcher: SpawnerLauncher, command: string, extra: Partial<RunProce
     ...extra,
   });
   return result.then((r) => ({ ...r, text: Buffer.concat(chunks).toString('utf8') }));
-}
-
-async function waitFor(predicate: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('steps are children of the spawner, not of this process, and the spawner holds none of its environment', async () => {
@@ -131,7 +124,7 @@ test('when the spawner dies mid-step the step fails saying so, its group is kill
   try {
     let leader = 0;
     const running = run(launcher, `sleep 60 & echo $! > ${dir}/child; echo ready; wait`, { onSpawn: (pid) => (leader = pid) });
-    await waitFor(() => existsSync(join(dir, 'child')) && readFileSync(join(dir, 'child'), 'utf8').endsWith('\n'), 'the step to start');
+    await waitFor(async () => existsSync(join(dir, 'child')) && readFileSync(join(dir, 'child'), 'utf8').endsWith('\n'), 5000, 'the step to start');
     const firstSpawner = launcher.spawnerPid!;
     process.kill(firstSpawner, 'SIGKILL');
     const result = await running;
@@ -175,7 +168,7 @@ test('the spawner ignores SIGTERM and SIGINT, and exits when the process that fo
   try {
     let out = '';
     parent.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    await waitFor(() => out.includes('\n'), 'the spawner pid', 20_000);
+    await waitFor(async () => out.includes('\n'), 20_000, 'the spawner pid');
     const spawnerPid = Number(out.trim());
     assert.ok(processIsAlive(spawnerPid));
     process.kill(spawnerPid, 'SIGTERM');
@@ -183,7 +176,7 @@ test('the spawner ignores SIGTERM and SIGINT, and exits when the process that fo
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(processIsAlive(spawnerPid), 'signals meant for the service do not end the spawner under running steps');
     parent.kill('SIGKILL');
-    await waitFor(() => !processIsAlive(spawnerPid), 'the spawner to exit');
+    await waitFor(async () => !processIsAlive(spawnerPid), 5000, 'the spawner to exit');
   } finally {
     parent.kill('SIGKILL');
   }

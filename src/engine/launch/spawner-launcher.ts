@@ -60,7 +60,6 @@ interface InFlight {
 
 /** One life of the spawner process. */
 class Spawner {
-  readonly ready: Promise<void>;
   dead = false;
   private readonly dir: string;
   private readonly child: ChildProcess;
@@ -73,8 +72,7 @@ class Spawner {
   private holds = 0;
 
   constructor() {
-    this.ready = this.readiness.promise;
-    this.ready.catch(() => undefined);
+    this.readiness.promise.catch(() => undefined);
     this.dir = mkdtempSync(join(tmpdir(), 'ansflow-spawner-'));
     const { entry, execArgv } = spawnerEntry();
     this.child = fork(entry, [this.dir], {
@@ -93,7 +91,7 @@ class Spawner {
       this.child.kill('SIGKILL');
     }, START_TIMEOUT_MS);
     timer.unref();
-    void this.ready.then(
+    void this.readiness.promise.then(
       () => clearTimeout(timer),
       () => clearTimeout(timer),
     );
@@ -107,7 +105,7 @@ class Spawner {
   async started(): Promise<void> {
     this.hold();
     try {
-      await this.ready;
+      await this.readiness.promise;
     } finally {
       this.release();
     }
@@ -118,7 +116,7 @@ class Spawner {
     let rfd: number | undefined;
     let id = 0;
     try {
-      await this.ready;
+      await this.readiness.promise;
       const fifo = await this.takeFifo();
       // The read end is opened before the spawner opens the write end and kept until the output
       // is read: the pipe then outlives a child that exits at once, with its output in it.
@@ -142,15 +140,14 @@ class Spawner {
     }
   }
 
+  /** Disconnects the spawner and waits for it to exit; died() then removes its folder. */
   async close(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      if (this.child.connected) this.child.disconnect();
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.dead) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   private onMessage(message: SpawnerMessage): void {

@@ -43,20 +43,16 @@ function makeFifos(): void {
 function launch(request: LaunchMessage): void {
   const { id } = request;
   const fail = (error: unknown) => send({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
-  let keeper: number;
+  let keeper: number | undefined;
   let writer: number;
   try {
     // O_RDWR never blocks on a FIFO (Linux). Holding it, the O_WRONLY open returns at once too, even
     // if the server's read end were already gone; that write-only, blocking descriptor is what the
     // child gets, so it sees an ordinary pipe (EPIPE once nobody reads).
     keeper = openSync(request.fifo, constants.O_RDWR | constants.O_NOFOLLOW);
-    try {
-      writer = openSync(request.fifo, constants.O_WRONLY | constants.O_NOFOLLOW);
-    } catch (error) {
-      closeSync(keeper);
-      throw error;
-    }
+    writer = openSync(request.fifo, constants.O_WRONLY | constants.O_NOFOLLOW);
   } catch (error) {
+    if (keeper !== undefined) closeSync(keeper);
     fail(error);
     return;
   } finally {

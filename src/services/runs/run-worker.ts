@@ -50,7 +50,7 @@ export interface RunWorkerDeps {
   /** Where this worker announces itself (system status lists live workers). */
   registry?: WorkersRepository;
   /** What the executors start processes with; closed by stop() once the last run has settled. */
-  launcher?: ProcessLauncher;
+  launcher: ProcessLauncher;
 }
 
 const HEARTBEAT_MS = 5000;
@@ -157,7 +157,7 @@ export class RunWorker {
     const timer = setTimeout(() => this.deps.cancellations.abortAll({ kind: 'shutdown' }), graceMs);
     await settled;
     clearTimeout(timer);
-    await this.deps.launcher?.close();
+    await this.deps.launcher.close();
     await this.deps.registry?.remove(this.deps.workerId).catch(() => {});
   }
 
