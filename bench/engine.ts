@@ -29,7 +29,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isFinalStatus } from '../test/support/run-status.js';
 import { startBenchServer } from './bench-server.js';
+import { ascending, maxOverlap, median, percentile } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -79,15 +81,8 @@ const broken = (message: string) => {
 // Small helpers
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+/** The p-th percentile of unsorted values. */
+const pct = (xs: number[], p: number) => percentile(ascending(xs), p);
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 /** Wall clock in nanoseconds with sub-millisecond resolution (comparable with `date +%s%N`). */
 const wallNs = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
@@ -165,7 +160,6 @@ interface RunView {
   finished_at: string | null;
   steps: StepView[];
 }
-const FINAL = new Set(['success', 'failed', 'error', 'cancelled', 'timeout']);
 
 let pipelineCounter = 0;
 async function createPipeline(server: Server, commands: string[]): Promise<number> {
@@ -185,7 +179,7 @@ async function waitFinal(server: Server, runId: number, intervalMs = 2, timeoutM
   for (;;) {
     const run = await getRun(server, runId);
     const seenAt = performance.now();
-    if (FINAL.has(run.status)) return { run, seenAt };
+    if (isFinalStatus(run.status)) return { run, seenAt };
     if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
     if (server.child.exitCode !== null) throw new Error(`server died:\n${server.output()}`);
     await sleep(intervalMs);
@@ -516,27 +510,11 @@ async function benchConcurrency() {
     for (const id of pipelines) stored += (await api<{ count: number }>(server, 'GET', `/api/pipelines/${id}/runs/?page_size=1`)).count;
     if (stored !== CONCURRENT_RUNS) broken(`concurrency: ${stored} runs stored for ${CONCURRENT_RUNS} triggers`);
 
-    // Maximum overlap of the steps' [started_at, finished_at) intervals (an end before a start at
-    // the same millisecond, so back-to-back steps do not count as overlapping).
-    const events: [number, number][] = [];
-    for (const run of runs) for (const s of run.steps) if (s.started_at && s.finished_at) events.push([iso(s.started_at), 1], [iso(s.finished_at), -1]);
-    events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let current = 0;
-    let maxSteps = 0;
-    for (const [, d] of events) maxSteps = Math.max(maxSteps, (current += d));
-    // Same with the runs' own intervals.
-    const runEvents: [number, number][] = runs.flatMap((r): [number, number][] =>
-      r.started_at && r.finished_at
-        ? [
-            [iso(r.started_at), 1],
-            [iso(r.finished_at), -1],
-          ]
-        : [],
-    );
-    runEvents.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    current = 0;
-    let maxRuns = 0;
-    for (const [, d] of runEvents) maxRuns = Math.max(maxRuns, (current += d));
+    // Maximum overlap of the steps' and of the runs' [started_at, finished_at) intervals.
+    const interval = (x: { started_at: string | null; finished_at: string | null }): [number, number][] =>
+      x.started_at && x.finished_at ? [[iso(x.started_at), iso(x.finished_at)]] : [];
+    const maxSteps = maxOverlap(runs.flatMap((r) => r.steps.flatMap(interval)));
+    const maxRuns = maxOverlap(runs.flatMap(interval));
     if (maxSteps > CONCURRENCY_LIMIT) broken(`concurrency: ${maxSteps} steps ran at once, limit ${CONCURRENCY_LIMIT}`);
     if (maxRuns > CONCURRENCY_LIMIT) broken(`concurrency: ${maxRuns} runs were running at once, limit ${CONCURRENCY_LIMIT}`);
 

@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: runs every benchmark script in bench/ (each `*.ts` except this one), one after another,
+ * `npm run bench`: runs every benchmark script in bench/ (each `*.ts` except this one and the shared modules
+ * in NOT_BENCHMARKS), one after another,
  * each in its own process with its default settings. Exits non-zero if any of them failed.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const self = fileURLToPath(import.meta.url);
+/** Modules in bench/ that benchmarks import; they are not benchmarks themselves. */
+const NOT_BENCHMARKS = new Set(['bench-server.ts', 'stats.ts']);
 const scripts = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_') && join(here, f) !== self)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_') && !NOT_BENCHMARKS.has(f) && join(here, f) !== self)
   .sort();
 
 const failed: string[] = [];

@@ -26,10 +26,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { connectTestRedis } from '../test/support/redis.js';
+import { isFinalStatus } from '../test/support/run-status.js';
 import { startServerProcess } from '../test/support/server-process.js';
 import { api, login, startCluster, type Cluster } from '../test/scale/support.js';
 import { format, resolveConfig } from 'prettier';
 import { writeDocSection } from './bench-server.js';
+import { percentile } from './stats.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -38,7 +40,6 @@ const RUNS_PER_SLOT = QUICK ? 3 : 6;
 const LATENCY_SAMPLES = QUICK ? 8 : 20;
 const PIPELINES = 8;
 
-const FINAL = new Set(['success', 'failed', 'cancelled', 'timeout', 'error']);
 const problems: string[] = [];
 
 interface Target {
@@ -74,7 +75,7 @@ async function waitAll(t: Target, ids: number[], timeoutMs: number): Promise<Map
     for (let page = 1; ; page++) {
       const r = await api(t.base, 'GET', `/api/pipeline-runs/?page_size=100&page=${page}`, t.token);
       if (r.status !== 200) break;
-      for (const run of r.json.results) if (want.has(run.id) && FINAL.has(run.status)) done.set(run.id, run);
+      for (const run of r.json.results) if (want.has(run.id) && isFinalStatus(run.status)) done.set(run.id, run);
       if (!r.json.next) break;
     }
     if (done.size === want.size) {
@@ -126,7 +127,6 @@ async function latency(t: Target, pipelineId: number): Promise<number[]> {
   return samples.sort((a, b) => a - b);
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!);
 const LATENCY_COMMAND = 'echo "T=$(date +%s%N)"';
 
 async function main() {
@@ -198,8 +198,8 @@ async function main() {
     '',
     '| mode | p50 | p95 | max |',
     '| --- | ---: | ---: | ---: |',
-    `| distributed (API → PostgreSQL → BullMQ/Redis → worker process) | ${pct(distributed, 50).toFixed(1)} ms | ${pct(distributed, 95).toFixed(1)} ms | ${(distributed.at(-1) ?? NaN).toFixed(1)} ms |`,
-    `| embedded (\`ansflow serve\`, SQLite, in-process worker) | ${pct(embedded, 50).toFixed(1)} ms | ${pct(embedded, 95).toFixed(1)} ms | ${(embedded.at(-1) ?? NaN).toFixed(1)} ms |`,
+    `| distributed (API → PostgreSQL → BullMQ/Redis → worker process) | ${percentile(distributed, 50).toFixed(1)} ms | ${percentile(distributed, 95).toFixed(1)} ms | ${(distributed.at(-1) ?? NaN).toFixed(1)} ms |`,
+    `| embedded (\`ansflow serve\`, SQLite, in-process worker) | ${percentile(embedded, 50).toFixed(1)} ms | ${percentile(embedded, 95).toFixed(1)} ms | ${(embedded.at(-1) ?? NaN).toFixed(1)} ms |`,
   ];
   if (problems.length > 0) lines.push('', `Problems: ${problems.join('; ')}`);
   // Formatted like the rest of the docs (aligned tables), so `prettier --check` stays clean.

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { startBenchServer, writeDocSection, type BenchServer } from './bench-server.js';
+import { percentile } from './stats.js';
 
 interface ClientReport {
   /** Per socket: number of status updates received, and whether it ended with the final status. */
@@ -95,8 +96,6 @@ function spawnClients(url: string, count: number): { ready: Promise<void>; repor
   );
   return { ready, report };
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function scenario(server: BenchServer, token: string, count: number, steps: number, procs: number): Promise<string[]> {
   const go = join(server.dataDir, `go-${count}`);

@@ -12,7 +12,7 @@ import { createContext, VERSION } from '../src/runtime/context.js';
 import { buildApiServer } from '../src/http/api/api-server.js';
 import { webhookDeliveriesRoutes } from '../src/http/api/webhook-deliveries-routes.js';
 import { buildGateway } from '../src/runtime/gateway.js';
-import { DEFAULT_GATEWAY_OPTIONS } from '../src/http/gateway/gateway-options.js';
+import { gatewayOptionsFromConfig } from '../src/http/gateway/gateway-options.js';
 
 export const COLLECTION_PATH = 'docs/api/postman_collection.json';
 
@@ -118,7 +118,7 @@ export async function generateCollection(): Promise<string> {
     const spec = api.swagger() as unknown as OpenApi;
     await api.close();
     // The gateway (port 8001) under the document's `fastapi_url` variable.
-    const gateway = await buildGateway(ctx, DEFAULT_GATEWAY_OPTIONS);
+    const gateway = await buildGateway(ctx, gatewayOptionsFromConfig(config));
     await gateway.ready();
     const gatewaySpec = gateway.swagger() as unknown as OpenApi;
     await gateway.close();

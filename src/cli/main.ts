@@ -4,10 +4,6 @@
  */
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError } from '../config.js';
-import { serveCommand } from './serve.js';
-import { migrateCommand } from './migrate.js';
-import { userCommand } from './user.js';
-import { workerCommand } from './worker.js';
 import { CliError } from './cli-error.js';
 
 const USAGE = `Usage: ansflow <command> [options]
@@ -23,11 +19,15 @@ Commands:
 Run 'ansflow <command> --help' for a command's options.
 Configuration comes from ANSFLOW_* environment variables (and a .env file).`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  serve: serveCommand,
-  migrate: migrateCommand,
-  user: userCommand,
-  worker: workerCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+/** Each command's module is loaded only when chosen, so `ansflow run` or `--help` does not load the server. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.js')).serveCommand,
+  migrate: async () => (await import('./migrate.js')).migrateCommand,
+  user: async () => (await import('./user.js')).userCommand,
+  worker: async () => (await import('./worker.js')).workerCommand,
+  run: async () => (await import('./run.js')).runCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -37,11 +37,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 1;
   }
-  const run = COMMANDS[command] ?? (command === 'run' ? (await import('./run.js')).runCommand : undefined);
-  if (!run) {
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!load) {
     console.error(`ansflow: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
+  const run = await load();
   try {
     return await run(rest);
   } catch (error) {

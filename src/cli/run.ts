@@ -6,6 +6,7 @@ import { ApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { parseOptions } from './options.js';
 import { readPassword } from './read-password.js';
+import { isFinalRunStatus, type RunStatus } from '../domain/status.js';
 
 const HELP = `Usage: ansflow run <pipeline-id|name> [--var K=V]... [--branch B] [--follow]
 
@@ -27,12 +28,11 @@ Options:
 type RunBody = {
   id: number;
   number: number;
-  status: string;
+  status: RunStatus;
   pipeline: { id: number; name: string };
   steps: Array<{ id: number; name: string; status: string; duration_ms: number | null; exit_code: number | null }>;
   error_reason: string | null;
 };
-const FINAL = new Set(['success', 'failed', 'cancelled', 'timeout', 'error']);
 
 export async function runCommand(argv: string[]): Promise<number> {
   const parsed = parseOptions(
@@ -103,7 +103,7 @@ async function follow(api: ApiClient, runId: number): Promise<number> {
       const line = `${mark(step.status)} ${step.name}: ${step.status}${duration}`;
       process.stderr.write(tty ? `\x1b[1m${line}\x1b[0m\n` : `${line}\n`);
     }
-    if (FINAL.has(run.status)) {
+    if (isFinalRunStatus(run.status)) {
       // One more read: output flushed just before the final status.
       const rest = await api.raw('GET', `/api/pipeline-runs/${runId}/logs/?offset=${offset}`);
       if (rest.ok) process.stdout.write(Buffer.from(await rest.arrayBuffer()));

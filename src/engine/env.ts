@@ -12,8 +12,6 @@ export interface StepEnvInput {
   stepName: string;
   workspace: string;
   home: string;
-  /** PATH the steps search; the server's PATH by default. */
-  path?: string;
 }
 
 export class VariableNameError extends Error {

@@ -33,8 +33,11 @@ export interface RunSpec {
   steps: Array<StepDefinition & { stepId: number }>;
 }
 
-/** Why a run's AbortSignal fired. One signal per run carries cancel and shutdown alike. */
-export type AbortReason = { kind: 'cancel' } | { kind: 'shutdown' };
+/**
+ * Why an AbortSignal fired. One signal per run carries cancel and shutdown alike; a step's
+ * attempt signal also fires with `timeout` when the step's deadline passes.
+ */
+export type AbortReason = { kind: 'cancel' } | { kind: 'shutdown' } | { kind: 'timeout' };
 
 export interface RunReporter {
   runStarted(e: { runId: number; at: Date; workspace: string }): Promise<void>;
@@ -84,8 +87,6 @@ export interface StepContext {
   output(chunk: Buffer | string): void;
   /** Fires on cancel, timeout or shutdown. */
   signal: AbortSignal;
-  /** Secret values to keep out of logs, argv and error messages. */
-  secrets: readonly string[];
   /** Executors call this with the pid of every process (group leader) they spawn. */
   processStarted(pid: number): void;
   /** Adds a value found while running (e.g. a token taken from a URL) to the step's masking. */

@@ -4,6 +4,7 @@
  * background children — unless a child called setsid() itself, which only cgroups could follow.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** Sends a signal to every process of a group; a group that is already gone is not an error. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
@@ -36,7 +37,7 @@ export function groupIsAlive(pgid: number): boolean {
   return false;
 }
 
-/** Whether one process exists and is not a zombie (used by tests and by groupIsAlive). */
+/** Whether one process exists and is not a zombie (used by tests). */
 export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -87,8 +88,4 @@ export async function terminateGroup(pgid: number, graceMs: number): Promise<voi
   // Wait (bounded) until they are really gone, so "cancelled" means the tree is gone.
   const killDeadline = Date.now() + 2000;
   while (groupIsAlive(pgid) && Date.now() < killDeadline) await delay(5);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

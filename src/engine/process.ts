@@ -13,6 +13,7 @@
  */
 import { coerceError } from '../domain/errors.js';
 import type { LaunchedProcess, ProcessExit, ProcessLauncher } from './launch/launcher.js';
+import type { StepContext } from './ports.js';
 import { terminateGroup } from './process-group.js';
 
 /** What every executor that starts processes is configured with. */
@@ -126,6 +127,27 @@ function supervise(launched: LaunchedProcess, options: RunProcessOptions): Promi
         leaderEnded();
       },
     );
+  });
+}
+
+/**
+ * runProcess for an executor's step: the executor's launcher and grace period, the step's signal,
+ * every spawned pid reported, and the output into the step log unless `onOutput` takes it.
+ */
+export function runStepProcess(
+  options: ProcessOptions,
+  ctx: StepContext,
+  p: { argv: readonly string[]; cwd: string; env: Record<string, string>; onOutput?: (chunk: Buffer) => void },
+): Promise<ProcessResult> {
+  return runProcess({
+    argv: p.argv,
+    cwd: p.cwd,
+    env: p.env,
+    signal: ctx.signal,
+    launcher: options.launcher,
+    cancelGraceMs: options.cancelGraceMs,
+    onSpawn: ctx.processStarted,
+    onOutput: p.onOutput ?? ctx.output,
   });
 }
 

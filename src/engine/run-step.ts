@@ -14,7 +14,7 @@
  */
 import type { FinalStepStatus } from '../domain/status.js';
 import { coerceError } from '../domain/errors.js';
-import type { RunReporter, RunSpec, StepContext, StepExecutor, StepResult } from './ports.js';
+import type { AbortReason, RunReporter, RunSpec, StepContext, StepExecutor, StepResult } from './ports.js';
 import type { PlannedStep } from './plan.js';
 import type { StepOutput } from './run-logs.js';
 import { maskText } from './masking.js';
@@ -80,7 +80,7 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            attemptController.abort({ kind: 'timeout' });
+            attemptController.abort({ kind: 'timeout' } satisfies AbortReason);
           }, step.timeout_seconds * 1000);
 
     const ctx: StepContext = {
@@ -90,7 +90,6 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
       env: { ...input.env },
       output: output.output,
       signal: attemptController.signal,
-      secrets,
       processStarted: (pid: number) => reporter.processStarted?.({ runId: spec.runId, stepId: step.stepId, pid }),
       addSecret: (value: string) => {
         if (!secrets.includes(value)) secrets.push(value);

@@ -151,3 +151,13 @@ async function makeWritable(path: string): Promise<void> {
 export async function isDirectory(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isDirectory() ?? false;
 }
+
+/** Whether a resolved path is an existing regular file (following symlinks). */
+export async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isFile() ?? false;
+}
+
+/** Whether a resolved path exists (following symlinks). */
+export async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null)) !== null;
+}

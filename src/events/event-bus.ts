@@ -34,3 +34,12 @@ export interface EventBus {
   subscribeAll(handler: (event: RunStatusEvent) => void): Unsubscribe;
   close(): Promise<void>;
 }
+
+/** Calls a subscriber: its fault must not break the run that published, nor delivery to the others. */
+export function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // ignored on purpose: subscribers handle their own errors
+  }
+}

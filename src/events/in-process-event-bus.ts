@@ -1,4 +1,4 @@
-import type { EventBus, RunEvent, RunStatusEvent, Unsubscribe } from './event-bus.js';
+import { safely, type EventBus, type RunEvent, type RunStatusEvent, type Unsubscribe } from './event-bus.js';
 
 /** The embedded EventBus: subscribers in this process, called synchronously in publish order. */
 export class InProcessEventBus implements EventBus {
@@ -28,14 +28,5 @@ export class InProcessEventBus implements EventBus {
   async close(): Promise<void> {
     this.byRun.clear();
     this.all.clear();
-  }
-}
-
-/** A subscriber's fault must not break the run that published. */
-function safely(fn: () => void) {
-  try {
-    fn();
-  } catch {
-    // ignored on purpose: subscribers handle their own errors
   }
 }

@@ -13,7 +13,8 @@
  * events are a convenience; the database and log files stay the record a client re-reads.
  */
 import { Redis } from 'ioredis';
-import type { EventBus, RunEvent, RunStatusEvent, Unsubscribe } from './event-bus.js';
+import { safely, type EventBus, type RunEvent, type RunStatusEvent, type Unsubscribe } from './event-bus.js';
+import { closeConnection } from './redis-connection.js';
 import { coerceError } from '../domain/errors.js';
 
 export interface RedisEventBusOptions {
@@ -138,19 +139,4 @@ export class RedisEventBus implements EventBus {
   private allChannel(): string {
     return `${this.prefix}:runs`;
   }
-}
-
-/** A subscriber's fault must not break delivery to the others. */
-function safely(fn: () => void) {
-  try {
-    fn();
-  } catch {
-    // ignored on purpose: subscribers handle their own errors
-  }
-}
-
-/** quit() waits for a connection that may never come back; a connection that is not up is just dropped. */
-async function closeConnection(connection: Redis): Promise<void> {
-  if (connection.status === 'ready') await connection.quit();
-  else connection.disconnect();
 }

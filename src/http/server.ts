@@ -51,10 +51,11 @@ export function createServer(options: ServerOptions) {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    if ((request.log as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled('debug'))
+  // The level is fixed at start (nothing changes it at runtime), so at info the hook is not even installed.
+  if (options.logger.isLevelEnabled('debug'))
+    app.addHook('onResponse', async (request, reply) => {
       request.log.debug({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime }, 'request');
-  });
+    });
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';

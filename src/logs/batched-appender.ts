@@ -35,11 +35,6 @@ export class BatchedAppender {
     this.written = fstatSync(this.fd).size;
   }
 
-  /** Bytes in the file plus bytes still pending. */
-  get size(): number {
-    return this.written + this.pending.bytes;
-  }
-
   append(chunk: Buffer): void {
     if (this.closed || this.failure || chunk.length === 0) return;
     this.pending.add(chunk);

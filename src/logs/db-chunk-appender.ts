@@ -46,8 +46,7 @@ export class DbChunkAppender {
       this.droppedBytes += chunk.length;
       return;
     }
-    if (this.droppedBytes > 0) this.pending.add(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
-    this.droppedBytes = 0;
+    this.addDroppedMarker();
     this.pending.add(chunk);
   }
 
@@ -62,7 +61,7 @@ export class DbChunkAppender {
     this.chain = this.chain.then(async () => {
       if (this.failure) return;
       try {
-        this.base ??= await this.streamEnd();
+        this.base ??= await streamEnd(this.db, this.runId, this.stream);
         const offset = this.base + relative;
         // A short database outage must not cost the log (or, through a failed close, the run).
         await retryWhileUnavailable(
@@ -82,7 +81,7 @@ export class DbChunkAppender {
   /** Waits for everything to be stored; throws the first failure so log loss is never silent. */
   async close(): Promise<void> {
     if (this.closed) return this.chain;
-    if (this.droppedBytes > 0) this.pending.add(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
+    this.addDroppedMarker();
     this.flush(true);
     this.closed = true;
     await this.chain;
@@ -95,13 +94,21 @@ export class DbChunkAppender {
     return this.chain;
   }
 
-  private async streamEnd(): Promise<number> {
-    const row = await this.db
-      .selectFrom('log_chunks')
-      .select((eb) => eb.fn.max(eb('offset', '+', eb.ref('size'))).as('end'))
-      .where('run_id', '=', this.runId)
-      .where('stream', '=', this.stream)
-      .executeTakeFirst();
-    return Number(row?.end ?? 0);
+  /** Says, once, how many bytes were dropped since the last marker. */
+  private addDroppedMarker(): void {
+    if (this.droppedBytes === 0) return;
+    this.pending.add(Buffer.from(`\n[log: ${this.droppedBytes} bytes dropped, the database could not keep up]\n`));
+    this.droppedBytes = 0;
   }
+}
+
+/** Where one log stream ends: the byte offset just past its last stored chunk (0 when empty). */
+export async function streamEnd(db: Kysely<Database>, runId: number, stream: number): Promise<number> {
+  const row = await db
+    .selectFrom('log_chunks')
+    .select((eb) => eb.fn.max(eb('offset', '+', eb.ref('size'))).as('end'))
+    .where('run_id', '=', runId)
+    .where('stream', '=', stream)
+    .executeTakeFirst();
+  return Number(row?.end ?? 0);
 }

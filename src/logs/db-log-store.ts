@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { LogStore, StepLogWriter } from '../engine/ports.js';
 import type { Database } from '../store/schema.js';
-import { DbChunkAppender, type ChunkAppenderOptions } from './db-chunk-appender.js';
+import { DbChunkAppender, streamEnd, type ChunkAppenderOptions } from './db-chunk-appender.js';
 import { RunLogLines } from './run-log-lines.js';
 import { fanOutFlush, stepLogWriter } from './step-writer.js';
 import type { LogChunkEvent, OpenStepLog } from './file-log-store.js';
@@ -81,13 +81,7 @@ export class DbLogStore implements LogStore {
 
   async size(e: { runId: number; stepId: number | null }): Promise<number> {
     await this.settle(e.runId);
-    const row = await this.db
-      .selectFrom('log_chunks')
-      .select((eb) => eb.fn.max(eb('offset', '+', eb.ref('size'))).as('end'))
-      .where('run_id', '=', e.runId)
-      .where('stream', '=', e.stepId ?? RUN_STREAM)
-      .executeTakeFirst();
-    return Number(row?.end ?? 0);
+    return streamEnd(this.db, e.runId, e.stepId ?? RUN_STREAM);
   }
 
   async removeRun(runId: number): Promise<void> {

@@ -9,10 +9,9 @@
  * A partial line longer than MAX_PARTIAL_LINE_BYTES is written out early with a newline, so a
  * step that never prints one cannot grow memory (the engine's line limiter normally cuts first).
  */
-import { createReadStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { LogStore, StepLogWriter } from '../engine/ports.js';
 import { BatchedAppender } from './batched-appender.js';
 import { RunLogLines } from './run-log-lines.js';
@@ -118,12 +117,6 @@ export class FileLogStore implements LogStore {
       if ((thrown as NodeJS.ErrnoException).code === 'ENOENT') return 0;
       throw thrown;
     }
-  }
-
-  /** Streams a log from `offset` without loading it into memory (for full-log HTTP responses). */
-  stream(e: { runId: number; stepId: number | null; offset?: number }): Readable {
-    this.flushRun(e.runId);
-    return createReadStream(this.filePath(e.runId, e.stepId), { start: Math.max(0, e.offset ?? 0) });
   }
 
   async removeRun(runId: number): Promise<void> {

@@ -33,6 +33,7 @@ import { labelKey, parseLabelKey, satisfiedKeys, satisfies } from '../domain/lab
 import { retryWhileUnavailable } from '../store/unavailable.js';
 import { PipelineSlots } from './pipeline-slots.js';
 import { relayOnce, type RelayTarget } from './outbox-relay.js';
+import { closeConnection } from '../events/redis-connection.js';
 
 export interface BullmqQueueOptions {
   redisUrl: string;
@@ -57,7 +58,7 @@ interface JobData {
 
 type ClaimOutcome = { kind: 'run'; redelivered: boolean } | { kind: 'skip' } | { kind: 'later'; at: number } | { kind: 'reroute'; labels: string };
 
-export const queueName = (labels: string) => (labels === '' ? 'ansflow-runs' : `ansflow-runs@${labels}`);
+const queueName = (labels: string) => (labels === '' ? 'ansflow-runs' : `ansflow-runs@${labels}`);
 
 export class BullmqQueue implements JobQueue {
   private readonly redis: Redis;
@@ -73,6 +74,8 @@ export class BullmqQueue implements JobQueue {
   private readonly running = new Map<number, number | null>();
   private options: WorkerOptions | null = null;
   private ownLabels = '';
+  /** Every label key ownLabels satisfy (satisfiedKeys), computed once in start(). */
+  private ownKeys = satisfiedKeys('');
   private reserved = 0;
   private relayTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -102,6 +105,7 @@ export class BullmqQueue implements JobQueue {
   start(options: WorkerOptions): void {
     this.options = options;
     this.ownLabels = labelKey(options.labels);
+    this.ownKeys = satisfiedKeys(this.ownLabels);
     this.stopped = false;
     void this.tick();
     this.relayTimer = setInterval(() => void this.tick(), this.relayIntervalMs);
@@ -248,8 +252,7 @@ export class BullmqQueue implements JobQueue {
 
   private async claim(runId: number, options: WorkerOptions): Promise<ClaimOutcome> {
     const repo = this.config.repo;
-    const keys = satisfiedKeys(this.ownLabels);
-    if (await repo.claim(runId, options.workerId, this.leaseSeconds, keys)) return { kind: 'run', redelivered: false };
+    if (await repo.claim(runId, options.workerId, this.leaseSeconds, this.ownKeys)) return { kind: 'run', redelivered: false };
     const row = await repo.find(runId);
     if (!row) return { kind: 'skip' };
     if (!satisfies(this.ownLabels, row.labels)) return { kind: 'reroute', labels: row.labels };
@@ -298,10 +301,4 @@ export class BullmqQueue implements JobQueue {
 
 function assertNever(value: never): never {
   throw new Error(`unexpected claim outcome ${JSON.stringify(value)}`);
-}
-
-/** quit() waits for a connection that may never come back; a connection that is not up is just dropped. */
-async function closeConnection(connection: Redis): Promise<void> {
-  if (connection.status === 'ready') await connection.quit();
-  else connection.disconnect();
 }

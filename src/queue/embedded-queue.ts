@@ -30,6 +30,8 @@ export interface EmbeddedQueueOptions {
 export class EmbeddedQueue implements JobQueue {
   private options: WorkerOptions | null = null;
   private ownLabels = '';
+  /** Every label key ownLabels satisfy (satisfiedKeys), computed once in start(). */
+  private ownKeys = satisfiedKeys('');
   private readonly running = new Map<number, Promise<void>>();
   private pumping = false;
   private again = false;
@@ -56,6 +58,7 @@ export class EmbeddedQueue implements JobQueue {
   start(options: WorkerOptions): void {
     this.options = options;
     this.ownLabels = labelKey(options.labels);
+    this.ownKeys = satisfiedKeys(this.ownLabels);
     this.stopped = false;
     this.crashed = false;
     this.timer = setInterval(() => this.wake(), this.pollMs);
@@ -119,10 +122,9 @@ export class EmbeddedQueue implements JobQueue {
   /** Claims as many jobs as the limits allow, oldest first, skipping pipelines at their limit. */
   private async pump(): Promise<void> {
     const options = this.options!;
-    const keys = satisfiedKeys(this.ownLabels);
     while (!this.stopped && this.running.size < options.concurrency) {
       const free = options.concurrency - this.running.size;
-      const candidates = (await this.repo.claimable(free * 4 + 20, keys)).filter(
+      const candidates = (await this.repo.claimable(free * 4 + 20, this.ownKeys)).filter(
         (job) => !this.running.has(job.runId) && satisfies(this.ownLabels, job.labels),
       );
       if (candidates.length === 0) return;

@@ -8,7 +8,7 @@
  */
 import type { RunQueueRepository } from '../store/run-queue-repository.js';
 
-export const RELAY_BATCH = 1000;
+const RELAY_BATCH = 1000;
 
 export interface RelayTarget {
   /** BullMQ's state of a job ('unknown' when it has none). */

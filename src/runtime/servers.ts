@@ -17,12 +17,10 @@ export interface RunningServers {
 
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
-export async function startServers(
-  ctx: AppContext,
-  role: Role,
-  gatewayOptions: GatewayOptions = gatewayOptionsFromConfig(ctx.config),
-): Promise<RunningServers> {
+/** `gatewayOverrides` (tests, benchmarks) replace options otherwise taken from the configuration. */
+export async function startServers(ctx: AppContext, role: Role, gatewayOverrides: Partial<GatewayOptions> = {}): Promise<RunningServers> {
   const { config, logger } = ctx;
+  const gatewayOptions: GatewayOptions = { ...gatewayOptionsFromConfig(config), ...gatewayOverrides };
   const closers: Array<() => Promise<void>> = [];
   let apiUrl: string | null = null;
   let gatewayUrl: string | null = `http://${urlHost(config.host)}:${config.gatewayPort}`;

@@ -37,6 +37,11 @@ export class PipelinesService {
     return pipeline;
   }
 
+  /** 404 unless the pipeline exists, without loading it (no joins, no secrets decrypted). */
+  async assertExists(id: number): Promise<void> {
+    if (!(await this.pipelines.exists(id))) throw notFound('Pipeline');
+  }
+
   list(filter: PipelineFilter, page: { limit: number; offset: number }) {
     return this.pipelines.list(filter, page);
   }

@@ -3,6 +3,7 @@ import { AppError, conflict, notFound, validationError } from '../domain/errors.
 import type { Role } from '../domain/roles.js';
 import type { RefreshTokensRepository } from '../store/refresh-tokens-repository.js';
 import type { User, UsersRepository } from '../store/users-repository.js';
+import { withoutHash } from './auth/public-user.js';
 import type { RecentUsers } from './auth/recent-users.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, type PasswordHasher } from './auth/password-hasher.js';
 
@@ -14,8 +15,6 @@ export interface NewUserInput {
   last_name?: string;
   role?: Role;
 }
-
-const strip = ({ password_hash: _h, ...user }: User & { password_hash?: string }): User => user;
 
 export class UsersService {
   constructor(
@@ -37,13 +36,13 @@ export class UsersService {
       password_hash: await this.hasher.hash(input.password),
     });
     if (!created) throw conflict(`A user named "${input.username}" already exists`, { username: ['A user with that username already exists.'] });
-    return strip(created);
+    return withoutHash(created);
   }
 
   async get(id: number): Promise<User> {
     const user = await this.users.findById(id);
     if (!user) throw notFound('User');
-    return strip(user);
+    return withoutHash(user);
   }
 
   async update(id: number, fields: Partial<Pick<User, 'email' | 'first_name' | 'last_name' | 'role' | 'is_active'>>): Promise<User> {
@@ -51,7 +50,7 @@ export class UsersService {
     this.recentUsers?.forget(id);
     if (!user) throw notFound('User');
     if (fields.is_active === false || fields.role !== undefined) await this.refreshTokens.revokeAllForUser(id);
-    return strip(user);
+    return withoutHash(user);
   }
 
   /** Sets a password; with `current` the caller must prove they know the old one. */
@@ -84,7 +83,7 @@ export class UsersService {
   }
 }
 
-export function passwordProblem(password: string): string | null {
+function passwordProblem(password: string): string | null {
   if (password.length < MIN_PASSWORD_LENGTH) return `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`;
   if (password.length > MAX_PASSWORD_LENGTH) return `Password must be at most ${MAX_PASSWORD_LENGTH} characters.`;
   return null;

@@ -137,14 +137,6 @@ export class DeliveriesRepository {
       .execute();
     return { total, items: rows.map(toDelivery) };
   }
-
-  async count(): Promise<number> {
-    const row = await this.db
-      .selectFrom('webhook_deliveries')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
 }
 
 function toDelivery(row: Omit<WebhookDeliveryRow, 'headers' | 'payload'>): Delivery {

@@ -12,6 +12,9 @@ export interface LastRun {
   finished_at: string | null;
 }
 
+/** The fields webhook matching needs (PipelinesRepository.webhookCandidates). */
+export type WebhookCandidate = Pick<Pipeline, 'id' | 'status' | 'repository_url' | 'branch' | 'trigger_events'>;
+
 export interface Pipeline {
   id: number;
   name: string;
@@ -47,8 +50,6 @@ export interface PipelineFilter {
   search?: string;
   status?: PipelineStatus;
   createdBy?: number;
-  /** Only pipelines whose repository key matches (webhooks). */
-  ids?: number[];
 }
 
 type JoinedRow = PipelineRow & {
@@ -119,7 +120,6 @@ export class PipelinesRepository {
     let q = this.db.selectFrom('pipelines');
     if (filter.status) q = q.where('pipelines.status', '=', filter.status);
     if (filter.createdBy !== undefined) q = q.where('pipelines.created_by', '=', filter.createdBy);
-    if (filter.ids) q = q.where('pipelines.id', 'in', filter.ids.length > 0 ? filter.ids : [-1]);
     if (filter.search) {
       const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       q = q.where((eb) =>
@@ -167,14 +167,27 @@ export class PipelinesRepository {
     return { total, items: rows.map((r) => this.summary(r as JoinedRow)) };
   }
 
+  async exists(id: number): Promise<boolean> {
+    return (await this.db.selectFrom('pipelines').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  }
+
   async findById(id: number): Promise<Pipeline | null> {
     const row = (await this.base().where('pipelines.id', '=', id).executeTakeFirst()) as JoinedRow | undefined;
     return row ? this.full(row) : null;
   }
 
-  async findActiveWithRepository(): Promise<Pipeline[]> {
-    const rows = (await this.base().where('pipelines.status', '=', 'active').where('pipelines.repository_url', 'is not', null).execute()) as JoinedRow[];
-    return rows.map((r) => this.full(r));
+  /**
+   * What webhook matching reads of every active pipeline with a repository, for each delivery:
+   * only the matched fields (no steps to parse, no secrets to decrypt, no joins).
+   */
+  async webhookCandidates(): Promise<WebhookCandidate[]> {
+    const rows = await this.db
+      .selectFrom('pipelines')
+      .select(['id', 'status', 'repository_url', 'branch', 'trigger_events'])
+      .where('status', '=', 'active')
+      .where('repository_url', 'is not', null)
+      .execute();
+    return rows.map((r) => ({ ...r, status: r.status as PipelineStatus, trigger_events: JSON.parse(r.trigger_events) as TriggerEventKind[] }));
   }
 
   async countByStatus(status: PipelineStatus): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { isoAfter, nowIso } from './time.js';
 
 export interface QueuedJob {
   runId: number;
@@ -25,21 +26,11 @@ export class RunQueueRepository {
     return rows.map((r) => ({ runId: r.run_id, pipelineId: r.pipeline_id }));
   }
 
-  async claimedPerPipeline(): Promise<Map<number | null, number>> {
-    const rows = await this.db
-      .selectFrom('run_queue')
-      .select(['pipeline_id', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('state', '=', 'claimed')
-      .groupBy('pipeline_id')
-      .execute();
-    return new Map(rows.map((r) => [r.pipeline_id, Number(r.n)]));
-  }
-
   /** `labelKeys`, when given, also guards the job's labels (a job routed to the wrong worker is not taken). */
   async claim(runId: number, workerId: string, leaseSeconds: number, labelKeys?: readonly string[] | null): Promise<boolean> {
     let update = this.db
       .updateTable('run_queue')
-      .set({ state: 'claimed', claimed_by: workerId, lease_expires_at: new Date(Date.now() + leaseSeconds * 1000).toISOString() })
+      .set({ state: 'claimed', claimed_by: workerId, lease_expires_at: isoAfter(leaseSeconds) })
       .where('run_id', '=', runId)
       .where('state', '=', 'queued');
     if (labelKeys) update = update.where('labels', 'in', [...labelKeys]);
@@ -52,13 +43,12 @@ export class RunQueueRepository {
    * makes two reclaimers race safely, like claim().
    */
   async reclaim(runId: number, workerId: string, leaseSeconds: number): Promise<boolean> {
-    const now = new Date();
     const result = await this.db
       .updateTable('run_queue')
-      .set({ claimed_by: workerId, lease_expires_at: new Date(now.getTime() + leaseSeconds * 1000).toISOString() })
+      .set({ claimed_by: workerId, lease_expires_at: isoAfter(leaseSeconds) })
       .where('run_id', '=', runId)
       .where('state', '=', 'claimed')
-      .where('lease_expires_at', '<', now.toISOString())
+      .where('lease_expires_at', '<', nowIso())
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
@@ -68,7 +58,7 @@ export class RunQueueRepository {
     if (runIds.length === 0) return 0;
     const result = await this.db
       .updateTable('run_queue')
-      .set({ lease_expires_at: new Date(Date.now() + leaseSeconds * 1000).toISOString() })
+      .set({ lease_expires_at: isoAfter(leaseSeconds) })
       .where('run_id', 'in', [...runIds])
       .where('state', '=', 'claimed')
       .where('claimed_by', '=', workerId)
@@ -81,7 +71,7 @@ export class RunQueueRepository {
    * label sets a worker can take; null takes every set (the BullMQ relay forwards them all).
    */
   async claimable(limit: number, labelKeys: readonly string[] | null): Promise<ClaimableJob[]> {
-    const now = new Date().toISOString();
+    const now = nowIso();
     let query = this.db
       .selectFrom('run_queue')
       .select(['run_id', 'pipeline_id', 'labels', 'state'])
@@ -97,7 +87,7 @@ export class RunQueueRepository {
       .selectFrom('run_queue')
       .select(['pipeline_id', (eb) => eb.fn.countAll<number>().as('n')])
       .where('state', '=', 'claimed')
-      .where('lease_expires_at', '>=', new Date().toISOString())
+      .where('lease_expires_at', '>=', nowIso())
       .groupBy('pipeline_id')
       .execute();
     return new Map(rows.map((r) => [r.pipeline_id, Number(r.n)]));

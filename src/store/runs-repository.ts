@@ -52,7 +52,10 @@ export interface Run {
   steps: StepRun[];
 }
 
-export type RunSummary = Omit<Run, 'steps' | 'definition' | 'variables'> & { steps_total: number; steps_done: number };
+/** What a run and a run in a list share: everything but its steps, definition and variables. */
+type RunHeader = Omit<Run, 'steps' | 'definition' | 'variables'>;
+
+export type RunSummary = RunHeader & { steps_total: number; steps_done: number };
 
 export interface NewRun {
   pipelineId: number;
@@ -61,6 +64,38 @@ export interface NewRun {
   commit: string | null;
   variables: Variables;
 }
+
+/** The columns of a run header: a list reads only these (no definition, no secrets to decrypt). */
+const HEADER_COLUMNS = [
+  'id',
+  'number',
+  'pipeline_id',
+  'pipeline_name',
+  'status',
+  'trigger',
+  'branch',
+  'commit_sha',
+  'error_reason',
+  'cancel_requested_at',
+  'created_at',
+  'started_at',
+  'finished_at',
+] as const;
+
+const toHeader = (row: Pick<PipelineRunRow, (typeof HEADER_COLUMNS)[number]>): RunHeader => ({
+  id: row.id,
+  number: row.number,
+  pipeline: { id: row.pipeline_id, name: row.pipeline_name },
+  status: row.status as RunStatus,
+  trigger: JSON.parse(row.trigger) as RunTrigger,
+  branch: row.branch,
+  commit: row.commit_sha,
+  error_reason: row.error_reason,
+  cancel_requested_at: row.cancel_requested_at,
+  created_at: row.created_at,
+  started_at: row.started_at,
+  finished_at: row.finished_at,
+});
 
 const toStep = (row: StepRunRow): StepRun => ({
   id: row.id,
@@ -201,7 +236,7 @@ export class RunsRepository {
     if (filter.status) q = q.where('status', '=', filter.status);
     const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     if (total === 0 || page.offset >= total) return { total, items: [] };
-    const rows = await q.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
+    const rows = await q.select(HEADER_COLUMNS).orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
     const counts = await this.db
       .selectFrom('step_runs')
       .select([
@@ -220,9 +255,8 @@ export class RunsRepository {
     return {
       total,
       items: rows.map((row) => {
-        const { steps: _s, definition: _d, variables: _v, ...rest } = this.toRun(row, []);
         const c = byRun.get(row.id);
-        return { ...rest, steps_total: Number(c?.total ?? 0), steps_done: Number(c?.done ?? 0) };
+        return { ...toHeader(row), steps_total: Number(c?.total ?? 0), steps_done: Number(c?.done ?? 0) };
       }),
     };
   }
@@ -297,12 +331,13 @@ export class RunsRepository {
 
   /** Settles steps that never ran (skipped or cancelled); only touches steps not already final. */
   async settleSteps(runId: number, stepIds: number[] | 'unfinished', status: StepStatus, at: string, message: string | null = null): Promise<void> {
+    if (stepIds !== 'unfinished' && stepIds.length === 0) return;
     let q = this.db
       .updateTable('step_runs')
       .set({ status, finished_at: at, message })
       .where('run_id', '=', runId)
       .where('status', 'in', ['pending', 'running']);
-    if (stepIds !== 'unfinished') q = q.where('id', 'in', stepIds.length > 0 ? stepIds : [-1]);
+    if (stepIds !== 'unfinished') q = q.where('id', 'in', stepIds);
     await q.execute();
   }
 
@@ -317,20 +352,9 @@ export class RunsRepository {
 
   private toRun(row: PipelineRunRow, steps: StepRun[]): Run {
     return {
-      id: row.id,
-      number: row.number,
-      pipeline: { id: row.pipeline_id, name: row.pipeline_name },
-      status: row.status as RunStatus,
-      trigger: JSON.parse(row.trigger) as RunTrigger,
-      branch: row.branch,
-      commit: row.commit_sha,
+      ...toHeader(row),
       variables: this.pipelines.openVariables(row.variables),
       definition: JSON.parse(row.definition) as PipelineDefinition,
-      error_reason: row.error_reason,
-      cancel_requested_at: row.cancel_requested_at,
-      created_at: row.created_at,
-      started_at: row.started_at,
-      finished_at: row.finished_at,
       steps,
     };
   }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { nowIso } from './time.js';
+import { isoAfter, nowIso } from './time.js';
+import { parseLabelKey } from '../domain/labels.js';
 
 export interface WorkerInfo {
   id: string;
@@ -32,12 +33,9 @@ export class WorkersRepository {
 
   /** Workers seen within `withinSeconds`; older rows are deleted (a worker that stopped for good). */
   async alive(withinSeconds: number): Promise<WorkerInfo[]> {
-    const cutoff = new Date(Date.now() - withinSeconds * 1000).toISOString();
-    await this.db
-      .deleteFrom('workers')
-      .where('heartbeat_at', '<', new Date(Date.now() - 3600_000).toISOString())
-      .execute();
+    const cutoff = isoAfter(-withinSeconds);
+    await this.db.deleteFrom('workers').where('heartbeat_at', '<', isoAfter(-3600)).execute();
     const rows = await this.db.selectFrom('workers').selectAll().where('heartbeat_at', '>=', cutoff).orderBy('id').execute();
-    return rows.map((r) => ({ ...r, labels: r.labels === '' ? [] : r.labels.split(',') }));
+    return rows.map((r) => ({ ...r, labels: parseLabelKey(r.labels) }));
   }
 }

@@ -2,9 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { startApi, type Harness } from '../support/api-harness.js';
+import { isFinalStatus } from '../support/run-status.js';
 import { waitFor } from '../support/wait.js';
-
-const FINAL = ['success', 'failed', 'cancelled', 'timeout', 'error'];
 
 describe('runs through the API', () => {
   let h: Harness;
@@ -31,7 +30,7 @@ describe('runs through the API', () => {
     waitFor(
       async () => {
         const r = await h.request('GET', `/api/pipeline-runs/${runId}/`, { token: admin });
-        return FINAL.includes(r.json.status) ? r.json : undefined;
+        return isFinalStatus(r.json.status) ? r.json : undefined;
       },
       timeoutMs,
       `run ${runId} to finish`,
@@ -188,6 +187,9 @@ describe('runs through the API', () => {
     const viewer = await h.userToken('runs-viewer', 'viewer');
     assert.equal((await h.request('POST', `/api/pipelines/${id}/run/`, { token: viewer, body: {} })).status, 403);
     assert.equal((await h.request('POST', '/api/pipelines/99999/run/', { token: admin, body: {} })).status, 404);
+    const missing = await h.request('GET', '/api/pipelines/99999/runs/', { token: admin });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.json.error.code, 'RESOURCE_NOT_FOUND');
   });
 
   test('a run keeps its snapshot when the pipeline is edited or deleted; history lists it', async () => {

@@ -1,10 +1,12 @@
 /**
  * Helpers for end-to-end gateway tests: a harness with the fixtures' webhook secrets, raw HTTP to
- * the gateway, signed deliveries, and a WebSocket client that records what it receives.
+ * the gateway, pipelines to deliver to, signed deliveries, and a WebSocket client that records what it receives.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { startApi, type Harness, type TestResponse } from '../support/api-harness.js';
+import { readFixture } from '../support/fixtures.js';
 import { signGithubBody } from '../../src/integrations/github/verify-signature.js';
 import type { Config } from '../../src/config.js';
 import type { GatewayOptions } from '../../src/http/gateway/gateway-options.js';
@@ -18,6 +20,40 @@ export function startGateway(overrides: Partial<Config> = {}, env: Record<string
     { ANSFLOW_GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, ANSFLOW_GITLAB_WEBHOOK_TOKEN: GITLAB_TOKEN, ...env },
     { webhookRateLimit: 100_000, wsHandshakeRateLimit: 100_000, ...gateway },
   );
+}
+
+/** Creates a pipeline through the API (201 expected) and returns its id. */
+export async function createPipeline(h: Harness, token: string, body: Record<string, unknown>): Promise<number> {
+  const r = await h.request('POST', '/api/pipelines/', { token, body });
+  assert.equal(r.status, 201, r.text);
+  return r.json.id as number;
+}
+
+/** A pipeline that webhooks for `repository_url` trigger, with one step that succeeds. */
+export function createWebhookPipeline(
+  h: Harness,
+  token: string,
+  pipeline: { name: string; repository_url: string; branch: string; trigger_events: string[] },
+): Promise<number> {
+  return createPipeline(h, token, { ...pipeline, steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }] });
+}
+
+/** How many runs a pipeline has. */
+export async function runCount(h: Harness, token: string, pipelineId: number): Promise<number> {
+  return (await h.request('GET', `/api/pipelines/${pipelineId}/runs/`, { token })).json.count as number;
+}
+
+let pushes: { PUSH: Buffer; GL_PUSH: Buffer } | undefined;
+/**
+ * The push deliveries the webhook tests send: GitHub's (Codertocat/Hello-World, master) and
+ * GitLab's (gitlab-org/hello-world, master). Read on first use, so importing this module needs no fixtures.
+ */
+export function pushFixtures(): { PUSH: Buffer; GL_PUSH: Buffer } {
+  pushes ??= {
+    PUSH: readFixture('webhooks', 'github', 'push.go-scm.json'),
+    GL_PUSH: readFixture('webhooks', 'gitlab', 'push.go-scm.json'),
+  };
+  return pushes;
 }
 
 export async function gatewayRequest(

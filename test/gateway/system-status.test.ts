@@ -7,17 +7,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Harness } from '../support/api-harness.js';
+import { freePort } from '../support/server-process.js';
 import { waitFor } from '../support/wait.js';
 import { gatewayRequest, startGateway } from './gateway-support.js';
-
-/** A TCP port that was free a moment ago (nothing listens on it). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** A fake broker that answers the AMQP protocol header with a Connection.Start frame (or garbage). */
 async function fakeBroker(answer: 'start' | 'garbage'): Promise<{ server: Server; port: number }> {
@@ -60,7 +52,7 @@ describe('system status', () => {
   });
 
   test('Redis configured but down → degraded (200), redis unhealthy within the short timeout', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const h = await startGateway({}, { ANSFLOW_REDIS_URL: `redis://127.0.0.1:${port}` }, { statusCacheMs: 0 });
     try {
       const started = Date.now();

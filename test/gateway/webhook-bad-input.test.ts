@@ -8,10 +8,20 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import type { Harness } from '../support/api-harness.js';
 import { readFixture } from '../support/fixtures.js';
-import { GITLAB_TOKEN, githubHeaders, gitlabHeaders, postGithub, postGitlab, startGateway } from './gateway-support.js';
+import {
+  GITHUB_SECRET,
+  GITLAB_TOKEN,
+  createWebhookPipeline,
+  githubHeaders,
+  gitlabHeaders,
+  postGithub,
+  postGitlab,
+  pushFixtures,
+  runCount as pipelineRunCount,
+  startGateway,
+} from './gateway-support.js';
 
-const PUSH = readFixture('webhooks', 'github', 'push.go-scm.json');
-const GL_PUSH = readFixture('webhooks', 'gitlab', 'push.go-scm.json');
+const { PUSH, GL_PUSH } = pushFixtures();
 
 describe('bad webhook input', () => {
   let h: Harness;
@@ -21,22 +31,16 @@ describe('bad webhook input', () => {
   before(async () => {
     h = await startGateway();
     admin = await h.login();
-    const r = await h.request('POST', '/api/pipelines/', {
-      token: admin,
-      body: {
-        name: 'catch-all',
-        repository_url: 'https://github.com/Codertocat/Hello-World.git',
-        branch: '**',
-        trigger_events: ['push', 'tag', 'pull_request'],
-        steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }],
-      },
+    pipelineId = await createWebhookPipeline(h, admin, {
+      name: 'catch-all',
+      repository_url: 'https://github.com/Codertocat/Hello-World.git',
+      branch: '**',
+      trigger_events: ['push', 'tag', 'pull_request'],
     });
-    assert.equal(r.status, 201, r.text);
-    pipelineId = r.json.id;
   });
   after(() => h.close());
 
-  const runCount = async () => (await h.request('GET', `/api/pipelines/${pipelineId}/runs/`, { token: admin })).json.count as number;
+  const runCount = () => pipelineRunCount(h, admin, pipelineId);
   const deliveries = async (query = '') => (await h.request('GET', `/api/webhook-deliveries/?page_size=100${query}`, { token: admin })).json;
 
   const rejected = async (headers: Record<string, string>, body: Buffer | string, reason: RegExp) => {
@@ -55,7 +59,7 @@ describe('bad webhook input', () => {
     await rejected({ ...unsigned, 'x-hub-signature-256': '' }, PUSH, /Empty|Missing/);
     await rejected({ ...unsigned, 'x-hub-signature-256': sig!.slice(0, 40) }, PUSH, /64 hex digits/);
     await rejected({ ...unsigned, 'x-hub-signature-256': 'sha256=' + sig!.slice(7).toUpperCase() }, PUSH, /lowercase/);
-    await rejected({ ...unsigned, 'x-hub-signature': 'sha1=' + createHmac('sha1', 'test-webhook-secret').update(PUSH).digest('hex') }, PUSH, /Only the SHA-1/);
+    await rejected({ ...unsigned, 'x-hub-signature': 'sha1=' + createHmac('sha1', GITHUB_SECRET).update(PUSH).digest('hex') }, PUSH, /Only the SHA-1/);
     await rejected({ ...unsigned, 'x-hub-signature-256': sig!.slice(7) }, PUSH, /must start with "sha256="/);
   });
 

@@ -6,11 +6,18 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Harness } from '../support/api-harness.js';
-import { readFixture } from '../support/fixtures.js';
-import { githubHeaders, gitlabHeaders, postGithub, postGitlab, startGateway } from './gateway-support.js';
+import {
+  createWebhookPipeline,
+  githubHeaders,
+  gitlabHeaders,
+  postGithub,
+  postGitlab,
+  pushFixtures,
+  runCount as pipelineRunCount,
+  startGateway,
+} from './gateway-support.js';
 
-const PUSH = readFixture('webhooks', 'github', 'push.go-scm.json'); // Codertocat/Hello-World, master
-const GL_PUSH = readFixture('webhooks', 'gitlab', 'push.go-scm.json'); // gitlab-org/hello-world, master
+const { PUSH, GL_PUSH } = pushFixtures(); // Codertocat/Hello-World and gitlab-org/hello-world, master
 
 describe('webhook deliveries', () => {
   let h: Harness;
@@ -20,22 +27,16 @@ describe('webhook deliveries', () => {
   before(async () => {
     h = await startGateway();
     admin = await h.login();
-    const r = await h.request('POST', '/api/pipelines/', {
-      token: admin,
-      body: {
-        name: 'hello',
-        repository_url: 'https://github.com/codertocat/hello-world',
-        branch: 'master',
-        trigger_events: ['push'],
-        steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }],
-      },
+    pipelineId = await createWebhookPipeline(h, admin, {
+      name: 'hello',
+      repository_url: 'https://github.com/codertocat/hello-world',
+      branch: 'master',
+      trigger_events: ['push'],
     });
-    assert.equal(r.status, 201, r.text);
-    pipelineId = r.json.id;
   });
   after(() => h.close());
 
-  const runCount = async () => (await h.request('GET', `/api/pipelines/${pipelineId}/runs/`, { token: admin })).json.count as number;
+  const runCount = () => pipelineRunCount(h, admin, pipelineId);
 
   test('the same X-GitHub-Delivery twice → 200 with the first delivery runs, no new run', async () => {
     const headers = githubHeaders(PUSH, 'push');

@@ -11,27 +11,37 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Harness } from '../support/api-harness.js';
 import { TokenService } from '../../src/services/auth/token-service.js';
 import { loadOrCreateSecretKey } from '../../src/services/secret-key.js';
-import { connectWs, startGateway, wsUrl, type Recorded } from './gateway-support.js';
+import type { GatewayOptions } from '../../src/http/gateway/gateway-options.js';
+import { connectWs, createPipeline, startGateway, wsUrl, type Recorded } from './gateway-support.js';
 import { waitFor } from '../support/wait.js';
+
+/**
+ * The setup of a describe: its own gateway with `gateway` options (started before, closed after),
+ * handed with an admin token to `started`, and helpers that create a pipeline of shell steps and trigger a run.
+ */
+function gatewaySuite(gateway: Partial<GatewayOptions>, started: (h: Harness, admin: string) => void) {
+  let h: Harness;
+  let admin: string;
+  before(async () => {
+    h = await startGateway({}, {}, gateway);
+    admin = await h.login();
+    started(h, admin);
+  });
+  after(() => h.close());
+
+  const pipeline = (name: string, commands: string[]) =>
+    createPipeline(h, admin, { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) });
+  const trigger = async (pipelineId: number) => (await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token: admin, body: {} })).json.id as number;
+  return { pipeline, trigger };
+}
 
 describe('WebSocket run feed', () => {
   let h: Harness;
   let admin: string;
-  before(async () => {
-    h = await startGateway({}, {}, { wsPingMs: 100, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 });
-    admin = await h.login();
-  });
-  after(() => h.close());
-
-  const pipeline = async (name: string, commands: string[]) => {
-    const r = await h.request('POST', '/api/pipelines/', {
-      token: admin,
-      body: { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) },
-    });
-    assert.equal(r.status, 201, r.text);
-    return r.json.id as number;
-  };
-  const trigger = async (pipelineId: number) => (await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token: admin, body: {} })).json.id as number;
+  const { pipeline, trigger } = gatewaySuite(
+    { wsPingMs: 100, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 },
+    (...started) => ([h, admin] = started),
+  );
   const closedWithoutData = async (url: string, headers: Record<string, string> = {}) => {
     const ws = await connectWs(url, headers);
     const closed = await ws.closed;
@@ -139,22 +149,11 @@ describe('WebSocket run feed', () => {
 describe('WebSocket backpressure', () => {
   let h: Harness;
   let admin: string;
-  before(async () => {
-    // Small buffers, and pings rare enough that the stalled client is not dropped as dead.
-    h = await startGateway({}, {}, { wsPingMs: 60_000, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 });
-    admin = await h.login();
-  });
-  after(() => h.close());
-
-  const pipeline = async (name: string, commands: string[]) => {
-    const r = await h.request('POST', '/api/pipelines/', {
-      token: admin,
-      body: { name, steps: commands.map((command, i) => ({ name: `step-${i + 1}`, type: 'shell_command', config: { command } })) },
-    });
-    assert.equal(r.status, 201, r.text);
-    return r.json.id as number;
-  };
-  const trigger = async (pipelineId: number) => (await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token: admin, body: {} })).json.id as number;
+  // Small buffers, and pings rare enough that the stalled client is not dropped as dead.
+  const { pipeline, trigger } = gatewaySuite(
+    { wsPingMs: 60_000, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 },
+    (...started) => ([h, admin] = started),
+  );
 
   test('a client that stops reading gets a resync hint instead of unbounded buffering; others get every byte', async () => {
     const id = await pipeline('flood', ['sleep 0.3; for i in $(seq 1 8); do seq 1 150000; sleep 0.05; done; echo flood-end']);

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isFinalStatus } from '../support/run-status.js';
 import { CLI, freePort } from '../support/server-process.js';
 import { ProcessRegistry } from '../../src/engine/process-registry.js';
 import { processesRoot } from '../../src/services/runs/run-worker.js';
@@ -319,8 +320,6 @@ export async function login(base: string): Promise<string> {
   return r.json.access as string;
 }
 
-export const FINAL = new Set(['success', 'failed', 'cancelled', 'timeout', 'error']);
-
 /** Waits until every run is final; returns them by id. */
 export async function waitForRuns(base: string, token: string, ids: readonly number[], timeoutMs: number): Promise<Map<number, any>> {
   const done = new Map<number, any>();
@@ -329,7 +328,7 @@ export async function waitForRuns(base: string, token: string, ids: readonly num
     for (const id of ids) {
       if (done.has(id)) continue;
       const r = await api(base, 'GET', `/api/pipeline-runs/${id}/`, token).catch(() => null);
-      if (r?.status === 200 && FINAL.has(r.json.status)) done.set(id, r.json);
+      if (r?.status === 200 && isFinalStatus(r.json.status)) done.set(id, r.json);
     }
     if (done.size === ids.length) break;
     if (Date.now() > deadline) {

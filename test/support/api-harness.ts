@@ -11,7 +11,7 @@ import { createContext, type AppContext } from '../../src/runtime/context.js';
 import { startServers, type RunningServers } from '../../src/runtime/servers.js';
 import { startWorker } from '../../src/runtime/worker.js';
 import type { RunWorker } from '../../src/services/runs/run-worker.js';
-import { DEFAULT_GATEWAY_OPTIONS, type GatewayOptions } from '../../src/http/gateway/gateway-options.js';
+import type { GatewayOptions } from '../../src/http/gateway/gateway-options.js';
 
 export interface Harness {
   ctx: AppContext;
@@ -48,7 +48,7 @@ export async function startApi(overrides: Partial<Config> = {}, env: Record<stri
   const ctx = await createContext(config, createLogger(config.logLevel));
   await ctx.users.ensureAdmin('admin123');
   const worker = await startWorker(ctx);
-  const servers = await startServers(ctx, 'all', { ...DEFAULT_GATEWAY_OPTIONS, ...gateway });
+  const servers = await startServers(ctx, 'all', gateway);
   const baseUrl = servers.apiUrl!;
 
   const request = async (method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> => {

@@ -6,8 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './server-process.js';
 
 const URL = process.env.ANSFLOW_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -97,15 +97,4 @@ async function waitForPing(url: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -7,9 +7,11 @@ import { createServer } from 'node:net';
 
 export const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 
+/** A TCP port on 127.0.0.1 that was free a moment ago (nothing listens on it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
+    server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));

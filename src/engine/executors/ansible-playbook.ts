@@ -7,11 +7,10 @@
  * into the workspace, so it never pollutes the checkout (`git status`, later clones); both are
  * per run and removed with the workspace.
  */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepExecutor, StepResult } from '../ports.js';
-import { runProcess, describeExit, type ProcessOptions } from '../process.js';
-import { resolveInside } from '../workspace.js';
+import { runStepProcess, describeExit, type ProcessOptions } from '../process.js';
+import { exists, isFile, resolveInside } from '../workspace.js';
 import { coerceError } from '../../domain/errors.js';
 
 export interface AnsiblePlaybookConfig {
@@ -53,16 +52,7 @@ export class AnsiblePlaybookExecutor implements StepExecutor {
     };
     const executable = this.options.ansiblePlaybook ?? 'ansible-playbook';
     ctx.output(`$ ${[executable, ...built.shown].join(' ')}\n`);
-    const result = await runProcess({
-      argv: [executable, ...built.args],
-      cwd: ctx.workspace,
-      env,
-      signal: ctx.signal,
-      launcher: this.options.launcher,
-      cancelGraceMs: this.options.cancelGraceMs,
-      onSpawn: ctx.processStarted,
-      onOutput: ctx.output,
-    });
+    const result = await runStepProcess(this.options, ctx, { argv: [executable, ...built.args], cwd: ctx.workspace, env });
     if (result.failure) throw new Error(`${executable}: ${result.failure.message}`);
     if (result.exitCode === 0) return { status: 'success', exitCode: 0 };
     return { status: 'failed', exitCode: result.exitCode, message: `ansible-playbook ${describeExit(result)}` };
@@ -123,12 +113,4 @@ export async function buildAnsibleArgs(
   args.push('--', playbook);
   shown.push('--', config.playbook);
   return { args, shown };
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => null))?.isFile() ?? false;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => null)) !== null;
 }

@@ -16,7 +16,7 @@
  */
 import { relative } from 'node:path';
 import type { StepContext, StepExecutor, StepResult } from '../ports.js';
-import { runProcess, describeExit, type ProcessOptions } from '../process.js';
+import { runStepProcess, describeExit, type ProcessOptions } from '../process.js';
 import { resolveInside } from '../workspace.js';
 import { branchNameProblem, COMMIT_SHA_PATTERN, gitUrlProblem, redactGitUrl, repositoryKey } from '../../domain/git-url.js';
 import { coerceError } from '../../domain/errors.js';
@@ -175,15 +175,11 @@ class GitRunner {
     const hardening = ['-c', 'protocol.ext.allow=never', ...(this.allowLocal ? [] : ['-c', 'protocol.file.allow=never'])];
     if (!opts.capture) this.ctx.output(`$ git ${(opts.show ?? args).join(' ')}\n`);
     const captured: Buffer[] = [];
-    const result = await runProcess({
+    const result = await runStepProcess(this.options, this.ctx, {
       argv: [this.options.git ?? 'git', ...hardening, ...args],
       cwd: opts.cwd,
       env: this.env,
-      signal: this.ctx.signal,
-      launcher: this.options.launcher,
-      cancelGraceMs: this.options.cancelGraceMs,
-      onSpawn: this.ctx.processStarted,
-      onOutput: opts.capture ? (chunk) => captured.push(chunk) : this.ctx.output,
+      ...(opts.capture && { onOutput: (chunk: Buffer) => captured.push(chunk) }),
     });
     // git itself missing is the platform's fault.
     if (result.failure) throw new Error(`git: ${result.failure.message}`);

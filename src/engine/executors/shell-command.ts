@@ -4,7 +4,7 @@
  * contract; the argv around it is ours and fixed.
  */
 import type { StepContext, StepExecutor, StepResult } from '../ports.js';
-import { runProcess, describeExit, type ProcessOptions } from '../process.js';
+import { runStepProcess, describeExit, type ProcessOptions } from '../process.js';
 import { isDirectory, resolveInside } from '../workspace.js';
 import { addVariables } from '../env.js';
 import { coerceError } from '../../domain/errors.js';
@@ -48,16 +48,7 @@ export class ShellCommandExecutor implements StepExecutor {
       return failed(`env refused: ${coerceError(thrown).message}`);
     }
 
-    const result = await runProcess({
-      argv: [shell, '-e', '-c', config.command],
-      cwd,
-      env,
-      signal: ctx.signal,
-      launcher: this.options.launcher,
-      cancelGraceMs: this.options.cancelGraceMs,
-      onOutput: ctx.output,
-      onSpawn: ctx.processStarted,
-    });
+    const result = await runStepProcess(this.options, ctx, { argv: [shell, '-e', '-c', config.command], cwd, env });
     // The shell itself missing is the platform's fault, not the user's script.
     if (result.failure) throw new Error(`${shell}: ${describeExit(result)}`);
     if (result.exitCode === 0) return { status: 'success', exitCode: 0 };

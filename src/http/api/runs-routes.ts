@@ -45,7 +45,7 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
       },
     },
     async (request) => {
-      await pipelines.get(request.params.id);
+      await pipelines.assertExists(request.params.id);
       const { total, items } = await runs.list(
         { pipelineId: request.params.id, ...(request.query.status ? { status: request.query.status } : {}) },
         pageWindow(request.query),

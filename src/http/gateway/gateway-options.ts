@@ -1,6 +1,7 @@
 /**
  * Tunables of the gateway. Defaults suit production; tests and benchmarks lower or raise them.
- * The rate limits come from config.ts (ANSFLOW_WEBHOOK_RATE_LIMIT, ANSFLOW_WS_HANDSHAKE_RATE_LIMIT).
+ * The rate limits come from config.ts only (ANSFLOW_WEBHOOK_RATE_LIMIT, ANSFLOW_WS_HANDSHAKE_RATE_LIMIT,
+ * with their defaults there): build options with gatewayOptionsFromConfig.
  */
 export interface GatewayOptions {
   /** Webhook deliveries per source IP per minute. */
@@ -19,9 +20,8 @@ export interface GatewayOptions {
   statusCacheMs: number;
 }
 
-export const DEFAULT_GATEWAY_OPTIONS: GatewayOptions = {
-  webhookRateLimit: 1200,
-  wsHandshakeRateLimit: 120,
+/** The options that do not come from the configuration. */
+export const DEFAULT_GATEWAY_OPTIONS: Omit<GatewayOptions, 'webhookRateLimit' | 'wsHandshakeRateLimit'> = {
   wsPingMs: 30_000,
   wsSoftBufferBytes: 1024 * 1024,
   wsHardBufferBytes: 4 * 1024 * 1024,

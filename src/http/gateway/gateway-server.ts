@@ -2,12 +2,10 @@
  * The gateway on port 8001: webhooks, live run feeds over WebSocket, system status and metrics,
  * the Jenkins integration, and its OpenAPI document at /openapi.json (UI at /docs).
  */
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import { createServer, type ServerOptions } from '../server.js';
 import { installAuth } from '../auth-hook.js';
-import { ErrorBodySchema } from '../schemas/common.js';
+import { registerOpenApi, serveOpenApiDocument } from '../openapi.js';
 import type { AuthService } from '../../services/auth/auth-service.js';
 import type { WebhookDeps } from '../../services/webhooks/receive-webhook.js';
 import type { SystemStatusService } from '../../services/system/system-status.js';
@@ -35,26 +33,19 @@ export interface GatewayDeps {
 
 export async function buildGatewayServer(options: ServerOptions, deps: GatewayDeps) {
   const app = createServer(options);
-  app.addSchema(ErrorBodySchema);
   installRequestMetrics(app, deps.metrics, 'gateway');
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'AnsFlow gateway',
-        version: deps.version,
-        description:
-          'Webhooks, system status, Jenkins integration (port 8001). Live updates: ws://HOST:8001/ws/pipeline-runs/{run_id} and /ws/pipeline-runs/ with ?token=<access token>.',
-      },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      security: [{ bearerAuth: [] }],
-    },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  await registerOpenApi(app, {
+    title: 'AnsFlow gateway',
+    version: deps.version,
+    description:
+      'Webhooks, system status, Jenkins integration (port 8001). Live updates: ws://HOST:8001/ws/pipeline-runs/{run_id} and /ws/pipeline-runs/ with ?token=<access token>.',
+    uiPrefixes: ['/docs'],
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
   await app.register(websocket, { options: { maxPayload: 4096 } });
-  installAuth(app, deps.auth, ['/docs']);
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  // The auth hook only guards /api/ URLs, so /docs needs no public prefix.
+  installAuth(app, deps.auth);
+  // After websocket: its onRoute hook wraps the routes added after it (upgrade requests are closed).
+  serveOpenApiDocument(app, '/openapi.json');
 
   webhookRoutes(app, { webhooks: deps.webhooks, limiter: new FixedWindowLimiter(deps.options.webhookRateLimit) });
   statusRoutes(app, { status: deps.status, metrics: deps.metrics });

@@ -12,7 +12,6 @@
  *              pong is terminated; server shutdown → 1001.
  */
 import type { FastifyRequest } from 'fastify';
-import type { WebSocket } from 'ws';
 import { Type } from 'typebox';
 import type { AuthService } from '../../services/auth/auth-service.js';
 import { bearerToken } from '../auth-hook.js';
@@ -97,5 +96,3 @@ async function authenticate(deps: WsDeps, request: FastifyRequest, client: FeedC
     return false;
   }
 }
-
-export type { WebSocket };

@@ -2,22 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fixturePath, readJsonFixture } from '../../../test/support/fixtures.js';
-import { isIgnored, isPing, isTrigger, type NormalizeResult, type TriggerEvent } from '../trigger-event.js';
+import { asTrigger, assertTrigger, clone, ignoredReason, type Expected, type JsonObject } from '../../../test/support/normalize-kit.js';
+import { isPing } from '../trigger-event.js';
 import { normalizeGithubDelivery } from './normalize.js';
 
-type JsonObject = Record<string, unknown>;
 const load = (file: string) => readJsonFixture<JsonObject>('webhooks', 'github', file);
-const clone = <T>(value: T): T => structuredClone(value);
-
-function asTrigger(result: NormalizeResult): TriggerEvent {
-  assert.ok(isTrigger(result), `expected a trigger, got ${JSON.stringify(result)}`);
-  return result;
-}
-function ignoredReason(result: NormalizeResult, malformed: boolean): string {
-  assert.ok(isIgnored(result), `expected ignored, got ${JSON.stringify(result)}`);
-  assert.equal(result.malformed, malformed, result.ignored);
-  return result.ignored;
-}
 
 const HELLO_WORLD = [
   'https://github.com/Codertocat/Hello-World.git',
@@ -32,13 +21,8 @@ const DRONE_TEST_GO = [
   'git://github.com/bradrydzewski/drone-test-go.git',
 ];
 
-type Expected =
-  | { trigger: Pick<TriggerEvent, 'kind' | 'branch' | 'ref' | 'commit' | 'action' | 'author'> & { urls: string[]; title?: string } }
-  | { ignored: RegExp }
-  | { ping: true };
-
 /** Every GitHub webhook fixture, the event GitHub sends it under, and what it must become. */
-const FIXTURES: Record<string, { event: string; expect: Expected }> = {
+const FIXTURES: Record<string, { event: string; expect: Expected | { ping: true } }> = {
   'create.octokit.json': { event: 'create', expect: { ignored: /"create" events do not trigger runs/ } },
   'delete.octokit.json': { event: 'delete', expect: { ignored: /"delete" events do not trigger runs/ } },
   'ping.octokit.json': { event: 'ping', expect: { ping: true } },
@@ -219,18 +203,7 @@ for (const [file, { event, expect }] of Object.entries(FIXTURES)) {
     } else if ('ignored' in expect) {
       assert.match(ignoredReason(result, false), expect.ignored);
     } else {
-      const t = asTrigger(result);
-      const e = expect.trigger;
-      assert.equal(t.provider, 'github');
-      assert.equal(t.event, event);
-      assert.equal(t.kind, e.kind);
-      assert.equal(t.branch, e.branch);
-      assert.equal(t.ref, e.ref);
-      assert.equal(t.commit, e.commit);
-      assert.equal(t.action, e.action);
-      assert.equal(t.author, e.author);
-      assert.deepEqual(t.repositoryUrls, e.urls);
-      if (e.title !== undefined) assert.equal(t.title, e.title);
+      assertTrigger(asTrigger(result), 'github', event, expect.trigger);
     }
   });
 }

@@ -7,7 +7,7 @@
  * The digest comparison is constant-time (timingSafeEqual on two 32-byte buffers).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { HeaderValue, VerifyResult } from '../verify-result.js';
+import { headerProblem, type HeaderValue, type VerifyResult } from '../verify-result.js';
 
 const PREFIX = 'sha256=';
 const DIGEST_HEX = /^[0-9a-f]{64}$/;
@@ -21,13 +21,13 @@ export function verifyGithubSignature(input: {
   signature1?: HeaderValue;
 }): VerifyResult {
   if (input.secret.length === 0) return fail('No GitHub webhook secret is configured');
-  const header = input.signature256;
-  if (Array.isArray(header)) return fail('X-Hub-Signature-256 must be sent exactly once');
-  if (header === undefined || header === null) {
-    const sha1Only = input.signature1 !== undefined && input.signature1 !== null;
-    return fail(sha1Only ? 'Only the SHA-1 X-Hub-Signature was sent; X-Hub-Signature-256 is required' : 'Missing X-Hub-Signature-256 header');
-  }
-  if (header.length === 0) return fail('Empty X-Hub-Signature-256 header');
+  const sent = input.signature256;
+  const sha1Only = (sent === undefined || sent === null) && input.signature1 !== undefined && input.signature1 !== null;
+  if (sha1Only) return fail('Only the SHA-1 X-Hub-Signature was sent; X-Hub-Signature-256 is required');
+  const problem = headerProblem('X-Hub-Signature-256', sent);
+  if (problem !== null) return fail(problem);
+  // headerProblem passed: one non-empty string.
+  const header = sent as string;
   if (!header.startsWith(PREFIX)) return fail('X-Hub-Signature-256 must start with "sha256="');
   const hex = header.slice(PREFIX.length);
   if (!DIGEST_HEX.test(hex)) {

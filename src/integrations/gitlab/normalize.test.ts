@@ -2,22 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { fixturePath, readJsonFixture } from '../../../test/support/fixtures.js';
-import { isIgnored, isTrigger, type NormalizeResult, type TriggerEvent } from '../trigger-event.js';
+import { asTrigger, assertTrigger, clone, ignoredReason, type Expected, type JsonObject } from '../../../test/support/normalize-kit.js';
 import { normalizeGitlabDelivery } from './normalize.js';
 
-type JsonObject = Record<string, unknown>;
 const load = (file: string) => readJsonFixture<JsonObject>('webhooks', 'gitlab', file);
-const clone = <T>(value: T): T => structuredClone(value);
-
-function asTrigger(result: NormalizeResult): TriggerEvent {
-  assert.ok(isTrigger(result), `expected a trigger, got ${JSON.stringify(result)}`);
-  return result;
-}
-function ignoredReason(result: NormalizeResult, malformed: boolean): string {
-  assert.ok(isIgnored(result), `expected ignored, got ${JSON.stringify(result)}`);
-  assert.equal(result.malformed, malformed, result.ignored);
-  return result.ignored;
-}
 
 const HELLO = ['https://gitlab.com/gitlab-org/hello-world.git', 'git@gitlab.com:gitlab-org/hello-world.git', 'https://gitlab.com/gitlab-org/hello-world'];
 const DIASPORA = ['http://example.com/mike/diaspora.git', 'git@example.com:mike/diaspora.git', 'http://example.com/mike/diaspora'];
@@ -33,9 +21,6 @@ const SUBGROUP = [
   'git@gitlab.com:group1/group2/group3/grp2repo.git',
   'https://gitlab.com/group1/group2/group3/grp2repo',
 ];
-
-type Expected =
-  { trigger: Pick<TriggerEvent, 'kind' | 'branch' | 'ref' | 'commit' | 'action' | 'author'> & { urls: string[]; title?: string } } | { ignored: RegExp };
 
 const push = (branch: string, commit: string, author: string, urls: string[], title?: string): Expected => ({
   trigger: { kind: 'push', branch, ref: `refs/heads/${branch}`, commit, action: null, author, urls, ...(title ? { title } : {}) },
@@ -100,18 +85,7 @@ for (const [file, { event, expect }] of Object.entries(FIXTURES)) {
       assert.match(ignoredReason(result, false), expect.ignored);
       return;
     }
-    const t = asTrigger(result);
-    const e = expect.trigger;
-    assert.equal(t.provider, 'gitlab');
-    assert.equal(t.event, event);
-    assert.equal(t.kind, e.kind);
-    assert.equal(t.branch, e.branch);
-    assert.equal(t.ref, e.ref);
-    assert.equal(t.commit, e.commit);
-    assert.equal(t.action, e.action);
-    assert.equal(t.author, e.author);
-    assert.deepEqual(t.repositoryUrls, e.urls);
-    if (e.title !== undefined) assert.equal(t.title, e.title);
+    assertTrigger(asTrigger(result), 'gitlab', event, expect.trigger);
   });
 }
 

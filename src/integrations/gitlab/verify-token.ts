@@ -5,14 +5,14 @@
  * case all fail. The value is compared exactly as received: no trimming.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { HeaderValue, VerifyResult } from '../verify-result.js';
+import { headerProblem, type HeaderValue, type VerifyResult } from '../verify-result.js';
 
 export function verifyGitlabToken(input: { expected: string; token: HeaderValue }): VerifyResult {
   if (input.expected.length === 0) return { ok: false, reason: 'No GitLab webhook token is configured' };
-  const token = input.token;
-  if (Array.isArray(token)) return { ok: false, reason: 'X-Gitlab-Token must be sent exactly once' };
-  if (token === undefined || token === null) return { ok: false, reason: 'Missing X-Gitlab-Token header' };
-  if (token.length === 0) return { ok: false, reason: 'Empty X-Gitlab-Token header' };
+  const problem = headerProblem('X-Gitlab-Token', input.token);
+  if (problem !== null) return { ok: false, reason: problem };
+  // headerProblem passed: one non-empty string.
+  const token = input.token as string;
   const same = timingSafeEqual(sha256(token), sha256(input.expected));
   return same ? { ok: true } : { ok: false, reason: 'X-Gitlab-Token does not match' };
 }

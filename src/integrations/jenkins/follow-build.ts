@@ -14,6 +14,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { coerceError } from '../../domain/errors.js';
 import { isTransientJenkinsError } from './jenkins-error.js';
+import { signalArg } from './jenkins-http.js';
 import type { JenkinsClient } from './jenkins-client.js';
 import type { BuildRef, JenkinsResult, QueuedBuild } from './jenkins-types.js';
 
@@ -156,8 +157,4 @@ async function cancelQueued(
 
 function emit(options: FollowBuildOptions, text: string): void {
   if (text.length > 0) options.onConsole?.(text);
-}
-
-function signalArg(signal: AbortSignal | undefined): { signal?: AbortSignal } {
-  return signal ? { signal } : {};
 }

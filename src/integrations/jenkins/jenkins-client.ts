@@ -3,10 +3,10 @@
  * resolves with a typed value or throws a JenkinsError; see jenkins-http.ts for auth, crumbs and
  * timeouts, and follow-build.ts for driving one build from trigger to result.
  */
-import { isObject, type JsonObject } from '../payload-read.js';
+import { integerAt, isObject, type JsonObject } from '../payload-read.js';
 import { followBuild, type FollowBuildOptions, type FollowBuildResult } from './follow-build.js';
 import { JenkinsError } from './jenkins-error.js';
-import { JenkinsHttp, type JenkinsHttpOptions } from './jenkins-http.js';
+import { discard, JenkinsHttp, signalArg, type JenkinsHttpOptions } from './jenkins-http.js';
 import { JENKINS_RESULTS, type BuildInfo, type ConsoleChunk, type JenkinsResult, type QueueItem, type QueuedBuild } from './jenkins-types.js';
 import { buildParametersForm, jobPath } from './job-path.js';
 
@@ -36,9 +36,9 @@ export class JenkinsClient {
     const form = buildParametersForm(params);
     const what = `trigger ${job}`;
     const path = `${jobPath(job)}/${form.size > 0 ? 'buildWithParameters' : 'build'}`;
-    const response = await this.http.send({ method: 'POST', path, form, what, ...signalOf(options) });
+    const response = await this.http.send({ method: 'POST', path, form, what, ...signalArg(options.signal) });
     if (response.status !== 201 && response.status !== 303 && response.status !== 302) throw await this.http.statusError(response, what);
-    await response.body?.cancel().catch(() => undefined);
+    await discard(response);
     const location = response.headers.get('location') ?? '';
     const match = /\/queue\/item\/(\d+)\/?$/.exec(location);
     if (!match?.[1]) {
@@ -55,10 +55,10 @@ export class JenkinsClient {
       path: `queue/item/${checkId(queueId)}/api/json`,
       query: new URLSearchParams({ tree: QUEUE_TREE }),
       what,
-      ...signalOf(options),
+      ...signalArg(options.signal),
     });
     if (response.status === 404) {
-      await response.body?.cancel().catch(() => undefined);
+      await discard(response);
       throw new JenkinsError('queue_item_expired', `Jenkins ${what} no longer exists: Jenkins forgets queue items a few minutes after they leave the queue`, {
         status: 404,
       });
@@ -79,7 +79,7 @@ export class JenkinsClient {
       what,
     });
     if (response.status >= 400) throw await this.http.statusError(response, what);
-    await response.body?.cancel().catch(() => undefined);
+    await discard(response);
   }
 
   async getBuild(job: string, number: number, options: { signal?: AbortSignal } = {}): Promise<BuildInfo> {
@@ -89,7 +89,7 @@ export class JenkinsClient {
       path: `${jobPath(job)}/${checkId(number)}/api/json`,
       query: new URLSearchParams({ tree: BUILD_TREE }),
       what,
-      ...signalOf(options),
+      ...signalArg(options.signal),
     });
     if (response.status !== 200) throw await this.http.statusError(response, what);
     const body = await this.http.json(response, what);
@@ -106,7 +106,7 @@ export class JenkinsClient {
       path: `${jobPath(job)}/${checkId(number)}/logText/progressiveText`,
       query: new URLSearchParams({ start: String(start) }),
       what,
-      ...signalOf(options),
+      ...signalArg(options.signal),
     });
     if (response.status !== 200) throw await this.http.statusError(response, what);
     const size = response.headers.get('x-text-size');
@@ -122,7 +122,7 @@ export class JenkinsClient {
     const what = `stop ${job} #${number}`;
     const response = await this.http.send({ method: 'POST', path: `${jobPath(job)}/${checkId(number)}/stop`, what });
     if (response.status >= 400) throw await this.http.statusError(response, what);
-    await response.body?.cancel().catch(() => undefined);
+    await discard(response);
   }
 
   /** Trigger → wait in the queue → stream the console → the result. See follow-build.ts. */
@@ -140,10 +140,6 @@ export function createJenkinsClient(
   return new JenkinsClient({ url: config.url, user: config.user, token: config.token, ...options });
 }
 
-function signalOf(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
-  return options.signal ? { signal: options.signal } : {};
-}
-
 function checkId(id: number): number {
   if (!Number.isSafeInteger(id) || id < 0) throw new JenkinsError('invalid_request', `Invalid Jenkins id ${String(id)}`);
   return id;
@@ -153,9 +149,9 @@ function parseQueueItem(id: number, body: JsonObject, what: string): QueueItem {
   if (body.cancelled === true) return { id, state: 'cancelled' };
   const executable = body.executable;
   if (isObject(executable)) {
-    const number = executable.number;
+    const number = integerAt(executable, 'number');
     const url = executable.url;
-    if (typeof number !== 'number' || !Number.isSafeInteger(number) || typeof url !== 'string')
+    if (number === undefined || typeof url !== 'string')
       throw new JenkinsError('unexpected_response', `Jenkins ${what}: executable without number and url`, { status: 200 });
     return { id, state: 'started', build: { number, url } };
   }

@@ -12,6 +12,7 @@
  * 302, and those headers are the answer.
  */
 import { coerceError } from '../../domain/errors.js';
+import { isObject } from '../payload-read.js';
 import { JenkinsError, type JenkinsErrorReason } from './jenkins-error.js';
 
 export interface JenkinsHttpOptions {
@@ -128,15 +129,16 @@ export class JenkinsHttp {
 
   private async fetchCrumb(signal: AbortSignal | undefined): Promise<Crumb | null> {
     const what = 'crumb request';
-    const response = await this.fetchOnce({ method: 'GET', path: 'crumbIssuer/api/json', what, ...(signal ? { signal } : {}) }, null);
+    const response = await this.fetchOnce({ method: 'GET', path: 'crumbIssuer/api/json', what, ...signalArg(signal) }, null);
     if (response.status === 404) {
       await discard(response);
       return null;
     }
     if (response.status !== 200) throw await this.statusError(response, what);
     const body = await this.json(response, what);
-    const field = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).crumbRequestField : undefined;
-    const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).crumb : undefined;
+    const crumbBody = isObject(body) ? body : undefined;
+    const field = crumbBody?.crumbRequestField;
+    const value = crumbBody?.crumb;
     if (typeof field !== 'string' || typeof value !== 'string' || !/^[A-Za-z0-9._-]+$/.test(field))
       throw new JenkinsError('unexpected_response', `Jenkins ${what}: no crumb in the answer`, { status: 200 });
     const cookies = response.headers
@@ -201,6 +203,12 @@ function summarize(body: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
-async function discard(response: Response): Promise<void> {
+/** Drops a body we do not read, so the connection can be reused. */
+export async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
+}
+
+/** `{ signal }` when there is one, else nothing (for options that must not hold `undefined`). */
+export function signalArg(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
 }

@@ -24,7 +24,6 @@ function context(signal: AbortSignal = new AbortController().signal): { ctx: Ste
     env: {},
     output: (chunk) => chunks.push(chunk.toString()),
     signal,
-    secrets: [],
     addSecret: () => undefined,
     processStarted: () => undefined,
     spec: { runId: 1, number: 1, pipelineId: 1, pipelineName: 'p', branch: 'main', commit: null, variables: {}, steps: [] },

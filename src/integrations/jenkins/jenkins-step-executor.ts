@@ -7,7 +7,8 @@
  * cancelled) before the step returns.
  */
 import { coerceError } from '../../domain/errors.js';
-import type { StepContext, StepExecutor, StepResult } from '../../engine/ports.js';
+import type { AbortReason, StepContext, StepExecutor, StepResult } from '../../engine/ports.js';
+import { isObject } from '../payload-read.js';
 import type { JenkinsClient } from './jenkins-client.js';
 import type { FollowBuildResult } from './follow-build.js';
 
@@ -64,8 +65,7 @@ function resultOf(job: string, outcome: FollowBuildResult, ctx: StepContext): St
 
 /** The engine aborts with a reason object: `{kind: 'cancel' | 'timeout' | 'shutdown'}`. */
 function abortCause(signal: AbortSignal): string {
-  const reason: unknown = signal.reason;
-  const kind = typeof reason === 'object' && reason !== null && 'kind' in reason ? reason.kind : undefined;
+  const kind = (signal.reason as Partial<AbortReason> | undefined)?.kind;
   if (kind === 'timeout') return 'the step timed out';
   if (kind === 'shutdown') return 'the worker is shutting down';
   return 'the run was cancelled';
@@ -75,7 +75,7 @@ function parseConfig(config: Record<string, unknown>): { job: string; params: Re
   const job = config.job_name;
   if (typeof job !== 'string' || job.length === 0) return 'jenkins_job needs a job_name';
   const raw = config.parameters ?? {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'jenkins_job parameters must be an object of strings';
+  if (!isObject(raw)) return 'jenkins_job parameters must be an object of strings';
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (typeof value !== 'string') return `jenkins_job parameter ${name} must be a string`;

@@ -7,6 +7,7 @@ import type { RefreshTokensRepository } from '../../store/refresh-tokens-reposit
 import type { User, UsersRepository } from '../../store/users-repository.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
+import { withoutHash } from './public-user.js';
 import type { RecentUsers } from './recent-users.js';
 import { InvalidTokenError, type TokenService } from './token-service.js';
 
@@ -40,12 +41,11 @@ export class AuthService {
     }
     throttle.recordSuccess(input.client, input.username);
     const pair = await this.issuePair(user);
-    const { password_hash: _hash, ...publicUser } = user;
-    return { ...pair, user: publicUser };
+    return { ...pair, user: withoutHash(user) };
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {
-    const { tokens, refreshTokens, users } = this.deps;
+    const { refreshTokens, users } = this.deps;
     const claims = this.verifyRefresh(refreshToken);
     const known = await refreshTokens.state(claims.jti);
     if (known.state === 'rotated') {
@@ -60,9 +60,7 @@ export class AuthService {
     }
     const user = await users.findById(claims.userId);
     if (!user || !user.is_active) throw unauthenticated('User is inactive or no longer exists');
-    const next = tokens.issueRefresh(user.id, claims.familyId);
-    await refreshTokens.insert({ jti: next.claims.jti, userId: user.id, familyId: next.claims.familyId, expiresAt: next.claims.expiresAt.toISOString() });
-    return { access: tokens.issueAccess({ userId: user.id, tokenVersion: user.token_version }), refresh: next.token };
+    return this.issuePair(user, claims.familyId);
   }
 
   async logout(refreshToken: string): Promise<void> {
@@ -81,13 +79,13 @@ export class AuthService {
     const user = await this.deps.recentUsers.get(claims.userId);
     if (!user || !user.is_active) throw unauthenticated('User is inactive or no longer exists');
     if (user.token_version !== claims.tokenVersion) throw unauthenticated('Token was revoked; log in again');
-    const { password_hash: _hash, ...publicUser } = user;
-    return publicUser;
+    return withoutHash(user);
   }
 
-  async issuePair(user: User): Promise<TokenPair> {
+  /** A new access token and refresh token; the refresh token continues `familyId` (rotation) or starts a new family. */
+  async issuePair(user: User, familyId?: string): Promise<TokenPair> {
     const { tokens, refreshTokens } = this.deps;
-    const refresh = tokens.issueRefresh(user.id);
+    const refresh = tokens.issueRefresh(user.id, familyId);
     await refreshTokens.insert({
       jti: refresh.claims.jti,
       userId: user.id,

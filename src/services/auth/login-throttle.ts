@@ -9,7 +9,7 @@ export interface ThrottleLimits {
   windowMs: number;
 }
 
-export const DEFAULT_LIMITS: ThrottleLimits = { perUser: 5, perClient: 30, windowMs: 15 * 60 * 1000 };
+const DEFAULT_LIMITS: ThrottleLimits = { perUser: 5, perClient: 30, windowMs: 15 * 60 * 1000 };
 const MAX_KEYS = 100_000;
 
 export class LoginThrottle {

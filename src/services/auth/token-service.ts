@@ -34,7 +34,7 @@ export class TokenService {
 
   constructor(
     secretKey: string,
-    private readonly accessTtlSeconds: number,
+    accessTtlSeconds: number,
     private readonly refreshTtlSeconds: number,
   ) {
     const key = Buffer.from(hkdfSync('sha256', secretKey, 'ansflow', 'jwt-hs256', 32));
@@ -69,10 +69,6 @@ export class TokenService {
     if (!Number.isSafeInteger(userId) || typeof payload.jti !== 'string' || typeof payload.fam !== 'string')
       throw new InvalidTokenError('Token claims are malformed');
     return { userId, jti: payload.jti, familyId: payload.fam, expiresAt: new Date(Number(payload.exp) * 1000) };
-  }
-
-  get accessTtl(): number {
-    return this.accessTtlSeconds;
   }
 
   private decode(token: string): Record<string, unknown> {

@@ -33,8 +33,4 @@ export class LocalCancellations implements Cancellations {
   activeRunIds(): number[] {
     return [...this.controllers.keys()];
   }
-
-  get size(): number {
-    return this.controllers.size;
-  }
 }

@@ -10,6 +10,7 @@
 import { Redis } from 'ioredis';
 import type { Cancellations, LocalCancellations } from './cancellation.js';
 import { coerceError } from '../../domain/errors.js';
+import { closeConnection } from '../../events/redis-connection.js';
 
 export interface RedisCancellationsOptions {
   redisUrl: string;
@@ -61,10 +62,4 @@ export class RedisCancellations implements Cancellations {
   async close(): Promise<void> {
     await Promise.allSettled([closeConnection(this.pub), closeConnection(this.sub)]);
   }
-}
-
-/** quit() waits for a connection that may never come back; a connection that is not up is just dropped. */
-async function closeConnection(connection: Redis): Promise<void> {
-  if (connection.status === 'ready') await connection.quit();
-  else connection.disconnect();
 }

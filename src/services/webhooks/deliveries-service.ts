@@ -5,10 +5,10 @@
  */
 import { AppError, conflict, notFound, permissionDenied } from '../../domain/errors.js';
 import { canRunPipelines, type Actor } from '../../domain/roles.js';
-import { isIgnored, isPing } from '../../integrations/trigger-event.js';
 import type { DeliveriesRepository, Delivery, Provider, Verdict } from '../../store/deliveries-repository.js';
 import { providerAdapter } from './providers.js';
-import { triggerMatching, type MatchingDeps } from './trigger-matching.js';
+import { planOf } from './receive-webhook.js';
+import type { MatchingDeps } from './trigger-matching.js';
 
 export interface RedeliverResult {
   delivery: Delivery;
@@ -41,11 +41,8 @@ export class DeliveriesService {
       throw new AppError('UNPROCESSABLE_ENTITY', 'The stored delivery body is not valid JSON');
     }
     const result = providerAdapter(stored.provider).normalize(stored.headers.event, payload);
-    let runIds: number[] = [];
-    let reason: string | null;
-    if (isPing(result)) reason = 'ping';
-    else if (isIgnored(result)) reason = result.ignored;
-    else ({ runIds, reason } = await triggerMatching(this.deps, actor, result, stored.delivery_id));
+    const plan = planOf(this.deps, actor, result);
+    const { runIds, reason } = plan.run ? await plan.run(stored.delivery_id) : { runIds: [], reason: plan.reason };
     const verdict: Verdict = stored.runs.length + runIds.length > 0 ? 'triggered' : 'ignored';
     await this.deps.deliveries.complete(id, { verdict, reason: reason && `redelivered by ${actor.username}: ${reason}`, runIds });
     return { delivery: await this.get(id), triggered_runs: runIds };

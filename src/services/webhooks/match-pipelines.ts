@@ -7,15 +7,15 @@
 import { repositoryKey } from '../../domain/git-url.js';
 import { branchMatches } from '../../integrations/branch-match.js';
 import type { TriggerEvent } from '../../integrations/trigger-event.js';
-import type { Pipeline } from '../../store/pipelines-repository.js';
+import type { WebhookCandidate } from '../../store/pipelines-repository.js';
 
-export interface MatchResult {
-  matched: Pipeline[];
+export interface MatchResult<P extends WebhookCandidate> {
+  matched: P[];
   /** Why nothing matched (null when something did). */
   reason: string | null;
 }
 
-export function matchPipelines(activePipelines: Pipeline[], event: TriggerEvent): MatchResult {
+export function matchPipelines<P extends WebhookCandidate>(activePipelines: P[], event: TriggerEvent): MatchResult<P> {
   const keys = new Set(event.repositoryUrls.map(repositoryKey).filter((k): k is string => k !== null));
   const sameRepo = activePipelines.filter((p) => p.status === 'active' && p.repository_url !== null && keys.has(repositoryKey(p.repository_url) ?? ''));
   const shownRepo = [...keys][0] ?? 'an unknown repository';
@@ -33,7 +33,7 @@ export function matchPipelines(activePipelines: Pipeline[], event: TriggerEvent)
   return { matched, reason: null };
 }
 
-function describe(pipelines: Pipeline[], what: (p: Pipeline) => string): string {
+function describe<P extends WebhookCandidate>(pipelines: P[], what: (p: P) => string): string {
   const shown = pipelines.slice(0, 5).map((p) => `#${p.id} ${what(p)}`);
   return shown.join(', ') + (pipelines.length > 5 ? `, and ${pipelines.length - 5} more` : '');
 }

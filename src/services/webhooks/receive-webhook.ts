@@ -11,10 +11,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError, coerceError, unauthenticated, validationError } from '../../domain/errors.js';
-import { isIgnored, isPing, type NormalizeResult } from '../../integrations/trigger-event.js';
+import type { Actor } from '../../domain/roles.js';
+import { isIgnored, isPing, isTrigger, type NormalizeResult } from '../../integrations/trigger-event.js';
 import type { DeliveriesRepository, Delivery, Provider, Verdict } from '../../store/deliveries-repository.js';
 import { providerAdapter, single, type Headers, type WebhookSecrets } from './providers.js';
-import { clip, type RejectionRecorder } from './rejection-recorder.js';
+import { clip, rejectedRow, type RejectionRecorder } from './rejection-recorder.js';
 import { triggerMatching, type MatchingDeps } from './trigger-matching.js';
 import { CompletionWaiter } from './completion-waiter.js';
 
@@ -69,15 +70,16 @@ export async function receiveWebhook(deps: WebhookDeps, delivery: IncomingDelive
   const result = adapter.normalize(event, payload);
   if (isIgnored(result) && result.malformed) return refuse(deps, { provider, key, event: shownEvent, reason: result.ignored });
 
-  const plan = planOf(deps, result);
+  const plan = planOf(deps, null, result);
+  const trigger = isTrigger(result) ? result : null;
   const id = await deps.deliveries.insertIfNew({
     provider,
     deliveryKey: key,
     event: shownEvent,
-    action: 'action' in result ? result.action : null,
-    repository: 'repositoryUrls' in result ? (result.repositoryUrls[0] ?? null) : null,
-    ref: 'ref' in result ? result.ref : null,
-    commit: 'commit' in result ? result.commit : null,
+    action: trigger ? trigger.action : null,
+    repository: trigger ? (trigger.repositoryUrls[0] ?? null) : null,
+    ref: trigger ? trigger.ref : null,
+    commit: trigger ? trigger.commit : null,
     verdict: plan.verdict,
     reason: plan.reason,
     headers: storedHeaders(headers, event),
@@ -119,31 +121,21 @@ interface Plan {
   run: ((deliveryId: string) => ReturnType<typeof triggerMatching>) | null;
 }
 
-function planOf(deps: WebhookDeps, result: NormalizeResult): Plan {
+/**
+ * What a normalised delivery leads to: a ping or an ignored delivery runs nothing (with its
+ * reason); a trigger event starts the matching pipelines' runs, as `actor` (null: the webhook
+ * itself; a user when redelivered).
+ */
+export function planOf(deps: MatchingDeps, actor: Actor | null, result: NormalizeResult): Plan {
   if (isPing(result)) return { verdict: 'ignored', reason: 'ping', run: null };
   if (isIgnored(result)) return { verdict: 'ignored', reason: result.ignored, run: null };
   // Marked triggered until the runs exist; complete() settles the verdict (ignored if none matched).
-  return { verdict: 'triggered', reason: null, run: (deliveryId) => triggerMatching(deps, null, result, deliveryId) };
+  return { verdict: 'triggered', reason: null, run: (deliveryId) => triggerMatching(deps, actor, result, deliveryId) };
 }
 
 /** A body that is not a delivery of the event its header names: stored (for the record), 400. */
 async function refuse(deps: WebhookDeps, d: { provider: Provider; key: string; event: string; reason: string }): Promise<never> {
-  await deps.deliveries
-    .insertIfNew({
-      provider: d.provider,
-      deliveryKey: d.key,
-      event: d.event,
-      action: null,
-      repository: null,
-      ref: null,
-      commit: null,
-      verdict: 'rejected',
-      reason: d.reason,
-      headers: {},
-      payload: '',
-      complete: true,
-    })
-    .catch(() => undefined);
+  await deps.deliveries.insertIfNew(rejectedRow(d.provider, d.key, d.event, d.reason)).catch(() => undefined);
   deps.onVerdict?.(d.provider, 'rejected');
   throw new AppError('VALIDATION_ERROR', d.reason, { body: [d.reason] });
 }

@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveriesRepository, Provider } from '../../store/deliveries-repository.js';
 
+type NewDelivery = Parameters<DeliveriesRepository['insertIfNew']>[0];
+
 export class RejectionRecorder {
   private windowStart = 0;
   private recorded = 0;
@@ -31,21 +33,26 @@ export class RejectionRecorder {
       return;
     }
     this.recorded++;
-    await this.deliveries.insertIfNew({
-      provider,
-      deliveryKey: `rejected:${randomUUID()}`,
-      event: clip(event ?? '', 100),
-      action: null,
-      repository: null,
-      ref: null,
-      commit: null,
-      verdict: 'rejected',
-      reason,
-      headers: {},
-      payload: '',
-      complete: true,
-    });
+    await this.deliveries.insertIfNew(rejectedRow(provider, `rejected:${randomUUID()}`, clip(event ?? '', 100), reason));
   }
+}
+
+/** The stored row of a rejected delivery: the event and the reason only, never headers or body. */
+export function rejectedRow(provider: Provider, deliveryKey: string, event: string, reason: string): NewDelivery {
+  return {
+    provider,
+    deliveryKey,
+    event,
+    action: null,
+    repository: null,
+    ref: null,
+    commit: null,
+    verdict: 'rejected',
+    reason,
+    headers: {},
+    payload: '',
+    complete: true,
+  };
 }
 
 export const clip = (text: string, max: number) => (text.length > max ? text.slice(0, max) : text);

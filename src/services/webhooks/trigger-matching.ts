@@ -20,7 +20,7 @@ export interface TriggerOutcome {
 export type MatchingDeps = TriggerDeps & { pipelines: PipelinesRepository };
 
 export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, event: TriggerEvent, deliveryId: string): Promise<TriggerOutcome> {
-  const { matched, reason } = matchPipelines(await deps.pipelines.findActiveWithRepository(), event);
+  const { matched, reason } = matchPipelines(await deps.pipelines.webhookCandidates(), event);
   if (matched.length === 0) return { runIds: [], reason };
   const runIds: number[] = [];
   const problems: string[] = [];

@@ -79,6 +79,12 @@ export async function getRunLog(
   return { text, nextOffset: header !== null && /^\d+$/.test(header) ? Number(header) : null };
 }
 
+/** A run's whole log as a file, for download. */
+export async function downloadRunLog(runId: number | string): Promise<Blob> {
+  const res = await request(`/api/pipeline-runs/${runId}/logs/`);
+  return res.blob();
+}
+
 /* webhooks */
 export const listDeliveries = (query: Query, o: Signal = {}) => api<Page<WebhookDelivery>>('/api/webhook-deliveries/', { ...o, query });
 export const redeliver = (id: number | string) => api<unknown>(`/api/webhook-deliveries/${id}/redeliver/`, { method: 'POST' });

@@ -62,10 +62,6 @@ export function getTokens(): TokenPair | null {
   return current;
 }
 
-export function getAccessToken(): string | null {
-  return current?.access ?? null;
-}
-
 export function hasSession(): boolean {
   return current !== null;
 }

@@ -16,7 +16,8 @@ interface AuthContextValue {
   endedBecause: SessionEndReason | null;
   login(username: string, password: string): Promise<void>;
   logout(): Promise<void>;
-  refreshUser(): Promise<void>;
+  /** Re-reads the user from the server, or takes `me` when the caller already has it (PATCH answers with it). */
+  refreshUser(me?: Me): Promise<void>;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -28,7 +29,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const userRef = useRef<Me | null>(null);
   userRef.current = user;
 
-  const loadUser = useCallback(async () => {
+  /** The GET /api/users/me/ in flight, shared so login and the session listener make one request. */
+  const pendingUser = useRef<Promise<void> | null>(null);
+
+  const fetchUser = useCallback(async () => {
     try {
       const me = await endpoints.getMe();
       setUser(me);
@@ -43,6 +47,22 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       }
     }
   }, []);
+
+  const loadUser = useCallback((): Promise<void> => {
+    pendingUser.current ??= fetchUser().finally(() => {
+      pendingUser.current = null;
+    });
+    return pendingUser.current;
+  }, [fetchUser]);
+
+  const refreshUser = useCallback(
+    async (me?: Me) => {
+      if (!me) return loadUser();
+      setUser(me);
+      setStatus('authenticated');
+    },
+    [loadUser],
+  );
 
   useEffect(() => {
     if (hasSession()) void loadUser();
@@ -75,8 +95,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<AuthContextValue>(
-    () => ({ status, user, endedBecause, login, logout, refreshUser: loadUser }),
-    [status, user, endedBecause, login, logout, loadUser],
+    () => ({ status, user, endedBecause, login, logout, refreshUser }),
+    [status, user, endedBecause, login, logout, refreshUser],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -26,8 +26,6 @@ export function statusLabel(status: AnyStatus | null | undefined): string {
   switch (status) {
     case 'timeout':
       return 'timed out';
-    case 'error':
-      return 'error';
     default:
       return status;
   }
@@ -35,7 +33,7 @@ export function statusLabel(status: AnyStatus | null | undefined): string {
 
 export function StatusIcon({ status }: { status: AnyStatus }) {
   const tone = statusTone(status);
-  const color = tone === 'neutral' ? 'var(--neutral)' : `var(--${tone})`;
+  const color = `var(--${tone})`;
   let path: React.ReactNode;
   switch (status) {
     case 'success':

@@ -4,6 +4,7 @@ import { useNavigate } from 'react-router-dom';
 import { changePassword, updateMe } from '../api/endpoints';
 import { ApiError, errorMessage } from '../api/api-error';
 import { endSession } from '../api/session';
+import type { Me } from '../api/types';
 import { useAuth } from '../auth/AuthProvider';
 import { FormField, fieldAria } from '../components/FormField';
 import { Loading } from '../components/Feedback';
@@ -30,7 +31,7 @@ export default function ProfilePage() {
   );
 }
 
-function ProfileForm({ initial, onSaved }: { initial: { email: string; first_name: string; last_name: string }; onSaved: () => Promise<void> }) {
+function ProfileForm({ initial, onSaved }: { initial: { email: string; first_name: string; last_name: string }; onSaved: (me: Me) => Promise<void> }) {
   const toast = useToast();
   const [form, setForm] = useState({ email: initial.email ?? '', first_name: initial.first_name ?? '', last_name: initial.last_name ?? '' });
   const [errors, setErrors] = useState<Record<string, string[]>>({});
@@ -40,8 +41,8 @@ function ProfileForm({ initial, onSaved }: { initial: { email: string; first_nam
     setBusy(true);
     setErrors({});
     try {
-      await updateMe(form);
-      await onSaved();
+      // PATCH answers with the updated user: hand it over instead of fetching it again
+      await onSaved(await updateMe(form));
       toast('Profile saved');
     } catch (err) {
       if (err instanceof ApiError && Object.keys(err.details).length > 0) setErrors(err.details);
@@ -83,6 +84,16 @@ function ProfileForm({ initial, onSaved }: { initial: { email: string; first_nam
   );
 }
 
+interface PasswordField {
+  id: string;
+  label: string;
+  errorPath: string;
+  className?: string;
+  autoComplete: 'current-password' | 'new-password';
+  value: string;
+  set: (value: string) => void;
+}
+
 function PasswordForm() {
   const navigate = useNavigate();
   const [current, setCurrent] = useState('');
@@ -113,42 +124,45 @@ function PasswordForm() {
       setBusy(false);
     }
   };
+  const fields: PasswordField[] = [
+    {
+      id: 'pw-current',
+      label: 'Current password',
+      errorPath: 'current_password',
+      className: 'full',
+      autoComplete: 'current-password',
+      value: current,
+      set: setCurrent,
+    },
+    { id: 'pw-new', label: 'New password', errorPath: 'new_password', autoComplete: 'new-password', value: next, set: setNext },
+    { id: 'pw-confirm', label: 'Repeat new password', errorPath: 'confirm', autoComplete: 'new-password', value: confirm, set: setConfirm },
+  ];
   return (
     <form className="card card-body stack" onSubmit={submit} noValidate>
       <h2>Change password</h2>
       <p className="field-hint">You will be signed out everywhere and asked to sign in again.</p>
       {formError && <div className="banner banner-error">{formError}</div>}
       <div className="form-grid">
-        <FormField id="pw-current" label="Current password" required errors={errors.current_password} errorPath="current_password" className="full">
-          <input
-            className="input"
-            type="password"
-            autoComplete="current-password"
-            {...fieldAria('pw-current', errors.current_password)}
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-          />
-        </FormField>
-        <FormField id="pw-new" label="New password" required errors={errors.new_password} errorPath="new_password">
-          <input
-            className="input"
-            type="password"
-            autoComplete="new-password"
-            {...fieldAria('pw-new', errors.new_password)}
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-          />
-        </FormField>
-        <FormField id="pw-confirm" label="Repeat new password" required errors={errors.confirm} errorPath="confirm">
-          <input
-            className="input"
-            type="password"
-            autoComplete="new-password"
-            {...fieldAria('pw-confirm', errors.confirm)}
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-          />
-        </FormField>
+        {fields.map((field) => (
+          <FormField
+            key={field.id}
+            id={field.id}
+            label={field.label}
+            required
+            errors={errors[field.errorPath]}
+            errorPath={field.errorPath}
+            className={field.className}
+          >
+            <input
+              className="input"
+              type="password"
+              autoComplete={field.autoComplete}
+              {...fieldAria(field.id, errors[field.errorPath])}
+              value={field.value}
+              onChange={(e) => field.set(e.target.value)}
+            />
+          </FormField>
+        ))}
       </div>
       <div>
         <button type="submit" className="btn btn-primary" disabled={busy}>

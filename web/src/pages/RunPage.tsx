@@ -1,9 +1,8 @@
 /** One run, live: status, progress, trigger, steps timeline and the log; cancel and re-run. */
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { cancelRun, runPipeline } from '../api/endpoints';
+import { cancelRun, downloadRunLog, runPipeline } from '../api/endpoints';
 import { errorMessage } from '../api/api-error';
-import { request } from '../api/client';
 import { isFinalRun, type Run } from '../api/types';
 import { canRun, useAuth } from '../auth/AuthProvider';
 import { ErrorBanner, Loading } from '../components/Feedback';
@@ -80,8 +79,7 @@ export default function RunPage() {
   const download = async () => {
     const filename = `${run.pipeline?.name ?? 'run'}-${run.number}.log`.replace(/[^\w.-]+/g, '_');
     try {
-      const res = await request(`/api/pipeline-runs/${run.id}/logs/`);
-      saveBlob(await res.blob(), filename);
+      saveBlob(await downloadRunLog(run.id), filename);
     } catch {
       saveBlob(new Blob([documentToText(live.sections)], { type: 'text/plain' }), filename);
     }

@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef } from 'react';
 import { openRunSocket } from '../api/run-socket';
-import type { Page, Run } from '../api/types';
+import { isFinalRun, type Page, type Run } from '../api/types';
 
 export function useRunsFeed(
   data: Page<Run> | undefined,
@@ -43,7 +43,7 @@ export function useRunsFeed(
               : page,
           );
           // finished runs get their duration from the server
-          if (!['queued', 'running'].includes(update.status)) scheduleReload();
+          if (isFinalRun(update.status)) scheduleReload();
         } else if (update.status === 'queued' || update.status === 'running') {
           scheduleReload();
         }
