@@ -269,14 +269,18 @@ export class BullmqQueue implements JobQueue {
 
   private async run(job: Job, options: WorkerOptions): Promise<void> {
     this.running.set(job.runId, job.pipelineId);
+    let outcome: void | 'not-run' = undefined;
     try {
-      await options.handle(job);
+      outcome = await options.handle(job);
     } catch (error) {
       this.report(error);
     } finally {
       if (!this.crashed) {
         this.running.delete(job.runId);
-        await retryWhileUnavailable(() => this.config.repo.releaseClaim(job.runId, options.workerId)).catch((e) => this.report(e));
+        // A job its handler did not run goes back to the table; the relay hands it to Redis again.
+        const { repo } = this.config;
+        const giveBack = outcome === 'not-run' ? () => repo.requeue(job.runId) : () => repo.releaseClaim(job.runId, options.workerId);
+        await retryWhileUnavailable(giveBack).catch((e) => this.report(e));
       }
     }
   }

@@ -143,9 +143,10 @@ export class EmbeddedQueue implements JobQueue {
         const handled = options
           .handle(delivered)
           .catch(this.onError)
-          .finally(async () => {
+          .then(async (outcome) => {
             if (this.crashed) return; // a dead process releases nothing
-            await retryWhileUnavailable(() => this.repo.releaseClaim(job.runId, options.workerId)).catch(this.onError);
+            const giveBack = outcome === 'not-run' ? () => this.repo.requeue(job.runId) : () => this.repo.releaseClaim(job.runId, options.workerId);
+            await retryWhileUnavailable(giveBack).catch(this.onError);
             this.running.delete(job.runId);
             this.wake();
           });

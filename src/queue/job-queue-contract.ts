@@ -181,6 +181,29 @@ export function jobQueueContract(name: string, backend: 'sqlite' | 'postgres', m
       );
     });
 
+    inWorld('a job its handler did not run (the worker is stopping) goes back to the queue; the next worker runs it', async ({ store, queue, rec }) => {
+      const api = queue();
+      const job = await store.commit(await store.pipeline());
+      api.notify(job);
+      const leaving = queue();
+      let stopped: Promise<void> | undefined;
+      leaving.start(
+        options(rec, 'leaving', {
+          // As RunWorker does: stop() has begun when the claimed job reaches the handler.
+          handle: async () => {
+            stopped ??= leaving.stop();
+            return 'not-run';
+          },
+        }),
+      );
+      await waitFor(async () => stopped !== undefined, 20000, 'the job offered to the stopping worker');
+      await stopped;
+      assert.equal(await api.size(), 1, 'the job is queued again, not lost');
+      queue().start(options(rec, 'next'));
+      await waitFor(async () => rec.deliveries.length === 1, 20000, 'the next worker to run it');
+      assert.deepEqual(rec.ids(), [job.runId]);
+    });
+
     inWorld('a worker never runs more handlers than its concurrency', async ({ store, queue, rec }) => {
       const api = queue();
       for (let i = 0; i < 6; i++) api.notify(await store.commit(await store.pipeline()));

@@ -3,7 +3,8 @@
  * the store (the queue row doubles as an outbox for queues outside the database).
  *
  * Worker flow: start(handler) → the adapter claims jobs in order, respecting the global and
- * per-pipeline concurrency, and calls handler(job) → when the handler settles the job is released.
+ * per-pipeline concurrency, and calls handler(job) → when the handler settles the job is released,
+ * or, when the handler answers 'not-run', put back in the queue for a later worker.
  */
 export interface Job {
   runId: number;
@@ -23,7 +24,11 @@ export interface WorkerOptions {
   perPipeline: number;
   /** Labels this worker has; it only takes jobs whose labels are all among them. None = unlabelled jobs only. */
   labels?: string[];
-  handle(job: Job): Promise<void>;
+  /**
+   * Handles a claimed job. 'not-run': the handler did not start it (its worker is stopping), so the
+   * adapter puts it back instead of releasing it, and it runs after the restart or elsewhere.
+   */
+  handle(job: Job): Promise<void | 'not-run'>;
 }
 
 export interface JobQueue {

@@ -108,7 +108,7 @@ export class RunWorker {
    * A job delivered again after its worker died: if that worker never started a step, the run is
    * simply run here; otherwise its steps' effects are unknown and it ends as `error`.
    */
-  async handle(job: Job): Promise<void> {
+  async handle(job: Job): Promise<void | 'not-run'> {
     if (job.redelivered) {
       const run = await this.deps.runs.findById(job.runId);
       if (run && !isFinalRunStatus(run.status) && run.steps.some((s) => s.status !== 'pending')) {
@@ -125,7 +125,7 @@ export class RunWorker {
         return;
       }
     }
-    await this.execute(job.runId);
+    return this.execute(job.runId);
   }
 
   private async pollCancels(): Promise<void> {
@@ -161,7 +161,8 @@ export class RunWorker {
     await this.deps.registry?.remove(this.deps.workerId).catch(() => {});
   }
 
-  async execute(runId: number): Promise<void> {
+  /** Runs one run; 'not-run' when this worker is stopping and leaves it to the queue. */
+  async execute(runId: number): Promise<void | 'not-run'> {
     const { runs, cancellations, logger } = this.deps;
     const run = await runs.findById(runId);
     if (!run || isFinalRunStatus(run.status)) return;
@@ -169,7 +170,7 @@ export class RunWorker {
     const reporter = new StoreRunReporter(run, runs, this.deps.events, this.deps.processes);
     try {
       if (run.cancel_requested_at || this.stopping) {
-        if (this.stopping) return; // left queued; it runs after the restart
+        if (this.stopping) return 'not-run'; // the queue puts it back; it runs after the restart
         await this.settle(run, reporter, 'cancelled', 'cancelled before it started');
         return;
       }
