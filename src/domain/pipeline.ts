@@ -14,6 +14,26 @@ export const MAX_STEPS = 100;
 export const MAX_STEP_TIMEOUT_SECONDS = 7 * 24 * 3600;
 export const MAX_STEP_RETRIES = 10;
 
+/** A size: bytes, or a number with a unit (`512m`, `2g`, `1.5GiB`), binary multiples. */
+export const SizeSchema = Type.Union([
+  Type.Integer({ minimum: 1 }),
+  Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*([kKmMgGtT]([iI]?[bB])?)?$', maxLength: 32 }),
+]);
+
+/** Resource limits of a step's sandbox; each defaults to the server's (ANSFLOW_STEP_*). */
+export const StepLimitsSchema = Type.Object(
+  {
+    memory: Type.Optional(SizeSchema),
+    processes: Type.Optional(Type.Integer({ minimum: 8, maximum: 1_000_000 })),
+    /** CPU share in cores (1.5 = one and a half cores). */
+    cpus: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1024 })),
+    /** The largest file a step may write. */
+    file_size: Type.Optional(SizeSchema),
+  },
+  { additionalProperties: false },
+);
+export type StepLimits = Static<typeof StepLimitsSchema>;
+
 export const StepDefinitionSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -29,6 +49,11 @@ export const StepDefinitionSchema = Type.Object(
         description: 'Worker labels this step needs; a run goes to a worker that has the labels of all its steps',
       }),
     ),
+    credential: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$', description: 'The name of a credential this step receives (files or variables inside its sandbox)' }),
+    ),
+    network: Type.Optional(Type.Union([Type.Literal('host'), Type.Literal('none')], { description: '`none`: the step gets its own empty network namespace' })),
+    limits: Type.Optional(StepLimitsSchema),
   },
   { additionalProperties: false },
 );

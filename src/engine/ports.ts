@@ -14,6 +14,7 @@
  */
 import type { FinalRunStatus, FinalStepStatus } from '../domain/status.js';
 import type { StepDefinition, Variables } from '../domain/pipeline.js';
+import type { ResolvedCredential } from '../domain/credentials.js';
 
 export interface RunSpec {
   runId: number;
@@ -31,6 +32,11 @@ export interface RunSpec {
   /** Merged pipeline + run variables; secrets are masked in every log line. */
   variables: Variables;
   steps: Array<StepDefinition & { stepId: number }>;
+  /**
+   * The opened credentials the run's steps name, by name. A step receives only the one it names;
+   * the values are masked in every log, whichever step prints them.
+   */
+  credentials?: Record<string, ResolvedCredential>;
 }
 
 /**
