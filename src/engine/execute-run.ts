@@ -140,6 +140,7 @@ async function runOneStep(
       workspace: workspace.path,
       secrets,
       runSignal: input.signal,
+      ...(options.stepOwner && { fileOwner: options.stepOwner }),
       abandonAfterMs: options.cancelGraceMs + ABANDON_MARGIN_MS,
     });
   } finally {

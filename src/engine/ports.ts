@@ -97,7 +97,18 @@ export interface StepContext {
   processStarted(pid: number): void;
   /** Adds a value found while running (e.g. a token taken from a URL) to the step's masking. */
   addSecret(value: string): void;
+  /**
+   * Who files the platform writes for the step (credentials, helper scripts) must belong to, so
+   * that the sandboxed step, which runs as an unprivileged user, can read them. Undefined when
+   * steps run as the server's own user.
+   */
+  fileOwner?: FileOwner;
   spec: RunSpec;
+}
+
+export interface FileOwner {
+  uid: number;
+  gid: number;
 }
 
 export interface StepResult {
@@ -119,6 +130,8 @@ export interface EngineOptions {
   cancelGraceMs: number;
   allowLocalRepositories: boolean;
   maxLineBytes: number;
+  /** The user sandboxed steps run as, when it differs from the server's (see StepContext.fileOwner). */
+  stepOwner?: FileOwner;
 }
 
 export interface RunOutcome {

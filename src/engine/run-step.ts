@@ -14,7 +14,7 @@
  */
 import type { FinalStepStatus } from '../domain/status.js';
 import { coerceError } from '../domain/errors.js';
-import type { AbortReason, RunReporter, RunSpec, StepContext, StepExecutor, StepResult } from './ports.js';
+import type { AbortReason, FileOwner, RunReporter, RunSpec, StepContext, StepExecutor, StepResult } from './ports.js';
 import type { PlannedStep } from './plan.js';
 import type { StepOutput } from './run-logs.js';
 import { maskText } from './masking.js';
@@ -38,6 +38,7 @@ export interface RunStepInput {
   workspace: string;
   secrets: string[];
   runSignal: AbortSignal;
+  fileOwner?: FileOwner;
   /** How long an executor may take to return after its signal fired before it is abandoned. */
   abandonAfterMs: number;
 }
@@ -95,6 +96,7 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
         if (!secrets.includes(value)) secrets.push(value);
         output.addSecret(value);
       },
+      ...(input.fileOwner && { fileOwner: input.fileOwner }),
       spec,
     };
     const end = await executeGuarded(input.executor, step.config, ctx, attemptController.signal, input.abandonAfterMs);
