@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SecretMasker, maskText } from './masking.js';
+import { SecretMasker, maskText, secretPatterns } from './masking.js';
 
 function feed(secrets: string[], writes: Array<string | Buffer>): Buffer {
   const masker = new SecretMasker(secrets);
@@ -79,4 +79,91 @@ test('a secret added while streaming is masked from then on', () => {
   masker.add('tok-abc');
   const after = masker.write(Buffer.from('tok-abc\n'));
   assert.equal(Buffer.concat([before, after, masker.flush()]).toString(), 'tok-abc ******\n');
+});
+
+// ---- every form a step may print a secret in ----
+
+const TOKEN = 'tok/en+Ab c?d&e="x"\\y';
+
+function maskedAll(secret: string, printed: string): string {
+  return maskText(printed, [secret]);
+}
+
+test('masks a secret printed base64-encoded on its own, standard and url-safe', () => {
+  const padded = Buffer.from(TOKEN).toString('base64');
+  const urlSafe = Buffer.from(TOKEN).toString('base64url');
+  assert.equal(maskedAll(TOKEN, `b64=${padded}\n`), 'b64=******\n');
+  const out = maskedAll(TOKEN, `b64url=${urlSafe}\n`);
+  assert.ok(!out.includes(urlSafe.slice(0, -1)), out);
+  assert.match(out, /^b64url=\*{6}.?\n$/);
+});
+
+test('masks a secret inside a longer base64-encoded text, at each of the three byte alignments', () => {
+  for (const prefix of ['', 'a', 'ab', 'abc', 'Authorization: Basic user:']) {
+    const encoded = Buffer.from(`${prefix}${TOKEN} and more after it`).toString('base64');
+    const out = maskedAll(TOKEN, `${encoded}\n`);
+    assert.ok(out.includes('******'), `prefix ${JSON.stringify(prefix)}: ${out}`);
+    // What is left around the mask is at most the two characters mixing in neighbouring bits on
+    // each side; the secret's own characters are gone.
+    const [before, after] = out.trimEnd().split('******') as [string, string];
+    const whole = encoded.length;
+    assert.ok(before.length + after.length <= whole - Math.floor((TOKEN.length * 8) / 6) + 2, `${prefix}: ${out}`);
+  }
+});
+
+test('masks the url-safe base64 of a longer text containing the secret', () => {
+  const secret = '\u00ff\u00fe>>>???~~~'; // bytes whose base64 uses + and /
+  const standard = Buffer.from(`xy${secret}z`).toString('base64');
+  const urlSafe = Buffer.from(`xy${secret}z`).toString('base64url');
+  assert.notEqual(standard.slice(0, -1), urlSafe.slice(0, -1), 'the fixture exercises + and /');
+  assert.match(maskedAll(secret, urlSafe), /\*{6}/);
+  assert.match(maskedAll(secret, standard), /\*{6}/);
+});
+
+test('masks a secret URL-encoded (encodeURIComponent) and form-encoded (+ for spaces)', () => {
+  const uri = encodeURIComponent(TOKEN);
+  const form = new URLSearchParams({ t: TOKEN }).toString().slice(2);
+  assert.notEqual(uri, form);
+  assert.equal(maskedAll(TOKEN, `https://h/?t=${uri}\n`), 'https://h/?t=******\n');
+  assert.equal(maskedAll(TOKEN, `body: t=${form}&x=1\n`), 'body: t=******&x=1\n');
+});
+
+test('masks a secret JSON-escaped', () => {
+  const json = JSON.stringify({ token: TOKEN });
+  assert.equal(maskedAll(TOKEN, `${json}\n`), '{"token":"******"}\n');
+  const multiLine = 'line-one\nline-two';
+  assert.equal(maskedAll(multiLine, `{"k":${JSON.stringify(multiLine)}}`), '{"k":"******"}');
+});
+
+test('masks every encoded form split across writes, one byte at a time', () => {
+  const forms = [
+    Buffer.from(TOKEN).toString('base64'),
+    Buffer.from(`pre${TOKEN}`).toString('base64'),
+    encodeURIComponent(TOKEN),
+    JSON.stringify(TOKEN).slice(1, -1),
+  ];
+  for (const form of forms) {
+    const out = feed([TOKEN], [...`<${form}>`]).toString();
+    assert.ok(out.includes('******'), `${form} → ${out}`);
+    assert.ok(!out.includes(form.slice(4, -4)), `${form} → ${out}`);
+  }
+});
+
+test('masks each line of a multi-line secret, and the whole value in its encodings', () => {
+  const key = '-----BEGIN KEY-----\n  AAAABBBBCCCC\n-----END KEY-----\n';
+  const b64 = Buffer.from(key).toString('base64');
+  assert.equal(maskedAll(key, `indented:    AAAABBBBCCCC\n`), 'indented:    ******\n');
+  assert.equal(maskedAll(key, `b64:${b64}\n`), 'b64:******\n');
+  assert.equal(maskedAll(key, `uri:${encodeURIComponent(key)}\n`), 'uri:******\n');
+});
+
+test('short secrets and short base64 fragments are not masked; patterns stay few and distinct', () => {
+  assert.deepEqual(secretPatterns(['ab']), []);
+  // A 3-character secret: itself and its padded base64; the alignment fragments are too short.
+  assert.deepEqual(secretPatterns(['abc']).map(String).sort(), ['YWJj', 'abc'].sort());
+  // A plain alphanumeric token: no URL/JSON form differs, so only base64 forms are added.
+  const plain = secretPatterns(['ghp1234567890abcdefXYZ']).map(String);
+  assert.equal(new Set(plain).size, plain.length, 'no duplicates');
+  assert.ok(plain.length <= 8, `${plain.length} patterns: ${plain.join(' ')}`);
+  assert.ok(!plain.some((p) => p.includes('%')));
 });

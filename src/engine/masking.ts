@@ -1,30 +1,28 @@
 /**
  * Streaming secret masking on bytes. Every occurrence of a secret becomes `******`, including one
  * split across two writes: the masker holds back the shortest tail that could still be the start
- * of a secret (never more than longestSecret-1 bytes) until the next write or flush.
+ * of a secret (never more than longestPattern-1 bytes) until the next write or flush.
  *
- * Multi-line secrets are masked whole and line by line (as GitHub Actions does), because tools
- * often print a key one line at a time or re-indent it.
+ * Each secret is masked in every form a step may print it (secret-forms.ts): whole, each line of a
+ * multi-line value (as GitHub Actions does, because tools often print a key one line at a time or
+ * re-indent it), URL-encoded, JSON-escaped and base64 (also inside a longer encoded text).
  *
- * Secrets shorter than MIN_SECRET_LENGTH are ignored: masking "a" or "12" would shred every log
- * line while hiding nothing an attacker could not guess, and the pattern of masks would itself
- * reveal the value.
+ * Secrets shorter than MIN_SECRET_LENGTH (secret-forms.ts) are ignored: masking "a" or "12" would
+ * shred every log line while hiding nothing an attacker could not guess, and the pattern of masks
+ * would itself reveal the value.
+ *
+ * The masker is on the log hot path: forms equal to one another are one pattern, and a pattern is
+ * searched again only once the scan has passed its last known occurrence (not after every match).
  */
 import { SECRET_MASK } from '../domain/pipeline.js';
+import { secretForms } from './secret-forms.js';
 
-export const MIN_SECRET_LENGTH = 3;
 const MASK = Buffer.from(SECRET_MASK);
 
-/** The byte patterns to mask for a set of secret values, longest first. */
+/** The byte patterns to mask for a set of secret values (every form of each), longest first. */
 export function secretPatterns(secrets: Iterable<string>): Buffer[] {
   const unique = new Set<string>();
-  for (const secret of secrets) {
-    if (typeof secret !== 'string') continue;
-    for (const candidate of [secret, ...secret.split(/\r?\n/)]) {
-      const trimmed = candidate === secret ? candidate : candidate.trim();
-      if (trimmed.length >= MIN_SECRET_LENGTH) unique.add(trimmed);
-    }
-  }
+  for (const secret of secrets) for (const form of secretForms(secret)) unique.add(form);
   return [...unique].map((s) => Buffer.from(s, 'utf8')).sort((a, b) => b.length - a.length);
 }
 
@@ -68,10 +66,12 @@ export class SecretMasker {
   private mask(data: Buffer, holdPartial: boolean): { output: Buffer; rest: Buffer } {
     const partials = holdPartial ? this.partialStarts(data) : [];
     const parts: Buffer[] = [];
+    // Where each pattern next occurs (-1: nowhere): looked up again only once `pos` passes it.
+    const found = new Array<number>(this.patterns.length).fill(-2);
     let pos = 0;
     for (;;) {
       const hold = partials.find((p) => p >= pos) ?? data.length;
-      const match = this.nextMatch(data, pos);
+      const match = this.nextMatch(data, pos, found);
       // A longer secret that may still complete at `hold` could cover this match: decide later.
       if (!match || match.start >= hold) {
         parts.push(data.subarray(pos, hold));
@@ -83,11 +83,14 @@ export class SecretMasker {
   }
 
   /** Leftmost, then longest, complete occurrence of any pattern at or after `from`. */
-  private nextMatch(data: Buffer, from: number): { start: number; end: number } | null {
+  private nextMatch(data: Buffer, from: number, found: number[]): { start: number; end: number } | null {
     let best: { start: number; end: number } | null = null;
-    for (const pattern of this.patterns) {
-      const start = data.indexOf(pattern, from);
+    for (const [i, pattern] of this.patterns.entries()) {
+      let start = found[i]!;
       if (start === -1) continue;
+      if (start < from) found[i] = start = data.indexOf(pattern, from);
+      if (start === -1) continue;
+      // Patterns are longest first, so at an equal start the longer one is kept.
       if (!best || start < best.start) best = { start, end: start + pattern.length };
     }
     return best;
