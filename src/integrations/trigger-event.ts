@@ -33,6 +33,12 @@ export interface TriggerEvent {
   title?: string;
   /** Pull/merge requests only: the request number (GitHub `number`, GitLab `iid`) and target branch. */
   pullRequest?: { number: number; targetBranch: string };
+  /**
+   * Pull/merge requests only: true when the head lives in another repository (a fork), or the
+   * delivery does not show that it is the same one. Anyone can open such a request with any code,
+   * so its runs get no secrets unless the pipeline opts in.
+   */
+  fromFork?: boolean;
 }
 
 export interface IgnoredDelivery {

@@ -23,6 +23,7 @@ export interface PipelineInput {
   trigger_events?: TriggerEventKind[];
   variables?: Record<string, VariableInput>;
   steps?: StepDefinition[];
+  secrets_for_forks?: boolean;
 }
 
 export class PipelinesService {
@@ -72,6 +73,7 @@ export class PipelinesService {
       trigger_events: input.trigger_events ?? current.trigger_events,
       variables: input.variables ?? maskedInput(current.variables),
       steps: input.steps ?? current.steps,
+      secrets_for_forks: input.secrets_for_forks ?? current.secrets_for_forks,
     };
     return this.save(id, this.normalize(merged, current));
   }
@@ -124,6 +126,7 @@ export class PipelinesService {
       trigger_events: [...new Set(input.trigger_events ?? (['push'] as TriggerEventKind[]))],
       variables,
       steps,
+      secrets_for_forks: input.secrets_for_forks ?? false,
     };
   }
 }

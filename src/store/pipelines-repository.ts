@@ -23,6 +23,8 @@ export interface Pipeline {
   repository_url: string | null;
   branch: string;
   trigger_events: TriggerEventKind[];
+  /** Whether pull requests from forks get secret variables and credentials (off by default). */
+  secrets_for_forks: boolean;
   /** Secret values in clear: only inside the process, never in an API body. */
   variables: Variables;
   steps: StepDefinition[];
@@ -44,6 +46,8 @@ export interface PipelineFields {
   trigger_events: TriggerEventKind[];
   variables: Variables;
   steps: StepDefinition[];
+  /** Omitted: false. */
+  secrets_for_forks?: boolean;
 }
 
 export interface PipelineFilter {
@@ -88,6 +92,7 @@ export class PipelinesRepository {
       repository_url: row.repository_url,
       branch: row.branch,
       trigger_events: JSON.parse(row.trigger_events) as TriggerEventKind[],
+      secrets_for_forks: row.secrets_for_forks === 1,
       steps_count: row.steps_count,
       created_by: row.created_by !== null && row.creator_username !== null ? { id: row.created_by, username: row.creator_username } : null,
       created_at: row.created_at,
@@ -150,6 +155,7 @@ export class PipelinesRepository {
         'pipelines.repository_url',
         'pipelines.branch',
         'pipelines.trigger_events',
+        'pipelines.secrets_for_forks',
         'pipelines.steps_count',
         'pipelines.created_by',
         'pipelines.created_at',
@@ -254,6 +260,7 @@ export class PipelinesRepository {
       variables: this.sealVariables(fields.variables),
       steps: JSON.stringify(fields.steps),
       steps_count: fields.steps.length,
+      secrets_for_forks: fields.secrets_for_forks ? 1 : 0,
     };
   }
 }

@@ -46,6 +46,11 @@ export interface Run {
   definition: PipelineDefinition;
   error_reason: string | null;
   cancel_requested_at: string | null;
+  /**
+   * Why the run got no secret variables and no credentials (`pull request from a fork`); null
+   * when it got them. Such a run's stored variables never held the secrets in the first place.
+   */
+  secrets_withheld: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -63,6 +68,8 @@ export interface NewRun {
   branch: string;
   commit: string | null;
   variables: Variables;
+  /** Set when secrets are withheld: the caller has already left them out of `variables`. */
+  secretsWithheld?: string | null;
 }
 
 /** The columns of a run header: a list reads only these (no definition, no secrets to decrypt). */
@@ -77,6 +84,7 @@ const HEADER_COLUMNS = [
   'commit_sha',
   'error_reason',
   'cancel_requested_at',
+  'secrets_withheld',
   'created_at',
   'started_at',
   'finished_at',
@@ -92,6 +100,7 @@ const toHeader = (row: Pick<PipelineRunRow, (typeof HEADER_COLUMNS)[number]>): R
   commit: row.commit_sha,
   error_reason: row.error_reason,
   cancel_requested_at: row.cancel_requested_at,
+  secrets_withheld: row.secrets_withheld,
   created_at: row.created_at,
   started_at: row.started_at,
   finished_at: row.finished_at,
@@ -155,6 +164,7 @@ export class RunsRepository {
           definition: JSON.stringify(definition),
           error_reason: null,
           cancel_requested_at: null,
+          secrets_withheld: input.secretsWithheld ?? null,
           created_at: now,
           started_at: null,
           finished_at: null,
@@ -208,6 +218,7 @@ export class RunsRepository {
         definition,
         error_reason: null,
         cancel_requested_at: null,
+        secrets_withheld: input.secretsWithheld ?? null,
         created_at: now,
         started_at: null,
         finished_at: null,

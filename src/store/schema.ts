@@ -42,6 +42,8 @@ export interface PipelinesTable {
   variables: string;
   steps: string;
   steps_count: number;
+  /** 1: pull requests from forks get secret variables and credentials (migration 007). */
+  secrets_for_forks: Generated<number>;
   run_counter: number;
   last_run_id: number | null;
   created_by: number | null;
@@ -64,6 +66,8 @@ export interface PipelineRunsTable {
   definition: string;
   error_reason: string | null;
   cancel_requested_at: string | null;
+  /** Why the run got no secret variables or credentials (a fork's pull request); migration 007. */
+  secrets_withheld: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;

@@ -4,6 +4,7 @@ import { RUN_STATUSES } from '../../domain/status.js';
 import { Nullable, PageQuery } from './common.js';
 
 const PipelineStatus = Type.Enum(PIPELINE_STATUSES);
+const SECRETS_FOR_FORKS = 'Whether pull requests from forks get secret variables and credentials; off by default, because anyone can open one with any code';
 const TriggerEvent = Type.Enum(TRIGGER_EVENTS);
 
 const VariableValue = Type.Union([
@@ -23,6 +24,7 @@ const pipelineFields = {
   trigger_events: Type.Optional(Type.Array(TriggerEvent, { maxItems: 3 })),
   variables: Type.Optional(VariablesSchema),
   steps: Type.Optional(Type.Array(StepDefinitionSchema, { maxItems: MAX_STEPS })),
+  secrets_for_forks: Type.Optional(Type.Boolean({ description: `${SECRETS_FOR_FORKS} (default false)` })),
 };
 
 export const PipelineBody = Type.Object(pipelineFields, { additionalProperties: false });
@@ -59,6 +61,7 @@ const summaryFields = {
   repository_url: Nullable(Type.String()),
   branch: Type.String(),
   trigger_events: Type.Array(TriggerEvent),
+  secrets_for_forks: Type.Boolean({ description: SECRETS_FOR_FORKS }),
   created_by: Creator,
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),

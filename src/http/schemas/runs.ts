@@ -44,6 +44,9 @@ const runCommon = {
   duration_ms: Nullable(Type.Integer()),
   progress: Type.Integer({ minimum: 0, maximum: 100 }),
   error_reason: Nullable(Type.String()),
+  secrets_withheld: Nullable(
+    Type.String({ description: 'Why the run got no secret variables and no credentials (`pull request from a fork`); null when it got them' }),
+  ),
 };
 
 export const RunSummarySchema = Type.Object(runCommon);

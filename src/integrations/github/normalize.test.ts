@@ -313,3 +313,39 @@ test('ordinary branch names with slashes, dots and dashes are accepted', () => {
     assert.equal(asTrigger(normalizeGithubDelivery('pull_request', body)).branch, ref);
   }
 });
+
+test('a pull request whose head is in another repository, or in a deleted fork, comes from a fork', () => {
+  const same = asTrigger(normalizeGithubDelivery('pull_request', load('pull_request.opened.octokit.json')));
+  assert.equal(same.fromFork, false);
+
+  const forked = clone(load('pull_request.opened.octokit.json'));
+  const head = (forked.pull_request as JsonObject).head as JsonObject;
+  head.repo = { ...(head.repo as JsonObject), id: 999, full_name: 'mallory/Hello-World' };
+  assert.equal(asTrigger(normalizeGithubDelivery('pull_request', forked)).fromFork, true);
+
+  const deleted = clone(load('pull_request.opened.octokit.json'));
+  ((deleted.pull_request as JsonObject).head as JsonObject).repo = null;
+  assert.equal(asTrigger(normalizeGithubDelivery('pull_request', deleted)).fromFork, true);
+});
+
+test('without ids the full names decide, and a pull request that shows neither counts as a fork', () => {
+  const byName = clone(load('pull_request.opened.octokit.json'));
+  const pr = byName.pull_request as JsonObject;
+  const strip = (side: string, name: unknown) => {
+    const repo = { ...((pr[side] as JsonObject).repo as JsonObject) };
+    delete repo.id;
+    repo.full_name = name;
+    (pr[side] as JsonObject).repo = repo;
+  };
+  strip('head', 'codertocat/hello-world');
+  strip('base', 'Codertocat/Hello-World');
+  assert.equal(asTrigger(normalizeGithubDelivery('pull_request', byName)).fromFork, false);
+  strip('head', 'mallory/Hello-World');
+  assert.equal(asTrigger(normalizeGithubDelivery('pull_request', byName)).fromFork, true);
+  strip('head', undefined);
+  assert.equal(asTrigger(normalizeGithubDelivery('pull_request', byName)).fromFork, true);
+});
+
+test('pushes never come from a fork', () => {
+  assert.equal(asTrigger(normalizeGithubDelivery('push', load('push.go-scm.json'))).fromFork, undefined);
+});

@@ -6,7 +6,8 @@
  *   push to refs/tags/X                → tag X
  *   push with deleted / after = 0…0    → ignored ("branch deleted" / "tag deleted"); never a run of
  *                                        the zero commit
- *   pull_request opened/synchronize/reopened → pull_request on pull_request.head.sha, branch = head ref
+ *   pull_request opened/synchronize/reopened → pull_request on pull_request.head.sha, branch = head ref,
+ *                                        `fromFork` when the head repository is not the base one
  *   other pull_request actions, create, delete, anything else → ignored
  * The header must agree with the body (a `push` header over a pull_request body is malformed),
  * and a ref that is not a safe branch name is refused, never carried as a branch.
@@ -134,11 +135,29 @@ function normalizePullRequest(event: string, payload: JsonObject): NormalizeResu
     author: textAt(objectAt(pr, 'user'), 'login') ?? textAt(objectAt(payload, 'sender'), 'login') ?? null,
     event,
     action,
+    fromFork: isFromFork(head, objectAt(pr, 'base')),
   };
   const title = firstLine(stringAt(pr, 'title'));
   if (title) result.title = title;
   if (number !== undefined && targetBranch !== undefined) result.pullRequest = { number, targetBranch };
   return result;
+}
+
+/**
+ * Whether a pull request's head is in another repository than its base, as GitHub Actions decides
+ * for `pull_request` from forks. `head.repo` is null when the fork was deleted. Only a matching id
+ * (or, without ids, full name) proves it is the same repository; anything else counts as a fork.
+ */
+function isFromFork(head: JsonObject | undefined, base: JsonObject | undefined): boolean {
+  const headRepo = objectAt(head ?? {}, 'repo');
+  const baseRepo = objectAt(base ?? {}, 'repo');
+  if (!headRepo || !baseRepo) return true;
+  const headId = integerAt(headRepo, 'id');
+  const baseId = integerAt(baseRepo, 'id');
+  if (headId !== undefined && baseId !== undefined) return headId !== baseId;
+  const headName = textAt(headRepo, 'full_name');
+  const baseName = textAt(baseRepo, 'full_name');
+  return headName === undefined || baseName === undefined || headName.toLowerCase() !== baseName.toLowerCase();
 }
 
 function refTarget(ref: string): { kind: 'push' | 'tag'; name: string } | null {

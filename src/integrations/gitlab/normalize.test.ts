@@ -186,3 +186,23 @@ test('a source branch built to inject shell commands is refused as a branch', ()
   push.ref = 'refs/heads/a|b';
   assert.match(ignoredReason(normalizeGitlabDelivery('Push Hook', push), true), /Refusing branch name/);
 });
+
+test('a merge request from another project comes from a fork', () => {
+  const same = asTrigger(normalizeGitlabDelivery('Merge Request Hook', load('merge_request.docs.json')));
+  assert.equal(same.fromFork, false);
+
+  const forked = clone(load('merge_request.docs.json'));
+  (forked.object_attributes as JsonObject).source_project_id = 15;
+  assert.equal(asTrigger(normalizeGitlabDelivery('Merge Request Hook', forked)).fromFork, true);
+});
+
+test('without project ids the source and target paths decide; a request that shows neither counts as a fork', () => {
+  const body = clone(load('merge_request.docs.json'));
+  const attrs = body.object_attributes as JsonObject;
+  delete attrs.source_project_id;
+  assert.equal(asTrigger(normalizeGitlabDelivery('Merge Request Hook', body)).fromFork, false, 'same path_with_namespace');
+  attrs.source = { ...(attrs.source as JsonObject), path_with_namespace: 'mallory/awesome_project' };
+  assert.equal(asTrigger(normalizeGitlabDelivery('Merge Request Hook', body)).fromFork, true);
+  delete attrs.source;
+  assert.equal(asTrigger(normalizeGitlabDelivery('Merge Request Hook', body)).fromFork, true);
+});

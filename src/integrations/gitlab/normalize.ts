@@ -6,7 +6,8 @@
  *   deletion (after or checkout_sha zero/null) → ignored ("branch deleted" / "tag deleted")
  *   Merge Request Hook open/reopen, or update WITH new commits (object_attributes.oldrev present)
  *                                      → pull_request on object_attributes.last_commit.id,
- *                                        branch = source_branch
+ *                                        branch = source_branch, `fromFork` when
+ *                                        source_project_id is not target_project_id
  *   update without new commits (title, labels…), close, merge, approvals → ignored
  *   any other hook                     → ignored
  * `object_kind` must agree with the header, and the ref with the hook (a Push Hook for a tag is
@@ -106,11 +107,26 @@ function normalizeMergeRequest(event: string, payload: JsonObject): NormalizeRes
     author: textAt(user, 'username') ?? textAt(user, 'name') ?? null,
     event,
     action,
+    fromFork: isFromFork(attrs),
   };
   const title = firstLine(stringAt(attrs, 'title'));
   if (title) result.title = title;
   if (iid !== undefined && targetBranch !== undefined) result.pullRequest = { number: iid, targetBranch };
   return result;
+}
+
+/**
+ * Whether a merge request comes from another project (a fork): source_project_id differs from
+ * target_project_id. Without both ids, the source and target paths decide; a delivery that shows
+ * neither counts as a fork, so an unclear request never gets secrets.
+ */
+function isFromFork(attrs: JsonObject): boolean {
+  const sourceId = integerAt(attrs, 'source_project_id');
+  const targetId = integerAt(attrs, 'target_project_id');
+  if (sourceId !== undefined && targetId !== undefined) return sourceId !== targetId;
+  const sourcePath = textAt(objectAt(attrs, 'source'), 'path_with_namespace');
+  const targetPath = textAt(objectAt(attrs, 'target'), 'path_with_namespace');
+  return sourcePath === undefined || targetPath === undefined || sourcePath.toLowerCase() !== targetPath.toLowerCase();
 }
 
 /** The project the hook belongs to (the merge request's target, never the source fork). */

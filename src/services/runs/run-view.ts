@@ -34,6 +34,7 @@ function runHeader(run: RunSummary | Run) {
     finished_at: run.finished_at,
     duration_ms: run.finished_at ? duration(run.started_at ?? run.created_at, run.finished_at) : duration(run.started_at, null),
     error_reason: run.error_reason,
+    secrets_withheld: run.secrets_withheld,
   };
 }
 

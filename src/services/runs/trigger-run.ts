@@ -15,7 +15,12 @@ export interface TriggerInput {
   commit?: string | null;
   variables?: Record<string, VariableInput>;
   trigger: RunTrigger;
+  /** A pull request from a fork: its run gets no secrets unless the pipeline says `secrets_for_forks`. */
+  fromFork?: boolean;
 }
+
+/** What a run whose secrets were withheld shows (run API, web UI). */
+export const FORK_SECRETS_WITHHELD = 'pull request from a fork';
 
 export interface TriggerDeps {
   pipelines: PipelinesRepository;
@@ -42,10 +47,14 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
   // Run variables override the pipeline's defaults; a pipeline secret stays secret.
   const variables: Variables = { ...pipeline.variables };
   for (const [name, v] of Object.entries(runVariables)) variables[name] = { value: v.value, secret: v.secret || (pipeline.variables[name]?.secret ?? false) };
+  // Withheld secrets are left out here, so they are in no snapshot, environment or log of the run;
+  // the worker gives a run marked this way no credentials.
+  const secretsWithheld = input.fromFork && !pipeline.secrets_for_forks ? FORK_SECRETS_WITHHELD : null;
+  if (secretsWithheld) for (const [name, v] of Object.entries(variables)) if (v.secret) delete variables[name];
 
   const labels = requiredLabels(pipeline.steps);
   // At commit: announce `queued` first, then wake a worker (whose `running` must come after it).
-  const run = await deps.runs.create({ pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables }, (runId) => {
+  const run = await deps.runs.create({ pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables, secretsWithheld }, (runId) => {
     deps.events.publish({ type: 'run_status', runId, pipelineId: pipeline.id, status: 'queued', progress: 0, currentStep: null, at: new Date().toISOString() });
     deps.queue.notify({ runId, pipelineId: pipeline.id, labels });
   });

@@ -39,6 +39,7 @@ export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, e
           author: event.author,
           ...(actor ? { user: { id: actor.id, username: actor.username } } : {}),
         },
+        fromFork: event.fromFork === true,
       });
       runIds.push(run.id);
     } catch (thrown) {
