@@ -1,7 +1,8 @@
 /**
  * The main journey in a real browser against the real server: the editor (schema forms, API
  * validation errors next to their field), running from the Run dialog with a variable, the log
- * arriving live, cancelling, HTML in the log rendered as text, and run history by status.
+ * arriving live, cancelling, HTML in the log rendered as text, run history by status, a step's
+ * credential, network and limits, and the notice on a fork's run that got no secrets.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { waitFor } from '../support/wait.js';
-import { ensureWebBuild, launchBrowser, renderedLogText, seeder, shell, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
+import {
+  ensureWebBuild,
+  launchBrowser,
+  renderedLogText,
+  screenshotPath,
+  seeder,
+  shell,
+  signIn,
+  watchedPage,
+  type Browser,
+  type WatchedPage,
+} from './browser-support.js';
 
 // page.evaluate callbacks run in the browser; the test project has no DOM lib
 declare const document: any;
@@ -268,6 +280,73 @@ describe('pipelines, runs and logs in the browser', () => {
     // a status with no runs says so
     await page.locator('[data-testid=filter-run-status]').selectOption('timeout');
     await page.getByText('No timeout runs').waitFor();
+    await closeTab({ page, ...w });
+  });
+
+  test('a step gets a credential, no network and a memory limit in the editor; saved, reloaded and shown again', async () => {
+    const created = await h.request('POST', '/api/credentials/', {
+      token: admin,
+      body: { name: 'deploy-token', kind: 'token', secret: { token: 'browser-test-token' } },
+    });
+    assert.equal(created.status, 201, created.text);
+    const id = await seed.pipeline('sandboxed-step', [shell('Build', 'make')]);
+    const { page, ...w } = await tab();
+    await page.goto(`${h.baseUrl}/pipelines/${id}/edit`);
+    const card = page.locator('[data-testid=step-card][data-step-index="0"]');
+    await card.waitFor();
+    assert.equal(await card.locator('[data-testid=step-sandbox]').count(), 0, 'a step with no sandbox settings starts folded');
+    await card.locator('[data-testid=step-advanced-toggle]').click();
+    const credential = card.locator('[data-testid=step-credential]');
+    await waitFor(async () => (await credential.locator('option').count()) === 2, 10_000, 'the credential list from the API');
+    assert.deepEqual(await credential.locator('option').allTextContents(), ['none', 'deploy-token (token)']);
+    await credential.selectOption('deploy-token');
+    await card.locator('[data-testid=step-network]').selectOption('none');
+    await card.locator('[data-testid=step-limit-memory]').fill('256m');
+    const forks = page.locator('[data-testid=editor-secrets-for-forks]');
+    assert.equal(await forks.isChecked(), false, 'fork pull requests get no secrets by default');
+    await forks.check();
+    await card
+      .locator('[data-testid=step-sandbox]')
+      .screenshot({ path: screenshotPath('pipeline-editor-step-sandbox'), animations: 'disabled', caret: 'hide' });
+    await page.locator('[data-testid=editor-save]').click();
+    await page.waitForURL(new RegExp(`/pipelines/${id}$`));
+
+    const saved = (await h.request('GET', `/api/pipelines/${id}/`, { token: admin })).json;
+    assert.equal(saved.secrets_for_forks, true);
+    assert.deepEqual(
+      { credential: saved.steps[0].credential, network: saved.steps[0].network, limits: saved.steps[0].limits },
+      { credential: 'deploy-token', network: 'none', limits: { memory: '256m' } },
+    );
+
+    await page.goto(`${h.baseUrl}/pipelines/${id}/edit`);
+    await card.locator('[data-testid=step-sandbox]').waitFor(); // open at once: the step has sandbox settings
+    await waitFor(async () => (await card.locator('[data-testid=step-credential] option').count()) === 2, 10_000, 'the credential list again');
+    assert.equal(await card.locator('[data-testid=step-credential]').inputValue(), 'deploy-token');
+    assert.equal(await card.locator('[data-testid=step-network]').inputValue(), 'none');
+    assert.equal(await card.locator('[data-testid=step-limit-memory]').inputValue(), '256m');
+    assert.equal(await card.locator('[data-testid=step-limit-processes]').inputValue(), '', 'an empty limit is the server default');
+    assert.equal(await page.locator('[data-testid=editor-secrets-for-forks]').isChecked(), true);
+    await closeTab({ page, ...w });
+  });
+
+  test("a fork's pull request run says on its page that secrets were withheld", async () => {
+    const id = await seed.pipeline('fork-notice', [shell('Print', 'echo "token=[${TOKEN-unset}]"')], {
+      variables: { TOKEN: { value: 'never-shown', secret: true } },
+    });
+    const run = await h.ctx.runs.trigger(null, {
+      pipelineId: id,
+      branch: 'feature',
+      trigger: { type: 'webhook', event: 'pull_request', provider: 'github' },
+      fromFork: true,
+    });
+    await seed.finished(run.id);
+    const { page, ...w } = await tab();
+    await page.goto(`${h.baseUrl}/runs/${run.id}`);
+    const notice = page.locator('[data-testid=run-secrets-withheld]');
+    await notice.waitFor();
+    assert.match((await notice.textContent()) ?? '', /Secrets withheld: pull request from a fork/);
+    await waitFor(async () => (await renderedLogText(page)).includes('token=[unset]'), 15_000, 'the log without the secret');
+    await page.screenshot({ path: screenshotPath('run-secrets-withheld'), animations: 'disabled', caret: 'hide' });
     await closeTab({ page, ...w });
   });
 });

@@ -2,6 +2,7 @@
 import { api, request, type Query } from './client';
 import type {
   AppConfig,
+  CredentialSummary,
   LoginResponse,
   Me,
   Page,
@@ -83,6 +84,19 @@ export async function getRunLog(
 export async function downloadRunLog(runId: number | string): Promise<Blob> {
   const res = await request(`/api/pipeline-runs/${runId}/logs/`);
   return res.blob();
+}
+
+/* credentials */
+export const listCredentials = (query: Query, o: Signal = {}) => api<Page<CredentialSummary>>('/api/credentials/', { ...o, query });
+
+/** Every credential's name and kind, page after page (the editor's credential choices). */
+export async function listAllCredentials(o: Signal = {}): Promise<CredentialSummary[]> {
+  const all: CredentialSummary[] = [];
+  for (let page = 1; ; page++) {
+    const result = await listCredentials({ page, page_size: 100 }, o);
+    all.push(...result.results);
+    if (!result.next || page >= 50) return all;
+  }
 }
 
 /* webhooks */

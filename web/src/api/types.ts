@@ -59,6 +59,9 @@ export interface StepDefinition {
   retries?: number | null;
   continue_on_error?: boolean | null;
   parallel_group?: string | null;
+  credential?: string | null;
+  network?: 'host' | 'none' | null;
+  limits?: { memory?: number | string; processes?: number; cpus?: number; file_size?: number | string } | null;
 }
 
 export interface PipelineSummary {
@@ -69,6 +72,7 @@ export interface PipelineSummary {
   repository_url: string | null;
   branch: string;
   trigger_events: TriggerEvent[];
+  secrets_for_forks?: boolean;
   created_by: UserRef | null;
   created_at: string;
   updated_at: string;
@@ -135,7 +139,17 @@ export interface Run {
   progress: number;
   current_step: CurrentStep | null;
   error_reason?: string | null;
+  /** Why the run got no secret variables and no credentials (`pull request from a fork`). */
+  secrets_withheld?: string | null;
   steps?: RunStep[];
+}
+
+/** A credential as lists show it: metadata only, never the secret. */
+export interface CredentialSummary {
+  id: number;
+  name: string;
+  kind: string;
+  description?: string;
 }
 
 export interface WebhookDelivery {

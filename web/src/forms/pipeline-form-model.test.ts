@@ -11,8 +11,10 @@ import {
   isShownInline,
   moveItem,
   newStep,
+  hasSandboxSettings,
   segmentSteps,
   stepFieldErrors,
+  stepLimitErrors,
   variableErrors,
   type StepTypeInfo,
 } from './pipeline-form-model';
@@ -61,6 +63,7 @@ describe('loading a pipeline', () => {
       repository_url: 'https://github.com/u/r.git',
       branch: 'main',
       trigger_events: ['push'],
+      secrets_for_forks: false,
       variables: { PLAIN: 'x', TOKEN: { value: SECRET_MASK, secret: true } },
       steps: [
         { name: 'Checkout', type: 'git_checkout', config: { repository: 'https://github.com/u/r.git', branch: 'main' } },
@@ -84,6 +87,85 @@ describe('loading a pipeline', () => {
     assert.equal(token?.value, '');
     assert.equal(token?.storedSecret, false);
     assert.deepEqual(buildPayload(form, types).errors, { 'variables.TOKEN': ['Enter the secret value'] });
+  });
+});
+
+describe('sandbox settings and fork secrets', () => {
+  const sandboxed = {
+    ...stored,
+    secrets_for_forks: true,
+    steps: [
+      {
+        name: 'Deploy',
+        type: 'shell_command',
+        config: { command: './deploy' },
+        credential: 'prod-key',
+        network: 'none',
+        limits: { memory: '2g', processes: 256, cpus: 1.5, file_size: 1048576 },
+      },
+      { name: 'Plain', type: 'shell_command', config: { command: 'true' }, network: 'host' },
+    ],
+  };
+
+  it('round-trips credential, network none, every limit and secrets_for_forks', () => {
+    const form = formFromPipeline(sandboxed, types);
+    assert.equal(form.secretsForForks, true);
+    const [deploy, plain] = form.steps;
+    assert.deepEqual(
+      [deploy?.credential, deploy?.network, deploy?.limits],
+      ['prod-key', 'none', { memory: '2g', processes: '256', cpus: '1.5', fileSize: '1048576' }],
+    );
+    assert.equal(hasSandboxSettings(deploy!), true);
+    assert.equal(hasSandboxSettings(plain!), false, 'network host is the default, not a setting');
+    const { payload, errors } = buildPayload(form, types);
+    assert.deepEqual(errors, {});
+    assert.equal(payload.secrets_for_forks, true);
+    assert.deepEqual(payload.steps[0], {
+      name: 'Deploy',
+      type: 'shell_command',
+      config: { command: './deploy' },
+      credential: 'prod-key',
+      network: 'none',
+      limits: { memory: '2g', processes: 256, cpus: 1.5, file_size: 1048576 },
+    });
+    assert.deepEqual(payload.steps[1], { name: 'Plain', type: 'shell_command', config: { command: 'true' } });
+  });
+
+  it('a new step has no credential, the host network and the server default limits', () => {
+    const step = newStep(types, 'shell_command', []);
+    assert.deepEqual([step.credential, step.network, step.limits], ['', 'host', { memory: '', processes: '', cpus: '', fileSize: '' }]);
+    const form = { ...emptyForm(), name: 'x', steps: [{ ...step, values: { command: 'true' } }] };
+    const { payload } = buildPayload(form, types);
+    assert.deepEqual(payload.steps[0], { name: 'Shell Command 1', type: 'shell_command', config: { command: 'true' } });
+    assert.equal(payload.secrets_for_forks, false);
+  });
+
+  it('sizes with units stay text, bytes become numbers, blanks are left out', () => {
+    const step = { ...newStep(types, 'shell_command', []), values: { command: 'true' } };
+    const form = { ...emptyForm(), name: 'x', steps: [{ ...step, limits: { memory: ' 512 MiB ', processes: '', cpus: '2', fileSize: '' } }] };
+    assert.deepEqual(buildPayload(form, types).payload.steps[0]?.limits, { memory: '512 MiB', cpus: 2 });
+  });
+
+  it('refuses limits the server would refuse, on the path the server uses', () => {
+    const step = { ...newStep(types, 'shell_command', []), values: { command: 'true' } };
+    const form = { ...emptyForm(), name: 'x', steps: [{ ...step, limits: { memory: 'lots', processes: '4', cpus: '0', fileSize: '0k' } }] };
+    const { errors, payload } = buildPayload(form, types);
+    assert.deepEqual(Object.keys(errors).sort(), ['steps[0].limits.cpus', 'steps[0].limits.file_size', 'steps[0].limits.memory', 'steps[0].limits.processes']);
+    assert.match(errors['steps[0].limits.memory']![0]!, /size such as 512m/);
+    assert.match(errors['steps[0].limits.processes']![0]!, /between 8 and 1000000/);
+    assert.equal(payload.steps[0]?.limits, undefined);
+    assert.deepEqual(stepLimitErrors(errors, 0).memory, errors['steps[0].limits.memory']);
+    assert.deepEqual(stepLimitErrors({ 'steps[0].limits': ['bad'] }, 0), { '': ['bad'] });
+    assert.equal(isShownInline('steps[0].limits.memory', 1), true);
+    assert.equal(isShownInline('steps[0].credential', 1), true);
+    assert.equal(isShownInline('secrets_for_forks', 1), true);
+  });
+
+  it('as a duplicate, keeps the sandbox settings', () => {
+    const copy = formFromPipeline(sandboxed, types, true);
+    assert.equal(copy.steps[0]?.credential, 'prod-key');
+    assert.equal(copy.steps[0]?.network, 'none');
+    assert.equal(copy.secretsForForks, true);
   });
 });
 

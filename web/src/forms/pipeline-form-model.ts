@@ -1,7 +1,8 @@
 /**
  * The pipeline editor's state and rules: loading a pipeline into editable inputs (or a copy of it),
  * steps added / moved / removed, parallel groups as consecutive runs of steps, variables with
- * secret masking, and the request body with client-side checks. Errors (client or API) are one
+ * secret masking, each step's sandbox settings (credential, network, resource limits), and the
+ * request body with client-side checks. Errors (client or API) are one
  * map from canonical path (`steps[1].config.repository`) to messages, so both show the same way.
  *
  * Pure TypeScript (no DOM, no React).
@@ -30,6 +31,17 @@ export interface StepTypeInfo {
   config_schema: JsonSchema;
 }
 
+export const STEP_NETWORKS = ['host', 'none'] as const;
+export type StepNetwork = (typeof STEP_NETWORKS)[number];
+
+/** A step's resource limits as typed; '' means the server's default. */
+export interface EditorLimits {
+  memory: string;
+  processes: string;
+  cpus: string;
+  fileSize: string;
+}
+
 export interface EditorStep {
   uid: string;
   name: string;
@@ -39,6 +51,10 @@ export interface EditorStep {
   retries: string;
   continueOnError: boolean;
   parallelGroup: string;
+  /** The name of the credential the step receives; '' for none. */
+  credential: string;
+  network: StepNetwork;
+  limits: EditorLimits;
 }
 
 export interface EditorVariable {
@@ -57,6 +73,8 @@ export interface PipelineForm {
   repositoryUrl: string;
   branch: string;
   triggerEvents: string[];
+  /** Whether pull requests from forks get secret variables and credentials. */
+  secretsForForks: boolean;
   variables: EditorVariable[];
   steps: EditorStep[];
 }
@@ -69,6 +87,7 @@ export interface PipelineSource {
   repository_url?: string | null;
   branch?: string | null;
   trigger_events?: string[] | null;
+  secrets_for_forks?: boolean | null;
   variables?: Record<string, unknown> | null;
   steps?: Array<{
     name: string;
@@ -78,6 +97,9 @@ export interface PipelineSource {
     retries?: number | null;
     continue_on_error?: boolean | null;
     parallel_group?: string | null;
+    credential?: string | null;
+    network?: string | null;
+    limits?: { memory?: number | string | null; processes?: number | null; cpus?: number | null; file_size?: number | string | null } | null;
   }> | null;
 }
 
@@ -101,9 +123,19 @@ export function emptyForm(): PipelineForm {
     repositoryUrl: '',
     branch: 'main',
     triggerEvents: ['push'],
+    secretsForForks: false,
     variables: [],
     steps: [],
   };
+}
+
+export function emptyLimits(): EditorLimits {
+  return { memory: '', processes: '', cpus: '', fileSize: '' };
+}
+
+/** Whether a step changes any sandbox setting (so its card shows them open). */
+export function hasSandboxSettings(step: EditorStep): boolean {
+  return step.credential !== '' || step.network !== 'host' || Object.values(step.limits).some((v) => v !== '');
 }
 
 export function newStep(types: StepTypeInfo[], type: string, existing: EditorStep[]): EditorStep {
@@ -116,6 +148,9 @@ export function newStep(types: StepTypeInfo[], type: string, existing: EditorSte
     retries: '',
     continueOnError: false,
     parallelGroup: '',
+    credential: '',
+    network: 'host',
+    limits: emptyLimits(),
   };
 }
 
@@ -148,6 +183,7 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
     repositoryUrl: p.repository_url ?? '',
     branch: p.branch ?? 'main',
     triggerEvents: [...(p.trigger_events ?? [])],
+    secretsForForks: p.secrets_for_forks === true,
     variables,
     steps: (p.steps ?? []).map((s) => ({
       uid: newUid('s'),
@@ -158,6 +194,14 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
       retries: s.retries == null ? '' : String(s.retries),
       continueOnError: s.continue_on_error === true,
       parallelGroup: s.parallel_group ?? '',
+      credential: s.credential ?? '',
+      network: s.network === 'none' ? 'none' : 'host',
+      limits: {
+        memory: s.limits?.memory == null ? '' : String(s.limits.memory),
+        processes: s.limits?.processes == null ? '' : String(s.limits.processes),
+        cpus: s.limits?.cpus == null ? '' : String(s.limits.cpus),
+        fileSize: s.limits?.file_size == null ? '' : String(s.limits.file_size),
+      },
     })),
   };
 }
@@ -218,6 +262,47 @@ function parseWhole(input: string, min: number, max: number, label: string): num
   return n;
 }
 
+const SIZE = /^([0-9]+(?:\.[0-9]+)?)\s*([kKmMgGtT]([iI]?[bB])?)?$/;
+
+/**
+ * A size as the API takes it: whole bytes as a number (so a stored number round-trips as one), or
+ * text with a unit (`512m`, `2g`, `1.5GiB`).
+ */
+function parseSize(input: string, label: string): number | string | { error: string } | undefined {
+  const trimmed = input.trim();
+  if (trimmed === '') return undefined;
+  const match = SIZE.exec(trimmed);
+  if (!match || Number(match[1]) <= 0) return { error: `${label} must be a size such as 512m or 2g` };
+  if (/^\d+$/.test(trimmed)) return Number.isSafeInteger(Number(trimmed)) ? Number(trimmed) : { error: `${label} is too large` };
+  return trimmed;
+}
+
+function parseCpus(input: string): number | { error: string } | undefined {
+  const trimmed = input.trim();
+  if (trimmed === '') return undefined;
+  const n = Number(trimmed);
+  if (!/^\d+(\.\d+)?$/.test(trimmed) || n <= 0 || n > 1024) return { error: 'CPUs must be a number of cores above 0, at most 1024 (1.5 = one and a half)' };
+  return n;
+}
+
+/** The `limits` object of a step, or undefined when every limit is the server's default. */
+function limitsPayload(limits: EditorLimits, fail: (field: string, message: string) => void): Record<string, number | string> | undefined {
+  const out: Record<string, number | string> = {};
+  const memory = parseSize(limits.memory, 'Memory');
+  if (typeof memory === 'object') fail('memory', memory.error);
+  else if (memory !== undefined) out.memory = memory;
+  const processes = parseWhole(limits.processes, 8, 1_000_000, 'Processes');
+  if (typeof processes === 'string') fail('processes', processes);
+  else if (processes !== undefined) out.processes = processes;
+  const cpus = parseCpus(limits.cpus);
+  if (typeof cpus === 'object') fail('cpus', cpus.error);
+  else if (cpus !== undefined) out.cpus = cpus;
+  const fileSize = parseSize(limits.fileSize, 'File size');
+  if (typeof fileSize === 'object') fail('file_size', fileSize.error);
+  else if (fileSize !== undefined) out.file_size = fileSize;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 export interface PipelinePayload {
   name: string;
   description: string;
@@ -225,6 +310,7 @@ export interface PipelinePayload {
   repository_url: string;
   branch: string;
   trigger_events: string[];
+  secrets_for_forks: boolean;
   variables: Record<string, string | { value: string; secret: true }>;
   steps: Array<Record<string, unknown>>;
 }
@@ -271,6 +357,10 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
     else if (retries !== undefined) out.retries = retries;
     if (step.continueOnError) out.continue_on_error = true;
     if (step.parallelGroup.trim() !== '') out.parallel_group = step.parallelGroup.trim();
+    if (step.credential !== '') out.credential = step.credential;
+    if (step.network === 'none') out.network = 'none';
+    const limits = limitsPayload(step.limits, (field, message) => fail(`${base}.limits.${field}`, message));
+    if (limits) out.limits = limits;
     return out;
   });
 
@@ -282,6 +372,7 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
       repository_url: form.repositoryUrl.trim(),
       branch: form.branch.trim() === '' ? 'main' : form.branch.trim(),
       trigger_events: TRIGGER_EVENTS.filter((e) => form.triggerEvents.includes(e)),
+      secrets_for_forks: form.secretsForForks,
       variables,
       steps,
     },
@@ -289,8 +380,8 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
   };
 }
 
-const TOP_LEVEL_FIELDS = ['name', 'description', 'status', 'repository_url', 'branch', 'trigger_events', 'variables', 'steps'];
-const STEP_FIELDS = ['name', 'type', 'timeout_seconds', 'retries', 'continue_on_error', 'parallel_group', 'config'];
+const TOP_LEVEL_FIELDS = ['name', 'description', 'status', 'repository_url', 'branch', 'trigger_events', 'secrets_for_forks', 'variables', 'steps'];
+const STEP_FIELDS = ['name', 'type', 'timeout_seconds', 'retries', 'continue_on_error', 'parallel_group', 'credential', 'network', 'limits', 'config'];
 
 /**
  * Whether the editor shows an error path next to an input (or on a step card). The rest goes into
@@ -330,6 +421,18 @@ export function stepFieldErrors(errors: ErrorMap, index: number): Record<string,
     const field = segments[2];
     if (field === 'config') continue;
     const key = typeof field === 'string' ? field : '';
+    (out[key] ??= []).push(...messages);
+  }
+  return out;
+}
+
+/** Errors of one step's limits, keyed by limit (`memory`, `file_size`, ...); `limits` itself under ''. */
+export function stepLimitErrors(errors: ErrorMap, index: number): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [path, messages] of Object.entries(errors)) {
+    const segments = parseErrorPath(path);
+    if (segments[0] !== 'steps' || segments[1] !== index || segments[2] !== 'limits') continue;
+    const key = typeof segments[3] === 'string' ? segments[3] : '';
     (out[key] ??= []).push(...messages);
   }
   return out;

@@ -4,7 +4,8 @@
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useBlocker, useNavigate, useParams, useSearchParams } from 'react-router-dom';
-import { createPipeline, getPipeline, listStepTypes, replacePipeline } from '../api/endpoints';
+import { createPipeline, getPipeline, listAllCredentials, listStepTypes, replacePipeline } from '../api/endpoints';
+import type { CredentialSummary } from '../api/types';
 import { ApiError, errorMessage } from '../api/api-error';
 import { ErrorBanner, Loading } from '../components/Feedback';
 import { FormField, fieldAria } from '../components/FormField';
@@ -40,6 +41,7 @@ export default function PipelineEditorPage() {
   const navigate = useNavigate();
   const toast = useToast();
   const [types, setTypes] = useState<StepTypeInfo[] | null>(null);
+  const [credentials, setCredentials] = useState<CredentialSummary[] | null>(null);
   const [form, setForm] = useState<PipelineForm | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [errors, setErrors] = useState<ErrorMap>({});
@@ -72,6 +74,17 @@ export default function PipelineEditorPage() {
       });
     return () => controller.abort();
   }, [id, copyFrom, isEdit]);
+
+  // The steps' credential choices. Not loading them never blocks editing: a step keeps the name it has.
+  useEffect(() => {
+    const controller = new AbortController();
+    listAllCredentials({ signal: controller.signal })
+      .then((list) => setCredentials([...list].sort((a, b) => a.name.localeCompare(b.name))))
+      .catch(() => {
+        if (!controller.signal.aborted) setCredentials(null);
+      });
+    return () => controller.abort();
+  }, []);
 
   // leaving with unsaved changes asks first
   const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && !saving && currentLocation.pathname !== nextLocation.pathname);
@@ -295,6 +308,22 @@ export default function PipelineEditorPage() {
                   </div>
                   <FieldErrors messages={errors.trigger_events} path="trigger_events" />
                 </fieldset>
+                <div className="field full">
+                  <label className="check">
+                    <input
+                      type="checkbox"
+                      checked={form.secretsForForks}
+                      onChange={(e) => update({ secretsForForks: e.target.checked })}
+                      aria-describedby="pl-forks-hint"
+                      data-testid="editor-secrets-for-forks"
+                    />
+                    Give secrets to pull requests from forks
+                  </label>
+                  <div className="field-hint" id="pl-forks-hint">
+                    Off: runs for a fork's pull request get no secret variables and no credentials, since anyone can open one with any code.
+                  </div>
+                  <FieldErrors messages={errors.secrets_for_forks} path="secrets_for_forks" />
+                </div>
               </div>
             </section>
 
@@ -314,6 +343,7 @@ export default function PipelineEditorPage() {
                     index={index}
                     count={form.steps.length}
                     types={types}
+                    credentials={credentials}
                     errors={errors}
                     onChange={(s) => setStep(index, s)}
                     onTypeChange={(type) => setStep(index, changeStepType(step, types, type))}

@@ -138,6 +138,14 @@ export default function RunPage() {
         <span style={{ width: `${progress}%` }} />
       </div>
       <RunSummary run={run} />
+      {run.secrets_withheld && (
+        <div className="banner banner-info" role="status" style={{ marginBottom: 12 }} data-testid="run-secrets-withheld">
+          <div>
+            <strong>Secrets withheld: {run.secrets_withheld}.</strong> This run got no secret variables and no credentials; the pipeline&apos;s &ldquo;Give
+            secrets to pull requests from forks&rdquo; setting changes that.
+          </div>
+        </div>
+      )}
       {run.error_reason && (
         <div className="banner banner-error" role="alert" style={{ marginBottom: 12 }} data-testid="run-error-reason">
           {run.error_reason}

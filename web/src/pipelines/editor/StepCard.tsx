@@ -1,16 +1,20 @@
-/** One step in the editor: name, type, generated config form, advanced options, move/remove. */
+/** One step in the editor: name, type, generated config form, advanced and sandbox options, move/remove. */
 import { useMemo, useState } from 'react';
 import { FormField, fieldAria } from '../../components/FormField';
 import { FieldErrors } from '../../components/FieldErrors';
 import { SchemaForm } from '../../forms/SchemaForm';
 import { fieldErrorsAt, fieldsFromSchema } from '../../forms/schema-form-model';
-import { stepFieldErrors, type EditorStep, type ErrorMap, type StepTypeInfo } from '../../forms/pipeline-form-model';
+import { hasSandboxSettings, stepFieldErrors, type EditorStep, type ErrorMap, type StepTypeInfo } from '../../forms/pipeline-form-model';
+import type { CredentialSummary } from '../../api/types';
+import { SandboxFields } from './SandboxFields';
 
 interface StepCardProps {
   step: EditorStep;
   index: number;
   count: number;
   types: StepTypeInfo[];
+  /** The credentials a step may name; null while unknown (not loaded, or not readable). */
+  credentials: CredentialSummary[] | null;
   errors: ErrorMap;
   onChange: (step: EditorStep) => void;
   onTypeChange: (type: string) => void;
@@ -18,13 +22,17 @@ interface StepCardProps {
   onRemove: () => void;
 }
 
-export function StepCard({ step, index, count, types, errors, onChange, onTypeChange, onMove, onRemove }: StepCardProps) {
+export function StepCard({ step, index, count, types, credentials, errors, onChange, onTypeChange, onMove, onRemove }: StepCardProps) {
   const type = types.find((t) => t.id === step.type);
   const fields = useMemo(() => fieldsFromSchema(type?.config_schema), [type]);
   const own = stepFieldErrors(errors, index);
   const configErrors = fieldErrorsAt(errors, ['steps', index, 'config'], fields);
-  const hasAdvancedErrors = Boolean(own.timeout_seconds || own.retries || own.continue_on_error || own.parallel_group);
-  const [advanced, setAdvanced] = useState(step.timeoutSeconds !== '' || step.retries !== '' || step.continueOnError || step.parallelGroup !== '');
+  const hasAdvancedErrors = Boolean(
+    own.timeout_seconds || own.retries || own.continue_on_error || own.parallel_group || own.credential || own.network || own.limits,
+  );
+  const [advanced, setAdvanced] = useState(
+    step.timeoutSeconds !== '' || step.retries !== '' || step.continueOnError || step.parallelGroup !== '' || hasSandboxSettings(step),
+  );
   const showAdvanced = advanced || hasAdvancedErrors;
   const id = `step-${step.uid}`;
   const path = `steps[${index}]`;
@@ -117,7 +125,7 @@ export function StepCard({ step, index, count, types, errors, onChange, onTypeCh
           onClick={() => setAdvanced(!advanced)}
           data-testid="step-advanced-toggle"
         >
-          {showAdvanced ? '▾' : '▸'} Timeout, retries, parallel group
+          {showAdvanced ? '▾' : '▸'} Timeout, retries, parallel group, credential, network, limits
         </button>
         {showAdvanced && (
           <div className="form-grid">
@@ -176,6 +184,7 @@ export function StepCard({ step, index, count, types, errors, onChange, onTypeCh
             </div>
           </div>
         )}
+        {showAdvanced && <SandboxFields step={step} index={index} idPrefix={id} credentials={credentials} errors={errors} onChange={onChange} />}
       </div>
     </section>
   );
