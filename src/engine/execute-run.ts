@@ -23,9 +23,12 @@ import type { AbortReason, EngineOptions, LogStore, RunOutcome, RunReporter, Run
 import { planStages, type PlannedStep } from './plan.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 import { buildStepEnv, secretValues } from './env.js';
-import { openStepOutput } from './run-logs.js';
+import { openStepOutput, type StepOutput } from './run-logs.js';
 import { runStep, type StepOutcome } from './run-step.js';
 import { maskText } from './masking.js';
+import { credentialForStep, runCredentialSecrets } from './credentials/run-credentials.js';
+import { materialiseStepCredential, type StepCredential } from './credentials/step-credential.js';
+import type { ResolvedCredential } from '../domain/credentials.js';
 
 export interface ExecuteRunInput {
   spec: RunSpec;
@@ -41,7 +44,8 @@ export interface ExecuteRunInput {
 const ABANDON_MARGIN_MS = 10_000;
 
 export async function executeRun(input: ExecuteRunInput): Promise<RunOutcome> {
-  const secrets = secretValues(input.spec.variables);
+  // Every credential of the run is masked in every step's log, not only in the step naming it.
+  const secrets = [...secretValues(input.spec.variables), ...runCredentialSecrets(input.spec)];
   try {
     return await execute(input, secrets);
   } catch (thrown) {
@@ -129,27 +133,67 @@ async function runOneStep(
     maxLineBytes: options.maxLineBytes,
   });
   let outcome: StepOutcome;
+  let credential: { resolved: ResolvedCredential; given: StepCredential } | undefined;
   try {
-    outcome = await runStep({
-      step,
-      spec,
-      executor: executors.get(step.type),
-      reporter: input.reporter,
-      output,
-      env,
-      workspace: workspace.path,
-      secrets,
-      runSignal: input.signal,
-      ...(options.stepOwner && { fileOwner: options.stepOwner }),
-      abandonAfterMs: options.cancelGraceMs + ABANDON_MARGIN_MS,
-    });
+    const found = step.credential === undefined ? undefined : await giveCredential(input, step, step.credential, workspace, secrets);
+    if (found && 'problem' in found) outcome = await refuseStep(input, step, output, found.problem);
+    else {
+      credential = found;
+      if (credential) env = { ...env, ...credential.given.env };
+      outcome = await runStep({
+        step,
+        spec,
+        executor: executors.get(step.type),
+        reporter: input.reporter,
+        output,
+        env,
+        workspace: workspace.path,
+        secrets,
+        runSignal: input.signal,
+        ...(options.stepOwner && { fileOwner: options.stepOwner }),
+        ...(credential && { credential: credential.resolved }),
+        abandonAfterMs: options.cancelGraceMs + ABANDON_MARGIN_MS,
+      });
+    }
   } finally {
+    // The step's credential files go when the step ends, however it ends.
+    await credential?.given.remove().catch(() => undefined);
     try {
       await output.close();
     } catch (thrown) {
       outcome ??= { status: 'failed', exitCode: null, attempts: 0 };
       outcome = { ...outcome, fault: outcome.fault ?? `step log could not be written: ${coerceError(thrown).message}` };
     }
+  }
+  return outcome;
+}
+
+/** The credential a step names, written into the run's HOME for it; or why the step cannot have it. */
+async function giveCredential(
+  input: ExecuteRunInput,
+  step: PlannedStep,
+  name: string,
+  workspace: Workspace,
+  secrets: string[],
+): Promise<{ resolved: ResolvedCredential; given: StepCredential } | { problem: string }> {
+  const found = credentialForStep(input.spec, name);
+  if ('problem' in found) return found;
+  try {
+    const given = await materialiseStepCredential({ credential: found.credential, home: workspace.home, stepId: step.stepId, owner: input.options.stepOwner });
+    return { resolved: found.credential, given };
+  } catch (thrown) {
+    return { problem: maskText(`credential "${name}" could not be given to the step: ${coerceError(thrown).message}`, secrets) };
+  }
+}
+
+/** A step that cannot start (its credential is missing): the user's problem, told in its log. */
+async function refuseStep(input: ExecuteRunInput, step: PlannedStep, output: StepOutput, message: string): Promise<StepOutcome> {
+  output.note(`error: ${message}`);
+  const outcome: StepOutcome = { status: 'failed', exitCode: null, attempts: 0, message };
+  try {
+    await input.reporter.stepFinished({ runId: input.spec.runId, stepId: step.stepId, status: 'failed', exitCode: null, attempts: 0, at: new Date(), message });
+  } catch (thrown) {
+    return { ...outcome, fault: `could not record the step result: ${coerceError(thrown).message}` };
   }
   return outcome;
 }

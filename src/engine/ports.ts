@@ -37,6 +37,8 @@ export interface RunSpec {
    * the values are masked in every log, whichever step prints them.
    */
   credentials?: Record<string, ResolvedCredential>;
+  /** Why the run got no credentials (`pull request from a fork`): a step naming one fails saying so. */
+  credentialsWithheld?: string;
 }
 
 /**
@@ -103,6 +105,11 @@ export interface StepContext {
    * steps run as the server's own user.
    */
   fileOwner?: FileOwner;
+  /**
+   * The credential this step names (`credential:`), already given to it as files and variables in
+   * `env`; executors that use it themselves (git_checkout) read it here.
+   */
+  credential?: ResolvedCredential;
   spec: RunSpec;
 }
 

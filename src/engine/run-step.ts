@@ -15,6 +15,7 @@
 import type { FinalStepStatus } from '../domain/status.js';
 import { coerceError } from '../domain/errors.js';
 import type { AbortReason, FileOwner, RunReporter, RunSpec, StepContext, StepExecutor, StepResult } from './ports.js';
+import type { ResolvedCredential } from '../domain/credentials.js';
 import type { PlannedStep } from './plan.js';
 import type { StepOutput } from './run-logs.js';
 import { maskText } from './masking.js';
@@ -39,6 +40,8 @@ export interface RunStepInput {
   secrets: string[];
   runSignal: AbortSignal;
   fileOwner?: FileOwner;
+  /** The credential the step names (its files and variables are already in `env`). */
+  credential?: ResolvedCredential;
   /** How long an executor may take to return after its signal fired before it is abandoned. */
   abandonAfterMs: number;
 }
@@ -97,6 +100,7 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
         output.addSecret(value);
       },
       ...(input.fileOwner && { fileOwner: input.fileOwner }),
+      ...(input.credential && { credential: input.credential }),
       spec,
     };
     const end = await executeGuarded(input.executor, step.config, ctx, attemptController.signal, input.abandonAfterMs);
