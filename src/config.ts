@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { parseSize } from './domain/sizes.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -18,6 +19,8 @@ export interface Config {
   redisPrefix: string;
   rabbitmqUrl: string | null;
   secretKey: string | null;
+  /** Old keys that still open sealed values and verify tokens during a key rotation (ANSFLOW_SECRET_KEY_PREVIOUS, comma-separated). */
+  secretKeyPrevious: string[];
   adminPassword: string | null;
   githubWebhookSecret: string | null;
   gitlabWebhookToken: string | null;
@@ -38,6 +41,22 @@ export interface Config {
   wsHandshakeRateLimit: number;
   /** Trust X-Forwarded-* from a reverse proxy (affects client IPs and absolute URLs). */
   trustProxy: boolean;
+  /** Steps run in a sandbox (bubblewrap); off only when the operator says so (ANSFLOW_SANDBOX=off). */
+  sandbox: boolean;
+  /** The uid and gid sandboxed steps run as when the server is root. */
+  sandboxUid: number;
+  /** Extra host folders hidden from steps. */
+  sandboxHide: string[];
+  /** Per-step resource limits (a step's `limits` overrides each); null: none. */
+  stepLimits: { memoryBytes: number | null; processes: number | null; cpus: number | null; fileSizeBytes: number | null };
+  /** Size of a sandbox's private /tmp. */
+  stepTmpBytes: number;
+  /** Let repository URLs name cloud metadata and link-local addresses (169.254.169.254 and the like). */
+  allowMetadataAddresses: boolean;
+  /** When set, GET /metrics on the gateway answers only `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
+  /** A listener of its own for /metrics (default 127.0.0.1:9464; null when ANSFLOW_METRICS_LISTEN=off). */
+  metricsListen: { host: string; port: number; explicit: boolean } | null;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +104,37 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     }
   };
 
+  /** A size like `2g`; `none` (or 0) for no limit. */
+  const size = (name: string, fallback: string): number | null => {
+    const raw = str(name) ?? fallback;
+    if (raw === 'none' || raw === '0') return null;
+    const bytes = parseSize(raw);
+    if (bytes === null) problems.push(`${name}="${raw}" must be a size such as 512m or 2g, or none`);
+    return bytes;
+  };
+  const limitCount = (name: string, fallback: number): number | null => {
+    const raw = str(name);
+    if (raw === 'none' || raw === '0') return null;
+    return int(name, fallback, 8, 10_000_000);
+  };
+  const cpus = (name: string): number | null => {
+    const raw = str(name);
+    if (raw === null || raw === 'none' || raw === '0') return null;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0 || value > 1024) {
+      problems.push(`${name}="${raw}" must be a number of cores such as 1.5, or none`);
+      return null;
+    }
+    return value;
+  };
+  const sandboxSwitch = (): boolean => {
+    const raw = str('ANSFLOW_SANDBOX')?.toLowerCase() ?? 'on';
+    if (raw === 'on') return true;
+    if (raw === 'off') return false;
+    problems.push(`ANSFLOW_SANDBOX="${raw}" must be on or off`);
+    return true;
+  };
+
   const host = str('ANSFLOW_HOST') ?? '127.0.0.1';
   if (isIP(host) === 0 && host !== 'localhost') problems.push(`ANSFLOW_HOST="${host}" must be an IP address or localhost`);
 
@@ -95,6 +145,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     problems.push(`ANSFLOW_LOG_LEVEL="${logLevel}" must be one of fatal, error, warn, info, debug, trace, silent`);
   const secretKey = str('ANSFLOW_SECRET_KEY');
   if (secretKey !== null && secretKey.length < 32) problems.push('ANSFLOW_SECRET_KEY must be at least 32 characters');
+  const secretKeyPrevious = (str('ANSFLOW_SECRET_KEY_PREVIOUS') ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+  if (secretKeyPrevious.some((k) => k.length < 32)) problems.push('ANSFLOW_SECRET_KEY_PREVIOUS must be comma-separated keys of at least 32 characters each');
+  if (secretKeyPrevious.length > 0 && secretKey === null) problems.push('ANSFLOW_SECRET_KEY_PREVIOUS needs ANSFLOW_SECRET_KEY (the new key) to be set');
 
   const config: Config = {
     host,
@@ -106,6 +162,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisPrefix: str('ANSFLOW_REDIS_PREFIX') ?? 'ansflow',
     rabbitmqUrl: url('ANSFLOW_RABBITMQ_URL', ['amqp', 'amqps']),
     secretKey,
+    secretKeyPrevious,
     adminPassword: str('ANSFLOW_ADMIN_PASSWORD'),
     githubWebhookSecret: str('ANSFLOW_GITHUB_WEBHOOK_SECRET'),
     gitlabWebhookToken: str('ANSFLOW_GITLAB_WEBHOOK_TOKEN'),
@@ -120,14 +177,43 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     refreshTokenTtlSeconds: int('ANSFLOW_REFRESH_TOKEN_TTL', 7 * 86400, 60, 365 * 86400),
     logLevel,
     trustProxy: bool('ANSFLOW_TRUST_PROXY', false),
+    sandbox: sandboxSwitch(),
+    sandboxUid: int('ANSFLOW_SANDBOX_UID', 61000, 1, 2 ** 31 - 2),
+    sandboxHide: (str('ANSFLOW_SANDBOX_HIDE') ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),
+    stepLimits: {
+      memoryBytes: size('ANSFLOW_STEP_MEMORY_LIMIT', '2g'),
+      processes: limitCount('ANSFLOW_STEP_PROCESS_LIMIT', 1024),
+      cpus: cpus('ANSFLOW_STEP_CPUS'),
+      fileSizeBytes: size('ANSFLOW_STEP_FILE_SIZE_LIMIT', '8g'),
+    },
+    stepTmpBytes: size('ANSFLOW_STEP_TMP_SIZE', '1g') ?? 1024 ** 3,
+    allowMetadataAddresses: bool('ANSFLOW_ALLOW_METADATA_ADDRESSES', false),
+    metricsToken: str('ANSFLOW_METRICS_TOKEN'),
+    metricsListen: listenAddress('ANSFLOW_METRICS_LISTEN', str('ANSFLOW_METRICS_LISTEN'), DEFAULT_METRICS_LISTEN, problems),
     webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', 1200, 1, 1_000_000_000),
     wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 1_000_000_000),
     ...overrides,
   };
+  if (config.metricsToken !== null && config.metricsToken.length < 16) problems.push('ANSFLOW_METRICS_TOKEN must be at least 16 characters');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.redisPrefix)) problems.push('ANSFLOW_REDIS_PREFIX must be 1-64 letters, digits, _ . or -');
   if (config.apiPort !== 0 && config.apiPort === config.gatewayPort) problems.push('ANSFLOW_API_PORT and ANSFLOW_GATEWAY_PORT must differ');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
+
+/** `host:port` (`[::1]:9464` for IPv6) or `off`; the default is marked so a busy default port only warns. */
+function listenAddress(name: string, raw: string | null, fallback: string, problems: string[]): { host: string; port: number; explicit: boolean } | null {
+  if (raw !== null && raw.toLowerCase() === 'off') return null;
+  const match = /^(?:\[(?<v6>[0-9A-Fa-f:.]+)\]|(?<host>[^:]+)):(?<port>\d{1,5})$/.exec(raw ?? fallback);
+  const host = match?.groups?.v6 ?? match?.groups?.host ?? '';
+  const port = Number(match?.groups?.port);
+  if (!match || (isIP(host) === 0 && host !== 'localhost') || port > 65535) {
+    problems.push(`${name}="${raw}" must be host:port with an IP address (127.0.0.1:9464, [::1]:9464) or off`);
+    return null;
+  }
+  return { host, port, explicit: raw !== null };
 }
 
 export function isLoopback(host: string): boolean {

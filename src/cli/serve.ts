@@ -52,6 +52,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   if (servers.apiUrl)
     lines.push(`  Try: curl -s -X POST ${servers.apiUrl}/api/auth/login/ -H 'Content-Type: application/json' -d '{"username":"admin","password":"..."}'`);
+  if (worker?.sandbox && !worker.sandbox.isolated) lines.push(`  WARNING: steps are not isolated. ${worker.sandbox.detail}`);
+  else if (worker?.sandbox) lines.push(`  Steps run sandboxed (bubblewrap; limits: ${worker.sandbox.detail})`);
   console.log(lines.join('\n'));
 
   // Stop taking requests, let running steps finish for a grace period, then stop them.

@@ -47,6 +47,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   console.log(
     `AnsFlow worker running (concurrency ${concurrency ?? config.maxConcurrentRuns}, labels: ${labels.join(',') || 'none'}, queue: ${ctx.distributed ? 'redis' : 'embedded'})`,
   );
+  if (worker.sandbox && !worker.sandbox.isolated) console.log(`  WARNING: steps are not isolated. ${worker.sandbox.detail}`);
   await untilSignal(logger, 'worker', async () => {
     await worker.stop(config.cancelGraceSeconds * 1000 + 5000);
     await ctx.close();

@@ -26,6 +26,8 @@ import { buildStepEnv, secretValues } from './env.js';
 import { openStepOutput, type StepOutput } from './run-logs.js';
 import { runStep, type StepOutcome } from './run-step.js';
 import { maskText } from './masking.js';
+import type { RunSandbox } from './launch/launcher.js';
+import { localRepositoryPath } from '../domain/git-url.js';
 import { credentialForStep, runCredentialSecrets } from './credentials/run-credentials.js';
 import { materialiseStepCredential, type StepCredential } from './credentials/step-credential.js';
 import type { ResolvedCredential } from '../domain/credentials.js';
@@ -71,7 +73,35 @@ async function execute(input: ExecuteRunInput, secrets: string[]): Promise<RunOu
     await settle(allSteps, 'skipped');
     return { status: 'error', reason: `workspace could not be created: ${coerceError(thrown).message}` };
   }
-  await reporter.runStarted({ runId: spec.runId, at: new Date(), workspace: workspace.path });
+  let sandbox: RunSandbox | undefined;
+  try {
+    sandbox = await options.isolation?.openRun({
+      runId: spec.runId,
+      workspace: workspace.path,
+      home: workspace.home,
+      readOnlyPaths: options.allowLocalRepositories ? localRepositories(spec) : [],
+      stepLimits: allSteps.flatMap((s) => (s.limits ? [s.limits] : [])),
+    });
+  } catch (thrown) {
+    await settle(allSteps, 'skipped');
+    return { status: 'error', reason: `sandbox could not be set up: ${coerceError(thrown).message}` };
+  }
+  try {
+    await reporter.runStarted({ runId: spec.runId, at: new Date(), workspace: workspace.path });
+    return await runStages(input, workspace, secrets, settle);
+  } finally {
+    await sandbox?.close();
+  }
+}
+
+async function runStages(
+  input: ExecuteRunInput,
+  workspace: Workspace,
+  secrets: string[],
+  settle: (steps: readonly PlannedStep[], status: 'skipped' | 'cancelled') => Promise<void>,
+): Promise<RunOutcome> {
+  const { spec, signal } = input;
+  const allSteps = spec.steps;
 
   const executors = new Map(input.executors.map((e) => [e.type, e]));
   const stages = planStages(allSteps);
@@ -224,4 +254,10 @@ function abortedOutcome(signal: AbortSignal): RunOutcome {
   const reason = signal.reason as Partial<AbortReason> | undefined;
   if (reason?.kind === 'shutdown') return { status: 'error', reason: 'interrupted by server shutdown' };
   return { status: 'cancelled', reason: 'cancelled' };
+}
+
+/** The local repositories (file:// or absolute paths) the run's checkouts read, for its sandbox. */
+function localRepositories(spec: RunSpec): string[] {
+  const urls = [spec.repositoryUrl, ...spec.steps.filter((s) => s.type === 'git_checkout').map((s) => s.config.repository)];
+  return [...new Set(urls.flatMap((url) => (typeof url === 'string' ? (localRepositoryPath(url) ?? []) : [])))];
 }

@@ -15,6 +15,7 @@
 import type { FinalRunStatus, FinalStepStatus } from '../domain/status.js';
 import type { StepDefinition, Variables } from '../domain/pipeline.js';
 import type { ResolvedCredential } from '../domain/credentials.js';
+import type { RunIsolation } from './launch/launcher.js';
 
 export interface RunSpec {
   runId: number;
@@ -136,9 +137,13 @@ export interface EngineOptions {
   shell: string;
   cancelGraceMs: number;
   allowLocalRepositories: boolean;
+  /** Let repository URLs name cloud metadata addresses (ANSFLOW_ALLOW_METADATA_ADDRESSES); refused when absent. */
+  allowMetadataAddresses?: boolean;
   maxLineBytes: number;
   /** The user sandboxed steps run as, when it differs from the server's (see StepContext.fileOwner). */
   stepOwner?: FileOwner;
+  /** Opens each run's sandbox; absent when steps run unisolated (ANSFLOW_SANDBOX=off). */
+  isolation?: RunIsolation;
 }
 
 export interface RunOutcome {

@@ -68,24 +68,35 @@ export function processStartTime(pid: number): string | null {
   return readStat(pid)?.startTime ?? null;
 }
 
+/** How a process group is reached: directly by pgid, or through the sandbox that holds it. */
+export interface GroupControl {
+  signal(signal: NodeJS.Signals | 0): boolean | Promise<boolean>;
+  alive(): boolean | Promise<boolean>;
+}
+
+/** A group in this process's own PID namespace. */
+export function hostGroup(pgid: number): GroupControl {
+  return { signal: (signal) => signalGroup(pgid, signal), alive: () => groupIsAlive(pgid) };
+}
+
 /**
  * SIGTERM the group, then SIGKILL whatever is still alive after `graceMs`. Resolves once the
  * group is gone (after SIGKILL, which cannot be ignored, it waits up to 2 s for the group to vanish).
  */
-export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!signalGroup(pgid, 'SIGTERM')) return;
+export async function terminateGroup(group: GroupControl, graceMs: number): Promise<void> {
+  if (!(await group.signal('SIGTERM'))) return;
   // A stopped process would never act on SIGTERM; wake it so it can.
-  signalGroup(pgid, 'SIGCONT');
+  await group.signal('SIGCONT');
   const deadline = Date.now() + graceMs;
   let wait = 5;
   while (Date.now() < deadline) {
-    if (!groupIsAlive(pgid)) return;
+    if (!(await group.alive())) return;
     await delay(Math.min(wait, Math.max(1, deadline - Date.now())));
     wait = Math.min(wait * 2, 100);
   }
-  signalGroup(pgid, 'SIGKILL');
+  await group.signal('SIGKILL');
   // SIGKILL is delivered asynchronously: on a busy machine the processes linger for a moment.
   // Wait (bounded) until they are really gone, so "cancelled" means the tree is gone.
   const killDeadline = Date.now() + 2000;
-  while (groupIsAlive(pgid) && Date.now() < killDeadline) await delay(5);
+  while ((await group.alive()) && Date.now() < killDeadline) await delay(5);
 }

@@ -12,7 +12,7 @@
  *      (setsid) and still holds the pipe open cannot hang the step.
  */
 import { coerceError } from '../domain/errors.js';
-import type { LaunchedProcess, ProcessExit, ProcessLauncher } from './launch/launcher.js';
+import type { LaunchedProcess, LaunchScope, ProcessExit, ProcessLauncher } from './launch/launcher.js';
 import type { StepContext } from './ports.js';
 import { terminateGroup } from './process-group.js';
 
@@ -34,11 +34,15 @@ export interface RunProcessOptions extends ProcessOptions {
   onSpawn?(pid: number): void;
   /** How long to wait for the output to end once the group is gone. */
   stdioDrainMs?: number;
+  /** The run and step, for a launcher that sandboxes runs. */
+  scope?: LaunchScope;
 }
 
 export interface ProcessResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
+  /** A resource limit ended it: `memory limit 2 GiB exceeded`. */
+  limit?: string;
   /** The run's or step's signal fired while the process ran. */
   aborted: boolean;
   /**
@@ -58,11 +62,12 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
 
   let launched: LaunchedProcess;
   try {
-    launched = await options.launcher.launch({ file, args, cwd: options.cwd, env: options.env });
+    launched = await options.launcher.launch({ file, args, cwd: options.cwd, env: options.env, ...(options.scope && { scope: options.scope }) });
   } catch (error) {
     return { exitCode: null, signal: null, aborted: false, failure: new Error(`could not start: ${coerceError(error).message}`) };
   }
-  options.onSpawn?.(launched.pid);
+  // A sandboxed group dies with its sandbox; only a host group must be recorded for recovery.
+  if (launched.orphanable) options.onSpawn?.(launched.pid);
   return supervise(launched, options);
 }
 
@@ -79,7 +84,8 @@ function supervise(launched: LaunchedProcess, options: RunProcessOptions): Promi
     let settled = false;
     let drainTimer: NodeJS.Timeout | undefined;
 
-    const terminate = () => (termination ??= terminateGroup(pid, options.cancelGraceMs));
+    const group = { signal: (s: NodeJS.Signals | 0) => launched.signalGroup(s), alive: () => launched.groupAlive() };
+    const terminate = () => (termination ??= terminateGroup(group, options.cancelGraceMs));
     const onAbort = () => {
       aborted = true;
       void terminate();
@@ -94,7 +100,13 @@ function supervise(launched: LaunchedProcess, options: RunProcessOptions): Promi
       if (drainTimer) clearTimeout(drainTimer);
       signal.removeEventListener('abort', onAbort);
       output.destroy();
-      resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, aborted, ...(lost ? { failure: lost } : {}) });
+      resolve({
+        exitCode: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        aborted,
+        ...(exit?.limit && { limit: exit.limit }),
+        ...(lost ? { failure: lost } : {}),
+      });
     };
     // groupGone is set only once the leader has ended (and its group is gone).
     const maybeFinish = () => {
@@ -139,10 +151,12 @@ export function runStepProcess(
   ctx: StepContext,
   p: { argv: readonly string[]; cwd: string; env: Record<string, string>; onOutput?: (chunk: Buffer) => void },
 ): Promise<ProcessResult> {
+  const step = ctx.spec.steps.find((s) => s.stepId === ctx.stepId);
   return runProcess({
     argv: p.argv,
     cwd: p.cwd,
     env: p.env,
+    scope: { runId: ctx.runId, ...(step?.limits && { limits: step.limits }), ...(step?.network && { network: step.network }) },
     signal: ctx.signal,
     launcher: options.launcher,
     cancelGraceMs: options.cancelGraceMs,
@@ -154,6 +168,7 @@ export function runStepProcess(
 /** One line that tells how a process ended, for the step log and messages. */
 export function describeExit(result: ProcessResult): string {
   if (result.failure) return result.failure.message;
+  if (result.limit) return `step killed: ${result.limit}`;
   if (result.signal) return `killed by ${result.signal}`;
   return `exit code ${String(result.exitCode)}`;
 }

@@ -11,7 +11,11 @@ import { ProcessRegistry } from '../engine/process-registry.js';
 import { recoverInterruptedRuns } from '../services/runs/recover-runs.js';
 import { createDefaultExecutors } from '../engine/executors/index.js';
 import { SpawnerLauncher } from '../engine/launch/spawner-launcher.js';
-import type { StepExecutor } from '../engine/ports.js';
+import type { EngineOptions, StepExecutor } from '../engine/ports.js';
+import type { ProcessLauncher } from '../engine/launch/launcher.js';
+import { prepareSandbox, type SandboxState } from '../engine/launch/sandbox/sandbox-settings.js';
+import { SandboxLauncher } from '../engine/launch/sandbox/sandbox-launcher.js';
+import type { SandboxReport } from '../store/workers-repository.js';
 import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
 import { createJenkinsStepExecutor } from '../integrations/jenkins/jenkins-step-executor.js';
 
@@ -32,10 +36,7 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     const killed = processes.killOrphans(new Set([...recovered.requeued, ...recovered.failed]));
     if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn({ ...recovered, killed }, 'recovered runs interrupted by a previous stop');
   }
-  // Started now, not awaited: the first step waits for it only if it comes within the ~50 ms it
-  // takes. A spawner that cannot start is retried at each launch (the step fails saying why).
-  const launcher = new SpawnerLauncher();
-  launcher.warmUp().catch((error: unknown) => ctx.logger.error({ err: error }, 'the step spawner could not start'));
+  const { launcher, engine, report } = await stepLauncher(ctx);
   const worker = new RunWorker({
     workerId: `${hostname()}:${process.pid}`,
     runs: ctx.repos.runs,
@@ -49,7 +50,8 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
       ...(options.extraExecutors ?? []),
     ],
     cancellations: ctx.cancellations,
-    engine: ctx.engine,
+    engine,
+    sandbox: report,
     concurrency: options.concurrency ?? ctx.config.maxConcurrentRuns,
     perPipeline: ctx.config.maxRunsPerPipeline,
     logger: ctx.logger,
@@ -62,4 +64,40 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
   });
   worker.start();
   return worker;
+}
+
+/**
+ * How this worker starts steps: inside a sandbox per run (the default), or, when the operator set
+ * ANSFLOW_SANDBOX=off, directly. When the sandbox cannot be set up, steps are refused (each run
+ * ends as a platform error saying why) rather than run unisolated.
+ */
+async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLauncher; engine: EngineOptions; report: SandboxReport }> {
+  const { config } = ctx;
+  const state = await prepareSandbox({
+    enabled: config.sandbox,
+    dataDir: config.dataDir,
+    workspaceRoot: ctx.engine.workspaceRoot,
+    uid: config.sandboxUid,
+    defaults: config.stepLimits,
+    tmpBytes: config.stepTmpBytes,
+    extraHidden: config.sandboxHide,
+  });
+  const report = sandboxReport(state);
+  if (!report.isolated) ctx.logger.warn({ sandbox: report }, `STEPS ARE NOT ISOLATED: ${report.detail}`);
+  if (state.mode === 'off') {
+    // Started now, not awaited: the first step waits for it only if it comes within the ~50 ms it
+    // takes. A spawner that cannot start is retried at each launch (the step fails saying why).
+    const launcher = new SpawnerLauncher();
+    launcher.warmUp().catch((error: unknown) => ctx.logger.error({ err: error }, 'the step spawner could not start'));
+    return { launcher, engine: ctx.engine, report };
+  }
+  const launcher = new SandboxLauncher(state);
+  const stepOwner = state.available ? state.settings.runAs : undefined;
+  return { launcher, engine: { ...ctx.engine, isolation: launcher, ...(stepOwner && { stepOwner }) }, report };
+}
+
+export function sandboxReport(state: SandboxState): SandboxReport {
+  if (state.mode === 'off') return { isolated: false, mode: 'off', detail: 'ANSFLOW_SANDBOX=off: steps run as the server\'s user and can read its data folder' };
+  if (!state.available) return { isolated: false, mode: 'unavailable', detail: `steps are refused: ${state.reason}` };
+  return { isolated: true, mode: 'bubblewrap', detail: state.limits };
 }

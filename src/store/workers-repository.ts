@@ -12,6 +12,16 @@ export interface WorkerInfo {
   active: number;
   started_at: string;
   heartbeat_at: string;
+  /** Whether this worker's steps run isolated, and how (null: a worker that predates the sandbox). */
+  sandbox: SandboxReport | null;
+}
+
+export interface SandboxReport {
+  isolated: boolean;
+  /** `bubblewrap`, `off` (the operator's choice) or `unavailable`. */
+  mode: 'bubblewrap' | 'off' | 'unavailable';
+  /** How limits are enforced, or why steps are not isolated. */
+  detail: string;
 }
 
 /** The registry of workers: each upserts its row on a heartbeat; stale rows are workers gone. */
@@ -19,11 +29,13 @@ export class WorkersRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async heartbeat(w: Omit<WorkerInfo, 'heartbeat_at'>): Promise<void> {
-    const row = { ...w, labels: w.labels.join(','), heartbeat_at: nowIso() };
+    const row = { ...w, labels: w.labels.join(','), sandbox: w.sandbox ? JSON.stringify(w.sandbox) : '', heartbeat_at: nowIso() };
     await this.db
       .insertInto('workers')
       .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ active: row.active, heartbeat_at: row.heartbeat_at, labels: row.labels, concurrency: row.concurrency }))
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ active: row.active, heartbeat_at: row.heartbeat_at, labels: row.labels, concurrency: row.concurrency, sandbox: row.sandbox }),
+      )
       .execute();
   }
 
@@ -36,6 +48,6 @@ export class WorkersRepository {
     const cutoff = isoAfter(-withinSeconds);
     await this.db.deleteFrom('workers').where('heartbeat_at', '<', isoAfter(-3600)).execute();
     const rows = await this.db.selectFrom('workers').selectAll().where('heartbeat_at', '>=', cutoff).orderBy('id').execute();
-    return rows.map((r) => ({ ...r, labels: parseLabelKey(r.labels) }));
+    return rows.map((r) => ({ ...r, labels: parseLabelKey(r.labels), sandbox: r.sandbox ? (JSON.parse(r.sandbox) as SandboxReport) : null }));
   }
 }

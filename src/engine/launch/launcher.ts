@@ -8,6 +8,7 @@
  * times what it costs from a 40 MB helper (docs/benchmarks.md, bench/fork-cost.ts).
  */
 import type { Readable } from 'node:stream';
+import type { StepLimits } from '../../domain/pipeline.js';
 
 export interface LaunchRequest {
   file: string;
@@ -15,11 +16,24 @@ export interface LaunchRequest {
   cwd: string;
   /** The complete environment; nothing is inherited. */
   env: Record<string, string>;
+  /**
+   * The run and step this process belongs to. A sandboxing launcher starts it inside that run's
+   * sandbox (RunIsolation.openRun), with the step's limits and network.
+   */
+  scope?: LaunchScope;
+}
+
+export interface LaunchScope {
+  runId: number;
+  limits?: StepLimits;
+  network?: 'host' | 'none';
 }
 
 export interface ProcessExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Set when a resource limit ended the process: `memory limit 2 GiB exceeded`. */
+  limit?: string;
 }
 
 export interface LaunchedProcess {
@@ -32,6 +46,15 @@ export interface LaunchedProcess {
   readonly output: Readable;
   /** How the leader ended. Rejects when that can no longer be known (the launcher died). */
   readonly exit: Promise<ProcessExit>;
+  /**
+   * Whether the group lives in the server's own PID namespace and could outlive the server: its
+   * pid is then recorded so that the next life can kill it. A sandboxed group dies with its sandbox.
+   */
+  readonly orphanable: boolean;
+  /** Sends a signal to the leader's whole process group; false when the group is gone. */
+  signalGroup(signal: NodeJS.Signals | 0): Promise<boolean>;
+  /** Whether any process of the group is still alive (zombies do not count). */
+  groupAlive(): Promise<boolean>;
 }
 
 export interface ProcessLauncher {
@@ -40,5 +63,28 @@ export interface ProcessLauncher {
    * process cannot be started (a missing executable or working directory), saying why.
    */
   launch(request: LaunchRequest): Promise<LaunchedProcess>;
+  close(): Promise<void>;
+}
+
+/**
+ * Per-run isolation. The engine opens the run's sandbox once its workspace exists and closes it
+ * when the run ends; launches scoped to the run start inside it. Opening fails, saying why, when
+ * steps cannot be isolated; the run then ends as a platform error rather than run unisolated.
+ */
+export interface RunIsolation {
+  openRun(input: OpenRunInput): Promise<RunSandbox>;
+}
+
+export interface OpenRunInput {
+  runId: number;
+  workspace: string;
+  home: string;
+  /** Host paths the run may read (local repositories, when the operator allows them). */
+  readOnlyPaths: string[];
+  /** The run's steps' own limits (the sandbox sizes what is shared by all of them, e.g. file size). */
+  stepLimits: StepLimits[];
+}
+
+export interface RunSandbox {
   close(): Promise<void>;
 }

@@ -8,12 +8,14 @@
  * new spawner.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LaunchedProcess, LaunchRequest, ProcessExit, ProcessLauncher } from './launcher.js';
+import { groupIsAlive, signalGroup } from '../process-group.js';
 import type { SpawnerMessage, ToSpawner } from './spawner-protocol.js';
 
 /** Ask for another batch of FIFOs when fewer than this are left. */
@@ -23,6 +25,18 @@ const CLOSE_TIMEOUT_MS = 5_000;
 
 export class SpawnerLauncher implements ProcessLauncher {
   private current: Spawner | null = null;
+  private readonly start: SpawnerStart = {
+    fifoDir: () => mkdtempSync(join(tmpdir(), 'ansflow-spawner-')),
+    fork: (entry, args, execArgv) =>
+      fork(entry, args, {
+        execArgv,
+        // Not the server's environment (secrets); steps get theirs with each launch.
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'json',
+      }),
+    hostPids: true,
+  };
   private closed = false;
 
   async launch(request: LaunchRequest): Promise<LaunchedProcess> {
@@ -46,9 +60,20 @@ export class SpawnerLauncher implements ProcessLauncher {
   }
 
   private spawner(): Spawner {
-    if (!this.current || this.current.dead) this.current = new Spawner();
+    if (!this.current || this.current.dead) this.current = new Spawner(this.start);
     return this.current;
   }
+}
+
+/**
+ * How one life of a spawner is started: where its FIFOs live, how it is forked (directly, or
+ * inside a sandbox), and whether the pids it reports are this server's (or a sandbox's PID
+ * namespace's, in which case process groups are signalled through the spawner).
+ */
+export interface SpawnerStart {
+  fifoDir(): string;
+  fork(entry: string, args: string[], execArgv: string[]): ChildProcess;
+  hostPids: boolean;
 }
 
 interface InFlight {
@@ -59,7 +84,7 @@ interface InFlight {
 }
 
 /** One life of the spawner process. */
-class Spawner {
+export class Spawner {
   dead = false;
   private readonly dir: string;
   private readonly child: ChildProcess;
@@ -70,18 +95,13 @@ class Spawner {
   private readonly inFlight = new Map<number, InFlight>();
   private nextId = 1;
   private holds = 0;
+  private readonly replies = new Map<number, Deferred<boolean>>();
 
-  constructor() {
+  constructor(private readonly how: SpawnerStart) {
     this.readiness.promise.catch(() => undefined);
-    this.dir = mkdtempSync(join(tmpdir(), 'ansflow-spawner-'));
+    this.dir = how.fifoDir();
     const { entry, execArgv } = spawnerEntry();
-    this.child = fork(entry, [this.dir], {
-      execArgv,
-      // Not the server's environment (secrets); steps get theirs with each launch.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
+    this.child = how.fork(entry, [this.dir], execArgv);
     this.setRef(false);
     this.child.on('message', (message: SpawnerMessage) => this.onMessage(message));
     this.child.once('error', (error) => this.died(`the step spawner failed: ${error.message}`));
@@ -99,6 +119,11 @@ class Spawner {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The spawner's folder of FIFOs. */
+  get fifoDir(): string {
+    return this.dir;
   }
 
   /** Resolves once the spawner is ready, keeping this process alive until then. */
@@ -131,13 +156,33 @@ class Spawner {
       const pid = await entry.start.promise;
       // Only now: reading a FIFO no writer has opened yet would see end-of-file at once.
       const output = new Socket({ fd: rfd, readable: true, writable: false });
-      return { pid, output, exit: entry.exit.promise };
+      return { pid, output, exit: entry.exit.promise, orphanable: this.how.hostPids, ...this.groupControl(pid) };
     } catch (error) {
       if (id !== 0) this.inFlight.delete(id);
       if (rfd !== undefined) closeSync(rfd);
       this.release();
       throw error;
     }
+  }
+
+  private groupControl(pgid: number): Pick<LaunchedProcess, 'signalGroup' | 'groupAlive'> {
+    if (this.how.hostPids) return { signalGroup: async (signal) => signalGroup(pgid, signal), groupAlive: async () => groupIsAlive(pgid) };
+    // A sandbox's pid: only the spawner inside can reach it. A dead spawner took its sandbox, and
+    // with it the group, along (its PID namespace ends with it).
+    const ask = (type: 'signal' | 'alive', signal?: NodeJS.Signals | 0): Promise<boolean> => {
+      if (this.dead) return Promise.resolve(false);
+      const id = this.nextId++;
+      const reply = deferred<boolean>();
+      this.replies.set(id, reply);
+      try {
+        this.send({ type, id, pgid, ...(signal !== undefined && { signal }) });
+      } catch {
+        this.replies.delete(id);
+        return Promise.resolve(false);
+      }
+      return reply.promise;
+    };
+    return { signalGroup: (signal) => ask('signal', signal), groupAlive: () => ask('alive') };
   }
 
   /** Disconnects the spawner and waits for it to exit; died() then removes its folder. */
@@ -179,6 +224,11 @@ class Spawner {
         this.inFlight.get(message.id)?.start.reject(new Error(message.message));
         return;
       }
+      case 'reply': {
+        this.replies.get(message.id)?.resolve(message.ok);
+        this.replies.delete(message.id);
+        return;
+      }
       case 'exited': {
         const entry = this.inFlight.get(message.id);
         if (!entry) return;
@@ -196,6 +246,8 @@ class Spawner {
     const error = new Error(reason);
     this.readiness.reject(error);
     for (const waiter of this.fifoWaiters.splice(0)) waiter.reject(error);
+    for (const reply of this.replies.values()) reply.resolve(false);
+    this.replies.clear();
     for (const [id, entry] of this.inFlight) {
       this.inFlight.delete(id);
       if (!entry.started) {
@@ -251,11 +303,24 @@ class Spawner {
 }
 
 function spawnerEntry(): { entry: string; execArgv: string[] } {
-  // Run from source (tests, tsx), the spawner is TypeScript too and needs tsx's loader; built, it
-  // is plain JavaScript and starts with no flags at all.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(fromSource ? './spawner-main.ts' : './spawner-main.js', import.meta.url));
-  return { entry, execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [] };
+  // Built, the spawner is plain JavaScript and starts with no flags at all. Run from source (tests,
+  // tsx), it is bundled once into plain JavaScript too, rather than started with tsx's loader:
+  // that loader costs about a second per start and runs a compiler service beside the spawner,
+  // and a sandbox starts one spawner per run.
+  if (!import.meta.url.endsWith('.ts')) return { entry: fileURLToPath(new URL('./spawner-main.js', import.meta.url)), execArgv: [] };
+  return { entry: (bundledFromSource ??= bundleFromSource()), execArgv: [] };
+}
+
+let bundledFromSource: string | undefined;
+
+function bundleFromSource(): string {
+  const require = createRequire(import.meta.url);
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const source = fileURLToPath(new URL('./spawner-main.ts', import.meta.url));
+  // Inside the package (which a sandbox shows read-only), never in /tmp (which it replaces).
+  const outfile = fileURLToPath(new URL(`../../../node_modules/.cache/ansflow/spawner-main-${process.pid}.mjs`, import.meta.url));
+  esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'silent' });
+  return outfile;
 }
 
 interface Deferred<T> {

@@ -11,7 +11,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LaunchMessage, SpawnerMessage, ToSpawner } from './spawner-protocol.js';
+import type { GroupMessage, LaunchMessage, SpawnerMessage, ToSpawner } from './spawner-protocol.js';
+import { groupIsAlive, signalGroup } from '../process-group.js';
 
 const FIFO_BATCH = 32;
 
@@ -89,9 +90,15 @@ function launch(request: LaunchMessage): void {
   child.once('exit', (code, signal) => send({ type: 'exited', id, code, signal }));
 }
 
+function group(request: GroupMessage): void {
+  const ok = request.type === 'signal' ? signalGroup(request.pgid, request.signal ?? 0) : groupIsAlive(request.pgid);
+  send({ type: 'reply', id: request.id, ok });
+}
+
 process.on('message', (message: ToSpawner) => {
   if (message.type === 'launch') launch(message);
   else if (message.type === 'more') makeFifos();
+  else group(message);
 });
 process.on('disconnect', () => {
   rmSync(fifoDir, { recursive: true, force: true });

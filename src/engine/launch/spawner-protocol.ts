@@ -29,7 +29,19 @@ export interface MoreFifosMessage {
   type: 'more';
 }
 
-export type ToSpawner = LaunchMessage | MoreFifosMessage;
+/**
+ * Server → spawner: signal a process group, or ask whether it is alive, where the server cannot
+ * do so itself (the spawner runs in a sandbox's PID namespace, so `pgid` is a pid of that
+ * namespace). Answered with a `reply` of the same id.
+ */
+export interface GroupMessage {
+  type: 'signal' | 'alive';
+  id: number;
+  pgid: number;
+  signal?: NodeJS.Signals | 0;
+}
+
+export type ToSpawner = LaunchMessage | MoreFifosMessage | GroupMessage;
 
 /** Spawner → server. */
 export type SpawnerMessage =
@@ -37,4 +49,5 @@ export type SpawnerMessage =
   | { type: 'fifo-error'; message: string }
   | { type: 'started'; id: number; pid: number }
   | { type: 'failed'; id: number; message: string }
-  | { type: 'exited'; id: number; code: number | null; signal: NodeJS.Signals | null };
+  | { type: 'exited'; id: number; code: number | null; signal: NodeJS.Signals | null }
+  | { type: 'reply'; id: number; ok: boolean };

@@ -33,9 +33,17 @@ export const SystemStatusSchema = Type.Object({
       active: Type.Integer({ description: 'Runs executing now' }),
       started_at: Type.String(),
       heartbeat_at: Type.String(),
+      sandbox: Nullable(
+        Type.Object({
+          isolated: Type.Boolean(),
+          mode: Type.Enum(['bubblewrap', 'off', 'unavailable']),
+          detail: Type.String({ description: 'How limits are enforced, or why steps are not isolated' }),
+        }),
+      ),
     }),
-    { description: 'Workers alive (heartbeat within 20 s), with labels and load' },
+    { description: 'Workers alive (heartbeat within 20 s), with labels, load and whether their steps are sandboxed' },
   ),
+  warnings: Type.Array(Type.String(), { description: 'What an operator must know, e.g. that steps run without isolation on some worker' }),
 });
 
 export const JenkinsTriggerBody = Type.Object(

@@ -25,6 +25,8 @@ export interface SystemStatus {
   metrics: { active_pipelines: number | null; running_jobs: number | null; queue_size: number | null };
   /** Workers with a heartbeat in the last 20 s: id, host, labels, slots and current load. */
   workers: WorkerInfo[];
+  /** What an operator must know: steps running unisolated on a worker. */
+  warnings: string[];
 }
 
 export interface SystemStatusDeps {
@@ -64,6 +66,7 @@ export class SystemStatusService {
     const results = Object.fromEntries(await Promise.all(Object.entries(checks).map(async ([name, p]) => [name, await p] as const)));
     const databaseUp = results.database?.status === 'healthy';
     const allUp = Object.values(results).every((r) => r.status === 'healthy');
+    const workers = databaseUp ? await this.deps.workers.alive(20).catch(() => []) : [];
     return {
       status: !databaseUp ? 'unhealthy' : allUp ? 'healthy' : 'degraded',
       version: this.deps.version,
@@ -72,7 +75,8 @@ export class SystemStatusService {
       services: Object.fromEntries(Object.entries(results).map(([name, r]) => [name, r.status])),
       checks: results,
       metrics: databaseUp ? await this.metrics(timeoutMs) : { active_pipelines: null, running_jobs: null, queue_size: null },
-      workers: databaseUp ? await this.deps.workers.alive(20).catch(() => []) : [],
+      workers,
+      warnings: workers.filter((w) => w.sandbox && !w.sandbox.isolated).map((w) => `steps are not isolated on worker ${w.id}: ${w.sandbox!.detail}`),
     };
   }
 

@@ -1,0 +1,255 @@
+/**
+ * Resource limits of one launch through Linux control groups: memory, number of processes and CPU
+ * share, each in a cgroup of its own made for the launch and removed after it. Both the unified
+ * hierarchy (v2) and the split one (v1, each controller mounted apart) are handled; which one a
+ * machine has is found once (`detectCgroups`).
+ *
+ * How a process enters its cgroup without a race: a process is born in its parent's cgroup, so
+ * the spawner that forks the step is moved into the launch's cgroup just before the fork and back
+ * right after (`adopt` / `release`). Nothing the step starts can ever be outside it, and the step
+ * cannot move itself out: it may not write to any cgroup file.
+ *
+ * What ended a launch (`verdict`): the kernel counts OOM kills (memory.events / memory.oom_control)
+ * and refused forks (pids.events). A refused fork does not end a process, so a fork bomb would spin
+ * forever at the limit: `watch` notices the count and kills the cgroup.
+ */
+import { appendFile, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatSize } from '../../../domain/sizes.js';
+
+export interface ResolvedLimits {
+  memoryBytes: number | null;
+  processes: number | null;
+  /** CPU share in cores; null: no limit. */
+  cpus: number | null;
+  fileSizeBytes: number | null;
+}
+
+type Controller = 'memory' | 'pids' | 'cpu';
+
+interface Hierarchy {
+  version: 1 | 2;
+  /** Folder under which launch cgroups are made, per controller (v2: one folder for all). */
+  base: Record<Controller, string>;
+}
+
+export type CgroupSupport = { ok: true; cgroups: Cgroups } | { ok: false; reason: string };
+
+/** Finds a writable hierarchy with memory and pids controllers and makes AnsFlow's folder in it. */
+export async function detectCgroups(name = `ansflow-${process.pid}`): Promise<CgroupSupport> {
+  try {
+    const hierarchy = (await unified(name)) ?? (await split(name));
+    if (!hierarchy) return { ok: false, reason: 'no writable cgroup hierarchy with the memory and pids controllers' };
+    return { ok: true, cgroups: new Cgroups(hierarchy) };
+  } catch (error) {
+    return { ok: false, reason: `cgroups unusable: ${(error as Error).message}` };
+  }
+}
+
+async function unified(name: string): Promise<Hierarchy | null> {
+  const root = '/sys/fs/cgroup';
+  const controllers = await readFile(join(root, 'cgroup.controllers'), 'utf8').catch(() => null);
+  if (controllers === null || !controllers.includes('memory') || !controllers.includes('pids')) return null;
+  // A cgroup with processes may not hand controllers to children (v2's "no internal processes"
+  // rule), so AnsFlow's folder hangs off the root, which is exempt.
+  const wanted = ['memory', 'pids', ...(controllers.includes('cpu') ? ['cpu'] : [])];
+  await writeFile(join(root, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
+  const base = join(root, name);
+  await mkdir(base, { recursive: true });
+  await writeFile(join(base, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
+  return { version: 2, base: { memory: base, pids: base, cpu: base } };
+}
+
+async function split(name: string): Promise<Hierarchy | null> {
+  const own = ownV1Paths();
+  const base = {} as Record<Controller, string>;
+  for (const controller of ['memory', 'pids', 'cpu'] as const) {
+    const mount = join('/sys/fs/cgroup', controller);
+    if (!existsSync(join(mount, 'cgroup.procs'))) {
+      if (controller === 'cpu') continue;
+      return null;
+    }
+    base[controller] = join(mount, own[controller] ?? '/', name);
+    await mkdir(base[controller], { recursive: true });
+  }
+  return { version: 1, base };
+}
+
+/** This process's v1 cgroup path per controller (`4:memory:/some/path`). */
+function ownV1Paths(): Partial<Record<Controller, string>> {
+  const out: Partial<Record<Controller, string>> = {};
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const [, list, path] = line.split(':');
+    for (const controller of list?.split(',') ?? []) if (controller === 'memory' || controller === 'pids' || controller === 'cpu') out[controller] = path;
+  }
+  return out;
+}
+
+let serial = 0;
+
+export class Cgroups {
+  constructor(private readonly hierarchy: Hierarchy) {}
+
+  get version(): 1 | 2 {
+    return this.hierarchy.version;
+  }
+
+  /** Makes a launch cgroup with these limits. */
+  async create(limits: ResolvedLimits): Promise<LaunchCgroup> {
+    const id = `l-${++serial}`;
+    const dirs = [...new Set(Object.values(this.hierarchy.base))].map((b) => join(b, id));
+    await Promise.all(dirs.map((d) => mkdir(d)));
+    const group = new LaunchCgroup(this.hierarchy, id, limits);
+    try {
+      await group.applyLimits();
+    } catch (error) {
+      await group.remove();
+      throw error;
+    }
+    return group;
+  }
+
+  /** Where a process is now, per controller, to put it back after a launch. */
+  placeOf(pid: number): Placement {
+    const text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    if (this.hierarchy.version === 2) {
+      const path = /^0::(.*)$/m.exec(text)?.[1] ?? '/';
+      return { procs: [join('/sys/fs/cgroup', path, 'cgroup.procs')] };
+    }
+    const procs: string[] = [];
+    for (const line of text.split('\n')) {
+      const [, list, path] = line.split(':');
+      for (const controller of list?.split(',') ?? [])
+        if (controller in this.hierarchy.base) procs.push(join('/sys/fs/cgroup', controller, path ?? '/', 'cgroup.procs'));
+    }
+    return { procs };
+  }
+
+  /** Removes AnsFlow's folder (at shutdown; launch cgroups are removed as they end). */
+  async close(): Promise<void> {
+    for (const base of new Set(Object.values(this.hierarchy.base))) await rmdir(base).catch(() => undefined);
+  }
+}
+
+export interface Placement {
+  procs: string[];
+}
+
+export class LaunchCgroup {
+  constructor(
+    private readonly hierarchy: Hierarchy,
+    private readonly id: string,
+    readonly limits: ResolvedLimits,
+  ) {}
+
+  private dir(controller: Controller): string | undefined {
+    const base = this.hierarchy.base[controller];
+    return base === undefined ? undefined : join(base, this.id);
+  }
+
+  private get dirs(): string[] {
+    return [...new Set((['memory', 'pids', 'cpu'] as const).map((c) => this.dir(c)).filter((d): d is string => d !== undefined))];
+  }
+
+  async applyLimits(): Promise<void> {
+    const { memoryBytes, processes, cpus } = this.limits;
+    const v2 = this.hierarchy.version === 2;
+    const memory = this.dir('memory')!;
+    const pids = this.dir('pids')!;
+    const cpu = this.dir('cpu');
+    if (memoryBytes !== null) {
+      await writeFile(join(memory, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(memoryBytes));
+      // Without this the kernel would move the excess to swap and the step would crawl on.
+      if (v2) await writeFile(join(memory, 'memory.swap.max'), '0').catch(() => undefined);
+    }
+    if (processes !== null) await writeFile(join(pids, 'pids.max'), String(processes));
+    if (cpus !== null && cpu) {
+      const period = 100_000;
+      const quota = Math.max(1000, Math.round(cpus * period));
+      if (v2) await writeFile(join(cpu, 'cpu.max'), `${quota} ${period}`);
+      else {
+        await writeFile(join(cpu, 'cpu.cfs_period_us'), String(period));
+        await writeFile(join(cpu, 'cpu.cfs_quota_us'), String(quota));
+      }
+    }
+  }
+
+  /** Moves a process (with all its threads) into this cgroup. */
+  async adopt(pid: number): Promise<void> {
+    for (const dir of this.dirs) await appendFile(join(dir, 'cgroup.procs'), String(pid));
+  }
+
+  /** Moves a process back where it was. */
+  async release(pid: number, placement: Placement): Promise<void> {
+    for (const procs of placement.procs) await appendFile(procs, String(pid)).catch(() => undefined);
+  }
+
+  /** The pids in this cgroup, as this server sees them. */
+  async pids(): Promise<number[]> {
+    const text = await readFile(join(this.dir('pids')!, 'cgroup.procs'), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  }
+
+  /** SIGKILLs everything in the cgroup, wherever it went (a new session, a new process group). */
+  async killAll(): Promise<void> {
+    if (this.hierarchy.version === 2) {
+      const done = await writeFile(join(this.dir('pids')!, 'cgroup.kill'), '1').then(
+        () => true,
+        () => false,
+      );
+      if (done) return;
+    }
+    // v1 has no cgroup.kill: signal each, twice, since a forking process can add one in between.
+    for (let round = 0; round < 3; round++) {
+      const pids = await this.pids();
+      if (pids.length === 0) return;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    }
+  }
+
+  /** Which limit, if any, the kernel enforced on this launch. */
+  async verdict(): Promise<string | undefined> {
+    const v2 = this.hierarchy.version === 2;
+    const memoryEvents = await readFile(join(this.dir('memory')!, v2 ? 'memory.events' : 'memory.oom_control'), 'utf8').catch(() => '');
+    if (counter(memoryEvents, 'oom_kill') > 0 && this.limits.memoryBytes !== null) return `memory limit ${formatSize(this.limits.memoryBytes)} exceeded`;
+    if ((await this.forksRefused()) > 0 && this.limits.processes !== null) return `process limit ${this.limits.processes} reached`;
+    return undefined;
+  }
+
+  async forksRefused(): Promise<number> {
+    return counter(await readFile(join(this.dir('pids')!, 'pids.events'), 'utf8').catch(() => ''), 'max');
+  }
+
+  /** Removes the cgroup once empty (waits briefly for killed processes to be reaped). */
+  async remove(): Promise<void> {
+    for (const dir of this.dirs) {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          await rmdir(dir);
+          break;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') break;
+          if (code !== 'EBUSY' || attempt === 49) break;
+          await this.killAll();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    }
+  }
+}
+
+function counter(text: string, name: string): number {
+  const match = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}

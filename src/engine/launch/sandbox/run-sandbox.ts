@@ -1,0 +1,196 @@
+/**
+ * One run's sandbox: a bubblewrap container holding a spawner (spawner-main.ts, the same small
+ * helper the unsandboxed launcher uses), which starts each of the run's step processes inside it.
+ *
+ * Why one per run and not one per step: creating the namespaces and mounts costs about 10 ms on
+ * this kind of machine, several times a fork. Paid once per run, a step costs what a fork from
+ * the spawner costs (bench/engine.ts measures both).
+ *
+ * Lifecycle:
+ *   1. open(): the pipes folder is made in the run's home; `prlimit` (the file-size limit of the
+ *      whole sandbox) execs bubblewrap, which builds the sandbox and starts Node on the spawner
+ *      inside it — through setpriv, which drops to the step's user, when the server is root;
+ *   2. ready once the spawner's first FIFOs arrive; its pid as this server sees it is looked up
+ *      (children of bubblewrap's init), to move it between cgroups;
+ *   3. launch(): one at a time when cgroups are used — make the launch's cgroup, move the spawner
+ *      into it, fork the step, move the spawner back — so the step is born inside its limits;
+ *      a step with `network: none` runs under `unshare --net` (its own, empty, network);
+ *   4. the launch's end: which limit (if any) ended it, then its cgroup is emptied and removed;
+ *   5. close(): the spawner is disconnected; it exits, bubblewrap's init with it, and the kernel
+ *      ends every process left in the sandbox's PID namespace.
+ */
+import { fork } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LaunchedProcess, LaunchRequest, OpenRunInput, ProcessExit } from '../launcher.js';
+import { Spawner } from '../spawner-launcher.js';
+import { bwrapArgs } from './bwrap-args.js';
+import type { LaunchCgroup, Placement } from './cgroups.js';
+import { resolveLimits } from './limits.js';
+import type { SandboxSettings } from './sandbox-settings.js';
+import { formatSize } from '../../../domain/sizes.js';
+
+/** How often a launch's cgroup is checked for refused forks (a fork bomb at its limit). */
+const FORK_WATCH_MS = 200;
+
+export class RunSandbox {
+  private spawner: Spawner | null = null;
+  private spawnerHostPid = 0;
+  private placement: Placement | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly pipes: string;
+
+  private constructor(
+    private readonly settings: SandboxSettings,
+    private readonly input: OpenRunInput,
+  ) {
+    this.pipes = join(input.home, '.ansflow-pipes');
+  }
+
+  static async open(settings: SandboxSettings, input: OpenRunInput): Promise<RunSandbox> {
+    const sandbox = new RunSandbox(settings, input);
+    try {
+      await sandbox.start();
+    } catch (error) {
+      await sandbox.close();
+      throw error;
+    }
+    return sandbox;
+  }
+
+  private async start(): Promise<void> {
+    const { settings, input } = this;
+    const owner = settings.runAs;
+    mkdirSync(this.pipes, { mode: 0o700 });
+    for (const dir of [input.workspace, input.home, this.pipes]) if (owner) chownSync(dir, owner.uid, owner.gid);
+
+    const fileSize = Math.max(
+      ...[settings.defaults.fileSizeBytes, ...input.stepLimits.map((l) => resolveLimits(settings.defaults, l).fileSizeBytes)].map((b) => b ?? 0),
+    );
+    const args = bwrapArgs({
+      mounts: {
+        hiddenDirs: settings.hiddenDirs,
+        hiddenFiles: settings.hiddenFiles.filter((f) => existsSync(f)),
+        revealed: settings.revealed,
+        readOnly: input.readOnlyPaths.filter((p) => existsSync(p)),
+        writable: [input.workspace, input.home],
+        ...(settings.identityFiles && { identity: settings.identityFiles }),
+        runKeep: settings.runKeep,
+      },
+      privileges: owner ? { mode: 'setuid' } : { mode: 'user-namespace', identity: settings.identity },
+      tmpBytes: settings.tmpBytes,
+      cwd: input.workspace,
+    });
+    // Root builds the sandbox, then setpriv drops to the step's user before anything of ours runs.
+    const dropToStepUser = owner ? [settings.setpriv, `--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups', '--'] : [];
+    const fileSizeLimit = fileSize > 0 ? [`--fsize=${fileSize}`] : [];
+    this.spawner = new Spawner({
+      fifoDir: () => this.pipes,
+      hostPids: false,
+      fork: (entry, spawnerArgs, execArgv) =>
+        (process.env.SBX_DEBUG && console.error([settings.prlimit, ...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv, entry, ...spawnerArgs].join(' ')), fork)(entry, spawnerArgs, {
+          execPath: settings.prlimit,
+          execArgv: [...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv],
+          env: { PATH: settings.path },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          serialization: 'json',
+        }),
+    });
+    await this.spawner.started();
+    if (settings.cgroups) {
+      this.spawnerHostPid = findSpawner(this.spawner.pid!);
+      this.placement = settings.cgroups.placeOf(this.spawnerHostPid);
+    }
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchedProcess> {
+    const spawner = this.spawner;
+    if (!spawner || spawner.dead) throw new Error('the run sandbox is not running');
+    const limits = resolveLimits(this.settings.defaults, request.scope?.limits);
+    let argv = [request.file, ...request.args];
+    if (request.scope?.network === 'none') argv = [this.settings.unshare, '--net', '--map-current-user', '--', ...argv];
+    const sandboxFileSize = this.settings.defaults.fileSizeBytes;
+    if (limits.fileSizeBytes !== null && limits.fileSizeBytes !== sandboxFileSize) argv = [this.settings.prlimit, `--fsize=${limits.fileSizeBytes}`, '--', ...argv];
+    const wrapped: LaunchRequest = { ...request, file: argv[0]!, args: argv.slice(1) };
+
+    const cgroups = this.settings.cgroups;
+    if (!cgroups) return spawner.launch(wrapped);
+    const cgroup = await cgroups.create(limits);
+    let launched: LaunchedProcess;
+    try {
+      // The spawner is in one cgroup at a time: launches of this run go one after the other.
+      launched = await this.serially(async () => {
+        await cgroup.adopt(this.spawnerHostPid);
+        try {
+          return await spawner.launch(wrapped);
+        } finally {
+          await cgroup.release(this.spawnerHostPid, this.placement!);
+        }
+      });
+    } catch (error) {
+      await cgroup.remove();
+      throw error;
+    }
+    return { ...launched, exit: this.watch(launched, cgroup) };
+  }
+
+  /** The launch's exit, with the limit that ended it; its cgroup is removed after. */
+  private async watch(launched: LaunchedProcess, cgroup: LaunchCgroup): Promise<ProcessExit> {
+    let forkLimit = false;
+    const timer = setInterval(() => {
+      void cgroup.forksRefused().then(async (refused) => {
+        if (refused === 0 || forkLimit) return;
+        forkLimit = true;
+        await cgroup.killAll();
+      });
+    }, FORK_WATCH_MS);
+    timer.unref();
+    try {
+      const exit = await launched.exit;
+      const limit = (await cgroup.verdict()) ?? fileSizeVerdict(exit, cgroup.limits.fileSizeBytes);
+      return limit ? { ...exit, limit } : exit;
+    } finally {
+      clearInterval(timer);
+      // The group is terminated by runProcess; what escaped it (setsid) is killed here.
+      await cgroup.remove();
+    }
+  }
+
+  private serially<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(task, task);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async close(): Promise<void> {
+    await this.spawner?.close();
+    rmSync(this.pipes, { recursive: true, force: true });
+  }
+}
+
+function fileSizeVerdict(exit: ProcessExit, limit: number | null): string | undefined {
+  if (limit === null) return undefined;
+  // The leader itself was killed, or (a shell) reports that a command was: 128 + SIGXFSZ (25).
+  if (exit.signal === 'SIGXFSZ' || exit.code === 153) return `file size limit ${formatSize(limit)} exceeded`;
+  return undefined;
+}
+
+
+/**
+ * The spawner's pid in this server's namespace: bubblewrap (the forked child, after prlimit's exec)
+ * starts an init process in the new PID namespace, which starts the spawner.
+ */
+function findSpawner(bwrapPid: number): number {
+  const init = childrenOf(bwrapPid)[0];
+  const spawner = init === undefined ? undefined : childrenOf(init)[0];
+  if (spawner === undefined) throw new Error('the run sandbox started, but its spawner could not be found');
+  return spawner;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
