@@ -1,7 +1,10 @@
 # One image for every AnsFlow role: `serve --role api|gateway|all` or `worker`.
+# Steps run in a bubblewrap sandbox, which needs namespaces: run the container that runs steps
+# (role all, or worker) with `--cap-add SYS_ADMIN --security-opt seccomp=unconfined
+# --security-opt apparmor=unconfined` (docker-compose.yml does), or see docs/security.md.
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ansible openssh-client ca-certificates python3 make g++ \
+ && apt-get install -y --no-install-recommends git ansible openssh-client bubblewrap ca-certificates python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
