@@ -104,6 +104,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     shell: 'bash',
     cancelGraceMs: config.cancelGraceSeconds * 1000,
     allowLocalRepositories: config.allowLocalRepositories,
+    allowMetadataAddresses: config.allowMetadataAddresses,
     maxLineBytes: 64 * 1024,
   };
   const hasher = new PasswordHasher();
@@ -111,7 +112,10 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   const recentUsers = new RecentUsers(repos.users);
   const auth = new AuthService({ users: repos.users, refreshTokens: repos.refreshTokens, tokens, hasher, throttle: new LoginThrottle(), recentUsers });
   const users = new UsersService(repos.users, repos.refreshTokens, hasher, recentUsers);
-  const pipelines = new PipelinesService(repos.pipelines, { allowLocal: config.allowLocalRepositories });
+  const pipelines = new PipelinesService(repos.pipelines, {
+    allowLocal: config.allowLocalRepositories,
+    allowMetadataAddresses: config.allowMetadataAddresses,
+  });
   const deliveries = new DeliveriesService({ pipelines: repos.pipelines, runs: repos.runs, queue, events, deliveries: repos.deliveries });
   const metrics = new PlatformMetrics({ runs: repos.runs, pipelines: repos.pipelines, queue, events });
   return {

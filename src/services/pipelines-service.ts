@@ -6,7 +6,7 @@
 import { conflict, notFound, permissionDenied, validationError, type ErrorDetails } from '../domain/errors.js';
 import { SECRET_MASK, type PipelineStatus, type StepDefinition, type TriggerEventKind, type Variables } from '../domain/pipeline.js';
 import { canCreatePipelines, canModifyPipeline, type Actor } from '../domain/roles.js';
-import { branchNameProblem, gitUrlProblem, type GitUrlPolicy } from '../domain/git-url.js';
+import { branchNameProblem, gitUrlCredentialProblem, gitUrlProblem, type GitUrlPolicy } from '../domain/git-url.js';
 import { validateSteps } from '../domain/validate-steps.js';
 import { MAX_VARIABLES, variableNameProblem, variableValueProblem } from '../domain/variables.js';
 import type { Pipeline, PipelineFields, PipelineFilter, PipelinesRepository } from '../store/pipelines-repository.js';
@@ -105,7 +105,7 @@ export class PipelinesService {
     const repository =
       input.repository_url === undefined || input.repository_url === null || input.repository_url.trim() === '' ? null : input.repository_url.trim();
     if (repository !== null) {
-      const problem = gitUrlProblem(repository, this.gitPolicy);
+      const problem = gitUrlProblem(repository, this.gitPolicy) ?? newCredentialProblem(repository, current?.repository_url);
       if (problem) details.repository_url = [problem];
     }
     const branch = input.branch ?? 'main';
@@ -115,6 +115,7 @@ export class PipelinesService {
     const variables = normalizeVariables(input.variables ?? {}, current?.variables ?? {}, details);
     const steps = input.steps ?? [];
     Object.assign(details, validateSteps(steps, this.gitPolicy));
+    addStepUrlCredentialProblems(details, steps, current?.steps ?? []);
 
     if (Object.keys(details).length > 0) throw validationError(details);
     return {
@@ -169,3 +170,29 @@ export function maskedVariables(variables: Variables): Record<string, VariableIn
 }
 
 const maskedInput = maskedVariables;
+
+/**
+ * A repository URL carrying a password or token is refused when it is NEW. One stored before this
+ * rule and sent back unchanged is kept, so an old pipeline can still be edited (the engine still
+ * runs it; responses show it redacted).
+ */
+function newCredentialProblem(url: string, stored: string | null | undefined): string | null {
+  return url === stored ? null : gitUrlCredentialProblem(url);
+}
+
+/** `steps[i].config.repository` for each new step URL that carries a password or token. */
+function addStepUrlCredentialProblems(details: ErrorDetails, steps: StepDefinition[], stored: StepDefinition[]): void {
+  const storedUrls = new Set(stored.map(repositoryOf));
+  steps.forEach((step, i) => {
+    const url = repositoryOf(step);
+    const field = `steps[${i}].config.repository`;
+    if (url === null || details[field] || storedUrls.has(url)) return;
+    const problem = gitUrlCredentialProblem(url);
+    if (problem) details[field] = [problem];
+  });
+}
+
+const repositoryOf = (step: StepDefinition): string | null => {
+  const repository = (step.config as Record<string, unknown> | undefined)?.repository;
+  return typeof repository === 'string' ? repository : null;
+};

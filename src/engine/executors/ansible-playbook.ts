@@ -12,6 +12,7 @@ import type { StepContext, StepExecutor, StepResult } from '../ports.js';
 import { runStepProcess, describeExit, type ProcessOptions } from '../process.js';
 import { exists, isFile, resolveInside } from '../workspace.js';
 import { coerceError } from '../../domain/errors.js';
+import { platformToolEnv } from '../platform-tool-env.js';
 
 export interface AnsiblePlaybookConfig {
   playbook: string;
@@ -39,8 +40,9 @@ export class AnsiblePlaybookExecutor implements StepExecutor {
     if ('problem' in built) return { status: 'failed', exitCode: null, message: built.problem };
 
     const home = ctx.env.HOME ?? ctx.workspace;
+    // The user's proxy, GIT_* and SSH_* variables never reach the platform's ansible call.
     const env = {
-      ...ctx.env,
+      ...platformToolEnv(ctx.env),
       ANSIBLE_FORCE_COLOR: '0',
       ANSIBLE_NOCOLOR: '1',
       ANSIBLE_HOST_KEY_CHECKING: 'False',

@@ -11,8 +11,10 @@
  *
  * Every call is hardened: only the allowed transports (GIT_ALLOW_PROTOCOL, plus
  * `-c protocol.ext.allow=never` and `protocol.file.allow=never` unless local repositories are
- * allowed), no prompts, no system or global config, ssh in batch mode. The URL and branch are
- * re-checked here (defence in depth); credentials in the URL go through GIT_ASKPASS only.
+ * allowed), no HTTP redirects (a redirect could send the credentials to another host), no
+ * prompts, no system or global config, ssh in batch mode, and none of the user's proxy, GIT_* or
+ * SSH_* variables (platform-tool-env.ts). The URL and branch are re-checked here (defence in
+ * depth); credentials in the URL go through GIT_ASKPASS only.
  */
 import { relative } from 'node:path';
 import type { StepContext, StepExecutor, StepResult } from '../ports.js';
@@ -21,6 +23,7 @@ import { resolveInside } from '../workspace.js';
 import { branchNameProblem, COMMIT_SHA_PATTERN, gitUrlProblem, redactGitUrl, repositoryKey } from '../../domain/git-url.js';
 import { coerceError } from '../../domain/errors.js';
 import { askpassEnv, credentialSecrets, splitCredentials } from './git-credentials.js';
+import { platformToolEnv } from '../platform-tool-env.js';
 
 export interface GitCheckoutConfig {
   repository: string;
@@ -33,6 +36,8 @@ export interface GitCheckoutConfig {
 
 export interface GitExecutorOptions extends ProcessOptions {
   allowLocalRepositories: boolean;
+  /** Let repository URLs name cloud metadata addresses (ANSFLOW_ALLOW_METADATA_ADDRESSES). */
+  allowMetadataAddresses?: boolean;
   /** The git executable (a wrapper in tests). */
   git?: string;
 }
@@ -49,7 +54,7 @@ export class GitCheckoutExecutor implements StepExecutor {
     const allowLocal = this.options.allowLocalRepositories;
     const repository = config.repository;
     if (typeof repository !== 'string') return failed('config.repository must be a string');
-    const urlProblem = gitUrlProblem(repository, { allowLocal });
+    const urlProblem = gitUrlProblem(repository, { allowLocal, allowMetadataAddresses: this.options.allowMetadataAddresses ?? false });
     if (urlProblem) return failed(`repository refused: ${urlProblem}`);
 
     const target = checkoutTarget(config, ctx);
@@ -69,9 +74,9 @@ export class GitCheckoutExecutor implements StepExecutor {
     const split = splitCredentials(repository);
     for (const secret of credentialSecrets(split)) ctx.addSecret(secret);
     const env = {
-      ...ctx.env,
+      ...platformToolEnv(ctx.env),
       ...hardenedGitEnv(allowLocal),
-      ...(await askpassEnv(ctx.env.HOME ?? ctx.workspace, split)),
+      ...(await askpassEnv(ctx.env.HOME ?? ctx.workspace, split, ctx.fileOwner)),
     };
     const shownDir = relative(ctx.workspace, dir) || '.';
     const shownUrl = redactGitUrl(repository);
@@ -79,7 +84,7 @@ export class GitCheckoutExecutor implements StepExecutor {
 
     ctx.output(
       `Checking out ${shownUrl} (${commit ? `commit ${commit}` : `branch ${branch}`}) into ${shownDir}\n` +
-        `(git hardened: allowed transports ${env.GIT_ALLOW_PROTOCOL}, no prompts, no system or global config)\n`,
+        `(git hardened: allowed transports ${env.GIT_ALLOW_PROTOCOL}, no HTTP redirects, no prompts, no system or global config)\n`,
     );
 
     if (commit === null) {
@@ -143,6 +148,15 @@ function checkoutTarget(config: Partial<GitCheckoutConfig>, ctx: StepContext): {
   return { branch, commit };
 }
 
+/**
+ * Options for every git call: no command-running or (unless allowed) local transports, and no
+ * HTTP redirects at all (git's default follows them on the first request, to any host).
+ * Given as `-c`, git hands them on to the git processes it starts itself (submodules).
+ */
+export function hardenedGitArgs(allowLocal: boolean): string[] {
+  return ['-c', 'protocol.ext.allow=never', ...(allowLocal ? [] : ['-c', 'protocol.file.allow=never']), '-c', 'http.followRedirects=false'];
+}
+
 /** Environment for every git call: no prompts, no config but ours, only allowed transports. */
 export function hardenedGitEnv(allowLocal: boolean): Record<string, string> {
   return {
@@ -172,7 +186,7 @@ class GitRunner {
   ) {}
 
   async run(args: string[], opts: { cwd: string; show?: string[]; capture?: boolean }): Promise<GitCallResult> {
-    const hardening = ['-c', 'protocol.ext.allow=never', ...(this.allowLocal ? [] : ['-c', 'protocol.file.allow=never'])];
+    const hardening = hardenedGitArgs(this.allowLocal);
     if (!opts.capture) this.ctx.output(`$ git ${(opts.show ?? args).join(' ')}\n`);
     const captured: Buffer[] = [];
     const result = await runStepProcess(this.options, this.ctx, {

@@ -3,8 +3,9 @@
  * argv (visible in every process list) nor a log. They are taken out of the URL and handed to git
  * through a GIT_ASKPASS helper that reads them from environment variables of the git process.
  */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileOwner } from '../ports.js';
+import { privateFolder, writePrivateFile } from '../credentials/private-files.js';
 
 export interface SplitUrl {
   /** The URL without credentials: what git gets in argv and stores in .git/config. */
@@ -52,14 +53,17 @@ case "$1" in
 esac
 `;
 
-/** Writes the askpass helper into the run's HOME and returns the env that makes git use it. */
-export async function askpassEnv(home: string, split: SplitUrl): Promise<Record<string, string>> {
+/**
+ * Writes the askpass helper into the run's HOME and returns the env that makes git use it. The
+ * HOME is the steps' (an earlier step may have planted a symlink there), so the helper goes into a
+ * fresh folder through privateFolder/writePrivateFile, owned by the step's user when the sandbox
+ * runs steps as another user (git must be able to execute it).
+ */
+export async function askpassEnv(home: string, split: SplitUrl, owner?: FileOwner): Promise<Record<string, string>> {
   if (split.username === undefined && split.password === undefined) return {};
-  const dir = join(home, '.ansflow');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const dir = await privateFolder(home, ['.ansflow', 'url-askpass'], owner, { fresh: true });
   const script = join(dir, 'git-askpass.sh');
-  await writeFile(script, ASKPASS_SCRIPT, { mode: 0o700 });
-  await chmod(script, 0o700);
+  await writePrivateFile(script, ASKPASS_SCRIPT, owner, 0o700);
   return {
     GIT_ASKPASS: script,
     ANSFLOW_GIT_USERNAME: split.username ?? '',

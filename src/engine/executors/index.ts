@@ -9,13 +9,17 @@ import { GitCheckoutExecutor } from './git-checkout.js';
 import { AnsiblePlaybookExecutor } from './ansible-playbook.js';
 
 export function createDefaultExecutors(
-  options: Pick<EngineOptions, 'shell' | 'cancelGraceMs' | 'allowLocalRepositories'>,
+  options: Pick<EngineOptions, 'shell' | 'cancelGraceMs' | 'allowLocalRepositories' | 'allowMetadataAddresses'>,
   launcher: ProcessLauncher,
 ): StepExecutor[] {
   const processes = { launcher, cancelGraceMs: options.cancelGraceMs };
   return [
     new ShellCommandExecutor({ ...processes, shell: options.shell }),
-    new GitCheckoutExecutor({ ...processes, allowLocalRepositories: options.allowLocalRepositories }),
+    new GitCheckoutExecutor({
+      ...processes,
+      allowLocalRepositories: options.allowLocalRepositories,
+      allowMetadataAddresses: options.allowMetadataAddresses ?? false,
+    }),
     new AnsiblePlaybookExecutor(processes),
   ];
 }

@@ -6,9 +6,17 @@ import { PipelineBody, PipelineListQuery, PipelinePatchBody, PipelineSchema, Pip
 import { pageEnvelope, pageWindow } from '../paging.js';
 import { maskedVariables } from '../../services/pipelines-service.js';
 import type { Pipeline } from '../../store/pipelines-repository.js';
+import { redactGitUrl, redactStepRepositories } from '../../domain/git-url.js';
 
-/** The API form of a pipeline: secret variable values never leave the server. */
-export const pipelineBody = (p: Pipeline) => ({ ...p, variables: maskedVariables(p.variables) });
+/** The API form of a pipeline: secret variable values and credentials in repository URLs never leave the server. */
+export const pipelineBody = (p: Pipeline) => ({
+  ...p,
+  repository_url: redactedUrl(p.repository_url),
+  steps: redactStepRepositories(p.steps),
+  variables: maskedVariables(p.variables),
+});
+
+const redactedUrl = (url: string | null) => (url === null ? null : redactGitUrl(url));
 
 export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
   app.get(
@@ -29,7 +37,12 @@ export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
         ...(q.created_by ? { createdBy: q.created_by } : {}),
       };
       const { total, items } = await pipelines.list(filter, pageWindow(q));
-      return pageEnvelope(request, q, total, items);
+      return pageEnvelope(
+        request,
+        q,
+        total,
+        items.map((p) => ({ ...p, repository_url: redactedUrl(p.repository_url) })),
+      );
     },
   );
 

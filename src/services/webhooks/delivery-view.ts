@@ -1,5 +1,6 @@
 /** The API form of a webhook delivery. */
 import type { Delivery } from '../../store/deliveries-repository.js';
+import { redactGitUrl } from '../../domain/git-url.js';
 
 export function deliveryBody(d: Delivery) {
   return {
@@ -8,7 +9,7 @@ export function deliveryBody(d: Delivery) {
     delivery_id: d.delivery_id,
     event: d.event,
     action: d.action,
-    repository: d.repository,
+    repository: d.repository === null ? null : redactGitUrl(d.repository),
     ref: d.ref,
     commit: d.commit,
     verdict: d.verdict,

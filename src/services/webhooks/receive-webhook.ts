@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, coerceError, unauthenticated, validationError } from '../../domain/errors.js';
 import type { Actor } from '../../domain/roles.js';
+import { redactGitUrl } from '../../domain/git-url.js';
 import { isIgnored, isPing, isTrigger, type NormalizeResult } from '../../integrations/trigger-event.js';
 import type { DeliveriesRepository, Delivery, Provider, Verdict } from '../../store/deliveries-repository.js';
 import { providerAdapter, single, type Headers, type WebhookSecrets } from './providers.js';
@@ -77,7 +78,8 @@ export async function receiveWebhook(deps: WebhookDeps, delivery: IncomingDelive
     deliveryKey: key,
     event: shownEvent,
     action: trigger ? trigger.action : null,
-    repository: trigger ? (trigger.repositoryUrls[0] ?? null) : null,
+    // The sender chose this URL: it is stored (and shown) without any credentials it may carry.
+    repository: trigger?.repositoryUrls[0] !== undefined ? redactGitUrl(trigger.repositoryUrls[0]) : null,
     ref: trigger ? trigger.ref : null,
     commit: trigger ? trigger.commit : null,
     verdict: plan.verdict,
