@@ -50,7 +50,10 @@ export const StepDefinitionSchema = Type.Object(
       }),
     ),
     credential: Type.Optional(
-      Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$', description: 'The name of a credential this step receives (files or variables inside its sandbox)' }),
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$',
+        description: 'The name of a credential this step receives (files or variables inside its sandbox)',
+      }),
     ),
     network: Type.Optional(Type.Union([Type.Literal('host'), Type.Literal('none')], { description: '`none`: the step gets its own empty network namespace' })),
     limits: Type.Optional(StepLimitsSchema),

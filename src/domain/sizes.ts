@@ -12,7 +12,12 @@ export function parseSize(size: number | string): number | null {
 
 /** A size for messages: `2 GiB`, `512 MiB`, `1.5 GiB`, `100 bytes`. */
 export function formatSize(bytes: number): string {
-  for (const [unit, factor] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, factor] of [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes >= factor) return `${Number((bytes / factor).toFixed(1))} ${unit}`;
   }
   return `${bytes} bytes`;

@@ -67,24 +67,23 @@ async function execute(input: ExecuteRunInput, secrets: string[]): Promise<RunOu
     return abortedOutcome(signal);
   }
   let workspace: Workspace;
-  try {
-    workspace = await createWorkspace(options.workspaceRoot, spec.runId);
-  } catch (thrown) {
-    await settle(allSteps, 'skipped');
-    return { status: 'error', reason: `workspace could not be created: ${coerceError(thrown).message}` };
-  }
   let sandbox: RunSandbox | undefined;
   try {
+    // The sandbox brings its own workspace, made ahead of time; unisolated runs make theirs here.
     sandbox = await options.isolation?.openRun({
       runId: spec.runId,
-      workspace: workspace.path,
-      home: workspace.home,
       readOnlyPaths: options.allowLocalRepositories ? localRepositories(spec) : [],
       stepLimits: allSteps.flatMap((s) => (s.limits ? [s.limits] : [])),
     });
   } catch (thrown) {
     await settle(allSteps, 'skipped');
     return { status: 'error', reason: `sandbox could not be set up: ${coerceError(thrown).message}` };
+  }
+  try {
+    workspace = sandbox?.workspace ?? (await createWorkspace(options.workspaceRoot, spec.runId));
+  } catch (thrown) {
+    await settle(allSteps, 'skipped');
+    return { status: 'error', reason: `workspace could not be created: ${coerceError(thrown).message}` };
   }
   try {
     await reporter.runStarted({ runId: spec.runId, at: new Date(), workspace: workspace.path });

@@ -72,7 +72,7 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
 }
 
 function supervise(launched: LaunchedProcess, options: RunProcessOptions): Promise<ProcessResult> {
-  const { pid, output } = launched;
+  const { output } = launched;
   const { signal } = options;
   return new Promise<ProcessResult>((resolve) => {
     let aborted = false;

@@ -1,9 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lutimesSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTempDir } from '../../test/support/git-fixtures.js';
-import { createWorkspace, removeWorkspace, resolveInside, sweepWorkspaces } from './workspace.js';
+import { createWorkspace, linkSlot, makeSlot, removeWorkspace, resolveInside, sweepWorkspaces } from './workspace.js';
 
 test('creates run-<id> fresh (leftovers of an earlier attempt are gone) with a HOME beside it', async () => {
   const tmp = makeTempDir('ansflow-ws-');
@@ -75,5 +88,51 @@ test('sweepWorkspaces removes old workspaces, keeps recent ones, active runs and
     assert.ok(existsSync(join(tmp.path, 'not-a-run')));
   } finally {
     tmp.cleanup();
+  }
+});
+
+test('a sandbox slot is linked as run-<id>; removing the run removes the slot, never what a foreign link points to', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ansflow-ws-'));
+  try {
+    const slot = await makeSlot(root);
+    await linkSlot(root, 7, slot);
+    writeFileSync(join(root, 'run-7', 'file'), 'x');
+    assert.equal(readFileSync(join(slot.workspace, 'file'), 'utf8'), 'x', 'run-7 is the slot workspace');
+    assert.equal(realpathSync(join(root, 'run-7.home')), slot.home);
+    // A second attempt of the same run gets a fresh slot; the first is removed.
+    const again = await makeSlot(root);
+    await linkSlot(root, 7, again);
+    assert.equal(existsSync(slot.dir), false);
+    await removeWorkspace(root, 7);
+    assert.equal(existsSync(again.dir), false);
+    assert.equal(existsSync(join(root, 'run-7')), false);
+
+    const outside = mkdtempSync(join(tmpdir(), 'ansflow-outside-'));
+    symlinkSync(outside, join(root, 'run-8'));
+    await removeWorkspace(root, 8);
+    assert.equal(existsSync(outside), true, 'a link to elsewhere is removed, not followed');
+    rmSync(outside, { recursive: true });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the sweeper removes old runs through their links, and slots no run links to once they are old', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ansflow-ws-'));
+  try {
+    const used = await makeSlot(root);
+    await linkSlot(root, 1, used);
+    const orphan = await makeSlot(root);
+    const fresh = await makeSlot(root);
+    const old = new Date(Date.now() - 3 * 3600 * 1000);
+    for (const path of [join(root, 'run-1'), join(root, 'run-1.home')]) lutimesSync(path, old, old);
+    utimesSync(orphan.dir, old, old);
+    const removed = await sweepWorkspaces(root, 3600 * 1000, []);
+    assert.deepEqual(removed, [1]);
+    assert.equal(existsSync(used.dir), false);
+    assert.equal(existsSync(orphan.dir), false, 'an old slot nobody links to');
+    assert.equal(existsSync(fresh.dir), true, 'a warm slot of a live process');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

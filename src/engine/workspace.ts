@@ -5,11 +5,15 @@
  * ~/.gitconfig, the git askpass helper) never shows up in the checkout. It is per run, never the
  * server's HOME: that one may hold SSH keys, tokens and configuration the steps must not see.
  *
+ * A sandboxed run's folders are made with its sandbox, ahead of the run (`makeSlot`), in
+ * `<root>/sandbox-<random>/`; `run-<runId>` and `run-<runId>.home` are then links to them.
+ *
  * The engine does not delete a workspace when a run ends (it is useful to inspect a failure);
  * the worker calls removeWorkspace or sweepWorkspaces on its own schedule.
  */
-import { chmod, lstat, mkdir, readdir, realpath, rm, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readdir, readlink, realpath, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { relativePathProblem } from '../domain/validate-steps.js';
 import { coerceError } from '../domain/errors.js';
 
@@ -21,6 +25,9 @@ export interface Workspace {
 }
 
 const ENTRY = /^run-(\d+)(\.home)?$/;
+const SLOT = /^sandbox-[0-9a-f]{16}$/;
+/** A warm sandbox is replaced well before this, so an older unlinked slot is a dead process's. */
+const ORPHAN_SLOT_MS = 2 * 3600 * 1000;
 
 export function workspacePaths(root: string, runId: number): Workspace {
   if (!Number.isSafeInteger(runId) || runId < 0) throw new RangeError(`invalid run id: ${runId}`);
@@ -59,8 +66,52 @@ async function makeFresh(path: string, root: string): Promise<boolean> {
 
 export async function removeWorkspace(root: string, runId: number): Promise<void> {
   const paths = workspacePaths(root, runId);
-  await forceRemove(paths.path);
-  await forceRemove(paths.home);
+  await removeEntry(root, paths.path);
+  await removeEntry(root, paths.home);
+}
+
+/**
+ * A sandbox's folders, made before the run that will use them is known: `workspace` and `home`
+ * (bound into the sandbox at the same paths, so a path means the same inside and out) and `pipes`
+ * (the sandbox's FIFOs). `linkSlot` names them after the run.
+ */
+export interface SandboxSlot {
+  dir: string;
+  workspace: string;
+  home: string;
+  pipes: string;
+}
+
+export async function makeSlot(root: string): Promise<SandboxSlot> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const dir = join(await realpath(root), `sandbox-${randomBytes(8).toString('hex')}`);
+  await mkdir(dir, { mode: 0o755 });
+  const slot = { dir, workspace: join(dir, 'workspace'), home: join(dir, 'home'), pipes: join(dir, 'pipes') };
+  await Promise.all([slot.workspace, slot.home, slot.pipes].map((d) => mkdir(d, { mode: 0o700 })));
+  return slot;
+}
+
+/** `run-<id>` and `run-<id>.home` become links to the slot's folders (a leftover of an earlier attempt is removed). */
+export async function linkSlot(root: string, runId: number, slot: SandboxSlot): Promise<void> {
+  await removeWorkspace(root, runId);
+  const paths = workspacePaths(root, runId);
+  await symlink(relative(root, slot.workspace), paths.path);
+  await symlink(relative(root, slot.home), paths.home);
+}
+
+/** Removes a run's entry: a folder, or a link to a slot's folder, with the slot once it is empty of both. */
+async function removeEntry(root: string, path: string): Promise<void> {
+  const info = await lstat(path).catch(() => null);
+  if (!info) return;
+  if (!info.isSymbolicLink()) return forceRemove(path);
+  const target = resolve(root, await readlink(path));
+  await unlink(path).catch(() => undefined);
+  const slot = dirname(target);
+  // Only ever a slot of this root: a link placed by anyone else is removed, never followed.
+  if (dirname(slot) !== resolve(root) || !SLOT.test(basename(slot))) return;
+  await forceRemove(target);
+  const left = await readdir(slot).catch(() => [] as string[]);
+  if (left.every((name) => name === 'pipes')) await forceRemove(slot);
 }
 
 /**
@@ -77,15 +128,24 @@ export async function sweepWorkspaces(root: string, retentionMs: number, keepRun
   }
   const cutoff = Date.now() - retentionMs;
   const removed = new Set<number>();
+  const linked = new Set<string>();
   for (const name of entries) {
     const match = ENTRY.exec(name);
     if (!match) continue;
     const runId = Number(match[1]);
-    if (keep.has(runId)) continue;
     const info = await lstat(join(root, name)).catch(() => null);
+    if (info?.isSymbolicLink()) linked.add(dirname(resolve(root, await readlink(join(root, name)).catch(() => ''))));
+    if (keep.has(runId)) continue;
     if (!info || info.mtimeMs > cutoff) continue;
-    await forceRemove(join(root, name));
+    await removeEntry(root, join(root, name));
     removed.add(runId);
+  }
+  // Slots no run links to: a warm sandbox of a process that died before it was used.
+  const orphanCutoff = Date.now() - Math.max(retentionMs, ORPHAN_SLOT_MS);
+  for (const name of entries) {
+    if (!SLOT.test(name) || linked.has(resolve(root, name))) continue;
+    const info = await lstat(join(root, name)).catch(() => null);
+    if (info && info.mtimeMs <= orphanCutoff) await forceRemove(join(root, name));
   }
   return [...removed].sort((a, b) => a - b);
 }

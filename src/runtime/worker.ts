@@ -91,13 +91,14 @@ async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLaunche
     launcher.warmUp().catch((error: unknown) => ctx.logger.error({ err: error }, 'the step spawner could not start'));
     return { launcher, engine: ctx.engine, report };
   }
-  const launcher = new SandboxLauncher(state);
+  const launcher = new SandboxLauncher(state, { workspaceRoot: ctx.engine.workspaceRoot, warm: 1 });
+  launcher.warmUp();
   const stepOwner = state.available ? state.settings.runAs : undefined;
   return { launcher, engine: { ...ctx.engine, isolation: launcher, ...(stepOwner && { stepOwner }) }, report };
 }
 
 export function sandboxReport(state: SandboxState): SandboxReport {
-  if (state.mode === 'off') return { isolated: false, mode: 'off', detail: 'ANSFLOW_SANDBOX=off: steps run as the server\'s user and can read its data folder' };
+  if (state.mode === 'off') return { isolated: false, mode: 'off', detail: "ANSFLOW_SANDBOX=off: steps run as the server's user and can read its data folder" };
   if (!state.available) return { isolated: false, mode: 'unavailable', detail: `steps are refused: ${state.reason}` };
   return { isolated: true, mode: 'bubblewrap', detail: state.limits };
 }

@@ -119,10 +119,13 @@ describe('a step cannot reach the platform', () => {
       'the victim to run',
     );
     const workspace = `${h.dataDir}/workspaces/run-${victimRun.id as number}`;
-    await waitFor(() => existsSync(`${workspace}/mine.txt`) || undefined, 10_000, 'the victim to write');
+    await waitFor(async () => existsSync(`${workspace}/mine.txt`) || undefined, 10_000, 'the victim to write');
     const { log: out } = await attempt(
       'snoop',
-      [`cat ${workspace}/mine.txt || echo "not readable"`, `cat "$ANSFLOW_WORKSPACE/../run-${victimRun.id as number}/mine.txt" || echo "not readable either"`].join('\n'),
+      [
+        `cat ${workspace}/mine.txt || echo "not readable"`,
+        `cat "$ANSFLOW_WORKSPACE/../run-${victimRun.id as number}/mine.txt" || echo "not readable either"`,
+      ].join('\n'),
     );
     assert.ok(!out.includes(secret), "another run's workspace was read");
     assert.match(out, /not readable\n/);
@@ -194,6 +197,6 @@ describe('a step cannot reach the platform', () => {
     const { run, log: out } = await attempt('escape', 'setsid sleep 300 & echo "escapee $!"; sleep 0.2');
     assert.equal(run.status, 'success', out);
     // Nothing of the run is left: its sandbox, and with it its PID namespace, is gone.
-    await waitFor(() => (sleepers().length === 0 ? true : undefined), 5000, 'the escaped sleep to end');
+    await waitFor(async () => (sleepers().length === 0 ? true : undefined), 5000, 'the escaped sleep to end');
   });
 });

@@ -22,7 +22,10 @@ async function statusOf(gatewayUrl: string) {
 
 async function runOnce(h: Awaited<ReturnType<typeof startApi>>) {
   const token = await h.login();
-  const p = await h.request('POST', '/api/pipelines/', { token, body: { name: 'p', steps: [{ name: 's', type: 'shell_command', config: { command: 'echo ran' } }] } });
+  const p = await h.request('POST', '/api/pipelines/', {
+    token,
+    body: { name: 'p', steps: [{ name: 's', type: 'shell_command', config: { command: 'echo ran' } }] },
+  });
   const r = await h.request('POST', `/api/pipelines/${p.json.id}/run/`, { token, body: {} });
   return waitFor(
     async () => {
@@ -38,10 +41,7 @@ test('ANSFLOW_SANDBOX=off runs steps, and the system status warns that they are 
   const h = await startApi({}, { ANSFLOW_SANDBOX: 'off' });
   try {
     const status = await statusOf(h.gatewayUrl);
-    assert.deepEqual(
-      { ...(status.workers[0]!.sandbox as object), detail: undefined },
-      { isolated: false, mode: 'off', detail: undefined },
-    );
+    assert.deepEqual({ ...(status.workers[0]!.sandbox as object), detail: undefined }, { isolated: false, mode: 'off', detail: undefined });
     assert.match(status.warnings.join('\n'), /steps are not isolated on worker .*ANSFLOW_SANDBOX=off/);
     assert.equal((await runOnce(h)).status, 'success');
   } finally {

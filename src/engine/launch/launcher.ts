@@ -67,9 +67,10 @@ export interface ProcessLauncher {
 }
 
 /**
- * Per-run isolation. The engine opens the run's sandbox once its workspace exists and closes it
- * when the run ends; launches scoped to the run start inside it. Opening fails, saying why, when
- * steps cannot be isolated; the run then ends as a platform error rather than run unisolated.
+ * Per-run isolation. The engine opens the run's sandbox before its first step and closes it when
+ * the run ends; launches scoped to the run start inside it. The sandbox provides the run's
+ * workspace and home (paths that are the same inside and outside it). Opening fails, saying why,
+ * when steps cannot be isolated; the run then ends as a platform error rather than run unisolated.
  */
 export interface RunIsolation {
   openRun(input: OpenRunInput): Promise<RunSandbox>;
@@ -77,8 +78,6 @@ export interface RunIsolation {
 
 export interface OpenRunInput {
   runId: number;
-  workspace: string;
-  home: string;
   /** Host paths the run may read (local repositories, when the operator allows them). */
   readOnlyPaths: string[];
   /** The run's steps' own limits (the sandbox sizes what is shared by all of them, e.g. file size). */
@@ -86,5 +85,6 @@ export interface OpenRunInput {
 }
 
 export interface RunSandbox {
+  workspace: { path: string; home: string };
   close(): Promise<void>;
 }

@@ -70,7 +70,10 @@ export function bwrapArgs(input: BwrapInput): string[] {
   const mountPoint = (path: string) => {
     const ancestor = [...hidden, '/tmp', '/var/tmp', '/run'].filter((h) => isWithin(path, h) && h !== path).sort((a, b) => b.length - a.length)[0];
     if (ancestor === undefined) return;
-    const parts = path.slice(ancestor.length + 1).split('/').slice(0, -1);
+    const parts = path
+      .slice(ancestor.length + 1)
+      .split('/')
+      .slice(0, -1);
     let dir = ancestor;
     for (const part of parts) {
       dir = `${dir}/${part}`;
@@ -99,17 +102,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     const { identity } = input.privileges;
     args.push('--unshare-user', '--uid', String(identity.uid), '--gid', String(identity.gid));
   }
-  args.push(
-    '--unshare-pid',
-    '--unshare-ipc',
-    '--unshare-uts',
-    '--unshare-cgroup-try',
-    '--hostname',
-    'ansflow-step',
-    '--die-with-parent',
-    '--chdir',
-    input.cwd,
-  );
+  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try', '--hostname', 'ansflow-step', '--die-with-parent', '--chdir', input.cwd);
   return args;
 }
 

@@ -188,10 +188,7 @@ export class LaunchCgroup {
   /** The pids in this cgroup, as this server sees them. */
   async pids(): Promise<number[]> {
     const text = await readFile(join(this.dir('pids')!, 'cgroup.procs'), 'utf8').catch(() => '');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
+    return text.split('\n').filter(Boolean).map(Number);
   }
 
   /** SIGKILLs everything in the cgroup, wherever it went (a new session, a new process group). */

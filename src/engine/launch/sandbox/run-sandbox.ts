@@ -7,11 +7,14 @@
  * the spawner costs (bench/engine.ts measures both).
  *
  * Lifecycle:
- *   1. open(): the pipes folder is made in the run's home; `prlimit` (the file-size limit of the
- *      whole sandbox) execs bubblewrap, which builds the sandbox and starts Node on the spawner
- *      inside it — through setpriv, which drops to the step's user, when the server is root;
+ *   1. prepare(): before any run needs it (SandboxLauncher keeps one warm), a slot of folders is
+ *      made (workspace, home, pipes: engine/workspace.ts) and bound at the same paths inside;
+ *      `prlimit` (the file-size limit of the whole sandbox) execs bubblewrap, which builds the
+ *      sandbox and starts Node on the spawner inside it — through setpriv, which drops to the
+ *      step's user, when the server is root;
  *   2. ready once the spawner's first FIFOs arrive; its pid as this server sees it is looked up
- *      (children of bubblewrap's init), to move it between cgroups;
+ *      (children of bubblewrap's init), to move it between cgroups; bind() gives it to a run
+ *      (`run-<id>` links to the slot);
  *   3. launch(): one at a time when cgroups are used — make the launch's cgroup, move the spawner
  *      into it, fork the step, move the spawner back — so the step is born inside its limits;
  *      a step with `network: none` runs under `unshare --net` (its own, empty, network);
@@ -20,9 +23,10 @@
  *      ends every process left in the sandbox's PID namespace.
  */
 import { fork } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { LaunchedProcess, LaunchRequest, OpenRunInput, ProcessExit } from '../launcher.js';
+import { chownSync, existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { LaunchedProcess, LaunchRequest, ProcessExit } from '../launcher.js';
+import { linkSlot, makeSlot, type SandboxSlot } from '../../workspace.js';
 import { Spawner } from '../spawner-launcher.js';
 import { bwrapArgs } from './bwrap-args.js';
 import type { LaunchCgroup, Placement } from './cgroups.js';
@@ -33,62 +37,75 @@ import { formatSize } from '../../../domain/sizes.js';
 /** How often a launch's cgroup is checked for refused forks (a fork bomb at its limit). */
 const FORK_WATCH_MS = 200;
 
+export interface PrepareInput {
+  workspaceRoot: string;
+  /** Host paths the run may read (local repositories). */
+  readOnlyPaths: readonly string[];
+  /** The file size limit of the whole sandbox (the largest any of its steps may have). */
+  fileSizeBytes: number | null;
+}
+
 export class RunSandbox {
   private spawner: Spawner | null = null;
   private spawnerHostPid = 0;
   private placement: Placement | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly pipes: string;
+  readonly preparedAt = Date.now();
 
   private constructor(
     private readonly settings: SandboxSettings,
-    private readonly input: OpenRunInput,
-  ) {
-    this.pipes = join(input.home, '.ansflow-pipes');
-  }
+    readonly input: PrepareInput,
+    readonly slot: SandboxSlot,
+  ) {}
 
-  static async open(settings: SandboxSettings, input: OpenRunInput): Promise<RunSandbox> {
-    const sandbox = new RunSandbox(settings, input);
+  /** Makes the slot and starts the sandbox; resolves once its spawner is ready. */
+  static async prepare(settings: SandboxSettings, input: PrepareInput): Promise<RunSandbox> {
+    const sandbox = new RunSandbox(settings, input, await makeSlot(input.workspaceRoot));
     try {
       await sandbox.start();
     } catch (error) {
-      await sandbox.close();
+      await sandbox.discard();
       throw error;
     }
     return sandbox;
   }
 
-  private async start(): Promise<void> {
-    const { settings, input } = this;
-    const owner = settings.runAs;
-    mkdirSync(this.pipes, { mode: 0o700 });
-    for (const dir of [input.workspace, input.home, this.pipes]) if (owner) chownSync(dir, owner.uid, owner.gid);
+  /** Gives the sandbox to a run: `run-<id>` links to its folders. */
+  async bind(runId: number): Promise<void> {
+    await linkSlot(this.input.workspaceRoot, runId, this.slot);
+  }
 
-    const fileSize = Math.max(
-      ...[settings.defaults.fileSizeBytes, ...input.stepLimits.map((l) => resolveLimits(settings.defaults, l).fileSizeBytes)].map((b) => b ?? 0),
-    );
+  get alive(): boolean {
+    return this.spawner !== null && !this.spawner.dead;
+  }
+
+  private async start(): Promise<void> {
+    const { settings, input, slot } = this;
+    const owner = settings.runAs;
+    for (const dir of [slot.workspace, slot.home, slot.pipes]) if (owner) chownSync(dir, owner.uid, owner.gid);
+
     const args = bwrapArgs({
       mounts: {
         hiddenDirs: settings.hiddenDirs,
         hiddenFiles: settings.hiddenFiles.filter((f) => existsSync(f)),
         revealed: settings.revealed,
         readOnly: input.readOnlyPaths.filter((p) => existsSync(p)),
-        writable: [input.workspace, input.home],
+        writable: [slot.workspace, slot.home, slot.pipes],
         ...(settings.identityFiles && { identity: settings.identityFiles }),
         runKeep: settings.runKeep,
       },
       privileges: owner ? { mode: 'setuid' } : { mode: 'user-namespace', identity: settings.identity },
       tmpBytes: settings.tmpBytes,
-      cwd: input.workspace,
+      cwd: slot.workspace,
     });
     // Root builds the sandbox, then setpriv drops to the step's user before anything of ours runs.
     const dropToStepUser = owner ? [settings.setpriv, `--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups', '--'] : [];
-    const fileSizeLimit = fileSize > 0 ? [`--fsize=${fileSize}`] : [];
+    const fileSizeLimit = input.fileSizeBytes !== null ? [`--fsize=${input.fileSizeBytes}`] : [];
     this.spawner = new Spawner({
-      fifoDir: () => this.pipes,
+      fifoDir: () => slot.pipes,
       hostPids: false,
       fork: (entry, spawnerArgs, execArgv) =>
-        (process.env.SBX_DEBUG && console.error([settings.prlimit, ...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv, entry, ...spawnerArgs].join(' ')), fork)(entry, spawnerArgs, {
+        fork(entry, spawnerArgs, {
           execPath: settings.prlimit,
           execArgv: [...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv],
           env: { PATH: settings.path },
@@ -109,8 +126,9 @@ export class RunSandbox {
     const limits = resolveLimits(this.settings.defaults, request.scope?.limits);
     let argv = [request.file, ...request.args];
     if (request.scope?.network === 'none') argv = [this.settings.unshare, '--net', '--map-current-user', '--', ...argv];
-    const sandboxFileSize = this.settings.defaults.fileSizeBytes;
-    if (limits.fileSizeBytes !== null && limits.fileSizeBytes !== sandboxFileSize) argv = [this.settings.prlimit, `--fsize=${limits.fileSizeBytes}`, '--', ...argv];
+    const sandboxFileSize = this.input.fileSizeBytes;
+    if (limits.fileSizeBytes !== null && limits.fileSizeBytes !== sandboxFileSize)
+      argv = [this.settings.prlimit, `--fsize=${limits.fileSizeBytes}`, '--', ...argv];
     const wrapped: LaunchRequest = { ...request, file: argv[0]!, args: argv.slice(1) };
 
     const cgroups = this.settings.cgroups;
@@ -162,9 +180,15 @@ export class RunSandbox {
     return next;
   }
 
+  /** Stops the sandbox; every process left in it ends with its PID namespace. The folders stay. */
   async close(): Promise<void> {
     await this.spawner?.close();
-    rmSync(this.pipes, { recursive: true, force: true });
+  }
+
+  /** Stops a sandbox no run used, and removes its folders. */
+  async discard(): Promise<void> {
+    await this.close();
+    await rm(this.slot.dir, { recursive: true, force: true });
   }
 }
 
@@ -174,7 +198,6 @@ function fileSizeVerdict(exit: ProcessExit, limit: number | null): string | unde
   if (exit.signal === 'SIGXFSZ' || exit.code === 153) return `file size limit ${formatSize(limit)} exceeded`;
   return undefined;
 }
-
 
 /**
  * The spawner's pid in this server's namespace: bubblewrap (the forked child, after prlimit's exec)

@@ -1,25 +1,54 @@
 /**
- * The launcher of a server whose steps are sandboxed: it opens a RunSandbox per run and starts
+ * The launcher of a server whose steps are sandboxed: it gives each run a RunSandbox and starts
  * each launch in the sandbox of the run it belongs to (LaunchRequest.scope). A launch that names
  * no open run is refused: nothing runs outside a sandbox by accident.
+ *
+ * Sandboxes are made ahead of time. Starting one (namespaces, mounts, a Node spawner inside) takes
+ * tens of milliseconds, more than everything else between a trigger and the first step, so one
+ * is kept warm: a run takes it at once and the next is prepared in the background. A warm sandbox
+ * fits runs with the common shape (no local repositories to show, the default file size limit);
+ * any other run gets one made for it. A warm sandbox that waited an hour is replaced, so that no
+ * idle sandbox outlives a change of the machine (an upgraded tool) by long.
  */
 import type { LaunchedProcess, LaunchRequest, OpenRunInput, ProcessLauncher, RunIsolation, RunSandbox as RunSandboxHandle } from '../launcher.js';
-import { RunSandbox } from './run-sandbox.js';
+import { RunSandbox, type PrepareInput } from './run-sandbox.js';
+import { resolveLimits } from './limits.js';
 import type { SandboxState } from './sandbox-settings.js';
+
+const WARM_MAX_AGE_MS = 3600 * 1000;
+
+export interface SandboxLauncherOptions {
+  workspaceRoot: string;
+  /** How many sandboxes to keep ready (0: make each when its run starts). */
+  warm: number;
+}
 
 export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   private readonly runs = new Map<number, RunSandbox>();
+  private readonly warm: Array<Promise<RunSandbox | null>> = [];
   private closed = false;
 
-  constructor(private readonly state: Exclude<SandboxState, { mode: 'off' }>) {}
+  constructor(
+    private readonly state: Exclude<SandboxState, { mode: 'off' }>,
+    private readonly options: SandboxLauncherOptions,
+  ) {}
+
+  /** Starts preparing the warm sandboxes (the first run then does not wait for one). */
+  warmUp(): void {
+    this.refill();
+  }
 
   async openRun(input: OpenRunInput): Promise<RunSandboxHandle> {
     if (this.closed) throw new Error('the step launcher is closed');
     if (!this.state.available)
       throw new Error(`steps are not run: the sandbox cannot be set up (${this.state.reason}); ANSFLOW_SANDBOX=off runs them without isolation`);
-    const sandbox = await RunSandbox.open(this.state.settings, input);
+    const shape = this.shapeOf(input);
+    const sandbox = (this.fitsWarm(shape) ? await this.takeWarm() : null) ?? (await RunSandbox.prepare(this.state.settings, shape));
+    this.refill();
+    await sandbox.bind(input.runId);
     this.runs.set(input.runId, sandbox);
     return {
+      workspace: { path: sandbox.slot.workspace, home: sandbox.slot.home },
       close: async () => {
         this.runs.delete(input.runId);
         await sandbox.close();
@@ -30,14 +59,51 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   async launch(request: LaunchRequest): Promise<LaunchedProcess> {
     const runId = request.scope?.runId;
     const sandbox = runId === undefined ? undefined : this.runs.get(runId);
-    if (!sandbox) throw new Error('refused: a step process must start inside its run\'s sandbox, and none is open for it');
+    if (!sandbox) throw new Error("refused: a step process must start inside its run's sandbox, and none is open for it");
     return sandbox.launch(request);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.runs.values()].map((s) => s.close()));
+    const warm = await Promise.all(this.warm.splice(0));
+    await Promise.all([...warm.map((s) => s?.discard()), ...[...this.runs.values()].map((s) => s.close())]);
     this.runs.clear();
     if (this.state.available) await this.state.settings.cgroups?.close();
+  }
+
+  private shapeOf(input: OpenRunInput): PrepareInput {
+    const { settings } = this.available();
+    const sizes = [settings.defaults, ...input.stepLimits.map((l) => resolveLimits(settings.defaults, l))].map((l) => l.fileSizeBytes);
+    // The sandbox's own limit is the largest a step may have; smaller ones are set per launch.
+    const fileSizeBytes = sizes.includes(null) ? null : Math.max(...(sizes as number[]));
+    return { workspaceRoot: this.options.workspaceRoot, readOnlyPaths: input.readOnlyPaths, fileSizeBytes };
+  }
+
+  private fitsWarm(shape: PrepareInput): boolean {
+    return shape.readOnlyPaths.length === 0 && shape.fileSizeBytes === this.available().settings.defaults.fileSizeBytes;
+  }
+
+  private async takeWarm(): Promise<RunSandbox | null> {
+    while (this.warm.length > 0) {
+      const sandbox = await this.warm.shift()!;
+      if (sandbox?.alive && Date.now() - sandbox.preparedAt < WARM_MAX_AGE_MS) return sandbox;
+      await sandbox?.discard();
+    }
+    return null;
+  }
+
+  private refill(): void {
+    if (this.closed || !this.state.available) return;
+    const { settings } = this.state;
+    while (this.warm.length < this.options.warm) {
+      const shape = { workspaceRoot: this.options.workspaceRoot, readOnlyPaths: [], fileSizeBytes: settings.defaults.fileSizeBytes };
+      // A failure to prepare one ahead is not an error yet: the run that needs it makes its own and says why.
+      this.warm.push(RunSandbox.prepare(settings, shape).catch(() => null));
+    }
+  }
+
+  private available() {
+    if (!this.state.available) throw new Error(this.state.reason);
+    return this.state;
   }
 }

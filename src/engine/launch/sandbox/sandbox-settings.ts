@@ -40,9 +40,7 @@ export interface SandboxSettings {
 }
 
 export type SandboxState =
-  | { mode: 'off' }
-  | { mode: 'on'; available: true; settings: SandboxSettings; limits: string }
-  | { mode: 'on'; available: false; reason: string };
+  { mode: 'off' } | { mode: 'on'; available: true; settings: SandboxSettings; limits: string } | { mode: 'on'; available: false; reason: string };
 
 export interface SandboxOptions {
   enabled: boolean;
@@ -103,7 +101,9 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxSt
     cgroups: cgroup.ok ? cgroup.cgroups : null,
     tmpBytes: options.tmpBytes,
   };
-  const limits = cgroup.ok ? `memory, processes and CPU through cgroup v${cgroup.cgroups.version}; file size through rlimit` : `file size only: ${cgroup.reason}`;
+  const limits = cgroup.ok
+    ? `memory, processes and CPU through cgroup v${cgroup.cgroups.version}; file size through rlimit`
+    : `file size only: ${cgroup.reason}`;
   return { mode: 'on', available: true, settings, limits };
 }
 
@@ -140,7 +140,9 @@ function writeIdentityFiles(dir: string, identity: SandboxIdentity): { passwd: s
   const hasGid = group.split('\n').some((line) => line.split(':')[2] === String(identity.gid));
   const files = { passwd: join(dir, 'passwd'), group: join(dir, 'group') };
   const withNewline = (text: string) => (text === '' || text.endsWith('\n') ? text : `${text}\n`);
-  writeFileSync(files.passwd, withNewline(passwd) + (hasUid ? '' : `ansflow-step:x:${identity.uid}:${identity.gid}:AnsFlow step:/tmp:/bin/sh\n`), { mode: 0o644 });
+  writeFileSync(files.passwd, withNewline(passwd) + (hasUid ? '' : `ansflow-step:x:${identity.uid}:${identity.gid}:AnsFlow step:/tmp:/bin/sh\n`), {
+    mode: 0o644,
+  });
   writeFileSync(files.group, withNewline(group) + (hasGid ? '' : `ansflow-step:x:${identity.gid}:\n`), { mode: 0o644 });
   return files;
 }
