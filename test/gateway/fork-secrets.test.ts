@@ -145,6 +145,28 @@ describe('pull requests from forks get no secrets', () => {
     assertGiven(await runOf(s.json.triggered_runs, gitlab));
   });
 
+  test("a fork's run gets no credentials: a step naming one fails saying they were withheld", async () => {
+    const token = `cred-${randomUUID()}`;
+    const created = await h.request('POST', '/api/credentials/', { token: admin, body: { name: 'deploy-token', kind: 'token', secret: { token } } });
+    assert.equal(created.status, 201, created.text);
+    const id = await pipeline('gh-credential', 'https://github.com/Codertocat/Hello-World', {
+      steps: [{ name: 'deploy', type: 'shell_command', config: { command: 'echo "credential-length=[${#ANSFLOW_TOKEN}]"' }, credential: 'deploy-token' }],
+    });
+    const body = githubPullRequest(true);
+    const r = await postGithub(h, body, githubHeaders(body, 'pull_request'));
+    assert.equal(r.status, 202, r.text);
+    const runs = await Promise.all((r.json.triggered_runs as number[]).map(finished));
+    const run = runs.find((x) => x.pipeline.id === id);
+    assert.ok(run, r.text);
+    assert.equal(run.secrets_withheld, WITHHELD);
+    assert.equal(run.status, 'failed', JSON.stringify(run));
+    assert.match(run.error_reason ?? '', /credential "deploy-token" is withheld from this run \(pull request from a fork\)/);
+    const log = (await h.request('GET', `/api/pipeline-runs/${run.id}/logs/`, { token: admin })).text;
+    assert.doesNotMatch(log, /credential-length/, 'the step never ran');
+    assert.ok(!log.includes(token) && !JSON.stringify(run).includes(token));
+    await h.request('DELETE', `/api/pipelines/${id}/`, { token: admin });
+  });
+
   test('secrets_for_forks is off by default, shown, and kept by a PATCH that does not name it', async () => {
     const detail = (id: number) => h.request('GET', `/api/pipelines/${id}/`, { token: admin });
     assert.equal((await detail(github)).json.secrets_for_forks, false);

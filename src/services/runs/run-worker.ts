@@ -215,6 +215,9 @@ export function toSpec(run: Run): RunSpec {
     repositoryUrl: run.definition.repository_url,
     variables: run.variables,
     steps: run.definition.steps.map((step, i) => ({ ...step, stepId: run.steps[i]!.id })),
+    // A run whose secrets were withheld (a fork's pull request) gets no credentials at all; a
+    // step naming one fails saying why. Whatever fills `credentials` must keep this.
+    ...(run.secrets_withheld ? { credentials: {}, credentialsWithheld: run.secrets_withheld } : {}),
   };
 }
 
