@@ -38,6 +38,8 @@ export async function startNginxGitServer(root: string, credentials: { username:
   const socket = join(tmp.path, 'fcgiwrap.sock');
   const htpasswd = join(tmp.path, 'htpasswd');
   // nginx's {PLAIN} scheme: the fixture's password is no secret, and no hashing tool is needed.
+  // nginx ends a password at ':' (`user:password:comment`), so the fixture cannot serve one with it.
+  if (credentials.password.includes(':')) throw new Error('the nginx fixture cannot serve a password containing ":"');
   writeFileSync(htpasswd, `${credentials.username}:{PLAIN}${credentials.password}\n`);
   for (const dir of ['body', 'fastcgi', 'proxy', 'scgi', 'uwsgi']) mkdirSync(join(tmp.path, dir));
   const accessLog = join(tmp.path, 'access.log');

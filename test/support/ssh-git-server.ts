@@ -80,6 +80,9 @@ export async function startSshGitServer(options: { authorizedKeys: string[]; hos
       'X11Forwarding no',
       'PrintMotd no',
       'LogLevel VERBOSE',
+      // bash run by sshd reads ~/.bashrc when SHLVL is below 2; a developer's or CI image's
+      // bashrc (pyenv, nvm…) then costs a second or more on every git command.
+      'SetEnv SHLVL=1',
       '',
     ].join('\n'),
   );

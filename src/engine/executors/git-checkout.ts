@@ -15,6 +15,9 @@
  * prompts, no system or global config, ssh in batch mode, and none of the user's proxy, GIT_* or
  * SSH_* variables (platform-tool-env.ts). The URL and branch are re-checked here (defence in
  * depth); credentials in the URL go through GIT_ASKPASS only.
+ *
+ * With a credential (`credential:` on the step), git authenticates with it for this checkout and,
+ * through the checkout's local config, for later steps of the run (git-checkout-auth.ts).
  */
 import { relative } from 'node:path';
 import type { StepContext, StepExecutor, StepResult } from '../ports.js';
@@ -23,6 +26,7 @@ import { resolveInside } from '../workspace.js';
 import { branchNameProblem, COMMIT_SHA_PATTERN, gitUrlProblem, redactGitUrl, repositoryKey } from '../../domain/git-url.js';
 import { coerceError } from '../../domain/errors.js';
 import { askpassEnv, credentialSecrets, splitCredentials } from './git-credentials.js';
+import { prepareCheckoutAuth, type CheckoutAuth } from './git-checkout-auth.js';
 import { platformToolEnv } from '../platform-tool-env.js';
 
 export interface GitCheckoutConfig {
@@ -73,18 +77,31 @@ export class GitCheckoutExecutor implements StepExecutor {
 
     const split = splitCredentials(repository);
     for (const secret of credentialSecrets(split)) ctx.addSecret(secret);
+    const home = ctx.env.HOME ?? ctx.workspace;
+    let auth: CheckoutAuth | undefined;
+    if (ctx.credential) {
+      const prepared = await prepareCheckoutAuth({ credential: ctx.credential, repository: split.url, home, stepId: ctx.stepId, owner: ctx.fileOwner });
+      if ('problem' in prepared) return failed(prepared.problem);
+      auth = prepared;
+    }
     const env = {
       ...platformToolEnv(ctx.env),
       ...hardenedGitEnv(allowLocal),
-      ...(await askpassEnv(ctx.env.HOME ?? ctx.workspace, split, ctx.fileOwner)),
+      ...(await askpassEnv(home, split, ctx.fileOwner)),
+      ...auth?.env,
     };
     const shownDir = relative(ctx.workspace, dir) || '.';
     const shownUrl = redactGitUrl(repository);
-    const git = new GitRunner(this.options, ctx, env, allowLocal);
+    const git = new GitRunner(this.options, ctx, env, allowLocal, auth?.configArgs ?? []);
+    const why = (r: GitCallResult) => {
+      const reason = auth?.explain(r.output);
+      return reason ? `${reason}; ${r.how}` : r.how;
+    };
 
     ctx.output(
       `Checking out ${shownUrl} (${commit ? `commit ${commit}` : `branch ${branch}`}) into ${shownDir}\n` +
-        `(git hardened: allowed transports ${env.GIT_ALLOW_PROTOCOL}, no HTTP redirects, no prompts, no system or global config)\n`,
+        `(git hardened: allowed transports ${env.GIT_ALLOW_PROTOCOL}, no HTTP redirects, no prompts, no system or global config` +
+        `${ctx.credential ? `; credential "${ctx.credential.name}"` : ''})\n`,
     );
 
     if (commit === null) {
@@ -92,7 +109,8 @@ export class GitCheckoutExecutor implements StepExecutor {
         cwd: ctx.workspace,
         show: ['clone', ...(depth > 0 ? ['--depth', String(depth)] : []), '--branch', branch, '--', shownUrl, shownDir],
       });
-      if (!clone.ok) return failed(`git clone failed (${clone.how})`, clone.exitCode);
+      if (!clone.ok) return failed(`git clone failed (${why(clone)})`, clone.exitCode);
+      if (auth && !(await persistAuth(git, dir, auth))) return failed("the credential could not be kept in the checkout's config");
     } else {
       const steps: Array<{ args: string[]; show?: string[]; cwd?: string }> = [
         { args: ['init', '-q', '--', dir], show: ['init', '-q', '--', shownDir], cwd: ctx.workspace },
@@ -102,17 +120,20 @@ export class GitCheckoutExecutor implements StepExecutor {
         const r = await git.run(step.args, { cwd: step.cwd ?? dir, ...(step.show && { show: step.show }) });
         if (!r.ok) return failed(`git ${step.args[0]} failed (${r.how})`, r.exitCode);
       }
+      if (auth && !(await persistAuth(git, dir, auth))) return failed("the credential could not be kept in the checkout's config");
       // Servers serve an exact SHA only when it is complete (and, on old protocols, advertised).
       let fetched = false;
       if (commit.length === 40 || commit.length === 64) {
         const r = await git.run(['fetch', '--no-tags', ...(depth > 0 ? ['--depth', String(depth)] : []), '--', 'origin', commit], { cwd: dir });
         fetched = r.ok;
         if (!r.ok && ctx.signal.aborted) return failed('git fetch interrupted', r.exitCode);
+        // An authentication failure will not go away with a full fetch.
+        if (!r.ok && auth?.explain(r.output)) return failed(`git fetch failed (${why(r)})`, r.exitCode);
         if (!r.ok) ctx.output('The server did not serve the commit directly; fetching the full history instead.\n');
       }
       if (!fetched) {
         const r = await git.run(['fetch', '--tags', '--', 'origin'], { cwd: dir });
-        if (!r.ok) return failed(`git fetch failed (${r.how})`, r.exitCode);
+        if (!r.ok) return failed(`git fetch failed (${why(r)})`, r.exitCode);
       }
       const checkout = await git.run(['checkout', '-q', '--detach', commit, '--'], { cwd: dir });
       if (!checkout.ok) return failed(`commit ${commit} could not be checked out (${checkout.how})`, checkout.exitCode);
@@ -120,7 +141,7 @@ export class GitCheckoutExecutor implements StepExecutor {
 
     if (config.submodules === true) {
       const r = await git.run(['submodule', 'update', '--init', '--recursive'], { cwd: dir });
-      if (!r.ok) return failed(`git submodule update failed (${r.how})`, r.exitCode);
+      if (!r.ok) return failed(`git submodule update failed (${why(r)})`, r.exitCode);
     }
 
     const head = await git.run(['rev-parse', 'HEAD'], { cwd: dir, capture: true });
@@ -157,6 +178,17 @@ export function hardenedGitArgs(allowLocal: boolean): string[] {
   return ['-c', 'protocol.ext.allow=never', ...(allowLocal ? [] : ['-c', 'protocol.file.allow=never']), '-c', 'http.followRedirects=false'];
 }
 
+/** Writes the credential's helper or ssh command into the checkout's local config (paths only, no secret). */
+async function persistAuth(git: GitRunner, dir: string, auth: CheckoutAuth): Promise<boolean> {
+  for (const { key, values } of auth.persist) {
+    for (const [i, value] of values.entries()) {
+      const r = await git.run(['config', '--local', i === 0 ? '--replace-all' : '--add', key, value], { cwd: dir, capture: true });
+      if (!r.ok) return false;
+    }
+  }
+  return true;
+}
+
 /** Environment for every git call: no prompts, no config but ours, only allowed transports. */
 export function hardenedGitEnv(allowLocal: boolean): Record<string, string> {
   return {
@@ -175,7 +207,12 @@ interface GitCallResult {
   exitCode: number | null;
   how: string;
   stdout: string;
+  /** The end of what the call printed (to explain an authentication failure). */
+  output: string;
 }
+
+/** How much of a git call's output is kept to explain its failure. */
+const OUTPUT_TAIL_BYTES = 8192;
 
 class GitRunner {
   constructor(
@@ -183,23 +220,31 @@ class GitRunner {
     private readonly ctx: StepContext,
     private readonly env: Record<string, string>,
     private readonly allowLocal: boolean,
+    /** `-c key=value` for every call (a credential helper); git hands them on to submodule fetches. */
+    private readonly configArgs: readonly string[] = [],
   ) {}
 
   async run(args: string[], opts: { cwd: string; show?: string[]; capture?: boolean }): Promise<GitCallResult> {
     const hardening = hardenedGitArgs(this.allowLocal);
     if (!opts.capture) this.ctx.output(`$ git ${(opts.show ?? args).join(' ')}\n`);
     const captured: Buffer[] = [];
+    let tail = Buffer.alloc(0);
     const result = await runStepProcess(this.options, this.ctx, {
-      argv: [this.options.git ?? 'git', ...hardening, ...args],
+      argv: [this.options.git ?? 'git', ...hardening, ...this.configArgs, ...args],
       cwd: opts.cwd,
       env: this.env,
-      ...(opts.capture && { onOutput: (chunk: Buffer) => captured.push(chunk) }),
+      onOutput: (chunk: Buffer) => {
+        if (opts.capture) captured.push(chunk);
+        else this.ctx.output(chunk);
+        tail = Buffer.concat([tail, chunk]);
+        if (tail.length > OUTPUT_TAIL_BYTES) tail = tail.subarray(tail.length - OUTPUT_TAIL_BYTES);
+      },
     });
     // git itself missing is the platform's fault.
     if (result.failure) throw new Error(`git: ${result.failure.message}`);
     const stdout = Buffer.concat(captured).toString('utf8');
     if (opts.capture && result.exitCode !== 0) this.ctx.output(stdout);
-    return { ok: result.exitCode === 0, exitCode: result.exitCode, how: describeExit(result), stdout };
+    return { ok: result.exitCode === 0, exitCode: result.exitCode, how: describeExit(result), stdout, output: tail.toString('utf8') };
   }
 }
 
