@@ -24,6 +24,7 @@ import { hostname } from 'node:os';
 import type { LocalCancellations } from './cancellation.js';
 import type { ProcessRegistry } from '../../engine/process-registry.js';
 import type { ProcessLauncher } from '../../engine/launch/launcher.js';
+import { runCredentials, type CredentialSource } from './credential-source.js';
 
 export interface RunWorkerDeps {
   workerId: string;
@@ -51,6 +52,8 @@ export interface RunWorkerDeps {
   registry?: WorkersRepository;
   /** What the executors start processes with; closed by stop() once the last run has settled. */
   launcher: ProcessLauncher;
+  /** Opens the credentials a run's steps name; without it, a step naming one fails saying it is missing. */
+  credentials?: CredentialSource;
 }
 
 const HEARTBEAT_MS = 5000;
@@ -175,7 +178,7 @@ export class RunWorker {
         return;
       }
       const outcome = await executeRun({
-        spec: toSpec(run),
+        spec: { ...toSpec(run), ...(await runCredentials(run, this.deps.credentials)) },
         executors: this.deps.executors,
         reporter,
         logs: this.deps.logs,
