@@ -3,10 +3,10 @@
  * 404/405, strict validation, request ids, no internals in 5xx bodies.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
-import { AppError, type ErrorCode } from '../domain/errors.js';
+import { AppError, ERROR_STATUS, type ErrorCode } from '../domain/errors.js';
 import { errorBody } from './error-body.js';
 import { ajvErrorsToDetails, validatorCompiler } from './validation.js';
 import { trackMethods } from './method-router.js';
@@ -33,6 +33,13 @@ export function createServer(options: ServerOptions) {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 500, ignoreTrailingSlash: true, caseSensitive: true },
+    // Errors the router raises before any route or hook (a malformed %-encoding, an over-long
+    // parameter) would otherwise get Fastify's own body.
+    frameworkErrors: (error, request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'Malformed URL: the path has an invalid percent-encoding' : error.message;
+      void (reply as FastifyReply).code(status).send(errorBody(clientErrorCode(status), message, {}, request.url));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -65,7 +72,8 @@ export function createServer(options: ServerOptions) {
       return;
     }
     const allowed = methods.allowed(path);
-    if (allowed.length > 0) {
+    // A route that answers this method called "not found" itself (a static file that is not there).
+    if (allowed.length > 0 && !allowed.includes(request.method === 'HEAD' ? 'GET' : request.method)) {
       void reply
         .code(405)
         .header('Allow', allowed.join(', '))
@@ -93,6 +101,10 @@ export function createServer(options: ServerOptions) {
     };
     const known = fe.statusCode !== undefined ? simple[fe.statusCode] : undefined;
     if (known) return reply.code(fe.statusCode!).send(errorBody(known[0], known[1], {}, request.url));
+    // Any other 4xx a plugin raised (a static path that climbs out is a 403 from @fastify/static):
+    // the client's mistake, so its status and a catalog code, not a 500.
+    if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)
+      return reply.code(fe.statusCode).send(errorBody(clientErrorCode(fe.statusCode), error.message, {}, request.url));
     if (isUnavailable(error)) {
       request.log.warn({ err: error }, 'backing service unavailable');
       return reply
@@ -105,4 +117,10 @@ export function createServer(options: ServerOptions) {
   });
 
   return app;
+}
+
+/** The catalog code for a 4xx status; VALIDATION_ERROR for statuses the catalog has no code of (414, 416…). */
+function clientErrorCode(status: number): ErrorCode {
+  const code = (Object.entries(ERROR_STATUS) as Array<[ErrorCode, number]>).find(([, s]) => s === status)?.[0];
+  return code ?? 'VALIDATION_ERROR';
 }

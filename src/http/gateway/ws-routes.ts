@@ -2,7 +2,9 @@
  * ws://HOST:8001/ws/pipeline-runs/{run_id} and ws://HOST:8001/ws/pipeline-runs/ (all runs).
  *
  * Lifecycle of a connection:
- *   handshake  rate-limited per source IP (HTTP 429 before the upgrade);
+ *   handshake  rate-limited per source IP (HTTP 429 before the upgrade); a plain GET (no upgrade)
+ *              or a malformed handshake is a 400 with the unified error body (ws-handshake.ts),
+ *              never the empty 404 or text/html 400 the WebSocket plugin and `ws` would send;
  *   auth       the access token from `?token=` or `Authorization: Bearer`; missing, expired or
  *              invalid → close 4401 before any data (the upgrade itself cannot carry a 401 a
  *              browser's WebSocket could read). Every role may read every run: a valid token is
@@ -20,6 +22,7 @@ import type { App } from '../server.js';
 import { FeedClient, type FeedLimits } from './feed-client.js';
 import type { RunFeed } from './run-feed.js';
 import type { FixedWindowLimiter } from './fixed-window-limiter.js';
+import { assertValidHandshake } from './ws-handshake.js';
 
 export interface WsDeps {
   auth: AuthService;
@@ -33,7 +36,27 @@ const WsQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096
 const RunParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 
 export function wsRoutes(app: App, deps: WsDeps) {
-  const onRequest = async (request: FastifyRequest) => deps.limiter.take(request.ip);
+  const onRequest = async (request: FastifyRequest) => {
+    if (!request.ws)
+      throw new AppError('VALIDATION_ERROR', 'This address serves WebSocket connections only: connect with "Upgrade: websocket"', {
+        upgrade: ['A WebSocket handshake is required.'],
+      });
+    deps.limiter.take(request.ip);
+    assertValidHandshake(request.method, request.headers);
+  };
+
+  // An upgrade anywhere else would be accepted by the plugin and then closed, or refused by `ws` in text/html.
+  app.addHook('onRequest', async (request) => {
+    if (request.ws && !request.routeOptions.url?.startsWith('/ws/'))
+      throw new AppError(
+        'VALIDATION_ERROR',
+        'WebSocket connections are served on /ws/pipeline-runs/ and /ws/pipeline-runs/{run_id} only',
+        {
+          upgrade: ['No WebSocket endpoint at this address.'],
+        },
+        { Connection: 'close' },
+      );
+  });
 
   app.get(
     '/ws/pipeline-runs/:id',
