@@ -2,6 +2,10 @@
  * Signs and verifies JWTs. HS256 is pinned: a token with `alg: none` or any other algorithm is
  * refused. A `typ` claim separates access from refresh tokens, so one can never stand in for the
  * other; access tokens carry the user's token version, bumped when the password changes.
+ *
+ * `iss` and `aud` are set and required (RFC 7519 4.1.3, RFC 8725 3.9): access and refresh tokens
+ * have audiences of their own, so a token signed with our key for another purpose (a refresh
+ * token, later a personal token) is never accepted where it was not meant to be.
  */
 import { randomUUID, hkdfSync } from 'node:crypto';
 import { createSigner, createVerifier } from 'fast-jwt';
@@ -26,6 +30,8 @@ export class InvalidTokenError extends Error {
 }
 
 const ISSUER = 'ansflow';
+export const ACCESS_AUDIENCE = 'ansflow:access';
+export const REFRESH_AUDIENCE = 'ansflow:refresh';
 
 export class TokenService {
   private readonly signAccessToken: (payload: Record<string, unknown>) => string;
@@ -38,10 +44,10 @@ export class TokenService {
     private readonly refreshTtlSeconds: number,
   ) {
     const key = Buffer.from(hkdfSync('sha256', secretKey, 'ansflow', 'jwt-hs256', 32));
-    this.signAccessToken = createSigner({ key, algorithm: 'HS256', expiresIn: accessTtlSeconds * 1000, iss: ISSUER });
-    this.signRefreshToken = createSigner({ key, algorithm: 'HS256', expiresIn: refreshTtlSeconds * 1000, iss: ISSUER });
+    this.signAccessToken = createSigner({ key, algorithm: 'HS256', expiresIn: accessTtlSeconds * 1000, iss: ISSUER, aud: ACCESS_AUDIENCE });
+    this.signRefreshToken = createSigner({ key, algorithm: 'HS256', expiresIn: refreshTtlSeconds * 1000, iss: ISSUER, aud: REFRESH_AUDIENCE });
     // The cache makes repeated verification of the same access token cheap (hot path of every request).
-    this.verify = createVerifier({ key, algorithms: ['HS256'], allowedIss: ISSUER, cache: 10000, requiredClaims: ['sub', 'typ', 'exp'] });
+    this.verify = createVerifier({ key, algorithms: ['HS256'], allowedIss: ISSUER, allowedAud: [ACCESS_AUDIENCE, REFRESH_AUDIENCE], cache: 10000, requiredClaims: ['sub', 'typ', 'exp', 'iss', 'aud'] });
   }
 
   issueAccess(claims: AccessClaims): string {
@@ -56,7 +62,7 @@ export class TokenService {
 
   verifyAccess(token: string): AccessClaims {
     const payload = this.decode(token);
-    if (payload.typ !== 'access') throw new InvalidTokenError('Token is not an access token');
+    if (payload.typ !== 'access' || payload.aud !== ACCESS_AUDIENCE) throw new InvalidTokenError('Token is not an access token');
     const userId = Number(payload.sub);
     if (!Number.isSafeInteger(userId) || typeof payload.ver !== 'number') throw new InvalidTokenError('Token claims are malformed');
     return { userId, tokenVersion: payload.ver };
@@ -64,7 +70,7 @@ export class TokenService {
 
   verifyRefresh(token: string): RefreshClaims {
     const payload = this.decode(token);
-    if (payload.typ !== 'refresh') throw new InvalidTokenError('Token is not a refresh token');
+    if (payload.typ !== 'refresh' || payload.aud !== REFRESH_AUDIENCE) throw new InvalidTokenError('Token is not a refresh token');
     const userId = Number(payload.sub);
     if (!Number.isSafeInteger(userId) || typeof payload.jti !== 'string' || typeof payload.fam !== 'string')
       throw new InvalidTokenError('Token claims are malformed');
