@@ -32,6 +32,12 @@ export class InvalidTokenError extends Error {
 const ISSUER = 'ansflow';
 export const ACCESS_AUDIENCE = 'ansflow:access';
 export const REFRESH_AUDIENCE = 'ansflow:refresh';
+/** What every verifier requires: our issuer, one of our audiences (each verify* then checks its own). */
+const CLAIM_CHECKS = {
+  allowedIss: ISSUER,
+  allowedAud: [ACCESS_AUDIENCE, REFRESH_AUDIENCE],
+  requiredClaims: ['sub', 'typ', 'exp', 'iss', 'aud'],
+};
 
 export class TokenService {
   private readonly signAccessToken: (payload: Record<string, unknown>) => string;
@@ -47,7 +53,7 @@ export class TokenService {
     this.signAccessToken = createSigner({ key, algorithm: 'HS256', expiresIn: accessTtlSeconds * 1000, iss: ISSUER, aud: ACCESS_AUDIENCE });
     this.signRefreshToken = createSigner({ key, algorithm: 'HS256', expiresIn: refreshTtlSeconds * 1000, iss: ISSUER, aud: REFRESH_AUDIENCE });
     // The cache makes repeated verification of the same access token cheap (hot path of every request).
-    this.verify = createVerifier({ key, algorithms: ['HS256'], allowedIss: ISSUER, allowedAud: [ACCESS_AUDIENCE, REFRESH_AUDIENCE], cache: 10000, requiredClaims: ['sub', 'typ', 'exp', 'iss', 'aud'] });
+    this.verify = createVerifier({ key, algorithms: ['HS256'], ...CLAIM_CHECKS, cache: 10000 });
   }
 
   issueAccess(claims: AccessClaims): string {
