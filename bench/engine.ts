@@ -210,7 +210,7 @@ const notes: string[] = [];
 // ---------------------------------------------------------------------------------------------
 // 1. Per-step overhead
 
-async function benchOverhead(server: Server) {
+async function benchOverhead(server: Server, mode: string) {
   const pipelineId = await createPipeline(
     server,
     Array.from({ length: STEPS }, () => 'true'),
@@ -242,7 +242,7 @@ async function benchOverhead(server: Server) {
   const s = median(runSpan);
   const w = median(wall);
   rows.push({
-    bench: '1 per-step',
+    bench: `1 per-step ${mode}`,
     metric: `ms/step, 50 steps, run started→finished (median of ${OVERHEAD_REPEATS})`,
     ansflow: f(s, 2),
     baseline: f(b, 2),
@@ -251,7 +251,7 @@ async function benchOverhead(server: Server) {
     ok: s - b <= 3,
   });
   rows.push({
-    bench: '1 per-step',
+    bench: `1 per-step ${mode}`,
     metric: 'ms/step, trigger → final status seen (wall)',
     ansflow: f(w, 2),
     baseline: f(b, 2),
@@ -260,7 +260,7 @@ async function benchOverhead(server: Server) {
     ok: w - b <= 3,
   });
   notes.push(
-    `per-step detail: step started→finished median ${f(median(stepSpan), 2)} ms (ms-resolution timestamps), ` +
+    `${mode} per-step detail: step started→finished median ${f(median(stepSpan), 2)} ms (ms-resolution timestamps), ` +
       `gap from one step's finished_at to the next one's started_at median ${f(median(gaps), 2)} ms, p90 ${f(pct(gaps, 90), 2)} ms`,
   );
 }
@@ -268,9 +268,9 @@ async function benchOverhead(server: Server) {
 // ---------------------------------------------------------------------------------------------
 // 2. Trigger to first step
 
-async function benchTrigger(server: Server) {
-  const stampDir = join(server.dataDir, 'workspaces');
-  const pipelineId = await createPipeline(server, ['date +%s%N > "$ANSFLOW_WORKSPACE/../t-$ANSFLOW_RUN_ID"']);
+async function benchTrigger(server: Server, mode: string) {
+  // In the workspace (run-<id> on the host): a sandboxed step sees nothing else of the data folder.
+  const pipelineId = await createPipeline(server, ['date +%s%N > "$ANSFLOW_WORKSPACE/stamp"']);
   const scratch = mkdtempSync(join(tmpdir(), 'ansflow-bench-stamp-'));
   const baseline: number[] = [];
   const raw: number[] = [];
@@ -287,7 +287,7 @@ async function benchTrigger(server: Server) {
       const runId = await trigger(server, pipelineId);
       const { run } = await waitFinal(server, runId, 2);
       if (!expectSuccess('trigger', run)) return;
-      const stamp = BigInt(readFileSync(join(stampDir, `t-${runId}`), 'utf8').trim());
+      const stamp = BigInt(readFileSync(join(server.dataDir, 'workspaces', `run-${runId}`, 'stamp'), 'utf8').trim());
       raw.push(Number(stamp - t0) / 1e6);
       toStarted.push(iso(run.steps[0]!.started_at) - Number(t0 / 1_000_000n));
     };
@@ -300,7 +300,7 @@ async function benchTrigger(server: Server) {
   const b = median(baseline);
   const r = median(raw);
   rows.push({
-    bench: '2 trigger',
+    bench: `2 trigger ${mode}`,
     metric: `ms, HTTP trigger → step process writes its timestamp (median of ${TRIGGER_REPEATS})`,
     ansflow: f(r, 2),
     baseline: f(b, 2),
@@ -309,7 +309,7 @@ async function benchTrigger(server: Server) {
     ok: r - b < 10,
   });
   notes.push(
-    `trigger detail: raw p10/p90 ${f(pct(raw, 10), 2)}/${f(pct(raw, 90), 2)} ms; baseline spawn→timestamp p10/p90 ${f(pct(baseline, 10), 2)}/${f(pct(baseline, 90), 2)} ms; ` +
+    `${mode} trigger detail: raw p10/p90 ${f(pct(raw, 10), 2)}/${f(pct(raw, 90), 2)} ms; baseline spawn→timestamp p10/p90 ${f(pct(baseline, 10), 2)}/${f(pct(baseline, 90), 2)} ms; ` +
       `trigger → step started_at (stored, ms resolution) median ${f(median(toStarted), 1)} ms`,
   );
 }
@@ -317,7 +317,7 @@ async function benchTrigger(server: Server) {
 // ---------------------------------------------------------------------------------------------
 // 3. Log throughput
 
-async function benchLogs(server: Server) {
+async function benchLogs(server: Server, mode: string) {
   const command = `seq 1 ${LOG_LINES} | sed 's/^/line /'`;
   const expectedBytes = Number((await captureSize(command)).bytes);
   const pipelineId = await createPipeline(server, [command]);
@@ -353,7 +353,7 @@ async function benchLogs(server: Server) {
   const w = median(wall);
   const s = median(span);
   rows.push({
-    bench: '3 logs',
+    bench: `3 logs ${mode}`,
     metric: `ms, ${LOG_LINES.toLocaleString('en')} lines, trigger → final status seen (median of ${LOG_REPEATS})`,
     ansflow: f(w, 1),
     baseline: f(b, 1),
@@ -363,7 +363,7 @@ async function benchLogs(server: Server) {
   });
   const p = median(piped);
   rows.push({
-    bench: '3 logs',
+    bench: `3 logs ${mode}`,
     metric: 'ms, same; reference: piped into a Node process and discarded',
     ansflow: f(w, 1),
     baseline: f(p, 1),
@@ -372,7 +372,7 @@ async function benchLogs(server: Server) {
     ok: null,
   });
   rows.push({
-    bench: '3 logs',
+    bench: `3 logs ${mode}`,
     metric: 'ms, same, run started_at → finished_at',
     ansflow: f(s, 1),
     baseline: f(b, 1),
@@ -596,12 +596,17 @@ async function writeDoc(raw: string) {
 async function main() {
   const env = environment();
   console.log(`engine benchmark · ${env}`);
-  if (opts.only.has(1) || opts.only.has(2) || opts.only.has(3)) {
-    const server = await startServer();
+  // The same measurements with steps unsandboxed and sandboxed (the default), side by side.
+  for (const [mode, sandbox] of [
+    ['unsandboxed', 'off'],
+    ['sandboxed', 'on'],
+  ] as const) {
+    if (!(opts.only.has(1) || opts.only.has(2) || opts.only.has(3))) break;
+    const server = await startServer({ ANSFLOW_SANDBOX: sandbox });
     try {
-      if (opts.only.has(1)) await benchOverhead(server);
-      if (opts.only.has(2)) await benchTrigger(server);
-      if (opts.only.has(3)) await benchLogs(server);
+      if (opts.only.has(1)) await benchOverhead(server, mode);
+      if (opts.only.has(2)) await benchTrigger(server, mode);
+      if (opts.only.has(3)) await benchLogs(server, mode);
     } finally {
       await server.stop();
     }

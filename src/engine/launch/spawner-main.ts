@@ -101,7 +101,11 @@ process.on('message', (message: ToSpawner) => {
   else group(message);
 });
 process.on('disconnect', () => {
-  rmSync(fifoDir, { recursive: true, force: true });
+  try {
+    rmSync(fifoDir, { recursive: true, force: true });
+  } catch {
+    // In a sandbox the folder is a mount point and stays; its unused FIFOs go with the run's folders.
+  }
   process.exit(0);
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);

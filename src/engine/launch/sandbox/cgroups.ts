@@ -13,8 +13,8 @@
  * and refused forks (pids.events). A refused fork does not end a process, so a fork bomb would spin
  * forever at the limit: `watch` notices the count and kills the cgroup.
  */
-import { appendFile, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSize } from '../../../domain/sizes.js';
 
@@ -95,16 +95,19 @@ export class Cgroups {
     return this.hierarchy.version;
   }
 
-  /** Makes a launch cgroup with these limits. */
-  async create(limits: ResolvedLimits): Promise<LaunchCgroup> {
-    const id = `l-${++serial}`;
-    const dirs = [...new Set(Object.values(this.hierarchy.base))].map((b) => join(b, id));
-    await Promise.all(dirs.map((d) => mkdir(d)));
+  /**
+   * Makes a launch cgroup with these limits. Synchronous, like every operation on a launch's
+   * cgroup: these are kernel files that never wait for a disk, and a round trip through the
+   * thread pool per file would cost more than the calls themselves (about ten per launch).
+   */
+  create(limits: ResolvedLimits): LaunchCgroup {
+    const id = `l-${process.pid}-${++serial}`;
+    for (const base of new Set(Object.values(this.hierarchy.base))) mkdirSync(join(base, id));
     const group = new LaunchCgroup(this.hierarchy, id, limits);
     try {
-      await group.applyLimits();
+      group.applyLimits();
     } catch (error) {
-      await group.remove();
+      void group.remove();
       throw error;
     }
     return group;
@@ -128,7 +131,13 @@ export class Cgroups {
 
   /** Removes AnsFlow's folder (at shutdown; launch cgroups are removed as they end). */
   async close(): Promise<void> {
-    for (const base of new Set(Object.values(this.hierarchy.base))) await rmdir(base).catch(() => undefined);
+    for (const base of new Set(Object.values(this.hierarchy.base))) {
+      try {
+        rmdirSync(base);
+      } catch {
+        // still in use by another of this process's launchers, or already gone
+      }
+    }
   }
 }
 
@@ -152,37 +161,37 @@ export class LaunchCgroup {
     return [...new Set((['memory', 'pids', 'cpu'] as const).map((c) => this.dir(c)).filter((d): d is string => d !== undefined))];
   }
 
-  async applyLimits(): Promise<void> {
+  applyLimits(): void {
     const { memoryBytes, processes, cpus } = this.limits;
     const v2 = this.hierarchy.version === 2;
     const memory = this.dir('memory')!;
     const pids = this.dir('pids')!;
     const cpu = this.dir('cpu');
     if (memoryBytes !== null) {
-      await writeFile(join(memory, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(memoryBytes));
+      writeFileSync(join(memory, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(memoryBytes));
       // Without this the kernel would move the excess to swap and the step would crawl on.
-      if (v2) await writeFile(join(memory, 'memory.swap.max'), '0').catch(() => undefined);
+      if (v2) tryWrite(join(memory, 'memory.swap.max'), '0');
     }
-    if (processes !== null) await writeFile(join(pids, 'pids.max'), String(processes));
+    if (processes !== null) writeFileSync(join(pids, 'pids.max'), String(processes));
     if (cpus !== null && cpu) {
       const period = 100_000;
       const quota = Math.max(1000, Math.round(cpus * period));
-      if (v2) await writeFile(join(cpu, 'cpu.max'), `${quota} ${period}`);
+      if (v2) writeFileSync(join(cpu, 'cpu.max'), `${quota} ${period}`);
       else {
-        await writeFile(join(cpu, 'cpu.cfs_period_us'), String(period));
-        await writeFile(join(cpu, 'cpu.cfs_quota_us'), String(quota));
+        writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(period));
+        writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quota));
       }
     }
   }
 
   /** Moves a process (with all its threads) into this cgroup. */
-  async adopt(pid: number): Promise<void> {
-    for (const dir of this.dirs) await appendFile(join(dir, 'cgroup.procs'), String(pid));
+  adopt(pid: number): void {
+    for (const dir of this.dirs) appendFileSync(join(dir, 'cgroup.procs'), String(pid));
   }
 
   /** Moves a process back where it was. */
-  async release(pid: number, placement: Placement): Promise<void> {
-    for (const procs of placement.procs) await appendFile(procs, String(pid)).catch(() => undefined);
+  release(pid: number, placement: Placement): void {
+    for (const procs of placement.procs) tryWrite(procs, String(pid));
   }
 
   /** The pids in this cgroup, as this server sees them. */
@@ -215,34 +224,49 @@ export class LaunchCgroup {
   }
 
   /** Which limit, if any, the kernel enforced on this launch. */
-  async verdict(): Promise<string | undefined> {
+  verdict(): string | undefined {
     const v2 = this.hierarchy.version === 2;
-    const memoryEvents = await readFile(join(this.dir('memory')!, v2 ? 'memory.events' : 'memory.oom_control'), 'utf8').catch(() => '');
+    const memoryEvents = readQuietly(join(this.dir('memory')!, v2 ? 'memory.events' : 'memory.oom_control'));
     if (counter(memoryEvents, 'oom_kill') > 0 && this.limits.memoryBytes !== null) return `memory limit ${formatSize(this.limits.memoryBytes)} exceeded`;
-    if ((await this.forksRefused()) > 0 && this.limits.processes !== null) return `process limit ${this.limits.processes} reached`;
+    if (this.forksRefused() > 0 && this.limits.processes !== null) return `process limit ${this.limits.processes} reached`;
     return undefined;
   }
 
-  async forksRefused(): Promise<number> {
-    return counter(await readFile(join(this.dir('pids')!, 'pids.events'), 'utf8').catch(() => ''), 'max');
+  forksRefused(): number {
+    return counter(readQuietly(join(this.dir('pids')!, 'pids.events')), 'max');
   }
 
-  /** Removes the cgroup once empty (waits briefly for killed processes to be reaped). */
+  /** Removes the cgroup once empty: what is still in it is killed, and the removal retried a while. */
   async remove(): Promise<void> {
     for (const dir of this.dirs) {
-      for (let attempt = 0; attempt < 50; attempt++) {
+      for (let attempt = 0, wait = 1; attempt < 40; attempt++, wait = Math.min(wait * 2, 100)) {
         try {
-          await rmdir(dir);
+          rmdirSync(dir);
           break;
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') break;
-          if (code !== 'EBUSY' || attempt === 49) break;
+          if (code !== 'EBUSY') break;
           await this.killAll();
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          await new Promise((resolve) => setTimeout(resolve, wait));
         }
       }
     }
+  }
+}
+
+function readQuietly(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function tryWrite(file: string, value: string): void {
+  try {
+    appendFileSync(file, value);
+  } catch {
+    // best effort: the caller's next step copes with a process left where it was
   }
 }
 

@@ -133,17 +133,18 @@ export class RunSandbox {
 
     const cgroups = this.settings.cgroups;
     if (!cgroups) return spawner.launch(wrapped);
-    const cgroup = await cgroups.create(limits);
+    const cgroup = cgroups.create(limits);
     let launched: LaunchedProcess;
     try {
-      // The spawner is in one cgroup at a time: launches of this run go one after the other.
-      launched = await this.serially(async () => {
-        await cgroup.adopt(this.spawnerHostPid);
-        try {
-          return await spawner.launch(wrapped);
-        } finally {
-          await cgroup.release(this.spawnerHostPid, this.placement!);
-        }
+      // The spawner is in one cgroup at a time: launches of this run go one after the other. The
+      // launch is handed back before the spawner is moved back, so that the caller listens to the
+      // output before anything else can happen (a step that exits at once closes it at once).
+      launched = await this.serially((handOver) => {
+        cgroup.adopt(this.spawnerHostPid);
+        return spawner
+          .launch(wrapped)
+          .then(handOver)
+          .finally(() => cgroup.release(this.spawnerHostPid, this.placement!));
       });
     } catch (error) {
       await cgroup.remove();
@@ -156,28 +157,36 @@ export class RunSandbox {
   private async watch(launched: LaunchedProcess, cgroup: LaunchCgroup): Promise<ProcessExit> {
     let forkLimit = false;
     const timer = setInterval(() => {
-      void cgroup.forksRefused().then(async (refused) => {
-        if (refused === 0 || forkLimit) return;
-        forkLimit = true;
-        await cgroup.killAll();
-      });
+      if (forkLimit || cgroup.forksRefused() === 0) return;
+      forkLimit = true;
+      void cgroup.killAll();
     }, FORK_WATCH_MS);
     timer.unref();
     try {
       const exit = await launched.exit;
-      const limit = (await cgroup.verdict()) ?? fileSizeVerdict(exit, cgroup.limits.fileSizeBytes);
+      const limit = cgroup.verdict() ?? fileSizeVerdict(exit, cgroup.limits.fileSizeBytes);
       return limit ? { ...exit, limit } : exit;
     } finally {
       clearInterval(timer);
-      // The group is terminated by runProcess; what escaped it (setsid) is killed here.
-      await cgroup.remove();
+      // Not awaited: the kernel lets go of an exited process's cgroup a little after its exit.
+      // What escaped the group (setsid) is killed there; runProcess terminates the group itself.
+      void cgroup.remove();
     }
   }
 
-  private serially<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(task, task);
-    this.queue = next.catch(() => undefined);
-    return next;
+  /**
+   * Runs `task` after the tasks queued before it. Its result is handed to the caller as soon as
+   * the task calls `handOver`, while the queue waits for the whole task to finish.
+   */
+  private serially<T>(task: (handOver: (value: T) => T) => Promise<unknown>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () =>
+        task((value) => {
+          resolve(value);
+          return value;
+        }).catch(reject);
+      this.queue = this.queue.then(run, run);
+    });
   }
 
   /** Stops the sandbox; every process left in it ends with its PID namespace. The folders stay. */
