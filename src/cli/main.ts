@@ -15,6 +15,7 @@ Commands:
   user create           create a user
   user set-password     set a user's password
   run                   trigger a pipeline run and follow it
+  secret-key rotate     re-encrypt credentials and secret variables under a new key
 
 Run 'ansflow <command> --help' for a command's options.
 Configuration comes from ANSFLOW_* environment variables (and a .env file).`;
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import('./user.js')).userCommand,
   worker: async () => (await import('./worker.js')).workerCommand,
   run: async () => (await import('./run.js')).runCommand,
+  'secret-key': async () => (await import('./secret-key.js')).secretKeyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -14,3 +14,11 @@ export const canRunPipelines = (actor: Actor) => actor.role === 'admin' || actor
 
 /** Developers edit and delete their own pipelines; admins edit all. */
 export const canModifyPipeline = (actor: Actor, ownerId: number | null) => actor.role === 'admin' || (actor.role === 'developer' && ownerId === actor.id);
+
+/**
+ * Credentials follow pipelines: every signed-in user may read their metadata (names, kinds,
+ * fingerprints, who uses them; never a value), as every user may read the pipelines that name
+ * them; admins and developers create them; developers change and delete their own, admins all.
+ */
+export const canCreateCredentials = (actor: Actor) => actor.role === 'admin' || actor.role === 'developer';
+export const canModifyCredential = (actor: Actor, ownerId: number | null) => actor.role === 'admin' || (actor.role === 'developer' && ownerId === actor.id);

@@ -10,7 +10,9 @@ import { SecretBox } from '../store/secret-box.js';
 import { UsersRepository } from '../store/users-repository.js';
 import { RefreshTokensRepository } from '../store/refresh-tokens-repository.js';
 import { PipelinesRepository } from '../store/pipelines-repository.js';
-import { loadOrCreateSecretKey } from '../services/secret-key.js';
+import { secretKeySource } from '../services/secret-key.js';
+import { CredentialsRepository } from '../store/credentials-repository.js';
+import { CredentialsService } from '../services/credentials-service.js';
 import { TokenService } from '../services/auth/token-service.js';
 import { PasswordHasher } from '../services/auth/password-hasher.js';
 import { LoginThrottle } from '../services/auth/login-throttle.js';
@@ -49,6 +51,7 @@ export interface AppContext {
     deliveries: DeliveriesRepository;
     jenkinsBuilds: JenkinsBuildsRepository;
     workers: WorkersRepository;
+    credentials: CredentialsRepository;
   };
   /** True when Redis is configured: queue, events and cancels cross processes; logs live in the database. */
   distributed: boolean;
@@ -61,13 +64,16 @@ export interface AppContext {
   auth: AuthService;
   users: UsersService;
   pipelines: PipelinesService;
+  credentials: CredentialsService;
   deliveries: DeliveriesService;
   metrics: PlatformMetrics;
   close(): Promise<void>;
 }
 
 export async function createContext(config: Config, logger: Logger): Promise<AppContext> {
-  const secretKey = loadOrCreateSecretKey(config.secretKey, config.dataDir);
+  // The key ring: the data folder's is re-read when a rotation changes it (see SecretBox).
+  const keySource = secretKeySource(config);
+  const keys = keySource.load();
   const db = openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrateToLatest(db);
@@ -75,7 +81,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     await db.close();
     throw error;
   }
-  const secrets = new SecretBox(secretKey);
+  const secrets = new SecretBox(keySource);
   const pipelinesRepo = new PipelinesRepository(db.kysely, secrets);
   const repos = {
     users: new UsersRepository(db.kysely),
@@ -86,6 +92,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     deliveries: new DeliveriesRepository(db.kysely),
     jenkinsBuilds: new JenkinsBuildsRepository(db.kysely),
     workers: new WorkersRepository(db.kysely),
+    credentials: new CredentialsRepository(db.kysely, secrets),
   };
   const adapters = await createAdapters(config, db, repos.runQueue, logger);
   const { events, queue, logs } = adapters;
@@ -108,14 +115,18 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     maxLineBytes: 64 * 1024,
   };
   const hasher = new PasswordHasher();
-  const tokens = new TokenService(secretKey, config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds);
+  const tokens = new TokenService([keys.current, ...keys.previous], config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds);
   const recentUsers = new RecentUsers(repos.users);
   const auth = new AuthService({ users: repos.users, refreshTokens: repos.refreshTokens, tokens, hasher, throttle: new LoginThrottle(), recentUsers });
   const users = new UsersService(repos.users, repos.refreshTokens, hasher, recentUsers);
-  const pipelines = new PipelinesService(repos.pipelines, {
-    allowLocal: config.allowLocalRepositories,
-    allowMetadataAddresses: config.allowMetadataAddresses,
-  });
+  const pipelines = new PipelinesService(
+    repos.pipelines,
+    {
+      allowLocal: config.allowLocalRepositories,
+      allowMetadataAddresses: config.allowMetadataAddresses,
+    },
+    repos.credentials,
+  );
   const deliveries = new DeliveriesService({ pipelines: repos.pipelines, runs: repos.runs, queue, events, deliveries: repos.deliveries });
   const metrics = new PlatformMetrics({ runs: repos.runs, pipelines: repos.pipelines, queue, events });
   return {
@@ -128,6 +139,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     auth,
     users,
     pipelines,
+    credentials: new CredentialsService(repos.credentials),
     events,
     queue,
     logs,

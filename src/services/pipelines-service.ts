@@ -10,6 +10,7 @@ import { branchNameProblem, gitUrlCredentialProblem, gitUrlProblem, type GitUrlP
 import { validateSteps } from '../domain/validate-steps.js';
 import { MAX_VARIABLES, variableNameProblem, variableValueProblem } from '../domain/variables.js';
 import type { Pipeline, PipelineFields, PipelineFilter, PipelinesRepository } from '../store/pipelines-repository.js';
+import type { CredentialsRepository } from '../store/credentials-repository.js';
 
 /** A variable as a client sends it: a plain string, or `{value, secret}`. */
 export type VariableInput = string | { value: string; secret?: boolean };
@@ -30,6 +31,8 @@ export class PipelinesService {
   constructor(
     private readonly pipelines: PipelinesRepository,
     private readonly gitPolicy: GitUrlPolicy,
+    /** Steps may only name credentials that exist. */
+    private readonly credentials: Pick<CredentialsRepository, 'existingNames'>,
   ) {}
 
   async get(id: number): Promise<Pipeline> {
@@ -49,7 +52,7 @@ export class PipelinesService {
 
   async create(actor: Actor, input: PipelineInput): Promise<Pipeline> {
     if (!canCreatePipelines(actor)) throw permissionDenied('Viewers cannot create pipelines');
-    const fields = this.normalize(input, null);
+    const fields = this.normalize(input, null, await this.credentialProblems(input.steps));
     const created = await this.pipelines.create(fields, actor.id);
     if (!created) throw duplicateName(fields.name);
     return created;
@@ -58,7 +61,7 @@ export class PipelinesService {
   /** PUT: every editable field is replaced; omitted optional fields take their defaults. */
   async replace(actor: Actor, id: number, input: PipelineInput): Promise<Pipeline> {
     const current = await this.modifiable(actor, id);
-    return this.save(id, this.normalize(input, current));
+    return this.save(id, this.normalize(input, current, await this.credentialProblems(input.steps)));
   }
 
   /** PATCH: only the fields present change. */
@@ -75,7 +78,7 @@ export class PipelinesService {
       steps: input.steps ?? current.steps,
       secrets_for_forks: input.secrets_for_forks ?? current.secrets_for_forks,
     };
-    return this.save(id, this.normalize(merged, current));
+    return this.save(id, this.normalize(merged, current, await this.credentialProblems(merged.steps)));
   }
 
   async delete(actor: Actor, id: number): Promise<void> {
@@ -97,7 +100,17 @@ export class PipelinesService {
     return current;
   }
 
-  private normalize(input: PipelineInput, current: Pipeline | null): PipelineFields {
+  /** `steps[i].credential` for each step naming a credential that does not exist. */
+  private async credentialProblems(steps: StepDefinition[] | undefined): Promise<ErrorDetails> {
+    const named = (steps ?? []).map((s, i) => ({ i, name: s.credential })).filter((s): s is { i: number; name: string } => typeof s.name === 'string');
+    if (named.length === 0) return {};
+    const existing = await this.credentials.existingNames(named.map((s) => s.name));
+    const details: ErrorDetails = {};
+    for (const s of named) if (!existing.has(s.name.toLowerCase())) details[`steps[${s.i}].credential`] = [`There is no credential named "${s.name}".`];
+    return details;
+  }
+
+  private normalize(input: PipelineInput, current: Pipeline | null, credentialProblems: ErrorDetails): PipelineFields {
     const details: ErrorDetails = {};
     const name = input.name.trim();
     if (name.length === 0) details.name = ['This field may not be blank.'];
@@ -116,6 +129,7 @@ export class PipelinesService {
     const steps = input.steps ?? [];
     Object.assign(details, validateSteps(steps, this.gitPolicy));
     addStepUrlCredentialProblems(details, steps, current?.steps ?? []);
+    for (const [field, messages] of Object.entries(credentialProblems)) (details[field] ??= []).push(...messages);
 
     if (Object.keys(details).length > 0) throw validationError(details);
     return {

@@ -6,6 +6,7 @@ import { gateway } from './migrations/002-gateway.js';
 import { queueLabels } from './migrations/003-queue-labels.js';
 import { logChunks } from './migrations/004-log-chunks.js';
 import { workers } from './migrations/005-workers.js';
+import { credentials } from './migrations/006-credentials.js';
 import { forkSecrets } from './migrations/007-fork-secrets.js';
 
 function provider(db: Db): MigrationProvider {
@@ -17,6 +18,7 @@ function provider(db: Db): MigrationProvider {
         '003-queue-labels': queueLabels(),
         '004-log-chunks': logChunks(db.dialect),
         '005-workers': workers(),
+        '006-credentials': credentials(db.dialect),
         '007-fork-secrets': forkSecrets(),
       };
     },

@@ -158,6 +158,21 @@ export interface WorkersTable {
   heartbeat_at: string;
 }
 
+/** Credentials (migration 006): the secret is the kind's JSON object, sealed as a whole. */
+export interface CredentialsTable {
+  id: Generated<number>;
+  name: string;
+  name_key: string;
+  kind: string;
+  description: string;
+  secret: string;
+  fingerprint: string | null;
+  created_by: number | null;
+  updated_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -169,6 +184,7 @@ export interface Database {
   log_chunks: LogChunksTable;
   workers: WorkersTable;
   jenkins_builds: JenkinsBuildsTable;
+  credentials: CredentialsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -177,3 +193,4 @@ export type PipelineRunRow = Selectable<PipelineRunsTable>;
 export type StepRunRow = Selectable<StepRunsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type JenkinsBuildRow = Selectable<JenkinsBuildsTable>;
+export type CredentialRow = Selectable<CredentialsTable>;

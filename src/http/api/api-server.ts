@@ -8,6 +8,7 @@ import { usersRoutes } from './users-routes.js';
 import { pipelinesRoutes } from './pipelines-routes.js';
 import { stepTypesRoutes } from './step-types-routes.js';
 import { runsRoutes } from './runs-routes.js';
+import { credentialsRoutes } from './credentials-routes.js';
 import { registerWebUi } from './web-ui.js';
 
 export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extra: Array<(app: ReturnType<typeof createServer>) => void | Promise<void>> = []) {
@@ -24,7 +25,7 @@ export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extr
 
   serveOpenApiDocument(app, '/api/schema/');
 
-  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes]) routes(app, deps);
+  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes, credentialsRoutes]) routes(app, deps);
   for (const register of extra) await register(app);
   spaFallback.current = await registerWebUi(app);
   return app;

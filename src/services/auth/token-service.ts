@@ -42,18 +42,20 @@ const CLAIM_CHECKS = {
 export class TokenService {
   private readonly signAccessToken: (payload: Record<string, unknown>) => string;
   private readonly signRefreshToken: (payload: Record<string, unknown>) => string;
-  private readonly verify: (token: string) => Record<string, unknown>;
+  /** One verifier per key of the ring, the current key first (tokens signed before a key rotation stay valid). */
+  private readonly verifiers: Array<(token: string) => Record<string, unknown>>;
 
   constructor(
-    secretKey: string,
+    secretKeys: string | readonly string[],
     accessTtlSeconds: number,
     private readonly refreshTtlSeconds: number,
   ) {
-    const key = Buffer.from(hkdfSync('sha256', secretKey, 'ansflow', 'jwt-hs256', 32));
+    const keys = (typeof secretKeys === 'string' ? [secretKeys] : secretKeys).map((k) => Buffer.from(hkdfSync('sha256', k, 'ansflow', 'jwt-hs256', 32)));
+    const key = keys[0]!;
     this.signAccessToken = createSigner({ key, algorithm: 'HS256', expiresIn: accessTtlSeconds * 1000, iss: ISSUER, aud: ACCESS_AUDIENCE });
     this.signRefreshToken = createSigner({ key, algorithm: 'HS256', expiresIn: refreshTtlSeconds * 1000, iss: ISSUER, aud: REFRESH_AUDIENCE });
     // The cache makes repeated verification of the same access token cheap (hot path of every request).
-    this.verify = createVerifier({ key, algorithms: ['HS256'], ...CLAIM_CHECKS, cache: 10000 });
+    this.verifiers = keys.map((k) => createVerifier({ key: k, algorithms: ['HS256'], ...CLAIM_CHECKS, cache: 10000 }));
   }
 
   issueAccess(claims: AccessClaims): string {
@@ -84,11 +86,16 @@ export class TokenService {
   }
 
   private decode(token: string): Record<string, unknown> {
-    try {
-      return this.verify(token);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      throw new InvalidTokenError(code === 'FAST_JWT_EXPIRED' ? 'Token has expired' : 'Token is invalid');
+    let code: string | undefined;
+    for (const verify of this.verifiers) {
+      try {
+        return verify(token);
+      } catch (error) {
+        code = (error as { code?: string }).code;
+        // Only a bad signature may mean another key of the ring signed it.
+        if (code !== 'FAST_JWT_INVALID_SIGNATURE') break;
+      }
     }
+    throw new InvalidTokenError(code === 'FAST_JWT_EXPIRED' ? 'Token has expired' : 'Token is invalid');
   }
 }
