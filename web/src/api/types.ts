@@ -179,6 +179,8 @@ export interface SystemStatus {
   metrics: { active_pipelines: number; running_jobs: number; queue_size: number } & Record<string, number>;
   /** Workers with a recent heartbeat (the embedded worker, or every `ansflow worker` when scaled out). */
   workers?: WorkerInfo[];
+  /** What an operator must know, e.g. that some worker runs steps without isolation. */
+  warnings?: string[];
 }
 
 export interface WorkerInfo {
@@ -190,6 +192,8 @@ export interface WorkerInfo {
   active: number;
   started_at: string;
   heartbeat_at: string;
+  /** Whether the worker's steps run sandboxed (null: a worker older than the sandbox). */
+  sandbox?: { isolated: boolean; mode: 'bubblewrap' | 'off' | 'unavailable'; detail: string } | null;
 }
 
 export interface StatusUpdateMessage {

@@ -47,6 +47,16 @@ export default function SystemPage() {
       {!data && state.loading && <Loading />}
       {data && (
         <div className="stack">
+          {(data.status.warnings ?? []).length > 0 && (
+            <div className="banner banner-warning" role="alert" data-testid="system-warnings">
+              <strong>Steps are not isolated on every worker.</strong>
+              <ul>
+                {data.status.warnings!.map((w) => (
+                  <li key={w}>{w}</li>
+                ))}
+              </ul>
+            </div>
+          )}
           <div className="card card-body row" style={{ gap: 16 }}>
             <span className={`badge ${TONE[data.status.status] ?? ''}`} style={{ height: 28, fontSize: 14 }} data-testid="system-status">
               <span className="dot" aria-hidden="true" />
@@ -116,6 +126,7 @@ export default function SystemPage() {
                     <tr>
                       <th>Worker</th>
                       <th>Labels</th>
+                      <th>Steps</th>
                       <th style={{ textAlign: 'right' }}>Load</th>
                       <th className="hide-sm">Last heartbeat</th>
                     </tr>
@@ -135,6 +146,16 @@ export default function SystemPage() {
                             ))
                           ) : (
                             <span className="faint">any</span>
+                          )}
+                        </td>
+                        <td data-testid="worker-sandbox">
+                          {w.sandbox ? (
+                            <span className={`badge ${w.sandbox.isolated ? 'tone-success' : 'tone-danger'}`} title={w.sandbox.detail}>
+                              <span className="dot" aria-hidden="true" />
+                              {w.sandbox.isolated ? 'sandboxed' : w.sandbox.mode === 'off' ? 'not isolated' : 'refused: no sandbox'}
+                            </span>
+                          ) : (
+                            <span className="faint">unknown</span>
                           )}
                         </td>
                         <td style={{ textAlign: 'right' }}>
