@@ -45,6 +45,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const lines = [`AnsFlow is running (role: ${role}, data: ${config.dataDir}, database: ${ctx.db.dialect})`];
   if (servers.apiUrl) lines.push(`  Web UI and API:  ${servers.apiUrl}/   (docs: ${servers.apiUrl}/api/docs/)`);
   if (servers.gatewayUrl && role !== 'api') lines.push(`  Gateway:         ${servers.gatewayUrl}/   (docs: ${servers.gatewayUrl}/docs)`);
+  if (servers.metricsUrl) lines.push(`  Metrics:         ${servers.metricsUrl}/metrics   (ANSFLOW_METRICS_LISTEN)`);
   if (created) {
     const shown = config.adminPassword ? '(the password from ANSFLOW_ADMIN_PASSWORD)' : adminPassword;
     lines.push(`  Created the admin user. Log in as: admin / ${shown}`);

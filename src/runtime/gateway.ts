@@ -53,6 +53,7 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
       jenkins,
       version: VERSION,
       options,
+      metricsToken: config.metricsToken,
     },
   );
   app.addHook('onClose', async () => jenkins.close());

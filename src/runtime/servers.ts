@@ -6,12 +6,15 @@ import { webhookDeliveriesRoutes } from '../http/api/webhook-deliveries-routes.j
 import { installRequestMetrics } from '../http/gateway/request-metrics.js';
 import { gatewayOptionsFromConfig, type GatewayOptions } from '../http/gateway/gateway-options.js';
 import { buildGateway } from './gateway.js';
+import { startMetricsListener } from '../http/gateway/metrics-listener.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
 export interface RunningServers {
   apiUrl: string | null;
   gatewayUrl: string | null;
+  /** The metrics-only listener (ANSFLOW_METRICS_LISTEN), when this process serves the gateway and it is on. */
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -23,12 +26,18 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
   const gatewayOptions: GatewayOptions = { ...gatewayOptionsFromConfig(config), ...gatewayOverrides };
   const closers: Array<() => Promise<void>> = [];
   let apiUrl: string | null = null;
+  let metricsUrl: string | null = null;
   let gatewayUrl: string | null = `http://${urlHost(config.host)}:${config.gatewayPort}`;
   // The gateway first, so the API can tell clients its real address (port 0 in tests).
   if (role === 'gateway' || role === 'all') {
     const gateway = await buildGateway(ctx, gatewayOptions);
     gatewayUrl = await gateway.listen({ host: config.host, port: config.gatewayPort });
     closers.push(() => gateway.close());
+    if (config.metricsListen) {
+      const listener = await startMetricsListener(config.metricsListen, { metrics: ctx.metrics, logger });
+      if (listener) closers.push(() => listener.close());
+      metricsUrl = listener?.url ?? null;
+    }
   }
   if (role === 'api' || role === 'all') {
     const api = await buildApiServer(
@@ -43,6 +52,7 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
   return {
     apiUrl,
     gatewayUrl,
+    metricsUrl,
     close: async () => {
       await Promise.all(closers.map((c) => c()));
     },

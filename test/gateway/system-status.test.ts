@@ -105,8 +105,9 @@ describe('system status', () => {
 });
 
 describe('Prometheus metrics', () => {
+  const METRICS_TOKEN = 'metrics-token-for-the-test';
   let h: Harness;
-  before(async () => (h = await startGateway()));
+  before(async () => (h = await startGateway({}, { ANSFLOW_METRICS_TOKEN: METRICS_TOKEN })));
   after(() => h.close());
 
   test('/metrics: runs by status, step durations, queue size, HTTP latency of both servers', async () => {
@@ -119,7 +120,7 @@ describe('Prometheus metrics', () => {
     await waitFor(async () => (await h.request('GET', `/api/pipeline-runs/${run.json.id}/`, { token: admin })).json.status === 'success');
     const text = await waitFor(
       async () => {
-        const r = await gatewayRequest(h, 'GET', '/metrics');
+        const r = await gatewayRequest(h, 'GET', '/metrics', { token: METRICS_TOKEN });
         return r.text.includes('ansflow_step_duration_seconds_count{type="shell_command",status="success"} 1') ? r : undefined;
       },
       5000,
@@ -132,7 +133,7 @@ describe('Prometheus metrics', () => {
     assert.match(text.text, /^ansflow_step_duration_seconds_bucket\{type="shell_command",status="success",le="0\.1"\} 0$/m);
     assert.match(text.text, /^ansflow_step_duration_seconds_bucket\{type="shell_command",status="success",le="0\.5"\} 1$/m);
     assert.match(text.text, /^ansflow_http_request_duration_seconds_count\{server="api",method="POST",route="\/api\/pipelines\/:id\/run\/",status="201"\} 1$/m);
-    const again = (await gatewayRequest(h, 'GET', '/metrics')).text; // a scrape is observed after it answered
+    const again = (await gatewayRequest(h, 'GET', '/metrics', { token: METRICS_TOKEN })).text; // a scrape is observed after it answered
     assert.match(again, /^ansflow_http_request_duration_seconds_bucket\{server="gateway",method="GET",route="\/metrics",status="200",le="\+Inf"\} \d+$/m);
   });
 });

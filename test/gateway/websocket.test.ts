@@ -140,7 +140,7 @@ describe('WebSocket run feed', () => {
     assert.ok(pings >= 2, `pings: ${pings}`);
     // Stop reading the TCP socket: pongs stop, and the server terminates the connection.
     (all.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    const clients = async () => Number(/^ansflow_websocket_clients (\d+)$/m.exec(await fetch(h.gatewayUrl + '/metrics').then((r) => r.text()))?.[1]);
+    const clients = async () => Number(/^ansflow_websocket_clients (\d+)$/m.exec(await fetch(h.servers.metricsUrl + '/metrics').then((r) => r.text()))?.[1]);
     await waitFor(async () => (await clients()) === 0, 3000, 'the silent client to be dropped');
     all.socket.terminate();
   });

@@ -44,7 +44,11 @@ export interface TestResponse {
 
 export async function startApi(overrides: Partial<Config> = {}, env: Record<string, string> = {}, gateway: Partial<GatewayOptions> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-test-'));
-  const config = loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_API_PORT: '0', ANSFLOW_GATEWAY_PORT: '0', ...env }, overrides);
+  const config = loadConfig(
+    // The metrics listener on a free port: parallel test files would all want 9464.
+    { NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_API_PORT: '0', ANSFLOW_GATEWAY_PORT: '0', ANSFLOW_METRICS_LISTEN: '127.0.0.1:0', ...env },
+    overrides,
+  );
   const ctx = await createContext(config, createLogger(config.logLevel));
   await ctx.users.ensureAdmin('admin123');
   const worker = await startWorker(ctx);

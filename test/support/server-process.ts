@@ -30,7 +30,15 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const apiPort = env.ANSFLOW_API_PORT ?? String(await freePort());
   const gatewayPort = env.ANSFLOW_GATEWAY_PORT ?? String(await freePort());
   const child = spawn(process.execPath, [...CLI, 'serve'], {
-    env: { ...process.env, NODE_ENV: 'test', ANSFLOW_LOG_LEVEL: 'warn', ...env, ANSFLOW_API_PORT: apiPort, ANSFLOW_GATEWAY_PORT: gatewayPort },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      ANSFLOW_LOG_LEVEL: 'warn',
+      ANSFLOW_METRICS_LISTEN: '127.0.0.1:0',
+      ...env,
+      ANSFLOW_API_PORT: apiPort,
+      ANSFLOW_GATEWAY_PORT: gatewayPort,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -29,6 +29,8 @@ export interface GatewayDeps {
   jenkins: JenkinsBuildsService;
   version: string;
   options: GatewayOptions;
+  /** ANSFLOW_METRICS_TOKEN: /metrics on the gateway needs it; without one the gateway has no /metrics. */
+  metricsToken: string | null;
 }
 
 export async function buildGatewayServer(options: ServerOptions, deps: GatewayDeps) {
@@ -48,7 +50,7 @@ export async function buildGatewayServer(options: ServerOptions, deps: GatewayDe
   serveOpenApiDocument(app, '/openapi.json');
 
   webhookRoutes(app, { webhooks: deps.webhooks, limiter: new FixedWindowLimiter(deps.options.webhookRateLimit) });
-  statusRoutes(app, { status: deps.status, metrics: deps.metrics });
+  statusRoutes(app, { status: deps.status, metrics: deps.metrics, metricsToken: deps.metricsToken });
   jenkinsRoutes(app, { jenkins: deps.jenkins });
   wsRoutes(app, {
     auth: deps.auth,

@@ -1,10 +1,11 @@
-/** GET /api/v1/system/status (public health and live counts) and GET /metrics (Prometheus). */
+/** GET /api/v1/system/status (public health and live counts) and GET /metrics (Prometheus, metrics-routes.ts). */
 import type { App } from '../server.js';
 import type { SystemStatusService } from '../../services/system/system-status.js';
 import type { PlatformMetrics } from '../../services/system/platform-metrics.js';
 import { SystemStatusSchema } from './schemas.js';
+import { metricsRoutes } from './metrics-routes.js';
 
-export function statusRoutes(app: App, deps: { status: SystemStatusService; metrics: PlatformMetrics }) {
+export function statusRoutes(app: App, deps: { status: SystemStatusService; metrics: PlatformMetrics; metricsToken: string | null }) {
   app.get(
     '/api/v1/system/status',
     {
@@ -29,9 +30,5 @@ export function statusRoutes(app: App, deps: { status: SystemStatusService; metr
     },
   );
 
-  app.get(
-    '/metrics',
-    { config: { public: true }, schema: { tags: ['system'], summary: 'Prometheus metrics (text exposition format)', security: [], produces: ['text/plain'] } },
-    async (_request, reply) => reply.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8').send(await deps.metrics.render()),
-  );
+  metricsRoutes(app, { metrics: deps.metrics, access: deps.metricsToken === null ? 'closed' : { token: deps.metricsToken } });
 }
