@@ -52,6 +52,13 @@ const stored = {
 };
 
 describe('loading a pipeline', () => {
+  it("keeps a step's worker labels (runs_on) through a save, though the editor does not show them", () => {
+    const withLabels = { ...stored, steps: [{ name: 'Deploy', type: 'shell_command', config: { command: 'make deploy' }, runs_on: ['ansible', 'eu'] }] };
+    const { payload, errors } = buildPayload(formFromPipeline(withLabels, types), types);
+    assert.deepEqual(errors, {});
+    assert.deepEqual((payload as { steps: Array<{ runs_on?: string[] }> }).steps[0]!.runs_on, ['ansible', 'eu']);
+  });
+
   it('round-trips a stored pipeline into the same request body', () => {
     const form = formFromPipeline(stored, types);
     const { payload, errors } = buildPayload(form, types);

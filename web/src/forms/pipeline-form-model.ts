@@ -55,6 +55,8 @@ export interface EditorStep {
   credential: string;
   network: StepNetwork;
   limits: EditorLimits;
+  /** Worker labels (`runs_on`): not edited here, but kept as loaded so a save never drops them. */
+  runsOn: string[];
 }
 
 export interface EditorVariable {
@@ -100,6 +102,7 @@ export interface PipelineSource {
     credential?: string | null;
     network?: string | null;
     limits?: { memory?: number | string | null; processes?: number | null; cpus?: number | null; file_size?: number | string | null } | null;
+    runs_on?: string[] | null;
   }> | null;
 }
 
@@ -151,6 +154,7 @@ export function newStep(types: StepTypeInfo[], type: string, existing: EditorSte
     credential: '',
     network: 'host',
     limits: emptyLimits(),
+    runsOn: [],
   };
 }
 
@@ -196,6 +200,7 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
       parallelGroup: s.parallel_group ?? '',
       credential: s.credential ?? '',
       network: s.network === 'none' ? 'none' : 'host',
+      runsOn: Array.isArray(s.runs_on) ? [...s.runs_on] : [],
       limits: {
         memory: s.limits?.memory == null ? '' : String(s.limits.memory),
         processes: s.limits?.processes == null ? '' : String(s.limits.processes),
@@ -359,6 +364,7 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
     if (step.parallelGroup.trim() !== '') out.parallel_group = step.parallelGroup.trim();
     if (step.credential !== '') out.credential = step.credential;
     if (step.network === 'none') out.network = 'none';
+    if (step.runsOn.length > 0) out.runs_on = [...step.runsOn];
     const limits = limitsPayload(step.limits, (field, message) => fail(`${base}.limits.${field}`, message));
     if (limits) out.limits = limits;
     return out;
