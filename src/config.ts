@@ -41,12 +41,6 @@ export interface Config {
   wsHandshakeRateLimit: number;
   /** Trust X-Forwarded-* from a reverse proxy (affects client IPs and absolute URLs). */
   trustProxy: boolean;
-  /** Let repository URLs name cloud metadata and link-local addresses (169.254.169.254 and the like). */
-  allowMetadataAddresses: boolean;
-  /** When set, GET /metrics on the gateway answers only `Authorization: Bearer <token>`. */
-  metricsToken: string | null;
-  /** A listener of its own for /metrics (default 127.0.0.1:9464; null when ANSFLOW_METRICS_LISTEN=off). */
-  metricsListen: { host: string; port: number; explicit: boolean } | null;
   /** Steps run in a sandbox (bubblewrap); off only when the operator says so (ANSFLOW_SANDBOX=off). */
   sandbox: boolean;
   /** The uid and gid sandboxed steps run as when the server is root. */
@@ -183,9 +177,6 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     refreshTokenTtlSeconds: int('ANSFLOW_REFRESH_TOKEN_TTL', 7 * 86400, 60, 365 * 86400),
     logLevel,
     trustProxy: bool('ANSFLOW_TRUST_PROXY', false),
-    allowMetadataAddresses: bool('ANSFLOW_ALLOW_METADATA_ADDRESSES', false),
-    metricsToken: str('ANSFLOW_METRICS_TOKEN'),
-    metricsListen: listenAddress('ANSFLOW_METRICS_LISTEN', str('ANSFLOW_METRICS_LISTEN'), DEFAULT_METRICS_LISTEN, problems),
     sandbox: sandboxSwitch(),
     sandboxUid: int('ANSFLOW_SANDBOX_UID', 61000, 1, 2 ** 31 - 2),
     sandboxHide: (str('ANSFLOW_SANDBOX_HIDE') ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),
@@ -204,26 +195,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     ...overrides,
   };
   if (config.metricsToken !== null && config.metricsToken.length < 16) problems.push('ANSFLOW_METRICS_TOKEN must be at least 16 characters');
-  if (config.metricsToken !== null && config.metricsToken.length < 16) problems.push('ANSFLOW_METRICS_TOKEN must be at least 16 characters');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.redisPrefix)) problems.push('ANSFLOW_REDIS_PREFIX must be 1-64 letters, digits, _ . or -');
   if (config.apiPort !== 0 && config.apiPort === config.gatewayPort) problems.push('ANSFLOW_API_PORT and ANSFLOW_GATEWAY_PORT must differ');
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
-}
-
-const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
-
-/** `host:port` (`[::1]:9464` for IPv6) or `off`; the default is marked so a busy default port only warns. */
-function listenAddress(name: string, raw: string | null, fallback: string, problems: string[]): { host: string; port: number; explicit: boolean } | null {
-  if (raw !== null && raw.toLowerCase() === 'off') return null;
-  const match = /^(?:\[(?<v6>[0-9A-Fa-f:.]+)\]|(?<host>[^:]+)):(?<port>\d{1,5})$/.exec(raw ?? fallback);
-  const host = match?.groups?.v6 ?? match?.groups?.host ?? '';
-  const port = Number(match?.groups?.port);
-  if (!match || (isIP(host) === 0 && host !== 'localhost') || port > 65535) {
-    problems.push(`${name}="${raw}" must be host:port with an IP address (127.0.0.1:9464, [::1]:9464) or off`);
-    return null;
-  }
-  return { host, port, explicit: raw !== null };
 }
 
 const DEFAULT_METRICS_LISTEN = '127.0.0.1:9464';
