@@ -14,6 +14,7 @@ const PipelineEditorPage = lazy(() => import('./pages/PipelineEditorPage'));
 const RunPage = lazy(() => import('./pages/RunPage'));
 const RunsPage = lazy(() => import('./pages/RunsPage'));
 const WebhooksPage = lazy(() => import('./pages/WebhooksPage'));
+const CredentialsPage = lazy(() => import('./pages/CredentialsPage'));
 const SystemPage = lazy(() => import('./pages/SystemPage'));
 const UsersPage = lazy(() => import('./pages/UsersPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
@@ -34,6 +35,7 @@ const router = createBrowserRouter([
           { path: 'runs', element: <RunsPage /> },
           { path: 'runs/:runId', element: <RunPage /> },
           { path: 'webhooks', element: <WebhooksPage /> },
+          { path: 'credentials', element: <CredentialsPage /> },
           { path: 'system', element: <SystemPage /> },
           { path: 'profile', element: <ProfilePage /> },
           { element: <RequireAdmin />, children: [{ path: 'admin/users', element: <UsersPage /> }] },

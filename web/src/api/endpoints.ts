@@ -2,6 +2,7 @@
 import { api, request, type Query } from './client';
 import type {
   AppConfig,
+  Credential,
   CredentialSummary,
   LoginResponse,
   Me,
@@ -17,6 +18,7 @@ import type {
   WebhookDelivery,
 } from './types';
 import type { PipelinePayload } from '../forms/pipeline-form-model';
+import type { CredentialBody } from '../credentials/credential-form';
 
 type Signal = { signal?: AbortSignal };
 
@@ -87,7 +89,12 @@ export async function downloadRunLog(runId: number | string): Promise<Blob> {
 }
 
 /* credentials */
-export const listCredentials = (query: Query, o: Signal = {}) => api<Page<CredentialSummary>>('/api/credentials/', { ...o, query });
+export const listCredentials = (query: Query, o: Signal = {}) => api<Page<Credential>>('/api/credentials/', { ...o, query });
+export const createCredential = (body: CredentialBody) => api<Credential>('/api/credentials/', { method: 'POST', body });
+export const updateCredential = (id: number, body: CredentialBody) => api<Credential>(`/api/credentials/${id}/`, { method: 'PUT', body });
+/** 409 naming the pipelines that use it, unless `force`. */
+export const deleteCredential = (id: number, force = false) =>
+  api<void>(`/api/credentials/${id}/`, { method: 'DELETE', ...(force ? { query: { force: true } } : {}) });
 
 /** Every credential's name and kind, page after page (the editor's credential choices). */
 export async function listAllCredentials(o: Signal = {}): Promise<CredentialSummary[]> {

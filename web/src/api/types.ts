@@ -152,6 +152,22 @@ export interface CredentialSummary {
   description?: string;
 }
 
+export type CredentialKind = 'ssh_key' | 'username_password' | 'token' | 'secret_file' | 'ansible_vault_password';
+
+/** A credential as the API shows it: metadata only, never a value. */
+export interface Credential extends CredentialSummary {
+  kind: CredentialKind;
+  description: string;
+  /** ssh_key: the OpenSSH SHA256 fingerprint of the public key. */
+  fingerprint: string | null;
+  created_by: { id: number; username: string } | null;
+  updated_by: { id: number; username: string } | null;
+  created_at: string;
+  updated_at: string;
+  /** The pipelines whose steps name it. */
+  used_by: Array<{ id: number; name: string }>;
+}
+
 export interface WebhookDelivery {
   id: number | string;
   provider: string;

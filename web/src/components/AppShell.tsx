@@ -22,6 +22,7 @@ export function AppShell() {
           <NavLink to="/pipelines">Pipelines</NavLink>
           <NavLink to="/runs">Runs</NavLink>
           <NavLink to="/webhooks">Webhooks</NavLink>
+          <NavLink to="/credentials">Credentials</NavLink>
           <NavLink to="/system">System</NavLink>
           {user?.role === 'admin' && <NavLink to="/admin/users">Users</NavLink>}
         </nav>
