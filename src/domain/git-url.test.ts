@@ -40,8 +40,7 @@ test('hosts with shell metacharacters or other characters no host name has are r
 });
 
 test('user names with shell metacharacters are refused', () => {
-  for (const url of ['ssh://$(id)@host/r.git', 'ssh://a`b`@host/r.git', 'ssh://a;b@host/r.git'])
-    assert.notEqual(gitUrlProblem(url, remote), null, url);
+  for (const url of ['ssh://$(id)@host/r.git', 'ssh://a`b`@host/r.git', 'ssh://a;b@host/r.git']) assert.notEqual(gitUrlProblem(url, remote), null, url);
 });
 
 test('Windows drive paths are never read as an scp host', () => {
@@ -97,8 +96,7 @@ test('cloud metadata addresses are refused in every spelling unless the operator
 test('URLs that carry a password or token cannot be saved; ssh user names can', () => {
   for (const url of ['https://user:pass@host/r.git', 'https://token@host/r.git', 'http://u:p@host/r', 'ssh://git:secret@host/r.git', 'https://:pw@host/r.git'])
     assert.equal(gitUrlCredentialProblem(url), GIT_URL_CREDENTIAL_MESSAGE, url);
-  for (const url of ['ssh://git@host/r.git', 'git@host:r.git', 'https://host/r.git', 'git://host/r.git'])
-    assert.equal(gitUrlCredentialProblem(url), null, url);
+  for (const url of ['ssh://git@host/r.git', 'git@host:r.git', 'https://host/r.git', 'git://host/r.git']) assert.equal(gitUrlCredentialProblem(url), null, url);
   assert.match(GIT_URL_CREDENTIAL_MESSAGE, /credential: <name>/);
 });
 

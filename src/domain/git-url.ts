@@ -47,8 +47,7 @@ export function gitUrlProblem(url: string, policy: GitUrlPolicy): string | null 
       return 'Repository URL is not a valid URL';
     }
     if (!parsed.hostname) return 'Repository URL must name a host';
-    if (parsed.hostname.startsWith('-') || safeDecode(url.slice(scheme.length + 3)).startsWith('-'))
-      return 'Repository URL host must not start with "-"';
+    if (parsed.hostname.startsWith('-') || safeDecode(url.slice(scheme.length + 3)).startsWith('-')) return 'Repository URL host must not start with "-"';
     const hostProblem = gitHostProblem(parsed.hostname, policy);
     if (hostProblem) return hostProblem;
     // ssh gets the user name on its command line; http(s) user names only ever reach git's askpass helper.

@@ -79,7 +79,10 @@ describe('repository URLs on save', () => {
     const patched = await h.request('PATCH', `/api/pipelines/${ok.json.id}/`, { token: dev, body: { repository_url: 'https://u:p@github.com/o/r.git' } });
     assert.equal(patched.status, 400);
     assert.deepEqual(patched.json.error.details.repository_url, [CREDENTIAL_MESSAGE]);
-    const put = await h.request('PUT', `/api/pipelines/${ok.json.id}/`, { token: dev, body: { name: ok.json.name, steps: [checkoutStep('https://t0k3n@github.com/o/r.git')] } });
+    const put = await h.request('PUT', `/api/pipelines/${ok.json.id}/`, {
+      token: dev,
+      body: { name: ok.json.name, steps: [checkoutStep('https://t0k3n@github.com/o/r.git')] },
+    });
     assert.equal(put.status, 400);
     assert.deepEqual(put.json.error.details['steps[0].config.repository'], [CREDENTIAL_MESSAGE]);
   });
@@ -190,6 +193,9 @@ describe('a URL with credentials stored before the rule', () => {
     assert.ok(deliveries.json.results.length > 0);
     assert.ok(!deliveries.text.includes(secret), deliveries.text);
     const stored = await h.ctx.db.kysely.selectFrom('webhook_deliveries').select(['repository']).execute();
-    assert.ok(stored.every((row) => !String(row.repository).includes(secret)), JSON.stringify(stored));
+    assert.ok(
+      stored.every((row) => !String(row.repository).includes(secret)),
+      JSON.stringify(stored),
+    );
   });
 });

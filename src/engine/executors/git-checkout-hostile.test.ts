@@ -85,7 +85,10 @@ test('a run variable naming a proxy reaches shell steps but never the platform c
   const proxy = await startRecorder('127.0.0.1', () => ({ status: 502 }));
   const proxyUrl = `http://127.0.0.1:${proxy.port}`;
   const variables = Object.fromEntries(
-    ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'Http_Proxy'].map((name) => [name, { value: proxyUrl, secret: false }]),
+    ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'Http_Proxy'].map((name) => [
+      name,
+      { value: proxyUrl, secret: false },
+    ]),
   );
   // no_proxy from the user must not switch the proxy back on for the checkout either.
   variables.no_proxy = { value: '', secret: false };
@@ -111,7 +114,12 @@ test('a run variable naming a proxy reaches shell steps but never the platform c
 test('the checkout refuses cloud metadata addresses unless the operator allows them', async () => {
   const h = makeEngineHarness();
   try {
-    for (const url of ['http://169.254.169.254/latest.git', 'http://0xa9fea9fe/x.git', 'http://[::ffff:a9fe:a9fe]/x.git', 'git@metadata.google.internal.:x.git']) {
+    for (const url of [
+      'http://169.254.169.254/latest.git',
+      'http://0xa9fea9fe/x.git',
+      'http://[::ffff:a9fe:a9fe]/x.git',
+      'git@metadata.google.internal.:x.git',
+    ]) {
       const { outcome, reporter } = await runWith(h, makeSpec([checkout(url)]), { executors: executors() });
       assert.equal(outcome.status, 'failed', url);
       assert.match(reporter.events.map((e) => JSON.stringify(e)).join('\n'), /repository refused: .*metadata/, url);
