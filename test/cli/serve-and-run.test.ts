@@ -1,8 +1,7 @@
 /** The real `ansflow serve` process: first start, `ansflow run --follow`, kill -9 recovery, SIGTERM. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { processIsAlive } from '../../src/engine/process-group.js';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startServerProcess, type ServerProcess } from '../support/server-process.js';
@@ -17,6 +16,19 @@ async function api(base: string, method: string, path: string, token?: string, b
   const text = await response.text();
   const json = response.headers.get('content-type')?.includes('json') && text ? JSON.parse(text) : null;
   return { status: response.status, json, text };
+}
+
+/** A sleep no other test runs, to find the step's process from outside its sandbox. */
+const MARKER_SLEEP = '61.25';
+
+function markerSleepers(): string[] {
+  return readdirSync('/proc').filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\u0000${MARKER_SLEEP}\u0000`;
+    } catch {
+      return false;
+    }
+  });
 }
 
 const login = async (base: string) =>
@@ -36,6 +48,7 @@ describe('ansflow serve and ansflow run', () => {
   test('first start creates admin and prints how to log in; CLI help works', async () => {
     server = await startServerProcess({ ANSFLOW_DATA_DIR: dataDir, ANSFLOW_MAX_CONCURRENT_RUNS: '1' });
     assert.match(server.output(), /Log in as: admin \/ admin123/);
+    assert.match(server.output(), /Steps run sandboxed \(bubblewrap; limits: /, 'the start-up message says how steps are isolated');
     const help = await runCli(['run', '--help'], {});
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: ansflow run/);
@@ -81,7 +94,7 @@ describe('ansflow serve and ansflow run', () => {
     const p = (
       await api(base, 'POST', '/api/pipelines/', token, {
         name: 'crashy',
-        steps: [{ name: 'long', type: 'shell_command', config: { command: 'echo before-crash; echo $$ > "$ANSFLOW_WORKSPACE/../step.pid"; sleep 60' } }],
+        steps: [{ name: 'long', type: 'shell_command', config: { command: `echo before-crash; sleep ${MARKER_SLEEP}` } }],
       })
     ).json;
     const quick = (
@@ -99,6 +112,7 @@ describe('ansflow serve and ansflow run', () => {
     const queued = (await api(base, 'POST', `/api/pipelines/${quick.id}/run/`, token, {})).json;
     assert.equal((await api(base, 'GET', `/api/pipeline-runs/${queued.id}/`, token)).json.status, 'queued', 'concurrency 1 keeps it queued');
 
+    assert.equal(markerSleepers().length, 1, 'the step is running');
     server!.child.kill('SIGKILL');
     await server!.exited;
     server = await startServerProcess({ ANSFLOW_DATA_DIR: dataDir, ANSFLOW_MAX_CONCURRENT_RUNS: '1' });
@@ -112,9 +126,8 @@ describe('ansflow serve and ansflow run', () => {
     assert.equal(crashed.status, 'error');
     assert.match(crashed.error_reason, /server stopped/);
     assert.match((await api(base, 'GET', `/api/pipeline-runs/${running.id}/logs/`, token)).text, /before-crash/);
-    const stepPid = Number(readFileSync(join(dataDir, 'workspaces', 'step.pid'), 'utf8'));
-    assert.ok(stepPid > 0);
-    await waitFor(async () => !processIsAlive(stepPid), 5000, 'the orphaned step process to be killed');
+    // The step ran in its run's sandbox, whose PID namespace ended with the killed server's spawner.
+    await waitFor(async () => (markerSleepers().length === 0 ? true : undefined), 5000, 'the orphaned step process to be gone');
     const after = await waitFor(async () => {
       const r = (await api(base, 'GET', `/api/pipeline-runs/${queued.id}/`, token)).json;
       return r.status === 'success' || r.status === 'failed' ? r : undefined;
@@ -144,4 +157,15 @@ describe('ansflow serve and ansflow run', () => {
     await server.exited;
     server = null;
   });
+});
+
+test('the start-up message warns when steps are not isolated (ANSFLOW_SANDBOX=off)', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-cli-'));
+  const server = await startServerProcess({ ANSFLOW_DATA_DIR: dataDir, ANSFLOW_SANDBOX: 'off' });
+  try {
+    assert.match(server.output(), /WARNING: steps are not isolated\. ANSFLOW_SANDBOX=off/);
+  } finally {
+    server.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
