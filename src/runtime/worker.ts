@@ -59,6 +59,7 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     workspaceRetentionMs: ctx.config.workspaceRetentionHours * 3600 * 1000,
     labels: options.labels ?? [],
     registry: ctx.repos.workers,
+    credentials: ctx.repos.credentials,
     launcher,
     ...(ctx.distributed ? { cancelPollMs: 2000 } : {}),
   });

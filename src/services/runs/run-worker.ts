@@ -18,7 +18,7 @@ import { coerceError } from '../../domain/errors.js';
 import { StoreRunReporter } from './run-reporter.js';
 import { CRASH_REASON } from './recover-runs.js';
 import type { Job } from '../../queue/job-queue.js';
-import type { WorkersRepository } from '../../store/workers-repository.js';
+import type { SandboxReport, WorkersRepository } from '../../store/workers-repository.js';
 import { retryWhileUnavailable } from '../../store/unavailable.js';
 import { hostname } from 'node:os';
 import type { LocalCancellations } from './cancellation.js';
@@ -54,6 +54,8 @@ export interface RunWorkerDeps {
   launcher: ProcessLauncher;
   /** Opens the credentials a run's steps name; without it, a step naming one fails saying it is missing. */
   credentials?: CredentialSource;
+  /** Whether this worker's steps are isolated (announced with the heartbeat). */
+  sandbox?: SandboxReport;
 }
 
 const HEARTBEAT_MS = 5000;
@@ -66,6 +68,11 @@ export class RunWorker {
   private cancelPoll: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly startedAt = new Date().toISOString();
+
+  /** Whether this worker's steps are isolated (for the start-up message). */
+  get sandbox(): SandboxReport | undefined {
+    return this.deps.sandbox;
+  }
 
   constructor(private readonly deps: RunWorkerDeps) {}
 
@@ -101,6 +108,7 @@ export class RunWorker {
         concurrency: this.deps.concurrency,
         active: this.deps.queue.active(),
         started_at: this.startedAt,
+        sandbox: this.deps.sandbox ?? null,
       });
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'worker heartbeat failed');
