@@ -8,6 +8,7 @@ import { logChunks } from './migrations/004-log-chunks.js';
 import { workers } from './migrations/005-workers.js';
 import { credentials } from './migrations/006-credentials.js';
 import { forkSecrets } from './migrations/007-fork-secrets.js';
+import { workerSandbox } from './migrations/008-worker-sandbox.js';
 
 function provider(db: Db): MigrationProvider {
   return {
@@ -20,6 +21,7 @@ function provider(db: Db): MigrationProvider {
         '005-workers': workers(),
         '006-credentials': credentials(db.dialect),
         '007-fork-secrets': forkSecrets(),
+        '008-worker-sandbox': workerSandbox(),
       };
     },
   };

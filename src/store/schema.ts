@@ -156,6 +156,8 @@ export interface WorkersTable {
   active: number;
   started_at: string;
   heartbeat_at: string;
+  /** JSON of the worker's SandboxReport (migration 008); '' from workers that predate it. */
+  sandbox: Generated<string>;
 }
 
 /** Credentials (migration 006): the secret is the kind's JSON object, sealed as a whole. */
