@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeEngineHarness, makeSpec, runWith, shell } from '../../test/support/engine-harness.js';
 import { watchCommandLines } from '../../test/support/command-lines.js';
@@ -180,6 +182,35 @@ test('every credential of the run is masked in every step, also one that does no
     const { stepLog } = await runWith(h, spec);
     assert.equal(await stepLog(0), '******\n');
   } finally {
+    h.cleanup();
+  }
+});
+
+test('an ansible_playbook step naming a vault password credential opens vaulted variables', async () => {
+  const h = makeEngineHarness();
+  const tmp = mkdtempSync(join(tmpdir(), 'ansflow-vault-'));
+  try {
+    const passwordFile = join(tmp, 'pw');
+    writeFileSync(passwordFile, 'vault-pw-e2e\n');
+    writeFileSync(join(tmp, 'vars.yml'), 'greeting: opened-by-the-vault\n');
+    execFileSync('ansible-vault', ['encrypt', '--vault-password-file', passwordFile, join(tmp, 'vars.yml')], { stdio: 'ignore' });
+    const vaulted = readFileSync(join(tmp, 'vars.yml'), 'utf8');
+    const playbook =
+      '- hosts: localhost\n  connection: local\n  gather_facts: false\n  vars_files: [vars.yml]\n  tasks:\n    - debug: { msg: "{{ greeting }}" }\n';
+    const vault: ResolvedCredential = { name: 'vault', secret: { kind: 'ansible_vault_password', value: { password: 'vault-pw-e2e' } } };
+    const spec = makeSpec(
+      [
+        shell('write', `cat > vars.yml <<'EOF'\n${vaulted}EOF\ncat > site.yml <<'EOF'\n${playbook}EOF`),
+        { name: 'play', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory: 'localhost,' }, credential: 'vault' },
+      ],
+      { credentials: credentials(vault) },
+    );
+    const { outcome, stepLog } = await runWith(h, spec);
+    const log = await stepLog(1);
+    assert.equal(outcome.status, 'success', log);
+    assert.match(log, /opened-by-the-vault/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
     h.cleanup();
   }
 });
