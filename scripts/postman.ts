@@ -111,7 +111,17 @@ export async function generateCollection(): Promise<string> {
   try {
     const api = await buildApiServer(
       { logger: ctx.logger, bodyLimit: 1024, trustProxy: false },
-      { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, runs: ctx.runs, credentials: ctx.credentials, version: VERSION, gatewayUrl: '' },
+      {
+        auth: ctx.auth,
+        users: ctx.users,
+        pipelines: ctx.pipelines,
+        runs: ctx.runs,
+        credentials: ctx.credentials,
+        personalTokens: ctx.personalTokens,
+        audit: ctx.audit,
+        version: VERSION,
+        gatewayUrl: '',
+      },
       [webhookDeliveriesRoutes(ctx.deliveries)],
     );
     await api.ready();

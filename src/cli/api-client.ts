@@ -39,3 +39,30 @@ export class ApiClient {
     }
   }
 }
+
+export interface ConnectOptions {
+  url?: string | undefined;
+  token?: string | undefined;
+  user?: string | undefined;
+  passwordStdin?: boolean | undefined;
+}
+
+/**
+ * The API client a command uses, authenticated in this order: --token or ANSFLOW_TOKEN; the token
+ * `ansflow login` stored (unless --url/ANSFLOW_URL names another server); a password login as
+ * --user/ANSFLOW_USER (default admin) with ANSFLOW_PASSWORD, --password-stdin or a prompt.
+ */
+export async function connectApi(options: ConnectOptions): Promise<ApiClient> {
+  const { readCredentials } = await import('./credentials-file.js');
+  const explicitUrl = options.url ?? process.env.ANSFLOW_URL;
+  const token = options.token ?? process.env.ANSFLOW_TOKEN;
+  const stored = token ? null : readCredentials();
+  const url = (explicitUrl ?? stored?.url ?? 'http://127.0.0.1:8000').replace(/\/+$/, '');
+  if (token) return new ApiClient(url, token);
+  if (stored && stored.url === url) return new ApiClient(url, stored.token);
+  const { readPassword } = await import('./read-password.js');
+  const api = new ApiClient(url);
+  const password = process.env.ANSFLOW_PASSWORD ?? (await readPassword(options.passwordStdin === true));
+  await api.login(options.user ?? process.env.ANSFLOW_USER ?? 'admin', password);
+  return api;
+}

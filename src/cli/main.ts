@@ -15,6 +15,7 @@ Commands:
   user create           create a user
   user set-password     set a user's password
   run                   trigger a pipeline run and follow it
+  login                 store a personal access token for the CLI (logout revokes it)
   secret-key rotate     re-encrypt credentials and secret variables under a new key
 
 Run 'ansflow <command> --help' for a command's options.
@@ -29,6 +30,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import('./user.js')).userCommand,
   worker: async () => (await import('./worker.js')).workerCommand,
   run: async () => (await import('./run.js')).runCommand,
+  login: async () => (await import('./login.js')).loginCommand,
+  logout: async () => (await import('./login.js')).logoutCommand,
   'secret-key': async () => (await import('./secret-key.js')).secretKeyCommand,
 };
 

@@ -2,10 +2,9 @@
  * `ansflow run`: triggers a pipeline through the API and, with --follow, streams its log (by byte
  * offset) with step progress, exiting with the run's status: 0 success, 1 otherwise.
  */
-import { ApiClient } from './api-client.js';
+import { connectApi, type ApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { parseOptions } from './options.js';
-import { readPassword } from './read-password.js';
 import { isFinalRunStatus, type RunStatus } from '../domain/status.js';
 
 const HELP = `Usage: ansflow run <pipeline-id|name> [--var K=V]... [--branch B] [--follow]
@@ -13,15 +12,16 @@ const HELP = `Usage: ansflow run <pipeline-id|name> [--var K=V]... [--branch B] 
 Triggers a run through the API (ANSFLOW_URL, default http://127.0.0.1:8000) and, with --follow,
 prints its log live and exits with its status (0 success, 1 failed/cancelled/timeout/error).
 
-Authentication: --token or ANSFLOW_TOKEN (an access token), else --user (ANSFLOW_USER, default
-admin) with the password from ANSFLOW_PASSWORD, --password-stdin, or a prompt.
+Authentication: --token or ANSFLOW_TOKEN (an access or personal access token), else the token
+ansflow login stored, else --user (ANSFLOW_USER, default admin) with the password from
+ANSFLOW_PASSWORD, --password-stdin, or a prompt.
 
 Options:
   --var K=V          a run variable (repeatable)
   --branch <name>    branch to run
   --follow, -f       follow the log until the run finishes
   --url <url>        the API address
-  --token <jwt>      access token
+  --token <token>    access token or personal access token (afp_…)
   --user <name>      username to log in as
   --password-stdin   read the password from standard input`;
 
@@ -60,11 +60,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     variables[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
 
-  const api = new ApiClient((v.url ?? process.env.ANSFLOW_URL ?? 'http://127.0.0.1:8000').replace(/\/+$/, ''), v.token ?? process.env.ANSFLOW_TOKEN ?? null);
-  if (!v.token && !process.env.ANSFLOW_TOKEN) {
-    const password = process.env.ANSFLOW_PASSWORD ?? (await readPassword(v['password-stdin'] === true));
-    await api.login(v.user ?? process.env.ANSFLOW_USER ?? 'admin', password);
-  }
+  const api = await connectApi({ url: v.url, token: v.token, user: v.user, passwordStdin: v['password-stdin'] });
 
   const pipelineId = /^\d+$/.test(target) ? Number(target) : await findPipeline(api, target);
   const run = (await api.call('POST', `/api/pipelines/${pipelineId}/run/`, { ...(v.branch ? { branch: v.branch } : {}), variables })) as RunBody;

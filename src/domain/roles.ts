@@ -1,4 +1,7 @@
 /** Who may do what. Routes ask these predicates; none of them decides by itself. */
+import type { TokenScope } from './token-scopes.js';
+import type { RequestOrigin } from './audit.js';
+
 export const ROLES = ['admin', 'developer', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -6,6 +9,10 @@ export interface Actor {
   id: number;
   username: string;
   role: Role;
+  /** A personal access token's scopes; undefined for a password login (everything the role allows). */
+  scopes?: readonly TokenScope[];
+  /** Where the request came from, for the audit log. */
+  origin?: RequestOrigin;
 }
 
 export const canManageUsers = (actor: Actor) => actor.role === 'admin';

@@ -34,6 +34,11 @@ import { DeliveriesRepository } from '../store/deliveries-repository.js';
 import { JenkinsBuildsRepository } from '../store/jenkins-builds-repository.js';
 import { DeliveriesService } from '../services/webhooks/deliveries-service.js';
 import { PlatformMetrics } from '../services/system/platform-metrics.js';
+import { PersonalTokensRepository } from '../store/personal-tokens-repository.js';
+import { AuditEventsRepository } from '../store/audit-events-repository.js';
+import { transactor } from '../store/transaction.js';
+import { AuditLog } from '../services/audit/audit-log.js';
+import { PersonalTokens } from '../services/auth/personal-tokens.js';
 
 export const VERSION = '1.0.0';
 
@@ -52,6 +57,8 @@ export interface AppContext {
     jenkinsBuilds: JenkinsBuildsRepository;
     workers: WorkersRepository;
     credentials: CredentialsRepository;
+    personalTokens: PersonalTokensRepository;
+    auditEvents: AuditEventsRepository;
   };
   /** True when Redis is configured: queue, events and cancels cross processes; logs live in the database. */
   distributed: boolean;
@@ -65,6 +72,10 @@ export interface AppContext {
   users: UsersService;
   pipelines: PipelinesService;
   credentials: CredentialsService;
+  /** Personal access tokens (`afp_…`). */
+  personalTokens: PersonalTokens;
+  /** The audit recorder: changes and their events in one transaction. */
+  audit: AuditLog;
   deliveries: DeliveriesService;
   metrics: PlatformMetrics;
   close(): Promise<void>;
@@ -93,7 +104,10 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     jenkinsBuilds: new JenkinsBuildsRepository(db.kysely),
     workers: new WorkersRepository(db.kysely),
     credentials: new CredentialsRepository(db.kysely, secrets),
+    personalTokens: new PersonalTokensRepository(db.kysely),
+    auditEvents: new AuditEventsRepository(db.kysely),
   };
+  const audit = new AuditLog(repos.auditEvents, transactor(db.kysely));
   const adapters = await createAdapters(config, db, repos.runQueue, logger);
   const { events, queue, logs } = adapters;
   const cancellations = adapters.localCancellations;
@@ -117,8 +131,18 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   const hasher = new PasswordHasher();
   const tokens = new TokenService([keys.current, ...keys.previous], config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds);
   const recentUsers = new RecentUsers(repos.users);
-  const auth = new AuthService({ users: repos.users, refreshTokens: repos.refreshTokens, tokens, hasher, throttle: new LoginThrottle(), recentUsers });
-  const users = new UsersService(repos.users, repos.refreshTokens, hasher, recentUsers);
+  const personalTokens = new PersonalTokens({ tokens: repos.personalTokens, users: recentUsers, audit });
+  const auth = new AuthService({
+    users: repos.users,
+    refreshTokens: repos.refreshTokens,
+    tokens,
+    hasher,
+    throttle: new LoginThrottle(),
+    recentUsers,
+    personalTokens,
+    audit,
+  });
+  const users = new UsersService(repos.users, repos.refreshTokens, hasher, recentUsers, audit);
   const pipelines = new PipelinesService(
     repos.pipelines,
     {
@@ -140,6 +164,8 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     users,
     pipelines,
     credentials: new CredentialsService(repos.credentials),
+    personalTokens,
+    audit,
     events,
     queue,
     logs,

@@ -42,7 +42,17 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
   if (role === 'api' || role === 'all') {
     const api = await buildApiServer(
       { logger, bodyLimit: 2 * 1024 * 1024, trustProxy: config.trustProxy },
-      { auth: ctx.auth, users: ctx.users, pipelines: ctx.pipelines, runs: ctx.runs, credentials: ctx.credentials, version: VERSION, gatewayUrl },
+      {
+        auth: ctx.auth,
+        users: ctx.users,
+        pipelines: ctx.pipelines,
+        runs: ctx.runs,
+        credentials: ctx.credentials,
+        personalTokens: ctx.personalTokens,
+        audit: ctx.audit,
+        version: VERSION,
+        gatewayUrl,
+      },
       [webhookDeliveriesRoutes(ctx.deliveries), (app) => installRequestMetrics(app, ctx.metrics, 'api')],
     );
     const address = await api.listen({ host: config.host, port: config.apiPort });

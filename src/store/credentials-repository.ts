@@ -84,6 +84,11 @@ export class CredentialsRepository {
     private readonly secrets: SecretBox,
   ) {}
 
+  /** The same repository working inside a transaction (see store/transaction.ts). */
+  in(tx: Kysely<Database>): CredentialsRepository {
+    return new CredentialsRepository(tx, this.secrets);
+  }
+
   /** Metadata columns only: the sealed secret is never selected here. */
   private base() {
     return this.db

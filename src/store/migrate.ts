@@ -9,6 +9,7 @@ import { workers } from './migrations/005-workers.js';
 import { credentials } from './migrations/006-credentials.js';
 import { forkSecrets } from './migrations/007-fork-secrets.js';
 import { workerSandbox } from './migrations/008-worker-sandbox.js';
+import { tokensAudit } from './migrations/010-tokens-audit.js';
 
 function provider(db: Db): MigrationProvider {
   return {
@@ -22,6 +23,7 @@ function provider(db: Db): MigrationProvider {
         '006-credentials': credentials(db.dialect),
         '007-fork-secrets': forkSecrets(),
         '008-worker-sandbox': workerSandbox(),
+        '010-tokens-audit': tokensAudit(db.dialect),
       };
     },
   };

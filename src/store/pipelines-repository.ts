@@ -69,6 +69,11 @@ export class PipelinesRepository {
     private readonly secrets: SecretBox,
   ) {}
 
+  /** The same repository working inside a transaction (see store/transaction.ts). */
+  in(tx: Kysely<Database>): PipelinesRepository {
+    return new PipelinesRepository(tx, this.secrets);
+  }
+
   private base() {
     return this.db
       .selectFrom('pipelines')

@@ -126,6 +126,11 @@ export class RunsRepository {
     private readonly pipelines: PipelinesRepository,
   ) {}
 
+  /** The same repository working inside a transaction (see store/transaction.ts). */
+  in(tx: Kysely<Database>): RunsRepository {
+    return new RunsRepository(tx, this.pipelines);
+  }
+
   /**
    * Creates the run, its pending steps and its queue job atomically; null if the pipeline is gone.
    * `onCommitted` runs right after the commit (wake a worker). The run is returned as written, not

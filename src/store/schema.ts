@@ -175,6 +175,36 @@ export interface CredentialsTable {
   updated_at: string;
 }
 
+/** Personal access tokens (migration 010): only the SHA-256 of the token is kept. */
+export interface PersonalTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  created_at: string;
+  expires_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** The audit log (migration 010): append-only; `diff` is JSON with secrets already redacted. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: string;
+  actor_id: number | null;
+  actor_username: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  target_name: string | null;
+  project_id: number | null;
+  diff: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -187,6 +217,8 @@ export interface Database {
   workers: WorkersTable;
   jenkins_builds: JenkinsBuildsTable;
   credentials: CredentialsTable;
+  personal_tokens: PersonalTokensTable;
+  audit_events: AuditEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -196,3 +228,5 @@ export type StepRunRow = Selectable<StepRunsTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type JenkinsBuildRow = Selectable<JenkinsBuildsTable>;
 export type CredentialRow = Selectable<CredentialsTable>;
+export type PersonalTokenRow = Selectable<PersonalTokensTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;

@@ -46,6 +46,11 @@ export interface NewUser {
 export class UsersRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** The same repository working inside a transaction (see store/transaction.ts). */
+  in(tx: Kysely<Database>): UsersRepository {
+    return new UsersRepository(tx);
+  }
+
   async findById(id: number): Promise<UserWithHash | null> {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toUser(row) : null;

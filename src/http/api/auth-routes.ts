@@ -16,7 +16,8 @@ export function authRoutes(app: App, { auth }: ApiDeps) {
         response: { 200: LoginResponse, ...errorResponses(400, 401, 429) },
       },
     },
-    async (request) => auth.login({ username: request.body.username, password: request.body.password, client: request.ip }),
+    async (request) =>
+      auth.login({ username: request.body.username, password: request.body.password, client: request.ip, userAgent: request.headers['user-agent'] ?? null }),
   );
 
   app.post(

@@ -3,6 +3,8 @@ import type { UsersService } from '../../services/users-service.js';
 import type { PipelinesService } from '../../services/pipelines-service.js';
 import type { RunsService } from '../../services/runs/runs-service.js';
 import type { CredentialsService } from '../../services/credentials-service.js';
+import type { PersonalTokens } from '../../services/auth/personal-tokens.js';
+import type { AuditLog } from '../../services/audit/audit-log.js';
 
 /** What the management API's routes need: services only, never repositories or the database. */
 export interface ApiDeps {
@@ -11,6 +13,8 @@ export interface ApiDeps {
   pipelines: PipelinesService;
   runs: RunsService;
   credentials: CredentialsService;
+  personalTokens: PersonalTokens;
+  audit: AuditLog;
   version: string;
   gatewayUrl: string;
 }

@@ -22,7 +22,7 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
   app.patch(
     '/api/users/me/',
     { schema: { tags: ['users'], summary: 'Update your own profile', body: UpdateMeBody, response: { 200: UserSchema, ...errorResponses(400, 401) } } },
-    async (request) => users.update(currentUser(request).id, request.body),
+    async (request) => users.update(currentUser(request).id, request.body, currentUser(request)),
   );
 
   app.post(
@@ -36,7 +36,7 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
       },
     },
     async (request, reply) => {
-      await users.setPassword(currentUser(request).id, request.body.new_password, request.body.current_password);
+      await users.setPassword(currentUser(request).id, request.body.new_password, request.body.current_password, currentUser(request));
       return reply.code(204).send(null);
     },
   );
@@ -65,7 +65,7 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
     },
     async (request, reply) => {
       adminOnly(request);
-      return reply.code(201).send(await users.create(request.body));
+      return reply.code(201).send(await users.create(request.body, currentUser(request)));
     },
   );
 
@@ -91,7 +91,7 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
     },
     async (request) => {
       adminOnly(request);
-      return users.update(request.params.id, request.body);
+      return users.update(request.params.id, request.body, currentUser(request));
     },
   );
 
@@ -108,7 +108,7 @@ export function usersRoutes(app: App, { users }: ApiDeps) {
     },
     async (request, reply) => {
       adminOnly(request);
-      await users.setPassword(request.params.id, request.body.new_password);
+      await users.setPassword(request.params.id, request.body.new_password, undefined, currentUser(request));
       return reply.code(204).send(null);
     },
   );

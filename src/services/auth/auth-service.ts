@@ -10,6 +10,10 @@ import type { PasswordHasher } from './password-hasher.js';
 import { withoutHash } from './public-user.js';
 import type { RecentUsers } from './recent-users.js';
 import { InvalidTokenError, type TokenService } from './token-service.js';
+import { isPersonalToken, type PersonalTokens } from './personal-tokens.js';
+import type { TokenScope } from '../../domain/token-scopes.js';
+import type { RequestOrigin } from '../../domain/audit.js';
+import { entry, type AuditLog } from '../audit/audit-log.js';
 
 export interface TokenPair {
   access: string;
@@ -23,25 +27,45 @@ export interface AuthDeps {
   hasher: PasswordHasher;
   throttle: LoginThrottle;
   recentUsers: RecentUsers;
+  /** Personal access tokens (`afp_…`), accepted wherever an access token is. */
+  personalTokens?: PersonalTokens;
+  /** Logins, succeeded and failed, are audited. */
+  audit?: AuditLog;
 }
+
+/** The acting user; `scopes` is set when a personal access token authenticated the request. */
+export type AuthenticatedUser = User & { scopes?: TokenScope[] };
 
 export class AuthService {
   constructor(private readonly deps: AuthDeps) {}
 
-  async login(input: { username: string; password: string; client: string }): Promise<TokenPair & { user: User }> {
+  async login(input: { username: string; password: string; client: string; userAgent?: string | null }): Promise<TokenPair & { user: User }> {
     const { users, hasher, throttle } = this.deps;
+    const origin: RequestOrigin = { ip: input.client, userAgent: input.userAgent ?? null };
     const wait = throttle.retryAfter(input.client, input.username);
-    if (wait > 0)
+    if (wait > 0) {
+      await this.auditLogin('login.failed', null, input.username, origin, 'throttled');
       throw new AppError('RATE_LIMIT_EXCEEDED', `Too many failed login attempts; try again in ${wait} seconds`, {}, { 'Retry-After': String(wait) });
+    }
     const user = await users.findByUsername(input.username);
     const ok = await hasher.verify(user?.password_hash ?? null, input.password);
     if (!user || !ok || !user.is_active) {
       throttle.recordFailure(input.client, input.username);
+      await this.auditLogin('login.failed', user, input.username, origin, !user ? 'unknown user' : !ok ? 'wrong password' : 'inactive user');
       throw unauthenticated('Invalid username or password');
     }
     throttle.recordSuccess(input.client, input.username);
     const pair = await this.issuePair(user);
+    await this.auditLogin('login.succeeded', user, input.username, origin, null);
     return { ...pair, user: withoutHash(user) };
+  }
+
+  /** A login attempt in the audit log, with the username tried (the actor only when it succeeded). */
+  private async auditLogin(action: string, user: User | null, tried: string, origin: RequestOrigin, reason: string | null): Promise<void> {
+    if (!this.deps.audit) return;
+    const actor = action === 'login.succeeded' && user ? { id: user.id, username: user.username, role: user.role, origin } : null;
+    const event = entry(actor, action, { type: 'user', id: user?.id ?? null, name: tried.slice(0, 150) }, reason ? { reason: { after: reason } } : null);
+    await this.deps.audit.recordAlone({ ...event, origin });
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {
@@ -68,8 +92,13 @@ export class AuthService {
     await this.deps.refreshTokens.revoke(claims.jti);
   }
 
-  /** The user behind an access token, or AUTHENTICATION_ERROR. */
-  async authenticate(accessToken: string): Promise<User> {
+  /** The user behind an access token or a personal access token, or AUTHENTICATION_ERROR. */
+  async authenticate(accessToken: string): Promise<AuthenticatedUser> {
+    if (isPersonalToken(accessToken)) {
+      if (!this.deps.personalTokens) throw unauthenticated('Token is invalid');
+      const { user, scopes } = await this.deps.personalTokens.authenticate(accessToken);
+      return { ...withoutHash(user), scopes };
+    }
     let claims;
     try {
       claims = this.deps.tokens.verifyAccess(accessToken);

@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AUDIT_REDACTED, auditDiff, Redacted } from './audit.js';
+
+test('a diff lists only the changed fields, before and after', () => {
+  const diff = auditDiff({ name: 'a', branch: 'main', steps: [{ name: 's' }] }, { name: 'b', branch: 'main', steps: [{ name: 's' }] });
+  assert.deepEqual(diff, { name: { before: 'a', after: 'b' } });
+});
+
+test('a created object shows every field as after, a deleted one every field as before', () => {
+  assert.deepEqual(auditDiff(null, { name: 'a' }), { name: { after: 'a' } });
+  assert.deepEqual(auditDiff({ name: 'a' }, null), { name: { before: 'a' } });
+});
+
+test('a changed secret shows as changed but never with its value', () => {
+  const diff = auditDiff({ 'variables.TOKEN': new Redacted('old-secret') }, { 'variables.TOKEN': new Redacted('new-secret') });
+  assert.deepEqual(JSON.parse(JSON.stringify(diff)), { 'variables.TOKEN': { before: AUDIT_REDACTED, after: AUDIT_REDACTED } });
+  assert.doesNotMatch(JSON.stringify(diff), /secret/);
+  assert.deepEqual(auditDiff({ x: new Redacted('same') }, { x: new Redacted('same') }), {});
+});
+
+test('a field that appears or disappears is listed on its side only', () => {
+  assert.deepEqual(auditDiff({ a: 1 }, { b: 2 }), { a: { before: 1 }, b: { after: 2 } });
+});

@@ -1,0 +1,77 @@
+/**
+ * Audit events: who changed what, from where, and how. An event's diff holds the changed fields
+ * only, before and after, with secrets redacted: a field wrapped in `Redacted` is compared by its
+ * real value (so a changed secret still shows as changed) but written as `******`.
+ */
+export const AUDIT_REDACTED = '******';
+
+/** What an audit event is about. `id` is text so targets of every kind fit one column. */
+export interface AuditTarget {
+  type: string;
+  id: string | number | null;
+  name: string | null;
+}
+
+/** Who acted, and from where; null actor = anonymous (a failed login, a webhook). */
+export interface AuditActor {
+  id: number;
+  username: string;
+}
+
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type AuditDiff = Record<string, { before?: unknown; after?: unknown }>;
+
+export interface AuditEntry {
+  /** `<target type>.<verb>`: pipeline.update, run.trigger, login.failed … */
+  action: string;
+  actor: AuditActor | null;
+  origin: RequestOrigin | null;
+  target: AuditTarget;
+  /** The project the target belongs to, when projects exist (filter for maintainers). */
+  projectId?: number | null;
+  diff?: AuditDiff | null;
+}
+
+/** A value compared for real but never written. */
+export class Redacted {
+  constructor(readonly value: unknown) {}
+  toJSON() {
+    return AUDIT_REDACTED;
+  }
+}
+
+/** A flat record of an object's audited fields (nested objects are compared as a whole). */
+export type AuditView = Record<string, unknown>;
+
+/**
+ * The fields that differ between two views. Created objects (before null) list every field as
+ * `after`; deleted ones every field as `before`. Values are compared by their JSON, secrets by
+ * their real value.
+ */
+export function auditDiff(before: AuditView | null, after: AuditView | null): AuditDiff {
+  const diff: AuditDiff = {};
+  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+  for (const key of [...keys].sort()) {
+    const had = before !== null && Object.hasOwn(before, key);
+    const has = after !== null && Object.hasOwn(after, key);
+    const b = had ? before![key] : undefined;
+    const a = has ? after![key] : undefined;
+    if (had && has && sameValue(b, a)) continue;
+    const entry: { before?: unknown; after?: unknown } = {};
+    if (had) entry.before = shown(b);
+    if (has) entry.after = shown(a);
+    diff[key] = entry;
+  }
+  return diff;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(real(a)) === JSON.stringify(real(b));
+}
+
+const real = (v: unknown): unknown => (v instanceof Redacted ? { redacted: v.value } : v);
+const shown = (v: unknown): unknown => (v instanceof Redacted ? AUDIT_REDACTED : v === undefined ? null : v);

@@ -1,0 +1,112 @@
+/**
+ * The audit log at rest: append and read, nothing else (no update, no delete: retention is a
+ * separate, operator-run concern). Pages are keyed by id (newest first), because the log only
+ * grows and counting it for page numbers would cost more with every event.
+ */
+import type { Kysely } from 'kysely';
+import type { AuditEventRow, Database } from './schema.js';
+import type { AuditDiff, AuditEntry } from '../domain/audit.js';
+
+export interface AuditEvent {
+  id: number;
+  at: string;
+  actor: { id: number | null; username: string } | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  action: string;
+  target: { type: string; id: string | null; name: string | null };
+  project_id: number | null;
+  diff: AuditDiff | null;
+}
+
+export interface AuditFilter {
+  actorId?: number;
+  actorUsername?: string;
+  projectId?: number;
+  /** Only events of these projects (what a maintainer may read); an empty list matches nothing. */
+  projectIds?: number[];
+  targetType?: string;
+  targetId?: string;
+  /** Exact, or a prefix ending in `.*` (`pipeline.*`). */
+  action?: string;
+  since?: string;
+  until?: string;
+  /** Events older than this id (the previous page's last). */
+  before?: number;
+}
+
+const toEvent = (row: AuditEventRow): AuditEvent => ({
+  id: Number(row.id),
+  at: row.at,
+  actor: row.actor_username === null ? null : { id: row.actor_id, username: row.actor_username },
+  source_ip: row.source_ip,
+  user_agent: row.user_agent,
+  action: row.action,
+  target: { type: row.target_type, id: row.target_id, name: row.target_name },
+  project_id: row.project_id,
+  diff: row.diff === null ? null : (JSON.parse(row.diff) as AuditDiff),
+});
+
+export class AuditEventsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  in(tx: Kysely<Database>): AuditEventsRepository {
+    return new AuditEventsRepository(tx);
+  }
+
+  async insert(entry: AuditEntry, at: string): Promise<void> {
+    await this.db
+      .insertInto('audit_events')
+      .values({
+        at,
+        actor_id: entry.actor?.id ?? null,
+        actor_username: entry.actor?.username ?? null,
+        source_ip: entry.origin?.ip ?? null,
+        user_agent: entry.origin?.userAgent?.slice(0, 512) ?? null,
+        action: entry.action,
+        target_type: entry.target.type,
+        target_id: entry.target.id === null ? null : String(entry.target.id),
+        target_name: entry.target.name,
+        project_id: entry.projectId ?? null,
+        diff: entry.diff && Object.keys(entry.diff).length > 0 ? JSON.stringify(entry.diff) : null,
+      })
+      .execute();
+  }
+
+  /** Up to `limit` events matching the filter, newest first. */
+  async list(filter: AuditFilter, limit: number): Promise<AuditEvent[]> {
+    let q = this.db.selectFrom('audit_events').selectAll();
+    if (filter.actorId !== undefined) q = q.where('actor_id', '=', filter.actorId);
+    if (filter.actorUsername !== undefined) q = q.where('actor_username', '=', filter.actorUsername);
+    if (filter.projectId !== undefined) q = q.where('project_id', '=', filter.projectId);
+    if (filter.projectIds !== undefined) {
+      if (filter.projectIds.length === 0) return [];
+      q = q.where('project_id', 'in', filter.projectIds);
+    }
+    if (filter.targetType !== undefined) q = q.where('target_type', '=', filter.targetType);
+    if (filter.targetId !== undefined) q = q.where('target_id', '=', filter.targetId);
+    if (filter.action !== undefined) {
+      if (filter.action.endsWith('.*')) {
+        const prefix = filter.action.slice(0, -1);
+        // Compared as a range, not LIKE: action names may hold `_`, and a range uses the column as is.
+        q = q.where('action', '>=', prefix).where('action', '<', prefix.slice(0, -1) + '/');
+      } else q = q.where('action', '=', filter.action);
+    }
+    if (filter.since !== undefined) q = q.where('at', '>=', filter.since);
+    if (filter.until !== undefined) q = q.where('at', '<', filter.until);
+    if (filter.before !== undefined) q = q.where('id', '<', filter.before);
+    const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(toEvent);
+  }
+
+  /** Every matching event, newest first, read in batches (for exports of any size). */
+  async *stream(filter: AuditFilter, batch = 500): AsyncGenerator<AuditEvent> {
+    let before = filter.before;
+    for (;;) {
+      const events = await this.list({ ...filter, ...(before !== undefined ? { before } : {}) }, batch);
+      yield* events;
+      if (events.length < batch) return;
+      before = events[events.length - 1]!.id;
+    }
+  }
+}
