@@ -117,6 +117,7 @@ export async function generateCollection(): Promise<string> {
         pipelines: ctx.pipelines,
         runs: ctx.runs,
         credentials: ctx.credentials,
+        projects: ctx.projects,
         personalTokens: ctx.personalTokens,
         audit: ctx.audit,
         version: VERSION,

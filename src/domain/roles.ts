@@ -1,4 +1,7 @@
-/** Who may do what. Routes ask these predicates; none of them decides by itself. */
+/**
+ * Global roles and who acts. What each may do is decided in one place, the permission policy
+ * (domain/permissions.ts): these are only the names.
+ */
 import type { TokenScope } from './token-scopes.js';
 import type { RequestOrigin } from './audit.js';
 
@@ -14,18 +17,3 @@ export interface Actor {
   /** Where the request came from, for the audit log. */
   origin?: RequestOrigin;
 }
-
-export const canManageUsers = (actor: Actor) => actor.role === 'admin';
-export const canCreatePipelines = (actor: Actor) => actor.role === 'admin' || actor.role === 'developer';
-export const canRunPipelines = (actor: Actor) => actor.role === 'admin' || actor.role === 'developer';
-
-/** Developers edit and delete their own pipelines; admins edit all. */
-export const canModifyPipeline = (actor: Actor, ownerId: number | null) => actor.role === 'admin' || (actor.role === 'developer' && ownerId === actor.id);
-
-/**
- * Credentials follow pipelines: every signed-in user may read their metadata (names, kinds,
- * fingerprints, who uses them; never a value), as every user may read the pipelines that name
- * them; admins and developers create them; developers change and delete their own, admins all.
- */
-export const canCreateCredentials = (actor: Actor) => actor.role === 'admin' || actor.role === 'developer';
-export const canModifyCredential = (actor: Actor, ownerId: number | null) => actor.role === 'admin' || (actor.role === 'developer' && ownerId === actor.id);

@@ -13,6 +13,9 @@ import { PipelinesRepository } from '../store/pipelines-repository.js';
 import { secretKeySource } from '../services/secret-key.js';
 import { CredentialsRepository } from '../store/credentials-repository.js';
 import { CredentialsService } from '../services/credentials-service.js';
+import { ProjectsRepository } from '../store/projects-repository.js';
+import { ProjectAccess } from '../services/projects/project-access.js';
+import { ProjectsService } from '../services/projects/projects-service.js';
 import { TokenService } from '../services/auth/token-service.js';
 import { PasswordHasher } from '../services/auth/password-hasher.js';
 import { LoginThrottle } from '../services/auth/login-throttle.js';
@@ -57,6 +60,7 @@ export interface AppContext {
     jenkinsBuilds: JenkinsBuildsRepository;
     workers: WorkersRepository;
     credentials: CredentialsRepository;
+    projects: ProjectsRepository;
     personalTokens: PersonalTokensRepository;
     auditEvents: AuditEventsRepository;
   };
@@ -72,6 +76,9 @@ export interface AppContext {
   users: UsersService;
   pipelines: PipelinesService;
   credentials: CredentialsService;
+  projects: ProjectsService;
+  /** The permission policy with memberships looked up (services/projects/project-access.ts). */
+  access: ProjectAccess;
   /** Personal access tokens (`afp_…`). */
   personalTokens: PersonalTokens;
   /** The audit recorder: changes and their events in one transaction. */
@@ -104,6 +111,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     jenkinsBuilds: new JenkinsBuildsRepository(db.kysely),
     workers: new WorkersRepository(db.kysely),
     credentials: new CredentialsRepository(db.kysely, secrets),
+    projects: new ProjectsRepository(db.kysely),
     personalTokens: new PersonalTokensRepository(db.kysely),
     auditEvents: new AuditEventsRepository(db.kysely),
   };
@@ -111,7 +119,9 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   const adapters = await createAdapters(config, db, repos.runQueue, logger);
   const { events, queue, logs } = adapters;
   const cancellations = adapters.localCancellations;
+  const access = new ProjectAccess(repos.projects);
   const runs = new RunsService({
+    access,
     pipelines: repos.pipelines,
     runs: repos.runs,
     queue,
@@ -119,6 +129,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     logs,
     cancellations: adapters.cancellations,
     queueRepo: repos.runQueue,
+    audit,
   });
   const engine: EngineOptions = {
     workspaceRoot: workspaceRoot(config.dataDir),
@@ -150,8 +161,11 @@ export async function createContext(config: Config, logger: Logger): Promise<App
       allowMetadataAddresses: config.allowMetadataAddresses,
     },
     repos.credentials,
+    access,
+    repos.projects,
+    audit,
   );
-  const deliveries = new DeliveriesService({ pipelines: repos.pipelines, runs: repos.runs, queue, events, deliveries: repos.deliveries });
+  const deliveries = new DeliveriesService({ access, pipelines: repos.pipelines, runs: repos.runs, queue, events, deliveries: repos.deliveries, audit });
   const metrics = new PlatformMetrics({ runs: repos.runs, pipelines: repos.pipelines, queue, events });
   return {
     config,
@@ -163,7 +177,9 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     auth,
     users,
     pipelines,
-    credentials: new CredentialsService(repos.credentials),
+    credentials: new CredentialsService(repos.credentials, access, repos.projects, audit),
+    projects: new ProjectsService(repos.projects, repos.users, access),
+    access,
     personalTokens,
     audit,
     events,

@@ -3,6 +3,7 @@ import type { AppContext } from './context.js';
 import { VERSION } from './context.js';
 import { buildGatewayServer } from '../http/gateway/gateway-server.js';
 import { RunFeed } from '../http/gateway/run-feed.js';
+import { FeedAccess } from '../services/projects/feed-access.js';
 import type { GatewayOptions } from '../http/gateway/gateway-options.js';
 import { RejectionRecorder } from '../services/webhooks/rejection-recorder.js';
 import { CompletionWaiter } from '../services/webhooks/completion-waiter.js';
@@ -25,6 +26,7 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
     {
       auth: ctx.auth,
       webhooks: {
+        access: ctx.access,
         pipelines: repos.pipelines,
         runs: repos.runs,
         queue: ctx.queue,
@@ -35,6 +37,7 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         waiter: new CompletionWaiter(repos.deliveries),
         onVerdict: (provider, verdict) => ctx.metrics.webhooks.inc({ provider, verdict }),
       },
+      feedAccess: new FeedAccess(repos.runs, repos.projects, ctx.access),
       feed: new RunFeed({ events: ctx.events, runs: repos.runs, onError: (err) => logger.error({ err }, 'run feed failed') }),
       status: new SystemStatusService({
         db: ctx.db,

@@ -20,6 +20,26 @@ export interface RunningServers {
 
 const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
+/** The management API of this context, not yet listening (the permission test reads its route table). */
+export function buildApi(ctx: AppContext, gatewayUrl: string) {
+  return buildApiServer(
+    { logger: ctx.logger, bodyLimit: 2 * 1024 * 1024, trustProxy: ctx.config.trustProxy },
+    {
+      auth: ctx.auth,
+      users: ctx.users,
+      pipelines: ctx.pipelines,
+      runs: ctx.runs,
+      credentials: ctx.credentials,
+      projects: ctx.projects,
+      personalTokens: ctx.personalTokens,
+      audit: ctx.audit,
+      version: VERSION,
+      gatewayUrl,
+    },
+    [webhookDeliveriesRoutes(ctx.deliveries), (app) => installRequestMetrics(app, ctx.metrics, 'api')],
+  );
+}
+
 /** `gatewayOverrides` (tests, benchmarks) replace options otherwise taken from the configuration. */
 export async function startServers(ctx: AppContext, role: Role, gatewayOverrides: Partial<GatewayOptions> = {}): Promise<RunningServers> {
   const { config, logger } = ctx;
@@ -40,21 +60,7 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
     }
   }
   if (role === 'api' || role === 'all') {
-    const api = await buildApiServer(
-      { logger, bodyLimit: 2 * 1024 * 1024, trustProxy: config.trustProxy },
-      {
-        auth: ctx.auth,
-        users: ctx.users,
-        pipelines: ctx.pipelines,
-        runs: ctx.runs,
-        credentials: ctx.credentials,
-        personalTokens: ctx.personalTokens,
-        audit: ctx.audit,
-        version: VERSION,
-        gatewayUrl,
-      },
-      [webhookDeliveriesRoutes(ctx.deliveries), (app) => installRequestMetrics(app, ctx.metrics, 'api')],
-    );
+    const api = await buildApi(ctx, gatewayUrl);
     const address = await api.listen({ host: config.host, port: config.apiPort });
     apiUrl = address;
     closers.push(() => api.close());

@@ -3,9 +3,13 @@
  * against their step types, URLs, branch, variable names) before anything is written, so a bad
  * request changes nothing.
  */
-import { conflict, notFound, permissionDenied, validationError, type ErrorDetails } from '../domain/errors.js';
+import { conflict, notFound, validationError, type ErrorDetails } from '../domain/errors.js';
 import { SECRET_MASK, type PipelineStatus, type StepDefinition, type TriggerEventKind, type Variables } from '../domain/pipeline.js';
-import { canCreatePipelines, canModifyPipeline, type Actor } from '../domain/roles.js';
+import type { Actor } from '../domain/permissions.js';
+import type { ProjectAccess } from './projects/project-access.js';
+import { auditDiff } from '../domain/audit.js';
+import { entry, type AuditLog, type RecordEvent } from './audit/audit-log.js';
+import { pipelineAuditView, pipelineTarget } from './audit/audit-views.js';
 import { branchNameProblem, gitUrlCredentialProblem, gitUrlProblem, type GitUrlPolicy } from '../domain/git-url.js';
 import { validateSteps } from '../domain/validate-steps.js';
 import { MAX_VARIABLES, variableNameProblem, variableValueProblem } from '../domain/variables.js';
@@ -25,35 +29,67 @@ export interface PipelineInput {
   variables?: Record<string, VariableInput>;
   steps?: StepDefinition[];
   secrets_for_forks?: boolean;
+  /** The project (id): on create, omitted means the `default` project; on update, unchanged. */
+  project?: number;
+}
+
+/** Where a pipeline created without `project` goes (ProjectsRepository.defaultProjectId). */
+export interface DefaultProject {
+  defaultProjectId(): Promise<number | null>;
 }
 
 export class PipelinesService {
   constructor(
     private readonly pipelines: PipelinesRepository,
     private readonly gitPolicy: GitUrlPolicy,
-    /** Steps may only name credentials that exist. */
+    /** Steps may only name credentials that exist in the pipeline's project. */
     private readonly credentials: Pick<CredentialsRepository, 'existingNames'>,
+    private readonly access: ProjectAccess,
+    private readonly projects: DefaultProject,
+    /** Every change is written with its audit event, in one transaction. */
+    private readonly audit?: AuditLog,
   ) {}
 
-  async get(id: number): Promise<Pipeline> {
+  /** A change and its audit event in one transaction (without an audit log: the change alone). */
+  private change<T>(work: (pipelines: PipelinesRepository, record: RecordEvent) => Promise<T>): Promise<T> {
+    if (!this.audit) return work(this.pipelines, async () => {});
+    return this.audit.change((tx, record) => work(this.pipelines.in(tx), record));
+  }
+
+  /** The pipeline, if the actor may read it (404 otherwise, as for one that does not exist). */
+  async get(actor: Actor, id: number): Promise<Pipeline> {
     const pipeline = await this.pipelines.findById(id);
     if (!pipeline) throw notFound('Pipeline');
+    await this.access.require(actor, pipeline.project_id, 'read', { what: 'Pipeline' });
     return pipeline;
   }
 
-  /** 404 unless the pipeline exists, without loading it (no joins, no secrets decrypted). */
-  async assertExists(id: number): Promise<void> {
-    if (!(await this.pipelines.exists(id))) throw notFound('Pipeline');
+  /** 404 unless the pipeline exists and the actor may read it, without loading it (no joins, no secrets). */
+  async assertReadable(actor: Actor, id: number): Promise<void> {
+    const projectId = await this.pipelines.projectOf(id);
+    if (projectId === null) throw notFound('Pipeline');
+    await this.access.require(actor, projectId, 'read', { what: 'Pipeline' });
   }
 
-  list(filter: PipelineFilter, page: { limit: number; offset: number }) {
-    return this.pipelines.list(filter, page);
+  /** What the actor may read, narrowed by the filter (a `project` the actor cannot read is a 404). */
+  async list(actor: Actor, filter: Omit<PipelineFilter, 'memberId'>, page: { limit: number; offset: number }) {
+    if (filter.project !== undefined) await this.access.requireReadable(actor, filter.project);
+    return this.pipelines.list({ ...filter, ...this.access.readFilter(actor) }, page);
   }
 
   async create(actor: Actor, input: PipelineInput): Promise<Pipeline> {
-    if (!canCreatePipelines(actor)) throw permissionDenied('Viewers cannot create pipelines');
-    const fields = this.normalize(input, null, await this.credentialProblems(input.steps));
-    const created = await this.pipelines.create(fields, actor.id);
+    const projectId = input.project ?? (await this.defaultProject());
+    await this.access.require(actor, projectId, 'edit', {
+      what: 'Project',
+      createdBy: undefined,
+      denied: 'Your role in this project does not allow creating pipelines',
+    });
+    const fields = this.normalize(input, null, await this.credentialProblems(input.steps, projectId), projectId);
+    const created = await this.change(async (pipelines, record) => {
+      const pipeline = await pipelines.create(fields, actor.id);
+      if (pipeline) await record(entry(actor, 'pipeline.create', pipelineTarget(pipeline), auditDiff(null, pipelineAuditView(pipeline)), pipeline.project_id));
+      return pipeline;
+    });
     if (!created) throw duplicateName(fields.name);
     return created;
   }
@@ -61,7 +97,8 @@ export class PipelinesService {
   /** PUT: every editable field is replaced; omitted optional fields take their defaults. */
   async replace(actor: Actor, id: number, input: PipelineInput): Promise<Pipeline> {
     const current = await this.modifiable(actor, id);
-    return this.save(id, this.normalize(input, current, await this.credentialProblems(input.steps)));
+    const projectId = await this.targetProject(actor, current, input.project);
+    return this.save(actor, current, this.normalize(input, current, await this.credentialProblems(input.steps, projectId), projectId));
   }
 
   /** PATCH: only the fields present change. */
@@ -78,39 +115,74 @@ export class PipelinesService {
       steps: input.steps ?? current.steps,
       secrets_for_forks: input.secrets_for_forks ?? current.secrets_for_forks,
     };
-    return this.save(id, this.normalize(merged, current, await this.credentialProblems(merged.steps)));
+    const projectId = await this.targetProject(actor, current, input.project);
+    return this.save(actor, current, this.normalize(merged, current, await this.credentialProblems(merged.steps, projectId), projectId));
   }
 
   async delete(actor: Actor, id: number): Promise<void> {
-    await this.modifiable(actor, id);
-    if (!(await this.pipelines.delete(id))) throw notFound('Pipeline');
+    const current = await this.modifiable(actor, id);
+    const deleted = await this.change(async (pipelines, record) => {
+      if (!(await pipelines.delete(id))) return false;
+      await record(entry(actor, 'pipeline.delete', pipelineTarget(current), auditDiff(pipelineAuditView(current), null), current.project_id));
+      return true;
+    });
+    if (!deleted) throw notFound('Pipeline');
   }
 
-  private async save(id: number, fields: PipelineFields): Promise<Pipeline> {
-    const saved = await this.pipelines.update(id, fields);
+  private async save(actor: Actor, current: Pipeline, fields: PipelineFields): Promise<Pipeline> {
+    const saved = await this.change(async (pipelines, record) => {
+      const after = await pipelines.update(current.id, fields);
+      if (after && after !== 'conflict')
+        await record(entry(actor, 'pipeline.update', pipelineTarget(after), auditDiff(pipelineAuditView(current), pipelineAuditView(after)), after.project_id));
+      return after;
+    });
     if (saved === 'conflict') throw duplicateName(fields.name);
     if (!saved) throw notFound('Pipeline');
     return saved;
   }
 
   private async modifiable(actor: Actor, id: number): Promise<Pipeline> {
-    const current = await this.get(id);
-    if (!canModifyPipeline(actor, current.created_by?.id ?? null))
-      throw permissionDenied(actor.role === 'viewer' ? 'Viewers cannot change pipelines' : 'You can only change pipelines you created');
+    const current = await this.get(actor, id);
+    await this.access.require(actor, current.project_id, 'edit', {
+      what: 'Pipeline',
+      createdBy: current.created_by?.id ?? null,
+      denied: 'Your role in this project does not allow changing this pipeline (developers change the pipelines they created)',
+    });
     return current;
   }
 
-  /** `steps[i].credential` for each step naming a credential that does not exist. */
-  private async credentialProblems(steps: StepDefinition[] | undefined): Promise<ErrorDetails> {
+  /** Moving a pipeline to another project needs the right to create pipelines there. */
+  private async targetProject(actor: Actor, current: Pipeline, wanted: number | undefined): Promise<number> {
+    if (wanted === undefined || wanted === current.project_id) return current.project_id;
+    await this.access.require(actor, wanted, 'edit', {
+      what: 'Project',
+      createdBy: undefined,
+      denied: 'Your role in that project does not allow adding pipelines',
+    });
+    return wanted;
+  }
+
+  private async defaultProject(): Promise<number> {
+    const id = await this.projects.defaultProjectId();
+    if (id === null) throw validationError({ project: ['There is no default project: name one.'] });
+    return id;
+  }
+
+  /** `steps[i].credential` for each step naming a credential that does not exist in the project. */
+  private async credentialProblems(steps: StepDefinition[] | undefined, projectId: number): Promise<ErrorDetails> {
     const named = (steps ?? []).map((s, i) => ({ i, name: s.credential })).filter((s): s is { i: number; name: string } => typeof s.name === 'string');
     if (named.length === 0) return {};
-    const existing = await this.credentials.existingNames(named.map((s) => s.name));
+    const existing = await this.credentials.existingNames(
+      named.map((s) => s.name),
+      projectId,
+    );
     const details: ErrorDetails = {};
-    for (const s of named) if (!existing.has(s.name.toLowerCase())) details[`steps[${s.i}].credential`] = [`There is no credential named "${s.name}".`];
+    for (const s of named)
+      if (!existing.has(s.name.toLowerCase())) details[`steps[${s.i}].credential`] = [`There is no credential named "${s.name}" in this project.`];
     return details;
   }
 
-  private normalize(input: PipelineInput, current: Pipeline | null, credentialProblems: ErrorDetails): PipelineFields {
+  private normalize(input: PipelineInput, current: Pipeline | null, credentialProblems: ErrorDetails, projectId: number): PipelineFields {
     const details: ErrorDetails = {};
     const name = input.name.trim();
     if (name.length === 0) details.name = ['This field may not be blank.'];
@@ -142,6 +214,7 @@ export class PipelinesService {
       variables,
       steps,
       secrets_for_forks: input.secrets_for_forks ?? false,
+      project_id: projectId,
     };
   }
 }

@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import type { CredentialRow, Database } from './schema.js';
 import type { CredentialKind, CredentialSecret, ResolvedCredential } from '../domain/credentials.js';
 import type { SecretBox } from './secret-box.js';
-import { isUniqueViolation } from './pipelines-repository.js';
+import { isUniqueViolation, memberProjects } from './pipelines-repository.js';
 import { nowIso } from './time.js';
 
 export interface UserRef {
@@ -23,6 +23,8 @@ export interface PipelineRef {
 /** A credential's metadata: what the API shows. Never a value. */
 export interface Credential {
   id: number;
+  /** The project it belongs to (migration 009): only that project's pipelines may use it. */
+  project_id: number;
   name: string;
   kind: CredentialKind;
   description: string;
@@ -34,6 +36,8 @@ export interface Credential {
 }
 
 export interface NewCredential {
+  /** Omitted: the `default` project. */
+  project_id?: number;
   name: string;
   description: string;
   secret: CredentialSecret;
@@ -47,6 +51,8 @@ export interface PreparedSecret {
 }
 
 export interface CredentialChange {
+  /** Omitted: unchanged. */
+  project_id?: number;
   name: string;
   description: string;
   kind: CredentialKind;
@@ -60,6 +66,10 @@ export interface CredentialChange {
 }
 
 export interface CredentialFilter {
+  /** Only this project's credentials. */
+  project?: number;
+  /** Only credentials of the projects this user is a member of (a non-admin's reads). */
+  memberId?: number;
   search?: string;
   kind?: CredentialKind;
 }
@@ -68,6 +78,7 @@ type JoinedRow = Omit<CredentialRow, 'secret' | 'name_key'> & { creator_username
 
 const toCredential = (row: JoinedRow): Credential => ({
   id: row.id,
+  project_id: row.project_id,
   name: row.name,
   kind: row.kind as CredentialKind,
   description: row.description,
@@ -97,6 +108,7 @@ export class CredentialsRepository {
       .leftJoin('users as updater', 'updater.id', 'credentials.updated_by')
       .select([
         'credentials.id',
+        'credentials.project_id',
         'credentials.name',
         'credentials.kind',
         'credentials.description',
@@ -121,16 +133,18 @@ export class CredentialsRepository {
     return row ? toCredential(row) : null;
   }
 
-  /** The lower-cased names among `names` that exist. */
-  async existingNames(names: readonly string[]): Promise<Set<string>> {
+  /** The lower-cased names among `names` that exist in the project (a pipeline uses its own project's only). */
+  async existingNames(names: readonly string[], projectId: number): Promise<Set<string>> {
     if (names.length === 0) return new Set();
     const keys = [...new Set(names.map((n) => n.toLowerCase()))];
-    const rows = await this.db.selectFrom('credentials').select('name_key').where('name_key', 'in', keys).execute();
+    const rows = await this.db.selectFrom('credentials').select('name_key').where('name_key', 'in', keys).where('project_id', '=', projectId).execute();
     return new Set(rows.map((r) => r.name_key));
   }
 
   async list(filter: CredentialFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: Credential[] }> {
     let q = this.base();
+    if (filter.project !== undefined) q = q.where('credentials.project_id', '=', filter.project);
+    if (filter.memberId !== undefined) q = q.where('credentials.project_id', 'in', memberProjects(this.db, filter.memberId));
     if (filter.kind) q = q.where('credentials.kind', '=', filter.kind);
     if (filter.search) {
       const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -163,6 +177,7 @@ export class CredentialsRepository {
         description: fields.description,
         secret: this.secrets.seal(JSON.stringify(fields.secret.value)),
         fingerprint: fields.fingerprint,
+        ...(fields.project_id !== undefined ? { project_id: fields.project_id } : {}),
         created_by: actorId,
         updated_by: actorId,
         created_at: now,
@@ -199,6 +214,7 @@ export class CredentialsRepository {
           name: change.name,
           name_key: change.name.toLowerCase(),
           description: change.description,
+          ...(change.project_id !== undefined ? { project_id: change.project_id } : {}),
           ...(sealed ?? {}),
           updated_by: actorId,
           updated_at: nowIso(),
@@ -222,13 +238,15 @@ export class CredentialsRepository {
   /**
    * The credentials a run's steps name, opened, for the worker. One entry per asked name that
    * exists, carrying the name as asked (names match case-insensitively); a missing name is absent.
+   * Only the run's project's credentials: another project's never reach its steps.
    */
-  async open(names: string[]): Promise<ResolvedCredential[]> {
+  async open(names: string[], projectId: number): Promise<ResolvedCredential[]> {
     if (names.length === 0) return [];
     const rows = await this.db
       .selectFrom('credentials')
       .select(['name_key', 'kind', 'secret'])
       .where('name_key', 'in', [...new Set(names.map((n) => n.toLowerCase()))])
+      .where('project_id', '=', projectId)
       .execute();
     const byKey = new Map(rows.map((r) => [r.name_key, r]));
     const out: ResolvedCredential[] = [];
@@ -242,11 +260,17 @@ export class CredentialsRepository {
   }
 
   /**
-   * Which pipelines name each credential in a step, by lower-cased credential name. Pipelines keep
-   * their steps as JSON text; only those that mention a credential at all are parsed.
+   * Which pipelines name each credential in a step, by `usageKey` (project and lower-cased name: a
+   * pipeline uses its own project's credentials only). Pipelines keep their steps as JSON text;
+   * only those that mention a credential at all are parsed.
    */
   async usage(): Promise<Map<string, PipelineRef[]>> {
-    const rows = await this.db.selectFrom('pipelines').select(['id', 'name', 'steps']).where('steps', 'like', '%"credential"%').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('pipelines')
+      .select(['id', 'name', 'steps', 'project_id'])
+      .where('steps', 'like', '%"credential"%')
+      .orderBy('id')
+      .execute();
     const usage = new Map<string, PipelineRef[]>();
     for (const row of rows) {
       const steps = JSON.parse(row.steps) as Array<{ credential?: unknown }>;
@@ -254,7 +278,7 @@ export class CredentialsRepository {
         steps
           .map((s) => s.credential)
           .filter((c): c is string => typeof c === 'string' && c !== '')
-          .map((c) => c.toLowerCase()),
+          .map((c) => usageKey(row.project_id, c)),
       );
       for (const key of keys) {
         const list = usage.get(key) ?? [];
@@ -265,6 +289,9 @@ export class CredentialsRepository {
     return usage;
   }
 }
+
+/** The key of `usage()`: a credential name within a project. */
+export const usageKey = (projectId: number, name: string) => `${projectId}/${name.toLowerCase()}`;
 
 /** The stored fields overlaid with the given ones; a null removes a field. */
 function mergeSecret(stored: Record<string, unknown>, given: Record<string, unknown>): Record<string, unknown> {

@@ -4,7 +4,7 @@
  * the row instead. A row is inserted before the provider gets its answer and completed once its
  * runs exist (`completed_at`).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, WebhookDeliveryRow } from './schema.js';
 import { nowIso } from './time.js';
 
@@ -24,6 +24,8 @@ export interface Delivery {
   verdict: Verdict;
   reason: string | null;
   runs: number[];
+  /** The projects of its runs (migration 009): who may read it besides admins. */
+  project_ids: number[];
   received_at: string;
   completed_at: string | null;
 }
@@ -100,16 +102,39 @@ export class DeliveriesRepository {
     await this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('webhook_deliveries').select('run_ids').where('id', '=', id).executeTakeFirst();
       const runs = [...(JSON.parse(row?.run_ids ?? '[]') as number[]), ...outcome.runIds];
+      const projects =
+        runs.length === 0 ? [] : await trx.selectFrom('pipeline_runs').select('project_id').distinct().where('id', 'in', runs).orderBy('project_id').execute();
       await trx
         .updateTable('webhook_deliveries')
-        .set({ verdict: outcome.verdict, reason: outcome.reason, run_ids: JSON.stringify(runs), completed_at: nowIso() })
+        .set({
+          verdict: outcome.verdict,
+          reason: outcome.reason,
+          run_ids: JSON.stringify(runs),
+          project_ids: `,${projects.map((p) => p.project_id).join(',')}${projects.length > 0 ? ',' : ''}`,
+          completed_at: nowIso(),
+        })
         .where('id', '=', id)
         .execute();
     });
   }
 
-  async list(filter: { provider?: Provider; verdict?: Verdict }, page: { limit: number; offset: number }): Promise<{ total: number; items: Delivery[] }> {
+  async list(
+    filter: { provider?: Provider; verdict?: Verdict; project?: number; memberId?: number },
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; items: Delivery[] }> {
     let q = this.db.selectFrom('webhook_deliveries');
+    if (filter.project !== undefined) q = q.where('project_ids', 'like', `%,${filter.project},%`);
+    if (filter.memberId !== undefined) {
+      const userId = filter.memberId;
+      q = q.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('project_members')
+            .select('project_members.project_id')
+            .where('project_members.user_id', '=', userId)
+            .where(sql<boolean>`webhook_deliveries.project_ids like '%,' || project_members.project_id || ',%'`),
+        ),
+      );
+    }
     if (filter.provider) q = q.where('provider', '=', filter.provider);
     if (filter.verdict) q = q.where('verdict', '=', filter.verdict);
     const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
@@ -128,6 +153,7 @@ export class DeliveriesRepository {
         'verdict',
         'reason',
         'run_ids',
+        'project_ids',
         'received_at',
         'completed_at',
       ])
@@ -152,6 +178,7 @@ function toDelivery(row: Omit<WebhookDeliveryRow, 'headers' | 'payload'>): Deliv
     verdict: row.verdict as Verdict,
     reason: row.reason,
     runs: JSON.parse(row.run_ids) as number[],
+    project_ids: row.project_ids.split(',').filter(Boolean).map(Number),
     received_at: row.received_at,
     completed_at: row.completed_at,
   };

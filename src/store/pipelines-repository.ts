@@ -17,6 +17,8 @@ export type WebhookCandidate = Pick<Pipeline, 'id' | 'status' | 'repository_url'
 
 export interface Pipeline {
   id: number;
+  /** The project it belongs to (migration 009). */
+  project_id: number;
   name: string;
   description: string;
   status: PipelineStatus;
@@ -48,9 +50,15 @@ export interface PipelineFields {
   steps: StepDefinition[];
   /** Omitted: false. */
   secrets_for_forks?: boolean;
+  /** Omitted: the `default` project on create, unchanged on update. */
+  project_id?: number;
 }
 
 export interface PipelineFilter {
+  /** Only pipelines of this project. */
+  project?: number;
+  /** Only pipelines of the projects this user is a member of (a non-admin's reads); undefined: all. */
+  memberId?: number;
   search?: string;
   status?: PipelineStatus;
   createdBy?: number;
@@ -91,6 +99,7 @@ export class PipelinesRepository {
   private summary(row: JoinedRow): PipelineSummary {
     return {
       id: row.id,
+      project_id: row.project_id,
       name: row.name,
       description: row.description,
       status: row.status as PipelineStatus,
@@ -128,6 +137,8 @@ export class PipelinesRepository {
 
   private filtered(filter: PipelineFilter) {
     let q = this.db.selectFrom('pipelines');
+    if (filter.project !== undefined) q = q.where('pipelines.project_id', '=', filter.project);
+    if (filter.memberId !== undefined) q = q.where('pipelines.project_id', 'in', memberProjects(this.db, filter.memberId));
     if (filter.status) q = q.where('pipelines.status', '=', filter.status);
     if (filter.createdBy !== undefined) q = q.where('pipelines.created_by', '=', filter.createdBy);
     if (filter.search) {
@@ -154,6 +165,7 @@ export class PipelinesRepository {
       .leftJoin('pipeline_runs', 'pipeline_runs.id', 'pipelines.last_run_id')
       .select([
         'pipelines.id',
+        'pipelines.project_id',
         'pipelines.name',
         'pipelines.description',
         'pipelines.status',
@@ -179,7 +191,12 @@ export class PipelinesRepository {
   }
 
   async exists(id: number): Promise<boolean> {
-    return (await this.db.selectFrom('pipelines').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+    return (await this.projectOf(id)) !== null;
+  }
+
+  /** The pipeline's project, or null when there is no such pipeline. */
+  async projectOf(id: number): Promise<number | null> {
+    return (await this.db.selectFrom('pipelines').select('project_id').where('id', '=', id).executeTakeFirst())?.project_id ?? null;
   }
 
   async findById(id: number): Promise<Pipeline | null> {
@@ -266,6 +283,7 @@ export class PipelinesRepository {
       steps: JSON.stringify(fields.steps),
       steps_count: fields.steps.length,
       secrets_for_forks: fields.secrets_for_forks ? 1 : 0,
+      ...(fields.project_id !== undefined ? { project_id: fields.project_id } : {}),
     };
   }
 }
@@ -274,3 +292,7 @@ export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /UNIQUE constraint failed/.test(e?.message ?? '');
 }
+
+/** The ids of the projects a user is a member of, as a subquery (one statement per list, no extra round trip). */
+export const memberProjects = (db: Kysely<Database>, userId: number) =>
+  db.selectFrom('project_members').select('project_members.project_id').where('project_members.user_id', '=', userId);

@@ -7,7 +7,7 @@ import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
 import type { RunStatus, StepStatus } from '../domain/status.js';
 import { requiredLabels, type PipelineDefinition, type Variables } from '../domain/pipeline.js';
 import { labelKey } from '../domain/labels.js';
-import type { PipelinesRepository } from './pipelines-repository.js';
+import { memberProjects, type PipelinesRepository } from './pipelines-repository.js';
 import { nowIso } from './time.js';
 
 export interface RunTrigger {
@@ -36,6 +36,8 @@ export interface StepRun {
 
 export interface Run {
   id: number;
+  /** The pipeline's project when the run was written (migration 009): who may read the run. */
+  project_id: number;
   number: number;
   pipeline: { id: number | null; name: string };
   status: RunStatus;
@@ -62,6 +64,15 @@ type RunHeader = Omit<Run, 'steps' | 'definition' | 'variables'>;
 
 export type RunSummary = RunHeader & { steps_total: number; steps_done: number };
 
+export interface RunFilter {
+  pipelineId?: number;
+  status?: RunStatus;
+  /** Only this project's runs. */
+  project?: number;
+  /** Only runs of the projects this user is a member of (a non-admin's reads). */
+  memberId?: number;
+}
+
 export interface NewRun {
   pipelineId: number;
   trigger: RunTrigger;
@@ -75,6 +86,7 @@ export interface NewRun {
 /** The columns of a run header: a list reads only these (no definition, no secrets to decrypt). */
 const HEADER_COLUMNS = [
   'id',
+  'project_id',
   'number',
   'pipeline_id',
   'pipeline_name',
@@ -92,6 +104,7 @@ const HEADER_COLUMNS = [
 
 const toHeader = (row: Pick<PipelineRunRow, (typeof HEADER_COLUMNS)[number]>): RunHeader => ({
   id: row.id,
+  project_id: row.project_id,
   number: row.number,
   pipeline: { id: row.pipeline_id, name: row.pipeline_name },
   status: row.status as RunStatus,
@@ -136,13 +149,14 @@ export class RunsRepository {
    * `onCommitted` runs right after the commit (wake a worker). The run is returned as written, not
    * read back: once committed, nothing may fail, or a client retrying would start it twice.
    */
-  async create(input: NewRun, onCommitted?: (runId: number) => void): Promise<Run | null> {
+  async create(input: NewRun, onCommitted?: (runId: number) => void, inTransaction?: (trx: Kysely<Database>, run: Run) => Promise<void>): Promise<Run | null> {
+    // `inTransaction` writes what must commit with the run (its audit event).
     const created = await this.db.transaction().execute(async (trx): Promise<Run | null> => {
       const counter = await trx
         .updateTable('pipelines')
         .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
         .where('id', '=', input.pipelineId)
-        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps'])
+        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id'])
         .executeTakeFirst();
       if (!counter) return null;
       const definition: PipelineDefinition = {
@@ -157,6 +171,7 @@ export class RunsRepository {
         .insertInto('pipeline_runs')
         .values({
           pipeline_id: input.pipelineId,
+          project_id: counter.project_id,
           pipeline_name: counter.name,
           number: counter.run_counter,
           status: 'queued',
@@ -211,8 +226,9 @@ export class RunsRepository {
         })
         .execute();
       const steps: StepRun[] = [...stepRows].sort((x, y) => x.position - y.position).map((row) => ({ id: row.id, ...pending[row.position]! }));
-      return {
+      const written: Run = {
         id: run.id,
+        project_id: counter.project_id,
         number: counter.run_counter,
         pipeline: { id: input.pipelineId, name: counter.name },
         status: 'queued',
@@ -229,6 +245,8 @@ export class RunsRepository {
         finished_at: null,
         steps,
       };
+      await inTransaction?.(trx, written);
+      return written;
     });
     if (created) onCommitted?.(created.id);
     return created;
@@ -241,14 +259,21 @@ export class RunsRepository {
     return this.toRun(row, steps.map(toStep));
   }
 
+  /** The run's project, or null when there is no such run. */
+  async projectOf(id: number): Promise<number | null> {
+    return (await this.db.selectFrom('pipeline_runs').select('project_id').where('id', '=', id).executeTakeFirst())?.project_id ?? null;
+  }
+
   async status(id: number): Promise<RunStatus | null> {
     const row = await this.db.selectFrom('pipeline_runs').select('status').where('id', '=', id).executeTakeFirst();
     return (row?.status as RunStatus | undefined) ?? null;
   }
 
-  async list(filter: { pipelineId?: number; status?: RunStatus }, page: { limit: number; offset: number }): Promise<{ total: number; items: RunSummary[] }> {
+  async list(filter: RunFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: RunSummary[] }> {
     let q = this.db.selectFrom('pipeline_runs');
     if (filter.pipelineId !== undefined) q = q.where('pipeline_id', '=', filter.pipelineId);
+    if (filter.project !== undefined) q = q.where('pipeline_runs.project_id', '=', filter.project);
+    if (filter.memberId !== undefined) q = q.where('pipeline_runs.project_id', 'in', memberProjects(this.db, filter.memberId));
     if (filter.status) q = q.where('status', '=', filter.status);
     const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     if (total === 0 || page.offset >= total) return { total, items: [] };

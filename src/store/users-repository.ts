@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, UserRow, UsersTable } from './schema.js';
 import type { Updateable } from 'kysely';
 import type { Role } from '../domain/roles.js';
+import { DEFAULT_PROJECT_ROLE } from '../domain/permissions.js';
 import { nowIso } from './time.js';
 
 export interface User {
@@ -96,7 +97,25 @@ export class UsersRepository {
       .onConflict((oc) => oc.column('username_key').doNothing())
       .returningAll()
       .executeTakeFirst();
-    return row ? toUser(row) : null;
+    if (!row) return null;
+    // A new user joins the `default` project with the project role of their global role, as the
+    // upgrade to projects (migration 009) did for everyone; owners and admins can change that.
+    await this.db
+      .insertInto('project_members')
+      .columns(['project_id', 'user_id', 'role', 'created_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('projects')
+          .select((s) => [
+            'projects.id',
+            s.val(row.id).as('user_id'),
+            s.val(DEFAULT_PROJECT_ROLE[user.role]).as('role'),
+            s.val(row.date_joined).as('created_at'),
+          ])
+          .where('projects.name_key', '=', 'default'),
+      )
+      .execute();
+    return toUser(row);
   }
 
   async update(id: number, fields: Partial<Pick<User, 'email' | 'first_name' | 'last_name' | 'role' | 'is_active'>>): Promise<UserWithHash | null> {

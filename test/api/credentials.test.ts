@@ -7,6 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, type Harness, type RequestOptions, type TestResponse } from '../support/api-harness.js';
 import { makeSshKey, type TestSshKey } from '../support/ssh-keys.js';
+/** Credentials created without a project are in the `default` project, the first one (migration 009). */
+const DEFAULT_PROJECT_ID = 1;
 
 const PASSPHRASE = 'correct horse battery';
 const KNOWN_HOSTS = 'git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n# a comment\n\n';
@@ -58,6 +60,7 @@ describe('credentials API', () => {
       'id',
       'kind',
       'name',
+      'project_id',
       'updated_at',
       'updated_by',
       'used_by',
@@ -68,7 +71,7 @@ describe('credentials API', () => {
     const got = await call('GET', `/api/credentials/${r.json.id}/`, { token: admin });
     assert.equal(got.status, 200);
     assert.equal(got.json.fingerprint, plainKey.fingerprint);
-    const [opened] = await h.ctx.repos.credentials.open(['deploy-key']);
+    const [opened] = await h.ctx.repos.credentials.open(['deploy-key'], DEFAULT_PROJECT_ID);
     assert.equal(opened!.secret.kind, 'ssh_key');
     assert.equal((opened!.secret.value as { private_key: string }).private_key, plainKey.privateKey, 'the key is stored as ssh reads it');
   });
@@ -143,7 +146,7 @@ describe('credentials API', () => {
       tokens.json.results.map((c: { name: string }) => c.name),
       ['gh-token'],
     );
-    const [file] = await h.ctx.repos.credentials.open(['kubeconfig']);
+    const [file] = await h.ctx.repos.credentials.open(['kubeconfig'], DEFAULT_PROJECT_ID);
     assert.deepEqual(file!.secret, {
       kind: 'secret_file',
       value: { content: Buffer.from('apiVersion: v1\nsecret-bytes-99').toString('base64'), encoding: 'base64', filename: 'config' },
@@ -165,7 +168,7 @@ describe('credentials API', () => {
     });
     assert.equal(renamed.status, 200, renamed.text);
     assert.equal(renamed.json.description, 'now described');
-    assert.deepEqual((await h.ctx.repos.credentials.open(['rotating-2']))[0]!.secret.value, { username: 'bot', password: 'first-pass-1' });
+    assert.deepEqual((await h.ctx.repos.credentials.open(['rotating-2'], DEFAULT_PROJECT_ID))[0]!.secret.value, { username: 'bot', password: 'first-pass-1' });
 
     secrets.add('second-pass-2');
     const merged = await call('PUT', `/api/credentials/${c.id}/`, {
@@ -173,7 +176,7 @@ describe('credentials API', () => {
       body: { name: 'rotating-2', kind: 'username_password', secret: { password: 'second-pass-2' } },
     });
     assert.equal(merged.status, 200, merged.text);
-    assert.deepEqual((await h.ctx.repos.credentials.open(['rotating-2']))[0]!.secret.value, { username: 'bot', password: 'second-pass-2' });
+    assert.deepEqual((await h.ctx.repos.credentials.open(['rotating-2'], DEFAULT_PROJECT_ID))[0]!.secret.value, { username: 'bot', password: 'second-pass-2' });
 
     const noSecret = await call('PUT', `/api/credentials/${c.id}/`, { token: admin, body: { name: 'rotating-2', kind: 'token' } });
     assert.equal(noSecret.status, 400);

@@ -11,6 +11,8 @@ import type { Page } from 'playwright-core';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { makeSshKey, type TestSshKey } from '../support/ssh-keys.js';
 import { ensureWebBuild, launchBrowser, screenshotPath, seeder, shell, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
+/** Credentials created without a project are in the `default` project, the first one (migration 009). */
+const DEFAULT_PROJECT_ID = 1;
 
 const TOKEN = 'ghp_browserTokenValue_0123456789';
 const NEW_TOKEN = 'ghp_replacedTokenValue_9876543210';
@@ -102,13 +104,13 @@ describe('credentials in the browser', () => {
     await dialog.locator('[data-testid=cred-description]').fill('release uploads');
     await dialog.locator('[data-testid=credential-submit]').click();
     await row(page, 'gh-token').locator('text=release uploads').waitFor();
-    assert.deepEqual((await h.ctx.repos.credentials.open(['gh-token']))[0]!.secret.value, { token: TOKEN }, 'the stored token was kept');
+    assert.deepEqual((await h.ctx.repos.credentials.open(['gh-token'], DEFAULT_PROJECT_ID))[0]!.secret.value, { token: TOKEN }, 'the stored token was kept');
 
     await row(page, 'gh-token').locator('[data-testid=credential-edit]').click();
     await dialog.locator('[data-testid=cred-token]').fill(NEW_TOKEN);
     await dialog.locator('[data-testid=credential-submit]').click();
     await dialog.locator('form').waitFor({ state: 'detached' });
-    assert.deepEqual((await h.ctx.repos.credentials.open(['gh-token']))[0]!.secret.value, { token: NEW_TOKEN });
+    assert.deepEqual((await h.ctx.repos.credentials.open(['gh-token'], DEFAULT_PROJECT_ID))[0]!.secret.value, { token: NEW_TOKEN });
     await assertNoSecretInHtml(page, 'after editing');
   });
 

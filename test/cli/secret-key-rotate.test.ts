@@ -18,6 +18,8 @@ import { keyId, SecretBox } from '../../src/store/secret-box.js';
 import type { Variables } from '../../src/domain/pipeline.js';
 import { runCli } from '../support/server-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+/** Credentials created without a project are in the `default` project, the first one (migration 009). */
+const DEFAULT_PROJECT_ID = 1;
 
 const CREDENTIALS = ['rot-token', 'rot-login', 'rot-legacy'];
 
@@ -85,7 +87,7 @@ async function seed(ctx: AppContext, secretKey: string): Promise<{ pipelineIds: 
 }
 
 async function readEverything(ctx: AppContext, pipelineIds: number[], runId: number): Promise<void> {
-  const opened = await ctx.repos.credentials.open(CREDENTIALS);
+  const opened = await ctx.repos.credentials.open(CREDENTIALS, DEFAULT_PROJECT_ID);
   assert.deepEqual(
     opened.map((c) => c.secret.value),
     [{ token: 'tok-before-rotation' }, { username: 'u', password: 'pw-before-rotation' }, { token: 'tok-legacy-v1' }],

@@ -15,6 +15,8 @@ import { PipelinesRepository } from '../../src/store/pipelines-repository.js';
 import { CredentialsRepository, type PreparedSecret } from '../../src/store/credentials-repository.js';
 import type { CredentialKind, CredentialSecret } from '../../src/domain/credentials.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+/** Credentials created without a project are in the `default` project, the first one (migration 009). */
+const DEFAULT_PROJECT_ID = 1;
 
 /** Stands in for the service's validation: takes the merged secret as it is. */
 const asIs = async (kind: CredentialKind, secret: Record<string, unknown>): Promise<PreparedSecret> => ({
@@ -80,7 +82,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         null,
       );
       assert.equal((await credentials.findByName('DEPLOY-token'))!.id, created.id);
-      assert.deepEqual([...(await credentials.existingNames(['deploy-token', 'Deploy-Token', 'nope']))], ['deploy-token']);
+      assert.deepEqual([...(await credentials.existingNames(['deploy-token', 'Deploy-Token', 'nope'], DEFAULT_PROJECT_ID))], ['deploy-token']);
     });
 
     test('open returns the secrets asked for, by the names asked, and nothing for unknown names', async (t) => {
@@ -94,12 +96,12 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         },
         ownerId,
       );
-      const opened = await credentials.open(['VAULT', 'deploy-token', 'missing']);
+      const opened = await credentials.open(['VAULT', 'deploy-token', 'missing'], DEFAULT_PROJECT_ID);
       assert.deepEqual(opened, [
         { name: 'VAULT', secret: { kind: 'ansible_vault_password', value: { password: 'vault-pass-77', vault_id: 'prod' } } },
         { name: 'deploy-token', secret: { kind: 'token', value: { token: 'tok-super-secret-1' } } },
       ]);
-      assert.deepEqual(await credentials.open([]), []);
+      assert.deepEqual(await credentials.open([], DEFAULT_PROJECT_ID), []);
     });
 
     test('update: no secret keeps it, same kind merges (null removes), another kind replaces', async (t) => {
@@ -120,7 +122,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(renamed.updated_by, { id: other.id, username: 'editor' });
       assert.deepEqual(renamed.created_by, { id: ownerId, username: 'keeper' });
       assert.equal(seen.length, 0, 'the stored secret is not even opened');
-      assert.deepEqual((await credentials.open(['git-login-2']))[0]!.secret.value, { username: 'bot', password: 'pw-one-1' });
+      assert.deepEqual((await credentials.open(['git-login-2'], DEFAULT_PROJECT_ID))[0]!.secret.value, { username: 'bot', password: 'pw-one-1' });
 
       await credentials.update(
         c.id,
@@ -128,11 +130,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         other.id,
       );
       assert.deepEqual(seen.at(-1), { username: 'bot', password: 'pw-two-2' }, 'merged with the stored fields');
-      assert.deepEqual((await credentials.open(['git-login-2']))[0]!.secret.value, { username: 'bot', password: 'pw-two-2' });
+      assert.deepEqual((await credentials.open(['git-login-2'], DEFAULT_PROJECT_ID))[0]!.secret.value, { username: 'bot', password: 'pw-two-2' });
 
       await credentials.update(c.id, { name: 'git-login-2', description: 'd', kind: 'token', secret: { token: 'tok-new' }, prepare: spy }, other.id);
       assert.deepEqual(seen.at(-1), { token: 'tok-new' }, 'a new kind starts from nothing');
-      const t2 = (await credentials.open(['git-login-2']))[0]!.secret;
+      const t2 = (await credentials.open(['git-login-2'], DEFAULT_PROJECT_ID))[0]!.secret;
       assert.deepEqual(t2, { kind: 'token', value: { token: 'tok-new' } });
 
       await credentials.update(c.id, { name: 'git-login-2', description: 'd', kind: 'token', secret: { username: 'u' }, prepare: spy }, other.id);

@@ -9,6 +9,7 @@ import { pipelinesRoutes } from './pipelines-routes.js';
 import { stepTypesRoutes } from './step-types-routes.js';
 import { runsRoutes } from './runs-routes.js';
 import { credentialsRoutes } from './credentials-routes.js';
+import { projectsRoutes } from './projects-routes.js';
 import { tokensRoutes } from './tokens-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { registerWebUi } from './web-ui.js';
@@ -27,7 +28,8 @@ export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extr
 
   serveOpenApiDocument(app, '/api/schema/');
 
-  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes, credentialsRoutes, tokensRoutes, auditRoutes]) routes(app, deps);
+  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes, credentialsRoutes, projectsRoutes, tokensRoutes, auditRoutes])
+    routes(app, deps);
   for (const register of extra) await register(app);
   spaFallback.current = await registerWebUi(app);
   return app;

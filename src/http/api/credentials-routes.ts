@@ -19,7 +19,11 @@ export function credentialsRoutes(app: App, { credentials }: ApiDeps) {
     },
     async (request) => {
       const q = request.query;
-      const { total, items } = await credentials.list({ ...(q.search ? { search: q.search } : {}), ...(q.kind ? { kind: q.kind } : {}) }, pageWindow(q));
+      const { total, items } = await credentials.list(
+        currentUser(request),
+        { ...(q.search ? { search: q.search } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(q.project ? { project: q.project } : {}) },
+        pageWindow(q),
+      );
       return pageEnvelope(request, q, total, items);
     },
   );
@@ -31,7 +35,7 @@ export function credentialsRoutes(app: App, { credentials }: ApiDeps) {
         tags: ['credentials'],
         summary: 'Create a credential (the secret is write-only)',
         body: CredentialCreateBody,
-        response: { 201: CredentialSchema, ...errorResponses(400, 401, 403, 409) },
+        response: { 201: CredentialSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => reply.code(201).send(await credentials.create(currentUser(request), request.body)),
@@ -47,7 +51,7 @@ export function credentialsRoutes(app: App, { credentials }: ApiDeps) {
         response: { 200: CredentialSchema, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => credentials.get(request.params.id),
+    async (request) => credentials.get(currentUser(request), request.params.id),
   );
 
   app.put(

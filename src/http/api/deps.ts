@@ -3,6 +3,7 @@ import type { UsersService } from '../../services/users-service.js';
 import type { PipelinesService } from '../../services/pipelines-service.js';
 import type { RunsService } from '../../services/runs/runs-service.js';
 import type { CredentialsService } from '../../services/credentials-service.js';
+import type { ProjectsService } from '../../services/projects/projects-service.js';
 import type { PersonalTokens } from '../../services/auth/personal-tokens.js';
 import type { AuditLog } from '../../services/audit/audit-log.js';
 
@@ -13,6 +14,7 @@ export interface ApiDeps {
   pipelines: PipelinesService;
   runs: RunsService;
   credentials: CredentialsService;
+  projects: ProjectsService;
   personalTokens: PersonalTokens;
   audit: AuditLog;
   version: string;

@@ -24,7 +24,7 @@ export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
     {
       schema: {
         tags: ['pipelines'],
-        summary: 'List pipelines (search in name and description, filter by status and creator)',
+        summary: "List the pipelines of the caller's projects (search in name and description, filter by status, creator and project)",
         querystring: PipelineListQuery,
         response: { 200: pageOf(PipelineSummarySchema), ...errorResponses(400, 401, 404) },
       },
@@ -35,8 +35,9 @@ export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
         ...(q.search ? { search: q.search } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(q.created_by ? { createdBy: q.created_by } : {}),
+        ...(q.project ? { project: q.project } : {}),
       };
-      const { total, items } = await pipelines.list(filter, pageWindow(q));
+      const { total, items } = await pipelines.list(currentUser(request), filter, pageWindow(q));
       return pageEnvelope(
         request,
         q,
@@ -51,9 +52,9 @@ export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
     {
       schema: {
         tags: ['pipelines'],
-        summary: 'Create a pipeline',
+        summary: 'Create a pipeline (in `project`, or the `default` project when omitted)',
         body: PipelineBody,
-        response: { 201: PipelineSchema, ...errorResponses(400, 401, 403, 409) },
+        response: { 201: PipelineSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => reply.code(201).send(pipelineBody(await pipelines.create(currentUser(request), request.body))),
@@ -69,7 +70,7 @@ export function pipelinesRoutes(app: App, { pipelines }: ApiDeps) {
         response: { 200: PipelineSchema, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => pipelineBody(await pipelines.get(request.params.id)),
+    async (request) => pipelineBody(await pipelines.get(currentUser(request), request.params.id)),
   );
 
   app.put(

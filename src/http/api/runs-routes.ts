@@ -45,8 +45,10 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
       },
     },
     async (request) => {
-      await pipelines.assertExists(request.params.id);
+      const user = currentUser(request);
+      await pipelines.assertReadable(user, request.params.id);
       const { total, items } = await runs.list(
+        user,
         { pipelineId: request.params.id, ...(request.query.status ? { status: request.query.status } : {}) },
         pageWindow(request.query),
       );
@@ -59,14 +61,18 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
     {
       schema: {
         tags: ['runs'],
-        summary: 'Runs of all pipelines',
+        summary: "Runs of the caller's projects (filter by pipeline, status, project)",
         querystring: AllRunsQuery,
         response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
       const q = request.query;
-      const { total, items } = await runs.list({ ...(q.pipeline ? { pipelineId: q.pipeline } : {}), ...(q.status ? { status: q.status } : {}) }, pageWindow(q));
+      const { total, items } = await runs.list(
+        currentUser(request),
+        { ...(q.pipeline ? { pipelineId: q.pipeline } : {}), ...(q.status ? { status: q.status } : {}), ...(q.project ? { project: q.project } : {}) },
+        pageWindow(q),
+      );
       return pageEnvelope(request, q, total, items.map(runSummaryBody));
     },
   );
@@ -81,7 +87,7 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
         response: { 200: RunSchema, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => runBody(await runs.get(request.params.id)),
+    async (request) => runBody(await runs.get(currentUser(request), request.params.id)),
   );
 
   app.get(
@@ -97,7 +103,7 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
       },
     },
     async (request, reply) => {
-      const run = await runs.get(request.params.id);
+      const run = await runs.get(currentUser(request), request.params.id);
       const stepId = request.query.step ?? null;
       if (stepId !== null && !run.steps.some((s) => s.id === stepId)) throw notFound('Step');
       const { data, nextOffset } = await runs.readLog(run.id, stepId, request.query.offset ?? 0);

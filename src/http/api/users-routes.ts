@@ -3,14 +3,14 @@ import type { App } from '../server.js';
 import type { ApiDeps } from './deps.js';
 import { currentUser } from '../auth-hook.js';
 import { permissionDenied } from '../../domain/errors.js';
-import { canManageUsers } from '../../domain/roles.js';
+import { decideGlobal } from '../../domain/permissions.js';
 import { ChangePasswordBody, CreateUserBody, SetPasswordBody, UpdateMeBody, UpdateUserBody, UserSchema } from '../schemas/users.js';
 import { errorResponses, IdParams, PageQuery, pageOf } from '../schemas/common.js';
 import { pageEnvelope, pageWindow } from '../paging.js';
 
 export function usersRoutes(app: App, { users }: ApiDeps) {
   const adminOnly = (request: Parameters<typeof currentUser>[0]) => {
-    if (!canManageUsers(currentUser(request))) throw permissionDenied('Only administrators can manage users');
+    if (decideGlobal(currentUser(request), 'manage_users') !== 'allow') throw permissionDenied('Only administrators can manage users');
   };
 
   app.get(

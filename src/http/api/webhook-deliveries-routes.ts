@@ -22,7 +22,8 @@ export function webhookDeliveriesRoutes(deliveries: DeliveriesService) {
       async (request) => {
         const q = request.query;
         const { total, items } = await deliveries.list(
-          { ...(q.provider ? { provider: q.provider } : {}), ...(q.verdict ? { verdict: q.verdict } : {}) },
+          currentUser(request),
+          { ...(q.provider ? { provider: q.provider } : {}), ...(q.verdict ? { verdict: q.verdict } : {}), ...(q.project ? { project: q.project } : {}) },
           pageWindow(q),
         );
         return pageEnvelope(request, q, total, items.map(deliveryBody));

@@ -12,6 +12,7 @@ import type { SystemStatusService } from '../../services/system/system-status.js
 import type { PlatformMetrics } from '../../services/system/platform-metrics.js';
 import type { JenkinsBuildsService } from '../../services/jenkins/jenkins-builds-service.js';
 import type { RunFeed } from './run-feed.js';
+import type { FeedAccess } from '../../services/projects/feed-access.js';
 import type { GatewayOptions } from './gateway-options.js';
 import { FixedWindowLimiter } from './fixed-window-limiter.js';
 import { webhookRoutes } from './webhook-routes.js';
@@ -24,6 +25,8 @@ export interface GatewayDeps {
   auth: AuthService;
   webhooks: WebhookDeps;
   feed: RunFeed;
+  /** Who may watch which run (the run's project's members and admins). */
+  feedAccess: FeedAccess;
   status: SystemStatusService;
   metrics: PlatformMetrics;
   jenkins: JenkinsBuildsService;
@@ -54,6 +57,7 @@ export async function buildGatewayServer(options: ServerOptions, deps: GatewayDe
   jenkinsRoutes(app, { jenkins: deps.jenkins });
   wsRoutes(app, {
     auth: deps.auth,
+    access: deps.feedAccess,
     feed: deps.feed,
     limiter: new FixedWindowLimiter(deps.options.wsHandshakeRateLimit),
     limits: { softBytes: deps.options.wsSoftBufferBytes, hardBytes: deps.options.wsHardBufferBytes },

@@ -34,7 +34,7 @@ class RunChannel {
 
   constructor(
     private readonly runId: number,
-    private readonly deps: { events: EventBus; runs: RunsRepository; onError: (e: Error) => void },
+    private readonly deps: { events: EventBus; runs: Pick<RunsRepository, 'findById'>; onError: (e: Error) => void },
   ) {
     this.unsubscribe = deps.events.subscribeRun(runId, (event) => this.onEvent(event));
   }
@@ -115,10 +115,13 @@ class RunChannel {
 
 export class RunFeed {
   private readonly channels = new Map<number, RunChannel>();
-  private readonly allClients = new Set<FeedClient>();
+  /** All-runs clients with the projects they may see (null: every project). */
+  private readonly allClients = new Map<FeedClient, ReadonlySet<number> | null>();
   private unsubscribeAll: Unsubscribe | null = null;
+  /** Keeps all-runs messages in event order while a run's project is looked up. */
+  private allChain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { events: EventBus; runs: RunsRepository; onError: (e: Error) => void }) {}
+  constructor(private readonly deps: { events: EventBus; runs: Pick<RunsRepository, 'findById' | 'projectOf'>; onError: (e: Error) => void }) {}
 
   get size(): number {
     let n = this.allClients.size;
@@ -140,8 +143,9 @@ export class RunFeed {
     if (channel?.leave(client)) this.channels.delete(runId);
   }
 
-  watchAll(client: FeedClient): void {
-    this.allClients.add(client);
+  /** `projects`: only runs of these projects reach the client (null: all, for an admin). */
+  watchAll(client: FeedClient, projects: ReadonlySet<number> | null = null): void {
+    this.allClients.set(client, projects);
     this.unsubscribeAll ??= this.deps.events.subscribeAll((event) => this.onAnyStatus(event));
     client.release();
   }
@@ -155,7 +159,7 @@ export class RunFeed {
   }
 
   clients(): FeedClient[] {
-    return [...this.allClients, ...[...this.channels.values()].flatMap((c) => [...c.clients])];
+    return [...this.allClients.keys(), ...[...this.channels.values()].flatMap((c) => [...c.clients])];
   }
 
   private onAnyStatus(event: RunStatusEvent): void {
@@ -170,6 +174,18 @@ export class RunFeed {
         at: event.at,
       },
     });
-    for (const client of this.allClients) client.sendStatus(data, false);
+    const limited = [...this.allClients.values()].some((p) => p !== null);
+    if (!limited) {
+      for (const client of this.allClients.keys()) client.sendStatus(data, false);
+      return;
+    }
+    // Some clients see only their projects: one lookup of the run's project, in event order.
+    this.allChain = this.allChain
+      .then(async () => {
+        const projectId = await this.deps.runs.projectOf(event.runId);
+        for (const [client, projects] of this.allClients)
+          if (projects === null || (projectId !== null && projects.has(projectId))) client.sendStatus(data, false);
+      })
+      .catch((thrown: unknown) => this.deps.onError(coerceError(thrown)));
   }
 }

@@ -87,7 +87,12 @@ export const DeliverySchema = Type.Object({
 });
 
 export const DeliveryListQuery = Type.Object(
-  { ...PageQuery, provider: Type.Optional(Type.Enum(['github', 'gitlab'])), verdict: Type.Optional(Type.Enum(VERDICTS)) },
+  {
+    ...PageQuery,
+    provider: Type.Optional(Type.Enum(['github', 'gitlab'])),
+    verdict: Type.Optional(Type.Enum(VERDICTS)),
+    project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only deliveries that started runs of this project (id)' })),
+  },
   { additionalProperties: false },
 );
 

@@ -7,8 +7,10 @@
  *              never the empty 404 or text/html 400 the WebSocket plugin and `ws` would send;
  *   auth       the access token from `?token=` or `Authorization: Bearer`; missing, expired or
  *              invalid → close 4401 before any data (the upgrade itself cannot carry a 401 a
- *              browser's WebSocket could read). Every role may read every run: a valid token is
- *              the whole authorisation;
+ *              browser's WebSocket could read);
+ *   authorise  a run's feed is for the members of its project and admins (feed-access.ts); a run
+ *              the user may not read closes 4404 exactly as an unknown run does. The all-runs
+ *              feed shows the runs of the projects the user was a member of at connection time;
  *   watch      the current state at once, then updates (run-feed.ts); unknown run → close 4404;
  *   end        close 1000 after the final status; ping every `pingMs`, a client that missed a
  *              pong is terminated; server shutdown → 1001.
@@ -16,6 +18,8 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { AuthService } from '../../services/auth/auth-service.js';
+import type { FeedAccess } from '../../services/projects/feed-access.js';
+import type { User } from '../../store/users-repository.js';
 import { bearerToken } from '../auth-hook.js';
 import { AppError, coerceError } from '../../domain/errors.js';
 import type { App } from '../server.js';
@@ -26,6 +30,7 @@ import { assertValidHandshake } from './ws-handshake.js';
 
 export interface WsDeps {
   auth: AuthService;
+  access: FeedAccess;
   feed: RunFeed;
   limiter: FixedWindowLimiter;
   limits: FeedLimits;
@@ -66,8 +71,10 @@ export function wsRoutes(app: App, deps: WsDeps) {
       const client = new FeedClient(socket, runId, deps.limits);
       socket.on('close', () => deps.feed.unwatchRun(runId, client));
       void authenticate(deps, request, client)
-        .then(async (ok) => {
-          if (!ok || !client.open) return;
+        .then(async (user) => {
+          if (!user || !client.open) return;
+          if (!(await deps.access.canWatchRun(user, runId))) return client.close(4404, 'run not found');
+          if (!client.open) return;
           const known = await deps.feed.watchRun(runId, client);
           if (!known) client.close(4404, 'run not found');
         })
@@ -81,9 +88,16 @@ export function wsRoutes(app: App, deps: WsDeps) {
   app.get('/ws/pipeline-runs/', { websocket: true, config: { public: true }, onRequest, schema: { hide: true, querystring: WsQuery } }, (socket, request) => {
     const client = new FeedClient(socket, null, deps.limits);
     socket.on('close', () => deps.feed.unwatchAll(client));
-    void authenticate(deps, request, client).then((ok) => {
-      if (ok && client.open) deps.feed.watchAll(client);
-    });
+    void authenticate(deps, request, client)
+      .then(async (user) => {
+        if (!user || !client.open) return;
+        const projects = await deps.access.watchableProjects(user);
+        if (client.open) deps.feed.watchAll(client, projects);
+      })
+      .catch((thrown: unknown) => {
+        request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
+        client.close(1011, 'internal error');
+      });
   });
 
   const keepalive = setInterval(() => {
@@ -104,18 +118,17 @@ export function wsRoutes(app: App, deps: WsDeps) {
   });
 }
 
-async function authenticate(deps: WsDeps, request: FastifyRequest, client: FeedClient): Promise<boolean> {
+async function authenticate(deps: WsDeps, request: FastifyRequest, client: FeedClient): Promise<User | null> {
   const token = (request.query as { token?: string }).token ?? bearerToken(request);
   if (!token) {
     client.close(4401, 'authentication required');
-    return false;
+    return null;
   }
   try {
-    await deps.auth.authenticate(token);
-    return true;
+    return await deps.auth.authenticate(token);
   } catch (thrown) {
     if (thrown instanceof AppError) client.close(4401, 'invalid or expired token');
     else client.close(1011, 'authentication is unavailable');
-    return false;
+    return null;
   }
 }

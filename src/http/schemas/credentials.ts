@@ -24,13 +24,21 @@ const fields = {
   name: Type.String({ pattern: CREDENTIAL_NAME_PATTERN, description: 'What a step names in `credential:`; unique, case-insensitively' }),
   kind: Kind,
   description: Type.Optional(Type.String({ maxLength: 10000 })),
+  project: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Project id; omitted: the `default` project on create, unchanged on update' }),
+  ),
 };
 
 export const CredentialCreateBody = Type.Object({ ...fields, secret: Secret }, { additionalProperties: false });
 export const CredentialUpdateBody = Type.Object({ ...fields, secret: Type.Optional(Secret) }, { additionalProperties: false });
 
 export const CredentialListQuery = Type.Object(
-  { ...PageQuery, search: Type.Optional(Type.String({ maxLength: 200 })), kind: Type.Optional(Kind) },
+  {
+    ...PageQuery,
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    kind: Type.Optional(Kind),
+    project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only this project (id)' })),
+  },
   { additionalProperties: false },
 );
 
@@ -43,6 +51,7 @@ const UserRef = Nullable(Type.Object({ id: Type.Integer(), username: Type.String
 
 export const CredentialSchema = Type.Object({
   id: Type.Integer(),
+  project_id: Type.Integer({ description: 'The project it belongs to: only its pipelines may use it' }),
   name: Type.String(),
   kind: Kind,
   description: Type.String(),

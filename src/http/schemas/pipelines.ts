@@ -25,6 +25,9 @@ const pipelineFields = {
   variables: Type.Optional(VariablesSchema),
   steps: Type.Optional(Type.Array(StepDefinitionSchema, { maxItems: MAX_STEPS })),
   secrets_for_forks: Type.Optional(Type.Boolean({ description: `${SECRETS_FOR_FORKS} (default false)` })),
+  project: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Project id; omitted: the `default` project on create, unchanged on update' }),
+  ),
 };
 
 export const PipelineBody = Type.Object(pipelineFields, { additionalProperties: false });
@@ -39,6 +42,7 @@ export const PipelineListQuery = Type.Object(
     search: Type.Optional(Type.String({ maxLength: 200 })),
     status: Type.Optional(PipelineStatus),
     created_by: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+    project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only this project (id)' })),
   },
   { additionalProperties: false },
 );
@@ -62,6 +66,7 @@ const summaryFields = {
   branch: Type.String(),
   trigger_events: Type.Array(TriggerEvent),
   secrets_for_forks: Type.Boolean({ description: SECRETS_FOR_FORKS }),
+  project_id: Type.Integer({ description: 'The project it belongs to' }),
   created_by: Creator,
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),

@@ -34,6 +34,7 @@ const runCommon = {
   id: Type.Integer(),
   number: Type.Integer({ description: 'Per-pipeline run number' }),
   pipeline: Type.Object({ id: Nullable(Type.Integer()), name: Type.String() }),
+  project_id: Type.Integer({ description: "The pipeline's project when the run started" }),
   status: RunStatus,
   trigger: TriggerSchema,
   branch: Type.String(),
@@ -74,7 +75,12 @@ export const RunSchema = Type.Object({
 
 export const RunListQuery = Type.Object({ ...PageQuery, status: Type.Optional(RunStatus) }, { additionalProperties: false });
 export const AllRunsQuery = Type.Object(
-  { ...PageQuery, status: Type.Optional(RunStatus), pipeline: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })) },
+  {
+    ...PageQuery,
+    status: Type.Optional(RunStatus),
+    pipeline: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+    project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only this project (id)' })),
+  },
   { additionalProperties: false },
 );
 

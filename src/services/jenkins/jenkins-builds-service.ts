@@ -10,7 +10,7 @@
  * close(): stops following (the Jenkins builds themselves keep running) and waits for followers.
  */
 import { coerceError, notFound, permissionDenied } from '../../domain/errors.js';
-import { canRunPipelines, type Actor } from '../../domain/roles.js';
+import { decideGlobal, type Actor } from '../../domain/permissions.js';
 import type { JenkinsClient } from '../../integrations/jenkins/jenkins-client.js';
 import { JenkinsError, jenkinsErrorToAppError } from '../../integrations/jenkins/jenkins-error.js';
 import { buildParametersForm, jobPath } from '../../integrations/jenkins/job-path.js';
@@ -41,7 +41,7 @@ export class JenkinsBuildsService {
   }
 
   async trigger(actor: Actor, input: { job_name: string; parameters: Record<string, string> }): Promise<JenkinsBuild> {
-    if (!canRunPipelines(actor)) throw permissionDenied('Viewers cannot trigger Jenkins jobs');
+    if (decideGlobal(actor, 'trigger_jenkins') !== 'allow') throw permissionDenied('Viewers cannot trigger Jenkins jobs');
     try {
       // Names are checked before anything is sent (400, not 502).
       jobPath(input.job_name);

@@ -2,9 +2,11 @@
  * Cancelling: idempotent while the run is unfinished; a finished run is a 409. A queued run ends
  * here; a running one is aborted by the process that runs it (its AbortSignal), which settles it.
  */
-import { conflict, notFound, permissionDenied } from '../../domain/errors.js';
+import { conflict, notFound } from '../../domain/errors.js';
 import { isFinalRunStatus } from '../../domain/status.js';
-import { canRunPipelines, type Actor } from '../../domain/roles.js';
+import type { Actor } from '../../domain/permissions.js';
+import type { ProjectAccess } from '../projects/project-access.js';
+import { entry, type AuditLog } from '../audit/audit-log.js';
 import type { Run, RunsRepository } from '../../store/runs-repository.js';
 import type { RunQueueRepository } from '../../store/run-queue-repository.js';
 import type { EventBus } from '../../events/event-bus.js';
@@ -16,15 +18,24 @@ export interface CancelDeps {
   queueRepo: RunQueueRepository;
   events: EventBus;
   cancellations: Cancellations;
+  access: ProjectAccess;
+  /** Every cancel is audited, with the cancel request in one transaction. */
+  audit?: AuditLog;
 }
 
 export async function cancelRun(deps: CancelDeps, actor: Actor, runId: number): Promise<Run> {
-  if (!canRunPipelines(actor)) throw permissionDenied('Viewers cannot cancel runs');
   const run = await deps.runs.findById(runId);
   if (!run) throw notFound('Run');
+  await deps.access.require(actor, run.project_id, 'run', { what: 'Run', denied: 'Your role in this project does not allow cancelling runs' });
   if (isFinalRunStatus(run.status)) throw conflict(`The run already finished (${run.status})`);
   const at = nowIso();
-  await deps.runs.requestCancel(runId, at);
+  const target = { type: 'run', id: run.id, name: `${run.pipeline.name} #${run.number}` };
+  if (deps.audit)
+    await deps.audit.change(async (tx, record) => {
+      await deps.runs.in(tx).requestCancel(runId, at);
+      await record(entry(actor, 'run.cancel', target, { status: { before: run.status, after: 'cancel requested' } }, run.project_id));
+    });
+  else await deps.runs.requestCancel(runId, at);
 
   // Not yet claimed by a worker: taking the job out of the queue makes settling it ours alone.
   if (run.status === 'queued' && (await deps.queueRepo.removeIfQueued(runId))) {

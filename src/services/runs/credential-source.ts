@@ -9,8 +9,8 @@ import type { RunSpec } from '../../engine/ports.js';
 import type { Run } from '../../store/runs-repository.js';
 
 export interface CredentialSource {
-  /** The credentials with these names; a name with no credential is simply absent. */
-  open(names: string[]): Promise<ResolvedCredential[]>;
+  /** The credentials of the project with these names; a name with no credential there is simply absent. */
+  open(names: string[], projectId: number): Promise<ResolvedCredential[]>;
 }
 
 /** What RunSpec carries about credentials for this run: the opened ones, or why there are none. */
@@ -19,6 +19,7 @@ export async function runCredentials(run: Run, source: CredentialSource | undefi
   if (names.length === 0) return {};
   // A fork's pull request runs without them (unless the pipeline opted in when it was triggered).
   if (run.secrets_withheld) return { credentialsWithheld: run.secrets_withheld };
-  const opened = source ? await source.open(names) : [];
+  // The run's own project's credentials only (the pipeline's project when it was triggered).
+  const opened = source ? await source.open(names, run.project_id) : [];
   return { credentials: Object.fromEntries(opened.map((c) => [c.name, c])) };
 }

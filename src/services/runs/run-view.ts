@@ -25,6 +25,7 @@ function runHeader(run: RunSummary | Run) {
     id: run.id,
     number: run.number,
     pipeline: run.pipeline,
+    project_id: run.project_id,
     status: run.status,
     trigger: run.trigger,
     branch: run.branch,

@@ -1,5 +1,5 @@
 /** The run use cases the API calls, with their dependencies bound. */
-import type { Actor } from '../../domain/roles.js';
+import type { Actor } from '../../domain/permissions.js';
 import { notFound } from '../../domain/errors.js';
 import type { RunStatus } from '../../domain/status.js';
 import type { LogStore } from '../../engine/ports.js';
@@ -18,14 +18,18 @@ export class RunsService {
     return cancelRun(this.deps, actor, runId);
   }
 
-  async get(runId: number): Promise<Run> {
+  /** The run, if the actor may read it (404 otherwise, as for one that does not exist). */
+  async get(actor: Actor, runId: number): Promise<Run> {
     const run = await this.deps.runs.findById(runId);
     if (!run) throw notFound('Run');
+    await this.deps.access.require(actor, run.project_id, 'read', { what: 'Run' });
     return run;
   }
 
-  list(filter: { pipelineId?: number; status?: RunStatus }, page: { limit: number; offset: number }) {
-    return this.deps.runs.list(filter, page);
+  /** What the actor may read, narrowed by the filter (a `project` the actor cannot read is a 404). */
+  async list(actor: Actor, filter: { pipelineId?: number; status?: RunStatus; project?: number }, page: { limit: number; offset: number }) {
+    if (filter.project !== undefined) await this.deps.access.requireReadable(actor, filter.project);
+    return this.deps.runs.list({ ...filter, ...this.deps.access.readFilter(actor) }, page);
   }
 
   readLog(runId: number, stepId: number | null, offset: number) {

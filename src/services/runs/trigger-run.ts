@@ -1,6 +1,8 @@
 /** Starting a run: validate, snapshot the pipeline, write run + steps + job at once, wake a worker. */
-import { AppError, notFound, permissionDenied, validationError, type ErrorDetails } from '../../domain/errors.js';
-import { canRunPipelines, type Actor } from '../../domain/roles.js';
+import { AppError, notFound, validationError, type ErrorDetails } from '../../domain/errors.js';
+import type { Actor } from '../../domain/permissions.js';
+import type { ProjectAccess } from '../projects/project-access.js';
+import { entry, type AuditLog } from '../audit/audit-log.js';
 import { branchNameProblem, COMMIT_SHA_PATTERN } from '../../domain/git-url.js';
 import { requiredLabels, type Variables } from '../../domain/pipeline.js';
 import type { PipelinesRepository } from '../../store/pipelines-repository.js';
@@ -27,12 +29,21 @@ export interface TriggerDeps {
   runs: RunsRepository;
   queue: JobQueue;
   events: EventBus;
+  access: ProjectAccess;
+  /** Every trigger is audited, in the run's own transaction. */
+  audit?: AuditLog;
 }
 
 export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: TriggerInput): Promise<Run> {
-  if (actor && !canRunPipelines(actor)) throw permissionDenied('Viewers cannot run pipelines');
   const pipeline = await deps.pipelines.findById(input.pipelineId);
   if (!pipeline) throw notFound('Pipeline');
+  // A webhook (no actor) runs what the pipeline says; a person needs `run`, and `run_override`
+  // to choose the variables or the commit.
+  if (actor) {
+    await deps.access.require(actor, pipeline.project_id, 'run', { what: 'Pipeline' });
+    if (input.variables !== undefined || (input.commit !== undefined && input.commit !== null))
+      await deps.access.require(actor, pipeline.project_id, 'run_override', { what: 'Pipeline' });
+  }
   if (pipeline.status !== 'active') throw new AppError('UNPROCESSABLE_ENTITY', 'The pipeline is inactive; activate it to run it');
 
   const details: ErrorDetails = {};
@@ -54,10 +65,34 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
 
   const labels = requiredLabels(pipeline.steps);
   // At commit: announce `queued` first, then wake a worker (whose `running` must come after it).
-  const run = await deps.runs.create({ pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables, secretsWithheld }, (runId) => {
-    deps.events.publish({ type: 'run_status', runId, pipelineId: pipeline.id, status: 'queued', progress: 0, currentStep: null, at: new Date().toISOString() });
-    deps.queue.notify({ runId, pipelineId: pipeline.id, labels });
-  });
+  const run = await deps.runs.create(
+    { pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables, secretsWithheld },
+    (runId) => {
+      deps.events.publish({
+        type: 'run_status',
+        runId,
+        pipelineId: pipeline.id,
+        status: 'queued',
+        progress: 0,
+        currentStep: null,
+        at: new Date().toISOString(),
+      });
+      deps.queue.notify({ runId, pipelineId: pipeline.id, labels });
+    },
+    async (tx, written) => {
+      if (!deps.audit) return;
+      const diff = {
+        branch: { after: branch },
+        ...(commit !== null ? { commit: { after: commit } } : {}),
+        ...(input.variables && Object.keys(input.variables).length > 0 ? { variables: { after: Object.keys(input.variables).sort() } } : {}),
+        trigger: { after: input.trigger.type },
+      };
+      await deps.audit.record(
+        tx,
+        entry(actor, 'run.trigger', { type: 'run', id: written.id, name: `${written.pipeline.name} #${written.number}` }, diff, written.project_id),
+      );
+    },
+  );
   if (!run) throw notFound('Pipeline');
   return run;
 }

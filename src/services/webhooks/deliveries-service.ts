@@ -4,11 +4,12 @@
  * are added to the delivery's runs and name the user who asked for them.
  */
 import { AppError, conflict, notFound, permissionDenied } from '../../domain/errors.js';
-import { canRunPipelines, type Actor } from '../../domain/roles.js';
+import { decide, isAdmin, type Actor, type Decision } from '../../domain/permissions.js';
 import type { DeliveriesRepository, Delivery, Provider, Verdict } from '../../store/deliveries-repository.js';
 import { providerAdapter } from './providers.js';
 import { planOf } from './receive-webhook.js';
 import type { MatchingDeps } from './trigger-matching.js';
+import type { ProjectAccess } from '../projects/project-access.js';
 
 export interface RedeliverResult {
   delivery: Delivery;
@@ -16,10 +17,15 @@ export interface RedeliverResult {
 }
 
 export class DeliveriesService {
-  constructor(private readonly deps: MatchingDeps & { deliveries: DeliveriesRepository }) {}
+  constructor(private readonly deps: MatchingDeps & { deliveries: DeliveriesRepository; access: ProjectAccess }) {}
 
-  list(filter: { provider?: Provider; verdict?: Verdict }, page: { limit: number; offset: number }) {
-    return this.deps.deliveries.list(filter, page);
+  /**
+   * What the actor may read: deliveries that started runs in the actor's projects (all for an
+   * admin; one that started no run is for admins only). A `project` the actor cannot read is a 404.
+   */
+  async list(actor: Actor, filter: { provider?: Provider; verdict?: Verdict; project?: number }, page: { limit: number; offset: number }) {
+    if (filter.project !== undefined) await this.deps.access.requireReadable(actor, filter.project);
+    return this.deps.deliveries.list({ ...filter, ...this.deps.access.readFilter(actor) }, page);
   }
 
   async get(id: number): Promise<Delivery> {
@@ -29,10 +35,19 @@ export class DeliveriesService {
     return delivery;
   }
 
+  /**
+   * Redelivering needs reading the delivery (404 otherwise) and `run` in one of its projects (or
+   * admin); each matched pipeline is then started only if the actor may run it (trigger-run.ts),
+   * and the pipelines the actor may not read are skipped without a word.
+   */
   async redeliver(actor: Actor, id: number): Promise<RedeliverResult> {
-    if (!canRunPipelines(actor)) throw permissionDenied('Viewers cannot redeliver webhooks');
     const stored = await this.deps.deliveries.findById(id);
     if (!stored) throw notFound('Webhook delivery');
+    const decisions: Decision[] = isAdmin(actor)
+      ? [decide({ actor, membership: null, action: 'run' })]
+      : await Promise.all(stored.project_ids.map((p) => this.deps.access.decision(actor, p, 'run')));
+    if (!decisions.some((d) => d !== 'hide')) throw notFound('Webhook delivery');
+    if (!decisions.includes('allow')) throw permissionDenied('Your role does not allow redelivering this delivery');
     if (stored.payload === '') throw conflict('This delivery was rejected; its body was not stored, so it cannot be redelivered');
     let payload: unknown;
     try {

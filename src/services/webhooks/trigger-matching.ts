@@ -5,7 +5,7 @@
  * still run.
  */
 import { AppError, coerceError } from '../../domain/errors.js';
-import type { Actor } from '../../domain/roles.js';
+import type { Actor } from '../../domain/permissions.js';
 import type { TriggerEvent } from '../../integrations/trigger-event.js';
 import type { PipelinesRepository } from '../../store/pipelines-repository.js';
 import { triggerRun, type TriggerDeps } from '../runs/trigger-run.js';
@@ -45,6 +45,8 @@ export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, e
     } catch (thrown) {
       // Only refusals of this one pipeline are skipped; a platform fault fails the delivery.
       if (!(thrown instanceof AppError)) throw coerceError(thrown);
+      // A pipeline the redelivering user may not read is not even named.
+      if (actor && thrown.code === 'RESOURCE_NOT_FOUND') continue;
       problems.push(`pipeline #${pipeline.id} not run: ${thrown.message}`);
     }
   }

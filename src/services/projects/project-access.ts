@@ -1,0 +1,62 @@
+/**
+ * The permission policy (domain/permissions.ts) with the actor's membership looked up: one
+ * primary-key query per check, none for a global admin. Services call it; it turns a decision
+ * into the answer: `hide` is the resource's own 404, `deny` a 403.
+ */
+import { notFound, permissionDenied } from '../../domain/errors.js';
+import { decide, isAdmin, type Actor, type Decision, type ProjectAction, type ProjectRole } from '../../domain/permissions.js';
+import type { ProjectsRepository } from '../../store/projects-repository.js';
+
+export interface Guard {
+  /** What the 404 names ('Pipeline', 'Run', ...). */
+  what: string;
+  /** Who created the resource, for the `own` rules of edit and manage_credentials. */
+  createdBy?: number | null;
+  /** The 403's message. */
+  denied?: string;
+}
+
+export class ProjectAccess {
+  constructor(private readonly projects: Pick<ProjectsRepository, 'roleOf'>) {}
+
+  /** The actor's role in the project (null for a non-member; not looked up for an admin). */
+  membership(actor: Actor, projectId: number): Promise<ProjectRole | null> {
+    return isAdmin(actor) ? Promise.resolve(null) : this.projects.roleOf(projectId, actor.id);
+  }
+
+  async decision(actor: Actor, projectId: number, action: ProjectAction, createdBy?: number | null): Promise<Decision> {
+    return decide({ actor, membership: await this.membership(actor, projectId), action, ...(createdBy !== undefined ? { createdBy } : {}) });
+  }
+
+  /** Returns the actor's membership when allowed; throws 404 (hidden) or 403 (denied). */
+  async require(actor: Actor, projectId: number, action: ProjectAction, guard: Guard): Promise<ProjectRole | null> {
+    const membership = await this.membership(actor, projectId);
+    const decision = decide({ actor, membership, action, ...(guard.createdBy !== undefined ? { createdBy: guard.createdBy } : {}) });
+    if (decision === 'hide') throw notFound(guard.what);
+    if (decision === 'deny') throw permissionDenied(guard.denied ?? deniedMessage(action));
+    return membership;
+  }
+
+  /** The list filter of what the actor may read: everything for an admin, else their projects. */
+  readFilter(actor: Actor): { memberId?: number } {
+    return isAdmin(actor) ? {} : { memberId: actor.id };
+  }
+
+  /** A `project` filter on a list: 404 unless the actor may read that project. */
+  async requireReadable(actor: Actor, projectId: number): Promise<void> {
+    await this.require(actor, projectId, 'read', { what: 'Project' });
+  }
+}
+
+const MESSAGES: Record<ProjectAction, string> = {
+  read: 'You cannot read this',
+  run: 'Your role in this project does not allow running pipelines',
+  run_override: 'Your role in this project does not allow running with other variables or a commit',
+  edit: 'Your role in this project does not allow changing this pipeline',
+  manage_credentials: 'Your role in this project does not allow changing this credential',
+  approve: 'Your role in this project does not allow approving',
+  manage_members: 'Your role in this project does not allow managing its members',
+  administer: 'Only owners of this project may do this',
+};
+
+const deniedMessage = (action: ProjectAction) => MESSAGES[action];

@@ -1,0 +1,350 @@
+/**
+ * Every route of the management API, for every kind of caller, against the real server: the
+ * status each gets on the resources of one project P. The route list is Fastify's own route table
+ * (printRoutes of the API server as it is built at start-up), so a route added without a rule in
+ * RULES fails the first test. Callers: a global admin (member of nothing), P's owner, maintainer,
+ * developer and viewer (all global developers: it is the project role that decides), and a
+ * developer who is a member of another project only. Not readable is 404, readable but not
+ * allowed is 403 (docs/permissions.md). The gateway's WebSocket feeds are checked at the end.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApi, type Harness } from '../support/api-harness.js';
+import { buildApi } from '../../src/runtime/servers.js';
+import type { Actor } from '../../src/domain/permissions.js';
+import { connectWs, wsUrl } from '../gateway/gateway-support.js';
+import { waitFor } from '../support/wait.js';
+import { isFinalRunStatus } from '../../src/domain/status.js';
+
+const WHO = ['admin', 'owner', 'maintainer', 'developer', 'viewer', 'outsider'] as const;
+type Who = (typeof WHO)[number];
+
+interface Fixture {
+  project: number;
+  pipeline: number;
+  run: number;
+  credential: number;
+  delivery: number;
+  /** The user ids of P's members, by role. */
+  member: Record<'owner' | 'maintainer' | 'developer' | 'viewer', number>;
+}
+
+interface Rule {
+  /** `fresh`: a new project with its resources for each call (the call changes or deletes them). */
+  fresh?: boolean;
+  path: (f: Fixture) => string;
+  body?: (f: Fixture) => unknown;
+  expect: Record<Who, number> | number;
+}
+
+/** Statuses by caller, in WHO order. */
+const by = (admin: number, owner: number, maintainer: number, developer: number, viewer: number, outsider: number): Record<Who, number> => ({
+  admin,
+  owner,
+  maintainer,
+  developer,
+  viewer,
+  outsider,
+});
+const READ = by(200, 200, 200, 200, 200, 404);
+const RUN = (ok: number) => by(ok, ok, ok, ok, 403, 404);
+/** Changing what P's owner created: maintainers and up. */
+const CHANGE_OTHERS = (ok: number) => by(ok, ok, ok, 403, 403, 404);
+const ADMIN_ONLY = (ok: number) => by(ok, 403, 403, 403, 403, 403);
+
+let counter = 0;
+/** A user no test signs in as (whose password the admin may change). */
+let spareId = 0;
+const unique = (prefix: string) => `${prefix}-${++counter}`;
+
+/** Route (method and Fastify's URL) → rule. Public documentation routes are listed in PUBLIC. */
+const RULES: Record<string, Rule> = {
+  // Authentication: the same for everyone (no password: a 400 that the login throttle does not count; a bad refresh token).
+  'POST /api/auth/login/': { path: () => '/api/auth/login/', body: () => ({ username: 'nobody' }), expect: 400 },
+  'POST /api/auth/refresh/': { path: () => '/api/auth/refresh/', body: () => ({ refresh: 'not-a-token' }), expect: 401 },
+  'POST /api/auth/logout/': { path: () => '/api/auth/logout/', body: () => ({ refresh: 'not-a-token' }), expect: 401 },
+
+  // Global: users (admins), the caller's own profile and tokens, the step catalogue, the audit log.
+  'GET /api/users/': { path: () => '/api/users/', expect: ADMIN_ONLY(200) },
+  'POST /api/users/': {
+    path: () => '/api/users/',
+    body: () => ({ username: unique('made'), password: 'password-123', role: 'viewer', email: 'x@example.com' }),
+    expect: ADMIN_ONLY(201),
+  },
+  'GET /api/users/:id/': { path: (f) => `/api/users/${f.member.viewer}/`, expect: ADMIN_ONLY(200) },
+  'PATCH /api/users/:id/': { path: (f) => `/api/users/${f.member.viewer}/`, body: () => ({ first_name: 'V' }), expect: ADMIN_ONLY(200) },
+  'POST /api/users/:id/password/': { path: () => `/api/users/${spareId}/password/`, body: () => ({ new_password: 'password-456' }), expect: ADMIN_ONLY(204) },
+  'GET /api/users/me/': { path: () => '/api/users/me/', expect: 200 },
+  'PATCH /api/users/me/': { path: () => '/api/users/me/', body: () => ({ first_name: 'Me' }), expect: 200 },
+  'POST /api/users/me/password/': {
+    path: () => '/api/users/me/password/',
+    body: () => ({ old_password: 'wrong-password', new_password: 'password-789' }),
+    expect: 400,
+  },
+  'GET /api/users/me/tokens/': { path: () => '/api/users/me/tokens/', expect: 200 },
+  'POST /api/users/me/tokens/': { path: () => '/api/users/me/tokens/', body: () => ({ name: unique('t'), scopes: ['read'] }), expect: 201 },
+  'DELETE /api/users/me/tokens/:id/': { path: () => '/api/users/me/tokens/999999/', expect: 404 },
+  'GET /api/audit-events/': { path: () => '/api/audit-events/', expect: ADMIN_ONLY(200) },
+  'GET /api/step-types/': { path: () => '/api/step-types/', expect: 200 },
+  'GET /api/config/': { path: () => '/api/config/', expect: 200 },
+
+  // Projects and members.
+  'GET /api/projects/': { path: () => '/api/projects/', expect: 200 },
+  'POST /api/projects/': { path: () => '/api/projects/', body: () => ({ name: unique('proj') }), expect: 201 },
+  'GET /api/projects/:id/': { path: (f) => `/api/projects/${f.project}/`, expect: READ },
+  'PUT /api/projects/:id/': {
+    fresh: true,
+    path: (f) => `/api/projects/${f.project}/`,
+    body: () => ({ name: unique('renamed') }),
+    expect: by(200, 200, 403, 403, 403, 404),
+  },
+  'DELETE /api/projects/:id/': { fresh: true, path: (f) => `/api/projects/${f.project}/`, expect: by(409, 409, 403, 403, 403, 404) },
+  'GET /api/projects/:id/members/': { path: (f) => `/api/projects/${f.project}/members/`, expect: READ },
+  'POST /api/projects/:id/members/': {
+    fresh: true,
+    path: (f) => `/api/projects/${f.project}/members/`,
+    body: () => ({ username: 'spare', role: 'developer' }),
+    expect: by(201, 201, 201, 403, 403, 404),
+  },
+  'PUT /api/projects/:id/members/:user_id/': {
+    fresh: true,
+    path: (f) => `/api/projects/${f.project}/members/${f.member.viewer}/`,
+    body: () => ({ role: 'developer' }),
+    expect: by(200, 200, 200, 403, 403, 404),
+  },
+  'DELETE /api/projects/:id/members/:user_id/': {
+    fresh: true,
+    path: (f) => `/api/projects/${f.project}/members/${f.member.viewer}/`,
+    // The viewer removing themselves is leaving the project.
+    expect: by(204, 204, 204, 403, 204, 404),
+  },
+
+  // Pipelines (created by P's owner).
+  'GET /api/pipelines/': { path: (f) => `/api/pipelines/?project=${f.project}`, expect: READ },
+  'POST /api/pipelines/': { path: () => '/api/pipelines/', body: (f) => ({ name: unique('pipe'), project: f.project }), expect: RUN(201) },
+  'GET /api/pipelines/:id/': { path: (f) => `/api/pipelines/${f.pipeline}/`, expect: READ },
+  'PUT /api/pipelines/:id/': { fresh: true, path: (f) => `/api/pipelines/${f.pipeline}/`, body: () => ({ name: unique('put') }), expect: CHANGE_OTHERS(200) },
+  'PATCH /api/pipelines/:id/': {
+    fresh: true,
+    path: (f) => `/api/pipelines/${f.pipeline}/`,
+    body: () => ({ description: 'changed' }),
+    expect: CHANGE_OTHERS(200),
+  },
+  'DELETE /api/pipelines/:id/': { fresh: true, path: (f) => `/api/pipelines/${f.pipeline}/`, expect: CHANGE_OTHERS(204) },
+  'POST /api/pipelines/:id/run/': { path: (f) => `/api/pipelines/${f.pipeline}/run/`, body: () => ({}), expect: RUN(201) },
+  'GET /api/pipelines/:id/runs/': { path: (f) => `/api/pipelines/${f.pipeline}/runs/`, expect: READ },
+
+  // Runs and logs.
+  'GET /api/pipeline-runs/': { path: (f) => `/api/pipeline-runs/?project=${f.project}`, expect: READ },
+  'GET /api/pipeline-runs/:id/': { path: (f) => `/api/pipeline-runs/${f.run}/`, expect: READ },
+  'GET /api/pipeline-runs/:id/logs/': { path: (f) => `/api/pipeline-runs/${f.run}/logs/`, expect: READ },
+  // The run has finished: who may cancel gets the 409 that says so.
+  'POST /api/pipeline-runs/:id/cancel/': { path: (f) => `/api/pipeline-runs/${f.run}/cancel/`, expect: RUN(409) },
+
+  // Credentials (metadata; created by P's owner).
+  'GET /api/credentials/': { path: (f) => `/api/credentials/?project=${f.project}`, expect: READ },
+  'POST /api/credentials/': {
+    path: () => '/api/credentials/',
+    body: (f) => ({ name: unique('cred'), kind: 'token', secret: { token: 'token-value-1' }, project: f.project }),
+    expect: RUN(201),
+  },
+  'GET /api/credentials/:id/': { path: (f) => `/api/credentials/${f.credential}/`, expect: READ },
+  'PUT /api/credentials/:id/': {
+    fresh: true,
+    path: (f) => `/api/credentials/${f.credential}/`,
+    body: () => ({ name: unique('cput'), kind: 'token' }),
+    expect: CHANGE_OTHERS(200),
+  },
+  'DELETE /api/credentials/:id/': { fresh: true, path: (f) => `/api/credentials/${f.credential}/`, expect: CHANGE_OTHERS(204) },
+
+  // Webhook deliveries (one that started P's run; its body was not kept, so redelivering is a 409).
+  'GET /api/webhook-deliveries/': { path: (f) => `/api/webhook-deliveries/?project=${f.project}`, expect: READ },
+  'POST /api/webhook-deliveries/:id/redeliver/': { path: (f) => `/api/webhook-deliveries/${f.delivery}/redeliver/`, expect: RUN(409) },
+};
+
+/** Routes served to everyone without a token: the API documentation and the web UI. */
+const PUBLIC = [/^\/api\/docs/, /^\/api\/schema/, /^\/(?!api\/)/];
+
+/** METHOD + URL of every route in Fastify's table (HEAD mirrors GET). */
+function routesOf(tree: string): string[] {
+  const out: string[] = [];
+  const stack: string[] = [];
+  for (const line of tree.split('\n')) {
+    const match = /^((?:[│ ] {3})*)(?:└── |├── )(\S+)(?: \(([^)]*)\))?$/.exec(line);
+    if (!match) continue;
+    const depth = match[1]!.length / 4;
+    stack.length = depth;
+    stack.push(match[2]!);
+    const url = stack.join('').replace(/^\/\//, '/');
+    for (const method of (match[3] ?? '').split(', ').filter((m) => m && m !== 'HEAD')) out.push(`${method} ${url}`);
+  }
+  return out;
+}
+
+/** Fastify prints URLs without their trailing slash: the rule keys have theirs. */
+const ruleKey = (route: string) => (route.endsWith('/') || route.endsWith('*') ? route : `${route}/`);
+
+describe('permissions, route by route and role by role', () => {
+  let h: Harness;
+  let routes: string[];
+  const tokens = {} as Record<Who, string>;
+  const actors = {} as Record<Who, Actor>;
+  let shared: Fixture;
+
+  const fixture = async (): Promise<Fixture> => {
+    const owner = actors.owner;
+    const project = await h.ctx.projects.create(owner, { name: unique('P') });
+    const member = { owner: owner.id, maintainer: actors.maintainer.id, developer: actors.developer.id, viewer: actors.viewer.id };
+    for (const role of ['maintainer', 'developer', 'viewer'] as const) await h.ctx.repos.projects.setMember(project.id, member[role], role);
+    const pipeline = await h.ctx.pipelines.create(owner, { name: unique('pipeline'), project: project.id, steps: [] });
+    const run = await h.ctx.runs.trigger(owner, { pipelineId: pipeline.id, trigger: { type: 'manual', user: { id: owner.id, username: owner.username } } });
+    await waitFor(async () => isFinalRunStatus((await h.ctx.repos.runs.status(run.id))!), 10000);
+    const credential = await h.ctx.credentials.create(owner, {
+      name: unique('credential'),
+      kind: 'token',
+      secret: { token: 'token-value-0' },
+      project: project.id,
+    });
+    const delivery = (await h.ctx.repos.deliveries.insertIfNew({
+      provider: 'github',
+      deliveryKey: unique('delivery'),
+      event: 'push',
+      action: null,
+      repository: null,
+      ref: null,
+      commit: null,
+      verdict: 'triggered',
+      reason: null,
+      headers: {},
+      payload: '',
+      complete: false,
+    }))!;
+    await h.ctx.repos.deliveries.complete(delivery, { verdict: 'triggered', reason: null, runIds: [run.id] });
+    return { project: project.id, pipeline: pipeline.id, run: run.id, credential: credential.id, delivery, member };
+  };
+
+  before(async () => {
+    h = await startApi();
+    const api = await buildApi(h.ctx, h.gatewayUrl);
+    await api.ready();
+    routes = routesOf(api.printRoutes({ commonPrefix: false }));
+    await api.close();
+
+    tokens.admin = await h.login();
+    actors.admin = { id: 1, username: 'admin', role: 'admin' };
+    for (const who of WHO.filter((w) => w !== 'admin')) {
+      tokens[who] = await h.userToken(who, 'developer');
+      const user = (await h.ctx.repos.users.findByUsername(who))!;
+      actors[who] = { id: user.id, username: user.username, role: user.role };
+    }
+    spareId = (await h.ctx.users.create({ username: 'spare', password: 'password-123', role: 'developer' })).id;
+    // The outsider belongs to another project, and to no project of the fixtures.
+    const elsewhere = await h.ctx.projects.create(actors.outsider, { name: 'elsewhere' });
+    assert.ok(elsewhere.id);
+    const defaultId = (await h.ctx.repos.projects.defaultProjectId())!;
+    for (const who of WHO.filter((w) => w !== 'admin')) await h.ctx.repos.projects.removeMember(defaultId, actors[who].id);
+    shared = await fixture();
+  });
+  after(() => h?.close());
+
+  test('every route has a rule (a new route without one fails here)', () => {
+    assert.ok(routes.length > 30, `the route table was read (${routes.length} routes)`);
+    const api = routes.filter((r) => !PUBLIC.some((p) => p.test(r.split(' ')[1]!)));
+    const missing = api.filter((r) => !(ruleKey(r) in RULES));
+    assert.deepEqual(missing, [], 'routes without a rule in RULES');
+    const stale = Object.keys(RULES).filter((k) => !api.map(ruleKey).includes(k));
+    assert.deepEqual(stale, [], 'rules for routes that no longer exist');
+  });
+
+  for (const [route, rule] of Object.entries(RULES)) {
+    test(route, async () => {
+      const [method, _url] = route.split(' ') as [string, string];
+      const got: Partial<Record<Who, number>> = {};
+      const wanted: Partial<Record<Who, number>> = {};
+      for (const who of WHO) {
+        const f = rule.fresh ? await fixture() : shared;
+        const r = await h.request(method, rule.path(f), { token: tokens[who], ...(rule.body ? { body: rule.body(f) } : {}) });
+        got[who] = r.status;
+        wanted[who] = typeof rule.expect === 'number' ? rule.expect : rule.expect[who];
+        if (r.status === 404 && wanted[who] === 404) assert.match(r.text, /not found/i, `${who}: the 404 looks like any other`);
+      }
+      assert.deepEqual(got, wanted);
+    });
+  }
+
+  test('lists show the caller only their projects; what they cannot read is as if it did not exist', async () => {
+    const names = async (who: Who, path: string) =>
+      ((await h.request('GET', path, { token: tokens[who] })).json.results as Array<{ id: number }>).map((x) => x.id);
+    for (const path of ['/api/pipelines/', '/api/pipeline-runs/', '/api/credentials/', '/api/webhook-deliveries/']) {
+      assert.ok((await names('viewer', path)).length > 0, `${path}: a member sees the project's`);
+      assert.deepEqual(await names('outsider', path), [], `${path}: an outsider sees none of P's`);
+    }
+    const projects = await names('outsider', '/api/projects/');
+    assert.ok(!projects.includes(shared.project));
+    // Another project's pipeline id gives the same answer as an id that was never used.
+    const unknown = await h.request('GET', '/api/pipelines/999999/', { token: tokens.outsider });
+    const hidden = await h.request('GET', `/api/pipelines/${shared.pipeline}/`, { token: tokens.outsider });
+    assert.equal(hidden.status, unknown.status);
+    assert.deepEqual(hidden.json.error, unknown.json.error);
+  });
+
+  test('member changes that raise privileges are refused', async () => {
+    const f = await fixture();
+    const path = (id: number) => `/api/projects/${f.project}/members/${id}/`;
+    // A developer making themselves owner.
+    assert.equal((await h.request('PUT', path(f.member.developer), { token: tokens.developer, body: { role: 'owner' } })).status, 403);
+    // A maintainer granting owner, to someone else or to themselves, or demoting an owner.
+    assert.equal((await h.request('PUT', path(f.member.viewer), { token: tokens.maintainer, body: { role: 'owner' } })).status, 403);
+    assert.equal((await h.request('PUT', path(f.member.maintainer), { token: tokens.maintainer, body: { role: 'owner' } })).status, 403);
+    assert.equal((await h.request('PUT', path(f.member.owner), { token: tokens.maintainer, body: { role: 'viewer' } })).status, 403);
+    // `admin` is not a project role at all.
+    const admin = await h.request('PUT', path(f.member.viewer), { token: tokens.owner, body: { role: 'admin' } });
+    assert.equal(admin.status, 400);
+    // The last owner stays.
+    assert.equal((await h.request('PUT', path(f.member.owner), { token: tokens.owner, body: { role: 'developer' } })).status, 409);
+    const roles = (await h.request('GET', `/api/projects/${f.project}/members/`, { token: tokens.owner })).json as Array<{
+      user: { username: string };
+      role: string;
+    }>;
+    assert.deepEqual(Object.fromEntries(roles.map((m) => [m.user.username, m.role])), {
+      developer: 'developer',
+      maintainer: 'maintainer',
+      owner: 'owner',
+      viewer: 'viewer',
+    });
+  });
+
+  test("a pipeline cannot name another project's credential", async () => {
+    const mine = await fixture();
+    const theirs = await h.ctx.credentials.create(actors.outsider, {
+      name: unique('theirs'),
+      kind: 'token',
+      secret: { token: 'token-value-9' },
+      project: (await h.request('GET', '/api/projects/', { token: tokens.outsider })).json.results[0].id,
+    });
+    const r = await h.request('PATCH', `/api/pipelines/${mine.pipeline}/`, {
+      token: tokens.owner,
+      body: { steps: [{ name: 's', type: 'shell_command', config: { command: 'true' }, credential: theirs.name }] },
+    });
+    assert.equal(r.status, 400, r.text);
+    assert.ok(r.json.error.details['steps[0].credential'], r.text);
+  });
+
+  test('WebSocket: the feed of a run of another project is refused like an unknown run; the all-runs feed shows only own projects', async () => {
+    const url = (who: Who, path: string) => wsUrl(h, `${path}?token=${encodeURIComponent(tokens[who])}`);
+    const outsider = await connectWs(url('outsider', `/ws/pipeline-runs/${shared.run}`));
+    assert.equal((await outsider.closed).code, 4404);
+    assert.equal(outsider.messages.length, 0, 'not one message');
+    for (const who of ['admin', 'viewer'] as const) {
+      const member = await connectWs(url(who, `/ws/pipeline-runs/${shared.run}`));
+      assert.equal((await member.closed).code, 1000, `${who}: the finished run's state, then a normal close`);
+      assert.equal(member.messages[0]?.data?.run_id, shared.run);
+    }
+    const allOutsider = await connectWs(url('outsider', '/ws/pipeline-runs/'));
+    const allViewer = await connectWs(url('viewer', '/ws/pipeline-runs/'));
+    const run = await h.request('POST', `/api/pipelines/${shared.pipeline}/run/`, { token: tokens.owner, body: {} });
+    assert.equal(run.status, 201);
+    await waitFor(async () => allViewer.messages.some((m) => m.data?.run_id === run.json.id && m.data?.status === 'success'), 10000);
+    assert.equal(allOutsider.messages.filter((m) => m.data?.run_id === run.json.id).length, 0, "the outsider saw nothing of P's run");
+  });
+});
