@@ -18,6 +18,7 @@ const CredentialsPage = lazy(() => import('./pages/CredentialsPage'));
 const SystemPage = lazy(() => import('./pages/SystemPage'));
 const UsersPage = lazy(() => import('./pages/UsersPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
+const AuditPage = lazy(() => import('./pages/AuditPage'));
 
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
@@ -38,7 +39,13 @@ const router = createBrowserRouter([
           { path: 'credentials', element: <CredentialsPage /> },
           { path: 'system', element: <SystemPage /> },
           { path: 'profile', element: <ProfilePage /> },
-          { element: <RequireAdmin />, children: [{ path: 'admin/users', element: <UsersPage /> }] },
+          {
+            element: <RequireAdmin />,
+            children: [
+              { path: 'admin/users', element: <UsersPage /> },
+              { path: 'admin/audit', element: <AuditPage /> },
+            ],
+          },
           { path: '*', element: <NotFoundPage /> },
         ],
       },

@@ -25,6 +25,7 @@ export function AppShell() {
           <NavLink to="/credentials">Credentials</NavLink>
           <NavLink to="/system">System</NavLink>
           {user?.role === 'admin' && <NavLink to="/admin/users">Users</NavLink>}
+          {user?.role === 'admin' && <NavLink to="/admin/audit">Audit log</NavLink>}
         </nav>
         <div className="header-tools">
           <ThemeToggle />

@@ -9,6 +9,7 @@ import { useAuth } from '../auth/AuthProvider';
 import { FormField, fieldAria } from '../components/FormField';
 import { Loading } from '../components/Feedback';
 import { useToast } from '../components/Toasts';
+import { TokensSection } from '../profile/TokensSection';
 
 export default function ProfilePage() {
   const { user, refreshUser } = useAuth();
@@ -26,6 +27,7 @@ export default function ProfilePage() {
       <div className="stack">
         <ProfileForm key={user.id} initial={user} onSaved={refreshUser} />
         <PasswordForm />
+        <TokensSection role={user.role} />
       </div>
     </div>
   );
