@@ -92,11 +92,18 @@ http {
     child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   };
-  const fcgiwrap = spawn(FCGIWRAP.path, ['-c', '2', '-s', `unix:${socket}`], { env: fixtureGitEnv(tmp.path), stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each leads a process group of its own, so that stop() also ends the children they fork
+  // (fcgiwrap's -c workers hold its output pipes and would keep the test process alive).
+  const fcgiwrap = spawn(FCGIWRAP.path, ['-c', '2', '-s', `unix:${socket}`], {
+    env: fixtureGitEnv(tmp.path),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   collect(fcgiwrap);
   const nginx = spawn(NGINX.path, ['-e', errorLog, '-p', tmp.path, '-c', config], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   collect(nginx);
   const children = [fcgiwrap, nginx];
@@ -129,11 +136,31 @@ http {
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const group = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is gone
+    }
+  };
+  const closePipes = () => {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  };
+  if (child.exitCode !== null || child.signalCode !== null) {
+    group('SIGKILL');
+    closePipes();
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
+    child.once('exit', () => {
+      // What the leader forked and left behind goes too.
+      group('SIGKILL');
+      closePipes();
+      resolve();
+    });
     // nginx stops at once on SIGTERM ("fast shutdown"); fcgiwrap exits on it too.
-    child.kill('SIGTERM');
+    group('SIGTERM');
   });
 }
 
