@@ -3,8 +3,8 @@
  * separate, operator-run concern). Pages are keyed by id (newest first), because the log only
  * grows and counting it for page numbers would cost more with every event.
  */
-import type { Kysely } from 'kysely';
-import type { AuditEventRow, Database } from './schema.js';
+import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
+import type { AuditEventRow, AuditEventsTable, Database } from './schema.js';
 import type { AuditDiff, AuditEntry } from '../domain/audit.js';
 
 export interface AuditEvent {
@@ -48,29 +48,37 @@ const toEvent = (row: AuditEventRow): AuditEvent => ({
 });
 
 export class AuditEventsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** The compiled insert, shared by this repository and its transaction-bound copies. */
+    private readonly compiled: { text?: string } = {},
+  ) {}
 
   in(tx: Kysely<Database>): AuditEventsRepository {
-    return new AuditEventsRepository(tx);
+    return new AuditEventsRepository(tx, this.compiled);
   }
 
+  /**
+   * Appends one event. It runs inside the change's transaction, on every audited request, so the
+   * statement is built once (Kysely's builder cost more than the insert itself) and reused with
+   * new parameters; the compiled text carries the dialect's own placeholders.
+   */
   async insert(entry: AuditEntry, at: string): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        at,
-        actor_id: entry.actor?.id ?? null,
-        actor_username: entry.actor?.username ?? null,
-        source_ip: entry.origin?.ip ?? null,
-        user_agent: entry.origin?.userAgent?.slice(0, 512) ?? null,
-        action: entry.action,
-        target_type: entry.target.type,
-        target_id: entry.target.id === null ? null : String(entry.target.id),
-        target_name: entry.target.name,
-        project_id: entry.projectId ?? null,
-        diff: entry.diff && Object.keys(entry.diff).length > 0 ? JSON.stringify(entry.diff) : null,
-      })
-      .execute();
+    const row: Insertable<AuditEventsTable> = {
+      at,
+      actor_id: entry.actor?.id ?? null,
+      actor_username: entry.actor?.username ?? null,
+      source_ip: entry.origin?.ip ?? null,
+      user_agent: entry.origin?.userAgent?.slice(0, 512) ?? null,
+      action: entry.action,
+      target_type: entry.target.type,
+      target_id: entry.target.id === null ? null : String(entry.target.id),
+      target_name: entry.target.name,
+      project_id: entry.projectId ?? null,
+      diff: entry.diff && Object.keys(entry.diff).length > 0 ? JSON.stringify(entry.diff) : null,
+    };
+    const text = (this.compiled.text ??= this.db.insertInto('audit_events').values(row).compile().sql);
+    await this.db.executeQuery(CompiledQuery.raw(text, Object.values(row)));
   }
 
   /** Up to `limit` events matching the filter, newest first. */

@@ -9,6 +9,10 @@ import { readFileSync } from 'node:fs';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { ensureWebBuild, fillLogin, launchBrowser, screenshotPath, signIn, watchedPage, type Browser } from './browser-support.js';
 
+// page.evaluate callbacks run in the browser; the test project has no DOM lib
+declare const document: any;
+declare const navigator: any;
+
 describe('tokens and audit log in the browser', () => {
   let h: Harness;
   let browser: Browser;

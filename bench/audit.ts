@@ -1,0 +1,194 @@
+/**
+ * What writing the audit event costs a pipeline update (issue 16, Performance: at most 10 %).
+ *
+ * One process holds the real context (SQLite in WAL mode in a fresh data folder) and two API
+ * servers on loopback that differ in one thing only: one's pipelines service writes the audit
+ * event in the update's transaction (as `ansflow serve` does), the other's is the same service
+ * without an audit log. autocannon, in a separate process, sends `PUT /api/pipelines/<id>/` with
+ * a new description each time (so every event has a diff), alternating between the two servers
+ * for several rounds so that noise from other work on the machine falls on both alike.
+ *
+ *   node --import tsx bench/audit.ts [--rounds 3] [--duration 5] [--connections 10] [--no-doc]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/runtime/logger.js';
+import { createContext, VERSION } from '../src/runtime/context.js';
+import { buildApiServer } from '../src/http/api/api-server.js';
+import type { ApiDeps } from '../src/http/api/deps.js';
+import type { PipelinesService } from '../src/services/pipelines-service.js';
+import { writeDocSection } from './bench-server.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const AUTOCANNON_PKG = join(ROOT, 'node_modules', 'autocannon');
+const TARGET_ADDED = 0.1;
+
+interface Options {
+  rounds: number;
+  duration: number;
+  connections: number;
+  writeDoc: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { rounds: 3, duration: 5, connections: 10, writeDoc: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const n = () => Number(argv[++i]);
+    if (arg === '--rounds') o.rounds = n();
+    else if (arg === '--duration') o.duration = n();
+    else if (arg === '--connections') o.connections = n();
+    else if (arg === '--no-doc') o.writeDoc = false;
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  return o;
+}
+
+/** Each request's body gets its own description, so each update changes a field. */
+const RUNNER = `
+const autocannon = require(process.argv[1]);
+const o = JSON.parse(process.argv[2]);
+let n = 0;
+const request = { method: 'PUT', headers: o.headers, setupRequest: (req) => ({ ...req, body: o.body.replace('[<id>]', String(n++)) }) };
+autocannon({ url: o.url, connections: o.connections, duration: o.duration, requests: [request] }, (error, result) => {
+  if (error) { console.error(error); process.exit(1); }
+  process.stdout.write(JSON.stringify(result) + '\\n');
+});
+`;
+
+interface Result {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number };
+  errors: number;
+  non2xx: number;
+}
+
+function load(url: string, token: string, body: string, o: Options): Promise<Result> {
+  const options = {
+    url,
+    connections: o.connections,
+    duration: o.duration,
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body,
+  };
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, ['-e', RUNNER, AUTOCANNON_PKG, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('exit', (code) => {
+      try {
+        if (code !== 0) throw new Error(`exit code ${code}`);
+        done(JSON.parse(out.trim().split('\n').pop()!) as Result);
+      } catch (error) {
+        reject(new Error(`autocannon failed (${String(error)}):\n${err}`));
+      }
+    });
+  });
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const loadBefore = loadavg()[0]!;
+  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-bench-audit-'));
+  const config = loadConfig({ NODE_ENV: 'production', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_LOG_LEVEL: 'warn' });
+  const ctx = await createContext(config, createLogger('warn'));
+  await ctx.users.ensureAdmin('admin123');
+  // The same service without an audit log: its `audit` field is what the composition root sets.
+  const unaudited = Object.assign(Object.create(Object.getPrototypeOf(ctx.pipelines) as object) as PipelinesService, ctx.pipelines, { audit: undefined });
+  const deps = (pipelines: PipelinesService): ApiDeps => ({ ...(ctx as unknown as ApiDeps), pipelines, version: VERSION, gatewayUrl: '' });
+  const serverOptions = { logger: ctx.logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false };
+  const servers = {
+    with: await buildApiServer(serverOptions, deps(ctx.pipelines)),
+    without: await buildApiServer(serverOptions, deps(unaudited)),
+  };
+  const urls = { with: await servers.with.listen({ host: '127.0.0.1', port: 0 }), without: await servers.without.listen({ host: '127.0.0.1', port: 0 }) };
+  try {
+    const login = await fetch(`${urls.with}/api/auth/login/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'admin123' }),
+    });
+    const token = ((await login.json()) as { access: string }).access;
+    const pipeline = {
+      name: 'audited-update',
+      description: 'run [<id>]',
+      repository_url: 'https://git.example.com/team/app.git',
+      variables: { STAGE: 'prod', API_TOKEN: { value: 'a-secret-value-123', secret: true } },
+      steps: [
+        { name: 'Build', type: 'shell_command', config: { command: 'echo build && make -j2' } },
+        { name: 'Test', type: 'shell_command', config: { command: 'npm test' }, timeout_seconds: 600 },
+      ],
+    };
+    const created = await fetch(`${urls.with}/api/pipelines/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ ...pipeline, description: 'seed' }),
+    });
+    if (created.status !== 201) throw new Error(`seed failed: ${created.status} ${await created.text()}`);
+    const id = ((await created.json()) as { id: number }).id;
+    const body = JSON.stringify({ ...pipeline, variables: { STAGE: 'prod', API_TOKEN: { value: '******', secret: true } } });
+
+    // Warm-up on both (JIT, statement cache), then alternating measured rounds.
+    for (const side of ['with', 'without'] as const) await load(`${urls[side]}/api/pipelines/${id}/`, token, body, { ...o, duration: 2 });
+    const results: Record<'with' | 'without', Result[]> = { with: [], without: [] };
+    for (let round = 0; round < o.rounds; round++) {
+      const order = round % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const);
+      for (const side of order) {
+        const r = await load(`${urls[side]}/api/pipelines/${id}/`, token, body, o);
+        if (r.errors > 0 || r.non2xx > 0) throw new Error(`${side}: ${r.errors} errors, ${r.non2xx} non-2xx`);
+        results[side].push(r);
+        console.error(`round ${round + 1} ${side} audit: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms`);
+      }
+    }
+    const events = await ctx.db.kysely
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('action', '=', 'pipeline.update')
+      .executeTakeFirstOrThrow();
+    const sum = (side: 'with' | 'without') => {
+      const rs = results[side];
+      const rps = rs.reduce((a, r) => a + r.requests.average, 0) / rs.length;
+      const p50 = rs.reduce((a, r) => a + r.latency.p50, 0) / rs.length;
+      const p99 = rs.reduce((a, r) => a + r.latency.p99, 0) / rs.length;
+      const total = rs.reduce((a, r) => a + r.requests.total, 0);
+      return { rps, p50, p99, total, msPerUpdate: 1000 / rps };
+    };
+    const without = sum('without');
+    const withAudit = sum('with');
+    const added = withAudit.msPerUpdate / without.msPerUpdate - 1;
+    const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+    const loadAfter = loadavg()[0]!;
+    const lines = [
+      '',
+      `Measured ${new Date().toISOString().slice(0, 10)} with \`node --import tsx bench/audit.ts --rounds ${o.rounds} --duration ${o.duration} --connections ${o.connections}\`.`,
+      '',
+      `Machine: ${cpus().length} cores, Node ${process.version}. One process serves both APIs (same database, SQLite WAL); autocannon runs in another. Rounds alternate between the two (${o.rounds} × ${o.duration} s each, after 2 s warm-up each); figures are the means over rounds. 1-minute load average before / after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}.`,
+      '',
+      '| `PUT /api/pipelines/<id>/` (2 steps, 2 variables, one secret) | req/s | ms per update (1 / req/s) | p50 (ms) | p99 (ms) | requests |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      `| without the audit event | ${fmt(without.rps)} | ${fmt(without.msPerUpdate, 3)} | ${fmt(without.p50, 1)} | ${fmt(without.p99, 1)} | ${fmt(without.total)} |`,
+      `| with the audit event (same transaction) | ${fmt(withAudit.rps)} | ${fmt(withAudit.msPerUpdate, 3)} | ${fmt(withAudit.p50, 1)} | ${fmt(withAudit.p99, 1)} | ${fmt(withAudit.total)} |`,
+      '',
+      `Added cost of the audit event: ${(added * 100).toFixed(1)} % per update (target ≤ ${TARGET_ADDED * 100} %: ${added <= TARGET_ADDED ? 'met' : 'missed'}). ${fmt(Number(events.n))} \`pipeline.update\` events were written by the audited server.`,
+    ];
+    const text = lines.join('\n');
+    console.log(text);
+    if (o.writeDoc) writeDocSection('## Audit log cost (bench/audit.ts)', 'bench/audit.ts', text);
+  } finally {
+    await servers.with.close();
+    await servers.without.close();
+    await ctx.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
