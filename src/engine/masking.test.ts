@@ -167,3 +167,11 @@ test('short secrets and short base64 fragments are not masked; patterns stay few
   assert.ok(plain.length <= 8, `${plain.length} patterns: ${plain.join(' ')}`);
   assert.ok(!plain.some((p) => p.includes('%')));
 });
+
+test('a secret of very many lines masks its first lines on their own, and stays whole-masked', () => {
+  const big = Array.from({ length: 5000 }, (_, i) => `line-number-${i}`).join('\n');
+  const patterns = secretPatterns([big]);
+  assert.ok(patterns.length < 300, `${patterns.length} patterns`);
+  assert.equal(maskedAll(big, 'line-number-7\n'), '******\n');
+  assert.equal(maskedAll(big, `${big}\n`), '******\n');
+});

@@ -20,6 +20,13 @@ export const MIN_SECRET_LENGTH = 3;
  */
 export const MIN_BASE64_FRAGMENT = 6;
 
+/**
+ * Lines of one multi-line value masked on their own. Every pattern is searched in every chunk of
+ * every step's output; a secret file of thousands of lines would slow all logs of its run down.
+ * Beyond this many lines only the whole value (and its encodings) is masked.
+ */
+export const MAX_LINE_FORMS = 256;
+
 /** Every distinct form of one secret value worth masking (empty when the value is too short). */
 export function secretForms(secret: string): string[] {
   const forms = new Set<string>();
@@ -27,7 +34,7 @@ export function secretForms(secret: string): string[] {
   forms.add(secret);
   const lines = secret.split(/\r?\n/);
   if (lines.length > 1) {
-    for (const line of lines) {
+    for (const line of lines.slice(0, MAX_LINE_FORMS)) {
       const trimmed = line.trim();
       if (trimmed.length >= MIN_SECRET_LENGTH) forms.add(trimmed);
     }
