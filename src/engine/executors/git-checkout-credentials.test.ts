@@ -118,6 +118,38 @@ test('over ssh with a key and known_hosts: clones, and a later step fetches, pul
   }
 });
 
+/** Port 22 on another loopback address, where an scp-like URL (which cannot name a port) reaches a test sshd. */
+function scpPortProblem(): string | undefined {
+  if (sshSkip) return sshSkip;
+  if (process.getuid?.() !== 0) return 'scp-like URLs reach port 22 only, which needs root to listen on';
+  return undefined;
+}
+
+test('an scp-like URL (user@host:path) clones with the key and known_hosts for port 22', { skip: scpPortProblem() }, async () => {
+  const tmp = makeTempDir();
+  const h = makeEngineHarness();
+  const key = generateSshKey(tmp.path, 'deploy');
+  const sshd = await startSshGitServer({ authorizedKeys: [key.publicKey], host: '127.0.0.2', port: 22 });
+  try {
+    const repo = createBareRepo(tmp.path, 'app');
+    assert.match(sshd.knownHostsLine, /^127\.0\.0\.2 ssh-ed25519 /);
+    const credential: ResolvedCredential = {
+      name: 'deploy',
+      secret: { kind: 'ssh_key', value: { private_key: key.privateKey, known_hosts: sshd.knownHostsLine } },
+    };
+    const { outcome, workspace, logs } = await run(
+      h,
+      makeSpec([checkout(`${sshd.user}@127.0.0.2:${repo.bare}`, 'deploy')], { credentials: credentials(credential) }),
+    );
+    assert.equal(outcome.status, 'success', `${logs}\n${sshd.log()}`);
+    assert.equal(git(workspace, ['rev-parse', 'HEAD']), repo.commits[0]);
+  } finally {
+    await sshd.stop();
+    h.cleanup();
+    tmp.cleanup();
+  }
+});
+
 test('over ssh, an unknown host key fails the step saying so (never trusted on first use); a wrong key fails too', { skip: sshSkip }, async () => {
   const tmp = makeTempDir();
   const h = makeEngineHarness();
