@@ -31,6 +31,8 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         runs: repos.runs,
         queue: ctx.queue,
         events: ctx.events,
+        // Runs started by webhooks are audited too (actor: none; the delivery is in the run's trigger).
+        audit: ctx.audit,
         deliveries: repos.deliveries,
         secrets: { githubSecret: config.githubWebhookSecret, gitlabToken: config.gitlabWebhookToken },
         rejections: new RejectionRecorder(repos.deliveries),
