@@ -97,20 +97,25 @@ export class DeliveriesRepository {
     return row ? { ...toDelivery(row), headers: JSON.parse(row.headers) as Record<string, string>, payload: row.payload } : null;
   }
 
-  /** Records the outcome of an evaluation; `runIds` are added to those already recorded. */
-  async complete(id: number, outcome: { verdict: Verdict; reason: string | null; runIds: number[] }): Promise<void> {
+  /**
+   * Records the outcome of an evaluation; `runIds` are added to those already recorded. The
+   * delivery's projects become those of all its runs plus `projectIds` (the projects of the
+   * pipelines of its repository, run or not) plus those it had.
+   */
+  async complete(id: number, outcome: { verdict: Verdict; reason: string | null; runIds: number[]; projectIds?: number[] }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('webhook_deliveries').select('run_ids').where('id', '=', id).executeTakeFirst();
+      const row = await trx.selectFrom('webhook_deliveries').select(['run_ids', 'project_ids']).where('id', '=', id).executeTakeFirst();
       const runs = [...(JSON.parse(row?.run_ids ?? '[]') as number[]), ...outcome.runIds];
-      const projects =
-        runs.length === 0 ? [] : await trx.selectFrom('pipeline_runs').select('project_id').distinct().where('id', 'in', runs).orderBy('project_id').execute();
+      const ofRuns = runs.length === 0 ? [] : await trx.selectFrom('pipeline_runs').select('project_id').distinct().where('id', 'in', runs).execute();
+      const before = (row?.project_ids ?? ',').split(',').filter(Boolean).map(Number);
+      const projects = [...new Set([...before, ...ofRuns.map((r) => r.project_id), ...(outcome.projectIds ?? [])])].sort((a, b) => a - b);
       await trx
         .updateTable('webhook_deliveries')
         .set({
           verdict: outcome.verdict,
           reason: outcome.reason,
           run_ids: JSON.stringify(runs),
-          project_ids: `,${projects.map((p) => p.project_id).join(',')}${projects.length > 0 ? ',' : ''}`,
+          project_ids: `,${projects.join(',')}${projects.length > 0 ? ',' : ''}`,
           completed_at: nowIso(),
         })
         .where('id', '=', id)

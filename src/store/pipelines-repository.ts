@@ -13,7 +13,7 @@ export interface LastRun {
 }
 
 /** The fields webhook matching needs (PipelinesRepository.webhookCandidates). */
-export type WebhookCandidate = Pick<Pipeline, 'id' | 'status' | 'repository_url' | 'branch' | 'trigger_events'>;
+export type WebhookCandidate = Pick<Pipeline, 'id' | 'project_id' | 'status' | 'repository_url' | 'branch' | 'trigger_events'>;
 
 export interface Pipeline {
   id: number;
@@ -211,7 +211,7 @@ export class PipelinesRepository {
   async webhookCandidates(): Promise<WebhookCandidate[]> {
     const rows = await this.db
       .selectFrom('pipelines')
-      .select(['id', 'status', 'repository_url', 'branch', 'trigger_events'])
+      .select(['id', 'project_id', 'status', 'repository_url', 'branch', 'trigger_events'])
       .where('status', '=', 'active')
       .where('repository_url', 'is not', null)
       .execute();

@@ -12,7 +12,7 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 import { SecretBox } from '../../src/store/secret-box.js';
 import { UsersRepository } from '../../src/store/users-repository.js';
 import { PipelinesRepository } from '../../src/store/pipelines-repository.js';
-import { CredentialsRepository, type PreparedSecret } from '../../src/store/credentials-repository.js';
+import { usageKey, CredentialsRepository, type PreparedSecret } from '../../src/store/credentials-repository.js';
 import type { CredentialKind, CredentialSecret } from '../../src/domain/credentials.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 /** Credentials created without a project are in the `default` project, the first one (migration 009). */
@@ -68,6 +68,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         'id',
         'kind',
         'name',
+        'project_id',
         'updated_at',
         'updated_by',
       ]);
@@ -192,7 +193,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       ))!;
       await pipelines.create({ ...base, name: 'does-not', steps: [{ name: 's', type: 'shell_command', config: { command: 'echo credential' } }] }, ownerId);
       const usage = await credentials.usage();
-      assert.deepEqual(usage.get('used-key'), [{ id: p1.id, name: 'uses-it' }]);
+      assert.deepEqual(usage.get(usageKey(DEFAULT_PROJECT_ID, 'Used-Key')), [{ id: p1.id, name: 'uses-it' }]);
       assert.equal(usage.size, 1);
       assert.equal(await credentials.delete(c.id), true);
       assert.equal(await credentials.delete(c.id), false);

@@ -57,9 +57,9 @@ export class DeliveriesService {
     }
     const result = providerAdapter(stored.provider).normalize(stored.headers.event, payload);
     const plan = planOf(this.deps, actor, result);
-    const { runIds, reason } = plan.run ? await plan.run(stored.delivery_id) : { runIds: [], reason: plan.reason };
+    const { runIds, reason, projectIds } = plan.run ? await plan.run(stored.delivery_id) : { runIds: [], reason: plan.reason, projectIds: [] };
     const verdict: Verdict = stored.runs.length + runIds.length > 0 ? 'triggered' : 'ignored';
-    await this.deps.deliveries.complete(id, { verdict, reason: reason && `redelivered by ${actor.username}: ${reason}`, runIds });
+    await this.deps.deliveries.complete(id, { verdict, reason: reason && `redelivered by ${actor.username}: ${reason}`, runIds, projectIds });
     return { delivery: await this.get(id), triggered_runs: runIds };
   }
 }

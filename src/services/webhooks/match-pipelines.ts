@@ -13,24 +13,31 @@ export interface MatchResult<P extends WebhookCandidate> {
   matched: P[];
   /** Why nothing matched (null when something did). */
   reason: string | null;
+  /** The active pipelines of the event's repository, matched or not: whose members may see the delivery. */
+  sameRepository: P[];
 }
 
 export function matchPipelines<P extends WebhookCandidate>(activePipelines: P[], event: TriggerEvent): MatchResult<P> {
   const keys = new Set(event.repositoryUrls.map(repositoryKey).filter((k): k is string => k !== null));
   const sameRepo = activePipelines.filter((p) => p.status === 'active' && p.repository_url !== null && keys.has(repositoryKey(p.repository_url) ?? ''));
   const shownRepo = [...keys][0] ?? 'an unknown repository';
-  if (sameRepo.length === 0) return { matched: [], reason: `no active pipeline uses the repository ${shownRepo}` };
+  if (sameRepo.length === 0) return { matched: [], reason: `no active pipeline uses the repository ${shownRepo}`, sameRepository: [] };
   const onBranch = sameRepo.filter((p) => branchMatches(p.branch, event.branch));
   const what = event.kind === 'tag' ? 'tag' : 'branch';
   if (onBranch.length === 0)
-    return { matched: [], reason: `no pipeline of ${shownRepo} matches the ${what} "${event.branch}" (${describe(sameRepo, (p) => p.branch)})` };
+    return {
+      matched: [],
+      reason: `no pipeline of ${shownRepo} matches the ${what} "${event.branch}" (${describe(sameRepo, (p) => p.branch)})`,
+      sameRepository: sameRepo,
+    };
   const matched = onBranch.filter((p) => p.trigger_events.includes(event.kind));
   if (matched.length === 0)
     return {
       matched: [],
       reason: `no pipeline of ${shownRepo} on "${event.branch}" triggers on ${event.kind} (${describe(onBranch, (p) => p.trigger_events.join('+') || 'none')})`,
+      sameRepository: sameRepo,
     };
-  return { matched, reason: null };
+  return { matched, reason: null, sameRepository: sameRepo };
 }
 
 function describe<P extends WebhookCandidate>(pipelines: P[], what: (p: P) => string): string {

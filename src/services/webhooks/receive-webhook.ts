@@ -102,7 +102,7 @@ export async function receiveWebhook(deps: WebhookDeps, delivery: IncomingDelive
   try {
     const outcome = await plan.run(key);
     const verdict: Verdict = outcome.runIds.length > 0 ? 'triggered' : 'ignored';
-    await deps.deliveries.complete(id, { verdict, reason: outcome.reason, runIds: outcome.runIds });
+    await deps.deliveries.complete(id, { verdict, reason: outcome.reason, runIds: outcome.runIds, projectIds: outcome.projectIds });
     deps.onVerdict?.(provider, verdict);
     return { status: 202, body: { delivery_id: key, event: shownEvent, triggered_runs: outcome.runIds } };
   } catch (thrown) {

@@ -15,13 +15,16 @@ export interface TriggerOutcome {
   runIds: number[];
   /** Why no run (or not every matched pipeline's run) was started; null when all started. */
   reason: string | null;
+  /** The projects of the pipelines of the delivery's repository: their members may see the delivery. */
+  projectIds: number[];
 }
 
 export type MatchingDeps = TriggerDeps & { pipelines: PipelinesRepository };
 
 export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, event: TriggerEvent, deliveryId: string): Promise<TriggerOutcome> {
-  const { matched, reason } = matchPipelines(await deps.pipelines.webhookCandidates(), event);
-  if (matched.length === 0) return { runIds: [], reason };
+  const { matched, reason, sameRepository } = matchPipelines(await deps.pipelines.webhookCandidates(), event);
+  const projectIds = [...new Set(sameRepository.map((p) => p.project_id))];
+  if (matched.length === 0) return { runIds: [], reason, projectIds };
   const runIds: number[] = [];
   const problems: string[] = [];
   for (const pipeline of matched) {
@@ -50,5 +53,5 @@ export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, e
       problems.push(`pipeline #${pipeline.id} not run: ${thrown.message}`);
     }
   }
-  return { runIds, reason: problems.length > 0 ? problems.join('; ') : null };
+  return { runIds, reason: problems.length > 0 ? problems.join('; ') : null, projectIds };
 }
