@@ -25,6 +25,7 @@ import { runStepProcess, describeExit, type ProcessOptions } from '../process.js
 import { resolveInside } from '../workspace.js';
 import { branchNameProblem, COMMIT_SHA_PATTERN, gitUrlProblem, redactGitUrl, repositoryKey } from '../../domain/git-url.js';
 import { coerceError } from '../../domain/errors.js';
+import { localRepositoryEnv } from './local-repository-env.js';
 import { askpassEnv, credentialSecrets, splitCredentials } from './git-credentials.js';
 import { prepareCheckoutAuth, type CheckoutAuth } from './git-checkout-auth.js';
 import { platformToolEnv } from '../platform-tool-env.js';
@@ -87,6 +88,7 @@ export class GitCheckoutExecutor implements StepExecutor {
     const env = {
       ...platformToolEnv(ctx.env),
       ...hardenedGitEnv(allowLocal),
+      ...(allowLocal ? await localRepositoryEnv(home, repository, ctx.fileOwner) : {}),
       ...(await askpassEnv(home, split, ctx.fileOwner)),
       ...auth?.env,
     };
