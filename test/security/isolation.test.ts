@@ -177,6 +177,14 @@ describe('a step cannot reach the platform', () => {
     assert.equal((await h.request('GET', '/api/pipelines/', { token: dev })).status, 200);
   });
 
+  test('a CPU share holds a busy step to its part of a core', async () => {
+    // Two seconds of spinning with a fifth of a core: about 0.4 s of CPU, whatever the machine does.
+    const { run, log: out } = await attempt('busy', 'TIMEFORMAT=%U; time (timeout 2 bash -c "while :; do :; done" || true)', { limits: { cpus: 0.2 } });
+    assert.equal(run.status, 'success', out);
+    const used = Number(/^(\d+\.\d+)$/m.exec(out)?.[1]);
+    assert.ok(used > 0 && used < 0.9, `user CPU ${used} s for 2 s of spinning at 0.2 cores:\n${out}`);
+  });
+
   test('a file larger than the limit is refused, saying which', async () => {
     const { run, log: out } = await attempt('big-file', 'head -c 4194304 /dev/zero > big.bin', { limits: { file_size: '1m' } });
     assert.equal(run.status, 'failed', out);
