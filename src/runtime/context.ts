@@ -178,7 +178,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     users,
     pipelines,
     credentials: new CredentialsService(repos.credentials, access, repos.projects, audit),
-    projects: new ProjectsService(repos.projects, repos.users, access),
+    projects: new ProjectsService(repos.projects, repos.users, access, audit),
     access,
     personalTokens,
     audit,

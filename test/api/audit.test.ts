@@ -154,6 +154,30 @@ describe('audit log', () => {
     await waitFor(async () => (await h.request('GET', `/api/pipeline-runs/${run.json.id}/`, { token: dev })).json.status === 'cancelled');
   });
 
+  test('projects and memberships are audited', async () => {
+    const project = await h.request('POST', '/api/projects/', { token: admin, body: { name: 'audited-project', description: '' } });
+    assert.equal(project.status, 201, project.text);
+    const id = project.json.id;
+    const devId = (await h.request('GET', '/api/users/me/', { token: dev })).json.id;
+    assert.equal((await h.request('POST', `/api/projects/${id}/members/`, { token: admin, body: { user_id: devId, role: 'viewer' } })).status, 201);
+    assert.equal((await h.request('PUT', `/api/projects/${id}/members/${devId}/`, { token: admin, body: { role: 'maintainer' } })).status, 200);
+    assert.equal((await h.request('DELETE', `/api/projects/${id}/members/${devId}/`, { token: admin })).status, 204);
+    assert.equal(
+      (await h.request('PUT', `/api/projects/${id}/`, { token: admin, body: { name: 'audited-project', description: 'now described' } })).status,
+      200,
+    );
+    assert.equal((await h.request('DELETE', `/api/projects/${id}/`, { token: admin })).status, 204);
+    const list = await events(`?project=${id}`);
+    assert.deepEqual(
+      list.map((e) => e.action),
+      ['project.delete', 'project.update', 'membership.remove', 'membership.change', 'membership.add', 'project.create'],
+    );
+    assert.deepEqual(list[3].diff, { role: { before: 'viewer', after: 'maintainer' } });
+    assert.equal(list[3].target.id, `${id}/${devId}`);
+    assert.equal(list[3].target.name, 'audit-dev');
+    assert.deepEqual(list[1].diff, { description: { before: '', after: 'now described' } });
+  });
+
   test('no change without its event: when the event cannot be written, the change is not made', async () => {
     await sql`create trigger audit_down before insert on audit_events begin select raise(abort, 'audit log unavailable'); end`.execute(h.ctx.db.kysely);
     try {

@@ -9,6 +9,8 @@ import { decideGlobal, isAdmin, memberChangeDecision, type Actor, type ProjectRo
 import { DEFAULT_PROJECT, type Project, type ProjectMember, type ProjectsRepository } from '../../store/projects-repository.js';
 import type { UsersRepository } from '../../store/users-repository.js';
 import type { ProjectAccess } from './project-access.js';
+import { auditDiff, type AuditTarget } from '../../domain/audit.js';
+import { entry, type AuditLog, type RecordEvent } from '../audit/audit-log.js';
 
 export type ProjectView = Project & { my_role: ProjectRole | null };
 
@@ -22,7 +24,15 @@ export class ProjectsService {
     private readonly projects: ProjectsRepository,
     private readonly users: Pick<UsersRepository, 'findById' | 'findByUsername'>,
     private readonly access: ProjectAccess,
+    /** Every change of a project or its members is written with its audit event, in one transaction. */
+    private readonly audit?: AuditLog,
   ) {}
+
+  /** A change and its audit event in one transaction (without an audit log: the change alone). */
+  private change<T>(work: (projects: ProjectsRepository, record: RecordEvent) => Promise<T>): Promise<T> {
+    if (!this.audit) return work(this.projects, async () => {});
+    return this.audit.change((tx, record) => work(this.projects.in(tx), record));
+  }
 
   /** The projects the actor may read (all for an admin), with the actor's role in each. */
   async list(actor: Actor, page: { limit: number; offset: number }, search?: string): Promise<{ total: number; items: ProjectView[] }> {
@@ -38,7 +48,11 @@ export class ProjectsService {
 
   async create(actor: Actor, input: ProjectInput): Promise<ProjectView> {
     if (decideGlobal(actor, 'create_project') !== 'allow') throw permissionDenied('Viewers cannot create projects');
-    const created = await this.projects.create({ name: input.name.trim(), description: input.description ?? '' }, actor.id);
+    const created = await this.change(async (projects, record) => {
+      const project = await projects.create({ name: input.name.trim(), description: input.description ?? '' }, actor.id);
+      if (project) await record(entry(actor, 'project.create', projectTarget(project), auditDiff(null, projectView(project)), project.id));
+      return project;
+    });
     if (!created) throw duplicateName(input.name);
     return { ...created, my_role: 'owner' };
   }
@@ -48,7 +62,12 @@ export class ProjectsService {
     const current = await this.find(id);
     if (current.name.toLowerCase() === DEFAULT_PROJECT && input.name.trim().toLowerCase() !== DEFAULT_PROJECT)
       throw validationError({ name: ['The default project keeps its name: pipelines created without a project go there.'] });
-    const saved = await this.projects.update(id, { name: input.name.trim(), description: input.description ?? '' });
+    const saved = await this.change(async (projects, record) => {
+      const after = await projects.update(id, { name: input.name.trim(), description: input.description ?? '' });
+      if (after && after !== 'conflict')
+        await record(entry(actor, 'project.update', projectTarget(after), auditDiff(projectView(current), projectView(after)), id));
+      return after;
+    });
     if (saved === 'conflict') throw duplicateName(input.name);
     if (!saved) throw notFound('Project');
     return { ...saved, my_role };
@@ -63,7 +82,12 @@ export class ProjectsService {
       throw conflict(
         `Project "${current.name}" still holds ${contents.pipelines} pipeline(s), ${contents.credentials} credential(s) and ${contents.unfinishedRuns} unfinished run(s); delete or move them first`,
       );
-    if (!(await this.projects.delete(id))) throw notFound('Project');
+    const deleted = await this.change(async (projects, record) => {
+      if (!(await projects.delete(id))) return false;
+      await record(entry(actor, 'project.delete', projectTarget(current), auditDiff(projectView(current), null), id));
+      return true;
+    });
+    if (!deleted) throw notFound('Project');
   }
 
   async members(actor: Actor, id: number): Promise<ProjectMember[]> {
@@ -97,7 +121,11 @@ export class ProjectsService {
     if (from === null) throw notFound('Member');
     this.assertChange(memberChangeDecision({ actor, membership, targetUserId: userId, from, to: null }));
     if (from === 'owner' && (await this.projects.countOwners(id)) <= 1) throw conflict('A project keeps at least one owner');
-    await this.projects.removeMember(id, userId);
+    const username = (await this.projects.members(id)).find((m) => m.user.id === userId)?.user.username ?? null;
+    await this.change(async (projects, record) => {
+      await projects.removeMember(id, userId);
+      await record(entry(actor, 'membership.remove', memberTarget(id, userId, username), { role: { before: from } }, id));
+    });
   }
 
   private async setRole(actor: Actor, id: number, userId: number, role: ProjectRole): Promise<ProjectMember> {
@@ -105,8 +133,21 @@ export class ProjectsService {
     const from = await this.projects.roleOf(id, userId);
     this.assertChange(memberChangeDecision({ actor, membership, targetUserId: userId, from, to: role }));
     if (from === 'owner' && role !== 'owner' && (await this.projects.countOwners(id)) <= 1) throw conflict('A project keeps at least one owner');
-    await this.projects.setMember(id, userId, role);
-    const member = (await this.projects.members(id)).find((m) => m.user.id === userId);
+    const member = await this.change(async (projects, record) => {
+      await projects.setMember(id, userId, role);
+      const after = (await projects.members(id)).find((m) => m.user.id === userId);
+      if (after && from !== role)
+        await record(
+          entry(
+            actor,
+            from === null ? 'membership.add' : 'membership.change',
+            memberTarget(id, userId, after.user.username),
+            auditDiff({ role: from }, { role }),
+            id,
+          ),
+        );
+      return after;
+    });
     if (!member) throw notFound('Member');
     return member;
   }
@@ -122,5 +163,14 @@ export class ProjectsService {
     return project;
   }
 }
+
+const projectTarget = (p: Pick<Project, 'id' | 'name'>): AuditTarget => ({ type: 'project', id: p.id, name: p.name });
+const projectView = (p: Pick<Project, 'name' | 'description'>) => ({ name: p.name, description: p.description });
+/** A membership is named `<project id>/<user id>`, so its history can be filtered like any target. */
+const memberTarget = (projectId: number, userId: number, username: string | null): AuditTarget => ({
+  type: 'membership',
+  id: `${projectId}/${userId}`,
+  name: username,
+});
 
 const duplicateName = (name: string) => conflict(`A project named "${name}" already exists`, { name: ['A project with this name already exists.'] });
