@@ -19,6 +19,7 @@ const SystemPage = lazy(() => import('./pages/SystemPage'));
 const UsersPage = lazy(() => import('./pages/UsersPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const AuditPage = lazy(() => import('./pages/AuditPage'));
+const ProjectsPage = lazy(() => import('./pages/ProjectsPage'));
 
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
@@ -37,6 +38,7 @@ const router = createBrowserRouter([
           { path: 'runs/:runId', element: <RunPage /> },
           { path: 'webhooks', element: <WebhooksPage /> },
           { path: 'credentials', element: <CredentialsPage /> },
+          { path: 'projects', element: <ProjectsPage /> },
           { path: 'system', element: <SystemPage /> },
           { path: 'profile', element: <ProfilePage /> },
           {

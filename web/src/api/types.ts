@@ -66,6 +66,8 @@ export interface StepDefinition {
 
 export interface PipelineSummary {
   id: number;
+  /** The project it belongs to. */
+  project_id?: number;
   name: string;
   description: string;
   status: PipelineStatus;
@@ -156,6 +158,8 @@ export type CredentialKind = 'ssh_key' | 'username_password' | 'token' | 'secret
 
 /** A credential as the API shows it: metadata only, never a value. */
 export interface Credential extends CredentialSummary {
+  /** The project it belongs to: only that project's pipelines may use it. */
+  project_id?: number;
   kind: CredentialKind;
   description: string;
   /** ssh_key: the OpenSSH SHA256 fingerprint of the public key. */

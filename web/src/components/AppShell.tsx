@@ -5,6 +5,7 @@ import { useAuth } from '../auth/AuthProvider';
 import { ThemeToggle } from './ThemeToggle';
 import { UserMenu } from './UserMenu';
 import { Loading } from './Feedback';
+import { ProjectSwitcher } from '../projects/ProjectSwitcher';
 
 export function AppShell() {
   const { user } = useAuth();
@@ -23,11 +24,13 @@ export function AppShell() {
           <NavLink to="/runs">Runs</NavLink>
           <NavLink to="/webhooks">Webhooks</NavLink>
           <NavLink to="/credentials">Credentials</NavLink>
+          <NavLink to="/projects">Projects</NavLink>
           <NavLink to="/system">System</NavLink>
           {user?.role === 'admin' && <NavLink to="/admin/users">Users</NavLink>}
           {user?.role === 'admin' && <NavLink to="/admin/audit">Audit log</NavLink>}
         </nav>
         <div className="header-tools">
+          <ProjectSwitcher />
           <ThemeToggle />
           <UserMenu />
         </div>

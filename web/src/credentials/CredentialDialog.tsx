@@ -8,6 +8,8 @@ import { ApiError, errorMessage } from '../api/api-error';
 import type { Credential, CredentialKind } from '../api/types';
 import { Dialog } from '../components/Dialog';
 import { FormField, fieldAria } from '../components/FormField';
+import { ProjectSelect } from '../projects/ProjectField';
+import { useCurrentProject } from '../projects/current-project';
 import {
   credentialBody,
   CREDENTIAL_KINDS,
@@ -34,6 +36,7 @@ export function CredentialDialog({ open, editing, onClose, onSaved }: Credential
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const currentProject = useCurrentProject();
 
   // A fresh form each time the dialog opens, an empty one once it closes: typed secrets do not linger.
   useEffect(() => {
@@ -41,9 +44,14 @@ export function CredentialDialog({ open, editing, onClose, onSaved }: Credential
       setForm(emptyCredentialForm());
       return;
     }
-    setForm(editing ? { name: editing.name, kind: editing.kind, description: editing.description, secret: {} } : emptyCredentialForm());
+    setForm(
+      editing
+        ? { name: editing.name, kind: editing.kind, description: editing.description, secret: {}, project: editing.project_id ?? null }
+        : { ...emptyCredentialForm(), project: currentProject },
+    );
     setErrors({});
     setFormError(null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the header's project when the dialog opens, not later
   }, [open, editing]);
 
   const storedKind = editing?.kind ?? null;
@@ -197,6 +205,9 @@ export function CredentialDialog({ open, editing, onClose, onSaved }: Credential
             onChange={(e) => setForm((f) => ({ ...f, description: e.target.value }))}
             data-testid="cred-description"
           />
+        </FormField>
+        <FormField id="cred-project" label="Project" errors={errors.project} errorPath="project" className="full">
+          <ProjectSelect id="cred-project" value={form.project ?? null} onChange={(project) => setForm((f) => ({ ...f, project }))} testId="cred-project" />
         </FormField>
         {otherErrors(errors, form.kind).length > 0 && (
           <div className="full field-error" data-testid="cred-secret-error">

@@ -68,6 +68,8 @@ export interface CredentialForm {
   kind: CredentialKind;
   description: string;
   secret: Record<string, string>;
+  /** The project (id); null or absent: the `default` project for a new one, unchanged otherwise. */
+  project?: number | null;
 }
 
 export interface CredentialBody {
@@ -75,6 +77,7 @@ export interface CredentialBody {
   kind: CredentialKind;
   description: string;
   secret?: Record<string, string>;
+  project?: number;
 }
 
 export const emptyCredentialForm = (): CredentialForm => ({ name: '', kind: 'ssh_key', description: '', secret: {} });
@@ -84,6 +87,7 @@ export const needsWholeSecret = (form: CredentialForm, storedKind: CredentialKin
 
 export function credentialBody(form: CredentialForm, storedKind: CredentialKind | null): CredentialBody {
   const body: CredentialBody = { name: form.name.trim(), kind: form.kind, description: form.description };
+  if (form.project !== undefined && form.project !== null) body.project = form.project;
   const whole = needsWholeSecret(form, storedKind);
   const secret: Record<string, string> = {};
   for (const field of SECRET_FIELDS[form.kind]) {

@@ -77,6 +77,8 @@ export interface PipelineForm {
   triggerEvents: string[];
   /** Whether pull requests from forks get secret variables and credentials. */
   secretsForForks: boolean;
+  /** The project (id); null: the `default` project for a new pipeline. */
+  project: number | null;
   variables: EditorVariable[];
   steps: EditorStep[];
 }
@@ -90,6 +92,7 @@ export interface PipelineSource {
   branch?: string | null;
   trigger_events?: string[] | null;
   secrets_for_forks?: boolean | null;
+  project_id?: number | null;
   variables?: Record<string, unknown> | null;
   steps?: Array<{
     name: string;
@@ -127,6 +130,7 @@ export function emptyForm(): PipelineForm {
     branch: 'main',
     triggerEvents: ['push'],
     secretsForForks: false,
+    project: null,
     variables: [],
     steps: [],
   };
@@ -188,6 +192,7 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
     branch: p.branch ?? 'main',
     triggerEvents: [...(p.trigger_events ?? [])],
     secretsForForks: p.secrets_for_forks === true,
+    project: p.project_id ?? null,
     variables,
     steps: (p.steps ?? []).map((s) => ({
       uid: newUid('s'),
@@ -316,6 +321,8 @@ export interface PipelinePayload {
   branch: string;
   trigger_events: string[];
   secrets_for_forks: boolean;
+  /** Omitted: the `default` project on create, unchanged on update. */
+  project?: number;
   variables: Record<string, string | { value: string; secret: true }>;
   steps: Array<Record<string, unknown>>;
 }
@@ -379,6 +386,7 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
       branch: form.branch.trim() === '' ? 'main' : form.branch.trim(),
       trigger_events: TRIGGER_EVENTS.filter((e) => form.triggerEvents.includes(e)),
       secrets_for_forks: form.secretsForForks,
+      ...(form.project !== null ? { project: form.project } : {}),
       variables,
       steps,
     },
@@ -386,7 +394,7 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
   };
 }
 
-const TOP_LEVEL_FIELDS = ['name', 'description', 'status', 'repository_url', 'branch', 'trigger_events', 'secrets_for_forks', 'variables', 'steps'];
+const TOP_LEVEL_FIELDS = ['name', 'description', 'status', 'repository_url', 'branch', 'trigger_events', 'secrets_for_forks', 'project', 'variables', 'steps'];
 const STEP_FIELDS = ['name', 'type', 'timeout_seconds', 'retries', 'continue_on_error', 'parallel_group', 'credential', 'network', 'limits', 'config'];
 
 /**

@@ -31,6 +31,8 @@ import { StepCard } from '../pipelines/editor/StepCard';
 import { VariablesEditor } from '../pipelines/editor/VariablesEditor';
 import { FieldErrors } from '../components/FieldErrors';
 import '../styles/editor.css';
+import { ProjectSelect } from '../projects/ProjectField';
+import { useCurrentProject } from '../projects/current-project';
 
 const TRIGGER_LABELS: Record<string, string> = { push: 'Push', pull_request: 'Pull / merge request', tag: 'Tag' };
 
@@ -43,6 +45,8 @@ export default function PipelineEditorPage() {
   const [types, setTypes] = useState<StepTypeInfo[] | null>(null);
   const [credentials, setCredentials] = useState<CredentialSummary[] | null>(null);
   const [form, setForm] = useState<PipelineForm | null>(null);
+  // A new pipeline goes to the project chosen in the header (or the default project).
+  const currentProject = useCurrentProject();
   const [loadError, setLoadError] = useState<unknown>(null);
   const [errors, setErrors] = useState<ErrorMap>({});
   const [summary, setSummary] = useState<string | null>(null);
@@ -65,7 +69,7 @@ export default function PipelineEditorPage() {
         setForm(
           pipeline
             ? formFromPipeline(pipeline, t, !isEdit)
-            : { ...emptyForm(), steps: t.some((x) => x.id === 'shell_command') ? [newStep(t, 'shell_command', [])] : [] },
+            : { ...emptyForm(), project: currentProject, steps: t.some((x) => x.id === 'shell_command') ? [newStep(t, 'shell_command', [])] : [] },
         );
         setDirty(false);
       })
@@ -73,6 +77,7 @@ export default function PipelineEditorPage() {
         if (!controller.signal.aborted) setLoadError(err);
       });
     return () => controller.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- the header's project when the editor opens, not later
   }, [id, copyFrom, isEdit]);
 
   // The steps' credential choices. Not loading them never blocks editing: a step keeps the name it has.
@@ -308,6 +313,20 @@ export default function PipelineEditorPage() {
                   </div>
                   <FieldErrors messages={errors.trigger_events} path="trigger_events" />
                 </fieldset>
+                <div className="field">
+                  <label htmlFor="pl-project">Project</label>
+                  <ProjectSelect
+                    id="pl-project"
+                    value={form.project}
+                    onChange={(project) => update({ project })}
+                    testId="editor-project"
+                    describedBy="pl-project-hint"
+                  />
+                  <div className="field-hint" id="pl-project-hint">
+                    Its members see the pipeline and its runs; its steps may use this project&apos;s credentials only.
+                  </div>
+                  <FieldErrors messages={errors.project} path="project" />
+                </div>
                 <div className="field full">
                   <label className="check">
                     <input

@@ -13,6 +13,7 @@ import { PipelineActions } from '../pipelines/PipelineActions';
 import { useAsync } from '../lib/use-async';
 import { useDebounced } from '../lib/use-debounced';
 import { positiveInt, useUrlState } from '../lib/use-url-state';
+import { useCurrentProject } from '../projects/current-project';
 
 const KEYS = ['page', 'page_size', 'search', 'status', 'created_by'] as const;
 
@@ -30,9 +31,10 @@ export function PipelinesPage() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [debouncedSearch]);
 
+  const project = useCurrentProject() ?? undefined;
   const list = useAsync(
-    (signal) => listPipelines({ page, page_size: pageSize, search: query.search, status: query.status, created_by: query.created_by }, { signal }),
-    [page, pageSize, query.search, query.status, query.created_by],
+    (signal) => listPipelines({ page, page_size: pageSize, search: query.search, status: query.status, created_by: query.created_by, project }, { signal }),
+    [page, pageSize, query.search, query.status, query.created_by, project],
   );
 
   // a page past the end (after deletes or a filter change) goes back to page 1

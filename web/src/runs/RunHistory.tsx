@@ -7,6 +7,7 @@ import { Pagination } from '../components/Pagination';
 import { useAsync } from '../lib/use-async';
 import { positiveInt, useUrlState } from '../lib/use-url-state';
 import { RunsTable } from './RunsTable';
+import { useCurrentProject } from '../projects/current-project';
 import { RunStatusFilter } from './StatusFilter';
 import { useRunsFeed } from './use-runs-feed';
 
@@ -16,12 +17,14 @@ export function RunHistory({ pipelineId, pipelineFilter, headerExtra }: { pipeli
   const [query, setQuery] = useUrlState(KEYS);
   const page = positiveInt(query.page, 1);
   const pageSize = positiveInt(query.page_size, 20);
+  // All runs are filtered by the header's project; one pipeline's are that pipeline's.
+  const project = useCurrentProject() ?? undefined;
   const list = useAsync(
     (signal) =>
       pipelineId !== undefined
         ? listPipelineRuns(pipelineId, { page, page_size: pageSize, status: query.status }, { signal })
-        : listRuns({ page, page_size: pageSize, status: query.status as never, pipeline: pipelineFilter }, { signal }),
-    [pipelineId, pipelineFilter, page, pageSize, query.status],
+        : listRuns({ page, page_size: pageSize, status: query.status as never, pipeline: pipelineFilter, project }, { signal }),
+    [pipelineId, pipelineFilter, page, pageSize, query.status, project],
   );
   useRunsFeed(list.data, list.setData, list.reload, page === 1);
 
