@@ -42,7 +42,12 @@ export function normalizeScopes(scopes: readonly TokenScope[]): TokenScope[] {
 }
 
 /** Routes whose POST starts or stops a run (the `run` class); route patterns as Fastify names them. */
-const RUN_ROUTES = new Set(['/api/pipelines/:id/run/', '/api/pipeline-runs/:id/cancel/', '/api/v1/integrations/jenkins/trigger']);
+const RUN_ROUTES = new Set([
+  '/api/pipelines/:id/run/',
+  '/api/pipeline-runs/:id/cancel/',
+  '/api/webhook-deliveries/:id/redeliver/',
+  '/api/v1/integrations/jenkins/trigger',
+]);
 
 /**
  * The scope a request needs, by method and route pattern: reads need `read`; starting or
