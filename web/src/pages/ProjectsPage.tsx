@@ -26,6 +26,7 @@ import { useAsync } from '../lib/use-async';
 import { positiveInt, useUrlState } from '../lib/use-url-state';
 import { setCurrentProject } from '../projects/current-project';
 import { projectsChanged } from '../projects/use-projects';
+import '../projects/projects.css';
 
 export default function ProjectsPage() {
   const { user } = useAuth();
@@ -88,9 +89,11 @@ export default function ProjectsPage() {
                           <button type="button" className="btn btn-sm" onClick={() => setEditing({ project: p })} data-testid="project-edit">
                             Edit
                           </button>
-                          <button type="button" className="btn btn-sm btn-danger" onClick={() => setDeleting(p)} data-testid="project-delete">
-                            Delete
-                          </button>
+                          {p.name !== 'default' && (
+                            <button type="button" className="btn btn-sm btn-danger" onClick={() => setDeleting(p)} data-testid="project-delete">
+                              Delete
+                            </button>
+                          )}
                         </>
                       )}
                     </td>
@@ -236,7 +239,7 @@ function MembersCard({ project, isAdmin, myId, onClose }: { project: Project; is
   };
 
   return (
-    <div className="card" data-testid="members-card">
+    <div className="card members-card" data-testid="members-card">
       <div className="page-head">
         <h2>Members of {project.name}</h2>
         <button type="button" className="btn btn-sm" onClick={onClose}>
