@@ -9,6 +9,7 @@ import { workers } from './migrations/005-workers.js';
 import { credentials } from './migrations/006-credentials.js';
 import { forkSecrets } from './migrations/007-fork-secrets.js';
 import { workerSandbox } from './migrations/008-worker-sandbox.js';
+import { projects } from './migrations/009-projects.js';
 import { tokensAudit } from './migrations/010-tokens-audit.js';
 
 function provider(db: Db): MigrationProvider {
@@ -23,20 +24,30 @@ function provider(db: Db): MigrationProvider {
         '006-credentials': credentials(db.dialect),
         '007-fork-secrets': forkSecrets(),
         '008-worker-sandbox': workerSandbox(),
+        '009-projects': projects(db.dialect),
         '010-tokens-audit': tokensAudit(db.dialect),
       };
     },
   };
 }
 
-export async function migrateToLatest(db: Db): Promise<string[]> {
+export function migrateToLatest(db: Db): Promise<string[]> {
+  return migrate(db, (m) => m.migrateToLatest());
+}
+
+/** Up to and including `name`: upgrade tests write a database as an older release left it. */
+export function migrateTo(db: Db, name: string): Promise<string[]> {
+  return migrate(db, (m) => m.migrateTo(name));
+}
+
+async function migrate(db: Db, how: (migrator: Migrator) => ReturnType<Migrator['migrateToLatest']>): Promise<string[]> {
   const migrator = new Migrator({
     db: db.kysely,
     provider: provider(db),
     migrationTableName: 'ansflow_migrations',
     migrationLockTableName: 'ansflow_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await how(migrator);
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

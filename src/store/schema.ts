@@ -49,6 +49,8 @@ export interface PipelinesTable {
   created_by: number | null;
   created_at: string;
   updated_at: string;
+  /** Migration 009; defaults to the `default` project. */
+  project_id: Generated<number>;
 }
 
 export interface PipelineRunsTable {
@@ -71,6 +73,8 @@ export interface PipelineRunsTable {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** The pipeline's project when the run was written (migration 009); kept when the pipeline is deleted. */
+  project_id: number;
 }
 
 export interface StepRunsTable {
@@ -118,6 +122,8 @@ export interface WebhookDeliveriesTable {
   received_at: string;
   /** null while the delivery's runs are being created (migration 002). */
   completed_at: string | null;
+  /** ",1,3,": the projects of the runs it started ("," for none: admins only); migration 009. */
+  project_ids: Generated<string>;
 }
 
 export interface JenkinsBuildsTable {
@@ -173,6 +179,27 @@ export interface CredentialsTable {
   updated_by: number | null;
   created_at: string;
   updated_at: string;
+  /** Migration 009; defaults to the `default` project. */
+  project_id: Generated<number>;
+}
+
+/** Projects (migration 009): pipelines, credentials and runs belong to one. */
+export interface ProjectsTable {
+  id: Generated<number>;
+  name: string;
+  name_key: string;
+  description: string;
+  created_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProjectMembersTable {
+  project_id: number;
+  user_id: number;
+  /** owner | maintainer | developer | viewer (domain/permissions.ts). */
+  role: string;
+  created_at: string;
 }
 
 /** Personal access tokens (migration 010): only the SHA-256 of the token is kept. */
@@ -217,6 +244,8 @@ export interface Database {
   workers: WorkersTable;
   jenkins_builds: JenkinsBuildsTable;
   credentials: CredentialsTable;
+  projects: ProjectsTable;
+  project_members: ProjectMembersTable;
   personal_tokens: PersonalTokensTable;
   audit_events: AuditEventsTable;
 }
