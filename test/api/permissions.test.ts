@@ -4,7 +4,8 @@
  * (printRoutes of the API server as it is built at start-up), so a route added without a rule in
  * RULES fails the first test. Callers: a global admin (member of nothing), P's owner, maintainer,
  * developer and viewer (all global developers: it is the project role that decides), and a
- * developer who is a member of another project only. Not readable is 404, readable but not
+ * developer who is a member of another project only; and the owner through personal access
+ * tokens limited to `read` and to `run`. Not readable is 404, readable but not
  * allowed is 403 (docs/permissions.md). The gateway's WebSocket feeds are checked at the end.
  */
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +19,22 @@ import { isFinalRunStatus } from '../../src/domain/status.js';
 
 const WHO = ['admin', 'owner', 'maintainer', 'developer', 'viewer', 'outsider'] as const;
 type Who = (typeof WHO)[number];
+/** Callers with a personal access token of P's owner limited to one scope (a scope only takes away). */
+const SCOPED = ['owner:read', 'owner:run'] as const;
+type Scoped = (typeof SCOPED)[number];
+
+/**
+ * What a scoped token of the owner gets: what the owner gets where the scope suffices, else 403.
+ * `read` reads; `run` also starts and cancels runs and redelivers (RUN_ROUTES). Sign-in routes
+ * ignore the token.
+ */
+const RUN_ROUTES = new Set(['POST /api/pipelines/:id/run/', 'POST /api/pipeline-runs/:id/cancel/', 'POST /api/webhook-deliveries/:id/redeliver/']);
+function scopedExpectation(route: string, who: Scoped, owner: number): number {
+  const method = route.split(' ')[0]!;
+  if (route.includes(' /api/auth/') || method === 'GET') return owner;
+  if (who === 'owner:run' && RUN_ROUTES.has(route)) return owner;
+  return 403;
+}
 
 interface Fixture {
   project: number;
@@ -187,7 +204,7 @@ const ruleKey = (route: string) => (route.endsWith('/') || route.endsWith('*') ?
 describe('permissions, route by route and role by role', () => {
   let h: Harness;
   let routes: string[];
-  const tokens = {} as Record<Who, string>;
+  const tokens = {} as Record<Who | Scoped, string>;
   const actors = {} as Record<Who, Actor>;
   let shared: Fixture;
 
@@ -237,6 +254,11 @@ describe('permissions, route by route and role by role', () => {
       const user = (await h.ctx.repos.users.findByUsername(who))!;
       actors[who] = { id: user.id, username: user.username, role: user.role };
     }
+    for (const scope of ['read', 'run'] as const) {
+      const made = await h.request('POST', '/api/users/me/tokens/', { token: tokens.owner, body: { name: `owner-${scope}`, scopes: [scope] } });
+      assert.equal(made.status, 201, made.text);
+      tokens[`owner:${scope}`] = made.json.token;
+    }
     spareId = (await h.ctx.users.create({ username: 'spare', password: 'password-123', role: 'developer' })).id;
     // The outsider belongs to another project, and to no project of the fixtures.
     const elsewhere = await h.ctx.projects.create(actors.outsider, { name: 'elsewhere' });
@@ -259,13 +281,14 @@ describe('permissions, route by route and role by role', () => {
   for (const [route, rule] of Object.entries(RULES)) {
     test(route, async () => {
       const [method, _url] = route.split(' ') as [string, string];
-      const got: Partial<Record<Who, number>> = {};
-      const wanted: Partial<Record<Who, number>> = {};
-      for (const who of WHO) {
+      const got: Partial<Record<Who | Scoped, number>> = {};
+      const wanted: Partial<Record<Who | Scoped, number>> = {};
+      const expected = (who: Who) => (typeof rule.expect === 'number' ? rule.expect : rule.expect[who]);
+      for (const who of [...WHO, ...SCOPED]) {
         const f = rule.fresh ? await fixture() : shared;
         const r = await h.request(method, rule.path(f), { token: tokens[who], ...(rule.body ? { body: rule.body(f) } : {}) });
         got[who] = r.status;
-        wanted[who] = typeof rule.expect === 'number' ? rule.expect : rule.expect[who];
+        wanted[who] = who.includes(':') ? scopedExpectation(route, who as Scoped, expected('owner')) : expected(who as Who);
         if (r.status === 404 && wanted[who] === 404) assert.match(r.text, /not found/i, `${who}: the 404 looks like any other`);
       }
       assert.deepEqual(got, wanted);

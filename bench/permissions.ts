@@ -1,0 +1,199 @@
+/**
+ * The cost of the permission check on the list API (issue 16, Performance: at most 5 % of
+ * throughput and p99).
+ *
+ * Starts the real server (sources through tsx, SQLite in a fresh data folder), seeds through the
+ * API 100 projects with 10 pipelines each (1,000) and a developer who is a member of all 100, then
+ * drives `GET /api/pipelines/?page_size=20` with autocannon in a separate process, alternately as
+ *   admin   a global admin: no membership is looked up, the list is not filtered;
+ *   member  the developer: the list is filtered by membership (a subquery on project_members in
+ *           the same statement) — both see the same 1,000 pipelines, so the pages are the same size.
+ * Rounds alternate (admin, member, admin, member, ...) so that drift on a shared machine falls on
+ * both; each round is warmed up for 2 s. The table gives the median of the rounds side by side and
+ * is written into docs/benchmarks.md.
+ *
+ *   node --import tsx bench/permissions.ts [--duration 8] [--rounds 3] [--connections 20] [--no-doc]
+ */
+import { spawn } from 'node:child_process';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBenchServer, writeDocSection, type BenchServer } from './bench-server.js';
+import { median } from './stats.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+const PROJECTS = 100;
+const PER_PROJECT = 10;
+const PATH = '/api/pipelines/?page_size=20';
+const TARGET_PERCENT = 5;
+
+interface Options {
+  duration: number;
+  rounds: number;
+  connections: number;
+  writeDoc: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { duration: 8, rounds: 3, connections: 20, writeDoc: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${arg} needs a positive integer`);
+      return n;
+    };
+    if (arg === '--duration') options.duration = value();
+    else if (arg === '--rounds') options.rounds = value();
+    else if (arg === '--connections') options.connections = value();
+    else if (arg === '--no-doc') options.writeDoc = false;
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  return options;
+}
+
+async function call(server: BenchServer, token: string, method: string, path: string, body?: unknown): Promise<any> {
+  const r = await fetch(server.apiUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+async function seed(server: BenchServer, admin: string): Promise<string> {
+  await call(server, admin, 'POST', '/api/users/', { username: 'member', password: 'password-123', role: 'developer' });
+  const projects: number[] = [];
+  for (let p = 0; p < PROJECTS; p++) projects.push((await call(server, admin, 'POST', '/api/projects/', { name: `project-${p}` })).id);
+  await inParallel(projects, 8, async (id) => {
+    await call(server, admin, 'POST', `/api/projects/${id}/members/`, { username: 'member', role: 'developer' });
+  });
+  const pipelines = projects.flatMap((project) => Array.from({ length: PER_PROJECT }, (_, i) => ({ project, i })));
+  await inParallel(pipelines, 8, async ({ project, i }) => {
+    await call(server, admin, 'POST', '/api/pipelines/', {
+      name: `p-${project}-${i}`,
+      project,
+      steps: [
+        { name: 'build', type: 'shell_command', config: { command: 'make build' } },
+        { name: 'test', type: 'shell_command', config: { command: 'make test' } },
+      ],
+    });
+  });
+  // The member leaves `default` (where users start), so what they see comes from the 100 projects only.
+  const me = await fetch(`${server.apiUrl}/api/auth/login/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'member', password: 'password-123' }),
+  });
+  const token = ((await me.json()) as { access: string }).access;
+  const profile = await call(server, token, 'GET', '/api/users/me/');
+  const defaultProject = (await call(server, admin, 'GET', '/api/projects/?search=default')).results[0].id;
+  await call(server, admin, 'DELETE', `/api/projects/${defaultProject}/members/${profile.id}/`);
+  const seen = await call(server, token, 'GET', PATH);
+  const all = await call(server, admin, 'GET', PATH);
+  if (seen.count !== PROJECTS * PER_PROJECT || all.count !== PROJECTS * PER_PROJECT) throw new Error(`seeding: member sees ${seen.count}, admin ${all.count}`);
+  return token;
+}
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function autocannon(url: string, token: string, seconds: number, connections: number): Promise<Result> {
+  const args = [AUTOCANNON, '--json', '-n', '-c', String(connections), '-d', String(seconds), '-H', `Authorization=Bearer ${token}`, url];
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('exit', (code) => {
+      try {
+        if (code !== 0) throw new Error(`exit code ${code}`);
+        const r = JSON.parse(out.trim().split('\n').pop()!) as {
+          requests: { average: number };
+          latency: { p50: number; p99: number };
+          errors: number;
+          non2xx: number;
+        };
+        done({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx });
+      } catch (error) {
+        reject(new Error(`autocannon failed (${String(error)}):\n${err}\n${out}`));
+      }
+    });
+  });
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const loadBefore = loadavg()[0]!;
+  const server = await startBenchServer({});
+  try {
+    const admin = await server.login();
+    const seedStart = Date.now();
+    const member = await seed(server, admin);
+    console.log(`seeded ${PROJECTS} projects, ${PROJECTS * PER_PROJECT} pipelines in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+    const url = server.apiUrl + PATH;
+    const runs: Record<'admin' | 'member', Result[]> = { admin: [], member: [] };
+    for (let round = 0; round < options.rounds; round++) {
+      for (const who of ['admin', 'member'] as const) {
+        const token = who === 'admin' ? admin : member;
+        await autocannon(url, token, 2, options.connections);
+        const r = await autocannon(url, token, options.duration, options.connections);
+        runs[who].push(r);
+        console.log(`round ${round + 1} ${who}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, errors ${r.errors}`);
+      }
+    }
+    const loadAfter = loadavg()[0]!;
+    const summary = (who: 'admin' | 'member') => ({
+      rps: median(runs[who].map((r) => r.rps)),
+      p50: median(runs[who].map((r) => r.p50)),
+      p99: median(runs[who].map((r) => r.p99)),
+      errors: runs[who].reduce((n, r) => n + r.errors, 0),
+    });
+    const a = summary('admin');
+    const m = summary('member');
+    const throughputCost = ((a.rps - m.rps) / a.rps) * 100;
+    const p99Cost = ((m.p99 - a.p99) / a.p99) * 100;
+    const row = (name: string, request: string, s: ReturnType<typeof summary>) =>
+      `| ${name} | ${request} | ${Math.round(s.rps).toLocaleString('en-US')} | ${s.p50} | ${s.p99} | ${s.errors} |`;
+    const verdict = (cost: number) => (cost <= TARGET_PERCENT ? 'met' : 'missed');
+    const table = [
+      `Measured ${new Date().toISOString().slice(0, 10)} with \`node --import tsx bench/permissions.ts --duration ${options.duration} --rounds ${options.rounds} --connections ${options.connections}\`.`,
+      '',
+      `Machine: ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}. The server (sources through tsx, SQLite, \`NODE_ENV=production\`) and autocannon share the cores, and the machine is shared with other work: 1-minute load average before / after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}. ${PROJECTS} projects × ${PER_PROJECT} pipelines; the member belongs to all ${PROJECTS} projects, so both callers see the same 1,000 pipelines. Rounds alternate admin / member, 2 s warm-up + ${options.duration} s each; medians of ${options.rounds} rounds.`,
+      '',
+      '| Caller | Request | req/s (median) | p50 (ms) | p99 (ms) | errors / non-2xx |',
+      '| --- | --- | ---: | ---: | ---: | ---: |',
+      row('admin (no membership lookup)', `\`GET ${PATH}\``, a),
+      row('member of 100 projects (filtered)', `\`GET ${PATH}\``, m),
+      '',
+      `Cost of the permission check: throughput ${throughputCost.toFixed(1)} % (target ≤ ${TARGET_PERCENT} %: ${verdict(throughputCost)}), p99 ${p99Cost.toFixed(1)} % (target ≤ ${TARGET_PERCENT} %: ${verdict(p99Cost)}).`,
+    ].join('\n');
+    console.log(`\n${table}\n`);
+    if (options.writeDoc) writeDocSection('## Permission check on the list API (bench/permissions.ts)', 'bench/permissions.ts', table);
+    if (a.errors + m.errors > 0) process.exitCode = 1;
+  } finally {
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
