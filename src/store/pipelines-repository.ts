@@ -135,10 +135,27 @@ export class PipelinesRepository {
     return out;
   }
 
-  private filtered(filter: PipelineFilter) {
+  /**
+   * `forPage`: the membership filter as a correlated EXISTS, so SQLite walks pipelines newest first
+   * and stops after the page (an IN list made it sort every visible row first: 2-3x the cost of an
+   * admin's list). The count keeps the IN list, which counts on the (project_id, id) index.
+   */
+  private filtered(filter: PipelineFilter, forPage = false) {
     let q = this.db.selectFrom('pipelines');
     if (filter.project !== undefined) q = q.where('pipelines.project_id', '=', filter.project);
-    if (filter.memberId !== undefined) q = q.where('pipelines.project_id', 'in', memberProjects(this.db, filter.memberId));
+    if (filter.memberId !== undefined) {
+      const userId = filter.memberId;
+      q = forPage
+        ? q.where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('project_members')
+                .select('project_members.project_id')
+                .whereRef('project_members.project_id', '=', 'pipelines.project_id')
+                .where('project_members.user_id', '=', userId),
+            ),
+          )
+        : q.where('pipelines.project_id', 'in', memberProjects(this.db, userId));
+    }
     if (filter.status) q = q.where('pipelines.status', '=', filter.status);
     if (filter.createdBy !== undefined) q = q.where('pipelines.created_by', '=', filter.createdBy);
     if (filter.search) {
@@ -160,7 +177,7 @@ export class PipelinesRepository {
     const total = Number(countRow.n);
     if (total === 0 || page.offset >= total) return { total, items: [] };
     // One joined query for the page, with only the columns a summary shows (no steps/variables JSON).
-    const rows = await this.filtered(filter)
+    const rows = await this.filtered(filter, true)
       .leftJoin('users', 'users.id', 'pipelines.created_by')
       .leftJoin('pipeline_runs', 'pipeline_runs.id', 'pipelines.last_run_id')
       .select([

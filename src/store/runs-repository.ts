@@ -273,11 +273,25 @@ export class RunsRepository {
     let q = this.db.selectFrom('pipeline_runs');
     if (filter.pipelineId !== undefined) q = q.where('pipeline_id', '=', filter.pipelineId);
     if (filter.project !== undefined) q = q.where('pipeline_runs.project_id', '=', filter.project);
-    if (filter.memberId !== undefined) q = q.where('pipeline_runs.project_id', 'in', memberProjects(this.db, filter.memberId));
     if (filter.status) q = q.where('status', '=', filter.status);
-    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    // The count takes the member's projects as an IN list (index on project_id); the page as a
+    // correlated EXISTS, so the newest runs are walked and the walk stops after the page.
+    const userId = filter.memberId;
+    const counted = userId === undefined ? q : q.where('pipeline_runs.project_id', 'in', memberProjects(this.db, userId));
+    const total = Number((await counted.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
     if (total === 0 || page.offset >= total) return { total, items: [] };
-    const rows = await q.select(HEADER_COLUMNS).orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
+    const paged =
+      userId === undefined
+        ? q
+        : q.where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('project_members')
+                .select('project_members.project_id')
+                .whereRef('project_members.project_id', '=', 'pipeline_runs.project_id')
+                .where('project_members.user_id', '=', userId),
+            ),
+          );
+    const rows = await paged.select(HEADER_COLUMNS).orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
     const counts = await this.db
       .selectFrom('step_runs')
       .select([
