@@ -9,7 +9,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -317,9 +318,18 @@ function bundleFromSource(): string {
   const require = createRequire(import.meta.url);
   const esbuild = require('esbuild') as typeof import('esbuild');
   const source = fileURLToPath(new URL('./spawner-main.ts', import.meta.url));
-  // Inside the package (which a sandbox shows read-only), never in /tmp (which it replaces).
-  const outfile = fileURLToPath(new URL(`../../../node_modules/.cache/ansflow/spawner-main-${process.pid}.mjs`, import.meta.url));
-  esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'silent' });
+  const built = esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent' });
+  const code = built.outputFiles[0]!.contents;
+  // Inside the package (which a sandbox shows read-only), never in /tmp (which it replaces); named
+  // by content, so every test process shares one file, written once and atomically.
+  const dir = fileURLToPath(new URL('../../../node_modules/.cache/ansflow/', import.meta.url));
+  const outfile = join(dir, `spawner-main-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(outfile)) {
+    mkdirSync(dir, { recursive: true });
+    const partial = `${outfile}.${process.pid}.tmp`;
+    writeFileSync(partial, code);
+    renameSync(partial, outfile);
+  }
   return outfile;
 }
 

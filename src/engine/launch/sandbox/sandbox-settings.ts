@@ -80,7 +80,9 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxSt
   const dataDir = resolve(options.dataDir);
   const hidden = hiddenInOrder([dataDir, resolve(options.workspaceRoot), homedir(), '/root', ...options.extraHidden.map((p) => resolve(p))]);
   const nodeDir = dirname(dirname(process.execPath));
-  const revealed = [APP_DIR, nodeDir].filter((dir, i, all) => all.indexOf(dir) === i && hidden.some((h) => isWithin(dir, h) && dir !== h));
+  // What bwrap-args.ts empties as well: an application under /tmp (a CI checkout) must be shown again.
+  const emptied = [...hidden, '/tmp', '/var/tmp', '/run'];
+  const revealed = [APP_DIR, nodeDir].filter((dir, i, all) => all.indexOf(dir) === i && emptied.some((h) => isWithin(dir, h) && dir !== h));
   const hiddenFiles = [...new Set([join(process.cwd(), '.env'), join(APP_DIR, '.env')])];
 
   const cgroup = await detectCgroups();
