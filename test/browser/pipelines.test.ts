@@ -6,8 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { waitFor } from '../support/wait.js';
@@ -34,7 +33,6 @@ describe('pipelines, runs and logs in the browser', () => {
   let browser: Browser;
   let admin: string;
   let seed: ReturnType<typeof seeder>;
-  const gates = mkdtempSync(join(tmpdir(), 'ansflow-gates-'));
   const open: WatchedPage[] = [];
 
   before(async () => {
@@ -50,7 +48,6 @@ describe('pipelines, runs and logs in the browser', () => {
   after(async () => {
     await browser?.close();
     await h?.close();
-    rmSync(gates, { recursive: true, force: true });
   });
 
   /** A fresh tab per test (closing a tab skips beforeunload, so a dirty editor cannot block). */
@@ -96,7 +93,6 @@ describe('pipelines, runs and logs in the browser', () => {
   });
 
   let pipelineId = 0;
-  const gate = join(gates, 'release');
 
   test('create a pipeline through the editor: a shell_command step added and filled through its schema form', async () => {
     const { page, ...w } = await tab();
@@ -143,10 +139,12 @@ describe('pipelines, runs and logs in the browser', () => {
     await dialog.locator('[data-testid=run-var-value-0]').fill('hello-from-dialog');
     await dialog.locator('[data-testid=run-var-add]').click();
     await dialog.locator('[data-testid=run-var-key-1]').fill('GATE');
-    await dialog.locator('[data-testid=run-var-value-1]').fill(gate);
+    // A file in the run's workspace (the step's working directory): the sandbox shows it nothing else.
+    await dialog.locator('[data-testid=run-var-value-1]').fill('release');
     await dialog.locator('[data-testid=run-submit]').click();
     await page.waitForURL(/\/runs\/\d+$/);
     const runId = Number(/\/runs\/(\d+)$/.exec(page.url())![1]);
+    const gate = join(h.dataDir, 'workspaces', `run-${runId}`, 'release');
 
     // tick-1 shows up while the run is still blocked on the gate: it arrived live, not at the end
     await page.locator('[data-testid=log-line]', { hasText: 'tick-1' }).waitFor({ timeout: 40_000 });

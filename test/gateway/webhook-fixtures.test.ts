@@ -126,10 +126,10 @@ const GITLAB: Record<string, { event: string; expect: Expect }> = {
 };
 
 // The repositories of the fixtures, each written differently from how the delivery names it
-// (scheme, credentials, host case, `.git`), which matching must ignore.
+// (scheme, user, host case, `.git`), which matching must ignore.
 const REPOSITORIES = [
   'git@github.com:Codertocat/Hello-World.git',
-  'https://ci-bot:s3cret@GitHub.com/bradrydzewski/drone-test-go',
+  'https://GitHub.com/bradrydzewski/drone-test-go',
   'ssh://git@example.com/mike/diaspora.git',
   'http://Example.com/jsmith/example',
   'https://example.com/gitlabhq/gitlab-test.git',

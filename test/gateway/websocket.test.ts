@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Harness } from '../support/api-harness.js';
@@ -64,13 +64,15 @@ describe('WebSocket run feed', () => {
   test('a real shell run: state at once, status updates, live log chunks, close 1000 after the final status', async () => {
     // Chunks are live, not replayed: the step prints only once the test is connected (a loaded
     // machine can take longer than any fixed sleep to connect).
-    const go = join(h.dataDir, 'ws-connected');
-    const waitForGo = `for i in $(seq 200); do [ -e '${go}' ] && break; sleep 0.05; done`;
+    // The go-ahead is a file in the run's workspace: the sandbox shows the step nothing else.
+    const waitForGo = `for i in $(seq 200); do [ -e ws-connected ] && break; sleep 0.05; done`;
     const id = await pipeline('live', [`${waitForGo}; echo hello-live; sleep 0.3; echo second-line`, 'echo from-step-two']);
     const runId = await trigger(id);
     const ws = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
     const first = await ws.next(() => true, 5000);
-    writeFileSync(go, '');
+    const workspace = join(h.dataDir, 'workspaces', `run-${runId}`);
+    await waitFor(async () => existsSync(workspace) || undefined, 10_000, 'the run to have its workspace');
+    writeFileSync(join(workspace, 'ws-connected'), '');
     assert.equal(first.type, 'pipeline_status_update');
     assert.equal(first.data.run_id, runId);
     assert.ok(['queued', 'running'].includes(first.data.status));

@@ -100,9 +100,15 @@ export function wsRoutes(app: App, deps: WsDeps) {
       });
   });
 
+  let lastRound = Date.now();
   const keepalive = setInterval(() => {
+    // A round that comes late means this process was busy (a fork, a GC pause): the pongs may be
+    // waiting unread in the sockets, so nobody is judged on this round.
+    const now = Date.now();
+    const late = now - lastRound > deps.pingMs * 1.5;
+    lastRound = now;
     for (const client of deps.feed.clients()) {
-      if (!client.alive) {
+      if (!client.alive && !late) {
         client.socket.terminate();
         continue;
       }
