@@ -11,12 +11,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { WebSocket } from 'ws';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { connectTestRedis, startPrivateRedis, type PrivateRedis, type TestRedis } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
-import { processIsAlive, signalGroup } from '../../src/engine/process-group.js';
+import { processIsAlive } from '../../src/engine/process-group.js';
 import { api, login, startCluster, startTcpProxy, waitForRuns, workerOf, type Cluster, type TcpProxy, type WorkerProc } from './support.js';
 
 const LEASE_SECONDS = 3;
@@ -45,6 +46,19 @@ function workerFromLog(workers: readonly WorkerProc[], log: string): WorkerProc 
 
 const MARK = 'echo "ws=$ANSFLOW_WORKSPACE"';
 
+/** Host pids of the processes whose command line (arguments joined with spaces) passes `test`. */
+function processesWhose(test: (line: string) => boolean): number[] {
+  return readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const line = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
+      return test(line) ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 describe('distributed mode: two APIs, one gateway, three workers', () => {
   let db: TestDatabase | null = null;
   let redis: TestRedis | null = null;
@@ -70,7 +84,13 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
   });
 
   after(async () => {
-    for (const pgid of strayGroups) signalGroup(pgid, 'SIGKILL');
+    for (const pid of strayGroups) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
     await cluster?.stop();
     await redis?.cleanup().catch(() => {});
     await db?.drop().catch(() => {});
@@ -173,18 +193,18 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
 
   test('cancel through API #2 reaches the worker running the step: its process tree is gone, status cancelled', async (t) => {
     if (skipIfUnavailable(t)) return;
-    const p = await createPipeline(base(0), token, 'to-cancel', [shell('long', `${MARK}; sleep 120 & echo "pids=$$,$!"; wait`)]);
+    // Pids printed inside a step are its sandbox's own: the processes are found from outside.
+    const p = await createPipeline(base(0), token, 'to-cancel', [shell('long', `${MARK}; sleep 120.37 & wait`)]);
     const runId = await trigger(base(0), token, p);
-    const log = await waitFor(
+    const pids = await waitFor(
       async () => {
-        const text = await logOf(base(1), token, runId);
-        return /pids=\d+,\d+/.test(text) ? text : undefined;
+        const found = [...processesWhose((line) => line === 'sleep 120.37'), ...processesWhose((line) => line.includes('sleep 120.37 &'))];
+        return found.length === 2 ? found : undefined;
       },
       15000,
       'the step to start',
     );
-    const pids = /pids=(\d+),(\d+)/.exec(log)!.slice(1).map(Number);
-    strayGroups.push(pids[0]!);
+    strayGroups.push(...pids);
     assert.ok(pids.every(processIsAlive));
     const started = Date.now();
     const r = await api(base(1), 'POST', `/api/pipeline-runs/${runId}/cancel/`, token);
@@ -197,8 +217,8 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
 
   test('a worker killed with kill -9 mid-step: the run ends error after its lease, its slot is released, later runs complete elsewhere; a claimed run that never started a step runs again', async (t) => {
     if (skipIfUnavailable(t)) return;
-    const crashy = await createPipeline(base(0), token, 'crashy', [shell('long', `${MARK}; echo "pid=$$ started"; sleep \${NAP:-0}; echo finished`)]);
-    const doomedRun = await trigger(base(0), token, crashy, { NAP: '60' });
+    const crashy = await createPipeline(base(0), token, 'crashy', [shell('long', `${MARK}; echo "started"; sleep \${NAP:-0}; echo finished`)]);
+    const doomedRun = await trigger(base(0), token, crashy, { NAP: '60.73' });
     const log = await waitFor(
       async () => {
         const text = await logOf(base(1), token, doomedRun);
@@ -207,7 +227,8 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
       15000,
       'the step to start',
     );
-    strayGroups.push(Number(/pid=(\d+)/.exec(log)![1]));
+    const sleeper = await waitFor(async () => processesWhose((line) => line === 'sleep 60.73')[0], 10000, 'the step to sleep');
+    strayGroups.push(sleeper);
     const victim = workerFromLog(cluster!.workers, log)!;
     assert.ok(victim);
     // Same pipeline, at most one run of it at a time: this one waits for the dead run's slot.
@@ -215,6 +236,8 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
     victim.child.kill('SIGKILL');
     await victim.exited;
     const killedAt = Date.now();
+    // The step's sandbox ends with the worker that held it.
+    await waitFor(async () => !processIsAlive(sleeper) || undefined, 5000, "the dead worker's step to end with its sandbox");
 
     const crashed = (await waitForRuns(base(1), token, [doomedRun], 30000)).get(doomedRun);
     assert.equal(crashed.status, 'error', JSON.stringify(crashed));
