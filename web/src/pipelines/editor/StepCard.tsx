@@ -125,7 +125,7 @@ export function StepCard({ step, index, count, types, credentials, errors, onCha
           onClick={() => setAdvanced(!advanced)}
           data-testid="step-advanced-toggle"
         >
-          {showAdvanced ? '▾' : '▸'} Timeout, retries, parallel group, credential, network, limits
+          {showAdvanced ? '▾' : '▸'} Advanced: timeout, retries, sandbox
         </button>
         {showAdvanced && (
           <div className="form-grid">
