@@ -116,6 +116,8 @@ await Promise.all([plain.close(), limited.discard(), unlimited.discard(), settin
 rmSync(root, { recursive: true, force: true });
 
 const f = (n: number) => n.toFixed(2);
+/** A signed difference: +1.20 or −0.40. */
+const d = (n: number) => `${n < 0 ? '−' : '+'}${Math.abs(n).toFixed(2)}`;
 const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<string, number>;
 const lines = [
   `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · Node ${process.version} · ${availableParallelism()} × ${cpus()[0]?.model ?? 'CPU'} · load ${loadavg()
@@ -124,13 +126,13 @@ const lines = [
   '',
   '| what | ms | against | difference |',
   '| --- | ---: | --- | ---: |',
-  `| set-up of a run's sandbox, cold (median of ${SETUPS}) | ${f(median(cold))} | unsandboxed spawner start ${f(median(spawnerStart))} | +${f(median(cold) - median(spawnerStart))} |`,
+  `| set-up of a run's sandbox, cold (median of ${SETUPS}) | ${f(median(cold))} | unsandboxed spawner start ${f(median(spawnerStart))} | ${d(median(cold) - median(spawnerStart))} |`,
   `| closing a run's sandbox (median of ${SETUPS}) | ${f(median(closing))} | | |`,
   `| launch \`bash -e -c true\` to exit, direct spawn (median of ${ROUNDS}×${LAUNCHES}) | ${f(m.direct!)} | | |`,
-  `| same, through the unsandboxed spawner | ${f(m.spawner!)} | direct | ${f(m.spawner! - m.direct!)} |`,
-  `| same, inside a run's sandbox, with cgroup limits | ${f(m.sandbox!)} | direct | +${f(m.sandbox! - m.direct!)} (target ≤ +3) |`,
-  `| same, inside a run's sandbox, without cgroups | ${f(m['sandbox, no cgroups']!)} | direct | +${f(m['sandbox, no cgroups']! - m.direct!)} |`,
-  `| same, \`network: none\` (own network namespace) | ${f(m['network none']!)} | sandbox | +${f(m['network none']! - m.sandbox!)} |`,
+  `| same, through the unsandboxed spawner | ${f(m.spawner!)} | direct | ${d(m.spawner! - m.direct!)} |`,
+  `| same, inside a run's sandbox, with cgroup limits | ${f(m.sandbox!)} | direct | ${d(m.sandbox! - m.direct!)} (target ≤ +3) |`,
+  `| same, inside a run's sandbox, without cgroups | ${f(m['sandbox, no cgroups']!)} | direct | ${d(m['sandbox, no cgroups']! - m.direct!)} |`,
+  `| same, \`network: none\` (own network namespace) | ${f(m['network none']!)} | sandbox | ${d(m['network none']! - m.sandbox!)} |`,
 ];
 console.log(lines.join('\n'));
 if (writeDoc) {

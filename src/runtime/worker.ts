@@ -92,7 +92,8 @@ async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLaunche
     launcher.warmUp().catch((error: unknown) => ctx.logger.error({ err: error }, 'the step spawner could not start'));
     return { launcher, engine: ctx.engine, report };
   }
-  const launcher = new SandboxLauncher(state, { workspaceRoot: ctx.engine.workspaceRoot, warm: 1 });
+  // Two ready: runs that come back to back (a burst of pushes) find one even while the next is made.
+  const launcher = new SandboxLauncher(state, { workspaceRoot: ctx.engine.workspaceRoot, warm: 2 });
   launcher.warmUp();
   const stepOwner = state.available ? state.settings.runAs : undefined;
   return { launcher, engine: { ...ctx.engine, isolation: launcher, ...(stepOwner && { stepOwner }) }, report };

@@ -4,8 +4,8 @@
  * no open run is refused: nothing runs outside a sandbox by accident.
  *
  * Sandboxes are made ahead of time. Starting one (namespaces, mounts, a Node spawner inside) takes
- * tens of milliseconds, more than everything else between a trigger and the first step, so one
- * is kept warm: a run takes it at once and the next is prepared in the background. A warm sandbox
+ * tens of milliseconds, more than everything else between a trigger and the first step, so some
+ * are kept warm (`warm`): a run takes one at once and another is prepared in the background. A warm sandbox
  * fits runs with the common shape (no local repositories to show, the default file size limit);
  * any other run gets one made for it. A warm sandbox that waited an hour is replaced, so that no
  * idle sandbox outlives a change of the machine (an upgraded tool) by long.
