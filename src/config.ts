@@ -179,7 +179,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy: bool('ANSFLOW_TRUST_PROXY', false),
     sandbox: sandboxSwitch(),
     sandboxUid: int('ANSFLOW_SANDBOX_UID', 61000, 1, 2 ** 31 - 2),
-    sandboxHide: (str('ANSFLOW_SANDBOX_HIDE') ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),
+    sandboxHide: (str('ANSFLOW_SANDBOX_HIDE') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => resolve(p)),
     stepLimits: {
       memoryBytes: size('ANSFLOW_STEP_MEMORY_LIMIT', '2g'),
       processes: limitCount('ANSFLOW_STEP_PROCESS_LIMIT', 1024),

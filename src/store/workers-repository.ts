@@ -34,7 +34,9 @@ export class WorkersRepository {
       .insertInto('workers')
       .values(row)
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet({ active: row.active, heartbeat_at: row.heartbeat_at, labels: row.labels, concurrency: row.concurrency, sandbox: row.sandbox }),
+        oc
+          .column('id')
+          .doUpdateSet({ active: row.active, heartbeat_at: row.heartbeat_at, labels: row.labels, concurrency: row.concurrency, sandbox: row.sandbox }),
       )
       .execute();
   }

@@ -4,7 +4,10 @@ import type { Kysely } from 'kysely';
 export function workerSandbox() {
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('workers').addColumn('sandbox', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await db.schema
+        .alterTable('workers')
+        .addColumn('sandbox', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
     },
   };
 }
