@@ -22,31 +22,11 @@ import { buildApiServer } from '../src/http/api/api-server.js';
 import type { ApiDeps } from '../src/http/api/deps.js';
 import type { PipelinesService } from '../src/services/pipelines-service.js';
 import { writeDocSection } from './bench-server.js';
+import { parseLoadOptions, type LoadOptions } from './load-options.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const AUTOCANNON_PKG = join(ROOT, 'node_modules', 'autocannon');
 const TARGET_ADDED = 0.1;
-
-interface Options {
-  rounds: number;
-  duration: number;
-  connections: number;
-  writeDoc: boolean;
-}
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = { rounds: 3, duration: 5, connections: 10, writeDoc: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const n = () => Number(argv[++i]);
-    if (arg === '--rounds') o.rounds = n();
-    else if (arg === '--duration') o.duration = n();
-    else if (arg === '--connections') o.connections = n();
-    else if (arg === '--no-doc') o.writeDoc = false;
-    else throw new Error(`unknown argument ${arg}`);
-  }
-  return o;
-}
 
 /** Each request's body gets its own description, so each update changes a field. */
 const RUNNER = `
@@ -67,7 +47,7 @@ interface Result {
   non2xx: number;
 }
 
-function load(url: string, token: string, body: string, o: Options): Promise<Result> {
+function load(url: string, token: string, body: string, o: LoadOptions): Promise<Result> {
   const options = {
     url,
     connections: o.connections,
@@ -93,7 +73,7 @@ function load(url: string, token: string, body: string, o: Options): Promise<Res
 }
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseLoadOptions(process.argv.slice(2), { rounds: 3, duration: 5, connections: 10 });
   const loadBefore = loadavg()[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-bench-audit-'));
   const config = loadConfig({ NODE_ENV: 'production', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_LOG_LEVEL: 'warn' });

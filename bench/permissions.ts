@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchServer, writeDocSection, type BenchServer } from './bench-server.js';
 import { median } from './stats.js';
+import { parseLoadOptions } from './load-options.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
@@ -27,31 +28,6 @@ const PROJECTS = 100;
 const PER_PROJECT = 10;
 const PATH = '/api/pipelines/?page_size=20';
 const TARGET_PERCENT = 5;
-
-interface Options {
-  duration: number;
-  rounds: number;
-  connections: number;
-  writeDoc: boolean;
-}
-
-function parseArgs(argv: string[]): Options {
-  const options: Options = { duration: 8, rounds: 3, connections: 20, writeDoc: true };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${arg} needs a positive integer`);
-      return n;
-    };
-    if (arg === '--duration') options.duration = value();
-    else if (arg === '--rounds') options.rounds = value();
-    else if (arg === '--connections') options.connections = value();
-    else if (arg === '--no-doc') options.writeDoc = false;
-    else throw new Error(`unknown argument ${arg}`);
-  }
-  return options;
-}
 
 async function call(server: BenchServer, token: string, method: string, path: string, body?: unknown): Promise<any> {
   const r = await fetch(server.apiUrl + path, {
@@ -140,7 +116,7 @@ function autocannon(url: string, token: string, seconds: number, connections: nu
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseLoadOptions(process.argv.slice(2), { duration: 8, rounds: 3, connections: 20 });
   const loadBefore = loadavg()[0]!;
   const server = await startBenchServer({});
   try {
