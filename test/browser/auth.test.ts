@@ -77,7 +77,11 @@ describe('signing in and out in the browser', () => {
 
   test('logout ends the session in the browser and on the server', async () => {
     const { page } = w;
-    await page.goto(`${h.baseUrl}/pipelines`);
+    // In-app navigation, as a user moves around: a full reload here could unload the page while its
+    // background refresh is in flight (10-second tokens refresh constantly), and a rotated refresh
+    // token presented again revokes the session by contract.
+    await page.locator('nav a[href="/pipelines"]').first().click();
+    await page.waitForURL((u) => u.pathname === '/pipelines');
     await page.locator('[data-testid=new-pipeline]').waitFor();
     const tokens = (await stored())!;
     await page.locator('[data-testid=user-menu]').click();
