@@ -1,6 +1,7 @@
 /** Runs the migrations in order, on SQLite or PostgreSQL; safe to call at every start. */
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Migration } from 'kysely';
 import type { Db } from './db.js';
+import { runMigrations } from './migration-runner.js';
 import { initial } from './migrations/001-initial.js';
 import { gateway } from './migrations/002-gateway.js';
 import { queueLabels } from './migrations/003-queue-labels.js';
@@ -11,43 +12,34 @@ import { forkSecrets } from './migrations/007-fork-secrets.js';
 import { workerSandbox } from './migrations/008-worker-sandbox.js';
 import { projects } from './migrations/009-projects.js';
 import { tokensAudit } from './migrations/010-tokens-audit.js';
+import { sso } from './migrations/011-sso.js';
+import { forgeResults } from './migrations/013-forge-results.js';
+import { historyRetention } from './migrations/014-history-retention.js';
 
-function provider(db: Db): MigrationProvider {
+/** Every migration by name; names sort in the order they run. */
+export function migrations(db: Db): Record<string, Migration> {
   return {
-    async getMigrations(): Promise<Record<string, Migration>> {
-      return {
-        '001-initial': initial(db.dialect),
-        '002-gateway': gateway(db.dialect),
-        '003-queue-labels': queueLabels(),
-        '004-log-chunks': logChunks(db.dialect),
-        '005-workers': workers(),
-        '006-credentials': credentials(db.dialect),
-        '007-fork-secrets': forkSecrets(),
-        '008-worker-sandbox': workerSandbox(),
-        '009-projects': projects(db.dialect),
-        '010-tokens-audit': tokensAudit(db.dialect),
-      };
-    },
+    '001-initial': initial(db.dialect),
+    '002-gateway': gateway(db.dialect),
+    '003-queue-labels': queueLabels(),
+    '004-log-chunks': logChunks(db.dialect),
+    '005-workers': workers(),
+    '006-credentials': credentials(db.dialect),
+    '007-fork-secrets': forkSecrets(),
+    '008-worker-sandbox': workerSandbox(),
+    '009-projects': projects(db.dialect),
+    '010-tokens-audit': tokensAudit(db.dialect),
+    '011-sso': sso(db.dialect),
+    '013-forge-results': forgeResults(db.dialect),
   };
 }
 
+/** Each migration in a transaction of its own (migration-runner.ts); a failure throws a MigrationError naming it. */
 export function migrateToLatest(db: Db): Promise<string[]> {
-  return migrate(db, (m) => m.migrateToLatest());
+  return runMigrations(db, migrations(db));
 }
 
 /** Up to and including `name`: upgrade tests write a database as an older release left it. */
 export function migrateTo(db: Db, name: string): Promise<string[]> {
-  return migrate(db, (m) => m.migrateTo(name));
-}
-
-async function migrate(db: Db, how: (migrator: Migrator) => ReturnType<Migrator['migrateToLatest']>): Promise<string[]> {
-  const migrator = new Migrator({
-    db: db.kysely,
-    provider: provider(db),
-    migrationTableName: 'ansflow_migrations',
-    migrationLockTableName: 'ansflow_migrations_lock',
-  });
-  const { error, results } = await how(migrator);
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return runMigrations(db, migrations(db), name);
 }
