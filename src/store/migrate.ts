@@ -12,6 +12,7 @@ import { forkSecrets } from './migrations/007-fork-secrets.js';
 import { workerSandbox } from './migrations/008-worker-sandbox.js';
 import { projects } from './migrations/009-projects.js';
 import { tokensAudit } from './migrations/010-tokens-audit.js';
+import { forgeResults } from './migrations/013-forge-results.js';
 import { sso } from './migrations/011-sso.js';
 import { forgeResults } from './migrations/013-forge-results.js';
 import { historyRetention } from './migrations/014-history-retention.js';

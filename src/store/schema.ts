@@ -51,6 +51,12 @@ export interface PipelinesTable {
   updated_at: string;
   /** Migration 009; defaults to the `default` project. */
   project_id: Generated<number>;
+  /** Migration 013: 1 = a newer push / pull-request commit cancels older unfinished runs for it. */
+  auto_cancel: Generated<number>;
+  /** Migration 013: 1 = the status badge is served without login. */
+  badge_public: Generated<number>;
+  /** Migration 013: a token credential (name) for commit statuses; null = the server's token. */
+  forge_credential: Generated<string | null>;
 }
 
 export interface PipelineRunsTable {
@@ -75,6 +81,8 @@ export interface PipelineRunsTable {
   finished_at: string | null;
   /** The pipeline's project when the run was written (migration 009); kept when the pipeline is deleted. */
   project_id: number;
+  /** Why a cancel was asked ("superseded by run #12"), migration 013. */
+  cancel_reason: Generated<string | null>;
 }
 
 export interface StepRunsTable {
@@ -232,6 +240,32 @@ export interface AuditEventsTable {
   diff: string | null;
 }
 
+/** The commit status outbox (migration 013): one row per run and rank (0 queued, 1 running, 2 final). */
+export interface CommitStatusesTable {
+  id: Generated<number>;
+  run_id: number;
+  rank: number;
+  provider: string;
+  api_url: string;
+  /** GitHub `owner/repo`; GitLab the project's path (`group/sub/project`). */
+  repository: string;
+  sha: string;
+  context: string;
+  state: string;
+  description: string;
+  target_url: string;
+  /** pending | delivered | superseded | failed */
+  outcome: string;
+  attempts: number;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  claim_expires_at: string | null;
+  last_error: string | null;
+  last_status_code: number | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -248,6 +282,7 @@ export interface Database {
   project_members: ProjectMembersTable;
   personal_tokens: PersonalTokensTable;
   audit_events: AuditEventsTable;
+  commit_statuses: CommitStatusesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -259,3 +294,4 @@ export type JenkinsBuildRow = Selectable<JenkinsBuildsTable>;
 export type CredentialRow = Selectable<CredentialsTable>;
 export type PersonalTokenRow = Selectable<PersonalTokensTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type CommitStatusRow = Selectable<CommitStatusesTable>;
