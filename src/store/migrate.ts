@@ -14,7 +14,6 @@ import { projects } from './migrations/009-projects.js';
 import { tokensAudit } from './migrations/010-tokens-audit.js';
 import { forgeResults } from './migrations/013-forge-results.js';
 import { sso } from './migrations/011-sso.js';
-import { forgeResults } from './migrations/013-forge-results.js';
 import { historyRetention } from './migrations/014-history-retention.js';
 
 /** Every migration by name; names sort in the order they run. */
