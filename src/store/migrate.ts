@@ -12,7 +12,9 @@ import { forkSecrets } from './migrations/007-fork-secrets.js';
 import { workerSandbox } from './migrations/008-worker-sandbox.js';
 import { projects } from './migrations/009-projects.js';
 import { tokensAudit } from './migrations/010-tokens-audit.js';
+import { sso } from './migrations/011-sso.js';
 import { forgeResults } from './migrations/013-forge-results.js';
+import { historyRetention } from './migrations/014-history-retention.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -27,7 +29,9 @@ export function migrations(db: Db): Record<string, Migration> {
     '008-worker-sandbox': workerSandbox(),
     '009-projects': projects(db.dialect),
     '010-tokens-audit': tokensAudit(db.dialect),
+    '011-sso': sso(db.dialect),
     '013-forge-results': forgeResults(db.dialect),
+    '014-history-retention': historyRetention(db.dialect),
   };
 }
 

@@ -57,6 +57,11 @@ export interface PipelinesTable {
   badge_public: Generated<number>;
   /** Migration 013: a token credential (name) for commit statuses; null = the server's token. */
   forge_credential: Generated<string | null>;
+  /** Kept by a trigger (migration 014): the pipeline's runs in the database. */
+  runs_count: Generated<number>;
+  /** Retention (migration 014): keep the newest N runs / runs of the last D days; null: the global default. */
+  retention_keep_runs: Generated<number | null>;
+  retention_keep_days: Generated<number | null>;
 }
 
 export interface PipelineRunsTable {
@@ -83,6 +88,9 @@ export interface PipelineRunsTable {
   project_id: number;
   /** Why a cancel was asked ("superseded by run #12"), migration 013. */
   cancel_reason: Generated<string | null>;
+  /** A pinned run is never removed by retention (migration 014). */
+  pinned_at: Generated<string | null>;
+  pinned_by: Generated<number | null>;
 }
 
 export interface StepRunsTable {
@@ -200,6 +208,9 @@ export interface ProjectsTable {
   created_by: number | null;
   created_at: string;
   updated_at: string;
+  /** Kept by triggers (migration 014): the project's runs and pipelines. */
+  runs_count: Generated<number>;
+  pipelines_count: Generated<number>;
 }
 
 export interface ProjectMembersTable {
@@ -238,6 +249,26 @@ export interface AuditEventsTable {
   target_name: string | null;
   project_id: number | null;
   diff: string | null;
+}
+
+/** Counters kept by triggers (migration 014), e.g. `webhook_deliveries`. */
+export interface HistoryCountersTable {
+  name: string;
+  value: number;
+}
+
+/** The one retention sweeper row (migration 014): who holds the sweep, and what the last one did. */
+export interface RetentionSweeperTable {
+  id: number;
+  claimed_by: string | null;
+  lease_expires_at: string | null;
+  last_started_at: string | null;
+  last_finished_at: string | null;
+  last_deleted_runs: Generated<number>;
+  /** bigint: a string from PostgreSQL. */
+  last_freed_bytes: Generated<number | string>;
+  last_error: string | null;
+  total_deleted_runs: Generated<number>;
 }
 
 /** The commit status outbox (migration 013): one row per run and rank (0 queued, 1 running, 2 final). */
@@ -295,3 +326,5 @@ export type CredentialRow = Selectable<CredentialsTable>;
 export type PersonalTokenRow = Selectable<PersonalTokensTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type CommitStatusRow = Selectable<CommitStatusesTable>;
+  history_counters: HistoryCountersTable;
+  retention_sweeper: RetentionSweeperTable;
