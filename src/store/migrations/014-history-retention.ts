@@ -34,11 +34,20 @@ export function historyRetention(dialect: Dialect) {
       await index('pipeline_runs_trigger_id', 'pipeline_runs', ['trigger_type', 'id']);
       await index('webhook_deliveries_provider', 'webhook_deliveries', ['provider', 'id']);
 
-      await db.schema.alterTable('pipelines').addColumn('runs_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('pipelines')
+        .addColumn('runs_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('pipelines').addColumn('retention_keep_runs', 'integer').execute();
       await db.schema.alterTable('pipelines').addColumn('retention_keep_days', 'integer').execute();
-      await db.schema.alterTable('projects').addColumn('runs_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('projects').addColumn('pipelines_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('projects')
+        .addColumn('runs_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('projects')
+        .addColumn('pipelines_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('pipeline_runs').addColumn('pinned_at', 'text').execute();
       await db.schema
         .alterTable('pipeline_runs')
