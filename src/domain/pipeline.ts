@@ -3,6 +3,7 @@
  * source: the static types, the request validators and the OpenAPI document all derive from them.
  */
 import { Type, type Static } from 'typebox';
+import { MAX_VARIABLE_VALUE_LENGTH, MAX_VARIABLES } from './variables.js';
 
 export const PIPELINE_STATUSES = ['active', 'inactive'] as const;
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
@@ -34,6 +35,26 @@ export const StepLimitsSchema = Type.Object(
 );
 export type StepLimits = Static<typeof StepLimitsSchema>;
 
+export const STEP_RUN_CONDITIONS = ['success', 'failure', 'always'] as const;
+export type StepRunCondition = (typeof STEP_RUN_CONDITIONS)[number];
+
+/**
+ * The run-time part of a step's `when`. The pipeline file's branch/event/paths conditions are
+ * decided before the run (by the planner); what is left depends on how the run goes.
+ */
+export const StepWhenSchema = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('always')], {
+        description:
+          '`success` (default): run when every step it waits for succeeded. `failure`: run only when a step it waits for (directly or through others) failed. `always`: run whatever happened before it (not after a cancel).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type StepWhen = Static<typeof StepWhenSchema>;
+
 export const StepDefinitionSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -43,6 +64,19 @@ export const StepDefinitionSchema = Type.Object(
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_STEP_RETRIES })),
     continue_on_error: Type.Optional(Type.Boolean()),
     parallel_group: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    needs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+        maxItems: MAX_STEPS,
+        description: 'Names of the steps this one waits for. When any step of a pipeline has `needs`, its steps form a graph instead of stages.',
+      }),
+    ),
+    when: Type.Optional(StepWhenSchema),
+    env: Type.Optional(
+      Type.Record(Type.String(), Type.String({ maxLength: MAX_VARIABLE_VALUE_LENGTH }), {
+        maxProperties: MAX_VARIABLES,
+        description: "Variables of this step only (a matrix cell's values land here); they override the pipeline's variables of the same name",
+      }),
+    ),
     runs_on: Type.Optional(
       Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), {
         maxItems: 10,

@@ -7,7 +7,8 @@ import { findStepType, STEP_TYPES, STEP_TYPE_IDS } from './step-types.js';
 import type { StepDefinition } from './pipeline.js';
 import { MAX_STEPS } from './pipeline.js';
 import { branchNameProblem, gitUrlProblem, type GitUrlPolicy } from './git-url.js';
-import { variableNameProblem } from './variables.js';
+import { variableNameProblem, variableValueProblem } from './variables.js';
+import { stepGraphProblems } from './step-graph.js';
 import type { ErrorDetails } from './errors.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
@@ -60,6 +61,11 @@ export function validateSteps(steps: StepDefinition[], policy: GitUrlPolicy): Er
     if (step.parallel_group !== undefined) groupsSeen.add(step.parallel_group);
     previousGroup = step.parallel_group;
 
+    for (const [name, value] of Object.entries(step.env ?? {})) {
+      const problem = variableNameProblem(name) ?? variableValueProblem(value);
+      if (problem) add(details, `${at}.env.${name}`, problem);
+    }
+
     const type = findStepType(step.type);
     const validate = validators.get(step.type);
     if (!type || !validate) {
@@ -99,6 +105,7 @@ export function validateSteps(steps: StepDefinition[], policy: GitUrlPolicy): Er
         if (typeof config[field] === 'string' && (config[field] as string).startsWith('-')) add(details, `${at}.config.${field}`, 'Must not start with "-".');
     }
   });
+  for (const [field, messages] of Object.entries(stepGraphProblems(steps, (i) => `steps[${i}]`))) for (const m of messages) add(details, field, m);
   return details;
 }
 
