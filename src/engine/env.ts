@@ -1,7 +1,7 @@
 /**
  * The environment a step sees. It starts from a CLEAN base — never the server's own environment,
  * which holds ANSFLOW_SECRET_KEY, database URLs and the like — then adds the run's variables,
- * then the ANSFLOW_* context (which wins over user variables, so a step can trust it).
+ * then the step's own `env`, then the ANSFLOW_* context (which wins over user variables, so a step can trust it).
  */
 import type { RunSpec } from './ports.js';
 import type { Variables } from '../domain/pipeline.js';
@@ -12,6 +12,8 @@ export interface StepEnvInput {
   stepName: string;
   workspace: string;
   home: string;
+  /** The step's own `env` (a matrix cell's values land here): over the run's variables, under ANSFLOW_*. */
+  stepEnv?: Record<string, string> | undefined;
 }
 
 export class VariableNameError extends Error {
@@ -35,6 +37,7 @@ export function baseEnv(input: { home: string; path?: string }): Record<string, 
 export function buildStepEnv(input: StepEnvInput): Record<string, string> {
   const env = baseEnv(input);
   addVariables(env, input.spec.variables);
+  if (input.stepEnv) addVariables(env, input.stepEnv);
   const { spec } = input;
   Object.assign(env, {
     ANSFLOW_RUN_ID: String(spec.runId),

@@ -3,24 +3,35 @@
  *
  *   1. create the workspace (a failure is a platform fault: every step `skipped`, run `error`);
  *   2. reporter.runStarted with the workspace path;
- *   3. stages in order; the steps of a stage run concurrently and the run waits for all of them;
- *   4. after each stage:
- *        the run's signal fired      → later steps `cancelled`; run `cancelled` (cancel) or
+ *   3. plan the steps as a graph (`plan.ts`: `needs`, or stages of `parallel_group`; a plan that
+ *      cannot finish — unknown need, cycle — runs nothing: every step `skipped`, run `error`);
+ *   4. run the graph (`schedule-steps.ts`: each step once its needs ended, up to
+ *      `maxParallelSteps` at once, gated by `when.status`); then:
+ *        the run's signal fired      → steps not started `cancelled`; run `cancelled` (cancel) or
  *                                      `error` "interrupted by server shutdown" (shutdown);
- *        a platform fault            → later steps `skipped`; run `error`;
- *        a blocking failure          → later steps `skipped`; run `failed` (or `timeout`);
- *   5. all stages passed              → `success` (steps with continue_on_error may have failed).
+ *        a platform fault            → steps not started `skipped`; run `error`;
+ *        a blocking failure          → its dependents `skipped`; run `failed` (or `timeout`), the
+ *                                      status of the first blocking step in definition order;
+ *   5. otherwise                      → `success` (steps with continue_on_error may have failed).
  *
- * Policy for a blocking failure inside a parallel stage: the stage's other steps are allowed to
- * finish (as GitLab does with the jobs of a stage) — their results are useful and killing them
- * would hide a second failure. The run then takes the status of the first blocking step in
- * definition order.
+ * A failure never kills steps already running (as GitLab lets the jobs of a stage finish): their
+ * results are useful and killing them would hide a second failure.
  */
 import type { FinalRunStatus, FinalStepStatus } from '../domain/status.js';
 import { assertNever, stepBlocksRun } from '../domain/status.js';
 import { coerceError } from '../domain/errors.js';
-import type { AbortReason, EngineOptions, LogStore, RunOutcome, RunReporter, RunSpec, StepExecutor } from './ports.js';
-import { planStages, type PlannedStep } from './plan.js';
+import {
+  DEFAULT_MAX_PARALLEL_STEPS,
+  type AbortReason,
+  type EngineOptions,
+  type LogStore,
+  type RunOutcome,
+  type RunReporter,
+  type RunSpec,
+  type StepExecutor,
+} from './ports.js';
+import { planGraph, PlanError, type PlannedNode, type PlannedStep } from './plan.js';
+import { scheduleSteps } from './schedule-steps.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 import { buildStepEnv, secretValues } from './env.js';
 import { openStepOutput, type StepOutput } from './run-logs.js';
@@ -87,49 +98,52 @@ async function execute(input: ExecuteRunInput, secrets: string[]): Promise<RunOu
   }
   try {
     await reporter.runStarted({ runId: spec.runId, at: new Date(), workspace: workspace.path });
-    return await runStages(input, workspace, secrets, settle);
+    return await runGraph(input, workspace, secrets, settle);
   } finally {
     await sandbox?.close();
   }
 }
 
-async function runStages(
+async function runGraph(
   input: ExecuteRunInput,
   workspace: Workspace,
   secrets: string[],
   settle: (steps: readonly PlannedStep[], status: 'skipped' | 'cancelled') => Promise<void>,
 ): Promise<RunOutcome> {
   const { spec, signal } = input;
-  const allSteps = spec.steps;
-
+  let nodes: PlannedNode[];
+  try {
+    nodes = planGraph(spec.steps);
+  } catch (thrown) {
+    if (!(thrown instanceof PlanError)) throw thrown;
+    await settle(spec.steps, 'skipped');
+    return { status: 'error', reason: `the steps cannot be planned: ${thrown.message}` };
+  }
   const executors = new Map(input.executors.map((e) => [e.type, e]));
-  const stages = planStages(allSteps);
-  for (const [index, stage] of stages.entries()) {
-    const later = stages.slice(index + 1).flatMap((s) => s.steps);
-    if (signal.aborted) {
-      await settle([...stage.steps, ...later], 'cancelled');
-      return abortedOutcome(signal);
-    }
-    const parallel = stage.steps.length > 1;
-    const outcomes = await Promise.all(stage.steps.map((step) => runOneStep(input, step, workspace, secrets, executors, parallel)));
-
-    const faulted = outcomes.find((o) => o.fault !== undefined);
-    if (signal.aborted) {
-      await settle(later, 'cancelled');
-      return abortedOutcome(signal);
-    }
-    if (faulted) {
-      await settle(later, 'skipped');
-      return { status: 'error', reason: faulted.fault };
-    }
-    const blocking = stage.steps.map((step, i) => ({ step, outcome: outcomes[i]! })).find(({ step, outcome }) => blocks(step, outcome));
-    if (blocking) {
-      await settle(later, 'skipped');
-      return {
-        status: runStatusFor(blocking.outcome.status),
-        reason: `step "${blocking.step.name}" ${blocking.outcome.status}${blocking.outcome.message ? `: ${blocking.outcome.message}` : ''}`,
-      };
-    }
+  const { outcomes, fault } = await scheduleSteps({
+    nodes,
+    maxParallel: input.options.maxParallelSteps ?? DEFAULT_MAX_PARALLEL_STEPS,
+    signal,
+    run: (node) => runOneStep(input, node.step, workspace, secrets, executors, node.parallel),
+    settle: (settled, status) =>
+      settle(
+        settled.map((n) => n.step),
+        status,
+      ),
+  });
+  if (signal.aborted) return abortedOutcome(signal);
+  if (fault !== undefined) return { status: 'error', reason: fault };
+  // The run takes the status of the first blocking step in definition order.
+  const blocking = nodes.find((n) => {
+    const outcome = outcomes[n.index];
+    return outcome !== undefined && blocks(n.step, outcome);
+  });
+  if (blocking) {
+    const outcome = outcomes[blocking.index]!;
+    return {
+      status: runStatusFor(outcome.status),
+      reason: `step "${blocking.step.name}" ${outcome.status}${outcome.message ? `: ${outcome.message}` : ''}`,
+    };
   }
   return { status: 'success' };
 }
@@ -145,7 +159,7 @@ async function runOneStep(
   const { spec, options } = input;
   let env: Record<string, string>;
   try {
-    env = buildStepEnv({ spec, stepName: step.name, workspace: workspace.path, home: workspace.home });
+    env = buildStepEnv({ spec, stepName: step.name, workspace: workspace.path, home: workspace.home, stepEnv: step.env });
   } catch (thrown) {
     // Refused variable names: the API should have stopped them, so this is the platform's fault.
     const message = `refused variables: ${coerceError(thrown).message}`;

@@ -1,29 +1,70 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planStages, type PlannedStep } from './plan.js';
+import { planGraph, PlanError, type PlannedStep } from './plan.js';
 
-const step = (stepId: number, parallel_group?: string): PlannedStep => ({
+const step = (stepId: number, extra: Partial<PlannedStep> = {}): PlannedStep => ({
   stepId,
   name: `s${stepId}`,
   type: 'shell_command',
   config: {},
-  ...(parallel_group ? { parallel_group } : {}),
+  ...extra,
 });
 
-test('consecutive steps of one parallel group form one stage; others are stages of their own', () => {
-  const stages = planStages([step(1), step(2, 'g'), step(3, 'g'), step(4), step(5, 'h'), step(6, 'g')]);
-  assert.deepEqual(
-    stages.map((s) => ({ group: s.group, ids: s.steps.map((x) => x.stepId) })),
-    [
-      { group: null, ids: [1] },
-      { group: 'g', ids: [2, 3] },
-      { group: null, ids: [4] },
-      { group: 'h', ids: [5] },
-      { group: 'g', ids: [6] },
-    ],
-  );
+const shape = (steps: PlannedStep[]) => planGraph(steps).map((n) => ({ id: n.step.stepId, needs: n.needs, parallel: n.parallel }));
+
+test('without needs, stages become needs: each step waits for the whole previous stage', () => {
+  const g = (parallel_group: string) => ({ parallel_group });
+  assert.deepEqual(shape([step(1), step(2, g('g')), step(3, g('g')), step(4), step(5, g('h')), step(6, g('g'))]), [
+    { id: 1, needs: [], parallel: false },
+    { id: 2, needs: [0], parallel: true },
+    { id: 3, needs: [0], parallel: true },
+    { id: 4, needs: [1, 2], parallel: false },
+    { id: 5, needs: [3], parallel: false },
+    { id: 6, needs: [4], parallel: false },
+  ]);
 });
 
 test('two ungrouped steps in a row stay sequential', () => {
-  assert.equal(planStages([step(1), step(2)]).length, 2);
+  assert.deepEqual(shape([step(1), step(2)]), [
+    { id: 1, needs: [], parallel: false },
+    { id: 2, needs: [0], parallel: false },
+  ]);
+});
+
+test('with needs, each step waits for exactly what it names; a step without needs starts at once', () => {
+  assert.deepEqual(shape([step(1, { needs: [] }), step(2, { needs: ['s1'] }), step(3, { needs: ['s1'] }), step(4, { needs: ['s3', 's2'] }), step(5)]), [
+    { id: 1, needs: [], parallel: true },
+    { id: 2, needs: [0], parallel: true },
+    { id: 3, needs: [0], parallel: true },
+    { id: 4, needs: [1, 2], parallel: true },
+    { id: 5, needs: [], parallel: true },
+  ]);
+});
+
+test('a chain declared with needs is sequential, so its log lines get no prefix', () => {
+  assert.deepEqual(
+    shape([step(1, { needs: ['s2'] }), step(2, { needs: [] }), step(3, { needs: ['s1'] })]).map((n) => n.parallel),
+    [false, false, false],
+  );
+});
+
+test('an unknown need or a cycle is refused before anything runs', () => {
+  assert.throws(
+    () => planGraph([step(1, { needs: ['nope'] })]),
+    (e: unknown) => e instanceof PlanError && /"s1" needs "nope"/.test(e.message),
+  );
+  assert.throws(
+    () => planGraph([step(1, { needs: ['s3'] }), step(2, { needs: ['s1'] }), step(3, { needs: ['s2'] }), step(4, { needs: [] })]),
+    (e: unknown) => e instanceof PlanError && /wait for each other.*"s1", "s2", "s3"$/.test(e.message),
+  );
+});
+
+test('a large graph (a 256-cell matrix of 20 steps) is planned', () => {
+  const steps: PlannedStep[] = [];
+  for (let cell = 0; cell < 256; cell++)
+    for (let s = 0; s < 20; s++) steps.push({ ...step(cell * 20 + s), name: `c${cell}-s${s}`, needs: s === 0 ? [] : [`c${cell}-s${s - 1}`] });
+  const nodes = planGraph(steps);
+  assert.equal(nodes.length, 5120);
+  assert.deepEqual(nodes[21]!.needs, [20]);
+  assert.ok(nodes.every((n) => n.parallel));
 });

@@ -5,11 +5,13 @@
  *
  * Lifecycle of one run, as the worker drives it:
  *   1. the worker claims a queued run and builds a RunSpec from the run's snapshot;
- *   2. `executeRun` creates the workspace, plans stages (consecutive steps with the same
- *      parallel_group form one stage), and runs them in order;
+ *   2. `executeRun` creates the workspace, plans the steps as a graph (each step's `needs`, or
+ *      stages of consecutive steps with the same parallel_group), and runs each step once what it
+ *      needs has ended, several at a time;
  *   3. for each step: reporter.stepStarted → executor.execute (streaming into the StepLog) →
  *      retries while allowed → reporter.stepFinished;
- *   4. a blocking failure marks every later step `skipped`; cancel marks them `cancelled`;
+ *   4. a blocking failure marks the steps that need it `skipped` (unless their `when.status` says
+ *      otherwise); cancel marks every step not started `cancelled`;
  *   5. `executeRun` resolves with the run's final status; it never rejects for a user's step.
  */
 import type { FinalRunStatus, FinalStepStatus } from '../domain/status.js';
@@ -144,7 +146,12 @@ export interface EngineOptions {
   stepOwner?: FileOwner;
   /** Opens each run's sandbox; absent when steps run unisolated (ANSFLOW_SANDBOX=off). */
   isolation?: RunIsolation;
+  /** How many steps of one run may run at the same time (ANSFLOW_MAX_PARALLEL_STEPS). */
+  maxParallelSteps?: number;
 }
+
+/** Steps of one run running at once when the operator does not say. */
+export const DEFAULT_MAX_PARALLEL_STEPS = 8;
 
 export interface RunOutcome {
   status: FinalRunStatus;
