@@ -30,6 +30,8 @@ export interface Config {
   maxRunsPerPipeline: number;
   workspaceRetentionHours: number;
   cancelGraceSeconds: number;
+  /** Steps of one run running at the same time (ANSFLOW_MAX_PARALLEL_STEPS). */
+  maxParallelSteps: number;
   /** Distributed mode: a worker's lease on a claimed run (renewed every third of it); a dead worker is noticed after about twice this. */
   workerLeaseSeconds: number;
   accessTokenTtlSeconds: number;
@@ -172,6 +174,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxRunsPerPipeline: int('ANSFLOW_MAX_RUNS_PER_PIPELINE', 0, 0, 1000),
     workspaceRetentionHours: int('ANSFLOW_WORKSPACE_RETENTION_HOURS', 24, 0, 24 * 365),
     cancelGraceSeconds: int('ANSFLOW_CANCEL_GRACE_SECONDS', 5, 0, 600),
+    maxParallelSteps: int('ANSFLOW_MAX_PARALLEL_STEPS', 8, 1, 1000),
     workerLeaseSeconds: int('ANSFLOW_WORKER_LEASE_SECONDS', 30, 1, 3600),
     accessTokenTtlSeconds: int('ANSFLOW_ACCESS_TOKEN_TTL', 900, 10, 86400),
     refreshTokenTtlSeconds: int('ANSFLOW_REFRESH_TOKEN_TTL', 7 * 86400, 60, 365 * 86400),

@@ -138,6 +138,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     allowLocalRepositories: config.allowLocalRepositories,
     allowMetadataAddresses: config.allowMetadataAddresses,
     maxLineBytes: 64 * 1024,
+    maxParallelSteps: config.maxParallelSteps,
   };
   const hasher = new PasswordHasher();
   const tokens = new TokenService([keys.current, ...keys.previous], config.accessTokenTtlSeconds, config.refreshTokenTtlSeconds);
