@@ -59,6 +59,12 @@ export interface Config {
   metricsToken: string | null;
   /** A listener of its own for /metrics (default 127.0.0.1:9464; null when ANSFLOW_METRICS_LISTEN=off). */
   metricsListen: { host: string; port: number; explicit: boolean } | null;
+  /**
+   * Commit statuses on GitHub and GitLab (docs/forges.md): API base URLs (null: derived from the
+   * repository), server-wide tokens (a pipeline's forge credential overrides them), and the public
+   * address run links start with (ANSFLOW_PUBLIC_URL; null: the API's own address).
+   */
+  forge: { publicUrl: string | null; githubApiUrl: string | null; githubToken: string | null; gitlabApiUrl: string | null; gitlabToken: string | null };
 }
 
 export class ConfigError extends Error {
@@ -197,6 +203,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     allowMetadataAddresses: bool('ANSFLOW_ALLOW_METADATA_ADDRESSES', false),
     metricsToken: str('ANSFLOW_METRICS_TOKEN'),
     metricsListen: listenAddress('ANSFLOW_METRICS_LISTEN', str('ANSFLOW_METRICS_LISTEN'), DEFAULT_METRICS_LISTEN, problems),
+    forge: {
+      publicUrl: url('ANSFLOW_PUBLIC_URL', ['http', 'https'])?.replace(/\/+$/, '') ?? null,
+      githubApiUrl: url('ANSFLOW_GITHUB_API_URL', ['http', 'https'])?.replace(/\/+$/, '') ?? null,
+      githubToken: str('ANSFLOW_GITHUB_TOKEN'),
+      gitlabApiUrl: url('ANSFLOW_GITLAB_API_URL', ['http', 'https'])?.replace(/\/+$/, '') ?? null,
+      gitlabToken: str('ANSFLOW_GITLAB_TOKEN'),
+    },
     webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', 1200, 1, 1_000_000_000),
     wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 1_000_000_000),
     ...overrides,
