@@ -51,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof CliError) {
+    // A failed migration (store/migration-runner.ts, matched by name: importing it would load Kysely
+    // for every command) is a reason to refuse, not a crash: its message says what and why.
+    if (error instanceof ConfigError || error instanceof CliError || (error instanceof Error && error.name === 'MigrationError')) {
       console.error(`ansflow ${command}: ${error.message}`);
       return 2;
     }
