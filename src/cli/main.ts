@@ -51,9 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (error) {
-    // A failed migration (store/migration-runner.ts, matched by name: importing it would load Kysely
-    // for every command) is a reason to refuse, not a crash: its message says what and why.
-    if (error instanceof ConfigError || error instanceof CliError || (error instanceof Error && error.name === 'MigrationError')) {
+    if (error instanceof ConfigError || error instanceof CliError) {
       console.error(`ansflow ${command}: ${error.message}`);
       return 2;
     }

@@ -115,6 +115,11 @@ export interface PipelineDefinition {
   branch: string;
   steps: StepDefinition[];
   variables: Variables;
+  /**
+   * The pipeline file the run reads its steps from (null or absent: the stored steps). The run's
+   * `steps` are empty until the worker has read and planned the file, then the expanded steps.
+   */
+  config_path?: string | null;
 }
 
 /** The mask shown instead of a secret value; sending it back keeps the stored value. */

@@ -12,6 +12,7 @@ import { entry, type AuditLog, type RecordEvent } from './audit/audit-log.js';
 import { pipelineAuditView, pipelineTarget } from './audit/audit-views.js';
 import { branchNameProblem, gitUrlCredentialProblem, gitUrlProblem, type GitUrlPolicy } from '../domain/git-url.js';
 import { validateSteps } from '../domain/validate-steps.js';
+import { configPathProblem } from '../domain/config-path.js';
 import { MAX_VARIABLES, variableNameProblem, variableValueProblem } from '../domain/variables.js';
 import type { Pipeline, PipelineFields, PipelineFilter, PipelinesRepository } from '../store/pipelines-repository.js';
 import type { CredentialsRepository } from '../store/credentials-repository.js';
@@ -29,6 +30,8 @@ export interface PipelineInput {
   variables?: Record<string, VariableInput>;
   steps?: StepDefinition[];
   secrets_for_forks?: boolean;
+  /** The pipeline file in the repository; null or omitted: the steps stored here. */
+  config_path?: string | null;
   /** The project (id): on create, omitted means the `default` project; on update, unchanged. */
   project?: number;
 }
@@ -114,6 +117,7 @@ export class PipelinesService {
       variables: input.variables ?? maskedInput(current.variables),
       steps: input.steps ?? current.steps,
       secrets_for_forks: input.secrets_for_forks ?? current.secrets_for_forks,
+      config_path: input.config_path !== undefined ? input.config_path : current.config_path,
     };
     const projectId = await this.targetProject(actor, current, input.project);
     return this.save(actor, current, this.normalize(merged, current, await this.credentialProblems(merged.steps, projectId), projectId));
@@ -197,6 +201,11 @@ export class PipelinesService {
     const branchProblem = branchNameProblem(branch.replace(/[*]/g, 'x'));
     if (branchProblem) details.branch = [branchProblem];
 
+    const configPath = input.config_path === undefined || input.config_path === null || input.config_path.trim() === '' ? null : input.config_path.trim();
+    const configPathError = configPath === null ? null : configPathProblem(configPath);
+    if (configPathError) details.config_path = [configPathError];
+    else if (configPath !== null && repository === null) details.config_path = ['A pipeline file is read from the repository: set repository_url too.'];
+
     const variables = normalizeVariables(input.variables ?? {}, current?.variables ?? {}, details);
     const steps = input.steps ?? [];
     Object.assign(details, validateSteps(steps, this.gitPolicy));
@@ -214,6 +223,7 @@ export class PipelinesService {
       variables,
       steps,
       secrets_for_forks: input.secrets_for_forks ?? false,
+      config_path: configPath,
       project_id: projectId,
     };
   }

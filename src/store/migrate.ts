@@ -13,6 +13,7 @@ import { workerSandbox } from './migrations/008-worker-sandbox.js';
 import { projects } from './migrations/009-projects.js';
 import { tokensAudit } from './migrations/010-tokens-audit.js';
 import { sso } from './migrations/011-sso.js';
+import { pipelineFile } from './migrations/012-pipeline-file.js';
 import { forgeResults } from './migrations/013-forge-results.js';
 import { historyRetention } from './migrations/014-history-retention.js';
 
@@ -30,6 +31,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '009-projects': projects(db.dialect),
     '010-tokens-audit': tokensAudit(db.dialect),
     '011-sso': sso(db.dialect),
+    '012-pipeline-file': pipelineFile(),
     '013-forge-results': forgeResults(db.dialect),
     '014-history-retention': historyRetention(db.dialect),
   };

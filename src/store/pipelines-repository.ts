@@ -27,6 +27,8 @@ export interface Pipeline {
   trigger_events: TriggerEventKind[];
   /** Whether pull requests from forks get secret variables and credentials (off by default). */
   secrets_for_forks: boolean;
+  /** The pipeline file in the repository (`.ansflow.yml`); null: the steps stored here. */
+  config_path: string | null;
   /** Secret values in clear: only inside the process, never in an API body. */
   variables: Variables;
   steps: StepDefinition[];
@@ -50,6 +52,8 @@ export interface PipelineFields {
   steps: StepDefinition[];
   /** Omitted: false. */
   secrets_for_forks?: boolean;
+  /** Omitted: null (the stored steps). */
+  config_path?: string | null;
   /** Omitted: the `default` project on create, unchanged on update. */
   project_id?: number;
 }
@@ -107,6 +111,7 @@ export class PipelinesRepository {
       branch: row.branch,
       trigger_events: JSON.parse(row.trigger_events) as TriggerEventKind[],
       secrets_for_forks: row.secrets_for_forks === 1,
+      config_path: row.config_path ?? null,
       steps_count: row.steps_count,
       created_by: row.created_by !== null && row.creator_username !== null ? { id: row.created_by, username: row.creator_username } : null,
       created_at: row.created_at,
@@ -190,6 +195,7 @@ export class PipelinesRepository {
         'pipelines.branch',
         'pipelines.trigger_events',
         'pipelines.secrets_for_forks',
+        'pipelines.config_path',
         'pipelines.steps_count',
         'pipelines.created_by',
         'pipelines.created_at',
@@ -300,6 +306,7 @@ export class PipelinesRepository {
       steps: JSON.stringify(fields.steps),
       steps_count: fields.steps.length,
       secrets_for_forks: fields.secrets_for_forks ? 1 : 0,
+      config_path: fields.config_path ?? null,
       ...(fields.project_id !== undefined ? { project_id: fields.project_id } : {}),
     };
   }

@@ -51,6 +51,8 @@ export interface PipelinesTable {
   updated_at: string;
   /** Migration 009; defaults to the `default` project. */
   project_id: Generated<number>;
+  /** Migration 012: the pipeline file in the repository; null = the steps stored here. */
+  config_path: Generated<string | null>;
   /** Migration 013: 1 = a newer push / pull-request commit cancels older unfinished runs for it. */
   auto_cancel: Generated<number>;
   /** Migration 013: 1 = the status badge is served without login. */
@@ -86,6 +88,8 @@ export interface PipelineRunsTable {
   finished_at: string | null;
   /** The pipeline's project when the run was written (migration 009); kept when the pipeline is deleted. */
   project_id: number;
+  /** Problems of an invalid pipeline file, JSON `[{file, path, line, column, message}]` (migration 012). */
+  config_errors: Generated<string | null>;
   /** Why a cancel was asked ("superseded by run #12"), migration 013. */
   cancel_reason: Generated<string | null>;
   /** A pinned run is never removed by retention (migration 014). */

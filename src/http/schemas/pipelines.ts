@@ -6,6 +6,8 @@ import { Nullable, PageQuery } from './common.js';
 const PipelineStatus = Type.Enum(PIPELINE_STATUSES);
 const SECRETS_FOR_FORKS = 'Whether pull requests from forks get secret variables and credentials; off by default, because anyone can open one with any code';
 const TriggerEvent = Type.Enum(TRIGGER_EVENTS);
+const CONFIG_PATH =
+  "The pipeline file in the repository, relative to its root (`.ansflow.yml`): each run reads its steps from it at the run's commit; null keeps the steps stored here";
 
 const VariableValue = Type.Union([
   Type.String({ maxLength: 65536 }),
@@ -25,6 +27,7 @@ const pipelineFields = {
   variables: Type.Optional(VariablesSchema),
   steps: Type.Optional(Type.Array(StepDefinitionSchema, { maxItems: MAX_STEPS })),
   secrets_for_forks: Type.Optional(Type.Boolean({ description: `${SECRETS_FOR_FORKS} (default false)` })),
+  config_path: Type.Optional(Nullable(Type.String({ maxLength: 255, description: `${CONFIG_PATH} (default null)` }))),
   project: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Project id; omitted: the `default` project on create, unchanged on update' }),
   ),
@@ -66,6 +69,7 @@ const summaryFields = {
   branch: Type.String(),
   trigger_events: Type.Array(TriggerEvent),
   secrets_for_forks: Type.Boolean({ description: SECRETS_FOR_FORKS }),
+  config_path: Nullable(Type.String({ description: CONFIG_PATH })),
   project_id: Type.Integer({ description: 'The project it belongs to' }),
   created_by: Creator,
   created_at: Type.String({ format: 'date-time' }),

@@ -18,6 +18,7 @@ export function pipelineAuditView(p: Pipeline): AuditView {
     branch: p.branch,
     trigger_events: p.trigger_events,
     secrets_for_forks: p.secrets_for_forks,
+    config_path: p.config_path ?? null,
     steps: redactStepRepositories(p.steps),
     project_id: (p as { project_id?: number }).project_id ?? null,
   };
