@@ -11,6 +11,7 @@ import { NotFoundPage } from './pages/NotFoundPage';
 
 const PipelineDetailPage = lazy(() => import('./pages/PipelineDetailPage'));
 const PipelineEditorPage = lazy(() => import('./pages/PipelineEditorPage'));
+const PipelineFilePage = lazy(() => import('./pages/PipelineFilePage'));
 const RunPage = lazy(() => import('./pages/RunPage'));
 const RunsPage = lazy(() => import('./pages/RunsPage'));
 const WebhooksPage = lazy(() => import('./pages/WebhooksPage'));
@@ -32,6 +33,7 @@ const router = createBrowserRouter([
           { index: true, element: <Navigate to="/pipelines" replace /> },
           { path: 'pipelines', element: <PipelinesPage /> },
           { path: 'pipelines/new', element: <PipelineEditorPage /> },
+          { path: 'pipelines/file', element: <PipelineFilePage /> },
           { path: 'pipelines/:id', element: <PipelineDetailPage /> },
           { path: 'pipelines/:id/edit', element: <PipelineEditorPage /> },
           { path: 'runs', element: <RunsPage /> },

@@ -60,6 +60,10 @@ export interface StepDefinition {
   continue_on_error?: boolean | null;
   parallel_group?: string | null;
   credential?: string | null;
+  /** Pipelines as code: the steps it waits on, when it runs, extra environment. */
+  needs?: string[];
+  when?: { status?: 'success' | 'failure' | 'always' };
+  env?: Record<string, string>;
   network?: 'host' | 'none' | null;
   limits?: { memory?: number | string; processes?: number; cpus?: number; file_size?: number | string } | null;
 }
@@ -75,6 +79,8 @@ export interface PipelineSummary {
   branch: string;
   trigger_events: TriggerEvent[];
   secrets_for_forks?: boolean;
+  /** The pipeline file in the repository its runs take their steps from; null: the steps stored here. */
+  config_path?: string | null;
   created_by: UserRef | null;
   created_at: string;
   updated_at: string;
@@ -113,6 +119,8 @@ export interface RunStep {
   exit_code: number | null;
   attempts?: number | null;
   parallel_group?: string | null;
+  /** The steps it waits on (pipelines as code); absent for a run of stored steps. */
+  needs?: string[] | null;
   duration_ms?: number | null;
 }
 
@@ -143,7 +151,19 @@ export interface Run {
   error_reason?: string | null;
   /** Why the run got no secret variables and no credentials (`pull request from a fork`). */
   secrets_withheld?: string | null;
+  /** Why the pipeline file could not be used: the run ended `error` before any step. */
+  config_errors?: PipelineFileError[] | null;
   steps?: RunStep[];
+}
+
+/** One problem in a pipeline file, where it is (1-based line and column; null when it has no place). */
+export interface PipelineFileError {
+  path: string;
+  line: number | null;
+  column: number | null;
+  message: string;
+  /** The file it is in, when the pipeline file includes others. */
+  file?: string | null;
 }
 
 /** A credential as lists show it: metadata only, never the secret. */

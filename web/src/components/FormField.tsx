@@ -6,7 +6,7 @@ interface FormFieldProps {
   id: string;
   label: ReactNode;
   required?: boolean;
-  hint?: string | null;
+  hint?: ReactNode;
   errors?: string[];
   errorPath: string;
   className?: string;

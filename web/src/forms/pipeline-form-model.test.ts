@@ -59,6 +59,40 @@ describe('loading a pipeline', () => {
     assert.deepEqual((payload as { steps: Array<{ runs_on?: string[] }> }).steps[0]!.runs_on, ['ansible', 'eu']);
   });
 
+  it("keeps a step's needs, when and env (pipelines as code) through a save, though the editor does not show them", () => {
+    const asCode = {
+      ...stored,
+      steps: [
+        { name: 'a', type: 'shell_command', config: { command: 'true' }, needs: [] },
+        { name: 'b', type: 'shell_command', config: { command: 'true' }, needs: ['a'], when: { status: 'always' }, env: { MODE: 'ci' } },
+      ],
+    };
+    const { payload, errors } = buildPayload(formFromPipeline(asCode, types), types);
+    assert.deepEqual(errors, {});
+    assert.deepEqual(payload.steps, [
+      { name: 'a', type: 'shell_command', config: { command: 'true' }, needs: [] },
+      { name: 'b', type: 'shell_command', config: { command: 'true' }, needs: ['a'], when: { status: 'always' }, env: { MODE: 'ci' } },
+    ]);
+  });
+
+  it('sends config_path only when the server has the field or one is set, null when cleared', () => {
+    const without = buildPayload(formFromPipeline(stored, types), types).payload;
+    assert.equal('config_path' in without, false, 'a server without the field is not sent it');
+    const known = formFromPipeline({ ...stored, config_path: '.ansflow.yml' }, types);
+    assert.equal(known.configPath, '.ansflow.yml');
+    assert.equal(buildPayload(known, types).payload.config_path, '.ansflow.yml');
+    assert.equal(buildPayload({ ...known, configPath: '  ' }, types).payload.config_path, null);
+    assert.equal(buildPayload({ ...formFromPipeline(stored, types), configPath: 'ci/pipeline.yml ' }, types).payload.config_path, 'ci/pipeline.yml');
+    assert.equal(buildPayload(formFromPipeline({ ...stored, config_path: null }, types), types).payload.config_path, null);
+  });
+
+  it('refuses a pipeline file path outside the repository', () => {
+    for (const bad of ['/etc/passwd', '../other/.ansflow.yml', 'ci/../../x.yml', 'ci\\..\\x.yml']) {
+      const { errors } = buildPayload({ ...formFromPipeline(stored, types), configPath: bad }, types);
+      assert.deepEqual(errors.config_path, ['A path inside the repository, like .ansflow.yml'], bad);
+    }
+  });
+
   it('round-trips a stored pipeline into the same request body', () => {
     const form = formFromPipeline(stored, types);
     const { payload, errors } = buildPayload(form, types);

@@ -57,6 +57,24 @@ export interface EditorStep {
   limits: EditorLimits;
   /** Worker labels (`runs_on`): not edited here, but kept as loaded so a save never drops them. */
   runsOn: string[];
+  /** Pipelines-as-code fields (`needs`, `when`, `env`): not edited here either, kept as loaded. */
+  kept: KeptStepFields;
+}
+
+/** The step fields a pipeline file may set that this form does not edit. */
+export interface KeptStepFields {
+  needs?: string[];
+  when?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
+/** Copies the kept fields a step has (a pipeline exported and linted, or set through the API). */
+function keptFields(s: { needs?: unknown; when?: unknown; env?: unknown }): KeptStepFields {
+  const kept: KeptStepFields = {};
+  if (Array.isArray(s.needs)) kept.needs = s.needs.filter((n): n is string => typeof n === 'string');
+  if (s.when && typeof s.when === 'object' && !Array.isArray(s.when)) kept.when = { ...(s.when as Record<string, unknown>) };
+  if (s.env && typeof s.env === 'object' && !Array.isArray(s.env)) kept.env = { ...(s.env as Record<string, string>) };
+  return kept;
 }
 
 export interface EditorVariable {
@@ -79,6 +97,10 @@ export interface PipelineForm {
   secretsForForks: boolean;
   /** The project (id); null: the `default` project for a new pipeline. */
   project: number | null;
+  /** The pipeline file's path in the repository; '' keeps the steps stored here. */
+  configPath: string;
+  /** Whether the server knows `config_path` (it sent one): only then is it sent back. */
+  configPathKnown: boolean;
   variables: EditorVariable[];
   steps: EditorStep[];
 }
@@ -93,6 +115,7 @@ export interface PipelineSource {
   trigger_events?: string[] | null;
   secrets_for_forks?: boolean | null;
   project_id?: number | null;
+  config_path?: string | null;
   variables?: Record<string, unknown> | null;
   steps?: Array<{
     name: string;
@@ -106,6 +129,9 @@ export interface PipelineSource {
     network?: string | null;
     limits?: { memory?: number | string | null; processes?: number | null; cpus?: number | null; file_size?: number | string | null } | null;
     runs_on?: string[] | null;
+    needs?: string[] | null;
+    when?: Record<string, unknown> | null;
+    env?: Record<string, string> | null;
   }> | null;
 }
 
@@ -131,6 +157,8 @@ export function emptyForm(): PipelineForm {
     triggerEvents: ['push'],
     secretsForForks: false,
     project: null,
+    configPath: '',
+    configPathKnown: false,
     variables: [],
     steps: [],
   };
@@ -159,6 +187,7 @@ export function newStep(types: StepTypeInfo[], type: string, existing: EditorSte
     network: 'host',
     limits: emptyLimits(),
     runsOn: [],
+    kept: {},
   };
 }
 
@@ -193,6 +222,8 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
     triggerEvents: [...(p.trigger_events ?? [])],
     secretsForForks: p.secrets_for_forks === true,
     project: p.project_id ?? null,
+    configPath: p.config_path ?? '',
+    configPathKnown: p.config_path !== undefined,
     variables,
     steps: (p.steps ?? []).map((s) => ({
       uid: newUid('s'),
@@ -206,6 +237,7 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
       credential: s.credential ?? '',
       network: s.network === 'none' ? 'none' : 'host',
       runsOn: Array.isArray(s.runs_on) ? [...s.runs_on] : [],
+      kept: keptFields(s),
       limits: {
         memory: s.limits?.memory == null ? '' : String(s.limits.memory),
         processes: s.limits?.processes == null ? '' : String(s.limits.processes),
@@ -323,6 +355,8 @@ export interface PipelinePayload {
   secrets_for_forks: boolean;
   /** Omitted: the `default` project on create, unchanged on update. */
   project?: number;
+  /** The pipeline file's path; null: the stored steps. */
+  config_path?: string | null;
   variables: Record<string, string | { value: string; secret: true }>;
   steps: Array<Record<string, unknown>>;
 }
@@ -353,6 +387,11 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
     variables[name] = v.secret ? { value: v.value, secret: true } : v.value;
   }
 
+  const configPath = form.configPath.trim();
+  if (configPath !== '' && (configPath.startsWith('/') || configPath.split(/[\\/]/).includes('..') || configPath.includes('\0'))) {
+    fail('config_path', 'A path inside the repository, like .ansflow.yml');
+  }
+
   const steps = form.steps.map((step, i) => {
     const base = `steps[${i}]`;
     if (step.name.trim() === '') fail(`${base}.name`, 'Step name is required');
@@ -372,6 +411,7 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
     if (step.credential !== '') out.credential = step.credential;
     if (step.network === 'none') out.network = 'none';
     if (step.runsOn.length > 0) out.runs_on = [...step.runsOn];
+    Object.assign(out, step.kept);
     const limits = limitsPayload(step.limits, (field, message) => fail(`${base}.limits.${field}`, message));
     if (limits) out.limits = limits;
     return out;
@@ -387,6 +427,8 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
       trigger_events: TRIGGER_EVENTS.filter((e) => form.triggerEvents.includes(e)),
       secrets_for_forks: form.secretsForForks,
       ...(form.project !== null ? { project: form.project } : {}),
+      // sent when the server has the field or the user set one; a server without it would refuse the key
+      ...(form.configPathKnown || form.configPath.trim() !== '' ? { config_path: form.configPath.trim() === '' ? null : form.configPath.trim() } : {}),
       variables,
       steps,
     },
@@ -394,7 +436,19 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
   };
 }
 
-const TOP_LEVEL_FIELDS = ['name', 'description', 'status', 'repository_url', 'branch', 'trigger_events', 'secrets_for_forks', 'project', 'variables', 'steps'];
+const TOP_LEVEL_FIELDS = [
+  'name',
+  'description',
+  'status',
+  'repository_url',
+  'branch',
+  'trigger_events',
+  'secrets_for_forks',
+  'project',
+  'config_path',
+  'variables',
+  'steps',
+];
 const STEP_FIELDS = ['name', 'type', 'timeout_seconds', 'retries', 'continue_on_error', 'parallel_group', 'credential', 'network', 'limits', 'config'];
 
 /**

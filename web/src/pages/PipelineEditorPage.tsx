@@ -294,6 +294,30 @@ export default function PipelineEditorPage() {
                     data-testid="editor-branch"
                   />
                 </FormField>
+                <FormField
+                  id="pl-config-path"
+                  label="Pipeline file"
+                  errors={errors.config_path}
+                  errorPath="config_path"
+                  className="full"
+                  hint={
+                    <>
+                      A path in the repository, like <code>.ansflow.yml</code>: each run then takes its steps from that file at the run&apos;s commit, and the
+                      steps below are not used. Empty: the steps below. <Link to="/pipelines/file">Write and check a pipeline file</Link>
+                    </>
+                  }
+                >
+                  <input
+                    className="input mono"
+                    {...fieldAria('pl-config-path', errors.config_path, 'x')}
+                    value={form.configPath}
+                    placeholder=".ansflow.yml"
+                    onChange={(e) => update({ configPath: e.target.value })}
+                    spellCheck={false}
+                    autoCapitalize="off"
+                    data-testid="editor-config-path"
+                  />
+                </FormField>
                 <fieldset className="field full trigger-set">
                   <legend className="field-label">Trigger on</legend>
                   <div className="row" style={{ gap: 16 }}>
@@ -433,6 +457,11 @@ export default function PipelineEditorPage() {
                     <span className="step-num">{i + 1}</span>
                     <span className="truncate">{s.name || 'Untitled'}</span>
                     {s.parallelGroup && <span className="chip">∥ {s.parallelGroup}</span>}
+                    {s.kept.needs && s.kept.needs.length > 0 && (
+                      <span className="chip truncate" title={`waits for ${s.kept.needs.join(', ')}`}>
+                        ← {s.kept.needs.join(', ')}
+                      </span>
+                    )}
                   </li>
                 ))}
               </ol>

@@ -53,11 +53,16 @@ export function PipelinesPage() {
           <h1>Pipelines</h1>
           <p className="subtitle">Build, test and deploy definitions. Run them by hand or from a push.</p>
         </div>
-        {canRun(user) && (
-          <Link to="/pipelines/new" className="btn btn-primary" data-testid="new-pipeline">
-            + New pipeline
+        <div className="row">
+          <Link to="/pipelines/file" className="btn" data-testid="open-pipeline-file">
+            Pipeline file
           </Link>
-        )}
+          {canRun(user) && (
+            <Link to="/pipelines/new" className="btn btn-primary" data-testid="new-pipeline">
+              + New pipeline
+            </Link>
+          )}
+        </div>
       </div>
 
       <div className="filters" role="search">

