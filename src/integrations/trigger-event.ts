@@ -31,6 +31,8 @@ export interface TriggerEvent {
   /** The pull/merge request action (`opened`, `update`, ...); null for pushes. */
   action: string | null;
   title?: string;
+  /** Pushes only: the commit the branch pointed at before (absent for a new branch). */
+  before?: string;
   /** Pull/merge requests only: the request number (GitHub `number`, GitLab `iid`) and target branch. */
   pullRequest?: { number: number; targetBranch: string };
   /**

@@ -18,6 +18,8 @@ export interface RunTrigger {
   provider?: string;
   ref?: string;
   author?: string | null;
+  /** A push: the commit before it (the pipeline file's `paths` compare against it). */
+  before?: string;
 }
 
 export interface StepRun {

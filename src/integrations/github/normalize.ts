@@ -100,6 +100,9 @@ function normalizePush(event: string, payload: JsonObject): NormalizeResult {
     event,
     action: null,
   };
+  // What the push started from, so a pipeline file's `paths` can be matched against the files it changed.
+  const before = typeof payload.before === 'string' ? payload.before.toLowerCase() : undefined;
+  if (before !== undefined && isFullCommitSha(before) && !/^0+$/.test(before)) result.before = before;
   const title = firstLine(stringAt(headCommit, 'message'));
   if (title) result.title = title;
   return result;

@@ -70,6 +70,9 @@ function normalizePush(event: string, payload: JsonObject, isTagHook: boolean): 
     event,
     action: null,
   };
+  // What the push started from, so a pipeline file's `paths` can be matched against the files it changed.
+  const before = typeof payload.before === 'string' ? payload.before.toLowerCase() : undefined;
+  if (before !== undefined && isFullCommitSha(before) && !/^0+$/.test(before)) result.before = before;
   const title = firstLine(commitMessage(payload, checkoutSha));
   if (title) result.title = title;
   return result;

@@ -40,6 +40,7 @@ export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, e
           provider: event.provider,
           ref: event.ref,
           author: event.author,
+          ...(event.before !== undefined && { before: event.before }),
           ...(actor ? { user: { id: actor.id, username: actor.username } } : {}),
         },
         fromFork: event.fromFork === true,
