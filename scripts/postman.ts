@@ -120,6 +120,8 @@ export async function generateCollection(): Promise<string> {
         projects: ctx.projects,
         personalTokens: ctx.personalTokens,
         audit: ctx.audit,
+        sso: ctx.sso,
+        passwordLogin: ctx.config.passwordLogin,
         version: VERSION,
         gatewayUrl: '',
       },

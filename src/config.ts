@@ -5,10 +5,11 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseSize } from './domain/sizes.js';
+import { loadSsoConfig, type SsoConfig } from './sso-config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export interface Config {
+export interface Config extends SsoConfig {
   host: string;
   apiPort: number;
   gatewayPort: number;
@@ -212,6 +213,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     },
     webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', 1200, 1, 1_000_000_000),
     wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 1_000_000_000),
+    // Single sign-on and password login (src/sso-config.ts).
+    ...loadSsoConfig(env, problems),
     ...overrides,
   };
   if (config.metricsToken !== null && config.metricsToken.length < 16) problems.push('ANSFLOW_METRICS_TOKEN must be at least 16 characters');

@@ -42,6 +42,8 @@ import { AuditEventsRepository } from '../store/audit-events-repository.js';
 import { transactor } from '../store/transaction.js';
 import { AuditLog } from '../services/audit/audit-log.js';
 import { PersonalTokens } from '../services/auth/personal-tokens.js';
+import { SsoRepository } from '../store/sso-repository.js';
+import { SsoService } from '../services/auth/sso/sso-service.js';
 
 export const VERSION = '1.0.0';
 
@@ -61,6 +63,7 @@ export interface AppContext {
     workers: WorkersRepository;
     credentials: CredentialsRepository;
     projects: ProjectsRepository;
+    sso: SsoRepository;
     personalTokens: PersonalTokensRepository;
     auditEvents: AuditEventsRepository;
   };
@@ -78,6 +81,8 @@ export interface AppContext {
   credentials: CredentialsService;
   projects: ProjectsService;
   /** The permission policy with memberships looked up (services/projects/project-access.ts). */
+  /** Single sign-on (OpenID Connect); null when no provider is configured. */
+  sso: SsoService | null;
   access: ProjectAccess;
   /** Personal access tokens (`afp_…`). */
   personalTokens: PersonalTokens;
@@ -109,6 +114,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     runQueue: new RunQueueRepository(db.kysely),
     deliveries: new DeliveriesRepository(db.kysely),
     jenkinsBuilds: new JenkinsBuildsRepository(db.kysely),
+    sso: new SsoRepository(db.kysely),
     workers: new WorkersRepository(db.kysely),
     credentials: new CredentialsRepository(db.kysely, secrets),
     projects: new ProjectsRepository(db.kysely),
@@ -147,6 +153,10 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   const auth = new AuthService({
     users: repos.users,
     refreshTokens: repos.refreshTokens,
+    passwordLogin: { enabled: config.passwordLogin, breakGlassUser: config.breakGlassUser },
+  const sso = config.oidc
+    ? new SsoService({ config: config.oidc, sso: repos.sso, users: repos.users, projects: repos.projects, auth, audit, recentUsers })
+    : null;
     tokens,
     hasher,
     throttle: new LoginThrottle(),
@@ -172,6 +182,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     config,
     logger,
     distributed: adapters.distributed,
+    sso,
     db,
     secrets,
     repos,

@@ -33,6 +33,8 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
       projects: ctx.projects,
       personalTokens: ctx.personalTokens,
       audit: ctx.audit,
+      sso: ctx.sso,
+      passwordLogin: ctx.config.passwordLogin,
       version: VERSION,
       gatewayUrl,
     },

@@ -60,6 +60,14 @@ export class ProjectsRepository {
     return row ? toProject(row) : null;
   }
 
+  /** Project ids by name (any case); names without a project are left out. */
+  async idsByName(names: readonly string[]): Promise<Map<string, number>> {
+    if (names.length === 0) return new Map();
+    const keys = names.map((n) => n.toLowerCase());
+    const rows = await this.db.selectFrom('projects').select(['id', 'name_key']).where('name_key', 'in', keys).execute();
+    return new Map(rows.map((r) => [r.name_key, r.id]));
+  }
+
   async defaultProjectId(): Promise<number | null> {
     const row = await this.db.selectFrom('projects').select('id').where('name_key', '=', DEFAULT_PROJECT).executeTakeFirst();
     return row?.id ?? null;

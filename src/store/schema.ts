@@ -301,6 +301,36 @@ export interface CommitStatusesTable {
   delivered_at: string | null;
 }
 
+/** Single sign-on (migration 011): a user's account at an identity provider. */
+export interface UserIdentitiesTable {
+  id: Generated<number>;
+  user_id: number;
+  issuer: string;
+  subject: string;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+/** Single sign-on (migration 011): one sign-in in progress (hashes of what travels in URLs and cookies). */
+export interface SsoLoginsTable {
+  id: Generated<number>;
+  state_hash: string;
+  browser_hash: string;
+  nonce: string;
+  user_identities: UserIdentitiesTable;
+  sso_logins: SsoLoginsTable;
+  code_verifier: string;
+  redirect_uri: string;
+  next_path: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+  user_id: number | null;
+  login_code_hash: string | null;
+  login_code_expires_at: string | null;
+  exchanged_at: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;

@@ -78,8 +78,11 @@ export class UsersRepository {
     return { total, items: rows.map(toUser) };
   }
 
-  /** Returns null when the username is taken (case-insensitively). */
-  async create(user: NewUser): Promise<UserWithHash | null> {
+  /**
+   * Returns null when the username is taken (case-insensitively). `joinDefaultProject: false` for
+   * accounts made by single sign-on, whose projects come from their groups only.
+   */
+  async create(user: NewUser, options: { joinDefaultProject?: boolean } = {}): Promise<UserWithHash | null> {
     const row = await this.db
       .insertInto('users')
       .values({
@@ -98,6 +101,7 @@ export class UsersRepository {
       .returningAll()
       .executeTakeFirst();
     if (!row) return null;
+    if (options.joinDefaultProject === false) return toUser(row);
     // A new user joins the `default` project with the project role of their global role, as the
     // upgrade to projects (migration 009) did for everyone; owners and admins can change that.
     await this.db

@@ -80,6 +80,11 @@ const RULES: Record<string, Rule> = {
   'POST /api/auth/login/': { path: () => '/api/auth/login/', body: () => ({ username: 'nobody' }), expect: 400 },
   'POST /api/auth/refresh/': { path: () => '/api/auth/refresh/', body: () => ({ refresh: 'not-a-token' }), expect: 401 },
   'POST /api/auth/logout/': { path: () => '/api/auth/logout/', body: () => ({ refresh: 'not-a-token' }), expect: 401 },
+  // Single sign-on (not configured here: see test/api/sso.test.ts) and the sign-in methods; the callback always redirects.
+  'GET /api/auth/methods/': { path: () => '/api/auth/methods/', expect: 200 },
+  'POST /api/auth/oidc/start/': { path: () => '/api/auth/oidc/start/', body: () => ({}), expect: 404 },
+  'GET /api/auth/oidc/callback/': { path: () => '/api/auth/oidc/callback/?code=c&state=s', expect: 302 },
+  'POST /api/auth/oidc/exchange/': { path: () => '/api/auth/oidc/exchange/', body: () => ({ code: 'not-a-code' }), expect: 404 },
 
   // Global: users (admins), the caller's own profile and tokens, the step catalogue, the audit log.
   'GET /api/users/': { path: () => '/api/users/', expect: ADMIN_ONLY(200) },
@@ -286,7 +291,7 @@ describe('permissions, route by route and role by role', () => {
       const expected = (who: Who) => (typeof rule.expect === 'number' ? rule.expect : rule.expect[who]);
       for (const who of [...WHO, ...SCOPED]) {
         const f = rule.fresh ? await fixture() : shared;
-        const r = await h.request(method, rule.path(f), { token: tokens[who], ...(rule.body ? { body: rule.body(f) } : {}) });
+        const r = await h.request(method, rule.path(f), { token: tokens[who], redirect: 'manual', ...(rule.body ? { body: rule.body(f) } : {}) });
         got[who] = r.status;
         wanted[who] = who.includes(':') ? scopedExpectation(route, who as Scoped, expected('owner')) : expected(who as Who);
         if (r.status === 404 && wanted[who] === 404) assert.match(r.text, /not found/i, `${who}: the 404 looks like any other`);

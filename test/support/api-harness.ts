@@ -33,6 +33,8 @@ export interface RequestOptions {
   body?: unknown;
   rawBody?: string | Buffer;
   headers?: Record<string, string>;
+  /** `manual`: a redirect is the answer (its status and Location), not followed. */
+  redirect?: RequestRedirect;
 }
 
 export interface TestResponse {
@@ -64,7 +66,7 @@ export async function startApi(overrides: Partial<Config> = {}, env: Record<stri
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(baseUrl + path, { method, headers, body });
+    const response = await fetch(baseUrl + path, { method, headers, body, ...(options.redirect ? { redirect: options.redirect } : {}) });
     const text = await response.text();
     let json: unknown = null;
     try {

@@ -12,6 +12,7 @@ import { credentialsRoutes } from './credentials-routes.js';
 import { projectsRoutes } from './projects-routes.js';
 import { tokensRoutes } from './tokens-routes.js';
 import { auditRoutes } from './audit-routes.js';
+import { ssoRoutes } from './sso-routes.js';
 import { registerWebUi } from './web-ui.js';
 
 export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extra: Array<(app: ReturnType<typeof createServer>) => void | Promise<void>> = []) {
@@ -28,7 +29,7 @@ export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extr
 
   serveOpenApiDocument(app, '/api/schema/');
 
-  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes, credentialsRoutes, projectsRoutes, tokensRoutes, auditRoutes])
+  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes, credentialsRoutes, projectsRoutes, tokensRoutes, auditRoutes, ssoRoutes])
     routes(app, deps);
   for (const register of extra) await register(app);
   spaFallback.current = await registerWebUi(app);

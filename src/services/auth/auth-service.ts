@@ -2,7 +2,7 @@
  * Login, refresh (rotation with reuse detection), logout, and turning an access token into the
  * acting user. Every failure is the same AUTHENTICATION_ERROR so nothing leaks which part was wrong.
  */
-import { AppError, unauthenticated } from '../../domain/errors.js';
+import { AppError, permissionDenied, unauthenticated } from '../../domain/errors.js';
 import type { RefreshTokensRepository } from '../../store/refresh-tokens-repository.js';
 import type { User, UsersRepository } from '../../store/users-repository.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -31,6 +31,11 @@ export interface AuthDeps {
   personalTokens?: PersonalTokens;
   /** Logins, succeeded and failed, are audited. */
   audit?: AuditLog;
+  /**
+   * Password sign-in (ANSFLOW_PASSWORD_LOGIN): when off, only the break-glass user signs in with
+   * a password (everyone else through single sign-on). Undefined: on.
+   */
+  passwordLogin?: { enabled: boolean; breakGlassUser: string };
 }
 
 /** The acting user; `scopes` is set when a personal access token authenticated the request. */
@@ -46,6 +51,12 @@ export class AuthService {
     if (wait > 0) {
       await this.auditLogin('login.failed', null, input.username, origin, 'throttled');
       throw new AppError('RATE_LIMIT_EXCEEDED', `Too many failed login attempts; try again in ${wait} seconds`, {}, { 'Retry-After': String(wait) });
+    }
+    const policy = this.deps.passwordLogin;
+    if (policy && !policy.enabled && input.username.toLowerCase() !== policy.breakGlassUser.toLowerCase()) {
+      // Refused before any password is checked: the answer says nothing about the account.
+      await this.auditLogin('login.failed', null, input.username, origin, 'password login is off');
+      throw permissionDenied('Password sign-in is turned off on this server; use single sign-on');
     }
     const user = await users.findByUsername(input.username);
     const ok = await hasher.verify(user?.password_hash ?? null, input.password);
