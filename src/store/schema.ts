@@ -317,8 +317,6 @@ export interface SsoLoginsTable {
   state_hash: string;
   browser_hash: string;
   nonce: string;
-  user_identities: UserIdentitiesTable;
-  sso_logins: SsoLoginsTable;
   code_verifier: string;
   redirect_uri: string;
   next_path: string;
@@ -347,7 +345,11 @@ export interface Database {
   project_members: ProjectMembersTable;
   personal_tokens: PersonalTokensTable;
   audit_events: AuditEventsTable;
+  user_identities: UserIdentitiesTable;
+  sso_logins: SsoLoginsTable;
   commit_statuses: CommitStatusesTable;
+  history_counters: HistoryCountersTable;
+  retention_sweeper: RetentionSweeperTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -360,5 +362,3 @@ export type CredentialRow = Selectable<CredentialsTable>;
 export type PersonalTokenRow = Selectable<PersonalTokensTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type CommitStatusRow = Selectable<CommitStatusesTable>;
-  history_counters: HistoryCountersTable;
-  retention_sweeper: RetentionSweeperTable;
