@@ -67,6 +67,9 @@ export const RunSchema = Type.Object({
       exit_code: Nullable(Type.Integer()),
       attempts: Type.Integer(),
       parallel_group: Nullable(Type.String()),
+      needs: Type.Optional(
+        Nullable(Type.Array(Type.String(), { description: 'The steps it waited on (a graph); null when the steps ran as stages (parallel_group)' })),
+      ),
       duration_ms: Nullable(Type.Integer()),
       message: Nullable(Type.String()),
     }),
