@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
 import type { RunStatus, StepStatus } from '../domain/status.js';
-import { requiredLabels, type PipelineDefinition, type Variables } from '../domain/pipeline.js';
+import { requiredLabels, type PipelineDefinition, type StepDefinition, type Variables } from '../domain/pipeline.js';
 import { labelKey } from '../domain/labels.js';
 import { memberProjects, type PipelinesRepository } from './pipelines-repository.js';
 import { nowIso } from './time.js';
@@ -20,6 +20,15 @@ export interface RunTrigger {
   author?: string | null;
   /** A push: the commit before it (the pipeline file's `paths` compare against it). */
   before?: string;
+}
+
+/** One problem of a pipeline file: which file, the field, where (1-based), what. */
+export interface RunConfigError {
+  file: string;
+  path: string;
+  line: number;
+  column: number;
+  message: string;
 }
 
 export interface StepRun {
@@ -55,6 +64,8 @@ export interface Run {
    * when it got them. Such a run's stored variables never held the secrets in the first place.
    */
   secrets_withheld: string | null;
+  /** The problems of an invalid pipeline file (the run started no step); null otherwise. */
+  config_errors?: RunConfigError[] | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -158,15 +169,17 @@ export class RunsRepository {
         .updateTable('pipelines')
         .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
         .where('id', '=', input.pipelineId)
-        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id'])
+        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id', 'config_path'])
         .executeTakeFirst();
       if (!counter) return null;
       const definition: PipelineDefinition = {
         name: counter.name,
         repository_url: counter.repository_url,
         branch: counter.branch,
-        steps: JSON.parse(counter.steps),
+        // A pipeline file's steps are read by the worker at the run's commit (services/runs/plan-from-file.ts).
+        steps: counter.config_path ? [] : JSON.parse(counter.steps),
         variables: {},
+        ...(counter.config_path ? { config_path: counter.config_path } : {}),
       };
       const now = nowIso();
       const run = await trx
@@ -318,6 +331,56 @@ export class RunsRepository {
     };
   }
 
+  /**
+   * The steps a run read from its pipeline file, in one transaction: the snapshot's steps and the
+   * file's variables, the commit they were read at, and their pending step rows. Only while the run
+   * has no steps (a run planned before a crash keeps its plan when it is queued again).
+   */
+  async adoptPlan(id: number, plan: { commit: string; steps: StepDefinition[]; variables: Variables }): Promise<Run | null> {
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('pipeline_runs').select('definition').where('id', '=', id).executeTakeFirst();
+      if (!row) return;
+      const planned = await trx.selectFrom('step_runs').select('id').where('run_id', '=', id).limit(1).execute();
+      if (planned.length > 0) return;
+      const definition: PipelineDefinition = { ...(JSON.parse(row.definition) as PipelineDefinition), steps: plan.steps, variables: plan.variables };
+      await trx
+        .updateTable('pipeline_runs')
+        .set({ definition: JSON.stringify(definition), commit_sha: plan.commit })
+        .where('id', '=', id)
+        .execute();
+      if (plan.steps.length === 0) return;
+      await trx
+        .insertInto('step_runs')
+        .values(
+          plan.steps.map((s, position) => ({
+            run_id: id,
+            position,
+            name: s.name,
+            type: s.type,
+            parallel_group: s.parallel_group ?? null,
+            status: 'pending',
+            started_at: null,
+            finished_at: null,
+            exit_code: null,
+            attempts: 0,
+            message: null,
+            log_size: 0,
+          })),
+        )
+        .execute();
+    });
+    return this.findById(id);
+  }
+
+  /** An invalid pipeline file's problems (and the commit it was read at, when known). */
+  async recordConfigErrors(id: number, input: { commit: string | null; errors: RunConfigError[] }): Promise<void> {
+    await this.db
+      .updateTable('pipeline_runs')
+      .set({ config_errors: JSON.stringify(input.errors), ...(input.commit !== null && { commit_sha: input.commit }) })
+      .where('id', '=', id)
+      .execute();
+  }
+
   async markRunning(id: number, at: string): Promise<void> {
     await this.db.updateTable('pipeline_runs').set({ status: 'running', started_at: at }).where('id', '=', id).where('status', '=', 'queued').execute();
   }
@@ -412,6 +475,7 @@ export class RunsRepository {
       ...toHeader(row),
       variables: this.pipelines.openVariables(row.variables),
       definition: JSON.parse(row.definition) as PipelineDefinition,
+      config_errors: row.config_errors ? (JSON.parse(row.config_errors) as RunConfigError[]) : null,
       steps,
     };
   }
