@@ -7,6 +7,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, WebhookDeliveryRow } from './schema.js';
 import { nowIso } from './time.js';
+import { COUNT_CAP, readWindow, type HistoryPage, type HistoryWindow } from './history-window.js';
 
 export const VERDICTS = ['triggered', 'ignored', 'rejected'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -123,10 +124,22 @@ export class DeliveriesRepository {
     });
   }
 
-  async list(
-    filter: { provider?: Provider; verdict?: Verdict; project?: number; memberId?: number },
-    page: { limit: number; offset: number },
-  ): Promise<{ total: number; items: Delivery[] }> {
+  /**
+   * A page of deliveries, newest first (store/history-window.ts). The unfiltered count is the
+   * kept counter (migration 014); a filtered one stops at COUNT_CAP.
+   */
+  async list(filter: DeliveryFilter, window: HistoryWindow): Promise<HistoryPage<Delivery>> {
+    const q = this.filtered(filter);
+    // The payload can be megabytes: the list never reads it.
+    const page = await readWindow(window, (w) => {
+      let p = q.select(LIST_COLUMNS);
+      if (w.bound) p = p.where('id', w.bound.op, w.bound.id);
+      return p.orderBy('id', w.order).limit(w.limit).offset(w.offset).execute();
+    });
+    return { ...page, ...(await this.count(filter)), items: page.items.map(toDelivery) };
+  }
+
+  private filtered(filter: DeliveryFilter) {
     let q = this.db.selectFrom('webhook_deliveries');
     if (filter.project !== undefined) q = q.where('project_ids', 'like', `%,${filter.project},%`);
     if (filter.memberId !== undefined) {
@@ -142,33 +155,49 @@ export class DeliveriesRepository {
     }
     if (filter.provider) q = q.where('provider', '=', filter.provider);
     if (filter.verdict) q = q.where('verdict', '=', filter.verdict);
-    const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    if (total === 0 || page.offset >= total) return { total, items: [] };
-    // The payload can be megabytes: the list never reads it.
-    const rows = await q
-      .select([
-        'id',
-        'provider',
-        'delivery_key',
-        'event',
-        'action',
-        'repository',
-        'ref',
-        'commit_sha',
-        'verdict',
-        'reason',
-        'run_ids',
-        'project_ids',
-        'received_at',
-        'completed_at',
-      ])
-      .orderBy('id', 'desc')
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute();
-    return { total, items: rows.map(toDelivery) };
+    return q;
+  }
+
+  private async count(filter: DeliveryFilter): Promise<{ total: number; capped: boolean }> {
+    if (Object.values(filter).every((v) => v === undefined)) {
+      const row = await this.db.selectFrom('history_counters').select('value').where('name', '=', 'webhook_deliveries').executeTakeFirst();
+      if (row) return { total: Number(row.value), capped: false };
+    }
+    const limited = this.filtered(filter)
+      .select('id')
+      .limit(COUNT_CAP + 1);
+    const row = await this.db
+      .selectFrom(limited.as('matching'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const n = Number(row.n);
+    return n > COUNT_CAP ? { total: COUNT_CAP, capped: true } : { total: n, capped: false };
   }
 }
+
+export interface DeliveryFilter {
+  provider?: Provider;
+  verdict?: Verdict;
+  project?: number;
+  memberId?: number;
+}
+
+const LIST_COLUMNS = [
+  'id',
+  'provider',
+  'delivery_key',
+  'event',
+  'action',
+  'repository',
+  'ref',
+  'commit_sha',
+  'verdict',
+  'reason',
+  'run_ids',
+  'project_ids',
+  'received_at',
+  'completed_at',
+] as const;
 
 function toDelivery(row: Omit<WebhookDeliveryRow, 'headers' | 'payload'>): Delivery {
   return {

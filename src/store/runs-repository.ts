@@ -5,10 +5,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
 import type { RunStatus, StepStatus } from '../domain/status.js';
-import { requiredLabels, type PipelineDefinition, type StepDefinition, type Variables } from '../domain/pipeline.js';
+import { requiredLabels, type PipelineDefinition, type Variables } from '../domain/pipeline.js';
 import { labelKey } from '../domain/labels.js';
 import { memberProjects, type PipelinesRepository } from './pipelines-repository.js';
 import { nowIso } from './time.js';
+import { COUNT_CAP, readWindow, type HistoryPage, type HistoryWindow } from './history-window.js';
 
 export interface RunTrigger {
   type: 'manual' | 'webhook' | 'api';
@@ -20,15 +21,6 @@ export interface RunTrigger {
   author?: string | null;
   /** A push: the commit before it (the pipeline file's `paths` compare against it). */
   before?: string;
-}
-
-/** One problem of a pipeline file: which file, the field, where (1-based), what. */
-export interface RunConfigError {
-  file: string;
-  path: string;
-  line: number;
-  column: number;
-  message: string;
 }
 
 export interface StepRun {
@@ -64,8 +56,6 @@ export interface Run {
    * when it got them. Such a run's stored variables never held the secrets in the first place.
    */
   secrets_withheld: string | null;
-  /** The problems of an invalid pipeline file (the run started no step); null otherwise. */
-  config_errors?: RunConfigError[] | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -75,11 +65,16 @@ export interface Run {
 /** What a run and a run in a list share: everything but its steps, definition and variables. */
 type RunHeader = Omit<Run, 'steps' | 'definition' | 'variables'>;
 
-export type RunSummary = RunHeader & { steps_total: number; steps_done: number };
+export type RunSummary = RunHeader & {
+  steps_total: number;
+  steps_done: number;
+};
 
 export interface RunFilter {
   pipelineId?: number;
   status?: RunStatus;
+  branch?: string;
+  trigger?: RunTrigger['type'];
   /** Only this project's runs. */
   project?: number;
   /** Only runs of the projects this user is a member of (a non-admin's reads). */
@@ -169,17 +164,15 @@ export class RunsRepository {
         .updateTable('pipelines')
         .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
         .where('id', '=', input.pipelineId)
-        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id', 'config_path'])
+        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id'])
         .executeTakeFirst();
       if (!counter) return null;
       const definition: PipelineDefinition = {
         name: counter.name,
         repository_url: counter.repository_url,
         branch: counter.branch,
-        // A pipeline file's steps are read by the worker at the run's commit (services/runs/plan-from-file.ts).
-        steps: counter.config_path ? [] : JSON.parse(counter.steps),
+        steps: JSON.parse(counter.steps),
         variables: {},
-        ...(counter.config_path ? { config_path: counter.config_path } : {}),
       };
       const now = nowIso();
       const run = await trx
@@ -224,7 +217,13 @@ export class RunsRepository {
           ? []
           : await trx
               .insertInto('step_runs')
-              .values(pending.map((step) => ({ ...step, run_id: run.id, log_size: 0 })))
+              .values(
+                pending.map((step) => ({
+                  ...step,
+                  run_id: run.id,
+                  log_size: 0,
+                })),
+              )
               .returning(['id', 'position'])
               .execute();
       await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
@@ -284,51 +283,99 @@ export class RunsRepository {
     return (row?.status as RunStatus | undefined) ?? null;
   }
 
-  async list(filter: RunFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: RunSummary[] }> {
-    let q = this.db.selectFrom('pipeline_runs');
-    if (filter.pipelineId !== undefined) q = q.where('pipeline_id', '=', filter.pipelineId);
-    if (filter.project !== undefined) q = q.where('pipeline_runs.project_id', '=', filter.project);
-    if (filter.status) q = q.where('status', '=', filter.status);
-    // The count takes the member's projects as an IN list (index on project_id); the page as a
-    // correlated EXISTS, so the newest runs are walked and the walk stops after the page.
-    const userId = filter.memberId;
-    const counted = userId === undefined ? q : q.where('pipeline_runs.project_id', 'in', memberProjects(this.db, userId));
-    const total = Number((await counted.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    if (total === 0 || page.offset >= total) return { total, items: [] };
-    const paged =
-      userId === undefined
-        ? q
-        : q.where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('project_members')
-                .select('project_members.project_id')
-                .whereRef('project_members.project_id', '=', 'pipeline_runs.project_id')
-                .where('project_members.user_id', '=', userId),
-            ),
-          );
-    const rows = await paged.select(HEADER_COLUMNS).orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute();
-    const counts = await this.db
-      .selectFrom('step_runs')
-      .select([
-        'run_id',
-        (eb) => eb.fn.countAll<number>().as('total'),
-        sql<number>`sum(case when status in ('success','failed','skipped','cancelled','timeout') then 1 else 0 end)`.as('done'),
-      ])
-      .where(
-        'run_id',
-        'in',
-        rows.map((r) => r.id),
-      )
-      .groupBy('run_id')
-      .execute();
+  /**
+   * A page of runs, newest first (store/history-window.ts). Every filter has an index ending in id
+   * (migration 014), so a page costs the same at any size of history; the membership filter is a
+   * correlated EXISTS, so the walk still stops after the page.
+   */
+  async list(filter: RunFilter, window: HistoryWindow): Promise<HistoryPage<RunSummary>> {
+    const q = this.filtered(filter);
+    const page = await readWindow(window, (w) => {
+      let p = q.select(HEADER_COLUMNS);
+      if (w.bound) p = p.where('pipeline_runs.id', w.bound.op, w.bound.id);
+      return p.orderBy('pipeline_runs.id', w.order).limit(w.limit).offset(w.offset).execute();
+    });
+    const { total, capped } = await this.count(filter);
+    const counts =
+      page.items.length === 0
+        ? []
+        : await this.db
+            .selectFrom('step_runs')
+            .select([
+              'run_id',
+              (eb) => eb.fn.countAll<number>().as('total'),
+              sql<number>`sum(case when status in ('success','failed','skipped','cancelled','timeout') then 1 else 0 end)`.as('done'),
+            ])
+            .where(
+              'run_id',
+              'in',
+              page.items.map((r) => r.id),
+            )
+            .groupBy('run_id')
+            .execute();
     const byRun = new Map(counts.map((c) => [c.run_id, c]));
     return {
+      ...page,
       total,
-      items: rows.map((row) => {
+      capped,
+      items: page.items.map((row) => {
         const c = byRun.get(row.id);
-        return { ...toHeader(row), steps_total: Number(c?.total ?? 0), steps_done: Number(c?.done ?? 0) };
+        return {
+          ...toHeader(row),
+          steps_total: Number(c?.total ?? 0),
+          steps_done: Number(c?.done ?? 0),
+        };
       }),
     };
+  }
+
+  private filtered(filter: RunFilter) {
+    let q = this.db.selectFrom('pipeline_runs');
+    if (filter.pipelineId !== undefined) q = q.where('pipeline_runs.pipeline_id', '=', filter.pipelineId);
+    if (filter.project !== undefined) q = q.where('pipeline_runs.project_id', '=', filter.project);
+    if (filter.status) q = q.where('pipeline_runs.status', '=', filter.status);
+    if (filter.branch !== undefined) q = q.where('pipeline_runs.branch', '=', filter.branch);
+    if (filter.trigger) q = q.where('pipeline_runs.trigger_type', '=', filter.trigger);
+    const userId = filter.memberId;
+    if (userId === undefined) return q;
+    return q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('project_members')
+          .select('project_members.project_id')
+          .whereRef('project_members.project_id', '=', 'pipeline_runs.project_id')
+          .where('project_members.user_id', '=', userId),
+      ),
+    );
+  }
+
+  /**
+   * Without a narrowing filter the count is a kept counter (migration 014's triggers): the
+   * pipeline's, or the sum over the projects the caller reads. A filtered list, and a member's
+   * list of one pipeline (a moved pipeline's older runs stay in its former project), counts at
+   * most COUNT_CAP rows.
+   */
+  private async count(filter: RunFilter): Promise<{ total: number; capped: boolean }> {
+    const narrowed = filter.status !== undefined || filter.branch !== undefined || filter.trigger !== undefined;
+    if (!narrowed && filter.pipelineId !== undefined && filter.memberId === undefined && filter.project === undefined) {
+      const row = await this.db.selectFrom('pipelines').select('runs_count').where('id', '=', filter.pipelineId).executeTakeFirst();
+      if (row) return { total: Number(row.runs_count), capped: false };
+    }
+    if (!narrowed && filter.pipelineId === undefined) {
+      let q = this.db.selectFrom('projects');
+      if (filter.project !== undefined) q = q.where('projects.id', '=', filter.project);
+      if (filter.memberId !== undefined) q = q.where('projects.id', 'in', memberProjects(this.db, filter.memberId));
+      const row = await q.select((eb) => eb.fn.coalesce(eb.fn.sum<number>('runs_count'), sql<number>`0`).as('n')).executeTakeFirstOrThrow();
+      return { total: Number(row.n), capped: false };
+    }
+    const limited = this.filtered(filter)
+      .select('pipeline_runs.id')
+      .limit(COUNT_CAP + 1);
+    const row = await this.db
+      .selectFrom(limited.as('matching'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const n = Number(row.n);
+    return n > COUNT_CAP ? { total: COUNT_CAP, capped: true } : { total: n, capped: false };
   }
 
   /**
@@ -342,10 +389,17 @@ export class RunsRepository {
       if (!row) return;
       const planned = await trx.selectFrom('step_runs').select('id').where('run_id', '=', id).limit(1).execute();
       if (planned.length > 0) return;
-      const definition: PipelineDefinition = { ...(JSON.parse(row.definition) as PipelineDefinition), steps: plan.steps, variables: plan.variables };
+      const definition: PipelineDefinition = {
+        ...(JSON.parse(row.definition) as PipelineDefinition),
+        steps: plan.steps,
+        variables: plan.variables,
+      };
       await trx
         .updateTable('pipeline_runs')
-        .set({ definition: JSON.stringify(definition), commit_sha: plan.commit })
+        .set({
+          definition: JSON.stringify(definition),
+          commit_sha: plan.commit,
+        })
         .where('id', '=', id)
         .execute();
       if (plan.steps.length === 0) return;
@@ -376,7 +430,10 @@ export class RunsRepository {
   async recordConfigErrors(id: number, input: { commit: string | null; errors: RunConfigError[] }): Promise<void> {
     await this.db
       .updateTable('pipeline_runs')
-      .set({ config_errors: JSON.stringify(input.errors), ...(input.commit !== null && { commit_sha: input.commit }) })
+      .set({
+        config_errors: JSON.stringify(input.errors),
+        ...(input.commit !== null && { commit_sha: input.commit }),
+      })
       .where('id', '=', id)
       .execute();
   }
@@ -436,15 +493,36 @@ export class RunsRepository {
   async stepStarted(stepId: number, attempt: number, at: string): Promise<void> {
     await this.db
       .updateTable('step_runs')
-      .set((eb) => ({ status: 'running', attempts: attempt, started_at: eb.fn.coalesce('started_at', sql<string>`${at}`), finished_at: null, exit_code: null }))
+      .set((eb) => ({
+        status: 'running',
+        attempts: attempt,
+        started_at: eb.fn.coalesce('started_at', sql<string>`${at}`),
+        finished_at: null,
+        exit_code: null,
+      }))
       .where('id', '=', stepId)
       .execute();
   }
 
-  async stepFinished(stepId: number, e: { status: StepStatus; exitCode: number | null; attempts: number; at: string; message: string | null }): Promise<void> {
+  async stepFinished(
+    stepId: number,
+    e: {
+      status: StepStatus;
+      exitCode: number | null;
+      attempts: number;
+      at: string;
+      message: string | null;
+    },
+  ): Promise<void> {
     await this.db
       .updateTable('step_runs')
-      .set({ status: e.status, exit_code: e.exitCode, attempts: e.attempts, finished_at: e.at, message: e.message })
+      .set({
+        status: e.status,
+        exit_code: e.exitCode,
+        attempts: e.attempts,
+        finished_at: e.at,
+        message: e.message,
+      })
       .where('id', '=', stepId)
       .execute();
   }
@@ -475,7 +553,6 @@ export class RunsRepository {
       ...toHeader(row),
       variables: this.pipelines.openVariables(row.variables),
       definition: JSON.parse(row.definition) as PipelineDefinition,
-      config_errors: row.config_errors ? (JSON.parse(row.config_errors) as RunConfigError[]) : null,
       steps,
     };
   }

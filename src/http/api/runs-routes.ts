@@ -1,9 +1,10 @@
+import type { Static } from 'typebox';
 import type { App } from '../server.js';
 import type { ApiDeps } from './deps.js';
 import { currentUser } from '../auth-hook.js';
-import { errorResponses, IdParams, pageOf } from '../schemas/common.js';
+import { errorResponses, IdParams } from '../schemas/common.js';
 import { AllRunsQuery, LogQuery, RunListQuery, RunSchema, RunSummarySchema, TriggerBody } from '../schemas/runs.js';
-import { pageEnvelope, pageWindow } from '../paging.js';
+import { historyEnvelope, historyPageOf, historyWindow } from '../history-paging.js';
 import { notFound } from '../../domain/errors.js';
 import { runBody, runSummaryBody } from '../../services/runs/run-view.js';
 
@@ -41,18 +42,14 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
         summary: "A pipeline's run history",
         params: IdParams,
         querystring: RunListQuery,
-        response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) },
+        response: { 200: historyPageOf(RunSummarySchema), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
       const user = currentUser(request);
       await pipelines.assertReadable(user, request.params.id);
-      const { total, items } = await runs.list(
-        user,
-        { pipelineId: request.params.id, ...(request.query.status ? { status: request.query.status } : {}) },
-        pageWindow(request.query),
-      );
-      return pageEnvelope(request, request.query, total, items.map(runSummaryBody));
+      const page = await runs.list(user, { pipelineId: request.params.id, ...runFilters(request.query) }, historyWindow(request.query));
+      return historyEnvelope(request, request.query, page, runSummaryBody);
     },
   );
 
@@ -61,19 +58,16 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
     {
       schema: {
         tags: ['runs'],
-        summary: "Runs of the caller's projects (filter by pipeline, status, project)",
+        summary: "Runs of the caller's projects (filter by pipeline, project, status, branch, trigger)",
         querystring: AllRunsQuery,
-        response: { 200: pageOf(RunSummarySchema), ...errorResponses(400, 401, 404) },
+        response: { 200: historyPageOf(RunSummarySchema), ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
       const q = request.query;
-      const { total, items } = await runs.list(
-        currentUser(request),
-        { ...(q.pipeline ? { pipelineId: q.pipeline } : {}), ...(q.status ? { status: q.status } : {}), ...(q.project ? { project: q.project } : {}) },
-        pageWindow(q),
-      );
-      return pageEnvelope(request, q, total, items.map(runSummaryBody));
+      const filter = { ...(q.pipeline ? { pipelineId: q.pipeline } : {}), ...(q.project ? { project: q.project } : {}), ...runFilters(q) };
+      const page = await runs.list(currentUser(request), filter, historyWindow(q));
+      return historyEnvelope(request, q, page, runSummaryBody);
     },
   );
 
@@ -128,4 +122,9 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
     },
     async (request, reply) => reply.code(202).send(runBody(await runs.cancel(currentUser(request), request.params.id))),
   );
+}
+
+/** The list filters both run lists share, as the repository takes them. */
+function runFilters(q: Static<typeof RunListQuery>) {
+  return { ...(q.status ? { status: q.status } : {}), ...(q.branch !== undefined ? { branch: q.branch } : {}), ...(q.trigger ? { trigger: q.trigger } : {}) };
 }

@@ -1,8 +1,8 @@
 /** GET /api/webhook-deliveries/ (why did a push build or not) and POST .../{id}/redeliver/. */
 import type { App } from '../server.js';
 import { currentUser } from '../auth-hook.js';
-import { errorResponses, IdParams, pageOf } from '../schemas/common.js';
-import { pageEnvelope, pageWindow } from '../paging.js';
+import { errorResponses, IdParams } from '../schemas/common.js';
+import { historyEnvelope, historyPageOf, historyWindow } from '../history-paging.js';
 import type { DeliveriesService } from '../../services/webhooks/deliveries-service.js';
 import { deliveryBody } from '../../services/webhooks/delivery-view.js';
 import { DeliveryListQuery, DeliverySchema, RedeliverAnswerSchema } from '../gateway/schemas.js';
@@ -16,17 +16,17 @@ export function webhookDeliveriesRoutes(deliveries: DeliveriesService) {
           tags: ['webhooks'],
           summary: 'Recent webhook deliveries with their verdict and runs',
           querystring: DeliveryListQuery,
-          response: { 200: pageOf(DeliverySchema), ...errorResponses(400, 401, 404) },
+          response: { 200: historyPageOf(DeliverySchema), ...errorResponses(400, 401, 404) },
         },
       },
       async (request) => {
         const q = request.query;
-        const { total, items } = await deliveries.list(
+        const page = await deliveries.list(
           currentUser(request),
           { ...(q.provider ? { provider: q.provider } : {}), ...(q.verdict ? { verdict: q.verdict } : {}), ...(q.project ? { project: q.project } : {}) },
-          pageWindow(q),
+          historyWindow(q),
         );
-        return pageEnvelope(request, q, total, items.map(deliveryBody));
+        return historyEnvelope(request, q, page, deliveryBody);
       },
     );
 

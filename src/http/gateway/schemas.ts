@@ -1,6 +1,7 @@
 /** TypeBox schemas of the gateway (port 8001) and of the deliveries API: validators and OpenAPI. */
+import { HistoryPageQuery } from '../history-paging.js';
 import { Type } from 'typebox';
-import { Nullable, PageQuery } from '../schemas/common.js';
+import { Nullable } from '../schemas/common.js';
 import { VERDICTS } from '../../store/deliveries-repository.js';
 import { JENKINS_BUILD_STATUSES } from '../../store/jenkins-builds-repository.js';
 
@@ -88,7 +89,7 @@ export const DeliverySchema = Type.Object({
 
 export const DeliveryListQuery = Type.Object(
   {
-    ...PageQuery,
+    ...HistoryPageQuery,
     provider: Type.Optional(Type.Enum(['github', 'gitlab'])),
     verdict: Type.Optional(Type.Enum(VERDICTS)),
     project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only deliveries that started runs of this project (id)' })),

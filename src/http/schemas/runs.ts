@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { RUN_STATUSES, STEP_STATUSES } from '../../domain/status.js';
-import { Nullable, PageQuery } from './common.js';
+import { Nullable } from './common.js';
+import { HistoryPageQuery } from '../history-paging.js';
 import { VariablesSchema } from './pipelines.js';
 
 const RunStatus = Type.Enum(RUN_STATUSES);
@@ -76,11 +77,17 @@ export const RunSchema = Type.Object({
   ),
 });
 
-export const RunListQuery = Type.Object({ ...PageQuery, status: Type.Optional(RunStatus) }, { additionalProperties: false });
+const RunFilters = {
+  status: Type.Optional(RunStatus),
+  branch: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Only runs of this branch (exact)' })),
+  trigger: Type.Optional(Type.Enum(['manual', 'webhook', 'api'], { description: 'Only runs started this way' })),
+};
+
+export const RunListQuery = Type.Object({ ...HistoryPageQuery, ...RunFilters }, { additionalProperties: false });
 export const AllRunsQuery = Type.Object(
   {
-    ...PageQuery,
-    status: Type.Optional(RunStatus),
+    ...HistoryPageQuery,
+    ...RunFilters,
     pipeline: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
     project: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only this project (id)' })),
   },

@@ -1,9 +1,9 @@
 /** The run use cases the API calls, with their dependencies bound. */
 import type { Actor } from '../../domain/permissions.js';
 import { notFound } from '../../domain/errors.js';
-import type { RunStatus } from '../../domain/status.js';
 import type { LogStore } from '../../engine/ports.js';
-import type { Run, RunsRepository } from '../../store/runs-repository.js';
+import type { Run, RunFilter, RunsRepository } from '../../store/runs-repository.js';
+import type { HistoryWindow } from '../../store/history-window.js';
 import { cancelRun, type CancelDeps } from './cancel-run.js';
 import { triggerRun, type TriggerDeps, type TriggerInput } from './trigger-run.js';
 
@@ -27,7 +27,7 @@ export class RunsService {
   }
 
   /** What the actor may read, narrowed by the filter (a `project` the actor cannot read is a 404). */
-  async list(actor: Actor, filter: { pipelineId?: number; status?: RunStatus; project?: number }, page: { limit: number; offset: number }) {
+  async list(actor: Actor, filter: Omit<RunFilter, 'memberId'>, page: HistoryWindow) {
     if (filter.project !== undefined) await this.deps.access.requireReadable(actor, filter.project);
     return this.deps.runs.list({ ...filter, ...this.deps.access.readFilter(actor) }, page);
   }

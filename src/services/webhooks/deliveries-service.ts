@@ -5,7 +5,8 @@
  */
 import { AppError, conflict, notFound, permissionDenied } from '../../domain/errors.js';
 import { decide, isAdmin, type Actor, type Decision } from '../../domain/permissions.js';
-import type { DeliveriesRepository, Delivery, Provider, Verdict } from '../../store/deliveries-repository.js';
+import type { DeliveriesRepository, Delivery, DeliveryFilter, Verdict } from '../../store/deliveries-repository.js';
+import type { HistoryWindow } from '../../store/history-window.js';
 import { providerAdapter } from './providers.js';
 import { planOf } from './receive-webhook.js';
 import type { MatchingDeps } from './trigger-matching.js';
@@ -23,7 +24,7 @@ export class DeliveriesService {
    * What the actor may read: deliveries that started runs in the actor's projects (all for an
    * admin; one that started no run is for admins only). A `project` the actor cannot read is a 404.
    */
-  async list(actor: Actor, filter: { provider?: Provider; verdict?: Verdict; project?: number }, page: { limit: number; offset: number }) {
+  async list(actor: Actor, filter: Omit<DeliveryFilter, 'memberId'>, page: HistoryWindow) {
     if (filter.project !== undefined) await this.deps.access.requireReadable(actor, filter.project);
     return this.deps.deliveries.list({ ...filter, ...this.deps.access.readFilter(actor) }, page);
   }
