@@ -17,6 +17,8 @@ Commands:
   run                   trigger a pipeline run and follow it
   login                 store a personal access token for the CLI (logout revokes it)
   secret-key rotate     re-encrypt credentials and secret variables under a new key
+  backup FILE           write the database, key ring and logs into one archive (servers may keep running)
+  restore FILE          unpack a backup into an empty data folder
 
 Run 'ansflow <command> --help' for a command's options.
 Configuration comes from ANSFLOW_* environment variables (and a .env file).`;
@@ -33,6 +35,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   login: async () => (await import('./login.js')).loginCommand,
   logout: async () => (await import('./login.js')).logoutCommand,
   'secret-key': async () => (await import('./secret-key.js')).secretKeyCommand,
+  backup: async () => (await import('./backup.js')).backupCommand,
+  restore: async () => (await import('./backup.js')).restoreCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -51,7 +55,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof CliError) {
+    // A failed migration (store/migration-runner.ts, matched by name: importing it would load Kysely
+    // for every command) is a reason to refuse, not a crash: its message says what and why.
+    if (error instanceof ConfigError || error instanceof CliError || (error instanceof Error && error.name === 'MigrationError')) {
       console.error(`ansflow ${command}: ${error.message}`);
       return 2;
     }
