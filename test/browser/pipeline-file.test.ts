@@ -139,6 +139,61 @@ describe('pipelines as code in the browser', () => {
     await closeTab(w);
   });
 
+  test('a run of steps with needs and matrix cells: its graph, statuses live, cells boxed under their step', async () => {
+    const id = await seed.pipeline('graph-needs', [
+      shell('checkout', 'echo checked out'),
+      shell('test (NODE=20)', 'echo node 20', { needs: ['checkout'] }),
+      shell('test (NODE=22)', 'echo node 22', { needs: ['checkout'] }),
+      shell('lint', 'echo lint', { needs: ['checkout'] }),
+      shell('publish', 'while [ ! -e go-ahead ]; do sleep 0.1; done; echo published', { needs: ['test (NODE=20)', 'test (NODE=22)', 'lint'] }),
+      shell('cleanup', 'echo cleaned', { needs: ['publish'], when: { status: 'always' } }),
+    ]);
+    const runId = await seed.run(id);
+    const w = await tab();
+    const { page } = w;
+    await page.goto(`${h.baseUrl}/runs/${runId}`);
+    const graph = page.locator('[data-testid=run-graph]');
+    await graph.locator('[data-testid=graph-node]').first().waitFor();
+    // the API gives each step what it waited on, from the run's snapshot
+    const api = await seed.getRun(runId);
+    assert.deepEqual(
+      api.steps.map((s: { name: string; needs: string[] | null }) => [s.name, s.needs]),
+      [
+        ['checkout', null],
+        ['test (NODE=20)', ['checkout']],
+        ['test (NODE=22)', ['checkout']],
+        ['lint', ['checkout']],
+        ['publish', ['test (NODE=20)', 'test (NODE=22)', 'lint']],
+        ['cleanup', ['publish']],
+      ],
+    );
+    assert.deepEqual(await graphEdges(page, 'run-graph'), [
+      'checkout -> lint',
+      'checkout -> test (NODE=20)',
+      'checkout -> test (NODE=22)',
+      'lint -> publish',
+      'publish -> cleanup',
+      'test (NODE=20) -> publish',
+      'test (NODE=22) -> publish',
+    ]);
+    // the matrix cells sit in one box labelled with their step, showing their values
+    const group = graph.locator('[data-testid=graph-group][data-group=test]');
+    assert.equal(await group.count(), 1);
+    const cell = graph.locator('[data-testid=graph-node][data-step-name="test (NODE=22)"]');
+    assert.equal((await cell.innerText()).trim(), 'NODE=22');
+    const node = (name: string) => graph.locator(`[data-testid=graph-node][data-step-name="${name}"]`);
+    await node('publish').and(page.locator('[data-status=running]')).waitFor({ timeout: 40_000 });
+    for (const name of ['checkout', 'test (NODE=20)', 'test (NODE=22)', 'lint']) assert.equal(await node(name).getAttribute('data-status'), 'success', name);
+    assert.equal(await node('cleanup').getAttribute('data-status'), 'pending');
+    writeFileSync(join(h.dataDir, 'workspaces', `run-${runId}`, 'go-ahead'), 'go');
+    await node('cleanup').and(page.locator('[data-status=success]')).waitFor({ timeout: 40_000 });
+    assert.equal(await node('publish').getAttribute('data-status'), 'success');
+    await page.setViewportSize(PHONE);
+    await assertNoSidewaysScroll(page, 'run page with a graph, phone');
+    await page.setViewportSize(DESKTOP);
+    await closeTab(w);
+  });
+
   test('the run graph and the Pipeline file page, light and dark, desktop and phone (screenshots)', async () => {
     const id = await seed.pipeline('graph-shots', [
       shell('Install', 'echo install'),

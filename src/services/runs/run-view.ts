@@ -61,8 +61,15 @@ export function runBody(run: Run) {
     variables: maskedVariables(run.variables),
     progress: progressOf(run.status, run.steps),
     current_step: currentStepOf(run.steps),
-    steps: run.steps.map(stepBody),
+    steps: run.steps.map((s) => ({ ...stepBody(s), needs: needsOf(run, s) })),
   };
+}
+
+/** What a step waited on, from the run's own snapshot (null: the steps ran as stages, by `parallel_group`). */
+function needsOf(run: Run, step: StepRun): string[] | null {
+  const defined = run.definition.steps[step.position];
+  const same = defined?.name === step.name ? defined : run.definition.steps.find((d) => d.name === step.name);
+  return same?.needs ? [...same.needs] : null;
 }
 
 export function runSummaryBody(run: RunSummary) {

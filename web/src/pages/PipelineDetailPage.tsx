@@ -5,6 +5,7 @@ import { ErrorBanner, Loading } from '../components/Feedback';
 import { RelativeTime } from '../components/RelativeTime';
 import { PipelineActions } from '../pipelines/PipelineActions';
 import { StepsOverview } from '../pipelines/StepsOverview';
+import { LazyStepGraph } from '../graph/LazyStepGraph';
 import { RunHistory } from '../runs/RunHistory';
 import { useAsync } from '../lib/use-async';
 
@@ -47,6 +48,14 @@ export default function PipelineDetailPage() {
             <dd>
               <span className="chip mono">{p.branch}</span>
             </dd>
+            {p.config_path && (
+              <>
+                <dt>Pipeline file</dt>
+                <dd className="mono" data-testid="pipeline-config-path">
+                  {p.config_path}
+                </dd>
+              </>
+            )}
             <dt>Triggers</dt>
             <dd>
               {p.trigger_events.length > 0 ? (
@@ -81,7 +90,15 @@ export default function PipelineDetailPage() {
         </div>
         <div className="card card-body">
           <h3 style={{ marginBottom: 10 }}>Steps</h3>
-          <StepsOverview steps={p.steps} />
+          {p.config_path ? (
+            <p className="muted" data-testid="steps-from-file">
+              Each run takes its steps from <code>{p.config_path}</code> in the repository, at the run&apos;s commit; a run&apos;s page shows what it ran.
+            </p>
+          ) : p.steps.some((st) => Array.isArray(st.needs)) ? (
+            <LazyStepGraph steps={p.steps} label="Steps and what each waits on" testId="pipeline-graph" />
+          ) : (
+            <StepsOverview steps={p.steps} />
+          )}
         </div>
       </div>
       <RunHistory pipelineId={p.id} />
