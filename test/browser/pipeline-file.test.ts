@@ -194,6 +194,34 @@ describe('pipelines as code in the browser', () => {
     await closeTab(w);
   });
 
+  test("the editor's Pipeline file field: saved as config_path, shown on the pipeline, cleared back to the stored steps", async () => {
+    const id = await seed.pipeline('from-a-file', [shell('Build', 'echo build')], { repository_url: 'https://github.com/example/app.git' });
+    const w = await tab();
+    const { page } = w;
+    await page.goto(`${h.baseUrl}/pipelines/${id}/edit`);
+    const field = page.locator('[data-testid=editor-config-path]');
+    await field.fill('/etc/passwd');
+    await page.locator('[data-testid=editor-save]').click();
+    // the form refuses a path outside the repository before sending it, next to the field
+    await page.locator('[data-testid=field-error][data-field=config_path]').waitFor();
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    await field.fill('ci/.ansflow.yml');
+    await page.locator('[data-testid=editor-save]').click();
+    await page.waitForURL((u) => u.pathname === `/pipelines/${id}`);
+    assert.equal((await page.locator('[data-testid=pipeline-config-path]').innerText()).trim(), 'ci/.ansflow.yml');
+    await page.locator('[data-testid=steps-from-file]').waitFor();
+    assert.equal((await h.request('GET', `/api/pipelines/${id}/`, { token: admin })).json.config_path, 'ci/.ansflow.yml');
+
+    await page.goto(`${h.baseUrl}/pipelines/${id}/edit`);
+    assert.equal(await field.inputValue(), 'ci/.ansflow.yml');
+    await field.fill('');
+    await page.locator('[data-testid=editor-save]').click();
+    await page.waitForURL((u) => u.pathname === `/pipelines/${id}`);
+    assert.equal((await h.request('GET', `/api/pipelines/${id}/`, { token: admin })).json.config_path, null);
+    assert.equal(await page.locator('[data-testid=pipeline-config-path]').count(), 0);
+    await closeTab(w);
+  });
+
   test('the run graph and the Pipeline file page, light and dark, desktop and phone (screenshots)', async () => {
     const id = await seed.pipeline('graph-shots', [
       shell('Install', 'echo install'),
