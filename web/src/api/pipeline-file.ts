@@ -5,6 +5,8 @@ import type { PipelineFileError, StepDefinition } from './types';
 export interface LintResult {
   valid: boolean;
   errors: PipelineFileError[];
+  /** What could not be checked here (an include lint cannot read); never makes the file invalid. */
+  warnings?: PipelineFileError[];
   /** The expanded plan: matrix cells as steps of their own, each with the steps it needs. */
   steps: StepDefinition[];
 }

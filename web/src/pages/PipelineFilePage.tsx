@@ -30,16 +30,16 @@ export default function PipelineFilePage() {
   const sequence = useRef(0);
 
   // Called by the editor after typing stops; only the newest answer is shown.
-  const lint = useCallback(async (content: string): Promise<PipelineFileError[]> => {
+  const lint = useCallback(async (content: string): Promise<{ errors: PipelineFileError[]; warnings?: PipelineFileError[] }> => {
     const mine = ++sequence.current;
     setCheck({ state: 'checking' });
     try {
       const result = await lintPipelineFile(content);
       if (mine === sequence.current) setCheck({ state: 'done', result });
-      return result.errors;
+      return result;
     } catch (error) {
       if (mine === sequence.current) setCheck({ state: 'failed', error });
-      return [];
+      return { errors: [] };
     }
   }, []);
 
@@ -111,6 +111,12 @@ export default function PipelineFilePage() {
             </p>
           )}
           {result && result.errors.length > 0 && <FileErrorList errors={result.errors} onPick={(e) => editor.current?.goTo(e.line ?? 1, e.column ?? 1)} />}
+          {result && result.warnings && result.warnings.length > 0 && (
+            <>
+              <h3 className="file-warnings-title">Not checked here</h3>
+              <FileErrorList errors={result.warnings} onPick={(e) => editor.current?.goTo(e.line ?? 1, e.column ?? 1)} testId="file-warnings" />
+            </>
+          )}
           {check.state === 'checking' && !result && <p className="faint">Checking…</p>}
         </section>
       </div>

@@ -22,8 +22,8 @@ export interface YamlEditorHandle {
 export interface YamlEditorProps {
   initialValue: string;
   onChange?: (text: string) => void;
-  /** Checks the text (debounced by `lintDelayMs` after the last change); its errors are shown inline. */
-  lint: (text: string) => Promise<PipelineFileError[]>;
+  /** Checks the text (debounced by `lintDelayMs` after the last change); its problems are shown inline. */
+  lint: (text: string) => Promise<{ errors: PipelineFileError[]; warnings?: PipelineFileError[] }>;
   lintDelayMs?: number;
   ariaLabel: string;
 }
@@ -42,6 +42,13 @@ const theme = EditorView.theme({
   '.cm-activeLineGutter': { backgroundColor: 'var(--surface-3)', color: 'var(--text)' },
   '.cm-tooltip': { backgroundColor: 'var(--surface)', color: 'var(--text)', border: '1px solid var(--border)', borderRadius: '6px' },
   '.cm-diagnostic-error': { borderLeftColor: 'var(--danger)' },
+  '.cm-diagnostic-warning': { borderLeftColor: 'var(--warning)' },
+  '.cm-lintRange-warning': {
+    backgroundImage: 'none',
+    textDecoration: 'underline wavy var(--warning)',
+    textDecorationSkipInk: 'none',
+    textUnderlineOffset: '3px',
+  },
   '.cm-lintRange-error': {
     backgroundImage: 'none',
     textDecoration: 'underline wavy var(--danger)',
@@ -71,9 +78,9 @@ const YamlEditor = forwardRef<YamlEditorHandle, YamlEditorProps>(function YamlEd
   useEffect(() => {
     const source = async (v: EditorView): Promise<Diagnostic[]> => {
       const doc = v.state.doc;
-      const errors = await callbacks.current.lint(doc.toString());
+      const { errors, warnings = [] } = await callbacks.current.lint(doc.toString());
       // CodeMirror drops the answer itself when the text changed meanwhile
-      return toDiagnostics(errors, doc);
+      return [...toDiagnostics(errors, doc), ...toDiagnostics(warnings, doc, 'warning')];
     };
     const created = new EditorView({
       parent: host.current!,
