@@ -6,6 +6,7 @@ import { RequireAdmin, RequireAuth } from './auth/RequireAuth';
 import { AppShell } from './components/AppShell';
 import { ToastProvider } from './components/Toasts';
 import { LoginPage } from './pages/LoginPage';
+import SsoCallbackPage from './pages/SsoCallbackPage';
 import { PipelinesPage } from './pages/PipelinesPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 
@@ -24,6 +25,7 @@ const ProjectsPage = lazy(() => import('./pages/ProjectsPage'));
 
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
+  { path: '/sso/callback', element: <SsoCallbackPage /> },
   {
     element: <RequireAuth />,
     children: [

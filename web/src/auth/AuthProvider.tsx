@@ -15,6 +15,8 @@ interface AuthContextValue {
   /** Why the last session ended, for the login page ("your session expired"). */
   endedBecause: SessionEndReason | null;
   login(username: string, password: string): Promise<void>;
+  /** Starts the session with tokens obtained otherwise (single sign-on's code exchange). */
+  adoptSession(tokens: { access: string; refresh: string }): Promise<void>;
   logout(): Promise<void>;
   /** Re-reads the user from the server, or takes `me` when the caller already has it (PATCH answers with it). */
   refreshUser(me?: Me): Promise<void>;
@@ -88,6 +90,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [loadUser],
   );
 
+  const adoptSession = useCallback(
+    async (tokens: { access: string; refresh: string }) => {
+      setEndedBecause(null);
+      setSession(tokens);
+      await loadUser();
+    },
+    [loadUser],
+  );
+
   const logout = useCallback(async () => {
     const tokens = getTokens();
     endSession('logout');
@@ -95,8 +106,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<AuthContextValue>(
-    () => ({ status, user, endedBecause, login, logout, refreshUser }),
-    [status, user, endedBecause, login, logout, refreshUser],
+    () => ({ status, user, endedBecause, login, adoptSession, logout, refreshUser }),
+    [status, user, endedBecause, login, adoptSession, logout, refreshUser],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
