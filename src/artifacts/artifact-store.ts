@@ -49,7 +49,7 @@ export interface ArtifactStore {
 export class ArtifactStoreError extends Error {
   constructor(
     message: string,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
   ) {
     super(message);
     this.name = 'ArtifactStoreError';
