@@ -12,8 +12,10 @@ import { removeWorkspace, sweepWorkspaces } from '../../engine/workspace.js';
 import type { EngineOptions, LogStore, RunSpec, StepExecutor } from '../../engine/ports.js';
 import type { EventBus } from '../../events/event-bus.js';
 import type { JobQueue } from '../../queue/job-queue.js';
-import type { Run, RunsRepository } from '../../store/runs-repository.js';
-import { isFinalRunStatus } from '../../domain/status.js';
+import type { Run, RunConfigError, RunsRepository } from '../../store/runs-repository.js';
+import { assertNever, isFinalRunStatus } from '../../domain/status.js';
+import { requiredLabels } from '../../domain/pipeline.js';
+import type { FilePlanOutcome } from './plan-from-file.js';
 import { coerceError } from '../../domain/errors.js';
 import { StoreRunReporter } from './run-reporter.js';
 import { CRASH_REASON } from './recover-runs.js';
@@ -56,6 +58,8 @@ export interface RunWorkerDeps {
   credentials?: CredentialSource;
   /** Whether this worker's steps are isolated (announced with the heartbeat). */
   sandbox?: SandboxReport;
+  /** Reads the steps of a run whose pipeline has `config_path` (plan-from-file.ts); without it such runs end `error`. */
+  pipelineFiles?: { plan(run: Run, signal: AbortSignal): Promise<FilePlanOutcome> };
 }
 
 const HEARTBEAT_MS = 5000;
@@ -178,15 +182,22 @@ export class RunWorker {
     const run = await runs.findById(runId);
     if (!run || isFinalRunStatus(run.status)) return;
     const controller = cancellations.register(runId);
-    const reporter = new StoreRunReporter(run, runs, this.deps.events, this.deps.processes);
+    let reporter = new StoreRunReporter(run, runs, this.deps.events, this.deps.processes);
     try {
       if (run.cancel_requested_at || this.stopping) {
         if (this.stopping) return 'not-run'; // the queue puts it back; it runs after the restart
         await this.settle(run, reporter, 'cancelled', 'cancelled before it started');
         return;
       }
+      let current = run;
+      if (run.definition.config_path && run.steps.length === 0) {
+        const planned = await this.planFromFile(run, reporter, controller.signal);
+        if (planned === null) return;
+        current = planned;
+        reporter = new StoreRunReporter(current, runs, this.deps.events, this.deps.processes);
+      }
       const outcome = await executeRun({
-        spec: { ...toSpec(run), ...(await runCredentials(run, this.deps.credentials)) },
+        spec: { ...toSpec(current), ...(await runCredentials(current, this.deps.credentials)) },
         executors: this.deps.executors,
         reporter,
         logs: this.deps.logs,
@@ -205,6 +216,42 @@ export class RunWorker {
     }
   }
 
+  /**
+   * Reads the run's steps from its pipeline file (plan-from-file.ts). Returns the run with those
+   * steps, or null when it was settled here: an invalid file (`error`, its problems stored with
+   * the run) or a file whose `when` excludes the event (`success`, the reason `skipped: …`).
+   */
+  private async planFromFile(run: Run, reporter: StoreRunReporter, signal: AbortSignal): Promise<Run | null> {
+    // Running while the file is read: a skipped run ends `success`, which only a running run may.
+    await reporter.runStarted({ at: new Date() });
+    if (!this.deps.pipelineFiles) {
+      await this.settle(run, reporter, 'error', 'this worker cannot read pipeline files');
+      return null;
+    }
+    const outcome = await this.deps.pipelineFiles.plan(run, signal);
+    switch (outcome.kind) {
+      case 'planned': {
+        const missing = requiredLabels(outcome.steps).filter((l) => !(this.deps.labels ?? []).includes(l));
+        if (missing.length > 0) {
+          // Labels are known only once the file is read; routing by them is not done yet.
+          await this.settle(run, reporter, 'error', `the pipeline file's steps need worker labels this worker lacks: ${missing.join(', ')}`);
+          return null;
+        }
+        return retryWhileUnavailable(() => this.deps.runs.adoptPlan(run.id, outcome));
+      }
+      case 'invalid':
+        await retryWhileUnavailable(() => this.deps.runs.recordConfigErrors(run.id, outcome));
+        await this.settle(run, reporter, 'error', invalidFileReason(outcome.errors));
+        return null;
+      case 'skipped':
+        await retryWhileUnavailable(() => this.deps.runs.recordCommit(run.id, outcome.commit));
+        await this.settle(run, reporter, 'success', outcome.reason);
+        return null;
+      default:
+        return assertNever(outcome);
+    }
+  }
+
   private async settle(run: Run, reporter: StoreRunReporter, status: Run['status'], reason: string | null): Promise<void> {
     const at = new Date();
     const stepStatus = status === 'cancelled' ? 'cancelled' : 'skipped';
@@ -213,6 +260,13 @@ export class RunWorker {
     await retryWhileUnavailable(() => this.deps.runs.settleSteps(run.id, 'unfinished', stepStatus, at.toISOString()));
     if (await retryWhileUnavailable(() => this.deps.runs.finish(run.id, status, at.toISOString(), reason))) reporter.finished(status, at);
   }
+}
+
+/** The run's reason for an invalid pipeline file: how many problems, and the first few, located. */
+export function invalidFileReason(errors: readonly RunConfigError[]): string {
+  const shown = errors.slice(0, 5).map((e) => `${e.file}:${e.line}:${e.column}${e.path ? ` ${e.path}` : ''}: ${e.message}`);
+  const more = errors.length > shown.length ? `; and ${errors.length - shown.length} more` : '';
+  return `the pipeline file is invalid (${errors.length} ${errors.length === 1 ? 'problem' : 'problems'}): ${shown.join('; ')}${more}`;
 }
 
 export function toSpec(run: Run): RunSpec {

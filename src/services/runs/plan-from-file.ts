@@ -1,0 +1,145 @@
+/**
+ * A run of a pipeline with `config_path` takes its steps from that file at the run's exact commit:
+ *
+ *   1. fetch the repository's mirror (only new objects; the pushed commit or pull-request ref too);
+ *   2. the commit: the delivered one, or the branch head for a manual run (then stored on the run);
+ *   3. the trigger context: event (from the trigger's ref), branch (a pull request's target
+ *      branch), changed files (push: `before`..commit; pull request: merge base with the target
+ *      branch..commit; unknown otherwise, which lets every `paths` filter pass);
+ *   4. the file at that commit, planned by the pipeline-file planner with includes read from
+ *      mirrors (MirrorFileSource).
+ *
+ * Three outcomes, each recorded by the worker: `planned` (the expanded steps run), `invalid`
+ * (every problem located; no step starts; the run ends `error`), `skipped` (the file's `when`
+ * excludes this event; nothing runs; the run ends `success` with the reason, `skipped: …`, which
+ * the commit status reports).
+ */
+import { coerceError } from '../../domain/errors.js';
+import type { GitUrlPolicy } from '../../domain/git-url.js';
+import type { StepDefinition, Variables } from '../../domain/pipeline.js';
+import type { Run, RunConfigError } from '../../store/runs-repository.js';
+import type { RepositoryMirrors } from '../../engine/mirror/repository-mirrors.js';
+import { MirrorFileSource, type MirrorFileRef } from '../../engine/mirror/mirror-file-source.js';
+import type { CredentialSource } from './credential-source.js';
+
+export type FileEvent = 'push' | 'pull_request' | 'tag' | 'manual';
+
+/** What the planner is told about the run (the pipeline-file domain's PlanContext). */
+export interface FilePlanContext {
+  branch: string;
+  event: FileEvent;
+  changedFiles: string[] | null;
+}
+
+/** The pipeline-file planner's answer, as much of it as a run needs. */
+export interface FilePlanResult {
+  valid: boolean;
+  errors: RunConfigError[];
+  steps: StepDefinition[];
+  variables: Record<string, string>;
+  skipped: null | { reason: string };
+}
+
+/** The planner (`parsePipelineFile` of src/domain/pipeline-file/), passed in. */
+export type PipelineFilePlanner = (
+  content: string,
+  options: { path: string; source: { read(ref: MirrorFileRef): Promise<string> }; context: FilePlanContext; gitPolicy: GitUrlPolicy },
+) => Promise<FilePlanResult>;
+
+export type FilePlanOutcome =
+  | { kind: 'planned'; commit: string; steps: StepDefinition[]; variables: Variables }
+  | { kind: 'invalid'; commit: string | null; errors: RunConfigError[] }
+  | { kind: 'skipped'; commit: string; reason: string };
+
+export interface PlanFromFileDeps {
+  mirrors: RepositoryMirrors;
+  planner: PipelineFilePlanner;
+  policy: GitUrlPolicy;
+  /** Opens the credentials includes name (the run's project's only). */
+  credentials?: CredentialSource;
+}
+
+export async function planFromFile(deps: PlanFromFileDeps, run: Run, signal?: AbortSignal): Promise<FilePlanOutcome> {
+  const path = run.definition.config_path;
+  if (!path) throw new Error(`run ${run.id} has no pipeline file`);
+  const whole = (message: string, commit: string | null = null): FilePlanOutcome => ({
+    kind: 'invalid',
+    commit,
+    errors: [{ file: path, path: '', line: 1, column: 1, message }],
+  });
+  const url = run.definition.repository_url;
+  if (!url) return whole('the pipeline has no repository to read its file from');
+
+  const event = eventOf(run);
+  const wanted = [...(event === 'pull_request' && run.trigger.ref ? [run.trigger.ref] : []), ...(run.commit ? [run.commit] : [])];
+  let mirror: string;
+  let commit: string;
+  try {
+    mirror = await deps.mirrors.fetch({ url, extra: wanted, ...(signal && { signal }) });
+    commit = await deps.mirrors.resolve(mirror, run.commit ?? run.branch);
+  } catch (thrown) {
+    return whole(`the repository could not be read: ${coerceError(thrown).message}`);
+  }
+
+  let content: string;
+  try {
+    content = await deps.mirrors.readFile(mirror, commit, path);
+  } catch (thrown) {
+    return whole(coerceError(thrown).message, commit);
+  }
+  const targetBranch = pullRequestTarget(run);
+  const context: FilePlanContext = {
+    branch: event === 'pull_request' && targetBranch ? targetBranch : run.branch,
+    event,
+    changedFiles: await changedFiles(deps.mirrors, mirror, run, event, commit, targetBranch),
+  };
+  const source = new MirrorFileSource({
+    mirrors: deps.mirrors,
+    repository: url,
+    mirror,
+    commit,
+    credential: async (name) => (run.secrets_withheld || !deps.credentials ? undefined : (await deps.credentials.open([name], run.project_id))[0]),
+    ...(signal && { signal }),
+  });
+  const result = await deps.planner(content, { path, source, context, gitPolicy: deps.policy });
+  if (!result.valid) return { kind: 'invalid', commit, errors: result.errors };
+  if (result.skipped) return { kind: 'skipped', commit, reason: result.skipped.reason };
+  const variables: Variables = Object.fromEntries(Object.entries(result.variables).map(([name, value]) => [name, { value, secret: false }]));
+  return { kind: 'planned', commit, steps: result.steps, variables };
+}
+
+/** The kind of event from the trigger: its ref says which (webhooks); people and the API run `manual`. */
+export function eventOf(run: Pick<Run, 'trigger'>): FileEvent {
+  const { trigger } = run;
+  if (trigger.type !== 'webhook') return 'manual';
+  const ref = trigger.ref ?? '';
+  if (ref.startsWith('refs/tags/')) return 'tag';
+  if (ref.startsWith('refs/pull/') || ref.startsWith('refs/merge-requests/')) return 'pull_request';
+  return 'push';
+}
+
+function pullRequestTarget(run: Run): string | null {
+  // Written by the webhook trigger for pull requests (`pull_request.target_branch`).
+  const pr = (run.trigger as { pull_request?: { target_branch?: unknown } }).pull_request;
+  return typeof pr?.target_branch === 'string' ? pr.target_branch : null;
+}
+
+async function changedFiles(
+  mirrors: RepositoryMirrors,
+  mirror: string,
+  run: Run,
+  event: FileEvent,
+  commit: string,
+  targetBranch: string | null,
+): Promise<string[] | null> {
+  try {
+    if (event === 'push' && run.trigger.before) return await mirrors.changedFiles(mirror, run.trigger.before, commit);
+    if (event === 'pull_request' && targetBranch) {
+      const base = await mirrors.mergeBase(mirror, await mirrors.resolve(mirror, targetBranch), commit);
+      return base === null ? null : await mirrors.changedFiles(mirror, base, commit);
+    }
+  } catch {
+    // Unknown changes let every `paths` filter pass: running too much beats skipping silently.
+  }
+  return null;
+}
