@@ -153,17 +153,17 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   const auth = new AuthService({
     users: repos.users,
     refreshTokens: repos.refreshTokens,
-    passwordLogin: { enabled: config.passwordLogin, breakGlassUser: config.breakGlassUser },
-  const sso = config.oidc
-    ? new SsoService({ config: config.oidc, sso: repos.sso, users: repos.users, projects: repos.projects, auth, audit, recentUsers })
-    : null;
     tokens,
     hasher,
     throttle: new LoginThrottle(),
     recentUsers,
     personalTokens,
     audit,
+    passwordLogin: { enabled: config.passwordLogin, breakGlassUser: config.breakGlassUser },
   });
+  const sso = config.oidc
+    ? new SsoService({ config: config.oidc, sso: repos.sso, users: repos.users, projects: repos.projects, auth, audit, recentUsers })
+    : null;
   const users = new UsersService(repos.users, repos.refreshTokens, hasher, recentUsers, audit);
   const pipelines = new PipelinesService(
     repos.pipelines,
