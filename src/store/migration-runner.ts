@@ -54,13 +54,13 @@ export async function runMigrations(db: Db, all: Record<string, Migration>, targ
       if ((await executed(conn)).includes(name)) return false;
       try {
         await all[name]!.up(conn);
+        await sql`insert into ${sql.table(TABLE)} (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(conn);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new MigrationError(`database migration ${name} failed and was rolled back, so the database is as it was before it: ${reason}`, name, {
           cause: error,
         });
       }
-      await sql`insert into ${sql.table(TABLE)} (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(conn);
       return true;
     });
     if (ran) applied.push(name);
