@@ -177,7 +177,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     audit,
   );
   const deliveries = new DeliveriesService({ access, pipelines: repos.pipelines, runs: repos.runs, queue, events, deliveries: repos.deliveries, audit });
-  const metrics = new PlatformMetrics({ runs: repos.runs, pipelines: repos.pipelines, queue, events });
+  const metrics = new PlatformMetrics({ runs: repos.runs, pipelines: repos.pipelines, queue, events, db: db.kysely, dataDir: config.dataDir });
   return {
     config,
     logger,

@@ -130,10 +130,25 @@ describe('Prometheus metrics', () => {
     assert.match(text.text, /^ansflow_runs\{status="success"\} 1$/m);
     assert.match(text.text, /^ansflow_queue_size 0$/m);
     assert.match(text.text, /^# TYPE ansflow_step_duration_seconds histogram$/m);
-    assert.match(text.text, /^ansflow_step_duration_seconds_bucket\{type="shell_command",status="success",le="0\.1"\} 0$/m);
-    assert.match(text.text, /^ansflow_step_duration_seconds_bucket\{type="shell_command",status="success",le="0\.5"\} 1$/m);
+    // prom-client writes `le` first; Prometheus reads labels in any order.
+    assert.match(text.text, /^ansflow_step_duration_seconds_bucket\{le="0\.1",type="shell_command",status="success"\} 0$/m);
+    // (+Inf, not 0.5: a `sleep 0.2` on a busy machine may take longer than half a second)
+    assert.match(text.text, /^ansflow_step_duration_seconds_bucket\{le="\+Inf",type="shell_command",status="success"\} 1$/m);
+    assert.match(text.text, /^ansflow_runs_finished_total\{status="success"\} 1$/m);
+    assert.match(text.text, /^ansflow_queue_oldest_age_seconds 0$/m);
+    assert.match(text.text, /^ansflow_data_filesystem_bytes\{kind="available"\} [1-9]\d*$/m);
+    // prom-client's process and Node.js metrics: event-loop lag, heap, GC, handles, memory.
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_active_handles_total',
+      'process_resident_memory_bytes',
+    ])
+      assert.match(text.text, new RegExp(`^${name} \\d`, 'm'), name);
+    assert.match(text.text, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
     assert.match(text.text, /^ansflow_http_request_duration_seconds_count\{server="api",method="POST",route="\/api\/pipelines\/:id\/run\/",status="201"\} 1$/m);
     const again = (await gatewayRequest(h, 'GET', '/metrics', { token: METRICS_TOKEN })).text; // a scrape is observed after it answered
-    assert.match(again, /^ansflow_http_request_duration_seconds_bucket\{server="gateway",method="GET",route="\/metrics",status="200",le="\+Inf"\} \d+$/m);
+    assert.match(again, /^ansflow_http_request_duration_seconds_bucket\{le="\+Inf",server="gateway",method="GET",route="\/metrics",status="200"\} \d+$/m);
   });
 });
