@@ -5,7 +5,8 @@
  * process in a fresh data folder and measures, each against a baseline measured in the same run:
  *
  *   1. per-step overhead   a pipeline of 50 `true` steps (run started_at → finished_at, and wall
- *                          time from the trigger to the final status seen by polling) vs spawning
+ *                          time from the trigger to the final status seen on the live feed, the
+ *                          all-runs WebSocket, as the web UI sees it) vs spawning
  *                          the same 50 `bash -e -c true` one after another from this process;
  *   2. trigger → 1st step  the step writes `date +%s%N`; compared with this process' clock right
  *                          before the HTTP request, minus the baseline cost of spawning
@@ -29,8 +30,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WebSocket } from 'ws';
 import { isFinalStatus } from '../test/support/run-status.js';
 import { startBenchServer } from './bench-server.js';
+import { CpuAccount } from './cpu-account.js';
 import { ascending, maxOverlap, median, percentile } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -111,6 +114,11 @@ interface Server {
   token: string;
   output: () => string;
   stop: () => Promise<void>;
+  /** CPU time of the server and everything it starts (null: cannot be counted here). */
+  cpu: CpuAccount | null;
+  /** When the all-runs WebSocket feed told of each run's final status (performance.now()). */
+  finals: Map<number, number>;
+  finalWaiters: Map<number, (at: number) => void>;
 }
 const live = new Set<Server>();
 
@@ -118,6 +126,7 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<Serve
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   const nodeFlags = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
   const started = await startBenchServer(extraEnv, { main: MAIN, nodeFlags });
+  const extras: { feed?: WebSocket } = {};
   const server: Server = {
     url: started.apiUrl,
     child: started.child,
@@ -126,11 +135,34 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<Serve
     output: started.output,
     stop: async () => {
       live.delete(server);
+      extras.feed?.terminate();
       await started.stop();
+      server.cpu?.close();
     },
+    finals: new Map(),
+    finalWaiters: new Map(),
+    cpu: CpuAccount.open('ansflow-bench-server'),
   };
+  server.cpu?.add(started.child.pid!);
   live.add(server);
   server.token = await started.login();
+  // The final status is learnt from the live feed, as the web UI learns it: polling the run every
+  // 2 ms (as before) took a large share of the server's CPU on a 2-core machine, in the way of the
+  // very steps being measured.
+  const feed = (extras.feed = new WebSocket(`${started.gatewayUrl.replace(/^http/, 'ws')}/ws/pipeline-runs/?token=${encodeURIComponent(server.token)}`, {
+    perMessageDeflate: false,
+  }));
+  feed.on('message', (data) => {
+    const at = performance.now();
+    const m = JSON.parse(data.toString()) as { type: string; data: { run_id: number; status: string } };
+    if (m.type !== 'pipeline_status_update' || !isFinalStatus(m.data.status) || server.finals.has(m.data.run_id)) return;
+    server.finals.set(m.data.run_id, at);
+    server.finalWaiters.get(m.data.run_id)?.(at);
+  });
+  await new Promise<void>((resolve, reject) => {
+    feed.once('open', () => resolve());
+    feed.once('error', reject);
+  });
   return server;
 }
 
@@ -173,16 +205,27 @@ async function createPipeline(server: Server, commands: string[]): Promise<numbe
 const trigger = async (server: Server, pipelineId: number) => (await api<RunView>(server, 'POST', `/api/pipelines/${pipelineId}/run/`, {})).id;
 const getRun = (server: Server, runId: number) => api<RunView>(server, 'GET', `/api/pipeline-runs/${runId}/`);
 
-/** Polls until the run is final; returns the run and the wall time (ms) the final status was seen. */
-async function waitFinal(server: Server, runId: number, intervalMs = 2, timeoutMs = 300_000): Promise<{ run: RunView; seenAt: number }> {
+/**
+ * Waits until the run is final; returns the run and the wall time (ms) the final status was seen:
+ * when the live feed announced it, or (a message missed) when a slow poll found it.
+ */
+async function waitFinal(server: Server, runId: number, pollMs = 50, timeoutMs = 300_000): Promise<{ run: RunView; seenAt: number }> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await getRun(server, runId);
-    const seenAt = performance.now();
-    if (isFinalStatus(run.status)) return { run, seenAt };
-    if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
-    if (server.child.exitCode !== null) throw new Error(`server died:\n${server.output()}`);
-    await sleep(intervalMs);
+  const announced = new Promise<number>((resolve) => {
+    const known = server.finals.get(runId);
+    if (known !== undefined) resolve(known);
+    else server.finalWaiters.set(runId, resolve);
+  });
+  try {
+    for (;;) {
+      const fromFeed = await Promise.race([announced, sleep(Math.max(pollMs, 50)).then(() => undefined)]);
+      const run = await getRun(server, runId);
+      if (isFinalStatus(run.status)) return { run, seenAt: fromFeed ?? performance.now() };
+      if (Date.now() > deadline) throw new Error(`run ${runId} still ${run.status} after ${timeoutMs} ms`);
+      if (server.child.exitCode !== null) throw new Error(`server died:\n${server.output()}`);
+    }
+  } finally {
+    server.finalWaiters.delete(runId);
   }
 }
 
@@ -190,6 +233,52 @@ function expectSuccess(what: string, run: RunView): boolean {
   if (run.status === 'success') return true;
   broken(`${what}: run ${run.id} ended ${run.status}${run.reason ? ` (${run.reason})` : ''}`);
   return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU time: what the work costs in CPU, which a busy machine stretches far less than wall time.
+
+const directAccount = CpuAccount.open('ansflow-bench-direct');
+
+/** CPU ms this process and what it starts use for `work` (the direct baselines). */
+async function directCpu(work: () => Promise<unknown>): Promise<number> {
+  if (!directAccount) {
+    await work();
+    return NaN;
+  }
+  directAccount.add(process.pid);
+  const c0 = directAccount.usageMs();
+  try {
+    await work();
+  } finally {
+    directAccount.leave(process.pid);
+  }
+  return directAccount.usageMs() - c0;
+}
+
+/** How long after a run's final status the server's CPU is still counted for it (its sandbox winds down). */
+const CPU_SETTLE_MS = 300;
+
+/** CPU ms the server (with its spawners, sandboxes and steps) uses for `work` and CPU_SETTLE_MS after. */
+async function serverCpu<T>(server: Server, work: () => Promise<T>): Promise<{ result: T; cpu: number }> {
+  const c0 = server.cpu?.usageMs() ?? NaN;
+  const result = await work();
+  await sleep(CPU_SETTLE_MS);
+  return { result, cpu: (server.cpu?.usageMs() ?? NaN) - c0 };
+}
+
+function cpuRow(bench: string, metric: string, engine: number[], direct: number[], per: 'delta' | 'ratio'): void {
+  const e = median(engine);
+  const d = median(direct);
+  rows.push({
+    bench,
+    metric,
+    ansflow: f(e, 2),
+    baseline: f(d, 2),
+    delta: per === 'delta' ? `+${f(e - d, 2)}` : `${f(e / d, 2)}x`,
+    target: '(CPU)',
+    ok: null,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,15 +313,25 @@ async function benchOverhead(server: Server, mode: string) {
   const wall: number[] = [];
   const stepSpan: number[] = [];
   const gaps: number[] = [];
+  const cpuDirect: number[] = [];
+  const cpuEngine: number[] = [];
   for (let r = 0; r < OVERHEAD_REPEATS; r++) {
     const b0 = performance.now();
-    for (let i = 0; i < STEPS; i++) await spawnBash('true');
-    baseline.push((performance.now() - b0) / STEPS);
+    let b1 = 0;
+    const direct = await directCpu(async () => {
+      for (let i = 0; i < STEPS; i++) await spawnBash('true');
+      b1 = performance.now();
+    });
+    baseline.push((b1 - b0) / STEPS);
+    cpuDirect.push(direct / STEPS);
 
     const t0 = performance.now();
-    const runId = await trigger(server, pipelineId);
-    const { run, seenAt } = await waitFinal(server, runId);
+    const {
+      result: { run, seenAt },
+      cpu,
+    } = await serverCpu(server, async () => waitFinal(server, await trigger(server, pipelineId)));
     if (!expectSuccess('overhead', run)) continue;
+    cpuEngine.push(cpu / STEPS);
     wall.push((seenAt - t0) / STEPS);
     runSpan.push((iso(run.finished_at) - iso(run.started_at)) / STEPS);
     stepSpan.push(median(run.steps.map((s) => iso(s.finished_at) - iso(s.started_at))));
@@ -259,6 +358,7 @@ async function benchOverhead(server: Server, mode: string) {
     target: '≤ +3',
     ok: w - b <= 3,
   });
+  cpuRow(`1 per-step ${mode}`, 'CPU ms/step: server with its spawners and steps, vs this process spawning', cpuEngine, cpuDirect, 'delta');
   notes.push(
     `${mode} per-step detail: step started→finished median ${f(median(stepSpan), 2)} ms (ms-resolution timestamps), ` +
       `gap from one step's finished_at to the next one's started_at median ${f(median(gaps), 2)} ms, p90 ${f(pct(gaps, 90), 2)} ms`,
@@ -275,24 +375,37 @@ async function benchTrigger(server: Server, mode: string) {
   const baseline: number[] = [];
   const raw: number[] = [];
   const toStarted: number[] = [];
+  const cpuDirect: number[] = [];
+  const cpuEngine: number[] = [];
   try {
     const one = async (): Promise<void> => {
       // Baseline: this process spawns the same kind of shell that writes a timestamp.
       const file = join(scratch, 'stamp');
-      const s0 = wallNs();
-      await spawnBash(`date +%s%N > '${file}'`);
+      let s0 = 0n;
+      cpuDirect.push(
+        await directCpu(async () => {
+          s0 = wallNs();
+          await spawnBash(`date +%s%N > '${file}'`);
+        }),
+      );
       baseline.push(Number(BigInt(readFileSync(file, 'utf8').trim()) - s0) / 1e6);
 
-      const t0 = wallNs();
-      const runId = await trigger(server, pipelineId);
-      const { run } = await waitFinal(server, runId, 2);
+      let t0 = 0n;
+      const { result: runId, cpu } = await serverCpu(server, async () => {
+        t0 = wallNs();
+        const id = await trigger(server, pipelineId);
+        await waitFinal(server, id, 2);
+        return id;
+      });
+      cpuEngine.push(cpu);
+      const run = await getRun(server, runId);
       if (!expectSuccess('trigger', run)) return;
       const stamp = BigInt(readFileSync(join(server.dataDir, 'workspaces', `run-${runId}`, 'stamp'), 'utf8').trim());
       raw.push(Number(stamp - t0) / 1e6);
       toStarted.push(iso(run.steps[0]!.started_at) - Number(t0 / 1_000_000n));
     };
     for (let i = 0; i < 3; i++) await one(); // warm-up
-    baseline.length = raw.length = toStarted.length = 0;
+    baseline.length = raw.length = toStarted.length = cpuDirect.length = cpuEngine.length = 0;
     for (let i = 0; i < TRIGGER_REPEATS; i++) await one();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -308,6 +421,7 @@ async function benchTrigger(server: Server, mode: string) {
     target: '< 10 (delta)',
     ok: r - b < 10,
   });
+  cpuRow(`2 trigger ${mode}`, 'CPU ms per one-step run from the trigger (server and all it starts) vs one direct spawn', cpuEngine, cpuDirect, 'delta');
   notes.push(
     `${mode} trigger detail: raw p10/p90 ${f(pct(raw, 10), 2)}/${f(pct(raw, 90), 2)} ms; baseline spawn→timestamp p10/p90 ${f(pct(baseline, 10), 2)}/${f(pct(baseline, 90), 2)} ms; ` +
       `trigger → step started_at (stored, ms resolution) median ${f(median(toStarted), 1)} ms`,
@@ -326,20 +440,34 @@ async function benchLogs(server: Server, mode: string) {
   const piped: number[] = [];
   const wall: number[] = [];
   const span: number[] = [];
+  const cpuDirect: number[] = [];
+  const cpuEngine: number[] = [];
   try {
     await waitFinal(server, await trigger(server, pipelineId)); // warm-up
     for (let r = 0; r < LOG_REPEATS; r++) {
       const b0 = performance.now();
-      await spawnBash(`${command} > '${join(scratch, 'out.log')}'`);
-      baseline.push(performance.now() - b0);
+      let b1 = 0;
+      cpuDirect.push(
+        await directCpu(async () => {
+          await spawnBash(`${command} > '${join(scratch, 'out.log')}'`);
+          b1 = performance.now();
+        }),
+      );
+      baseline.push(b1 - b0);
       // Second reference: the same output through a pipe into this Node process (discarded).
       const p0 = performance.now();
       await spawnBash(command);
       piped.push(performance.now() - p0);
 
       const t0 = performance.now();
-      const runId = await trigger(server, pipelineId);
-      const { run, seenAt } = await waitFinal(server, runId, 2);
+      const {
+        result: { runId, run, seenAt },
+        cpu,
+      } = await serverCpu(server, async () => {
+        const id = await trigger(server, pipelineId);
+        return { runId: id, ...(await waitFinal(server, id, 2)) };
+      });
+      cpuEngine.push(cpu);
       if (!expectSuccess('log throughput', run)) continue;
       wall.push(seenAt - t0);
       span.push(iso(run.finished_at) - iso(run.started_at));
@@ -380,6 +508,7 @@ async function benchLogs(server: Server, mode: string) {
     target: '≤ 1.5x',
     ok: s / b <= 1.5,
   });
+  cpuRow(`3 logs ${mode}`, 'CPU ms, same run (server and all it starts) vs the command writing to a file', cpuEngine, cpuDirect, 'ratio');
 }
 
 async function captureSize(command: string): Promise<{ bytes: number }> {

@@ -122,7 +122,8 @@ function supervise(launched: LaunchedProcess, options: RunProcessOptions): Promi
 
     const leaderEnded = () => {
       // Kill what the leader left behind, then give the output a bounded time to end.
-      void terminate().then(() => {
+      const leftBehind = exit?.groupGone && !termination ? Promise.resolve() : terminate();
+      void leftBehind.then(() => {
         groupGone = true;
         if (settled) return;
         drainTimer = setTimeout(finish, options.stdioDrainMs ?? DEFAULT_STDIO_DRAIN_MS);

@@ -34,6 +34,11 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
   /** Set when a resource limit ended the process: `memory limit 2 GiB exceeded`. */
   limit?: string;
+  /**
+   * Set when no process of the leader's group was left as it ended: there is nothing to
+   * terminate (an empty group stays empty: nothing can join a group that does not exist).
+   */
+  groupGone?: boolean;
 }
 
 export interface LaunchedProcess {

@@ -7,7 +7,7 @@
  * reads their output to the end, and the step ends as a platform error. The next launch starts a
  * new spawner.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { closeSync, constants, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 import type { LaunchedProcess, LaunchRequest, ProcessExit, ProcessLauncher } from './launcher.js';
 import { groupIsAlive, signalGroup } from '../process-group.js';
 import type { SpawnerMessage, ToSpawner } from './spawner-protocol.js';
+import { HandedOverProcess, type SpawnerProcess } from './handed-over-process.js';
+import { coerceError } from '../../domain/errors.js';
 
 /** Ask for another batch of FIFOs when fewer than this are left. */
 const FIFO_LOW_WATER = 16;
@@ -29,13 +31,15 @@ export class SpawnerLauncher implements ProcessLauncher {
   private readonly start: SpawnerStart = {
     fifoDir: () => mkdtempSync(join(tmpdir(), 'ansflow-spawner-')),
     fork: (entry, args, execArgv) =>
-      fork(entry, args, {
-        execArgv,
-        // Not the server's environment (secrets); steps get theirs with each launch.
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        serialization: 'json',
-      }),
+      forkedProcess(
+        fork(entry, args, {
+          execArgv,
+          // Not the server's environment (secrets); steps get theirs with each launch.
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          serialization: 'json',
+        }),
+      ),
     hostPids: true,
   };
   private closed = false;
@@ -43,6 +47,15 @@ export class SpawnerLauncher implements ProcessLauncher {
   async launch(request: LaunchRequest): Promise<LaunchedProcess> {
     if (this.closed) throw new Error('the step launcher is closed');
     return this.spawner().launch(request);
+  }
+
+  /**
+   * Starts a process from the spawner, not from this process, with an IPC channel to this one
+   * (another spawner, in a run's sandbox). See HandedOverProcess for why.
+   */
+  startProcess(request: ProcessStartRequest): SpawnerProcess {
+    if (this.closed) throw new Error('the step launcher is closed');
+    return this.spawner().startProcess(request);
   }
 
   /** Starts the spawner now, so that the first step does not wait for it. */
@@ -73,8 +86,16 @@ export class SpawnerLauncher implements ProcessLauncher {
  */
 export interface SpawnerStart {
   fifoDir(): string;
-  fork(entry: string, args: string[], execArgv: string[]): ChildProcess;
+  fork(entry: string, args: string[], execArgv: string[]): SpawnerProcess;
   hostPids: boolean;
+}
+
+/** A process for the host's spawner to start with an IPC channel to this process (its descriptor 3). */
+export interface ProcessStartRequest {
+  file: string;
+  args: string[];
+  /** Its whole environment; NODE_CHANNEL_FD=3 makes a Node program there use the channel. */
+  env: Record<string, string>;
 }
 
 interface InFlight {
@@ -88,7 +109,7 @@ interface InFlight {
 export class Spawner {
   dead = false;
   private readonly dir: string;
-  private readonly child: ChildProcess;
+  private readonly child: SpawnerProcess;
   private readonly readiness = deferred<void>();
   private fifos: string[] = [];
   private askedForFifos = true; // the spawner makes its first batch unasked
@@ -97,6 +118,7 @@ export class Spawner {
   private nextId = 1;
   private holds = 0;
   private readonly replies = new Map<number, Deferred<boolean>>();
+  private readonly starting = new Map<number, HandedOverProcess>();
 
   constructor(private readonly how: SpawnerStart) {
     this.readiness.promise.catch(() => undefined);
@@ -104,7 +126,7 @@ export class Spawner {
     const { entry, execArgv } = spawnerEntry();
     this.child = how.fork(entry, [this.dir], execArgv);
     this.setRef(false);
-    this.child.on('message', (message: SpawnerMessage) => this.onMessage(message));
+    this.child.on('message', (message: SpawnerMessage, handle?: unknown) => this.onMessage(message, handle));
     this.child.once('error', (error) => this.died(`the step spawner failed: ${error.message}`));
     this.child.once('exit', (code, signal) => this.died(`the step spawner exited (${signal ?? `code ${String(code)}`})`));
     const timer = setTimeout(() => {
@@ -186,6 +208,26 @@ export class Spawner {
     return { signalGroup: (signal) => ask('signal', signal), groupAlive: () => ask('alive') };
   }
 
+  /** See SpawnerLauncher.startProcess. */
+  startProcess(request: ProcessStartRequest): HandedOverProcess {
+    const started = new HandedOverProcess();
+    const id = this.nextId++;
+    this.hold();
+    this.starting.set(id, started);
+    this.readiness.promise
+      .then(() => this.send({ type: 'start-process', id, file: request.file, args: request.args, env: request.env }))
+      .catch((error: unknown) => this.startFailed(id, coerceError(error)));
+    return started;
+  }
+
+  private startFailed(id: number, error: Error): void {
+    const started = this.starting.get(id);
+    if (!started) return;
+    this.starting.delete(id);
+    this.release();
+    started.failed(error);
+  }
+
   /** Disconnects the spawner and waits for it to exit; died() then removes its folder. */
   async close(): Promise<void> {
     if (this.dead) return;
@@ -196,7 +238,7 @@ export class Spawner {
     clearTimeout(timer);
   }
 
-  private onMessage(message: SpawnerMessage): void {
+  private onMessage(message: SpawnerMessage, handle?: unknown): void {
     switch (message.type) {
       case 'fifos': {
         this.askedForFifos = false;
@@ -223,6 +265,16 @@ export class Spawner {
       case 'failed': {
         // launch() closes the read end and releases its hold.
         this.inFlight.get(message.id)?.start.reject(new Error(message.message));
+        this.startFailed(message.id, new Error(`could not start: ${message.message}`));
+        return;
+      }
+      case 'process-started': {
+        const started = this.starting.get(message.id);
+        if (!started) return;
+        this.starting.delete(message.id);
+        this.release();
+        if (handle instanceof Socket) started.attach(message.pid, handle);
+        else started.failed(new Error('the step spawner started a process but handed over no channel'));
         return;
       }
       case 'reply': {
@@ -234,7 +286,7 @@ export class Spawner {
         const entry = this.inFlight.get(message.id);
         if (!entry) return;
         this.inFlight.delete(message.id);
-        entry.exit.resolve({ code: message.code, signal: message.signal });
+        entry.exit.resolve({ code: message.code, signal: message.signal, ...(message.groupGone && { groupGone: true }) });
         this.release();
         return;
       }
@@ -249,6 +301,7 @@ export class Spawner {
     for (const waiter of this.fifoWaiters.splice(0)) waiter.reject(error);
     for (const reply of this.replies.values()) reply.resolve(false);
     this.replies.clear();
+    for (const id of [...this.starting.keys()]) this.startFailed(id, error);
     for (const [id, entry] of this.inFlight) {
       this.inFlight.delete(id);
       if (!entry.started) {
@@ -293,14 +346,24 @@ export class Spawner {
   }
 
   private setRef(on: boolean): void {
-    if (on) {
-      this.child.ref();
-      this.child.channel?.ref();
-    } else {
-      this.child.unref();
-      this.child.channel?.unref();
-    }
+    if (on) this.child.ref();
+    else this.child.unref();
   }
+}
+
+/** A fork()ed spawner as a SpawnerProcess: keeping it referenced means its IPC channel too. */
+export function forkedProcess(child: ChildProcess): SpawnerProcess {
+  const forked = child as ChildProcess & SpawnerProcess;
+  return Object.assign(forked, {
+    ref: () => {
+      ChildProcess.prototype.ref.call(child);
+      child.channel?.ref();
+    },
+    unref: () => {
+      ChildProcess.prototype.unref.call(child);
+      child.channel?.unref();
+    },
+  });
 }
 
 function spawnerEntry(): { entry: string; execArgv: string[] } {

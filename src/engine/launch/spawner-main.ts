@@ -11,7 +11,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GroupMessage, LaunchMessage, SpawnerMessage, ToSpawner } from './spawner-protocol.js';
+import type { Socket } from 'node:net';
+import type { GroupMessage, LaunchMessage, SpawnerMessage, StartProcessMessage, ToSpawner } from './spawner-protocol.js';
 import { groupIsAlive, signalGroup } from '../process-group.js';
 
 const FIFO_BATCH = 32;
@@ -87,7 +88,31 @@ function launch(request: LaunchMessage): void {
   }
   child.on('error', () => undefined);
   send({ type: 'started', id, pid: child.pid });
-  child.once('exit', (code, signal) => send({ type: 'exited', id, code, signal }));
+  const pgid = child.pid;
+  // Whether the group is empty is asked here, where it costs a syscall, rather than by the
+  // server afterwards, where from a sandbox it costs a round trip.
+  child.once('exit', (code, signal) => send({ type: 'exited', id, code, signal, ...(!signalGroup(pgid, 0) && { groupGone: true }) }));
+}
+
+function startProcess(request: StartProcessMessage): void {
+  const { id } = request;
+  const fail = (error: unknown) => send({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+  let child: ChildProcess;
+  try {
+    child = spawn(request.file, request.args, { env: request.env, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  child.on('error', (error) => {
+    if (child.pid === undefined) fail(error);
+  });
+  if (child.pid === undefined) return;
+  const channel = child.stdio[3] as Socket;
+  // Handed over, the socket is closed here (keepOpen false): the channel is the server's alone.
+  process.send!({ type: 'process-started', id, pid: child.pid } satisfies SpawnerMessage, channel, { keepOpen: false }, (error) => {
+    if (error) fail(error);
+  });
 }
 
 function group(request: GroupMessage): void {
@@ -98,6 +123,7 @@ function group(request: GroupMessage): void {
 process.on('message', (message: ToSpawner) => {
   if (message.type === 'launch') launch(message);
   else if (message.type === 'more') makeFifos();
+  else if (message.type === 'start-process') startProcess(message);
   else group(message);
 });
 process.on('disconnect', () => {

@@ -41,7 +41,22 @@ export interface GroupMessage {
   signal?: NodeJS.Signals | 0;
 }
 
-export type ToSpawner = LaunchMessage | MoreFifosMessage | GroupMessage;
+/**
+ * Server → the host's spawner: start another spawner (a run's sandbox: prlimit, bubblewrap, Node)
+ * whose IPC channel is handed to the server. The process gets a socket as descriptor 3 and
+ * NODE_CHANNEL_FD=3 in `env`; the spawner answers `process-started` with the socket's other end
+ * attached (Node's handle passing) and closes its own copy. So the server, whose fork() is slow
+ * (its page tables are large), never forks, and talks to the new spawner directly.
+ */
+export interface StartProcessMessage {
+  type: 'start-process';
+  id: number;
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export type ToSpawner = LaunchMessage | MoreFifosMessage | GroupMessage | StartProcessMessage;
 
 /** Spawner → server. */
 export type SpawnerMessage =
@@ -49,5 +64,8 @@ export type SpawnerMessage =
   | { type: 'fifo-error'; message: string }
   | { type: 'started'; id: number; pid: number }
   | { type: 'failed'; id: number; message: string }
-  | { type: 'exited'; id: number; code: number | null; signal: NodeJS.Signals | null }
-  | { type: 'reply'; id: number; ok: boolean };
+  /** `groupGone`: no process of the leader's group was left when it ended (nothing to terminate). */
+  | { type: 'exited'; id: number; code: number | null; signal: NodeJS.Signals | null; groupGone?: boolean }
+  | { type: 'reply'; id: number; ok: boolean }
+  /** Sent with the IPC socket of the process started for a `start-process`. */
+  | { type: 'process-started'; id: number; pid: number };

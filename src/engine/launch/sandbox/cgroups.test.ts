@@ -30,9 +30,9 @@ test('a launch cgroup carries the step limits, holds what is born in it, and is 
   const group = cgroups.create({ memoryBytes: 64 * 1024 ** 2, processes: 32, cpus: 0.25, fileSizeBytes: null });
   const placement = cgroups.placeOf(process.pid);
   // Born inside: this process moves in, forks, and moves back, as the spawner does.
-  group.adopt(process.pid);
+  await group.adopt(process.pid);
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
-  group.release(process.pid, placement);
+  await group.release(process.pid, placement);
   try {
     const memory = cgroupFolder('memory', child.pid!)!;
     const pids = cgroupFolder('pids', child.pid!)!;

@@ -13,7 +13,7 @@
  * and refused forks (pids.events). A refused fork does not end a process, so a fork bomb would spin
  * forever at the limit: `watch` notices the count and kills the cgroup.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatSize } from '../../../domain/sizes.js';
@@ -96,9 +96,11 @@ export class Cgroups {
   }
 
   /**
-   * Makes a launch cgroup with these limits. Synchronous, like every operation on a launch's
-   * cgroup: these are kernel files that never wait for a disk, and a round trip through the
-   * thread pool per file would cost more than the calls themselves (about ten per launch).
+   * Makes a launch cgroup with these limits. Synchronous: making folders and writing limits are
+   * kernel files that never wait (a round trip through the thread pool would cost more). Moving a
+   * process (adopt, release) and removing a cgroup are not: they may wait for an RCU grace period
+   * (the kernel's cgroup_threadgroup_rwsem), milliseconds on a busy machine, so they run in the
+   * thread pool and never hold up the server's event loop.
    */
   create(limits: ResolvedLimits): LaunchCgroup {
     const id = `l-${process.pid}-${++serial}`;
@@ -185,13 +187,13 @@ export class LaunchCgroup {
   }
 
   /** Moves a process (with all its threads) into this cgroup. */
-  adopt(pid: number): void {
-    for (const dir of this.dirs) appendFileSync(join(dir, 'cgroup.procs'), String(pid));
+  async adopt(pid: number): Promise<void> {
+    for (const dir of this.dirs) await appendFile(join(dir, 'cgroup.procs'), String(pid));
   }
 
-  /** Moves a process back where it was. */
-  release(pid: number, placement: Placement): void {
-    for (const procs of placement.procs) tryWrite(procs, String(pid));
+  /** Moves a process back where it was (best effort: the next launch's adopt moves it anyway). */
+  async release(pid: number, placement: Placement): Promise<void> {
+    for (const procs of placement.procs) await appendFile(procs, String(pid)).catch(() => undefined);
   }
 
   /** The pids in this cgroup, as this server sees them. */
@@ -241,7 +243,7 @@ export class LaunchCgroup {
     for (const dir of this.dirs) {
       for (let attempt = 0, wait = 1; attempt < 40; attempt++, wait = Math.min(wait * 2, 100)) {
         try {
-          rmdirSync(dir);
+          await rmdir(dir);
           break;
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;

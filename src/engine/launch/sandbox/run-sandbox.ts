@@ -9,14 +9,16 @@
  * Lifecycle:
  *   1. prepare(): before any run needs it (SandboxLauncher keeps one warm), a slot of folders is
  *      made (workspace, home, pipes: engine/workspace.ts) and bound at the same paths inside;
- *      `prlimit` (the file-size limit of the whole sandbox) execs bubblewrap, which builds the
- *      sandbox and starts Node on the spawner inside it — through setpriv, which drops to the
- *      step's user, when the server is root;
+ *      the host's spawner (not the server: its fork() is slow, see HandedOverProcess) starts
+ *      `prlimit` (the file-size limit of the whole sandbox), which execs bubblewrap, which builds
+ *      the sandbox and starts Node on the spawner inside it — through setpriv, which drops to the
+ *      step's user, when the server is root; the spawner's IPC channel is handed to the server;
  *   2. ready once the spawner's first FIFOs arrive; its pid as this server sees it is looked up
  *      (children of bubblewrap's init), to move it between cgroups; bind() gives it to a run
  *      (`run-<id>` links to the slot);
- *   3. launch(): one at a time when cgroups are used — make the launch's cgroup, move the spawner
- *      into it, fork the step, move the spawner back — so the step is born inside its limits;
+ *   3. launch(): one at a time when cgroups are used — take the launch's cgroup (made while the
+ *      previous step ran), move the spawner into it, fork the step, hand the launch over, move the
+ *      spawner back — so the step is born inside its limits;
  *      a step with `network: none` runs under `unshare --net` (its own, empty, network);
  *   4. the launch's end: which limit (if any) ended it, then its cgroup is emptied and removed;
  *   5. close(): the spawner is disconnected; it exits, bubblewrap's init with it, and the kernel
@@ -27,9 +29,10 @@ import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LaunchedProcess, LaunchRequest, ProcessExit } from '../launcher.js';
 import { linkSlot, makeSlot, type SandboxSlot } from '../../workspace.js';
-import { Spawner } from '../spawner-launcher.js';
+import { forkedProcess, Spawner, type ProcessStartRequest } from '../spawner-launcher.js';
+import type { SpawnerProcess } from '../handed-over-process.js';
 import { bwrapArgs } from './bwrap-args.js';
-import type { LaunchCgroup, Placement } from './cgroups.js';
+import type { Cgroups, LaunchCgroup, Placement, ResolvedLimits } from './cgroups.js';
 import { resolveLimits } from './limits.js';
 import type { SandboxSettings } from './sandbox-settings.js';
 import { formatSize } from '../../../domain/sizes.js';
@@ -45,22 +48,34 @@ export interface PrepareInput {
   fileSizeBytes: number | null;
 }
 
+/** Who starts the sandbox: the host's spawner (SpawnerLauncher), so that this process need not fork. */
+export interface ProcessStarter {
+  startProcess(request: ProcessStartRequest): SpawnerProcess;
+}
+
 export class RunSandbox {
   private spawner: Spawner | null = null;
   private spawnerHostPid = 0;
   private placement: Placement | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /** A cgroup with the default limits, made ahead for the next launch. */
+  private spare: LaunchCgroup | null = null;
+  private closing = false;
   readonly preparedAt = Date.now();
 
   private constructor(
     private readonly settings: SandboxSettings,
     readonly input: PrepareInput,
     readonly slot: SandboxSlot,
+    private readonly starter: ProcessStarter | undefined,
   ) {}
 
-  /** Makes the slot and starts the sandbox; resolves once its spawner is ready. */
-  static async prepare(settings: SandboxSettings, input: PrepareInput): Promise<RunSandbox> {
-    const sandbox = new RunSandbox(settings, input, await makeSlot(input.workspaceRoot));
+  /**
+   * Makes the slot and starts the sandbox; resolves once its spawner is ready. Without a
+   * `starter`, this process forks it.
+   */
+  static async prepare(settings: SandboxSettings, input: PrepareInput, starter?: ProcessStarter): Promise<RunSandbox> {
+    const sandbox = new RunSandbox(settings, input, await makeSlot(input.workspaceRoot), starter);
     try {
       await sandbox.start();
     } catch (error) {
@@ -104,14 +119,23 @@ export class RunSandbox {
     this.spawner = new Spawner({
       fifoDir: () => slot.pipes,
       hostPids: false,
-      fork: (entry, spawnerArgs, execArgv) =>
-        fork(entry, spawnerArgs, {
-          execPath: settings.prlimit,
-          execArgv: [...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv],
-          env: { PATH: settings.path },
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-          serialization: 'json',
-        }),
+      fork: (entry, spawnerArgs, execArgv) => {
+        const chain = [...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv];
+        if (this.starter) {
+          // What fork() would set up: the IPC channel as descriptor 3, JSON on it.
+          const env = { PATH: settings.path, NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'json' };
+          return this.starter.startProcess({ file: settings.prlimit, args: [...chain, entry, ...spawnerArgs], env });
+        }
+        return forkedProcess(
+          fork(entry, spawnerArgs, {
+            execPath: settings.prlimit,
+            execArgv: chain,
+            env: { PATH: settings.path },
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            serialization: 'json',
+          }),
+        );
+      },
     });
     await this.spawner.started();
     if (settings.cgroups) {
@@ -133,24 +157,49 @@ export class RunSandbox {
 
     const cgroups = this.settings.cgroups;
     if (!cgroups) return spawner.launch(wrapped);
-    const cgroup = cgroups.create(limits);
+    let cgroup: LaunchCgroup | undefined;
     let launched: LaunchedProcess;
     try {
       // The spawner is in one cgroup at a time: launches of this run go one after the other. The
       // launch is handed back before the spawner is moved back, so that the caller listens to the
-      // output before anything else can happen (a step that exits at once closes it at once).
-      launched = await this.serially((handOver) => {
-        cgroup.adopt(this.spawnerHostPid);
-        return spawner
-          .launch(wrapped)
-          .then(handOver)
-          .finally(() => cgroup.release(this.spawnerHostPid, this.placement!));
+      // output before anything else can happen (a step that exits at once closes it at once);
+      // moving it back, and making the next launch's cgroup, happen while the step runs.
+      launched = await this.serially(async (handOver) => {
+        const group = (cgroup = this.takeCgroup(cgroups, limits));
+        try {
+          await group.adopt(this.spawnerHostPid);
+          handOver(await spawner.launch(wrapped));
+        } finally {
+          await group.release(this.spawnerHostPid, this.placement!);
+          this.makeSpare(cgroups);
+        }
       });
     } catch (error) {
-      await cgroup.remove();
+      await cgroup?.remove();
       throw error;
     }
-    return { ...launched, exit: this.watch(launched, cgroup) };
+    return { ...launched, exit: this.watch(launched, cgroup!) };
+  }
+
+  /**
+   * The launch's cgroup: the one made ahead while the previous step ran, when this launch has
+   * the default limits (the usual case), else a new one.
+   */
+  private takeCgroup(cgroups: Cgroups, limits: ResolvedLimits): LaunchCgroup {
+    const spare = this.spare;
+    this.spare = null;
+    if (spare && sameLimits(spare.limits, limits)) return spare;
+    if (spare) void spare.remove();
+    return cgroups.create(limits);
+  }
+
+  private makeSpare(cgroups: Cgroups): void {
+    if (this.spare || this.closing) return;
+    try {
+      this.spare = cgroups.create(this.settings.defaults);
+    } catch {
+      // the launch that needs one makes its own, and says why it cannot
+    }
   }
 
   /** The launch's exit, with the limit that ended it; its cgroup is removed after. */
@@ -191,7 +240,12 @@ export class RunSandbox {
 
   /** Stops the sandbox; every process left in it ends with its PID namespace. The folders stay. */
   async close(): Promise<void> {
+    this.closing = true;
     await this.spawner?.close();
+    await this.queue.catch(() => undefined);
+    const spare = this.spare;
+    this.spare = null;
+    await spare?.remove();
   }
 
   /** Stops a sandbox no run used, and removes its folders. */
@@ -199,6 +253,10 @@ export class RunSandbox {
     await this.close();
     await rm(this.slot.dir, { recursive: true, force: true });
   }
+}
+
+function sameLimits(a: ResolvedLimits, b: ResolvedLimits): boolean {
+  return a.memoryBytes === b.memoryBytes && a.processes === b.processes && a.cpus === b.cpus && a.fileSizeBytes === b.fileSizeBytes;
 }
 
 function fileSizeVerdict(exit: ProcessExit, limit: number | null): string | undefined {

@@ -12,6 +12,7 @@
  */
 import type { LaunchedProcess, LaunchRequest, OpenRunInput, ProcessLauncher, RunIsolation, RunSandbox as RunSandboxHandle } from '../launcher.js';
 import { RunSandbox, type PrepareInput } from './run-sandbox.js';
+import { SpawnerLauncher } from '../spawner-launcher.js';
 import { resolveLimits } from './limits.js';
 import type { SandboxState } from './sandbox-settings.js';
 
@@ -26,7 +27,11 @@ export interface SandboxLauncherOptions {
 export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   private readonly runs = new Map<number, RunSandbox>();
   private readonly warm: Array<Promise<RunSandbox | null>> = [];
+  /** Sandboxes of ended runs still winding down. */
+  private readonly closing = new Set<Promise<void>>();
   private closed = false;
+  /** Starts the sandboxes, so that this (large) process never forks: see HandedOverProcess. */
+  private readonly host = new SpawnerLauncher();
 
   constructor(
     private readonly state: Exclude<SandboxState, { mode: 'off' }>,
@@ -43,7 +48,7 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     if (!this.state.available)
       throw new Error(`steps are not run: the sandbox cannot be set up (${this.state.reason}); ANSFLOW_SANDBOX=off runs them without isolation`);
     const shape = this.shapeOf(input);
-    const sandbox = (this.fitsWarm(shape) ? await this.takeWarm() : null) ?? (await RunSandbox.prepare(this.state.settings, shape));
+    const sandbox = (this.fitsWarm(shape) ? await this.takeWarm() : null) ?? (await RunSandbox.prepare(this.state.settings, shape, this.host));
     this.refill();
     await sandbox.bind(input.runId);
     this.runs.set(input.runId, sandbox);
@@ -51,7 +56,12 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
       workspace: { path: sandbox.slot.workspace, home: sandbox.slot.home },
       close: async () => {
         this.runs.delete(input.runId);
-        await sandbox.close();
+        // The run's outcome does not wait for its sandbox to wind down (the spawner's exit and the
+        // namespaces' teardown, about 20 ms): its steps' groups are ended already, and whatever
+        // escaped them ends with the PID namespace. close() of the launcher waits for it.
+        const closing = sandbox.close().catch(() => undefined);
+        this.closing.add(closing);
+        void closing.then(() => this.closing.delete(closing));
       },
     };
   }
@@ -66,8 +76,9 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   async close(): Promise<void> {
     this.closed = true;
     const warm = await Promise.all(this.warm.splice(0));
-    await Promise.all([...warm.map((s) => s?.discard()), ...[...this.runs.values()].map((s) => s.close())]);
+    await Promise.all([...warm.map((s) => s?.discard()), ...[...this.runs.values()].map((s) => s.close()), ...this.closing]);
     this.runs.clear();
+    await this.host.close();
     if (this.state.available) await this.state.settings.cgroups?.close();
   }
 
@@ -98,7 +109,7 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     while (this.warm.length < this.options.warm) {
       const shape = { workspaceRoot: this.options.workspaceRoot, readOnlyPaths: [], fileSizeBytes: settings.defaults.fileSizeBytes };
       // A failure to prepare one ahead is not an error yet: the run that needs it makes its own and says why.
-      this.warm.push(RunSandbox.prepare(settings, shape).catch(() => null));
+      this.warm.push(RunSandbox.prepare(settings, shape, this.host).catch(() => null));
     }
   }
 
