@@ -1,0 +1,167 @@
+/**
+ * Repository mirrors against real git servers (git daemon; git http-backend behind Basic auth):
+ * created on first use, later fetches bring only new commits, files read at exact commits,
+ * changed files and merge bases, concurrent fetches into one mirror, refused URLs, credentials.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RepositoryMirrors, MirrorError } from './repository-mirrors.js';
+import { MirrorFileSource } from './mirror-file-source.js';
+import { createBareRepo, git, makeTempDir, startGitDaemon, startHttpGitServer } from '../../../test/support/git-fixtures.js';
+import type { ResolvedCredential } from '../../domain/credentials.js';
+
+/** Commits files to a bare repository's branch (a push from a scratch clone); returns the new SHA. */
+function push(bare: string, branch: string, files: Record<string, string | null>): string {
+  const work = `${bare}.push-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  git(join(bare, '..'), ['clone', '-q', '-b', branch, bare, work]);
+  for (const [path, content] of Object.entries(files)) {
+    if (content === null) git(work, ['rm', '-q', '--', path]);
+    else {
+      mkdirSync(join(work, path, '..'), { recursive: true });
+      writeFileSync(join(work, path), content);
+    }
+  }
+  git(work, ['add', '-A']);
+  git(work, ['commit', '-q', '-m', 'change']);
+  git(work, ['push', '-q', 'origin', `HEAD:${branch}`]);
+  return git(work, ['rev-parse', 'HEAD']);
+}
+
+const remoteOnly = { allowLocal: false };
+
+test('first use creates the mirror; a later fetch brings the new commit; files are read at exact commits', async () => {
+  const tmp = makeTempDir();
+  const daemon = await startGitDaemon(tmp.path);
+  try {
+    const repo = createBareRepo(tmp.path, 'app', { history: [{ '.ansflow.yml': 'steps: [one]\n', 'src/a.txt': 'a' }] });
+    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'data', 'mirrors'), policy: remoteOnly });
+    const url = daemon.url('app');
+    const path = await mirrors.fetch({ url });
+    assert.ok(path.startsWith(join(tmp.path, 'data', 'mirrors')) && path.endsWith('.git'));
+    assert.equal(mirrors.pathFor(`${url}/`.replace(/\/$/, '')), path);
+    const first = await mirrors.resolve(path, 'main');
+    assert.equal(first, repo.commits[0]);
+
+    const second = push(repo.bare, 'main', { '.ansflow.yml': 'steps: [two]\n', 'docs/b.md': 'b' });
+    assert.equal(await mirrors.has(path, second), false);
+    await mirrors.fetch({ url });
+    assert.equal(await mirrors.resolve(path, 'main'), second);
+    // Each commit keeps its own file.
+    assert.equal(await mirrors.readFile(path, first, '.ansflow.yml'), 'steps: [one]\n');
+    assert.equal(await mirrors.readFile(path, second, '.ansflow.yml'), 'steps: [two]\n');
+    assert.deepEqual((await mirrors.changedFiles(path, first, second))?.sort(), ['.ansflow.yml', 'docs/b.md']);
+    assert.equal(await mirrors.changedFiles(path, 'f'.repeat(40), second), null);
+    await assert.rejects(mirrors.readFile(path, first, 'docs/b.md'), MirrorError);
+  } finally {
+    await daemon.stop();
+    tmp.cleanup();
+  }
+});
+
+test('concurrent fetches into one new mirror all succeed (one lock), and leave one mirror', async () => {
+  const tmp = makeTempDir();
+  const daemon = await startGitDaemon(tmp.path);
+  try {
+    const repo = createBareRepo(tmp.path, 'app', { history: [{ 'f.txt': '1' }, { 'f.txt': '2' }] });
+    const root = join(tmp.path, 'mirrors');
+    // Two "workers" on one machine: separate objects, one folder.
+    const a = new RepositoryMirrors({ root, policy: remoteOnly });
+    const b = new RepositoryMirrors({ root, policy: remoteOnly });
+    const paths = await Promise.all([a, b, a, b, a, b].map((m) => m.fetch({ url: daemon.url('app') })));
+    assert.equal(new Set(paths).size, 1);
+    assert.equal(await a.resolve(paths[0]!, 'main'), repo.commits[1]);
+    assert.deepEqual(
+      readdirSync(root).filter((f) => !f.endsWith('.lock')),
+      [paths[0]!.slice(root.length + 1)],
+    );
+    git(tmp.path, ['--git-dir', paths[0]!, 'fsck', '--no-progress']);
+  } finally {
+    await daemon.stop();
+    tmp.cleanup();
+  }
+});
+
+test('refused URLs never reach git; an unreachable repository is a MirrorError naming it', async () => {
+  const tmp = makeTempDir();
+  try {
+    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors'), policy: remoteOnly });
+    await assert.rejects(mirrors.fetch({ url: 'ext::sh -c touch% /tmp/pwned' }), /repository refused/);
+    await assert.rejects(mirrors.fetch({ url: `file://${tmp.path}` }), /repository refused/);
+    await assert.rejects(
+      mirrors.fetch({ url: 'git://127.0.0.1:1/none.git' }),
+      (e: unknown) => e instanceof MirrorError && /could not fetch git:\/\/127\.0\.0\.1:1\/none\.git/.test(e.message),
+    );
+    assert.equal(existsSync('/tmp/pwned'), false);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a private repository is fetched with a credential (helper, not the URL); its secret is in no error', async () => {
+  const tmp = makeTempDir();
+  const secret = 's3cret-pass;word';
+  const server = await startHttpGitServer(tmp.path, { username: 'alice', password: secret });
+  try {
+    createBareRepo(tmp.path, 'private', { history: [{ 'tpl.yml': 'steps: []\n' }] });
+    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors'), policy: remoteOnly });
+    const url = server.url('private');
+    await assert.rejects(mirrors.fetch({ url }), (e: unknown) => e instanceof MirrorError && !e.message.includes(secret));
+    const credential: ResolvedCredential = {
+      name: 'tpl',
+      secret: { kind: 'username_password', value: { username: 'alice', password: secret } },
+    } as ResolvedCredential;
+    const path = await mirrors.fetch({ url, credential });
+    assert.equal(await mirrors.readFile(path, await mirrors.resolve(path, 'main'), 'tpl.yml'), 'steps: []\n');
+    assert.ok(server.requestUrls.every((u) => !u.includes(secret)));
+    // No credential file is left behind in the mirrors folder.
+    assert.deepEqual(
+      readdirSync(join(tmp.path, 'mirrors')).filter((f) => f.startsWith('.fetch-')),
+      [],
+    );
+
+    const wrong: ResolvedCredential = {
+      name: 'tpl',
+      secret: { kind: 'username_password', value: { username: 'alice', password: 'wrong-password' } },
+    } as ResolvedCredential;
+    await assert.rejects(mirrors.fetch({ url, credential: wrong }), (e: unknown) => e instanceof MirrorError && !e.message.includes('wrong-password'));
+  } finally {
+    await server.stop();
+    tmp.cleanup();
+  }
+});
+
+test('the file source reads the same repository at the run commit or a ref, and another repository at its pinned ref', async () => {
+  const tmp = makeTempDir();
+  const daemon = await startGitDaemon(tmp.path);
+  try {
+    const app = createBareRepo(tmp.path, 'app', { history: [{ 'ci/common.yml': 'old\n' }, { 'ci/common.yml': 'new\n' }] });
+    const templates = createBareRepo(tmp.path, 'templates', { history: [{ 'build.yml': 'v1\n' }] });
+    git(tmp.path, ['--git-dir', templates.bare, 'tag', 'v1', templates.commits[0]!]);
+    push(templates.bare, 'main', { 'build.yml': 'v2\n' });
+    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors'), policy: remoteOnly });
+    const mirror = await mirrors.fetch({ url: daemon.url('app') });
+    const names: string[] = [];
+    const source = new MirrorFileSource({
+      mirrors,
+      repository: daemon.url('app'),
+      mirror,
+      commit: app.commits[0]!,
+      credential: async (name) => {
+        names.push(name);
+        return undefined;
+      },
+    });
+    assert.equal(await source.read({ repository: null, ref: null, path: 'ci/common.yml' }), 'old\n');
+    assert.equal(await source.read({ repository: null, ref: 'main', path: 'ci/common.yml' }), 'new\n');
+    assert.equal(await source.read({ repository: daemon.url('templates'), ref: 'v1', path: 'build.yml' }), 'v1\n');
+    assert.equal(await source.read({ repository: daemon.url('templates'), ref: 'main', path: 'build.yml' }), 'v2\n');
+    await assert.rejects(source.read({ repository: daemon.url('templates'), ref: 'nope', path: 'build.yml' }), /not a branch, tag or commit/);
+    await assert.rejects(source.read({ repository: daemon.url('other'), ref: 'main', path: 'x', credential: 'missing' }), /no credential named "missing"/);
+    assert.deepEqual(names, ['missing']);
+  } finally {
+    await daemon.stop();
+    tmp.cleanup();
+  }
+});
