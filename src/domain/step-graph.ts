@@ -43,11 +43,19 @@ export function effectiveNeeds(nodes: readonly GraphNode[]): string[][] {
   return out;
 }
 
+/** One problem of a graph: on which node, which of its fields (`needs`, `needs[2]`, `parallel_group`). */
+export interface GraphIssue {
+  index: number;
+  field: string;
+  message: string;
+  /** A need naming no step: where steps may be missing (an include not read), it is only a warning. */
+  unknownNeed?: true;
+}
+
 /** Unknown or repeated needs, a step needing itself, cycles, `needs` mixed with `parallel_group`. */
-export function stepGraphProblems(nodes: readonly GraphNode[], pathOf: NodePath): ErrorDetails {
-  const details: ErrorDetails = {};
-  const add = (field: string, message: string) => (details[field] ??= []).push(message);
-  if (!usesNeeds(nodes)) return details;
+export function stepGraphIssues(nodes: readonly GraphNode[]): GraphIssue[] {
+  const issues: GraphIssue[] = [];
+  if (!usesNeeds(nodes)) return issues;
 
   const indexByName = new Map<string, number>();
   nodes.forEach((n, i) => {
@@ -55,13 +63,17 @@ export function stepGraphProblems(nodes: readonly GraphNode[], pathOf: NodePath)
   });
   nodes.forEach((node, i) => {
     if (node.parallel_group !== undefined)
-      add(`${pathOf(i)}.parallel_group`, 'A pipeline whose steps use "needs" cannot use "parallel_group"; say what each step waits for with "needs".');
+      issues.push({
+        index: i,
+        field: 'parallel_group',
+        message: 'A pipeline whose steps use "needs" cannot use "parallel_group"; say what each step waits for with "needs".',
+      });
     const seen = new Set<string>();
     (node.needs ?? []).forEach((need, j) => {
-      const at = `${pathOf(i)}.needs[${j}]`;
-      if (need === node.name) add(at, 'A step cannot wait for itself.');
-      else if (!indexByName.has(need)) add(at, `There is no step named "${need}".`);
-      else if (seen.has(need)) add(at, `"${need}" is listed twice.`);
+      const field = `needs[${j}]`;
+      if (need === node.name) issues.push({ index: i, field, message: 'A step cannot wait for itself.' });
+      else if (!indexByName.has(need)) issues.push({ index: i, field, message: `There is no step named "${need}".`, unknownNeed: true });
+      else if (seen.has(need)) issues.push({ index: i, field, message: `"${need}" is listed twice.` });
       seen.add(need);
     });
   });
@@ -69,8 +81,15 @@ export function stepGraphProblems(nodes: readonly GraphNode[], pathOf: NodePath)
   for (const cycle of findCycles(nodes, indexByName)) {
     const first = Math.min(...cycle);
     const names = [...cycle, cycle[0]!].map((i) => nodes[i]!.name).join(' → ');
-    add(`${pathOf(first)}.needs`, `These steps wait for each other, so none of them could start: ${names}.`);
+    issues.push({ index: first, field: 'needs', message: `These steps wait for each other, so none of them could start: ${names}.` });
   }
+  return issues;
+}
+
+/** stepGraphIssues keyed by field path, as the stored-pipeline validator reports them. */
+export function stepGraphProblems(nodes: readonly GraphNode[], pathOf: NodePath): ErrorDetails {
+  const details: ErrorDetails = {};
+  for (const issue of stepGraphIssues(nodes)) (details[`${pathOf(issue.index)}.${issue.field}`] ??= []).push(issue.message);
   return details;
 }
 

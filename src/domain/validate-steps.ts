@@ -40,11 +40,15 @@ function ajvMessage(error: ErrorObject): { suffix: string; message: string } {
 
 /**
  * Checks every step and fills in schema defaults (so a saved step shows e.g. `branch: "main"`).
- * Returns the problems found; an empty object means the steps are valid.
+ * Returns the problems found; an empty object means the steps are valid. `maxSteps`: a plan
+ * expanded from a pipeline file (matrix cells) may be longer than a pipeline saved in AnsFlow;
+ * `checkGraph: false`: the file's planner checked the graph before expanding it (a matrix needing a
+ * matrix makes cells × cells edges, all known to be sound).
  */
-export function validateSteps(steps: StepDefinition[], policy: GitUrlPolicy): ErrorDetails {
+export function validateSteps(steps: StepDefinition[], policy: GitUrlPolicy, options: { maxSteps?: number; checkGraph?: boolean } = {}): ErrorDetails {
+  const { maxSteps = MAX_STEPS, checkGraph = true } = options;
   const details: ErrorDetails = {};
-  if (steps.length > MAX_STEPS) add(details, 'steps', `A pipeline may have at most ${MAX_STEPS} steps.`);
+  if (steps.length > maxSteps) add(details, 'steps', `A pipeline may have at most ${maxSteps} steps.`);
   const names = new Set<string>();
   const groupsSeen = new Set<string>();
   let previousGroup: string | undefined;
@@ -105,7 +109,8 @@ export function validateSteps(steps: StepDefinition[], policy: GitUrlPolicy): Er
         if (typeof config[field] === 'string' && (config[field] as string).startsWith('-')) add(details, `${at}.config.${field}`, 'Must not start with "-".');
     }
   });
-  for (const [field, messages] of Object.entries(stepGraphProblems(steps, (i) => `steps[${i}]`))) for (const m of messages) add(details, field, m);
+  if (checkGraph)
+    for (const [field, messages] of Object.entries(stepGraphProblems(steps, (i) => `steps[${i}]`))) for (const m of messages) add(details, field, m);
   return details;
 }
 
