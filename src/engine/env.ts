@@ -49,6 +49,13 @@ export function buildStepEnv(input: StepEnvInput): Record<string, string> {
     ANSFLOW_WORKSPACE: input.workspace,
     ANSFLOW_STEP_NAME: input.stepName,
   });
+  // Pull requests, as GitHub Actions' GITHUB_BASE_REF / GITHUB_HEAD_REF and GitLab's CI_MERGE_REQUEST_* tell them.
+  if (spec.pullRequest)
+    Object.assign(env, {
+      ANSFLOW_PR_NUMBER: String(spec.pullRequest.number),
+      ANSFLOW_PR_SOURCE_BRANCH: spec.pullRequest.sourceBranch,
+      ANSFLOW_PR_TARGET_BRANCH: spec.pullRequest.targetBranch,
+    });
   return env;
 }
 

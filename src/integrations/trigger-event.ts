@@ -31,6 +31,11 @@ export interface TriggerEvent {
   /** The pull/merge request action (`opened`, `update`, ...); null for pushes. */
   action: string | null;
   title?: string;
+  /**
+   * The head commit's whole message, for `[skip ci]` (GitHub pull requests carry none: their
+   * title stands in, as on Woodpecker).
+   */
+  message?: string;
   /** Pushes only: the commit the branch pointed at before (absent for a new branch). */
   before?: string;
   /** Pull/merge requests only: the request number (GitHub `number`, GitLab `iid`) and target branch. */

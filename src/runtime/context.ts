@@ -42,6 +42,7 @@ import { AuditEventsRepository } from '../store/audit-events-repository.js';
 import { transactor } from '../store/transaction.js';
 import { AuditLog } from '../services/audit/audit-log.js';
 import { PersonalTokens } from '../services/auth/personal-tokens.js';
+import { CommitStatusesRepository } from '../store/commit-statuses-repository.js';
 import { SsoRepository } from '../store/sso-repository.js';
 import { SsoService } from '../services/auth/sso/sso-service.js';
 
@@ -66,6 +67,8 @@ export interface AppContext {
     sso: SsoRepository;
     personalTokens: PersonalTokensRepository;
     auditEvents: AuditEventsRepository;
+    /** The commit status outbox (migration 013). */
+    commitStatuses: CommitStatusesRepository;
   };
   /** True when Redis is configured: queue, events and cancels cross processes; logs live in the database. */
   distributed: boolean;
@@ -120,6 +123,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     projects: new ProjectsRepository(db.kysely),
     personalTokens: new PersonalTokensRepository(db.kysely),
     auditEvents: new AuditEventsRepository(db.kysely),
+    commitStatuses: new CommitStatusesRepository(db.kysely),
   };
   const audit = new AuditLog(repos.auditEvents, transactor(db.kysely));
   const adapters = await createAdapters(config, db, repos.runQueue, logger);
@@ -136,6 +140,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     cancellations: adapters.cancellations,
     queueRepo: repos.runQueue,
     audit,
+    commitStatuses: repos.commitStatuses,
   });
   const engine: EngineOptions = {
     workspaceRoot: workspaceRoot(config.dataDir),
@@ -176,7 +181,16 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     repos.projects,
     audit,
   );
-  const deliveries = new DeliveriesService({ access, pipelines: repos.pipelines, runs: repos.runs, queue, events, deliveries: repos.deliveries, audit });
+  const deliveries = new DeliveriesService({
+    access,
+    pipelines: repos.pipelines,
+    runs: repos.runs,
+    queue,
+    events,
+    deliveries: repos.deliveries,
+    audit,
+    cancelSuperseded: (run, reason) => runs.supersede(run, reason),
+  });
   const metrics = new PlatformMetrics({ runs: repos.runs, pipelines: repos.pipelines, queue, events, db: db.kysely, dataDir: config.dataDir });
   return {
     config,

@@ -33,6 +33,8 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         events: ctx.events,
         // Runs started by webhooks are audited too (actor: none; the delivery is in the run's trigger).
         audit: ctx.audit,
+        // auto_cancel: older runs of the same branch or pull request, through the one cancel path.
+        cancelSuperseded: (run, reason) => ctx.runs.supersede(run, reason),
         deliveries: repos.deliveries,
         secrets: { githubSecret: config.githubWebhookSecret, gitlabToken: config.gitlabWebhookToken },
         rejections: new RejectionRecorder(repos.deliveries),

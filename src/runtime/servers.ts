@@ -7,6 +7,7 @@ import { installRequestMetrics } from '../http/gateway/request-metrics.js';
 import { gatewayOptionsFromConfig, type GatewayOptions } from '../http/gateway/gateway-options.js';
 import { buildGateway } from './gateway.js';
 import { startMetricsListener } from '../http/gateway/metrics-listener.js';
+import { startCommitStatusOutbox } from './commit-statuses.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
@@ -66,6 +67,9 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
     const address = await api.listen({ host: config.host, port: config.apiPort });
     apiUrl = address;
     closers.push(() => api.close());
+    // Commit statuses are sent by the processes that serve the API.
+    const outbox = startCommitStatusOutbox(ctx, address);
+    closers.push(() => outbox.stop());
   }
   return {
     apiUrl,

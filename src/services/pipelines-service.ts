@@ -30,6 +30,12 @@ export interface PipelineInput {
   variables?: Record<string, VariableInput>;
   steps?: StepDefinition[];
   secrets_for_forks?: boolean;
+  /** Newer pushes / pull-request commits cancel older unfinished runs for the same branch or pull request. */
+  auto_cancel?: boolean;
+  /** Serve the status badge without login. */
+  badge_public?: boolean;
+  /** A token credential of the pipeline's project for commit statuses; null: the server's token. */
+  forge_credential?: string | null;
   /** The pipeline file in the repository; null or omitted: the steps stored here. */
   config_path?: string | null;
   /** The project (id): on create, omitted means the `default` project; on update, unchanged. */
@@ -87,7 +93,7 @@ export class PipelinesService {
       createdBy: undefined,
       denied: 'Your role in this project does not allow creating pipelines',
     });
-    const fields = this.normalize(input, null, await this.credentialProblems(input.steps, projectId), projectId);
+    const fields = this.normalize(input, null, await this.credentialProblems(input.steps, projectId, input.forge_credential), projectId);
     const created = await this.change(async (pipelines, record) => {
       const pipeline = await pipelines.create(fields, actor.id);
       if (pipeline) await record(entry(actor, 'pipeline.create', pipelineTarget(pipeline), auditDiff(null, pipelineAuditView(pipeline)), pipeline.project_id));
@@ -101,7 +107,7 @@ export class PipelinesService {
   async replace(actor: Actor, id: number, input: PipelineInput): Promise<Pipeline> {
     const current = await this.modifiable(actor, id);
     const projectId = await this.targetProject(actor, current, input.project);
-    return this.save(actor, current, this.normalize(input, current, await this.credentialProblems(input.steps, projectId), projectId));
+    return this.save(actor, current, this.normalize(input, current, await this.credentialProblems(input.steps, projectId, input.forge_credential), projectId));
   }
 
   /** PATCH: only the fields present change. */
@@ -117,10 +123,17 @@ export class PipelinesService {
       variables: input.variables ?? maskedInput(current.variables),
       steps: input.steps ?? current.steps,
       secrets_for_forks: input.secrets_for_forks ?? current.secrets_for_forks,
+      auto_cancel: input.auto_cancel ?? current.auto_cancel,
+      badge_public: input.badge_public ?? current.badge_public,
+      forge_credential: input.forge_credential !== undefined ? input.forge_credential : current.forge_credential,
       config_path: input.config_path !== undefined ? input.config_path : current.config_path,
     };
     const projectId = await this.targetProject(actor, current, input.project);
-    return this.save(actor, current, this.normalize(merged, current, await this.credentialProblems(merged.steps, projectId), projectId));
+    return this.save(
+      actor,
+      current,
+      this.normalize(merged, current, await this.credentialProblems(merged.steps, projectId, merged.forge_credential), projectId),
+    );
   }
 
   async delete(actor: Actor, id: number): Promise<void> {
@@ -173,16 +186,17 @@ export class PipelinesService {
   }
 
   /** `steps[i].credential` for each step naming a credential that does not exist in the project. */
-  private async credentialProblems(steps: StepDefinition[] | undefined, projectId: number): Promise<ErrorDetails> {
-    const named = (steps ?? []).map((s, i) => ({ i, name: s.credential })).filter((s): s is { i: number; name: string } => typeof s.name === 'string');
-    if (named.length === 0) return {};
+  private async credentialProblems(steps: StepDefinition[] | undefined, projectId: number, forgeCredential?: string | null): Promise<ErrorDetails> {
+    const named = (steps ?? []).map((s, i) => ({ i, name: s.credential, field: `steps[${i}].credential` }));
+    if (forgeCredential) named.push({ i: -1, name: forgeCredential.trim(), field: 'forge_credential' });
+    const asked = named.filter((s): s is { i: number; name: string; field: string } => typeof s.name === 'string');
+    if (asked.length === 0) return {};
     const existing = await this.credentials.existingNames(
-      named.map((s) => s.name),
+      asked.map((s) => s.name),
       projectId,
     );
     const details: ErrorDetails = {};
-    for (const s of named)
-      if (!existing.has(s.name.toLowerCase())) details[`steps[${s.i}].credential`] = [`There is no credential named "${s.name}" in this project.`];
+    for (const s of asked) if (!existing.has(s.name.toLowerCase())) details[s.field] = [`There is no credential named "${s.name}" in this project.`];
     return details;
   }
 
@@ -223,6 +237,9 @@ export class PipelinesService {
       variables,
       steps,
       secrets_for_forks: input.secrets_for_forks ?? false,
+      auto_cancel: input.auto_cancel ?? false,
+      badge_public: input.badge_public ?? false,
+      forge_credential: input.forge_credential?.trim() || null,
       config_path: configPath,
       project_id: projectId,
     };

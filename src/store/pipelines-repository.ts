@@ -13,7 +13,7 @@ export interface LastRun {
 }
 
 /** The fields webhook matching needs (PipelinesRepository.webhookCandidates). */
-export type WebhookCandidate = Pick<Pipeline, 'id' | 'project_id' | 'status' | 'repository_url' | 'branch' | 'trigger_events'>;
+export type WebhookCandidate = Pick<Pipeline, 'id' | 'project_id' | 'status' | 'repository_url' | 'branch' | 'trigger_events' | 'auto_cancel'>;
 
 export interface Pipeline {
   id: number;
@@ -27,6 +27,12 @@ export interface Pipeline {
   trigger_events: TriggerEventKind[];
   /** Whether pull requests from forks get secret variables and credentials (off by default). */
   secrets_for_forks: boolean;
+  /** A newer push to a branch, or commit on a pull request, cancels older unfinished runs for it (migration 013). */
+  auto_cancel: boolean;
+  /** The status badge is served without login (migration 013). */
+  badge_public: boolean;
+  /** A token credential of the project for commit statuses; null: the server's token (migration 013). */
+  forge_credential: string | null;
   /** The pipeline file in the repository (`.ansflow.yml`); null: the steps stored here. */
   config_path: string | null;
   /** Secret values in clear: only inside the process, never in an API body. */
@@ -52,6 +58,10 @@ export interface PipelineFields {
   steps: StepDefinition[];
   /** Omitted: false. */
   secrets_for_forks?: boolean;
+  /** Omitted: false, false, null. */
+  auto_cancel?: boolean;
+  badge_public?: boolean;
+  forge_credential?: string | null;
   /** Omitted: null (the stored steps). */
   config_path?: string | null;
   /** Omitted: the `default` project on create, unchanged on update. */
@@ -111,6 +121,9 @@ export class PipelinesRepository {
       branch: row.branch,
       trigger_events: JSON.parse(row.trigger_events) as TriggerEventKind[],
       secrets_for_forks: row.secrets_for_forks === 1,
+      auto_cancel: row.auto_cancel === 1,
+      badge_public: row.badge_public === 1,
+      forge_credential: row.forge_credential ?? null,
       config_path: row.config_path ?? null,
       steps_count: row.steps_count,
       created_by: row.created_by !== null && row.creator_username !== null ? { id: row.created_by, username: row.creator_username } : null,
@@ -192,6 +205,9 @@ export class PipelinesRepository {
         'pipelines.branch',
         'pipelines.trigger_events',
         'pipelines.secrets_for_forks',
+        'pipelines.auto_cancel',
+        'pipelines.badge_public',
+        'pipelines.forge_credential',
         'pipelines.config_path',
         'pipelines.steps_count',
         'pipelines.created_by',
@@ -250,11 +266,16 @@ export class PipelinesRepository {
   async webhookCandidates(): Promise<WebhookCandidate[]> {
     const rows = await this.db
       .selectFrom('pipelines')
-      .select(['id', 'project_id', 'status', 'repository_url', 'branch', 'trigger_events'])
+      .select(['id', 'project_id', 'status', 'repository_url', 'branch', 'trigger_events', 'auto_cancel'])
       .where('status', '=', 'active')
       .where('repository_url', 'is not', null)
       .execute();
-    return rows.map((r) => ({ ...r, status: r.status as PipelineStatus, trigger_events: JSON.parse(r.trigger_events) as TriggerEventKind[] }));
+    return rows.map((r) => ({
+      ...r,
+      status: r.status as PipelineStatus,
+      trigger_events: JSON.parse(r.trigger_events) as TriggerEventKind[],
+      auto_cancel: r.auto_cancel === 1,
+    }));
   }
 
   async countByStatus(status: PipelineStatus): Promise<number> {
@@ -322,6 +343,9 @@ export class PipelinesRepository {
       steps: JSON.stringify(fields.steps),
       steps_count: fields.steps.length,
       secrets_for_forks: fields.secrets_for_forks ? 1 : 0,
+      auto_cancel: fields.auto_cancel ? 1 : 0,
+      badge_public: fields.badge_public ? 1 : 0,
+      forge_credential: fields.forge_credential ?? null,
       config_path: fields.config_path ?? null,
       ...(fields.project_id !== undefined ? { project_id: fields.project_id } : {}),
     };

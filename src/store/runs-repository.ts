@@ -19,9 +19,14 @@ export interface RunTrigger {
   provider?: string;
   ref?: string;
   author?: string | null;
+  /** Pull/merge requests: the request's number and branches (ANSFLOW_PR_* in every step). */
+  pull_request?: { number: number; source_branch: string; target_branch: string };
   /** A push: the commit before it (the pipeline file's `paths` compare against it). */
   before?: string;
 }
+
+/** What cancelling an unfinished run needs to know of it (auto-cancel). */
+export type UnfinishedRun = Pick<Run, 'id' | 'number' | 'status' | 'project_id' | 'pipeline' | 'trigger'>;
 
 export interface StepRun {
   id: number;
@@ -444,9 +449,10 @@ export class RunsRepository {
 
   /** Sets a final status unless the run already has one; returns whether it changed. */
   async finish(id: number, status: RunStatus, at: string, reason: string | null): Promise<boolean> {
+    // A cancelled run shows why the cancel was asked ("superseded by run #12") when it was given.
     const result = await this.db
       .updateTable('pipeline_runs')
-      .set({ status, finished_at: at, error_reason: reason })
+      .set({ status, finished_at: at, error_reason: status === 'cancelled' ? sql<string | null>`coalesce(cancel_reason, ${reason})` : reason })
       .where('id', '=', id)
       .where('status', 'in', ['queued', 'running'])
       .executeTakeFirst();
@@ -486,8 +492,38 @@ export class RunsRepository {
     return rows.map((r) => r.id);
   }
 
-  async requestCancel(id: number, at: string): Promise<void> {
-    await this.db.updateTable('pipeline_runs').set({ cancel_requested_at: at }).where('id', '=', id).where('cancel_requested_at', 'is', null).execute();
+  /** `reason` ("superseded by run #12") becomes the cancelled run's reason, whoever settles it. */
+  async requestCancel(id: number, at: string, reason: string | null = null): Promise<void> {
+    await this.db
+      .updateTable('pipeline_runs')
+      .set({ cancel_requested_at: at, cancel_reason: reason })
+      .where('id', '=', id)
+      .where('cancel_requested_at', 'is', null)
+      .execute();
+  }
+
+  /**
+   * The unfinished runs of a pipeline older than `beforeId`, started by a webhook (auto-cancel
+   * picks those of the same branch or pull request among them).
+   */
+  async unfinishedWebhookRuns(pipelineId: number, beforeId: number): Promise<UnfinishedRun[]> {
+    const rows = await this.db
+      .selectFrom('pipeline_runs')
+      .select(['id', 'number', 'status', 'project_id', 'pipeline_id', 'pipeline_name', 'trigger'])
+      .where('pipeline_id', '=', pipelineId)
+      .where('id', '<', beforeId)
+      .where('status', 'in', ['queued', 'running'])
+      .where('trigger_type', '=', 'webhook')
+      .where('cancel_requested_at', 'is', null)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      number: r.number,
+      status: r.status as RunStatus,
+      project_id: r.project_id,
+      pipeline: { id: r.pipeline_id, name: r.pipeline_name },
+      trigger: JSON.parse(r.trigger) as RunTrigger,
+    }));
   }
 
   async stepStarted(stepId: number, attempt: number, at: string): Promise<void> {

@@ -81,7 +81,10 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
         response: { 200: RunSchema, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => runBody(await runs.get(currentUser(request), request.params.id)),
+    async (request) => {
+      const run = await runs.get(currentUser(request), request.params.id);
+      return runBody(run, await runs.commitStatuses(run.id));
+    },
   );
 
   app.get(
@@ -120,7 +123,10 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
         response: { 202: RunSchema, ...errorResponses(401, 403, 404, 409) },
       },
     },
-    async (request, reply) => reply.code(202).send(runBody(await runs.cancel(currentUser(request), request.params.id))),
+    async (request, reply) => {
+      const run = await runs.cancel(currentUser(request), request.params.id);
+      return reply.code(202).send(runBody(run, await runs.commitStatuses(run.id)));
+    },
   );
 }
 

@@ -6,6 +6,10 @@ import { Nullable, PageQuery } from './common.js';
 const PipelineStatus = Type.Enum(PIPELINE_STATUSES);
 const SECRETS_FOR_FORKS = 'Whether pull requests from forks get secret variables and credentials; off by default, because anyone can open one with any code';
 const TriggerEvent = Type.Enum(TRIGGER_EVENTS);
+const AUTO_CANCEL =
+  'A newer push to a branch, or a new commit on a pull request, cancels this pipeline\'s older queued or running runs for it ("superseded by run #N")';
+const BADGE_PUBLIC = 'Serve the status badge (/api/pipelines/{id}/badge.svg) without login';
+const FORGE_CREDENTIAL = "A token credential of the pipeline's project that commit statuses are sent with; null: ANSFLOW_GITHUB_TOKEN / ANSFLOW_GITLAB_TOKEN";
 const CONFIG_PATH =
   "The pipeline file in the repository, relative to its root (`.ansflow.yml`): each run reads its steps from it at the run's commit; null keeps the steps stored here";
 
@@ -27,6 +31,9 @@ const pipelineFields = {
   variables: Type.Optional(VariablesSchema),
   steps: Type.Optional(Type.Array(StepDefinitionSchema, { maxItems: MAX_STEPS })),
   secrets_for_forks: Type.Optional(Type.Boolean({ description: `${SECRETS_FOR_FORKS} (default false)` })),
+  auto_cancel: Type.Optional(Type.Boolean({ description: `${AUTO_CANCEL} (default false)` })),
+  badge_public: Type.Optional(Type.Boolean({ description: `${BADGE_PUBLIC} (default false)` })),
+  forge_credential: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$', description: `${FORGE_CREDENTIAL} (default null)` }))),
   config_path: Type.Optional(Nullable(Type.String({ maxLength: 255, description: `${CONFIG_PATH} (default null)` }))),
   project: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Project id; omitted: the `default` project on create, unchanged on update' }),
@@ -69,6 +76,9 @@ const summaryFields = {
   branch: Type.String(),
   trigger_events: Type.Array(TriggerEvent),
   secrets_for_forks: Type.Boolean({ description: SECRETS_FOR_FORKS }),
+  auto_cancel: Type.Boolean({ description: AUTO_CANCEL }),
+  badge_public: Type.Boolean({ description: BADGE_PUBLIC }),
+  forge_credential: Nullable(Type.String({ description: FORGE_CREDENTIAL })),
   config_path: Nullable(Type.String({ description: CONFIG_PATH })),
   project_id: Type.Integer({ description: 'The project it belongs to' }),
   created_by: Creator,

@@ -3,6 +3,7 @@ import { RUN_STATUSES, STEP_STATUSES } from '../../domain/status.js';
 import { Nullable } from './common.js';
 import { HistoryPageQuery } from '../history-paging.js';
 import { VariablesSchema } from './pipelines.js';
+import { CommitStatusSchema } from './commit-statuses.js';
 
 const RunStatus = Type.Enum(RUN_STATUSES);
 const StepStatus = Type.Enum(STEP_STATUSES);
@@ -25,6 +26,9 @@ const TriggerSchema = Type.Object(
     provider: Type.Optional(Type.String()),
     ref: Type.Optional(Type.String()),
     author: Type.Optional(Nullable(Type.String())),
+    pull_request: Type.Optional(
+      Type.Object({ number: Type.Integer(), source_branch: Type.String(), target_branch: Type.String() }, { description: 'A pull/merge request run' }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -55,6 +59,9 @@ export const RunSummarySchema = Type.Object(runCommon);
 
 export const RunSchema = Type.Object({
   ...runCommon,
+  commit_statuses: Type.Array(CommitStatusSchema, {
+    description: 'The statuses this run reports on its commit (GitHub/GitLab webhook runs), in order, and whether each was delivered',
+  }),
   variables: VariablesSchema,
   current_step: CurrentStep,
   steps: Type.Array(

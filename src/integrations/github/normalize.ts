@@ -103,8 +103,10 @@ function normalizePush(event: string, payload: JsonObject): NormalizeResult {
   // What the push started from, so a pipeline file's `paths` can be matched against the files it changed.
   const before = typeof payload.before === 'string' ? payload.before.toLowerCase() : undefined;
   if (before !== undefined && isFullCommitSha(before) && !/^0+$/.test(before)) result.before = before;
-  const title = firstLine(stringAt(headCommit, 'message'));
+  const message = stringAt(headCommit, 'message');
+  const title = firstLine(message);
   if (title) result.title = title;
+  if (message !== undefined) result.message = message;
   return result;
 }
 
@@ -140,8 +142,10 @@ function normalizePullRequest(event: string, payload: JsonObject): NormalizeResu
     action,
     fromFork: isFromFork(head, objectAt(pr, 'base')),
   };
-  const title = firstLine(stringAt(pr, 'title'));
+  const prTitle = stringAt(pr, 'title');
+  const title = firstLine(prTitle);
   if (title) result.title = title;
+  if (prTitle !== undefined) result.message = prTitle;
   if (number !== undefined && targetBranch !== undefined) result.pullRequest = { number, targetBranch };
   return result;
 }

@@ -73,8 +73,10 @@ function normalizePush(event: string, payload: JsonObject, isTagHook: boolean): 
   // What the push started from, so a pipeline file's `paths` can be matched against the files it changed.
   const before = typeof payload.before === 'string' ? payload.before.toLowerCase() : undefined;
   if (before !== undefined && isFullCommitSha(before) && !/^0+$/.test(before)) result.before = before;
-  const title = firstLine(commitMessage(payload, checkoutSha));
+  const message = commitMessage(payload, checkoutSha);
+  const title = firstLine(message);
   if (title) result.title = title;
+  if (message !== undefined) result.message = message;
   return result;
 }
 
@@ -114,6 +116,8 @@ function normalizeMergeRequest(event: string, payload: JsonObject): NormalizeRes
   };
   const title = firstLine(stringAt(attrs, 'title'));
   if (title) result.title = title;
+  const message = stringAt(objectAt(attrs, 'last_commit'), 'message');
+  if (message !== undefined) result.message = message;
   if (iid !== undefined && targetBranch !== undefined) result.pullRequest = { number: iid, targetBranch };
   return result;
 }

@@ -28,23 +28,38 @@ export async function cancelRun(deps: CancelDeps, actor: Actor, runId: number): 
   if (!run) throw notFound('Run');
   await deps.access.require(actor, run.project_id, 'run', { what: 'Run', denied: 'Your role in this project does not allow cancelling runs' });
   if (isFinalRunStatus(run.status)) throw conflict(`The run already finished (${run.status})`);
+  await cancelUnfinishedRun(deps, run, { actor, reason: null });
+  return (await deps.runs.findById(runId))!;
+}
+
+/**
+ * The one way a run is cancelled, whoever asks (a user, or auto-cancel for the webhook with
+ * `actor` null): the request is written (with its audit event) and `reason` kept as the
+ * cancelled run's reason; a queued run ends here, a running one is aborted by the process that
+ * runs it. A run that finished meanwhile keeps its status.
+ */
+export async function cancelUnfinishedRun(
+  deps: CancelDeps,
+  run: Pick<Run, 'id' | 'status' | 'number' | 'project_id' | 'pipeline'>,
+  { actor, reason }: { actor: Actor | null; reason: string | null },
+): Promise<void> {
   const at = nowIso();
   const target = { type: 'run', id: run.id, name: `${run.pipeline.name} #${run.number}` };
   if (deps.audit)
     await deps.audit.change(async (tx, record) => {
-      await deps.runs.in(tx).requestCancel(runId, at);
-      await record(entry(actor, 'run.cancel', target, { status: { before: run.status, after: 'cancel requested' } }, run.project_id));
+      await deps.runs.in(tx).requestCancel(run.id, at, reason);
+      const after = reason ? `cancel requested: ${reason}` : 'cancel requested';
+      await record(entry(actor, 'run.cancel', target, { status: { before: run.status, after } }, run.project_id));
     });
-  else await deps.runs.requestCancel(runId, at);
+  else await deps.runs.requestCancel(run.id, at, reason);
 
   // Not yet claimed by a worker: taking the job out of the queue makes settling it ours alone.
-  if (run.status === 'queued' && (await deps.queueRepo.removeIfQueued(runId))) {
-    await deps.runs.settleSteps(runId, 'unfinished', 'cancelled', at);
-    if (await deps.runs.finish(runId, 'cancelled', at, 'cancelled before it started')) {
-      deps.events.publish({ type: 'run_status', runId, pipelineId: run.pipeline.id, status: 'cancelled', progress: 100, currentStep: null, at });
+  if (run.status === 'queued' && (await deps.queueRepo.removeIfQueued(run.id))) {
+    await deps.runs.settleSteps(run.id, 'unfinished', 'cancelled', at);
+    if (await deps.runs.finish(run.id, 'cancelled', at, 'cancelled before it started')) {
+      deps.events.publish({ type: 'run_status', runId: run.id, pipelineId: run.pipeline.id, status: 'cancelled', progress: 100, currentStep: null, at });
     }
   } else {
-    deps.cancellations.request(runId);
+    deps.cancellations.request(run.id);
   }
-  return (await deps.runs.findById(runId))!;
 }

@@ -2,6 +2,7 @@
 import { isFinalStepStatus } from '../../domain/status.js';
 import type { Run, RunSummary, StepRun } from '../../store/runs-repository.js';
 import { maskedVariables } from '../pipelines-service.js';
+import type { CommitStatus } from '../../store/commit-statuses-repository.js';
 
 const duration = (start: string | null, end: string | null): number | null =>
   start && end ? Math.max(0, Date.parse(end) - Date.parse(start)) : start ? Math.max(0, Date.now() - Date.parse(start)) : null;
@@ -55,9 +56,31 @@ export function stepBody(s: StepRun) {
   };
 }
 
-export function runBody(run: Run) {
+/** The API form of one commit status of a run (no API URL, no token: what was sent and how it went). */
+export function commitStatusBody(s: CommitStatus) {
+  return {
+    forge: s.provider,
+    repository: s.repository,
+    sha: s.sha,
+    context: s.context,
+    state: s.state,
+    description: s.description,
+    target_url: s.target_url,
+    outcome: s.outcome,
+    attempts: s.attempts,
+    last_error: s.last_error,
+    last_status_code: s.last_status_code,
+    created_at: s.created_at,
+    delivered_at: s.delivered_at,
+    next_attempt_at: s.outcome === 'pending' ? s.next_attempt_at : null,
+  };
+}
+
+/** `commitStatuses`: what the run reports on its forge commit (empty for other runs, or before any was written). */
+export function runBody(run: Run, commitStatuses: readonly CommitStatus[] = []) {
   return {
     ...runHeader(run),
+    commit_statuses: commitStatuses.map(commitStatusBody),
     variables: maskedVariables(run.variables),
     progress: progressOf(run.status, run.steps),
     current_step: currentStepOf(run.steps),

@@ -283,6 +283,15 @@ export function toSpec(run: Run): RunSpec {
     // A run whose secrets were withheld (a fork's pull request) gets no credentials at all; a
     // step naming one fails saying why. Whatever fills `credentials` must keep this.
     ...(run.secrets_withheld ? { credentials: {}, credentialsWithheld: run.secrets_withheld } : {}),
+    ...(run.trigger.pull_request
+      ? {
+          pullRequest: {
+            number: run.trigger.pull_request.number,
+            sourceBranch: run.trigger.pull_request.source_branch,
+            targetBranch: run.trigger.pull_request.target_branch,
+          },
+        }
+      : {}),
   };
 }
 

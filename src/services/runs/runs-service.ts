@@ -2,13 +2,21 @@
 import type { Actor } from '../../domain/permissions.js';
 import { notFound } from '../../domain/errors.js';
 import type { LogStore } from '../../engine/ports.js';
-import type { Run, RunFilter, RunsRepository } from '../../store/runs-repository.js';
+import type { Run, RunFilter, RunsRepository, UnfinishedRun } from '../../store/runs-repository.js';
 import type { HistoryWindow } from '../../store/history-window.js';
-import { cancelRun, type CancelDeps } from './cancel-run.js';
+import { cancelRun, cancelUnfinishedRun, type CancelDeps } from './cancel-run.js';
+import type { CommitStatus, CommitStatusesRepository } from '../../store/commit-statuses-repository.js';
 import { triggerRun, type TriggerDeps, type TriggerInput } from './trigger-run.js';
 
 export class RunsService {
-  constructor(private readonly deps: TriggerDeps & CancelDeps & { logs: LogStore; runs: RunsRepository }) {}
+  constructor(
+    private readonly deps: TriggerDeps & CancelDeps & { logs: LogStore; runs: RunsRepository; commitStatuses?: Pick<CommitStatusesRepository, 'forRun'> },
+  ) {}
+
+  /** The commit statuses a run reports on its forge commit (the caller has read the run already). */
+  async commitStatuses(runId: number): Promise<CommitStatus[]> {
+    return (await this.deps.commitStatuses?.forRun(runId)) ?? [];
+  }
 
   trigger(actor: Actor | null, input: TriggerInput): Promise<Run> {
     return triggerRun(this.deps, actor, input);
@@ -16,6 +24,11 @@ export class RunsService {
 
   cancel(actor: Actor, runId: number): Promise<Run> {
     return cancelRun(this.deps, actor, runId);
+  }
+
+  /** Auto-cancel: a newer run of the same branch or pull request supersedes this one (no user asks). */
+  supersede(run: UnfinishedRun, reason: string): Promise<void> {
+    return cancelUnfinishedRun(this.deps, run, { actor: null, reason });
   }
 
   /** The run, if the actor may read it (404 otherwise, as for one that does not exist). */

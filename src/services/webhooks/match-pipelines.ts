@@ -1,7 +1,9 @@
 /**
  * Which pipelines a trigger event starts: active, same repository (host and path compared by
  * repositoryKey: scheme, credentials, host case and `.git` ignored), branch setting matching the
- * event's branch or tag, and `trigger_events` including the event's kind. When nothing matches,
+ * event's branch or tag — for a pull request its TARGET branch, as GitHub Actions
+ * (`on.pull_request.branches`), GitLab and Woodpecker filter them — and `trigger_events` including
+ * the event's kind. When nothing matches,
  * the reason says which condition failed, so a user can see why a push did not build.
  */
 import { repositoryKey } from '../../domain/git-url.js';
@@ -22,22 +24,31 @@ export function matchPipelines<P extends WebhookCandidate>(activePipelines: P[],
   const sameRepo = activePipelines.filter((p) => p.status === 'active' && p.repository_url !== null && keys.has(repositoryKey(p.repository_url) ?? ''));
   const shownRepo = [...keys][0] ?? 'an unknown repository';
   if (sameRepo.length === 0) return { matched: [], reason: `no active pipeline uses the repository ${shownRepo}`, sameRepository: [] };
-  const onBranch = sameRepo.filter((p) => branchMatches(p.branch, event.branch));
-  const what = event.kind === 'tag' ? 'tag' : 'branch';
+  const branch = matchedBranch(event);
+  const onBranch = sameRepo.filter((p) => branchMatches(p.branch, branch));
+  const what = event.kind === 'tag' ? 'tag' : event.kind === 'pull_request' ? 'pull request target branch' : 'branch';
   if (onBranch.length === 0)
     return {
       matched: [],
-      reason: `no pipeline of ${shownRepo} matches the ${what} "${event.branch}" (${describe(sameRepo, (p) => p.branch)})`,
+      reason:
+        event.kind === 'pull_request' && branch === ''
+          ? `the pull request names no target branch, so no pipeline of ${shownRepo} matches it`
+          : `no pipeline of ${shownRepo} matches the ${what} "${branch}" (${describe(sameRepo, (p) => p.branch)})`,
       sameRepository: sameRepo,
     };
   const matched = onBranch.filter((p) => p.trigger_events.includes(event.kind));
   if (matched.length === 0)
     return {
       matched: [],
-      reason: `no pipeline of ${shownRepo} on "${event.branch}" triggers on ${event.kind} (${describe(onBranch, (p) => p.trigger_events.join('+') || 'none')})`,
+      reason: `no pipeline of ${shownRepo} on "${branch}" triggers on ${event.kind} (${describe(onBranch, (p) => p.trigger_events.join('+') || 'none')})`,
       sameRepository: sameRepo,
     };
   return { matched, reason: null, sameRepository: sameRepo };
+}
+
+/** What a pipeline's `branch` is matched against: the branch or tag; a pull request's target branch ('' when unknown: matches nothing). */
+export function matchedBranch(event: TriggerEvent): string {
+  return event.kind === 'pull_request' ? (event.pullRequest?.targetBranch ?? '') : event.branch;
 }
 
 function describe<P extends WebhookCandidate>(pipelines: P[], what: (p: P) => string): string {

@@ -19,6 +19,7 @@ import { providerAdapter, single, type Headers, type WebhookSecrets } from './pr
 import { clip, rejectedRow, type RejectionRecorder } from './rejection-recorder.js';
 import { triggerMatching, type MatchingDeps } from './trigger-matching.js';
 import { CompletionWaiter } from './completion-waiter.js';
+import { skipCiMarker } from '../../integrations/skip-ci.js';
 
 export interface WebhookDeps extends MatchingDeps {
   deliveries: DeliveriesRepository;
@@ -131,6 +132,8 @@ interface Plan {
 export function planOf(deps: MatchingDeps, actor: Actor | null, result: NormalizeResult): Plan {
   if (isPing(result)) return { verdict: 'ignored', reason: 'ping', run: null };
   if (isIgnored(result)) return { verdict: 'ignored', reason: result.ignored, run: null };
+  const skip = skipCiMarker(result.message);
+  if (skip) return { verdict: 'ignored', reason: `skipped: the head commit's message says ${skip}`, run: null };
   // Marked triggered until the runs exist; complete() settles the verdict (ignored if none matched).
   return { verdict: 'triggered', reason: null, run: (deliveryId) => triggerMatching(deps, actor, result, deliveryId) };
 }

@@ -10,6 +10,7 @@ import type { TriggerEvent } from '../../integrations/trigger-event.js';
 import type { PipelinesRepository } from '../../store/pipelines-repository.js';
 import { triggerRun, type TriggerDeps } from '../runs/trigger-run.js';
 import { matchPipelines } from './match-pipelines.js';
+import { supersedeOlderRuns, type CancelSuperseded } from './supersede-older-runs.js';
 
 export interface TriggerOutcome {
   runIds: number[];
@@ -19,7 +20,11 @@ export interface TriggerOutcome {
   projectIds: number[];
 }
 
-export type MatchingDeps = TriggerDeps & { pipelines: PipelinesRepository };
+export type MatchingDeps = TriggerDeps & {
+  pipelines: PipelinesRepository;
+  /** Cancels an older run a pipeline with `auto_cancel` no longer needs (through cancel-run.ts). */
+  cancelSuperseded: CancelSuperseded;
+};
 
 export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, event: TriggerEvent, deliveryId: string): Promise<TriggerOutcome> {
   const { matched, reason, sameRepository } = matchPipelines(await deps.pipelines.webhookCandidates(), event);
@@ -40,12 +45,17 @@ export async function triggerMatching(deps: MatchingDeps, actor: Actor | null, e
           provider: event.provider,
           ref: event.ref,
           author: event.author,
+          ...(event.kind === 'pull_request' && event.pullRequest
+            ? { pull_request: { number: event.pullRequest.number, source_branch: event.branch, target_branch: event.pullRequest.targetBranch } }
+            : {}),
           ...(event.before !== undefined && { before: event.before }),
           ...(actor ? { user: { id: actor.id, username: actor.username } } : {}),
         },
         fromFork: event.fromFork === true,
       });
       runIds.push(run.id);
+      // After the new run exists, so the older ones never leave the branch without a run.
+      if (pipeline.auto_cancel) await supersedeOlderRuns(deps, { id: run.id, number: run.number, pipelineId: pipeline.id }, event);
     } catch (thrown) {
       // Only refusals of this one pipeline are skipped; a platform fault fails the delivery.
       if (!(thrown instanceof AppError)) throw coerceError(thrown);

@@ -1,0 +1,207 @@
+/**
+ * Commit statuses on GitHub and GitLab, driven by run events and sent from an outbox. The engine
+ * knows nothing of it: this listens to the event bus's run status events (all runs), and for a
+ * run started by a GitHub or GitLab delivery writes the status of its current state
+ * (record-run-status.ts) into `commit_statuses`. A background loop then sends due rows, one
+ * process per row (a claim with a lease), retrying with backoff while the forge is down or
+ * rate-limits, honouring its Retry-After / X-RateLimit-Reset. Nothing here blocks or fails a run.
+ *
+ * Events can be lost (the bus drops rather than blocks; a process may be down when a run
+ * changes), so the loop also looks for recent webhook runs whose current state has no row yet.
+ *
+ * Loop, each tick: write the states of runs heard of → (every `sweepMs`) write missed ones →
+ * supersede unsent rows that a later state of their run overtook → claim and send due rows.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { EventBus, Unsubscribe } from '../../events/event-bus.js';
+import type { CommitStatus, CommitStatusesRepository } from '../../store/commit-statuses-repository.js';
+import type { CredentialsRepository } from '../../store/credentials-repository.js';
+import { sendCommitStatus, type SendResult } from '../../integrations/forge/send-commit-status.js';
+import { recordRunStatus, type ForgeSettings } from './record-run-status.js';
+import { resolveForgeToken } from './forge-token.js';
+import { coerceError } from '../../domain/errors.js';
+
+export interface OutboxTiming {
+  /** How often due rows are looked for when nothing wakes the loop. */
+  pollMs: number;
+  /** How often recent runs are checked for states that have no row (lost events). */
+  sweepMs: number;
+  /** First retry delay; doubled per attempt up to `maxBackoffMs`. */
+  retryBaseMs: number;
+  maxBackoffMs: number;
+  /** A status not delivered this long after it was written is given up (failed, with the last error). */
+  giveUpAfterMs: number;
+  /** How long a claim holds; a sender that died is taken over after it. */
+  claimMs: number;
+}
+
+export const DEFAULT_OUTBOX_TIMING: OutboxTiming = {
+  pollMs: 2000,
+  sweepMs: 30_000,
+  retryBaseMs: 2000,
+  maxBackoffMs: 10 * 60 * 1000,
+  giveUpAfterMs: 24 * 3600 * 1000,
+  claimMs: 60_000,
+};
+
+/** Runs older than this are not looked at by the sweep for lost events. */
+const SWEEP_WINDOW_MS = 24 * 3600 * 1000;
+const BATCH = 20;
+
+export interface OutboxDeps {
+  statuses: CommitStatusesRepository;
+  credentials: Pick<CredentialsRepository, 'open'>;
+  events: EventBus;
+  settings: ForgeSettings;
+  logger: Logger;
+  timing?: Partial<OutboxTiming>;
+  /** The send function (the real HTTP client; benchmarks may pass another). */
+  send?: typeof sendCommitStatus;
+}
+
+export class CommitStatusOutbox {
+  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly timing: OutboxTiming;
+  private readonly heard = new Set<number>();
+  private unsubscribe: Unsubscribe | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private working: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private lastSweep = 0;
+  /**
+   * API base URL → until when it said to wait (rate limit, Retry-After). A limit is the token's or
+   * the host's, not one status's: the run's next state (which supersedes the one that was refused)
+   * waits too, instead of running into the same limit at once.
+   */
+  private readonly waitFor = new Map<string, number>();
+
+  constructor(private readonly deps: OutboxDeps) {
+    this.timing = { ...DEFAULT_OUTBOX_TIMING, ...deps.timing };
+  }
+
+  start(): void {
+    this.unsubscribe = this.deps.events.subscribeAll((event) => {
+      this.heard.add(event.runId);
+      this.wake();
+    });
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    await this.working;
+  }
+
+  /** Works the outbox now (or right after the tick in progress). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.working) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.working = this.tick().finally(() => {
+      this.working = null;
+      if (this.stopped) return;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      } else this.schedule(this.timing.pollMs);
+    });
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), ms);
+    this.timer.unref();
+  }
+
+  /** One pass; every fault is logged and the next pass tries again. */
+  async tick(): Promise<void> {
+    try {
+      const now = Date.now();
+      const runIds = [...this.heard];
+      this.heard.clear();
+      if (now - this.lastSweep >= this.timing.sweepMs) {
+        this.lastSweep = now;
+        runIds.push(...(await this.deps.statuses.runsWithoutStatus(new Date(now - SWEEP_WINDOW_MS).toISOString(), 100)));
+      }
+      for (const runId of new Set(runIds)) await recordRunStatus(this.deps, runId, new Date().toISOString());
+      await this.deps.statuses.supersede(new Date().toISOString());
+      const due = await this.deps.statuses.due(new Date().toISOString(), BATCH);
+      const ready = due.filter((row) => (this.waitFor.get(row.api_url) ?? 0) <= Date.now());
+      for (const row of due) if (!ready.includes(row)) this.wakeAt(this.waitFor.get(row.api_url)!);
+      await Promise.all(ready.map((row) => this.deliver(row)));
+      // A full batch may mean more are due: go again at once.
+      if (due.length === BATCH) this.again = true;
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'commit status outbox: a pass failed; the next one retries');
+    }
+  }
+
+  private async deliver(row: CommitStatus): Promise<void> {
+    const { statuses } = this.deps;
+    const now = Date.now();
+    if (!(await statuses.claim(row.id, this.owner, new Date(now).toISOString(), new Date(now + this.timing.claimMs).toISOString()))) return;
+    const attempts = row.attempts + 1;
+    let result: SendResult;
+    try {
+      const token = await resolveForgeToken(this.deps, row);
+      if ('problem' in token) {
+        await statuses.failed(row.id, this.owner, token.problem, null);
+        return;
+      }
+      result = await (this.deps.send ?? sendCommitStatus)({
+        forge: row.provider,
+        apiUrl: row.api_url,
+        repository: row.repository,
+        sha: row.sha,
+        token: token.token,
+        state: row.state,
+        targetUrl: row.target_url,
+        description: row.description,
+        context: row.context,
+      });
+    } catch (error) {
+      result = { kind: 'retry', statusCode: null, error: `could not send: ${coerceError(error).message.slice(0, 200)}`, retryAt: null };
+    }
+    const at = Date.now();
+    switch (result.kind) {
+      case 'delivered':
+        await statuses.delivered(row.id, this.owner, new Date(at).toISOString(), result.statusCode);
+        return;
+      case 'failed':
+        await statuses.failed(row.id, this.owner, result.error, result.statusCode);
+        return;
+      case 'retry': {
+        if (at - Date.parse(row.created_at) >= this.timing.giveUpAfterMs) {
+          await statuses.failed(row.id, this.owner, `gave up after ${attempts} attempts; last: ${result.error}`, result.statusCode);
+          return;
+        }
+        const next = result.retryAt ?? at + this.backoff(attempts);
+        if (result.retryAt !== null) this.waitFor.set(row.api_url, Math.max(result.retryAt, this.waitFor.get(row.api_url) ?? 0));
+        await statuses.retryLater(row.id, this.owner, new Date(next).toISOString(), `attempt ${attempts}: ${result.error}`, result.statusCode);
+        this.wakeAt(next);
+        return;
+      }
+    }
+  }
+
+  /** Wakes when something becomes due rather than at the next poll. */
+  private wakeAt(atMs: number): void {
+    if (!this.stopped) setTimeout(() => this.wake(), Math.max(0, atMs - Date.now()) + 5).unref();
+  }
+
+  /** Exponential backoff with ±20 % jitter, so several senders do not retry in step. */
+  private backoff(attempts: number): number {
+    const base = Math.min(this.timing.retryBaseMs * 2 ** Math.min(attempts - 1, 20), this.timing.maxBackoffMs);
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+}
