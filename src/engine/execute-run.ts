@@ -83,7 +83,7 @@ async function execute(input: ExecuteRunInput, secrets: string[]): Promise<RunOu
     // The sandbox brings its own workspace, made ahead of time; unisolated runs make theirs here.
     sandbox = await options.isolation?.openRun({
       runId: spec.runId,
-      readOnlyPaths: options.allowLocalRepositories ? localRepositories(spec) : [],
+      readOnlyPaths: [...(options.allowLocalRepositories ? localRepositories(spec) : []), ...(await checkoutMirrors(spec, options))],
       stepLimits: allSteps.flatMap((s) => (s.limits ? [s.limits] : [])),
     });
   } catch (thrown) {
@@ -273,4 +273,19 @@ function abortedOutcome(signal: AbortSignal): RunOutcome {
 function localRepositories(spec: RunSpec): string[] {
   const urls = [spec.repositoryUrl, ...spec.steps.filter((s) => s.type === 'git_checkout').map((s) => s.config.repository)];
   return [...new Set(urls.flatMap((url) => (typeof url === 'string' ? (localRepositoryPath(url) ?? []) : [])))];
+}
+
+/**
+ * The mirrors of the repositories the run's checkouts clone, made if missing (an empty bare
+ * repository: the checkout fills it), so the sandbox can show them read-only. A repository whose
+ * URL is refused has none (its checkout fails saying why).
+ */
+async function checkoutMirrors(spec: RunSpec, options: EngineOptions): Promise<string[]> {
+  const mirrors = options.mirrors;
+  if (!mirrors) return [];
+  const urls = new Set(
+    spec.steps.filter((s) => s.type === 'git_checkout').flatMap((s) => (typeof s.config.repository === 'string' ? [s.config.repository] : [])),
+  );
+  const paths = await Promise.all([...urls].map((url) => mirrors.prepare(url).catch(() => null)));
+  return paths.filter((p): p is string => p !== null);
 }

@@ -18,6 +18,7 @@ import type { FinalRunStatus, FinalStepStatus } from '../domain/status.js';
 import type { StepDefinition, Variables } from '../domain/pipeline.js';
 import type { ResolvedCredential } from '../domain/credentials.js';
 import type { RunIsolation } from './launch/launcher.js';
+import type { RepositoryMirrors } from './mirror/repository-mirrors.js';
 
 export interface RunSpec {
   runId: number;
@@ -148,6 +149,11 @@ export interface EngineOptions {
   stepOwner?: FileOwner;
   /** Opens each run's sandbox; absent when steps run unisolated (ANSFLOW_SANDBOX=off). */
   isolation?: RunIsolation;
+  /**
+   * One bare mirror per repository (`<data>/mirrors`): git_checkout fetches into it and copies the
+   * commit from it; a run's sandbox sees its checkouts' mirrors read-only. Absent: plain clones.
+   */
+  mirrors?: RepositoryMirrors;
   /** How many steps of one run may run at the same time (ANSFLOW_MAX_PARALLEL_STEPS). */
   maxParallelSteps?: number;
 }

@@ -29,6 +29,7 @@ import { localRepositoryEnv } from './local-repository-env.js';
 import { askpassEnv, credentialSecrets, splitCredentials } from './git-credentials.js';
 import { prepareCheckoutAuth, type CheckoutAuth } from './git-checkout-auth.js';
 import { platformToolEnv } from '../platform-tool-env.js';
+import type { RepositoryMirrors } from '../mirror/repository-mirrors.js';
 
 export interface GitCheckoutConfig {
   repository: string;
@@ -45,6 +46,8 @@ export interface GitExecutorOptions extends ProcessOptions {
   allowMetadataAddresses?: boolean;
   /** The git executable (a wrapper in tests). */
   git?: string;
+  /** Repository mirrors: when set, the platform fetches into the mirror and the checkout copies from it. */
+  mirrors?: RepositoryMirrors | undefined;
 }
 
 const DEFAULT_DEPTH = 1;
@@ -106,7 +109,11 @@ export class GitCheckoutExecutor implements StepExecutor {
         `${ctx.credential ? `; credential "${ctx.credential.name}"` : ''})\n`,
     );
 
-    if (commit === null) {
+    const mirrored = await this.fromMirror({ git, ctx, repository, commit, branch, depth, dir, shownDir, auth, env, home });
+    if (mirrored !== null && 'failed' in mirrored) return mirrored.failed;
+    if (mirrored !== null) {
+      // Checked out from the mirror; submodules and the result below as for a clone.
+    } else if (commit === null) {
       const clone = await git.run(['clone', ...(depth > 0 ? ['--depth', String(depth)] : []), '--branch', branch, '--', split.url, dir], {
         cwd: ctx.workspace,
         show: ['clone', ...(depth > 0 ? ['--depth', String(depth)] : []), '--branch', branch, '--', shownUrl, shownDir],
@@ -151,6 +158,69 @@ export class GitCheckoutExecutor implements StepExecutor {
     const sha = head.stdout.trim();
     ctx.output(`HEAD is now at ${sha}\n`);
     return { status: 'success', exitCode: 0, commit: sha };
+  }
+
+  /**
+   * The checkout from the repository's mirror: the platform fetches what is new into the mirror
+   * (outside the sandbox, with the step's credential), then the sandboxed git copies the one
+   * commit it needs from the mirror (bound read-only into the sandbox) and sets `origin` to the
+   * repository, so later steps fetch and push as after a clone. Null: no mirror here, or it could
+   * not be updated (said in the log): the caller clones directly.
+   */
+  private async fromMirror(input: {
+    git: GitRunner;
+    ctx: StepContext;
+    repository: string;
+    commit: string | null;
+    branch: string;
+    depth: number;
+    dir: string;
+    shownDir: string;
+    auth: CheckoutAuth | undefined;
+    env: Record<string, string>;
+    home: string;
+  }): Promise<null | { done: true } | { failed: StepResult }> {
+    const mirrors = this.options.mirrors;
+    const { git, ctx, commit, branch, dir } = input;
+    if (!mirrors) return null;
+    let mirror: string;
+    let sha: string;
+    try {
+      const exact = commit !== null && (commit.length === 40 || commit.length === 64) ? [commit] : [];
+      mirror = await mirrors.fetch({ url: input.repository, credential: ctx.credential, extra: exact, signal: ctx.signal });
+      sha = await mirrors.resolve(mirror, commit ?? branch);
+    } catch (thrown) {
+      if (ctx.signal.aborted) return { failed: failed('interrupted') };
+      ctx.output(`The repository's mirror could not be used (${coerceError(thrown).message}); cloning directly.\n`);
+      return null;
+    }
+    ctx.output(`Mirror updated; copying commit ${sha} from it\n`);
+    const fromMirrorEnv = {
+      ...input.env,
+      ...(await localRepositoryEnv(input.home, mirror, ctx.fileOwner)),
+      GIT_ALLOW_PROTOCOL: `${input.env.GIT_ALLOW_PROTOCOL}:file`,
+    };
+    const calls: Array<{ args: string[]; show?: string[]; cwd?: string; env?: Record<string, string> }> = [
+      { args: ['init', '-q', '--', dir], show: ['init', '-q', '--', input.shownDir], cwd: ctx.workspace },
+      {
+        args: ['remote', 'add', 'origin', '--', splitCredentials(input.repository).url],
+        show: ['remote', 'add', 'origin', '--', redactGitUrl(input.repository)],
+      },
+      {
+        args: ['-c', 'protocol.file.allow=always', 'fetch', '-q', '--no-tags', ...(input.depth > 0 ? ['--depth', String(input.depth)] : []), '--', mirror, sha],
+        show: ['fetch', '--no-tags', ...(input.depth > 0 ? ['--depth', String(input.depth)] : []), '--', '<mirror>', sha],
+        env: fromMirrorEnv,
+      },
+      ...(commit === null
+        ? [{ args: ['update-ref', `refs/remotes/origin/${branch}`, sha] }, { args: ['checkout', '-q', '-B', branch, '--track', `origin/${branch}`] }]
+        : [{ args: ['checkout', '-q', '--detach', sha, '--'] }]),
+    ];
+    for (const call of calls) {
+      const r = await git.run(call.args, { cwd: call.cwd ?? dir, ...(call.show && { show: call.show }), ...(call.env && { env: call.env }) });
+      if (!r.ok) return { failed: failed(`git ${call.args.find((a) => !a.startsWith('-') && !a.includes('='))} failed (${r.how})`, r.exitCode) };
+    }
+    if (input.auth && !(await persistAuth(git, dir, input.auth))) return { failed: failed("the credential could not be kept in the checkout's config") };
+    return { done: true };
   }
 }
 
@@ -226,7 +296,7 @@ class GitRunner {
     private readonly configArgs: readonly string[] = [],
   ) {}
 
-  async run(args: string[], opts: { cwd: string; show?: string[]; capture?: boolean }): Promise<GitCallResult> {
+  async run(args: string[], opts: { cwd: string; show?: string[]; capture?: boolean; env?: Record<string, string> }): Promise<GitCallResult> {
     const hardening = hardenedGitArgs(this.allowLocal);
     if (!opts.capture) this.ctx.output(`$ git ${(opts.show ?? args).join(' ')}\n`);
     const captured: Buffer[] = [];
@@ -234,7 +304,7 @@ class GitRunner {
     const result = await runStepProcess(this.options, this.ctx, {
       argv: [this.options.git ?? 'git', ...hardening, ...this.configArgs, ...args],
       cwd: opts.cwd,
-      env: this.env,
+      env: opts.env ?? this.env,
       onOutput: (chunk: Buffer) => {
         if (opts.capture) captured.push(chunk);
         else this.ctx.output(chunk);

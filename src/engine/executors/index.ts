@@ -9,7 +9,7 @@ import { GitCheckoutExecutor } from './git-checkout.js';
 import { AnsiblePlaybookExecutor } from './ansible-playbook.js';
 
 export function createDefaultExecutors(
-  options: Pick<EngineOptions, 'shell' | 'cancelGraceMs' | 'allowLocalRepositories' | 'allowMetadataAddresses'>,
+  options: Pick<EngineOptions, 'shell' | 'cancelGraceMs' | 'allowLocalRepositories' | 'allowMetadataAddresses' | 'mirrors'>,
   launcher: ProcessLauncher,
 ): StepExecutor[] {
   const processes = { launcher, cancelGraceMs: options.cancelGraceMs };
@@ -19,6 +19,7 @@ export function createDefaultExecutors(
       ...processes,
       allowLocalRepositories: options.allowLocalRepositories,
       allowMetadataAddresses: options.allowMetadataAddresses ?? false,
+      mirrors: options.mirrors,
     }),
     new AnsiblePlaybookExecutor(processes),
   ];
