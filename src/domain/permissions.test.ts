@@ -18,7 +18,7 @@ describe('the permission policy', () => {
     const expected: Record<ProjectRole, ProjectAction[]> = {
       viewer: ['read'],
       developer: ['read', 'run', 'run_override'],
-      maintainer: ['read', 'run', 'run_override', 'edit', 'manage_credentials', 'approve', 'manage_members'],
+      maintainer: ['read', 'run', 'run_override', 'edit', 'manage_credentials', 'approve', 'manage_members', 'read_audit'],
       owner: [...PROJECT_ACTIONS],
     };
     for (const [role, allowed] of Object.entries(expected) as Array<[ProjectRole, ProjectAction[]]>)
@@ -52,6 +52,8 @@ describe('the permission policy', () => {
     assert.equal(ask(user('developer', { scopes: ['admin'] }), 'viewer', 'run'), 'deny', 'a scope never adds to the role');
     assert.equal(ask(user('developer', { scopes: ['read'] }), null, 'read'), 'hide', 'a non-member is still hidden');
     assert.equal(decideGlobal(user('admin', { scopes: ['write'] }), 'manage_users'), 'deny');
+    assert.equal(decideGlobal(user('admin', { scopes: ['read'] }), 'read_audit_log'), 'deny', "the whole log needs an admin's admin scope");
+    assert.equal(ask(user('developer', { scopes: ['read'] }), 'maintainer', 'read_audit'), 'allow', "a maintainer's read token reads the project's events");
   });
 
   describe('member changes', () => {

@@ -36,15 +36,18 @@ export type ProjectRole = (typeof PROJECT_ROLES)[number];
  *   approve            approve or reject a run waiting for approval
  *   manage_members     add, change and remove members (roles limited by memberChangeDecision)
  *   administer         rename or delete the project
+ *   read_audit         read the project's audit events
  * Actions outside any project:
  *   create_project     create a project (the creator becomes its owner)
  *   trigger_jenkins    start a Jenkins job through the gateway (Jenkins jobs belong to no project)
  *   manage_users       users and their global roles
  *   administer_system  system-wide settings and views
+ *   lint_pipeline_file check a pipeline file's text (no resource is read): anyone signed in
+ *   read_audit_log     read every audit event (logins, users, every project)
  */
-export const PROJECT_ACTIONS = ['read', 'run', 'run_override', 'edit', 'manage_credentials', 'approve', 'manage_members', 'administer'] as const;
+export const PROJECT_ACTIONS = ['read', 'run', 'run_override', 'edit', 'manage_credentials', 'approve', 'manage_members', 'administer', 'read_audit'] as const;
 export type ProjectAction = (typeof PROJECT_ACTIONS)[number];
-export const GLOBAL_ACTIONS = ['create_project', 'trigger_jenkins', 'manage_users', 'administer_system'] as const;
+export const GLOBAL_ACTIONS = ['create_project', 'trigger_jenkins', 'manage_users', 'administer_system', 'lint_pipeline_file', 'read_audit_log'] as const;
 export type GlobalAction = (typeof GLOBAL_ACTIONS)[number];
 
 export type Decision = 'allow' | 'deny' | 'hide';
@@ -70,6 +73,7 @@ export const PROJECT_RULES: Record<ProjectAction, ProjectRule> = {
   approve: { any: 'maintainer', scope: 'run' },
   manage_members: { any: 'maintainer', scope: 'admin' },
   administer: { any: 'owner', scope: 'admin' },
+  read_audit: { any: 'maintainer', scope: 'read' },
 };
 
 /** Global actions: which global roles may, and the scope they need. */
@@ -78,6 +82,8 @@ export const GLOBAL_RULES: Record<GlobalAction, { roles: readonly Role[]; scope:
   trigger_jenkins: { roles: ['admin', 'developer'], scope: 'run' },
   manage_users: { roles: ['admin'], scope: 'admin' },
   administer_system: { roles: ['admin'], scope: 'admin' },
+  lint_pipeline_file: { roles: ['admin', 'developer', 'viewer'], scope: 'read' },
+  read_audit_log: { roles: ['admin'], scope: 'admin' },
 };
 
 export const isAdmin = (actor: Actor) => actor.role === 'admin';

@@ -49,15 +49,18 @@ const RUN_ROUTES = new Set([
   '/api/v1/integrations/jenkins/trigger',
 ]);
 
+/** Routes whose POST only reads (checks a text, changes nothing): the `read` class. */
+const READ_ROUTES = new Set(['/api/pipelines/lint/']);
+
 /**
  * The scope a request needs, by method and route pattern: reads need `read`; starting or
  * cancelling a run needs `run`; other changes need `write`; administration (users other than
- * oneself, the audit log) needs `admin`.
+ * oneself) needs `admin`. Reading the audit log is a read here; the policy then asks `admin` for
+ * the whole log and `read` for a maintainer's projects' events (read_audit_log, read_audit).
  */
 export function requestClass(method: string, route: string): TokenScope {
-  if (route.startsWith('/api/audit-events/')) return 'admin';
   const reading = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
-  if (reading) return 'read';
+  if (reading || READ_ROUTES.has(route)) return 'read';
   if (RUN_ROUTES.has(route)) return 'run';
   if (route.startsWith('/api/users/') && !route.startsWith('/api/users/me/')) return 'admin';
   return 'write';

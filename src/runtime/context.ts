@@ -64,11 +64,11 @@ export interface AppContext {
     workers: WorkersRepository;
     credentials: CredentialsRepository;
     projects: ProjectsRepository;
-    sso: SsoRepository;
     personalTokens: PersonalTokensRepository;
     auditEvents: AuditEventsRepository;
     /** The commit status outbox (migration 013). */
     commitStatuses: CommitStatusesRepository;
+    sso: SsoRepository;
   };
   /** True when Redis is configured: queue, events and cancels cross processes; logs live in the database. */
   distributed: boolean;
@@ -84,11 +84,11 @@ export interface AppContext {
   credentials: CredentialsService;
   projects: ProjectsService;
   /** The permission policy with memberships looked up (services/projects/project-access.ts). */
-  /** Single sign-on (OpenID Connect); null when no provider is configured. */
-  sso: SsoService | null;
   access: ProjectAccess;
   /** Personal access tokens (`afp_…`). */
   personalTokens: PersonalTokens;
+  /** Single sign-on (OpenID Connect); null when no provider is configured. */
+  sso: SsoService | null;
   /** The audit recorder: changes and their events in one transaction. */
   audit: AuditLog;
   deliveries: DeliveriesService;
@@ -117,19 +117,20 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     runQueue: new RunQueueRepository(db.kysely),
     deliveries: new DeliveriesRepository(db.kysely),
     jenkinsBuilds: new JenkinsBuildsRepository(db.kysely),
-    sso: new SsoRepository(db.kysely),
     workers: new WorkersRepository(db.kysely),
     credentials: new CredentialsRepository(db.kysely, secrets),
     projects: new ProjectsRepository(db.kysely),
     personalTokens: new PersonalTokensRepository(db.kysely),
     auditEvents: new AuditEventsRepository(db.kysely),
     commitStatuses: new CommitStatusesRepository(db.kysely),
+    sso: new SsoRepository(db.kysely),
   };
-  const audit = new AuditLog(repos.auditEvents, transactor(db.kysely));
+  const access = new ProjectAccess(repos.projects);
+  // The policy decides how much of the audit log each caller reads (maintainers: their projects).
+  const audit = new AuditLog(repos.auditEvents, transactor(db.kysely), access);
   const adapters = await createAdapters(config, db, repos.runQueue, logger);
   const { events, queue, logs } = adapters;
   const cancellations = adapters.localCancellations;
-  const access = new ProjectAccess(repos.projects);
   const runs = new RunsService({
     access,
     pipelines: repos.pipelines,
@@ -196,7 +197,6 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     config,
     logger,
     distributed: adapters.distributed,
-    sso,
     db,
     secrets,
     repos,
@@ -207,6 +207,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     projects: new ProjectsService(repos.projects, repos.users, access, audit),
     access,
     personalTokens,
+    sso,
     audit,
     events,
     queue,

@@ -103,7 +103,14 @@ describe('personal access tokens', () => {
     const write = (await create(admin, { name: 'admin-write', scopes: ['read', 'run', 'write'] })).json.token;
     const r = await h.request('POST', '/api/users/', { token: write, body: { username: 'made-by-token', password: 'password-123' } });
     assert.equal(r.status, 403);
-    assert.equal((await h.request('GET', '/api/audit-events/', { token: write })).status, 403);
+    // Without the admin scope the whole audit log is out of reach: the token reads like a member's,
+    // the events of the projects the admin maintains or owns (read_audit), never logins or users.
+    const limited = await h.request('GET', '/api/audit-events/', { token: write });
+    assert.equal(limited.status, 200);
+    assert.ok(
+      (limited.json.results as Array<{ project_id: number | null }>).every((e) => e.project_id !== null),
+      limited.text,
+    );
     const full = (await create(admin, { name: 'admin-all', scopes: ['admin'] })).json.token;
     assert.equal((await h.request('GET', '/api/audit-events/', { token: full })).status, 200);
   });

@@ -34,7 +34,7 @@ export interface RequestOptions {
   rawBody?: string | Buffer;
   headers?: Record<string, string>;
   /** `manual`: a redirect is the answer (its status and Location), not followed. */
-  redirect?: RequestRedirect;
+  redirect?: 'follow' | 'manual' | 'error';
 }
 
 export interface TestResponse {

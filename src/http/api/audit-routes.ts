@@ -9,7 +9,6 @@ import type { ApiDeps } from './deps.js';
 import { currentUser } from '../auth-hook.js';
 import { errorResponses } from '../schemas/common.js';
 import { AuditPageSchema, AuditQuery } from '../schemas/audit.js';
-import { permissionDenied } from '../../domain/errors.js';
 import type { AuditEvent, AuditFilter } from '../../store/audit-events-repository.js';
 import type { Static } from 'typebox';
 
@@ -21,15 +20,15 @@ export function auditRoutes(app: App, { audit }: ApiDeps) {
     {
       schema: {
         tags: ['audit'],
-        summary: 'The audit log (admins): filter by actor, project, target, action and time; ?format=jsonl exports JSON lines',
+        summary:
+          "The audit log (admins; maintainers and owners: their projects' events): filter by actor, project, target, action and time; ?format=jsonl exports JSON lines",
         querystring: AuditQuery,
-        response: { 200: AuditPageSchema, ...errorResponses(400, 401, 403) },
+        response: { 200: AuditPageSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
-      const readable = await audit.readableBy(currentUser(request));
-      if (!readable) throw permissionDenied('Only administrators can read the audit log');
       const q = request.query;
+      const readable = await audit.readableBy(currentUser(request), q.project);
       const filter: AuditFilter = { ...toFilter(q), ...readable };
       if (wantsJsonLines(request, q)) {
         const lines = Readable.from(jsonLines(audit.stream(filter)));

@@ -5,6 +5,8 @@
  */
 import type { AuditEntry, AuditTarget, AuditDiff, AuditActor } from '../../domain/audit.js';
 import type { Actor } from '../../domain/roles.js';
+import type { Decision } from '../../domain/permissions.js';
+import { notFound, permissionDenied } from '../../domain/errors.js';
 import type { AuditEventsRepository, AuditFilter } from '../../store/audit-events-repository.js';
 import type { StoreTx, Transactor } from '../../store/transaction.js';
 import { nowIso } from '../../store/time.js';
@@ -12,23 +14,38 @@ import { nowIso } from '../../store/time.js';
 export type RecordEvent = (entry: AuditEntry) => Promise<void>;
 
 /**
- * The projects whose events a non-admin may read. The permission policy plugs in here (maintainers
- * read their projects' events); until it does, nobody but admins reads the log.
+ * How much of the log an actor reads, from the permission policy (services/projects/project-access.ts):
+ * everything (`read_audit_log`: admins) or their projects' events (`read_audit`: maintainers, owners).
+ * Without it, only admins read the log.
  */
-export type AuditProjectsOf = (actor: Actor) => Promise<number[]>;
+export interface AuditAccess {
+  auditScope(actor: Actor): Promise<'all' | number[]>;
+  decision(actor: Actor, projectId: number, action: 'read_audit'): Promise<Decision>;
+}
 
 export class AuditLog {
   constructor(
     private readonly events: AuditEventsRepository,
     private readonly transact: Transactor,
-    private readonly projectsOf: AuditProjectsOf = async () => [],
+    private readonly access: AuditAccess | null = null,
   ) {}
 
-  /** The restriction on what `actor` reads of the log: none (admins), some projects, or null (nothing: 403). */
-  async readableBy(actor: Actor): Promise<Pick<AuditFilter, 'projectIds'> | null> {
-    if (actor.role === 'admin') return {};
-    const projectIds = await this.projectsOf(actor);
-    return projectIds.length > 0 ? { projectIds } : null;
+  /**
+   * The restriction on what `actor` reads of the log: none (the whole log) or some projects. A
+   * `project` asked for that the actor may not read is a 404 (a member below maintainer: 403);
+   * an actor who reads no project's events is a 403.
+   */
+  async readableBy(actor: Actor, project?: number): Promise<Pick<AuditFilter, 'projectIds'>> {
+    const scope = this.access ? await this.access.auditScope(actor) : actor.role === 'admin' ? 'all' : [];
+    if (scope === 'all') return {};
+    if (project !== undefined && !scope.includes(project)) {
+      const decision = this.access ? await this.access.decision(actor, project, 'read_audit') : 'hide';
+      if (decision === 'hide') throw notFound('Project');
+      if (decision === 'deny') throw permissionDenied("Only this project's maintainers and owners may read its audit events");
+      return { projectIds: [project] };
+    }
+    if (scope.length === 0) throw permissionDenied('Only administrators and project maintainers can read the audit log');
+    return { projectIds: scope };
   }
 
   /**

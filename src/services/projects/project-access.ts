@@ -4,7 +4,7 @@
  * into the answer: `hide` is the resource's own 404, `deny` a 403.
  */
 import { notFound, permissionDenied } from '../../domain/errors.js';
-import { decide, isAdmin, type Actor, type Decision, type ProjectAction, type ProjectRole } from '../../domain/permissions.js';
+import { decide, decideGlobal, isAdmin, type Actor, type Decision, type ProjectAction, type ProjectRole } from '../../domain/permissions.js';
 import type { ProjectsRepository } from '../../store/projects-repository.js';
 
 export interface Guard {
@@ -17,7 +17,7 @@ export interface Guard {
 }
 
 export class ProjectAccess {
-  constructor(private readonly projects: Pick<ProjectsRepository, 'roleOf'>) {}
+  constructor(private readonly projects: Pick<ProjectsRepository, 'roleOf' | 'membershipsOf'>) {}
 
   /** The actor's role in the project (null for a non-member; not looked up for an admin). */
   membership(actor: Actor, projectId: number): Promise<ProjectRole | null> {
@@ -42,6 +42,16 @@ export class ProjectAccess {
     return isAdmin(actor) ? {} : { memberId: actor.id };
   }
 
+  /**
+   * How much of the audit log the actor reads: all of it (`'all'`: admins with their full scope),
+   * or the events of the projects where the policy allows `read_audit` (maintainers and owners).
+   */
+  async auditScope(actor: Actor): Promise<'all' | number[]> {
+    if (decideGlobal(actor, 'read_audit_log') === 'allow') return 'all';
+    const memberships = await this.projects.membershipsOf(actor.id);
+    return [...memberships].filter(([, role]) => decide({ actor, membership: role, action: 'read_audit' }) === 'allow').map(([id]) => id);
+  }
+
   /** A `project` filter on a list: 404 unless the actor may read that project. */
   async requireReadable(actor: Actor, projectId: number): Promise<void> {
     await this.require(actor, projectId, 'read', { what: 'Project' });
@@ -57,6 +67,7 @@ const MESSAGES: Record<ProjectAction, string> = {
   approve: 'Your role in this project does not allow approving',
   manage_members: 'Your role in this project does not allow managing its members',
   administer: 'Only owners of this project may do this',
+  read_audit: "Only this project's maintainers and owners may read its audit events",
 };
 
 const deniedMessage = (action: ProjectAction) => MESSAGES[action];
