@@ -17,6 +17,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import picomatch from 'picomatch';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
 import { artifactKey } from '../../artifacts/artifact-key.js';
+import { CHUNK_BYTES } from '../../artifacts/fs-artifact-store.js';
 import { workspaceGlobProblem } from '../../domain/workspace-glob.js';
 import { formatSize } from '../../domain/sizes.js';
 
@@ -93,7 +94,7 @@ export async function collectArtifact(request: ArtifactRequest): Promise<Collect
       }
       try {
         const limit = new ByteLimit(request.maxBytes - bytes);
-        const stored = await request.store.put(key, opened.createReadStream().pipe(limit)).catch((error: unknown) => {
+        const stored = await request.store.put(key, opened.createReadStream({ highWaterMark: CHUNK_BYTES }).pipe(limit)).catch((error: unknown) => {
           if (limit.exceeded) throw new ArtifactLimitError(request.name, request.maxBytes + 1, request.maxBytes);
           throw error;
         });
