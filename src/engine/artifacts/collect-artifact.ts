@@ -11,14 +11,13 @@
  * names (which may hold any character) in its manifest.
  */
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { open, readlink } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
-import picomatch from 'picomatch';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
 import { artifactKey } from '../../artifacts/artifact-key.js';
 import { CHUNK_BYTES } from '../../artifacts/fs-artifact-store.js';
-import { workspaceGlobProblem } from '../../domain/workspace-glob.js';
+import { walkWorkspace, workspaceMatcher } from './workspace-walk.js';
 import { formatSize } from '../../domain/sizes.js';
 
 export interface ArtifactRequest {
@@ -65,16 +64,12 @@ export class ArtifactLimitError extends Error {
 }
 
 export async function collectArtifact(request: ArtifactRequest): Promise<CollectedArtifact> {
-  for (const glob of request.paths) {
-    const problem = workspaceGlobProblem(glob);
-    if (problem) throw new Error(`artifact "${request.name}": ${problem}`);
-  }
+  const matches = workspaceMatcher(`artifact "${request.name}"`, request.paths);
   artifactKey(request.keyPrefix);
-  const matches = picomatch([...request.paths], { dot: false });
   const found: { path: string; size: number }[] = [];
   const refused: RefusedFile[] = [];
-  await walk(request.workspace, request.workspace, (path, kind, size) => {
-    if (!matches(path)) return;
+  await walkWorkspace(request.workspace, (path, kind, size) => {
+    if (kind === 'dir' || !matches(path)) return;
     if (kind === 'file') found.push({ path, size });
     else refused.push({ path, reason: kind === 'link' ? 'a symbolic link (not followed)' : 'not a regular file' });
   });
@@ -110,21 +105,6 @@ export async function collectArtifact(request: ArtifactRequest): Promise<Collect
     throw error;
   }
   return { files, refused, bytes };
-}
-
-type EntryKind = 'file' | 'link' | 'other';
-
-/** Every entry under `dir`, as a workspace-relative `/` path; folders are entered, links never. */
-async function walk(root: string, dir: string, visit: (path: string, kind: EntryKind, size: number) => void): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    const full = join(dir, entry.name);
-    const path = relative(root, full).split(sep).join('/');
-    if (entry.isDirectory()) await walk(root, full, visit);
-    else if (entry.isSymbolicLink()) visit(path, 'link', 0);
-    else if (entry.isFile()) visit(path, 'file', (await lstat(full).catch(() => null))?.size ?? 0);
-    else visit(path, 'other', 0);
-  }
 }
 
 /** The file opened for reading when it is a regular file inside the workspace, else why not. */
