@@ -3,6 +3,9 @@ import type { AppContext } from './context.js';
 import { VERSION } from './context.js';
 import { buildApiServer } from '../http/api/api-server.js';
 import { webhookDeliveriesRoutes } from '../http/api/webhook-deliveries-routes.js';
+import { badgeRoutes } from '../http/api/badge-routes.js';
+import { PipelineBadges } from '../services/pipelines/pipeline-badge.js';
+import { BadgeRepository } from '../store/badge-repository.js';
 import { installRequestMetrics } from '../http/gateway/request-metrics.js';
 import { gatewayOptionsFromConfig, type GatewayOptions } from '../http/gateway/gateway-options.js';
 import { buildGateway } from './gateway.js';
@@ -39,7 +42,11 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
       version: VERSION,
       gatewayUrl,
     },
-    [webhookDeliveriesRoutes(ctx.deliveries), (app) => installRequestMetrics(app, ctx.metrics, 'api')],
+    [
+      webhookDeliveriesRoutes(ctx.deliveries),
+      badgeRoutes(new PipelineBadges({ badges: new BadgeRepository(ctx.db.kysely), access: ctx.access }), ctx.auth),
+      (app) => installRequestMetrics(app, ctx.metrics, 'api'),
+    ],
   );
 }
 

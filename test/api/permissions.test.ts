@@ -156,6 +156,8 @@ const RULES: Record<string, Rule> = {
   'DELETE /api/pipelines/:id/': { fresh: true, path: (f) => `/api/pipelines/${f.pipeline}/`, expect: CHANGE_OTHERS(204) },
   'POST /api/pipelines/:id/run/': { path: (f) => `/api/pipelines/${f.pipeline}/run/`, body: () => ({}), expect: RUN(201) },
   'GET /api/pipelines/:id/runs/': { path: (f) => `/api/pipelines/${f.pipeline}/runs/`, expect: READ },
+  // Readers get the badge; anonymous callers only for pipelines with badge_public (test/api/pipeline-badge.test.ts).
+  'GET /api/pipelines/:id/badge.svg/': { path: (f) => `/api/pipelines/${f.pipeline}/badge.svg`, expect: READ },
 
   // Runs and logs.
   'GET /api/pipeline-runs/': { path: (f) => `/api/pipeline-runs/?project=${f.project}`, expect: READ },
