@@ -18,6 +18,7 @@ import { SandboxLauncher } from '../engine/launch/sandbox/sandbox-launcher.js';
 import type { SandboxReport } from '../store/workers-repository.js';
 import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
 import { createJenkinsStepExecutor } from '../integrations/jenkins/jenkins-step-executor.js';
+import { pipelineFileReader, repositoryMirrors } from './pipeline-files.js';
 
 export interface WorkerOptions {
   concurrency?: number;
@@ -37,6 +38,8 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn({ ...recovered, killed }, 'recovered runs interrupted by a previous stop');
   }
   const { launcher, engine, report } = await stepLauncher(ctx);
+  // One bare mirror per repository: pipeline files are read from it and checkouts copy from it.
+  const mirrors = repositoryMirrors(ctx);
   const worker = new RunWorker({
     workerId: `${hostname()}:${process.pid}`,
     runs: ctx.repos.runs,
@@ -45,12 +48,12 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     logs: ctx.logs,
     // jenkins_job is always known; without ANSFLOW_JENKINS_URL its steps fail saying so.
     executors: [
-      ...createDefaultExecutors(ctx.engine, launcher),
+      ...createDefaultExecutors({ ...ctx.engine, mirrors }, launcher),
       createJenkinsStepExecutor({ client: createJenkinsClient(ctx.config.jenkins) }),
       ...(options.extraExecutors ?? []),
     ],
     cancellations: ctx.cancellations,
-    engine,
+    engine: { ...engine, mirrors },
     sandbox: report,
     concurrency: options.concurrency ?? ctx.config.maxConcurrentRuns,
     perPipeline: ctx.config.maxRunsPerPipeline,
@@ -60,6 +63,7 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     labels: options.labels ?? [],
     registry: ctx.repos.workers,
     credentials: ctx.repos.credentials,
+    pipelineFiles: pipelineFileReader(ctx, mirrors),
     launcher,
     ...(ctx.distributed ? { cancelPollMs: 2000 } : {}),
   });

@@ -6,6 +6,13 @@ import { VariablesSchema } from './pipelines.js';
 import { CommitStatusSchema } from './commit-statuses.js';
 
 const RunStatus = Type.Enum(RUN_STATUSES);
+const ConfigProblem = Type.Object({
+  file: Type.String({ description: 'The file, as the pipeline or its include names it' }),
+  path: Type.String({ description: 'The field (`steps[2].needs[0]`); empty for the whole file' }),
+  line: Type.Integer({ minimum: 1 }),
+  column: Type.Integer({ minimum: 1 }),
+  message: Type.String(),
+});
 const StepStatus = Type.Enum(STEP_STATUSES);
 
 export const TriggerBody = Type.Object(
@@ -63,6 +70,12 @@ export const RunSchema = Type.Object({
     description: 'The statuses this run reports on its commit (GitHub/GitLab webhook runs), in order, and whether each was delivered',
   }),
   variables: VariablesSchema,
+  config_errors: Nullable(
+    Type.Array(ConfigProblem, {
+      description:
+        "An invalid pipeline file's problems (the run started no step and ended `error`); null when its steps were read without problems or are stored ones",
+    }),
+  ),
   current_step: CurrentStep,
   steps: Type.Array(
     Type.Object({

@@ -82,6 +82,7 @@ export function runBody(run: Run, commitStatuses: readonly CommitStatus[] = []) 
     ...runHeader(run),
     commit_statuses: commitStatuses.map(commitStatusBody),
     variables: maskedVariables(run.variables),
+    config_errors: run.config_errors ?? null,
     progress: progressOf(run.status, run.steps),
     current_step: currentStepOf(run.steps),
     steps: run.steps.map((s) => ({ ...stepBody(s), needs: needsOf(run, s) })),
