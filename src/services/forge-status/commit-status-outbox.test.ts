@@ -1,0 +1,117 @@
+/**
+ * The outbox with several senders over one database (as with several API processes): every
+ * status reaches the stand-in forge exactly once and in order per commit; a run skipped by its
+ * pipeline file's `when` reports success "skipped: no matching changes". SQLite always,
+ * PostgreSQL when reachable (test/support/postgres.ts says so loudly otherwise).
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../config.js';
+import { createLogger } from '../../runtime/logger.js';
+import { createContext, type AppContext } from '../../runtime/context.js';
+import { CommitStatusOutbox } from './commit-status-outbox.js';
+import { startFakeForge, type FakeForge } from '../../../test/support/fake-forge.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { waitFor } from '../../../test/support/wait.js';
+import type { RunStatus } from '../../domain/status.js';
+
+const TOKEN = 'ghp_outbox_test_token';
+
+async function withContext(databaseUrl: string | null, work: (ctx: AppContext, forge: FakeForge) => Promise<void>) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-outbox-'));
+  const forge = await startFakeForge({ github: [TOKEN], gitlab: [] });
+  const config = loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir, ...(databaseUrl ? { ANSFLOW_DATABASE_URL: databaseUrl } : {}) });
+  const ctx = await createContext(config, createLogger('silent'));
+  try {
+    await work(ctx, forge);
+  } finally {
+    await ctx.close();
+    await forge.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const outbox = (ctx: AppContext, forge: FakeForge) =>
+  new CommitStatusOutbox({
+    statuses: ctx.repos.commitStatuses,
+    credentials: ctx.repos.credentials,
+    events: ctx.events,
+    logger: ctx.logger,
+    settings: { publicUrl: 'https://ci.example.com', githubApiUrl: `${forge.url}/api/v3`, githubToken: TOKEN, gitlabApiUrl: null, gitlabToken: null },
+    timing: { pollMs: 20, sweepMs: 50, retryBaseMs: 50 },
+  });
+
+async function scenario(ctx: AppContext, forge: FakeForge) {
+  const admin = { id: 1, username: 'admin', role: 'admin' as const };
+  await ctx.users.ensureAdmin('admin123');
+  const pipeline = await ctx.pipelines.create(admin, { name: 'p', repository_url: 'https://github.com/acme/app', steps: [] });
+  const senders = [outbox(ctx, forge), outbox(ctx, forge), outbox(ctx, forge)];
+  for (const s of senders) s.start();
+  try {
+    const commits: string[] = [];
+    const runIds: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const commit = randomBytes(20).toString('hex');
+      commits.push(commit);
+      const run = await ctx.runs.trigger(null, {
+        pipelineId: pipeline.id,
+        commit,
+        trigger: { type: 'webhook', provider: 'github', event: 'push', ref: 'refs/heads/main', delivery_id: `d-${i}` },
+      });
+      runIds.push(run.id);
+    }
+    // Nothing executes these runs (no worker): their states are written here, as a worker would.
+    const at = () => new Date().toISOString();
+    for (const [i, id] of runIds.entries()) {
+      await ctx.repos.runs.markRunning(id, at());
+      ctx.events.publish({ type: 'run_status', runId: id, pipelineId: pipeline.id, status: 'running', progress: 0, currentStep: null, at: at() });
+      const final: RunStatus = i % 3 === 0 ? 'failed' : 'success';
+      // Every fourth run is skipped by its file's `when` (issue 11b settles such runs this way).
+      await ctx.repos.runs.finish(id, final, at(), i % 4 === 1 ? 'skipped: branch "main" is not in when.branch' : null);
+      ctx.events.publish({ type: 'run_status', runId: id, pipelineId: pipeline.id, status: final, progress: 100, currentStep: null, at: at() });
+    }
+    await waitFor(async () => commits.every((c) => ['success', 'failure'].includes(forge.statusesOf(c).at(-1)?.state ?? '')), 20000, 'every final status');
+    assert.deepEqual(forge.violations, []);
+    // The forge has answered; the senders record the answers right after.
+    await waitFor(async () => {
+      for (const id of runIds) if ((await ctx.repos.commitStatuses.forRun(id)).some((r) => r.outcome === 'pending')) return false;
+      return true;
+    });
+    for (const [i, commit] of commits.entries()) {
+      const got = forge.statusesOf(commit);
+      const states = got.map((s) => s.state);
+      // Exactly one final state, last; before it only pendings, each rank at most once.
+      assert.ok(states.length <= 3, `${commit}: ${states.join(',')}`);
+      assert.deepEqual(states.slice(0, -1), Array(states.length - 1).fill('pending'), states.join(','));
+      assert.equal(got.at(-1)!.state, i % 3 === 0 ? 'failure' : 'success');
+      if (i % 4 === 1 && i % 3 !== 0) assert.equal(got.at(-1)!.description, 'skipped: no matching changes');
+      assert.equal(got.at(-1)!.context, 'ansflow/p');
+      assert.equal(got.at(-1)!.target_url, `https://ci.example.com/runs/${runIds[i]}`);
+      const rows = await ctx.repos.commitStatuses.forRun(runIds[i]!);
+      const delivered = rows.filter((r) => r.outcome === 'delivered').map((r) => r.state);
+      assert.deepEqual(delivered, states, 'each delivered row reached the forge once, and nothing else did');
+    }
+  } finally {
+    await Promise.all(senders.map((s) => s.stop()));
+  }
+}
+
+describe('commit status outbox with several senders', () => {
+  const databases: TestDatabase[] = [];
+  after(async () => {
+    for (const db of databases) await db.drop();
+  });
+
+  test('SQLite: each status once, in order; skipped runs report success', () => withContext(null, scenario));
+
+  test('PostgreSQL: the same', async (t) => {
+    const db = await createTestDatabase();
+    if (!db) return t.skip('PostgreSQL is unreachable (see the warning above)');
+    databases.push(db);
+    await withContext(db.url, scenario);
+  });
+});
