@@ -6,6 +6,7 @@ import { startWorker } from '../runtime/worker.js';
 import { parseOptions } from './options.js';
 import { untilSignal } from './until-signal.js';
 import { CliError } from './cli-error.js';
+import { announce } from './announce.js';
 
 const HELP = `Usage: ansflow serve [options]
 
@@ -49,13 +50,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (created) {
     const shown = config.adminPassword ? '(the password from ANSFLOW_ADMIN_PASSWORD)' : adminPassword;
     lines.push(`  Created the admin user. Log in as: admin / ${shown}`);
-    if (!config.adminPassword && isLoopback(config.host)) lines.push('  Change that password before exposing this server: ansflow user set-password admin');
+    if (!config.adminPassword && isLoopback(config.host)) lines.push('  Change that password before exposing this server: npx ansflow user set-password admin');
   }
   if (servers.apiUrl)
     lines.push(`  Try: curl -s -X POST ${servers.apiUrl}/api/auth/login/ -H 'Content-Type: application/json' -d '{"username":"admin","password":"..."}'`);
   if (worker?.sandbox && !worker.sandbox.isolated) lines.push(`  WARNING: steps are not isolated. ${worker.sandbox.detail}`);
   else if (worker?.sandbox) lines.push(`  Steps run sandboxed (bubblewrap; limits: ${worker.sandbox.detail})`);
-  console.log(lines.join('\n'));
+  announce(lines, { role, api: servers.apiUrl, gateway: servers.gatewayUrl, metrics: servers.metricsUrl });
 
   // Stop taking requests, let running steps finish for a grace period, then stop them.
   await untilSignal(logger, 'server', async () => {

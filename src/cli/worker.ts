@@ -7,6 +7,7 @@ import { AppError } from '../domain/errors.js';
 import { parseOptions } from './options.js';
 import { untilSignal } from './until-signal.js';
 import { CliError } from './cli-error.js';
+import { announce } from './announce.js';
 
 const HELP = `Usage: ansflow worker [--concurrency N] [--labels a,b]
 
@@ -44,10 +45,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
   const ctx = await createContext(config, logger);
   const worker = await startWorker(ctx, { ...(concurrency ? { concurrency } : {}), labels });
-  console.log(
+  const lines = [
     `AnsFlow worker running (concurrency ${concurrency ?? config.maxConcurrentRuns}, labels: ${labels.join(',') || 'none'}, queue: ${ctx.distributed ? 'redis' : 'embedded'})`,
-  );
-  if (worker.sandbox && !worker.sandbox.isolated) console.log(`  WARNING: steps are not isolated. ${worker.sandbox.detail}`);
+  ];
+  if (worker.sandbox && !worker.sandbox.isolated) lines.push(`  WARNING: steps are not isolated. ${worker.sandbox.detail}`);
+  announce(lines, { role: 'worker' });
   await untilSignal(logger, 'worker', async () => {
     await worker.stop(config.cancelGraceSeconds * 1000 + 5000);
     await ctx.close();
