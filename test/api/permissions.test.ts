@@ -2,7 +2,8 @@
  * Every route of the management API, for every kind of caller, against the real server: the
  * status each gets on the resources of one project P. The route list is Fastify's own route table
  * (printRoutes of the API server as it is built at start-up), so a route added without a rule in
- * RULES fails the first test. Callers: a global admin (member of nothing), P's owner, maintainer,
+ * RULES fails the first test; the gateway's (port 8001) routes are read the same way and tested on
+ * its own address. Callers: a global admin (member of nothing), P's owner, maintainer,
  * developer and viewer (all global developers: it is the project role that decides), and a
  * developer who is a member of another project only; and the owner through personal access
  * tokens limited to `read` and to `run`. Not readable is 404, readable but not
@@ -16,6 +17,8 @@ import type { Actor } from '../../src/domain/permissions.js';
 import { connectWs, wsUrl } from '../gateway/gateway-support.js';
 import { waitFor } from '../support/wait.js';
 import { isFinalRunStatus } from '../../src/domain/status.js';
+import { buildGateway } from '../../src/runtime/gateway.js';
+import { gatewayOptionsFromConfig } from '../../src/http/gateway/gateway-options.js';
 
 const WHO = ['admin', 'owner', 'maintainer', 'developer', 'viewer', 'outsider'] as const;
 type Who = (typeof WHO)[number];
@@ -28,10 +31,15 @@ type Scoped = (typeof SCOPED)[number];
  * `read` reads; `run` also starts and cancels runs and redelivers (RUN_ROUTES). Sign-in routes
  * ignore the token.
  */
-const RUN_ROUTES = new Set(['POST /api/pipelines/:id/run/', 'POST /api/pipeline-runs/:id/cancel/', 'POST /api/webhook-deliveries/:id/redeliver/']);
+const RUN_ROUTES = new Set([
+  'POST /api/pipelines/:id/run/',
+  'POST /api/pipeline-runs/:id/cancel/',
+  'POST /api/webhook-deliveries/:id/redeliver/',
+  'POST /api/v1/integrations/jenkins/trigger/',
+]);
 function scopedExpectation(route: string, who: Scoped, owner: number): number {
   const method = route.split(' ')[0]!;
-  if (route.includes(' /api/auth/') || method === 'GET') return owner;
+  if (route.includes(' /api/auth/') || route.includes(' /api/v1/webhooks/') || method === 'GET') return owner;
   if (who === 'owner:run' && RUN_ROUTES.has(route)) return owner;
   return 403;
 }
@@ -42,6 +50,8 @@ interface Fixture {
   run: number;
   credential: number;
   delivery: number;
+  /** A Jenkins build (they belong to no project). */
+  jenkinsBuild: number;
   /** The user ids of P's members, by role. */
   member: Record<'owner' | 'maintainer' | 'developer' | 'viewer', number>;
 }
@@ -52,6 +62,8 @@ interface Rule {
   path: (f: Fixture) => string;
   body?: (f: Fixture) => unknown;
   expect: Record<Who, number> | number;
+  /** Served by the gateway (port 8001), not the management API. */
+  gateway?: boolean;
 }
 
 /** Statuses by caller, in WHO order. */
@@ -185,10 +197,28 @@ const RULES: Record<string, Rule> = {
   // Webhook deliveries (one that started P's run; its body was not kept, so redelivering is a 409).
   'GET /api/webhook-deliveries/': { path: (f) => `/api/webhook-deliveries/?project=${f.project}`, expect: READ },
   'POST /api/webhook-deliveries/:id/redeliver/': { path: (f) => `/api/webhook-deliveries/${f.delivery}/redeliver/`, expect: RUN(409) },
+
+  // The gateway (port 8001). Webhooks are public and need their provider's secret (none is set
+  // here); status is public; /metrics is served on its own listener unless a metrics token is set.
+  'POST /api/v1/webhooks/github/': { gateway: true, path: () => '/api/v1/webhooks/github', body: () => ({}), expect: 401 },
+  'POST /api/v1/webhooks/gitlab/': { gateway: true, path: () => '/api/v1/webhooks/gitlab', body: () => ({}), expect: 401 },
+  'GET /api/v1/system/status/': { gateway: true, path: () => '/api/v1/system/status', expect: 200 },
+  'GET /metrics/': { gateway: true, path: () => '/metrics', expect: 404 },
+  // Jenkins jobs belong to no project: every global developer and admin may trigger (no Jenkins is
+  // configured here: the 502 that says so) and read builds.
+  'POST /api/v1/integrations/jenkins/trigger/': {
+    gateway: true,
+    path: () => '/api/v1/integrations/jenkins/trigger',
+    body: () => ({ job_name: 'build' }),
+    expect: 502,
+  },
+  'GET /api/v1/integrations/jenkins/builds/:id/': { gateway: true, path: (f) => `/api/v1/integrations/jenkins/builds/${f.jenkinsBuild}`, expect: 200 },
 };
 
 /** Routes served to everyone without a token: the API documentation and the web UI. */
 const PUBLIC = [/^\/api\/docs/, /^\/api\/schema/, /^\/(?!api\/)/];
+/** The gateway's: its API documentation, and the WebSocket feeds (their own test at the end). */
+const GATEWAY_PUBLIC = [/^\/docs/, /^\/openapi\.json$/, /^\/ws\//];
 
 /** METHOD + URL of every route in Fastify's table (HEAD mirrors GET). */
 function routesOf(tree: string): string[] {
@@ -212,6 +242,7 @@ const ruleKey = (route: string) => (route.endsWith('/') || route.endsWith('*') ?
 describe('permissions, route by route and role by role', () => {
   let h: Harness;
   let routes: string[];
+  let gatewayRoutes: string[];
   const tokens = {} as Record<Who | Scoped, string>;
   const actors = {} as Record<Who, Actor>;
   let shared: Fixture;
@@ -245,15 +276,20 @@ describe('permissions, route by route and role by role', () => {
       complete: false,
     }))!;
     await h.ctx.repos.deliveries.complete(delivery, { verdict: 'triggered', reason: null, runIds: [run.id] });
-    return { project: project.id, pipeline: pipeline.id, run: run.id, credential: credential.id, delivery, member };
+    const jenkinsBuild = (await h.ctx.repos.jenkinsBuilds.create({ jobName: 'build', parameters: {}, queueId: 1, triggeredBy: owner.id })).id;
+    return { project: project.id, pipeline: pipeline.id, run: run.id, credential: credential.id, delivery, jenkinsBuild, member };
   };
 
   before(async () => {
     h = await startApi();
     const api = await buildApi(h.ctx, h.gatewayUrl);
     await api.ready();
-    routes = routesOf(api.printRoutes({ commonPrefix: false }));
+    routes = routesOf(api.printRoutes({ commonPrefix: false })).filter((r) => !PUBLIC.some((p) => p.test(r.split(' ')[1]!)));
     await api.close();
+    const gateway = await buildGateway(h.ctx, gatewayOptionsFromConfig(h.ctx.config));
+    await gateway.ready();
+    gatewayRoutes = routesOf(gateway.printRoutes({ commonPrefix: false })).filter((r) => !GATEWAY_PUBLIC.some((p) => p.test(r.split(' ')[1]!)));
+    await gateway.close();
 
     tokens.admin = await h.login();
     actors.admin = { id: 1, username: 'admin', role: 'admin' };
@@ -277,9 +313,22 @@ describe('permissions, route by route and role by role', () => {
   });
   after(() => h?.close());
 
+  /** One request as `token`, to the API or the gateway; a redirect is the answer, not followed. */
+  const send = async (rule: Rule, method: string, path: string, token: string, body: unknown) => {
+    if (!rule.gateway) return h.request(method, path, { token, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
+    const response = await fetch(h.gatewayUrl + path, {
+      method,
+      redirect: 'manual',
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+
   test('every route has a rule (a new route without one fails here)', () => {
     assert.ok(routes.length > 30, `the route table was read (${routes.length} routes)`);
-    const api = routes.filter((r) => !PUBLIC.some((p) => p.test(r.split(' ')[1]!)));
+    assert.ok(gatewayRoutes.length >= 6, `the gateway's route table was read (${gatewayRoutes.length} routes)`);
+    const api = [...routes, ...gatewayRoutes];
     const missing = api.filter((r) => !(ruleKey(r) in RULES));
     assert.deepEqual(missing, [], 'routes without a rule in RULES');
     const stale = Object.keys(RULES).filter((k) => !api.map(ruleKey).includes(k));
@@ -294,10 +343,11 @@ describe('permissions, route by route and role by role', () => {
       const expected = (who: Who) => (typeof rule.expect === 'number' ? rule.expect : rule.expect[who]);
       for (const who of [...WHO, ...SCOPED]) {
         const f = rule.fresh ? await fixture() : shared;
-        const r = await h.request(method, rule.path(f), { token: tokens[who], redirect: 'manual', ...(rule.body ? { body: rule.body(f) } : {}) });
+        const r = await send(rule, method, rule.path(f), tokens[who], rule.body?.(f));
         got[who] = r.status;
         wanted[who] = who.includes(':') ? scopedExpectation(route, who as Scoped, expected('owner')) : expected(who as Who);
-        if (r.status === 404 && wanted[who] === 404) assert.match(r.text, /not found/i, `${who}: the 404 looks like any other`);
+        // (The gateway's /metrics 404 says where metrics are instead: nothing there is hidden.)
+        if (r.status === 404 && wanted[who] === 404 && !rule.gateway) assert.match(r.text, /not found/i, `${who}: the 404 looks like any other`);
       }
       assert.deepEqual(got, wanted);
     });
