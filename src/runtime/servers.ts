@@ -10,6 +10,8 @@ import { installRequestMetrics } from '../http/gateway/request-metrics.js';
 import { gatewayOptionsFromConfig, type GatewayOptions } from '../http/gateway/gateway-options.js';
 import { buildGateway } from './gateway.js';
 import { startMetricsListener } from '../http/gateway/metrics-listener.js';
+import { pipelineFileRoutes } from '../http/api/pipeline-file-routes.js';
+import { PipelineFiles } from '../services/pipeline-files.js';
 import { startCommitStatusOutbox } from './commit-statuses.js';
 
 export type Role = 'api' | 'gateway' | 'all';
@@ -44,6 +46,12 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
     },
     [
       webhookDeliveriesRoutes(ctx.deliveries),
+      pipelineFileRoutes(
+        new PipelineFiles({
+          pipelines: ctx.pipelines,
+          gitPolicy: { allowLocal: ctx.config.allowLocalRepositories, allowMetadataAddresses: ctx.config.allowMetadataAddresses },
+        }),
+      ),
       badgeRoutes(new PipelineBadges({ badges: new BadgeRepository(ctx.db.kysely), access: ctx.access }), ctx.auth),
       (app) => installRequestMetrics(app, ctx.metrics, 'api'),
     ],

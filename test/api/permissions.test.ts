@@ -37,9 +37,12 @@ const RUN_ROUTES = new Set([
   'POST /api/webhook-deliveries/:id/redeliver/',
   'POST /api/v1/integrations/jenkins/trigger/',
 ]);
+/** POSTs that only read (a lint checks a text): the `read` scope suffices. */
+const READ_POSTS = new Set(['POST /api/pipelines/lint/']);
 function scopedExpectation(route: string, who: Scoped, owner: number): number {
   const method = route.split(' ')[0]!;
   if (route.includes(' /api/auth/') || route.includes(' /api/v1/webhooks/') || method === 'GET') return owner;
+  if (READ_POSTS.has(route)) return owner;
   if (who === 'owner:run' && RUN_ROUTES.has(route)) return owner;
   return 403;
 }
@@ -168,6 +171,10 @@ const RULES: Record<string, Rule> = {
   'DELETE /api/pipelines/:id/': { fresh: true, path: (f) => `/api/pipelines/${f.pipeline}/`, expect: CHANGE_OTHERS(204) },
   'POST /api/pipelines/:id/run/': { path: (f) => `/api/pipelines/${f.pipeline}/run/`, body: () => ({}), expect: RUN(201) },
   'GET /api/pipelines/:id/runs/': { path: (f) => `/api/pipelines/${f.pipeline}/runs/`, expect: READ },
+  // The pipeline file: lint is for anyone signed in (it reads no resource); export reads the pipeline; the schema is public.
+  'POST /api/pipelines/lint/': { path: () => '/api/pipelines/lint/', body: () => ({ content: 'steps:\n  - { name: a, run: make }\n' }), expect: 200 },
+  'GET /api/pipelines/:id/export/': { path: (f) => `/api/pipelines/${f.pipeline}/export/`, expect: READ },
+  'GET /api/schemas/pipeline-file.json/': { path: () => '/api/schemas/pipeline-file.json', expect: 200 },
   // Readers get the badge; anonymous callers only for pipelines with badge_public (test/api/pipeline-badge.test.ts).
   'GET /api/pipelines/:id/badge.svg/': { path: (f) => `/api/pipelines/${f.pipeline}/badge.svg`, expect: READ },
 
@@ -216,7 +223,7 @@ const RULES: Record<string, Rule> = {
 };
 
 /** Routes served to everyone without a token: the API documentation and the web UI. */
-const PUBLIC = [/^\/api\/docs/, /^\/api\/schema/, /^\/(?!api\/)/];
+const PUBLIC = [/^\/api\/docs/, /^\/api\/schema(?:\/|$)/, /^\/(?!api\/)/];
 /** The gateway's: its API documentation, and the WebSocket feeds (their own test at the end). */
 const GATEWAY_PUBLIC = [/^\/docs/, /^\/openapi\.json$/, /^\/ws\//];
 
