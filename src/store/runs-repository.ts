@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
 import type { RunStatus, StepStatus } from '../domain/status.js';
-import { requiredLabels, type PipelineDefinition, type Variables } from '../domain/pipeline.js';
+import { requiredLabels, type PipelineDefinition, type StepDefinition, type Variables } from '../domain/pipeline.js';
 import { labelKey } from '../domain/labels.js';
 import { memberProjects, type PipelinesRepository } from './pipelines-repository.js';
 import { nowIso } from './time.js';
@@ -23,6 +23,15 @@ export interface RunTrigger {
   pull_request?: { number: number; source_branch: string; target_branch: string };
   /** A push: the commit before it (the pipeline file's `paths` compare against it). */
   before?: string;
+}
+
+/** One problem of a pipeline file: which file, the field, where (1-based), what. */
+export interface RunConfigError {
+  file: string;
+  path: string;
+  line: number;
+  column: number;
+  message: string;
 }
 
 /** What cancelling an unfinished run needs to know of it (auto-cancel). */
@@ -61,6 +70,8 @@ export interface Run {
    * when it got them. Such a run's stored variables never held the secrets in the first place.
    */
   secrets_withheld: string | null;
+  /** The problems of an invalid pipeline file (the run started no step); null otherwise. */
+  config_errors?: RunConfigError[] | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
