@@ -45,12 +45,11 @@ const router = createBrowserRouter([
           { path: 'projects', element: <ProjectsPage /> },
           { path: 'system', element: <SystemPage /> },
           { path: 'profile', element: <ProfilePage /> },
+          // Maintainers and owners read their projects' events here too (the server decides what).
+          { path: 'admin/audit', element: <AuditPage /> },
           {
             element: <RequireAdmin />,
-            children: [
-              { path: 'admin/users', element: <UsersPage /> },
-              { path: 'admin/audit', element: <AuditPage /> },
-            ],
+            children: [{ path: 'admin/users', element: <UsersPage /> }],
           },
           { path: '*', element: <NotFoundPage /> },
         ],

@@ -6,9 +6,13 @@ import { ThemeToggle } from './ThemeToggle';
 import { UserMenu } from './UserMenu';
 import { Loading } from './Feedback';
 import { ProjectSwitcher } from '../projects/ProjectSwitcher';
+import { useProjects } from '../projects/use-projects';
 
 export function AppShell() {
   const { user } = useAuth();
+  const { projects } = useProjects();
+  // Admins read the whole audit log; maintainers and owners their projects' events.
+  const readsAudit = user?.role === 'admin' || projects.some((p) => p.my_role === 'owner' || p.my_role === 'maintainer');
   return (
     <>
       <a className="skip-link" href="#main">
@@ -27,7 +31,7 @@ export function AppShell() {
           <NavLink to="/projects">Projects</NavLink>
           <NavLink to="/system">System</NavLink>
           {user?.role === 'admin' && <NavLink to="/admin/users">Users</NavLink>}
-          {user?.role === 'admin' && <NavLink to="/admin/audit">Audit log</NavLink>}
+          {readsAudit && <NavLink to="/admin/audit">Audit log</NavLink>}
         </nav>
         <div className="header-tools">
           <ProjectSwitcher />
