@@ -7,7 +7,7 @@
  *
  *   step:  pending ──► running ──► success | failed | cancelled | timeout
  *            │
- *            └──► skipped | cancelled   (an earlier step failed, or the run was cancelled)
+ *            └──► skipped | cancelled   (a step it needs did not succeed, or the run was cancelled)
  *
  * `error` means the platform failed (worker died, workspace could not be made), never the user's step.
  */
