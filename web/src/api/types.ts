@@ -81,6 +81,12 @@ export interface PipelineSummary {
   secrets_for_forks?: boolean;
   /** The pipeline file in the repository its runs take their steps from; null: the steps stored here. */
   config_path?: string | null;
+  /** Newer pushes / pull-request commits cancel older unfinished runs for the same branch or pull request. */
+  auto_cancel?: boolean;
+  /** The status badge is served without login. */
+  badge_public?: boolean;
+  /** A token credential for commit statuses; null: the server's token. */
+  forge_credential?: string | null;
   created_by: UserRef | null;
   created_at: string;
   updated_at: string;
@@ -153,7 +159,28 @@ export interface Run {
   secrets_withheld?: string | null;
   /** Why the pipeline file could not be used: the run ended `error` before any step. */
   config_errors?: PipelineFileError[] | null;
+  /** What the run reports on its GitHub/GitLab commit, and whether each status arrived. */
+  commit_statuses?: CommitStatus[];
   steps?: RunStep[];
+}
+
+/** One commit status of a run (GET /api/pipeline-runs/{id}/). */
+export interface CommitStatus {
+  forge: 'github' | 'gitlab';
+  repository: string;
+  sha: string;
+  context: string;
+  state: string;
+  description: string;
+  target_url: string;
+  /** pending: not sent yet (retried); delivered; superseded: a later state went instead; failed: see last_error. */
+  outcome: 'pending' | 'delivered' | 'superseded' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  last_status_code: number | null;
+  created_at: string;
+  delivered_at: string | null;
+  next_attempt_at: string | null;
 }
 
 /** One problem in a pipeline file, where it is (1-based line and column; null when it has no place). */

@@ -93,6 +93,16 @@ describe('loading a pipeline', () => {
     }
   });
 
+  it('round-trips auto_cancel, badge_public and forge_credential (and sends no credential as null)', () => {
+    const form = formFromPipeline({ ...stored, auto_cancel: true, badge_public: true, forge_credential: 'gh-status' }, types);
+    assert.equal(form.autoCancel, true);
+    const { payload } = buildPayload(form, types);
+    assert.equal(payload.auto_cancel, true);
+    assert.equal(payload.badge_public, true);
+    assert.equal(payload.forge_credential, 'gh-status');
+    assert.equal(buildPayload({ ...form, forgeCredential: '  ' }, types).payload.forge_credential, null);
+  });
+
   it('round-trips a stored pipeline into the same request body', () => {
     const form = formFromPipeline(stored, types);
     const { payload, errors } = buildPayload(form, types);
@@ -105,6 +115,9 @@ describe('loading a pipeline', () => {
       branch: 'main',
       trigger_events: ['push'],
       secrets_for_forks: false,
+      auto_cancel: false,
+      badge_public: false,
+      forge_credential: null,
       variables: { PLAIN: 'x', TOKEN: { value: SECRET_MASK, secret: true } },
       steps: [
         { name: 'Checkout', type: 'git_checkout', config: { repository: 'https://github.com/u/r.git', branch: 'main' } },

@@ -101,6 +101,12 @@ export interface PipelineForm {
   configPath: string;
   /** Whether the server knows `config_path` (it sent one): only then is it sent back. */
   configPathKnown: boolean;
+  /** A newer push or pull-request commit cancels older unfinished runs for it. */
+  autoCancel: boolean;
+  /** The status badge is public. */
+  badgePublic: boolean;
+  /** A token credential for commit statuses; '' = the server's token. */
+  forgeCredential: string;
   variables: EditorVariable[];
   steps: EditorStep[];
 }
@@ -116,6 +122,9 @@ export interface PipelineSource {
   secrets_for_forks?: boolean | null;
   project_id?: number | null;
   config_path?: string | null;
+  auto_cancel?: boolean | null;
+  badge_public?: boolean | null;
+  forge_credential?: string | null;
   variables?: Record<string, unknown> | null;
   steps?: Array<{
     name: string;
@@ -159,6 +168,9 @@ export function emptyForm(): PipelineForm {
     project: null,
     configPath: '',
     configPathKnown: false,
+    autoCancel: false,
+    badgePublic: false,
+    forgeCredential: '',
     variables: [],
     steps: [],
   };
@@ -224,6 +236,9 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
     project: p.project_id ?? null,
     configPath: p.config_path ?? '',
     configPathKnown: p.config_path !== undefined,
+    autoCancel: p.auto_cancel === true,
+    badgePublic: p.badge_public === true,
+    forgeCredential: p.forge_credential ?? '',
     variables,
     steps: (p.steps ?? []).map((s) => ({
       uid: newUid('s'),
@@ -357,6 +372,9 @@ export interface PipelinePayload {
   project?: number;
   /** The pipeline file's path; null: the stored steps. */
   config_path?: string | null;
+  auto_cancel: boolean;
+  badge_public: boolean;
+  forge_credential: string | null;
   variables: Record<string, string | { value: string; secret: true }>;
   steps: Array<Record<string, unknown>>;
 }
@@ -429,6 +447,9 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
       ...(form.project !== null ? { project: form.project } : {}),
       // sent when the server has the field or the user set one; a server without it would refuse the key
       ...(form.configPathKnown || form.configPath.trim() !== '' ? { config_path: form.configPath.trim() === '' ? null : form.configPath.trim() } : {}),
+      auto_cancel: form.autoCancel,
+      badge_public: form.badgePublic,
+      forge_credential: form.forgeCredential.trim() === '' ? null : form.forgeCredential.trim(),
       variables,
       steps,
     },
@@ -446,6 +467,9 @@ const TOP_LEVEL_FIELDS = [
   'secrets_for_forks',
   'project',
   'config_path',
+  'auto_cancel',
+  'badge_public',
+  'forge_credential',
   'variables',
   'steps',
 ];

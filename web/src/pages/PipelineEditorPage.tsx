@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useBlocker, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { createPipeline, getPipeline, listAllCredentials, listStepTypes, replacePipeline } from '../api/endpoints';
+import { ForgeFields } from '../pipelines/ForgeFields';
 import type { CredentialSummary } from '../api/types';
 import { ApiError, errorMessage } from '../api/api-error';
 import { ErrorBanner, Loading } from '../components/Feedback';
@@ -367,6 +368,16 @@ export default function PipelineEditorPage() {
                   </div>
                   <FieldErrors messages={errors.secrets_for_forks} path="secrets_for_forks" />
                 </div>
+                <ForgeFields
+                  pipelineId={isEdit ? id : null}
+                  branch={form.branch}
+                  autoCancel={form.autoCancel}
+                  badgePublic={form.badgePublic}
+                  forgeCredential={form.forgeCredential}
+                  credentials={credentials}
+                  errors={errors}
+                  onChange={update}
+                />
               </div>
             </section>
 

@@ -15,6 +15,7 @@ import { RunSummary } from '../runs/RunSummary';
 import { RunGraph } from '../runs/RunGraph';
 import { FileErrorList } from '../pipeline-file/FileErrorList';
 import { StepsTimeline } from '../runs/StepsTimeline';
+import { CommitStatuses } from '../runs/CommitStatuses';
 import { useRunLive, type LiveMode } from '../runs/use-run-live';
 import { saveBlob } from '../lib/save-blob';
 import '../styles/run.css';
@@ -139,10 +140,16 @@ export default function RunPage() {
         </div>
       )}
       {run.error_reason && (
-        <div className="banner banner-error" role="alert" style={{ marginBottom: 12 }} data-testid="run-error-reason">
-          {run.error_reason}
+        <div
+          className={`banner ${run.status === 'cancelled' ? 'banner-info' : 'banner-error'}`}
+          role={run.status === 'cancelled' ? 'status' : 'alert'}
+          style={{ marginBottom: 12 }}
+          data-testid="run-error-reason"
+        >
+          {/^superseded by run #\d+$/.test(run.error_reason) ? <strong>Cancelled: {run.error_reason}.</strong> : run.error_reason}
         </div>
       )}
+      {run.commit_statuses && <CommitStatuses statuses={run.commit_statuses} />}
       {run.config_errors && run.config_errors.length > 0 && (
         <div className="banner banner-error" role="alert" style={{ marginBottom: 12 }} data-testid="run-config-errors">
           <div>
