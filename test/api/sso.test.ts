@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { jwtClaims, OTHER_CLIENT_ID, ProviderBrowser, startTestProvider, type TestProvider } from '../support/oidc-provider.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 const MAPPING = { 'ci-maintainers': { infra: 'maintainer' }, staff: { infra: 'viewer', default: 'viewer' } };
 
@@ -305,5 +306,47 @@ describe('single sign-on not configured', () => {
     const r = await fetch(`${h.baseUrl}/api/auth/oidc/callback/?code=x&state=y`, { redirect: 'manual' });
     assert.equal(r.status, 302);
     assert.equal(r.headers.get('location'), '/login?sso_error=not_configured');
+  });
+});
+
+describe('single sign-on on PostgreSQL (migration 011, the guarded single-use updates)', () => {
+  let idp: TestProvider;
+  let db: TestDatabase | null;
+  let h: Harness | undefined;
+
+  before(async () => {
+    db = await createTestDatabase();
+    if (!db) return;
+    idp = await startTestProvider();
+    h = await startApi({}, idp.env({ ANSFLOW_DATABASE_URL: db.url, ANSFLOW_OIDC_GROUP_ROLES: JSON.stringify({ staff: { default: 'viewer' } }) }));
+    await idp.register(`${h.baseUrl}/api/auth/oidc/callback/`);
+  });
+  after(async () => {
+    await h?.close();
+    await idp?.close();
+    await db?.drop();
+  });
+
+  test('sign in, the same account the second time; state and login code are single-use', async (t) => {
+    if (!h) return t.skip('PostgreSQL is unreachable (said above)');
+    const signIn = async () => {
+      const started = await fetch(`${h!.baseUrl}/api/auth/oidc/start/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const cookie = started.headers.getSetCookie()[0]!.split(';')[0]!;
+      const url = ((await started.json()) as { authorization_url: string }).authorization_url;
+      const back = await new ProviderBrowser(idp.issuer).signIn(url, 'bob');
+      const follow = () => fetch(`${h!.baseUrl}${back.pathname}${back.search}`, { redirect: 'manual', headers: { cookie } });
+      const location = (await follow()).headers.get('location')!;
+      assert.equal((await follow()).headers.get('location'), '/login?sso_error=state_invalid', 'the state is used once');
+      const code = /#code=(.+)$/.exec(location)![1]!;
+      const exchange = () => h!.request('POST', '/api/auth/oidc/exchange/', { body: { code }, headers: { cookie } });
+      const first = await exchange();
+      assert.equal(first.status, 200, first.text);
+      assert.equal((await exchange()).status, 401, 'the login code is used once');
+      return first.json.user.id as number;
+    };
+    const id = await signIn();
+    assert.equal(await signIn(), id);
+    const defaultId = (await h.ctx.repos.projects.defaultProjectId())!;
+    assert.equal(await h.ctx.repos.projects.roleOf(defaultId, id), 'viewer');
   });
 });
