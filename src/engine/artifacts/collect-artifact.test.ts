@@ -12,7 +12,7 @@ import { text } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
 import { FsArtifactStore } from '../../artifacts/fs-artifact-store.js';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
-import { ArtifactLimitError, collectArtifact } from './collect-artifact.js';
+import { ArtifactLimitError, collectArtifact, type ArtifactRequest } from './collect-artifact.js';
 
 async function setting() {
   const root = await mkdtemp(join(tmpdir(), 'ansflow-collect-'));
@@ -29,6 +29,10 @@ async function setting() {
   return { root, workspace, otherRun, store, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
+/** Collects into the setting's store (or `store`) under runs/1/artifacts/1. */
+const collect = (s: Awaited<ReturnType<typeof setting>>, request: Pick<ArtifactRequest, 'name' | 'paths' | 'maxBytes'> & Partial<ArtifactRequest>) =>
+  collectArtifact({ workspace: s.workspace, store: s.store, keyPrefix: 'runs/1/artifacts/1', ...request });
+
 const keys = async (store: ArtifactStore) => {
   const out: string[] = [];
   for await (const o of store.list('')) out.push(o.key);
@@ -38,14 +42,7 @@ const keys = async (store: ArtifactStore) => {
 test('matching files are stored with size and SHA-256, keyed by position; hidden files need an explicit glob', async () => {
   const s = await setting();
   try {
-    const result = await collectArtifact({
-      workspace: s.workspace,
-      name: 'dist',
-      paths: ['dist/**'],
-      store: s.store,
-      keyPrefix: 'runs/1/artifacts/1',
-      maxBytes: 1 << 20,
-    });
+    const result = await collect(s, { name: 'dist', paths: ['dist/**'], maxBytes: 1 << 20 });
     assert.deepEqual(
       result.files.map((f) => [f.path, f.size, f.key]),
       [
@@ -57,14 +54,7 @@ test('matching files are stored with size and SHA-256, keyed by position; hidden
     assert.equal(await text((await s.store.get('runs/1/artifacts/1/0'))!), 'console.log(1)\n');
     assert.equal(result.bytes, 17);
     assert.deepEqual(result.refused, []);
-    const hidden = await collectArtifact({
-      workspace: s.workspace,
-      name: 'h',
-      paths: ['dist/.hidden'],
-      store: s.store,
-      keyPrefix: 'runs/1/artifacts/2',
-      maxBytes: 100,
-    });
+    const hidden = await collect(s, { name: 'h', paths: ['dist/.hidden'], keyPrefix: 'runs/1/artifacts/2', maxBytes: 100 });
     assert.deepEqual(
       hidden.files.map((f) => f.path),
       ['dist/.hidden'],
@@ -80,14 +70,7 @@ test('links to /etc/passwd, to another run and to a folder are refused and recor
     await symlink('/etc/passwd', join(s.workspace, 'dist', 'passwd'));
     await symlink(join(s.otherRun, 'secret.txt'), join(s.workspace, 'dist', 'steal.txt'));
     await symlink(s.otherRun, join(s.workspace, 'dist', 'other-run'));
-    const result = await collectArtifact({
-      workspace: s.workspace,
-      name: 'dist',
-      paths: ['dist/**'],
-      store: s.store,
-      keyPrefix: 'runs/1/artifacts/1',
-      maxBytes: 1 << 20,
-    });
+    const result = await collect(s, { name: 'dist', paths: ['dist/**'], maxBytes: 1 << 20 });
     assert.deepEqual(
       result.files.map((f) => f.path),
       ['dist/app.js', 'dist/sub/app.js.map'],
@@ -104,10 +87,7 @@ test('globs that climb out or are absolute are refused before anything is read',
   const s = await setting();
   try {
     for (const glob of ['../run-2/**', '/etc/passwd', 'dist/../../run-2/secret.txt']) {
-      await assert.rejects(
-        collectArtifact({ workspace: s.workspace, name: 'x', paths: [glob], store: s.store, keyPrefix: 'runs/1/artifacts/1', maxBytes: 1 << 20 }),
-        /artifact "x": .*(climbs out|absolute)/,
-      );
+      await assert.rejects(collect(s, { name: 'x', paths: [glob], maxBytes: 1 << 20 }), /artifact "x": .*(climbs out|absolute)/);
     }
     assert.deepEqual(await keys(s.store), []);
   } finally {
@@ -119,14 +99,11 @@ test('an artifact over its limit stores nothing and says by how much', async () 
   const s = await setting();
   try {
     await writeFile(join(s.workspace, 'dist', 'big.bin'), Buffer.alloc(4096));
-    await assert.rejects(
-      collectArtifact({ workspace: s.workspace, name: 'dist', paths: ['dist/**'], store: s.store, keyPrefix: 'runs/1/artifacts/1', maxBytes: 1024 }),
-      (error: Error) => {
-        assert.ok(error instanceof ArtifactLimitError);
-        assert.match(error.message, /artifact "dist" holds 4 KiB, over its limit of 1 KiB; nothing was stored/);
-        return true;
-      },
-    );
+    await assert.rejects(collect(s, { name: 'dist', paths: ['dist/**'], maxBytes: 1024 }), (error: Error) => {
+      assert.ok(error instanceof ArtifactLimitError);
+      assert.match(error.message, /artifact "dist" holds 4 KiB, over its limit of 1 KiB; nothing was stored/);
+      return true;
+    });
     assert.deepEqual(await keys(s.store), []);
   } finally {
     await s.cleanup();
@@ -147,10 +124,7 @@ test('a store failing halfway leaves nothing of the artifact behind', async () =
         return s.store.put(key, body);
       },
     });
-    await assert.rejects(
-      collectArtifact({ workspace: s.workspace, name: 'dist', paths: ['dist/**'], store: flaky, keyPrefix: 'runs/1/artifacts/1', maxBytes: 1 << 20 }),
-      /store went away/,
-    );
+    await assert.rejects(collect(s, { name: 'dist', paths: ['dist/**'], store: flaky, maxBytes: 1 << 20 }), /store went away/);
     assert.deepEqual(await keys(s.store), [], 'the first file was removed again');
   } finally {
     await s.cleanup();
@@ -160,14 +134,7 @@ test('a store failing halfway leaves nothing of the artifact behind', async () =
 test('no match is an empty artifact, not an error', async () => {
   const s = await setting();
   try {
-    const result = await collectArtifact({
-      workspace: s.workspace,
-      name: 'none',
-      paths: ['target/*.jar'],
-      store: s.store,
-      keyPrefix: 'runs/1/artifacts/1',
-      maxBytes: 10,
-    });
+    const result = await collect(s, { name: 'none', paths: ['target/*.jar'], maxBytes: 10 });
     assert.deepEqual(result, { files: [], refused: [], bytes: 0 });
   } finally {
     await s.cleanup();
