@@ -15,6 +15,7 @@ Commands:
   user create           create a user
   user set-password     set a user's password
   run                   trigger a pipeline run and follow it
+  lint [FILE]           check a pipeline file (.ansflow.yml) offline
   login                 store a personal access token for the CLI (logout revokes it)
   secret-key rotate     re-encrypt credentials and secret variables under a new key
   backup FILE           write the database, key ring and logs into one archive (servers may keep running)
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import('./user.js')).userCommand,
   worker: async () => (await import('./worker.js')).workerCommand,
   run: async () => (await import('./run.js')).runCommand,
+  lint: async () => (await import('./lint.js')).lintCommand,
   login: async () => (await import('./login.js')).loginCommand,
   logout: async () => (await import('./login.js')).logoutCommand,
   'secret-key': async () => (await import('./secret-key.js')).secretKeyCommand,
