@@ -150,14 +150,20 @@ describe('pipeline files read from the repository at each run commit', () => {
   });
 
   test('the next commit changes the file: its run runs the new steps; the first run keeps its snapshot', async () => {
-    const second = commit({ '.ansflow.yml': 'steps:\n  - { name: only, run: "echo second" }\n' });
+    // The checkout copies the commit from the repository's mirror, which the run's sandbox sees read-only.
+    const second = commit({
+      '.ansflow.yml': `steps:\n  - { name: only, type: git_checkout, config: { repository: "${daemon.url('app')}" } }\n  - { name: show, run: "cat src/app.txt; git rev-parse HEAD", needs: [only] }\n`,
+    });
     const run = await push(first, second);
     assert.equal(run.status, 'success', JSON.stringify(run));
     assert.equal(run.commit, second);
     assert.deepEqual(
       run.steps.map((s: { name: string }) => s.name),
-      ['only'],
+      ['only', 'show'],
     );
+    const log = (await h.request('GET', `/api/pipeline-runs/${run.id}/logs/`, { token })).text;
+    assert.match(log, /Mirror updated; copying commit/);
+    assert.match(log, new RegExp(`==> show\\nv1${second}\\n`));
     const runs = (await h.request('GET', `/api/pipelines/${pipelineId}/runs/`, { token })).json.results as Array<{ id: number; commit: string }>;
     const older = runs.find((r) => r.commit === first)!;
     const detail = (await h.request('GET', `/api/pipeline-runs/${older.id}/`, { token })).json;
