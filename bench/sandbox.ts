@@ -1,8 +1,10 @@
 /**
  * What the step sandbox costs, measured on the built code (dist/, what the server runs):
  *
- *   1. set-up per run   a cold RunSandbox.prepare (folders, bubblewrap, the spawner inside, ready)
- *                       and its close, against starting the unsandboxed spawner;
+ *   1. set-up per run   a cold RunSandbox.prepare (folders, bubblewrap, the spawner inside, ready;
+ *                       started by the host's spawner, as the server does) and its close, against
+ *                       starting the unsandboxed spawner; wall time and CPU time (of this process
+ *                       and everything it starts, bench/cpu-account.ts);
  *   2. per launch       `bash -e -c true` to its exit with its output read: spawned directly from
  *                       this process, through the unsandboxed spawner, and through a run's sandbox
  *                       (with and without its cgroup limits); alternated, so load hits them alike;
@@ -19,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './stats.js';
 import { writeDocSection } from './bench-server.js';
+import { CpuAccount } from './cpu-account.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist', 'engine', 'launch');
@@ -72,23 +75,34 @@ async function msPer(once: () => Promise<void>, n: number): Promise<number> {
   return Number(process.hrtime.bigint() - start) / n / 1e6;
 }
 
-// 1. Set-up per run.
+// 1. Set-up per run. CPU time counts this process and everything it starts.
+const account = CpuAccount.open('ansflow-bench-sandbox');
+account?.add(process.pid);
+const cpuNow = () => account?.usageMs() ?? NaN;
+const host = new SpawnerLauncher();
+await host.warmUp();
 const cold: number[] = [];
+const coldCpu: number[] = [];
 const closing: number[] = [];
+const closingCpu: number[] = [];
 for (let i = 0; i < SETUPS; i++) {
-  const t0 = process.hrtime.bigint();
-  const sandbox = await RunSandbox.prepare(settings, shape);
+  const [t0, c0] = [process.hrtime.bigint(), cpuNow()];
+  const sandbox = await RunSandbox.prepare(settings, shape, { starter: host });
   cold.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  const t1 = process.hrtime.bigint();
+  coldCpu.push(cpuNow() - c0);
+  const [t1, c1] = [process.hrtime.bigint(), cpuNow()];
   await sandbox.discard();
   closing.push(Number(process.hrtime.bigint() - t1) / 1e6);
+  closingCpu.push(cpuNow() - c1);
 }
 const spawnerStart: number[] = [];
+const spawnerStartCpu: number[] = [];
 for (let i = 0; i < SETUPS; i++) {
   const launcher = new SpawnerLauncher();
-  const t0 = process.hrtime.bigint();
+  const [t0, c0] = [process.hrtime.bigint(), cpuNow()];
   await launcher.warmUp();
   spawnerStart.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  spawnerStartCpu.push(cpuNow() - c0);
   await launcher.close();
 }
 
@@ -112,7 +126,9 @@ for (let round = 0; round < ROUNDS + 1; round++) {
   put('sandbox, no cgroups', await msPer(() => launchOnce(scoped, unlimited.slot.workspace, { runId: 2 }), LAUNCHES));
   put('network none', await msPer(() => launchOnce(scoped, limited.slot.workspace, { runId: 1, network: 'none' }), LAUNCHES / 2));
 }
-await Promise.all([plain.close(), limited.discard(), unlimited.discard(), settings.cgroups?.close()]);
+await Promise.all([plain.close(), limited.discard(), unlimited.discard(), settings.cgroups?.close(), host.close()]);
+account?.leave(process.pid);
+account?.close();
 rmSync(root, { recursive: true, force: true });
 
 const f = (n: number) => n.toFixed(2);
@@ -127,7 +143,9 @@ const lines = [
   '| what | ms | against | difference |',
   '| --- | ---: | --- | ---: |',
   `| set-up of a run's sandbox, cold (median of ${SETUPS}) | ${f(median(cold))} | unsandboxed spawner start ${f(median(spawnerStart))} | ${d(median(cold) - median(spawnerStart))} |`,
+  `| same, CPU time (all processes) | ${f(median(coldCpu))} | unsandboxed spawner start ${f(median(spawnerStartCpu))} | ${d(median(coldCpu) - median(spawnerStartCpu))} |`,
   `| closing a run's sandbox (median of ${SETUPS}) | ${f(median(closing))} | | |`,
+  `| same, CPU time | ${f(median(closingCpu))} | | |`,
   `| launch \`bash -e -c true\` to exit, direct spawn (median of ${ROUNDS}×${LAUNCHES}) | ${f(m.direct!)} | | |`,
   `| same, through the unsandboxed spawner | ${f(m.spawner!)} | direct | ${d(m.spawner! - m.direct!)} |`,
   `| same, inside a run's sandbox, with cgroup limits | ${f(m.sandbox!)} | direct | ${d(m.sandbox! - m.direct!)} (target ≤ +3) |`,

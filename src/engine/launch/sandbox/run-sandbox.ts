@@ -34,11 +34,22 @@ import type { SpawnerProcess } from '../handed-over-process.js';
 import { bwrapArgs } from './bwrap-args.js';
 import type { Cgroups, LaunchCgroup, Placement, ResolvedLimits } from './cgroups.js';
 import { resolveLimits } from './limits.js';
+import { lowPriorityPrefix, restorePriority } from './priority.js';
 import type { SandboxSettings } from './sandbox-settings.js';
 import { formatSize } from '../../../domain/sizes.js';
 
 /** How often a launch's cgroup is checked for refused forks (a fork bomb at its limit). */
 const FORK_WATCH_MS = 200;
+
+/** How a sandbox is started: by whom, and (a warm one) at low priority until `hurried` resolves. */
+export interface PrepareOptions {
+  /** The host's spawner; without it, this process forks the sandbox. */
+  starter?: ProcessStarter;
+  /** Start at the lowest priority (priority.ts); back to normal when a run binds or hurries it. */
+  lowPriority?: boolean;
+  /** Resolves when a run waits for this sandbox: it is set back to normal priority at once. */
+  hurried?: Promise<void>;
+}
 
 export interface PrepareInput {
   workspaceRoot: string;
@@ -61,21 +72,22 @@ export class RunSandbox {
   /** A cgroup with the default limits, made ahead for the next launch. */
   private spare: LaunchCgroup | null = null;
   private closing = false;
+  private niced = false;
+  private restored = false;
+  private hurried = false;
+  private ready = false;
   readonly preparedAt = Date.now();
 
   private constructor(
     private readonly settings: SandboxSettings,
     readonly input: PrepareInput,
     readonly slot: SandboxSlot,
-    private readonly starter: ProcessStarter | undefined,
+    private readonly options: PrepareOptions,
   ) {}
 
-  /**
-   * Makes the slot and starts the sandbox; resolves once its spawner is ready. Without a
-   * `starter`, this process forks it.
-   */
-  static async prepare(settings: SandboxSettings, input: PrepareInput, starter?: ProcessStarter): Promise<RunSandbox> {
-    const sandbox = new RunSandbox(settings, input, await makeSlot(input.workspaceRoot), starter);
+  /** Makes the slot and starts the sandbox; resolves once its spawner is ready. */
+  static async prepare(settings: SandboxSettings, input: PrepareInput, options: PrepareOptions = {}): Promise<RunSandbox> {
+    const sandbox = new RunSandbox(settings, input, await makeSlot(input.workspaceRoot), options);
     try {
       await sandbox.start();
     } catch (error) {
@@ -87,7 +99,22 @@ export class RunSandbox {
 
   /** Gives the sandbox to a run: `run-<id>` links to its folders. */
   async bind(runId: number): Promise<void> {
+    this.normalPriority();
     await linkSlot(this.input.workspaceRoot, runId, this.slot);
+  }
+
+  /** Whether it started at low priority (priority.ts) and has not been set back yet. */
+  private get lowered(): boolean {
+    return this.niced && !this.restored;
+  }
+
+  /** Every process and thread of the sandbox back to normal priority (once it is known). */
+  private normalPriority(): void {
+    this.hurried = true;
+    const pid = this.spawner?.pid;
+    if (!this.lowered || pid === undefined) return;
+    restorePriority(pid);
+    if (this.ready) this.restored = true; // before ready, threads may still appear: again then
   }
 
   get alive(): boolean {
@@ -116,20 +143,24 @@ export class RunSandbox {
     // Root builds the sandbox, then setpriv drops to the step's user before anything of ours runs.
     const dropToStepUser = owner ? [settings.setpriv, `--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--clear-groups', '--'] : [];
     const fileSizeLimit = input.fileSizeBytes !== null ? [`--fsize=${input.fileSizeBytes}`] : [];
+    this.niced = this.options.lowPriority === true && settings.nice !== null;
+    const nice = this.niced ? lowPriorityPrefix(settings.nice!) : [];
+    void this.options.hurried?.then(() => this.normalPriority());
     this.spawner = new Spawner({
       fifoDir: () => slot.pipes,
       hostPids: false,
       fork: (entry, spawnerArgs, execArgv) => {
-        const chain = [...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv];
-        if (this.starter) {
+        const chain = [...nice, settings.prlimit, ...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv];
+        const starter = this.options.starter;
+        if (starter) {
           // What fork() would set up: the IPC channel as descriptor 3, JSON on it.
           const env = { PATH: settings.path, NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'json' };
-          return this.starter.startProcess({ file: settings.prlimit, args: [...chain, entry, ...spawnerArgs], env });
+          return starter.startProcess({ file: chain[0]!, args: [...chain.slice(1), entry, ...spawnerArgs], env });
         }
         return forkedProcess(
           fork(entry, spawnerArgs, {
-            execPath: settings.prlimit,
-            execArgv: chain,
+            execPath: chain[0]!,
+            execArgv: chain.slice(1),
             env: { PATH: settings.path },
             stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
             serialization: 'json',
@@ -138,6 +169,8 @@ export class RunSandbox {
       },
     });
     await this.spawner.started();
+    this.ready = true;
+    if (this.hurried) this.normalPriority();
     if (settings.cgroups) {
       this.spawnerHostPid = findSpawner(this.spawner.pid!);
       this.placement = settings.cgroups.placeOf(this.spawnerHostPid);
@@ -147,6 +180,8 @@ export class RunSandbox {
   async launch(request: LaunchRequest): Promise<LaunchedProcess> {
     const spawner = this.spawner;
     if (!spawner || spawner.dead) throw new Error('the run sandbox is not running');
+    // Never a step at low priority, whoever forgot to bind first.
+    if (this.lowered) this.normalPriority();
     const limits = resolveLimits(this.settings.defaults, request.scope?.limits);
     let argv = [request.file, ...request.args];
     if (request.scope?.network === 'none') argv = [this.settings.unshare, '--net', '--map-current-user', '--', ...argv];
@@ -159,6 +194,10 @@ export class RunSandbox {
     if (!cgroups) return spawner.launch(wrapped);
     let cgroup: LaunchCgroup | undefined;
     let launched: LaunchedProcess;
+    // Until the spawner is out of the launch's cgroup, nothing may kill what is in it (the spawner
+    // would go too): a step that exits at once ends before the spawner has been moved back.
+    let spawnerOut!: () => void;
+    const released = new Promise<void>((resolve) => (spawnerOut = resolve));
     try {
       // The spawner is in one cgroup at a time: launches of this run go one after the other. The
       // launch is handed back before the spawner is moved back, so that the caller listens to the
@@ -171,6 +210,7 @@ export class RunSandbox {
           handOver(await spawner.launch(wrapped));
         } finally {
           await group.release(this.spawnerHostPid, this.placement!);
+          spawnerOut();
           this.makeSpare(cgroups);
         }
       });
@@ -178,7 +218,7 @@ export class RunSandbox {
       await cgroup?.remove();
       throw error;
     }
-    return { ...launched, exit: this.watch(launched, cgroup!) };
+    return { ...launched, exit: this.watch(launched, cgroup!, released) };
   }
 
   /**
@@ -203,12 +243,12 @@ export class RunSandbox {
   }
 
   /** The launch's exit, with the limit that ended it; its cgroup is removed after. */
-  private async watch(launched: LaunchedProcess, cgroup: LaunchCgroup): Promise<ProcessExit> {
+  private async watch(launched: LaunchedProcess, cgroup: LaunchCgroup, released: Promise<void>): Promise<ProcessExit> {
     let forkLimit = false;
     const timer = setInterval(() => {
       if (forkLimit || cgroup.forksRefused() === 0) return;
       forkLimit = true;
-      void cgroup.killAll();
+      void released.then(() => cgroup.killAll());
     }, FORK_WATCH_MS);
     timer.unref();
     try {
@@ -219,7 +259,7 @@ export class RunSandbox {
       clearInterval(timer);
       // Not awaited: the kernel lets go of an exited process's cgroup a little after its exit.
       // What escaped the group (setsid) is killed there; runProcess terminates the group itself.
-      void cgroup.remove();
+      void released.then(() => cgroup.remove());
     }
   }
 

@@ -26,7 +26,7 @@ export interface SandboxLauncherOptions {
 
 export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   private readonly runs = new Map<number, RunSandbox>();
-  private readonly warm: Array<Promise<RunSandbox | null>> = [];
+  private readonly warm: Array<{ ready: Promise<RunSandbox | null>; hurry: () => void }> = [];
   /** Sandboxes of ended runs still winding down. */
   private readonly closing = new Set<Promise<void>>();
   private closed = false;
@@ -48,7 +48,7 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     if (!this.state.available)
       throw new Error(`steps are not run: the sandbox cannot be set up (${this.state.reason}); ANSFLOW_SANDBOX=off runs them without isolation`);
     const shape = this.shapeOf(input);
-    const sandbox = (this.fitsWarm(shape) ? await this.takeWarm() : null) ?? (await RunSandbox.prepare(this.state.settings, shape, this.host));
+    const sandbox = (this.fitsWarm(shape) ? await this.takeWarm() : null) ?? (await RunSandbox.prepare(this.state.settings, shape, { starter: this.host }));
     this.refill();
     await sandbox.bind(input.runId);
     this.runs.set(input.runId, sandbox);
@@ -75,7 +75,7 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
 
   async close(): Promise<void> {
     this.closed = true;
-    const warm = await Promise.all(this.warm.splice(0));
+    const warm = await Promise.all(this.warm.splice(0).map((w) => w.ready));
     await Promise.all([...warm.map((s) => s?.discard()), ...[...this.runs.values()].map((s) => s.close()), ...this.closing]);
     this.runs.clear();
     await this.host.close();
@@ -96,7 +96,10 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
 
   private async takeWarm(): Promise<RunSandbox | null> {
     while (this.warm.length > 0) {
-      const sandbox = await this.warm.shift()!;
+      const next = this.warm.shift()!;
+      // A run waits for it: no longer at low priority.
+      next.hurry();
+      const sandbox = await next.ready;
       if (sandbox?.alive && Date.now() - sandbox.preparedAt < WARM_MAX_AGE_MS) return sandbox;
       await sandbox?.discard();
     }
@@ -109,7 +112,10 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     while (this.warm.length < this.options.warm) {
       const shape = { workspaceRoot: this.options.workspaceRoot, readOnlyPaths: [], fileSizeBytes: settings.defaults.fileSizeBytes };
       // A failure to prepare one ahead is not an error yet: the run that needs it makes its own and says why.
-      this.warm.push(RunSandbox.prepare(settings, shape, this.host).catch(() => null));
+      let hurry!: () => void;
+      const hurried = new Promise<void>((resolve) => (hurry = resolve));
+      const ready = RunSandbox.prepare(settings, shape, { starter: this.host, lowPriority: true, hurried }).catch(() => null);
+      this.warm.push({ ready, hurry });
     }
   }
 

@@ -22,6 +22,8 @@ export interface SandboxSettings {
   prlimit: string;
   unshare: string;
   setpriv: string;
+  /** `nice`, to start warm sandboxes at low priority; null when that cannot be undone (not root). */
+  nice: string | null;
   /** PATH of the spawner inside the sandbox (steps get their own with each launch). */
   path: string;
   /** The step's uid and gid inside the sandbox (mapped to the same ids outside). */
@@ -91,6 +93,7 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxSt
     prlimit,
     unshare,
     setpriv,
+    nice: root ? which('nice') : null,
     path: process.env.PATH ?? '/usr/bin:/bin',
     identity,
     ...(runAs && { runAs }),
