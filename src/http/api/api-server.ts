@@ -29,7 +29,18 @@ export async function buildApiServer(options: ServerOptions, deps: ApiDeps, extr
 
   serveOpenApiDocument(app, '/api/schema/');
 
-  for (const routes of [authRoutes, usersRoutes, pipelinesRoutes, stepTypesRoutes, runsRoutes, credentialsRoutes, projectsRoutes, tokensRoutes, auditRoutes, ssoRoutes])
+  for (const routes of [
+    authRoutes,
+    usersRoutes,
+    pipelinesRoutes,
+    stepTypesRoutes,
+    runsRoutes,
+    credentialsRoutes,
+    projectsRoutes,
+    tokensRoutes,
+    auditRoutes,
+    ssoRoutes,
+  ])
     routes(app, deps);
   for (const register of extra) await register(app);
   spaFallback.current = await registerWebUi(app);
