@@ -59,6 +59,8 @@ export function forgeResults(dialect: Dialect) {
         .addUniqueConstraint('commit_statuses_run_rank', ['run_id', 'rank'])
         .execute();
       await db.schema.createIndex('commit_statuses_due').on('commit_statuses').columns(['outcome', 'next_attempt_at']).execute();
+      // The outbox's sweep for lost events reads the recent webhook runs every 30 s.
+      await db.schema.createIndex('pipeline_runs_trigger_created').on('pipeline_runs').columns(['trigger_type', 'created_at']).execute();
     },
   };
 }

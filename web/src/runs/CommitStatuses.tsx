@@ -16,13 +16,15 @@ export function CommitStatuses({ statuses }: { statuses: CommitStatus[] }) {
   if (statuses.length === 0) return null;
   const first = statuses[0]!;
   return (
-    <section className="card commit-statuses" aria-labelledby="commit-statuses-title" data-testid="run-commit-statuses">
-      <h2 id="commit-statuses-title">
-        Commit status on {first.forge === 'github' ? 'GitHub' : 'GitLab'}: <code>{first.context}</code>
-      </h2>
-      <p className="muted">
-        {first.repository} @ <code>{first.sha.slice(0, 12)}</code>
-      </p>
+    <section className="card commit-statuses" aria-labelledby="commit-statuses-title" data-testid="run-commit-statuses" style={{ marginBottom: 12 }}>
+      <div style={{ padding: '12px 16px 4px' }}>
+        <h2 id="commit-statuses-title" style={{ margin: 0, fontSize: 16 }}>
+          Commit status on {first.forge === 'github' ? 'GitHub' : 'GitLab'}: <code>{first.context}</code>
+        </h2>
+        <p className="muted">
+          {first.repository} @ <code>{first.sha.slice(0, 12)}</code>
+        </p>
+      </div>
       <table className="table">
         <thead>
           <tr>
