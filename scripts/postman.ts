@@ -11,6 +11,9 @@ import { createLogger } from '../src/runtime/logger.js';
 import { createContext, VERSION } from '../src/runtime/context.js';
 import { buildApiServer } from '../src/http/api/api-server.js';
 import { webhookDeliveriesRoutes } from '../src/http/api/webhook-deliveries-routes.js';
+import { badgeRoutes } from '../src/http/api/badge-routes.js';
+import { PipelineBadges } from '../src/services/pipelines/pipeline-badge.js';
+import { BadgeRepository } from '../src/store/badge-repository.js';
 import { buildGateway } from '../src/runtime/gateway.js';
 import { gatewayOptionsFromConfig } from '../src/http/gateway/gateway-options.js';
 
@@ -125,7 +128,7 @@ export async function generateCollection(): Promise<string> {
         version: VERSION,
         gatewayUrl: '',
       },
-      [webhookDeliveriesRoutes(ctx.deliveries)],
+      [webhookDeliveriesRoutes(ctx.deliveries), badgeRoutes(new PipelineBadges({ badges: new BadgeRepository(ctx.db.kysely), access: ctx.access }), ctx.auth)],
     );
     await api.ready();
     const spec = api.swagger() as unknown as OpenApi;
