@@ -41,8 +41,10 @@ export async function recordRunStatus(deps: { statuses: CommitStatusesRepository
 export const runPageUrl = (publicUrl: string, runId: number) => `${publicUrl.replace(/\/+$/, '')}/runs/${runId}`;
 
 /**
- * Whether the run was skipped by its pipeline file's file-level `when` (issue 11b decides that
- * while reading the file, and settles such a run `success` with this reason). Reported as
+ * Whether the run was skipped by its pipeline file's file-level `when`: the worker's
+ * plan-from-file step (services/runs/plan-from-file.ts, run-worker.ts) settles such a run
+ * `success` with a reason starting `skipped:` (domain/pipeline-file/when.ts). This is the one
+ * place commit statuses read that convention; if it changes there, change it here. Reported as
  * `success` "skipped: no matching changes" so required checks are not left pending.
  */
 export function isSkippedByWhen(run: Pick<RunForStatus, 'status' | 'error_reason'>): boolean {
