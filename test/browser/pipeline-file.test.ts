@@ -11,6 +11,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startApi, type Harness } from '../support/api-harness.js';
+import { createBareRepo, makeTempDir, startGitDaemon, type GitServer, type TempDir } from '../support/git-fixtures.js';
 import { ensureWebBuild, launchBrowser, screenshotPath, seeder, shell, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
 
 // page.evaluate callbacks run in the browser; the test project has no DOM lib
@@ -222,6 +223,187 @@ describe('pipelines as code in the browser', () => {
     await closeTab(w);
   });
 
+  test('the Pipeline file page: a valid file shows its plan as a graph; typing an invalid one shows the error inline at its line', async () => {
+    const w = await tab();
+    const { page } = w;
+    await page.goto(`${h.baseUrl}/pipelines/file`);
+    const content = page.locator('[data-testid=yaml-editor] .cm-content');
+    await content.waitFor();
+    // the example file: valid, with needs and a matrix
+    await page.locator('[data-testid=lint-badge][data-valid=true]').waitFor({ timeout: 15_000 });
+    const plan = page.locator('[data-testid=plan-graph]');
+    await plan.locator('[data-testid=graph-node]').first().waitFor();
+    assert.deepEqual(await plan.locator('[data-testid=graph-node]').evaluateAll((nodes: any[]) => nodes.map((n) => n.getAttribute('data-step-name')).sort()), [
+      'build',
+      'install',
+      'publish',
+      'test (NODE=20)',
+      'test (NODE=22)',
+    ]);
+    assert.deepEqual(await graphEdges(page, 'plan-graph'), [
+      'build -> publish',
+      'install -> build',
+      'install -> test (NODE=20)',
+      'install -> test (NODE=22)',
+      'test (NODE=20) -> publish',
+      'test (NODE=22) -> publish',
+    ]);
+    assert.equal(await plan.locator('[data-testid=graph-group][data-group=test]').count(), 1, 'the matrix cells are boxed under their step');
+    await shoot(page, 'pipeline-file-valid-light');
+
+    // replace the file, then type the last need by hand, misspelt
+    await content.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText('steps:\n  - name: build\n    run: make\n  - name: test\n    run: make test\n    needs: [');
+    await page.keyboard.type('biuld]', { delay: 40 });
+    await page.locator('[data-testid=lint-badge][data-valid=false]').waitFor({ timeout: 15_000 });
+    const problem = page.locator('[data-testid=file-errors] [data-testid=file-error]');
+    assert.equal(await problem.count(), 1);
+    assert.equal(await problem.getAttribute('data-line'), '6');
+    assert.match(await problem.innerText(), /biuld/);
+    // inline: the underline is on line 6 of the editor, and the gutter marks that line
+    const marked = await page.evaluate(() => {
+      const lines = [...document.querySelectorAll('[data-testid=yaml-editor] .cm-content > .cm-line')];
+      const ranges = [...document.querySelectorAll('[data-testid=yaml-editor] .cm-lintRange-error')];
+      const markers = [...document.querySelectorAll('[data-testid=yaml-editor] .cm-lint-marker-error')];
+      // (no named functions in here: tsx would wrap them in a helper the page does not have)
+      return {
+        ranges: ranges.map((r: any) => ({ line: 1 + lines.findIndex((l: any) => l.contains(r)), text: r.textContent })),
+        markers: markers.map((m: any) => {
+          const box = m.getBoundingClientRect();
+          const mid = box.top + box.height / 2;
+          return 1 + lines.findIndex((l: any) => l.getBoundingClientRect().top <= mid && mid <= l.getBoundingClientRect().bottom);
+        }),
+      };
+    });
+    assert.ok(marked.ranges.length >= 1, 'an underline is drawn');
+    for (const r of marked.ranges) assert.equal(r.line, 6, `the underline "${r.text}" is on line 6`);
+    assert.ok(
+      marked.ranges.some((r: { text: string }) => /biuld/.test(r.text)),
+      `the misspelt need is underlined (${JSON.stringify(marked.ranges)})`,
+    );
+    assert.deepEqual(marked.markers, [6], 'one gutter marker, on line 6');
+    assert.equal(await page.locator('[data-testid=plan-graph]').count(), 0, 'no plan while the file is invalid');
+    await shoot(page, 'pipeline-file-error-light');
+
+    // clicking the problem moves the cursor there; fixing the typo clears it and draws the plan
+    await problem.locator('button').click();
+    await page.keyboard.press('End');
+    for (let i = 0; i < 'biuld]'.length; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('build]', { delay: 40 });
+    await page.locator('[data-testid=lint-badge][data-valid=true]').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('[data-testid=yaml-editor] .cm-lintRange-error').count(), 0);
+    await plan.locator('[data-testid=graph-node]').first().waitFor();
+    assert.deepEqual(await graphEdges(page, 'plan-graph'), ['build -> test']);
+    await closeTab(w);
+  });
+
+  test('Export YAML round-trips: the exported file lints to the same steps, waiting on the same steps', async () => {
+    const steps = [
+      shell('Install', 'npm ci', { timeout_seconds: 600 }),
+      shell('Lint', 'npm run lint', { parallel_group: 'checks', retries: 2 }),
+      shell('Unit tests', 'npm test', { parallel_group: 'checks', continue_on_error: true }),
+      shell('Build', 'npm run build'),
+    ];
+    const id = await seed.pipeline('export-me', steps, { description: 'round trip' });
+    const w = await tab();
+    const { page } = w;
+    await page.goto(`${h.baseUrl}/pipelines/${id}`);
+    await page.locator('[data-testid=export-yaml]').click();
+    const yaml = page.locator('[data-testid=export-yaml-dialog] [data-testid=export-yaml]');
+    await yaml.waitFor();
+    const text = await yaml.innerText();
+    assert.match(text, /Unit tests/);
+
+    // the same text through the linter gives the pipeline's steps back
+    const linted = await h.request('POST', '/api/pipelines/lint/', { token: admin, body: { content: text } });
+    assert.equal(linted.status, 200, linted.text);
+    assert.equal(linted.json.valid, true, JSON.stringify(linted.json.errors));
+    const stored = (await h.request('GET', `/api/pipelines/${id}/`, { token: admin })).json.steps;
+    const fields = (s: Record<string, unknown>) => {
+      const { needs: _needs, parallel_group: _group, ...rest } = s;
+      return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null && v !== undefined));
+    };
+    assert.deepEqual(linted.json.steps.map(fields), stored.map(fields), 'every field of every step, in order');
+
+    // and in the browser: the file opens in the editor, is valid, and its plan waits as the stages did
+    await page.locator('[data-testid=export-open-editor]').click();
+    await page.waitForURL((u) => u.pathname === '/pipelines/file');
+    await page.locator('[data-testid=lint-badge][data-valid=true]').waitFor({ timeout: 15_000 });
+    // each line of the document is a .cm-line (an empty one holds a <br>, which innerText would count twice)
+    const editorText = (await page.locator('[data-testid=yaml-editor] .cm-content > .cm-line').allTextContents()).join('\n');
+    assert.equal(editorText.trim(), text.trim(), 'the editor holds the exported file');
+    await page.locator('[data-testid=plan-graph] [data-testid=graph-node]').first().waitFor();
+    assert.deepEqual(await graphEdges(page, 'plan-graph'), ['Install -> Lint', 'Install -> Unit tests', 'Lint -> Build', 'Unit tests -> Build']);
+    await closeTab(w);
+  });
+
+  test("runs that read their steps from the repository's file: the graph of the expanded plan, and an invalid file's problems", async () => {
+    const tmp: TempDir = makeTempDir();
+    let daemon: GitServer | undefined;
+    try {
+      createBareRepo(tmp.path, 'app', {
+        history: [
+          {
+            '.ansflow.yml': [
+              'steps:',
+              '  - name: build',
+              '    run: echo built',
+              '  - name: test',
+              '    run: echo "node $NODE"',
+              '    needs: [build]',
+              '    matrix:',
+              '      NODE: ["20", "22"]',
+              '  - name: ship',
+              '    run: echo shipped',
+              '    needs: [test]',
+              '',
+            ].join('\n'),
+          },
+        ],
+      });
+      createBareRepo(tmp.path, 'broken', { history: [{ '.ansflow.yml': 'steps:\n  - name: build\n    run: make\n    needs: [nothing]\n' }] });
+      daemon = await startGitDaemon(tmp.path);
+      const good = await seed.pipeline('as-code', [], { repository_url: daemon.url('app'), config_path: '.ansflow.yml' });
+      const bad = await seed.pipeline('as-code-broken', [], { repository_url: daemon.url('broken'), config_path: '.ansflow.yml' });
+
+      const goodRun = await seed.finished(await seed.run(good), 90_000);
+      assert.equal(goodRun.status, 'success', JSON.stringify(goodRun));
+      const w = await tab();
+      const { page } = w;
+      await page.goto(`${h.baseUrl}/runs/${goodRun.id}`);
+      const graph = page.locator('[data-testid=run-graph]');
+      await graph.locator('[data-testid=graph-node][data-status=success]').first().waitFor();
+      assert.deepEqual(await graphEdges(page, 'run-graph'), [
+        'build -> test (NODE=20)',
+        'build -> test (NODE=22)',
+        'test (NODE=20) -> ship',
+        'test (NODE=22) -> ship',
+      ]);
+      assert.equal(await graph.locator('[data-testid=graph-group][data-group=test]').count(), 1);
+      assert.equal(await graph.locator('[data-testid=graph-node][data-status=success]').count(), 4);
+
+      const badRun = await seed.finished(await seed.run(bad), 90_000);
+      assert.equal(badRun.status, 'error');
+      await page.goto(`${h.baseUrl}/runs/${badRun.id}`);
+      const problems = page.locator('[data-testid=run-config-errors]');
+      await problems.waitFor();
+      const item = problems.locator('[data-testid=file-error]');
+      assert.equal(await item.count(), 1);
+      assert.equal(await item.getAttribute('data-line'), '4');
+      assert.equal(await item.getAttribute('data-path'), 'steps[0].needs[0]');
+      assert.match(await item.innerText(), /\.ansflow\.yml:4:\d+[\s\S]*nothing/);
+      assert.equal(await page.locator('[data-testid=run-graph]').count(), 0, 'no step ran, so there is no graph');
+      assert.equal(await page.locator('[data-testid=run-error-reason]').count(), 0, 'the problems are listed once, not again as the error reason');
+      await shoot(page, 'run-config-errors-light');
+      await closeTab(w);
+    } finally {
+      await daemon?.stop();
+      tmp.cleanup();
+    }
+  });
+
   test('the run graph and the Pipeline file page, light and dark, desktop and phone (screenshots)', async () => {
     const id = await seed.pipeline('graph-shots', [
       shell('Install', 'echo install'),
@@ -244,6 +426,23 @@ describe('pipelines as code in the browser', () => {
         await page.locator('[data-testid=run-graph] [data-testid=graph-node][data-status=failed]').waitFor();
         await assertNoSidewaysScroll(page, `run page, ${size}`);
         await shoot(page, `run-graph-${size}-${scheme}`);
+      }
+    }
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [size, viewport] of [
+        ['desktop', DESKTOP],
+        ['phone', PHONE],
+      ] as const) {
+        await page.setViewportSize(viewport);
+        await page.goto(`${h.baseUrl}/pipelines/file`);
+        await page.locator('[data-testid=lint-badge][data-valid=true]').waitFor({ timeout: 15_000 });
+        await page.locator('[data-testid=plan-graph] [data-testid=graph-node]').first().waitFor();
+        const bg = await page.evaluate(() => getComputedStyle(document.querySelector('[data-testid=yaml-editor] .cm-editor')).backgroundColor);
+        const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
+        assert.equal((r! + g! + b!) / 3 > 128, scheme === 'light', `the editor follows the ${scheme} theme (background ${bg})`);
+        await assertNoSidewaysScroll(page, `Pipeline file page, ${size}`);
+        await shoot(page, `pipeline-file-${size}-${scheme}`);
       }
     }
     await page.setViewportSize(DESKTOP);

@@ -139,7 +139,7 @@ export default function RunPage() {
           </div>
         </div>
       )}
-      {run.error_reason && (
+      {run.error_reason && !run.config_errors?.length && (
         <div
           className={`banner ${run.status === 'cancelled' ? 'banner-info' : 'banner-error'}`}
           role={run.status === 'cancelled' ? 'status' : 'alert'}
