@@ -356,3 +356,24 @@ test('a 256-cell matrix on 20 steps plans 5,120 steps', async () => {
   assert.equal(r.steps.length, 5120);
   assert.equal(r.steps[256]!.needs!.length, 256);
 });
+
+test('a matrix cell named like another step is a located error (whichever cell it is)', async () => {
+  const r = await parse(lines('steps:', '  - { name: "b (N=1)", run: x }', '  - name: b', '    run: x', '    matrix: { N: [1, 2] }'));
+  assert.deepEqual(located(r.errors), ['3:11 steps[1].name: Step names must be unique within a pipeline.']);
+  const second = await parse(lines('steps:', '  - { name: "b (N=2)", run: x }', '  - name: b', '    run: x', '    matrix: { N: [1, 2] }'));
+  assert.deepEqual(located(second.errors), ['3:11 steps[1].name: A matrix cell and a step would both be named "b (N=2)".']);
+});
+
+test('the cells of a matrix are checked once by the catalogue and all carry its defaults', async () => {
+  const r = await parse(lines('steps:', '  - name: b', '    run: x', '    config: { working_directory: ../out }', '    matrix: { N: [1, 2, 3] }'));
+  assert.deepEqual(located(r.errors), ['4:34 steps[0].config.working_directory: Path must not leave the workspace ("..").']);
+  const ok = await parse(lines('steps:', '  - name: b', '    run: x', '    matrix: { N: [1, 2, 3] }'));
+  assert.deepEqual(
+    ok.steps.map((s) => [s.name, s.config.shell, s.env]),
+    [
+      ['b (N=1)', 'bash', { N: '1' }],
+      ['b (N=2)', 'bash', { N: '2' }],
+      ['b (N=3)', 'bash', { N: '3' }],
+    ],
+  );
+});

@@ -65,7 +65,8 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
     }
 
   const steps: Located[] = loaded.files.flatMap((file) => (file.data.steps ?? []).map((step, index) => ({ step, file, index })));
-  const cellsOf = new Map<Located, Cell[] | null>();
+  /** A matrix step's cells and their names (computed once: a plan may hold thousands). */
+  const cellsOf = new Map<Located, { cells: Cell[]; names: string[] } | null>();
   const byName = new Map<string, Located>();
   for (const located of steps) {
     const { step, file, index } = located;
@@ -91,9 +92,15 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
     if (step.matrix) {
       const { cells, problems } = expandMatrix(step.matrix);
       for (const p of problems) here(p.segments, p.message, p.at);
-      const long = cells.map((c) => cellName(step.name, c)).find((n) => n.length > MAX_STEP_NAME);
+      const names = cells.map((c) => cellName(step.name, c));
+      const long = names.find((n) => n.length > MAX_STEP_NAME);
       if (long) here(['matrix'], `A cell's name would be longer than ${MAX_STEP_NAME} characters: ${long.slice(0, 60)}….`, 'key');
-      cellsOf.set(located, problems.length > 0 ? [] : cells);
+      for (const cell of cells)
+        for (const [axis, value] of Object.entries(cell)) {
+          const problem = variableValueProblem(value);
+          if (problem) here(['matrix', axis], `${problem}.`, 'key');
+        }
+      cellsOf.set(located, problems.length > 0 ? { cells: [], names: [] } : { cells, names });
     } else cellsOf.set(located, null);
   }
   for (const field of ['paths', 'paths_ignore'] as const) {
@@ -123,10 +130,7 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
   const kept = steps.filter((s) => !context || whyExcluded(s.step.when, context) === null);
   const keptSet = new Set(kept);
   const byExactName = new Map(steps.map((s) => [s.step.name, s]));
-  const namesOf = (s: Located) => {
-    const cells = cellsOf.get(s);
-    return cells ? cells.map((c) => cellName(s.step.name, c)) : [s.step.name];
-  };
+  const namesOf = (s: Located) => cellsOf.get(s)?.names ?? [s.step.name];
   // What a step waits for in the plan: the kept steps it names (all their cells), and for a step left out, what that one waited for.
   const resolved = new Map<Located, string[]>();
   const needsOf = (s: Located): string[] => {
@@ -142,21 +146,30 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
     return [...out];
   };
 
-  const planned: Planned[] = [];
-  for (const s of kept) {
-    const cells = cellsOf.get(s);
-    for (const cell of cells ?? [null]) planned.push({ definition: toDefinition(s.step, cell, graph ? needsOf(s) : null), from: s, cell });
-  }
-  if (planned.length > MAX_PLAN_STEPS) {
-    errors.push(at(top, ['steps'], `The plan has ${planned.length} steps (matrix cells included); at most ${MAX_PLAN_STEPS} are allowed.`, 'key'));
+  // The step catalogue checks one step per file step (its first cell): the cells of a matrix differ
+  // only in name and variables, which were checked above, and share their config, so validating
+  // 256 copies would find the same problems 256 times.
+  const bases: Planned[] = kept.map((s) => {
+    const first = cellsOf.get(s);
+    const cell = first ? first.cells[0]! : null;
+    return { definition: toDefinition(s.step, cell, first ? first.names[0]! : s.step.name, graph ? needsOf(s) : null), from: s, cell };
+  });
+  const total = kept.reduce((n, s) => n + (cellsOf.get(s)?.cells.length ?? 1), 0);
+  if (total > MAX_PLAN_STEPS) {
+    errors.push(at(top, ['steps'], `The plan has ${total} steps (matrix cells included); at most ${MAX_PLAN_STEPS} are allowed.`, 'key'));
     return { steps: [], variables, skipped, errors, warnings };
   }
 
-  const definitions = planned.map((p) => p.definition);
   const seen = new Set<string>();
-  for (const [field, messages] of Object.entries(validateSteps(definitions, policy, { maxSteps: MAX_PLAN_STEPS, checkGraph: false }))) {
+  for (const [field, messages] of Object.entries(
+    validateSteps(
+      bases.map((b) => b.definition),
+      policy,
+      { maxSteps: MAX_PLAN_STEPS, checkGraph: false },
+    ),
+  )) {
     const [first, index, ...rest] = parsePath(field);
-    const origin = first === 'steps' && typeof index === 'number' ? planned[index] : undefined;
+    const origin = first === 'steps' && typeof index === 'number' ? bases[index] : undefined;
     for (const message of messages) {
       // A variable's name is the problem when the field is the variable itself: point at the name.
       const where = (rest[0] === 'env' || rest[0] === 'matrix') && rest.length === 2 ? 'key' : 'value';
@@ -166,6 +179,25 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
       const key = `${problem.file}\0${problem.path}\0${message}`;
       if (!seen.has(key)) errors.push(problem);
       seen.add(key);
+    }
+  }
+  if (errors.length > 0) return { steps: [], variables, skipped, errors, warnings };
+
+  // The cells: the checked first cell's definition with each cell's name and variables. Cells of one
+  // step share config, needs and runs_on objects: the plan is read, never changed in place.
+  const definitions: StepDefinition[] = [];
+  const names = new Map<string, Located>();
+  for (const base of bases) {
+    const matrix = cellsOf.get(base.from);
+    const stepEnv = base.from.step.env ? Object.fromEntries(Object.entries(base.from.step.env).map(([k, v]) => [k, String(v)])) : {};
+    const cells = matrix ? matrix.cells.map((cell, i) => ({ ...base.definition, name: matrix.names[i]!, env: { ...stepEnv, ...cell } })) : [base.definition];
+    for (const definition of cells) {
+      const lowered = definition.name.toLowerCase();
+      const other = names.get(lowered);
+      if (other && other !== base.from)
+        errors.push(at(base.from.file, ['steps', base.from.index, 'name'], `A matrix cell and a step would both be named "${definition.name}".`));
+      names.set(lowered, base.from);
+      definitions.push(definition);
     }
   }
   if (errors.length > 0) return { steps: [], variables, skipped, errors, warnings };
@@ -179,10 +211,10 @@ function fileField({ from, cell }: Planned, rest: Segment[]): Segment[] {
   return rest;
 }
 
-function toDefinition(step: FileStep, cell: Cell | null, needs: string[] | null): StepDefinition {
+function toDefinition(step: FileStep, cell: Cell | null, name: string, needs: string[] | null): StepDefinition {
   const config: Record<string, unknown> = structuredClone(step.config ?? {});
   if (step.run !== undefined) config.command = step.run;
-  const out: StepDefinition = { name: cell ? cellName(step.name, cell) : step.name, type: step.run !== undefined ? 'shell_command' : step.type!, config };
+  const out: StepDefinition = { name, type: step.run !== undefined ? 'shell_command' : step.type!, config };
   if (step.timeout_seconds !== undefined) out.timeout_seconds = step.timeout_seconds;
   if (step.retries !== undefined) out.retries = step.retries;
   if (step.continue_on_error !== undefined) out.continue_on_error = step.continue_on_error;
