@@ -38,9 +38,9 @@ async function assertNoSidewaysScroll(page: Page, what: string): Promise<void> {
   assert.ok(scrollWidth <= innerWidth, `${what}: the page is ${scrollWidth}px wide on a ${innerWidth}px screen`);
 }
 
-async function shoot(page: Page, name: string): Promise<void> {
+async function shoot(page: Page, name: string, fullPage = false): Promise<void> {
   await page.evaluate(() => document.fonts.ready);
-  await page.screenshot({ path: screenshotPath(name), animations: 'disabled', caret: 'hide' });
+  await page.screenshot({ path: screenshotPath(name), animations: 'disabled', caret: 'hide', fullPage });
 }
 
 describe('pipelines as code in the browser', () => {
@@ -442,7 +442,7 @@ describe('pipelines as code in the browser', () => {
         const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
         assert.equal((r! + g! + b!) / 3 > 128, scheme === 'light', `the editor follows the ${scheme} theme (background ${bg})`);
         await assertNoSidewaysScroll(page, `Pipeline file page, ${size}`);
-        await shoot(page, `pipeline-file-${size}-${scheme}`);
+        await shoot(page, `pipeline-file-${size}-${scheme}`, true);
       }
     }
     await page.setViewportSize(DESKTOP);
