@@ -14,6 +14,8 @@ import { webhookDeliveriesRoutes } from '../src/http/api/webhook-deliveries-rout
 import { badgeRoutes } from '../src/http/api/badge-routes.js';
 import { PipelineBadges } from '../src/services/pipelines/pipeline-badge.js';
 import { BadgeRepository } from '../src/store/badge-repository.js';
+import { retentionRoutes } from '../src/http/api/retention-routes.js';
+import { retentionOf } from '../src/runtime/retention.js';
 import { buildGateway } from '../src/runtime/gateway.js';
 import { gatewayOptionsFromConfig } from '../src/http/gateway/gateway-options.js';
 
@@ -128,7 +130,11 @@ export async function generateCollection(): Promise<string> {
         version: VERSION,
         gatewayUrl: '',
       },
-      [webhookDeliveriesRoutes(ctx.deliveries), badgeRoutes(new PipelineBadges({ badges: new BadgeRepository(ctx.db.kysely), access: ctx.access }), ctx.auth)],
+      [
+        webhookDeliveriesRoutes(ctx.deliveries),
+        badgeRoutes(new PipelineBadges({ badges: new BadgeRepository(ctx.db.kysely), access: ctx.access }), ctx.auth),
+        retentionRoutes(retentionOf(ctx).service),
+      ],
     );
     await api.ready();
     const spec = api.swagger() as unknown as OpenApi;

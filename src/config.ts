@@ -30,6 +30,12 @@ export interface Config extends SsoConfig {
   maxConcurrentRuns: number;
   maxRunsPerPipeline: number;
   workspaceRetentionHours: number;
+  /** Retention (docs/operations.md): the global default, 0 = no limit; pipelines may set their own. */
+  retentionKeepRuns: number;
+  retentionKeepDays: number;
+  /** How often the retention sweeper looks for expired runs, and how many runs it removes at a time. */
+  retentionSweepSeconds: number;
+  retentionBatch: number;
   cancelGraceSeconds: number;
   /** Steps of one run running at the same time (ANSFLOW_MAX_PARALLEL_STEPS). */
   maxParallelSteps: number;
@@ -180,6 +186,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxConcurrentRuns: int('ANSFLOW_MAX_CONCURRENT_RUNS', 4, 1, 1000),
     maxRunsPerPipeline: int('ANSFLOW_MAX_RUNS_PER_PIPELINE', 0, 0, 1000),
     workspaceRetentionHours: int('ANSFLOW_WORKSPACE_RETENTION_HOURS', 24, 0, 24 * 365),
+    retentionKeepRuns: int('ANSFLOW_RETENTION_KEEP_RUNS', 0, 0, 10_000_000),
+    retentionKeepDays: int('ANSFLOW_RETENTION_KEEP_DAYS', 0, 0, 36_500),
+    retentionSweepSeconds: int('ANSFLOW_RETENTION_SWEEP_SECONDS', 300, 1, 86_400),
+    retentionBatch: int('ANSFLOW_RETENTION_BATCH', 100, 1, 10_000),
     cancelGraceSeconds: int('ANSFLOW_CANCEL_GRACE_SECONDS', 5, 0, 600),
     maxParallelSteps: int('ANSFLOW_MAX_PARALLEL_STEPS', 8, 1, 1000),
     workerLeaseSeconds: int('ANSFLOW_WORKER_LEASE_SECONDS', 30, 1, 3600),

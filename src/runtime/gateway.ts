@@ -8,6 +8,7 @@ import type { GatewayOptions } from '../http/gateway/gateway-options.js';
 import { RejectionRecorder } from '../services/webhooks/rejection-recorder.js';
 import { CompletionWaiter } from '../services/webhooks/completion-waiter.js';
 import { SystemStatusService } from '../services/system/system-status.js';
+import { retentionOf } from './retention.js';
 import { JenkinsBuildsService } from '../services/jenkins/jenkins-builds-service.js';
 import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
 
@@ -42,7 +43,7 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         onVerdict: (provider, verdict) => ctx.metrics.webhooks.inc({ provider, verdict }),
       },
       feedAccess: new FeedAccess(repos.runs, repos.projects, ctx.access),
-      feed: new RunFeed({ events: ctx.events, runs: repos.runs, onError: (err) => logger.error({ err }, 'run feed failed') }),
+      feed: new RunFeed({ events: ctx.events, runs: repos.runs, logs: ctx.logs, onError: (err) => logger.error({ err }, 'run feed failed') }),
       status: new SystemStatusService({
         db: ctx.db,
         pipelines: repos.pipelines,
@@ -55,6 +56,7 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         startedAt,
         timeoutMs: options.statusTimeoutMs,
         cacheMs: options.statusCacheMs,
+        storage: () => retentionOf(ctx).service.storage(),
       }),
       metrics: ctx.metrics,
       jenkins,

@@ -13,6 +13,8 @@ import { startMetricsListener } from '../http/gateway/metrics-listener.js';
 import { pipelineFileRoutes } from '../http/api/pipeline-file-routes.js';
 import { PipelineFiles } from '../services/pipeline-files.js';
 import { startCommitStatusOutbox } from './commit-statuses.js';
+import { retentionOf, startRetentionSweeper } from './retention.js';
+import { retentionRoutes } from '../http/api/retention-routes.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
@@ -46,6 +48,7 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
     },
     [
       webhookDeliveriesRoutes(ctx.deliveries),
+      retentionRoutes(retentionOf(ctx).service),
       pipelineFileRoutes(
         new PipelineFiles({
           pipelines: ctx.pipelines,
@@ -85,6 +88,9 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
     // Commit statuses are sent by the processes that serve the API.
     const outbox = startCommitStatusOutbox(ctx, address);
     closers.push(() => outbox.stop());
+    // Retention: every API process runs a sweeper; the database claim lets one sweep at a time.
+    const sweeper = startRetentionSweeper(ctx);
+    closers.push(() => sweeper.stop());
   }
   return {
     apiUrl,

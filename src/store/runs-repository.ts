@@ -72,6 +72,8 @@ export interface Run {
   secrets_withheld: string | null;
   /** The problems of an invalid pipeline file (the run started no step); null otherwise. */
   config_errors?: RunConfigError[] | null;
+  /** When a user pinned the run: retention keeps it (migration 014); null when not pinned. */
+  pinned_at: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -121,6 +123,7 @@ const HEADER_COLUMNS = [
   'error_reason',
   'cancel_requested_at',
   'secrets_withheld',
+  'pinned_at',
   'created_at',
   'started_at',
   'finished_at',
@@ -138,6 +141,7 @@ const toHeader = (row: Pick<PipelineRunRow, (typeof HEADER_COLUMNS)[number]>): R
   error_reason: row.error_reason,
   cancel_requested_at: row.cancel_requested_at,
   secrets_withheld: row.secrets_withheld,
+  pinned_at: row.pinned_at,
   created_at: row.created_at,
   started_at: row.started_at,
   finished_at: row.finished_at,
@@ -270,6 +274,7 @@ export class RunsRepository {
         error_reason: null,
         cancel_requested_at: null,
         secrets_withheld: input.secretsWithheld ?? null,
+        pinned_at: null,
         created_at: now,
         started_at: null,
         finished_at: null,

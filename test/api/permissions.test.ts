@@ -184,6 +184,15 @@ const RULES: Record<string, Rule> = {
   'GET /api/pipeline-runs/:id/logs/': { path: (f) => `/api/pipeline-runs/${f.run}/logs/`, expect: READ },
   // The run has finished: who may cancel gets the 409 that says so.
   'POST /api/pipeline-runs/:id/cancel/': { path: (f) => `/api/pipeline-runs/${f.run}/cancel/`, expect: RUN(409) },
+  // Retention: pinning is running's right; a pipeline's policy is read and edited as the pipeline is.
+  'POST /api/pipeline-runs/:id/pin/': { path: (f) => `/api/pipeline-runs/${f.run}/pin/`, expect: RUN(200) },
+  'DELETE /api/pipeline-runs/:id/pin/': { path: (f) => `/api/pipeline-runs/${f.run}/pin/`, expect: RUN(200) },
+  'GET /api/pipelines/:id/retention/': { path: (f) => `/api/pipelines/${f.pipeline}/retention/`, expect: READ },
+  'PUT /api/pipelines/:id/retention/': {
+    path: (f) => `/api/pipelines/${f.pipeline}/retention/`,
+    body: () => ({ keep_runs: null, keep_days: null }),
+    expect: CHANGE_OTHERS(200),
+  },
 
   // Credentials (metadata; created by P's owner).
   'GET /api/credentials/': { path: (f) => `/api/credentials/?project=${f.project}`, expect: READ },

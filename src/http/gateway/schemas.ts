@@ -12,6 +12,38 @@ export const WebhookAnswerSchema = Type.Object({
 });
 
 const Health = Type.Enum(['healthy', 'unhealthy']);
+const RetentionPolicySchema = Type.Object({ keep_runs: Nullable(Type.Integer()), keep_days: Nullable(Type.Integer()) });
+const StorageSchema = Type.Object(
+  {
+    disk: Nullable(
+      Type.Object(
+        {
+          database_bytes: Nullable(Type.Integer()),
+          logs_bytes: Type.Integer(),
+          workspaces_bytes: Type.Integer(),
+          artifacts_bytes: Type.Integer(),
+          measured_at: Type.String(),
+        },
+        { description: 'Measured in the background at most once a minute; null until the first measurement' },
+      ),
+    ),
+    retention: Type.Object({
+      default: RetentionPolicySchema,
+      sweeper: Nullable(
+        Type.Object({
+          claimed_by: Nullable(Type.String({ description: 'The process sweeping now, if one is' })),
+          last_started_at: Nullable(Type.String()),
+          last_finished_at: Nullable(Type.String()),
+          last_deleted_runs: Type.Integer(),
+          last_freed_bytes: Type.Integer(),
+          last_error: Nullable(Type.String()),
+          total_deleted_runs: Type.Integer(),
+        }),
+      ),
+    }),
+  },
+  { description: 'Disk use and what the retention sweeper last did (docs/operations.md, Retention)' },
+);
 export const SystemStatusSchema = Type.Object({
   status: Type.Enum(['healthy', 'degraded', 'unhealthy']),
   version: Type.String(),
@@ -45,6 +77,7 @@ export const SystemStatusSchema = Type.Object({
     { description: 'Workers alive (heartbeat within 20 s), with labels, load and whether their steps are sandboxed' },
   ),
   warnings: Type.Array(Type.String(), { description: 'What an operator must know, e.g. that steps run without isolation on some worker' }),
+  storage: Type.Optional(Nullable(StorageSchema)),
 });
 
 export const JenkinsTriggerBody = Type.Object(

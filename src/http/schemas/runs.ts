@@ -60,6 +60,7 @@ const runCommon = {
   secrets_withheld: Nullable(
     Type.String({ description: 'Why the run got no secret variables and no credentials (`pull request from a fork`); null when it got them' }),
   ),
+  pinned_at: Nullable(Type.String({ description: 'When a user pinned the run (retention keeps it); null when not pinned' })),
 };
 
 export const RunSummarySchema = Type.Object(runCommon);

@@ -37,6 +37,7 @@ function runHeader(run: RunSummary | Run) {
     duration_ms: run.finished_at ? duration(run.started_at ?? run.created_at, run.finished_at) : duration(run.started_at, null),
     error_reason: run.error_reason,
     secrets_withheld: run.secrets_withheld,
+    pinned_at: run.pinned_at,
   };
 }
 

@@ -11,6 +11,7 @@ import type { JobQueue } from '../../queue/job-queue.js';
 import type { PipelinesRepository } from '../../store/pipelines-repository.js';
 import type { RunsRepository } from '../../store/runs-repository.js';
 import type { WorkerInfo, WorkersRepository } from '../../store/workers-repository.js';
+import type { StorageStatus } from '../retention/retention-service.js';
 import { pingRabbitmq, pingRedis, timed, type CheckResult, type Health } from './health-checks.js';
 
 export type OverallStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -27,6 +28,8 @@ export interface SystemStatus {
   workers: WorkerInfo[];
   /** What an operator must know: steps running unisolated on a worker. */
   warnings: string[];
+  /** Disk use (database, logs, workspaces, artifacts) and what the retention sweeper last did. */
+  storage?: StorageStatus | null;
 }
 
 export interface SystemStatusDeps {
@@ -41,6 +44,8 @@ export interface SystemStatusDeps {
   startedAt: number;
   timeoutMs?: number;
   cacheMs?: number;
+  /** Disk use and retention (services/retention); absent: not reported. */
+  storage?: () => Promise<StorageStatus>;
 }
 
 export class SystemStatusService {
@@ -76,6 +81,7 @@ export class SystemStatusService {
       checks: results,
       metrics: databaseUp ? await this.metrics(timeoutMs) : { active_pipelines: null, running_jobs: null, queue_size: null },
       workers,
+      ...(this.deps.storage ? { storage: databaseUp ? await this.deps.storage().catch(() => null) : null } : {}),
       warnings: workers.filter((w) => w.sandbox && !w.sandbox.isolated).map((w) => `steps are not isolated on worker ${w.id}: ${w.sandbox!.detail}`),
     };
   }

@@ -1,0 +1,118 @@
+/**
+ * The retention sweeper. Every `intervalMs` each process that runs one tries to claim the sweep
+ * (RetentionRepository.claim: one guarded UPDATE with a lease), so one process sweeps at a time
+ * however many run. The holder walks every pipeline's policy and removes expired runs in batches
+ * of `batch`: each batch is one short transaction (the rows, their steps and log chunks, the
+ * counters), then its log folders, workspaces and artifacts on disk; between batches it renews
+ * its lease and pauses `pauseMs`, so runs and requests get the database in between.
+ * Run numbers never repeat: they come from `pipelines.run_counter`, which deleting runs never
+ * touches.
+ */
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { effectiveRetention, expiryCutoff, limitsHistory, type RetentionPolicy } from '../../domain/retention.js';
+import type { RetentionRepository } from '../../store/retention-repository.js';
+import { removeWorkspace } from '../../engine/workspace.js';
+import { folderBytes } from './disk-usage.js';
+
+/** Where artifacts will be removed when they exist (the ArtifactStore port of the design). */
+export type RemoveArtifacts = (runId: number) => Promise<number>;
+
+export interface SweeperDeps {
+  retention: RetentionRepository;
+  defaults: RetentionPolicy;
+  owner: string;
+  logsRoot: string;
+  workspaceRoot: string;
+  /** The hook for artifacts; returns the bytes freed. Today: nothing to remove. */
+  removeArtifacts?: RemoveArtifacts;
+  intervalMs: number;
+  batch: number;
+  pauseMs?: number;
+  leaseSeconds?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface SweepResult {
+  deleted: number;
+  freedBytes: number;
+}
+
+export class RetentionSweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<SweepResult | null> | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: SweeperDeps) {}
+
+  start(): void {
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        void this.sweepOnce()
+          .catch((error: unknown) => this.deps.onError?.(error))
+          .finally(() => {
+            if (!this.stopped) tick();
+          });
+      }, this.deps.intervalMs);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.sweeping?.catch(() => null);
+  }
+
+  /** One sweep if this process gets the claim; null when another process holds it. */
+  sweepOnce(): Promise<SweepResult | null> {
+    this.sweeping ??= this.sweep().finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  private async sweep(): Promise<SweepResult | null> {
+    const { retention, owner } = this.deps;
+    const lease = this.deps.leaseSeconds ?? 60;
+    if (!(await retention.claim(owner, lease))) return null;
+    await retention.started(owner);
+    const result: SweepResult = { deleted: 0, freedBytes: 0 };
+    let error: string | null = null;
+    try {
+      for (const own of await retention.policies()) {
+        const policy = effectiveRetention(own, this.deps.defaults);
+        if (!limitsHistory(policy)) continue;
+        const cutoff = expiryCutoff(policy, Date.now());
+        for (;;) {
+          if (this.stopped) return result;
+          const ids = await retention.expired(own.pipelineId, policy, cutoff, this.deps.batch);
+          if (ids.length === 0) break;
+          const deleted = await retention.deleteRuns(ids);
+          result.deleted += deleted.length;
+          for (const id of deleted) result.freedBytes += await this.removeFiles(id);
+          // Keep the claim while working; give runs and requests the database between batches.
+          if (!(await retention.claim(owner, lease))) return result;
+          await new Promise((r) => setTimeout(r, this.deps.pauseMs ?? 20));
+          if (deleted.length === 0) break;
+        }
+      }
+      return result;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+      throw e;
+    } finally {
+      await retention.finished(owner, { deleted: result.deleted, freedBytes: result.freedBytes, error }).catch(() => undefined);
+    }
+  }
+
+  /** The run's log folder, workspace and artifacts; returns the bytes they held. */
+  private async removeFiles(runId: number): Promise<number> {
+    const logDir = join(this.deps.logsRoot, String(runId));
+    const workspace = join(this.deps.workspaceRoot, `run-${runId}`);
+    let bytes = (await folderBytes(logDir)) + (await folderBytes(workspace)) + (await folderBytes(`${workspace}.home`));
+    await rm(logDir, { recursive: true, force: true });
+    await removeWorkspace(this.deps.workspaceRoot, runId);
+    bytes += (await this.deps.removeArtifacts?.(runId)) ?? 0;
+    return bytes;
+  }
+}
