@@ -50,8 +50,20 @@ function parse(argv: string[]): Options {
   return o;
 }
 
+/**
+ * fetch, once more on a connection error: after a long fill, a kept-alive connection the server
+ * has since closed fails on first use (EPIPE).
+ */
+async function request(url: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    return fetch(url, init);
+  }
+}
+
 async function api(server: BenchServer, token: string, method: string, path: string, body?: unknown): Promise<any> {
-  const r = await fetch(server.apiUrl + path, {
+  const r = await request(server.apiUrl + path, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -62,7 +74,7 @@ async function api(server: BenchServer, token: string, method: string, path: str
 }
 
 async function login(server: BenchServer, username: string, password: string): Promise<string> {
-  const r = await fetch(`${server.apiUrl}/api/auth/login/`, {
+  const r = await request(`${server.apiUrl}/api/auth/login/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
@@ -201,6 +213,7 @@ async function start(dialect: Dialect, size: number): Promise<Filled> {
     console.log(`${dialect} ${size.toLocaleString('en-US')}: filled in ${filled.seconds.toFixed(0)} s`);
     return { server, ...filled, drop: async () => (await server.stop(), await dropDb()) };
   } catch (error) {
+    console.error(`server output:\n${server.output().slice(-4000)}`);
     await server.stop();
     await dropDb();
     throw error;
@@ -222,7 +235,7 @@ async function measure(dialect: Dialect, sizes: [number, number], requests: numb
       const sides = [small, large] as const;
       const once = async (k: 0 | 1) => {
         const t0 = process.hrtime.bigint();
-        const r = await fetch(sides[k].server.apiUrl + reads[k].path, { headers: { authorization: `Bearer ${sides[k].tokens[reads[k].as]}` } });
+        const r = await request(sides[k].server.apiUrl + reads[k].path, { headers: { authorization: `Bearer ${sides[k].tokens[reads[k].as]}` } });
         await r.arrayBuffer();
         if (r.status !== 200) throw new Error(`${reads[k].path}: ${r.status}`);
         return Number(process.hrtime.bigint() - t0) / 1e6;
