@@ -54,6 +54,11 @@ test('first use creates the mirror; a later fetch brings the new commit; files a
     assert.deepEqual((await mirrors.changedFiles(path, first, second))?.sort(), ['.ansflow.yml', 'docs/b.md']);
     assert.equal(await mirrors.changedFiles(path, 'f'.repeat(40), second), null);
     await assert.rejects(mirrors.readFile(path, first, 'docs/b.md'), MirrorError);
+    // The commit and a file in one process: by branch, by commit, a missing file, an unknown ref.
+    assert.deepEqual(await mirrors.readAt(path, 'main', '.ansflow.yml'), { commit: second, content: 'steps: [two]\n' });
+    assert.deepEqual(await mirrors.readAt(path, first, '.ansflow.yml'), { commit: first, content: 'steps: [one]\n' });
+    assert.deepEqual(await mirrors.readAt(path, first, 'docs/b.md'), { commit: first, content: null });
+    await assert.rejects(mirrors.readAt(path, 'no-such-branch', '.ansflow.yml'), /not a branch, tag or commit/);
   } finally {
     await daemon.stop();
     tmp.cleanup();

@@ -125,6 +125,26 @@ export class RepositoryMirrors {
     throw new MirrorError(`"${rev}" is not a branch, tag or commit of the repository`);
   }
 
+  /**
+   * The commit `rev` names and the file's text there, in ONE git process (`cat-file --batch`):
+   * on the trigger's path every process start counts. `content` is null when the file is not there.
+   */
+  async readAt(path: string, rev: string, file: string): Promise<{ commit: string; content: string | null }> {
+    if (/[\n\r]/.test(rev) || /[\n\r]/.test(file)) throw new MirrorError('a revision or path with a line break');
+    const candidates = rev.startsWith('refs/') || /^[0-9a-f]{7,64}$/.test(rev) ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`];
+    const input = candidates.map((c) => `${c}^{commit}\n${c}^{commit}:${file}\n`).join('');
+    const r = await this.git(['--git-dir', path, 'cat-file', '--batch'], {}, undefined, [], input);
+    if (r.code !== 0) throw new MirrorError(`git cat-file failed: ${r.stderr.trim()}`);
+    const answers = parseBatch(r.raw);
+    for (let i = 0; i < candidates.length; i++) {
+      const commit = answers[2 * i];
+      if (!commit || commit.type !== 'commit') continue;
+      const blob = answers[2 * i + 1];
+      return { commit: commit.sha, content: blob && blob.type === 'blob' ? blob.data.toString('utf8') : null };
+    }
+    throw new MirrorError(`"${rev}" is not a branch, tag or commit of the repository`);
+  }
+
   /** A file's text at a commit; MirrorError when it is not there. */
   async readFile(path: string, commit: string, file: string): Promise<string> {
     const r = await this.git(['--git-dir', path, 'cat-file', 'blob', `${commit}:${file}`], {});
@@ -160,18 +180,50 @@ export class RepositoryMirrors {
     extraEnv: Record<string, string>,
     signal?: AbortSignal,
     prefix: string[] = [],
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    input?: string,
+  ): Promise<{ code: number | null; stdout: string; stderr: string; raw: Buffer }> {
     const allowLocal = this.options.policy.allowLocal;
     const env = { ...baseEnv({ home: this.options.root }), ...hardenedGitEnv(allowLocal), ...extraEnv };
     const argv = [...prefix, this.options.git ?? 'git', ...hardenedGitArgs(allowLocal), ...args];
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], ...(signal && { signal }) });
+      const child = spawn(argv[0]!, argv.slice(1), { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(signal && { signal }) });
+      if (input !== undefined) child.stdin!.end(input);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => err.push(c));
-      child.on('error', (e) => (e.name === 'AbortError' ? resolve({ code: null, stdout: '', stderr: 'interrupted' }) : reject(e)));
-      child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+      child.stdout!.on('data', (c: Buffer) => out.push(c));
+      child.stderr!.on('data', (c: Buffer) => err.push(c));
+      child.on('error', (e) => (e.name === 'AbortError' ? resolve({ code: null, stdout: '', stderr: 'interrupted', raw: Buffer.alloc(0) }) : reject(e)));
+      child.on('close', (code) => {
+        const raw = Buffer.concat(out);
+        resolve({ code, stdout: raw.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), raw });
+      });
     });
   }
+}
+
+interface BatchAnswer {
+  sha: string;
+  type: string;
+  data: Buffer;
+}
+
+/** `git cat-file --batch` output: `<sha> <type> <size>\n<data>\n` per object, `<rev> missing\n` otherwise. */
+function parseBatch(raw: Buffer): Array<BatchAnswer | null> {
+  const answers: Array<BatchAnswer | null> = [];
+  let at = 0;
+  while (at < raw.length) {
+    const end = raw.indexOf(0x0a, at);
+    if (end < 0) break;
+    const header = raw.subarray(at, end).toString('utf8');
+    at = end + 1;
+    const found = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
+    if (!found) {
+      answers.push(null);
+      continue;
+    }
+    const size = Number(found[3]);
+    answers.push({ sha: found[1]!, type: found[2]!, data: raw.subarray(at, at + size) });
+    at += size + 1;
+  }
+  return answers;
 }

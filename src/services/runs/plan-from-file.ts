@@ -74,19 +74,15 @@ export async function planFromFile(deps: PlanFromFileDeps, run: Run, signal?: Ab
   const wanted = [...(event === 'pull_request' && run.trigger.ref ? [run.trigger.ref] : []), ...(run.commit ? [run.commit] : [])];
   let mirror: string;
   let commit: string;
+  let content: string | null;
   try {
     mirror = await deps.mirrors.fetch({ url, extra: wanted, ...(signal && { signal }) });
-    commit = await deps.mirrors.resolve(mirror, run.commit ?? run.branch);
+    // The commit and the file in one git process: each process start is on the trigger's path.
+    ({ commit, content } = await deps.mirrors.readAt(mirror, run.commit ?? run.branch, path));
   } catch (thrown) {
     return whole(`the repository could not be read: ${coerceError(thrown).message}`);
   }
-
-  let content: string;
-  try {
-    content = await deps.mirrors.readFile(mirror, commit, path);
-  } catch (thrown) {
-    return whole(coerceError(thrown).message, commit);
-  }
+  if (content === null) return whole(`${path} does not exist at commit ${commit.slice(0, 12)}`, commit);
   const targetBranch = pullRequestTarget(run);
   const context: FilePlanContext = {
     branch: event === 'pull_request' && targetBranch ? targetBranch : run.branch,
