@@ -50,8 +50,8 @@ describe('pull requests from forks get no secrets', () => {
     createPipeline(h, admin, {
       name,
       repository_url,
-      // Any branch: webhook matching compares a pull request's head branch today (the contract says
-      // its target branch); this file is about secrets, not about which branch matches.
+      // Any branch: this file is about secrets, not about which branch matches (pull requests match
+      // on their target branch: test/gateway/pull-requests-and-pushes.test.ts).
       branch: '*',
       trigger_events: ['pull_request'],
       variables: { DEPLOY_TOKEN: { value: SECRET, secret: true }, PLAIN: 'visible' },
