@@ -100,6 +100,65 @@ async function scenario(ctx: AppContext, forge: FakeForge) {
   }
 }
 
+test('statuses written while the forge is down survive a restart and are sent by the next process', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-outbox-restart-'));
+  const forge = await startFakeForge({ github: [TOKEN], gitlab: [] });
+  const config = loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir });
+  const commit = randomBytes(20).toString('hex');
+  try {
+    forge.down();
+    const first = await createContext(config, createLogger('silent'));
+    await first.users.ensureAdmin('admin123');
+    const admin = { id: 1, username: 'admin', role: 'admin' as const };
+    const pipeline = await first.pipelines.create(admin, { name: 'restart', repository_url: 'https://github.com/acme/app', steps: [] });
+    const sender = outbox(first, forge);
+    sender.start();
+    const run = await first.runs.trigger(null, {
+      pipelineId: pipeline.id,
+      commit,
+      trigger: { type: 'webhook', provider: 'github', event: 'push', ref: 'refs/heads/main' },
+    });
+    await first.repos.runs.finish(run.id, 'success', new Date().toISOString(), null);
+    first.events.publish({
+      type: 'run_status',
+      runId: run.id,
+      pipelineId: pipeline.id,
+      status: 'success',
+      progress: 100,
+      currentStep: null,
+      at: new Date().toISOString(),
+    });
+    await waitFor(async () => (await first.repos.commitStatuses.forRun(run.id)).some((r) => r.state === 'success' && r.attempts > 0), 10000);
+    await sender.stop();
+    await first.close();
+    assert.equal(forge.statuses.length, 0);
+
+    // The next life of the process: the forge is back.
+    forge.up();
+    const second = await createContext(config, createLogger('silent'));
+    const next = outbox(second, forge);
+    next.start();
+    try {
+      const got = await waitFor(
+        async () => ((s) => (s.at(-1)?.state === 'success' ? s : undefined))(forge.statusesOf(commit)),
+        15000,
+        'the status after the restart',
+      );
+      assert.deepEqual(
+        got.map((s) => s.state),
+        ['success'],
+        'the queued state, superseded while the forge was down, was never sent',
+      );
+    } finally {
+      await next.stop();
+      await second.close();
+    }
+  } finally {
+    await forge.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
 describe('commit status outbox with several senders', () => {
   const databases: TestDatabase[] = [];
   after(async () => {
