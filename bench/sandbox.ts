@@ -10,7 +10,7 @@
  *                       (with and without its cgroup limits); alternated, so load hits them alike;
  *   3. network: none    the same launch in a network namespace of its own.
  *
- *   npm run build && node --import tsx bench/sandbox.ts [--no-doc]
+ *   npm run build && node --import tsx bench/sandbox.ts [--no-doc] [--dist path/to/dist]
  *
  * Prints one table; writes it into the "Sandbox (bench/sandbox.ts)" section of docs/benchmarks.md.
  */
@@ -24,14 +24,16 @@ import { writeDocSection } from './bench-server.js';
 import { CpuAccount } from './cpu-account.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DIST = join(ROOT, 'dist', 'engine', 'launch');
+// --dist: another build (an A/B against a copy of dist/); it implies --no-doc.
+const distArg = process.argv.indexOf('--dist');
+const DIST = join(distArg > 0 ? resolve(process.argv[distArg + 1]!) : join(ROOT, 'dist'), 'engine', 'launch');
 if (!existsSync(join(DIST, 'sandbox', 'run-sandbox.js'))) throw new Error('dist/ is missing or old: run `npm run build` first');
 const { SpawnerLauncher } = (await import(join(DIST, 'spawner-launcher.js'))) as typeof import('../src/engine/launch/spawner-launcher.js');
 const { RunSandbox } = (await import(join(DIST, 'sandbox', 'run-sandbox.js'))) as typeof import('../src/engine/launch/sandbox/run-sandbox.js');
 const { prepareSandbox } = (await import(join(DIST, 'sandbox', 'sandbox-settings.js'))) as typeof import('../src/engine/launch/sandbox/sandbox-settings.js');
 type Launcher = { launch: InstanceType<typeof SpawnerLauncher>['launch'] };
 
-const writeDoc = !process.argv.includes('--no-doc');
+const writeDoc = !process.argv.includes('--no-doc') && distArg < 0;
 const ROUNDS = 5;
 const LAUNCHES = 60;
 const SETUPS = 10;

@@ -44,9 +44,10 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => this.receive(text));
     socket.on('error', () => undefined);
+    const endedAlready = this.killWith === 'SIGKILL' && !this.connected;
     socket.once('close', () => {
       this.connected = false;
-      this.emit('exit', null, null);
+      if (!endedAlready) this.emit('exit', null, null);
     });
     for (const { line, callback } of this.unsent.splice(0)) socket.write(line, (error) => callback(error ?? null));
     if (this.killWith) this.kill(this.killWith);
@@ -74,7 +75,12 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
     if (this.pid === undefined) {
+      // Not started yet: it is killed as soon as it is, and counts as ended from now on.
       this.killWith = signal;
+      if (signal === 'SIGKILL' && this.connected) {
+        this.connected = false;
+        this.emit('exit', null, signal);
+      }
       return true;
     }
     try {

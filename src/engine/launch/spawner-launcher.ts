@@ -231,11 +231,18 @@ export class Spawner {
   /** Disconnects the spawner and waits for it to exit; died() then removes its folder. */
   async close(): Promise<void> {
     if (this.dead) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    if (this.child.connected) this.child.disconnect();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    // Referenced while it winds down: an unreferenced child (or channel) would let this process's
+    // event loop end before the exit that close() waits for is seen.
+    this.hold();
+    try {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      if (this.child.connected) this.child.disconnect();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), CLOSE_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    } finally {
+      this.release();
+    }
   }
 
   private onMessage(message: SpawnerMessage, handle?: unknown): void {
