@@ -17,6 +17,7 @@ import { FileErrorList } from '../pipeline-file/FileErrorList';
 import { StepsTimeline } from '../runs/StepsTimeline';
 import { CommitStatuses } from '../runs/CommitStatuses';
 import { useRunLive, type LiveMode } from '../runs/use-run-live';
+import { PinButton } from '../runs/PinButton';
 import { saveBlob } from '../lib/save-blob';
 import '../styles/run.css';
 
@@ -112,6 +113,7 @@ export default function RunPage() {
               ■ Cancel
             </button>
           )}
+          {canRun(user) && <PinButton runId={run.id} pinnedAt={(run as { pinned_at?: string | null }).pinned_at} />}
           {canRun(user) && run.pipeline && (
             <button type="button" className="btn" onClick={() => void rerun()} disabled={busy !== null} data-testid="rerun">
               ↻ Re-run

@@ -6,6 +6,7 @@ import { ErrorBanner, Loading } from '../components/Feedback';
 import { formatUptime } from '../lib/format';
 import { useAsync } from '../lib/use-async';
 import { RelativeTime } from '../components/RelativeTime';
+import { StorageCard, type StorageStatus } from '../system/StorageCard';
 
 const TONE: Record<string, string> = { healthy: 'tone-success', degraded: 'tone-warning', unhealthy: 'tone-danger' };
 
@@ -171,6 +172,7 @@ export default function SystemPage() {
               </div>
             )}
           </section>
+          {(data.status as { storage?: StorageStatus | null }).storage && <StorageCard storage={(data.status as { storage?: StorageStatus }).storage!} />}
         </div>
       )}
     </div>
