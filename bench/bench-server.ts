@@ -64,7 +64,8 @@ export async function startBenchServer(env: Record<string, string>, launch: Laun
     child,
     output: () => out,
     async login() {
-      const deadline = Date.now() + 60000;
+      // Three minutes: the server compiles its sources through tsx at start, which takes over a minute on a busy machine.
+      const deadline = Date.now() + 180_000;
       while (Date.now() < deadline) {
         if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
         try {
