@@ -207,6 +207,7 @@ describe('pipelines as code in the browser', () => {
     await page.locator('[data-testid=field-error][data-field=config_path]').waitFor();
     assert.equal(await field.getAttribute('aria-invalid'), 'true');
     await field.fill('ci/.ansflow.yml');
+    await page.locator('[data-testid=steps-unused]').waitFor();
     await page.locator('[data-testid=editor-save]').click();
     await page.waitForURL((u) => u.pathname === `/pipelines/${id}`);
     assert.equal((await page.locator('[data-testid=pipeline-config-path]').innerText()).trim(), 'ci/.ansflow.yml');

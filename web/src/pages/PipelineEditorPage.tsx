@@ -389,6 +389,14 @@ export default function PipelineEditorPage() {
                 </span>
               </div>
               <FieldErrors messages={errors.steps} path="steps" />
+              {form.configPath.trim() !== '' && (
+                <div className="banner banner-info" role="status" data-testid="steps-unused">
+                  <div>
+                    Runs take their steps from <code>{form.configPath.trim()}</code> in the repository; the steps below are not used while the Pipeline file is
+                    set.
+                  </div>
+                </div>
+              )}
               {segments.map((segment) => {
                 const cards = segment.items.map(({ step, index }) => (
                   <StepCard
