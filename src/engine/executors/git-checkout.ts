@@ -187,7 +187,7 @@ export class GitCheckoutExecutor implements StepExecutor {
     let sha: string;
     try {
       const exact = commit !== null && (commit.length === 40 || commit.length === 64) ? [commit] : [];
-      mirror = await mirrors.fetch({ url: input.repository, credential: ctx.credential, extra: exact, signal: ctx.signal });
+      mirror = await mirrors.fetch({ url: input.repository, credential: ctx.credential, extra: exact, onlyIfMissing: exact.length > 0, signal: ctx.signal });
       sha = await mirrors.resolve(mirror, commit ?? branch);
     } catch (thrown) {
       if (ctx.signal.aborted) return { failed: failed('interrupted') };

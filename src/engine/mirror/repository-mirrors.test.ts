@@ -59,6 +59,12 @@ test('first use creates the mirror; a later fetch brings the new commit; files a
     assert.deepEqual(await mirrors.readAt(path, first, '.ansflow.yml'), { commit: first, content: 'steps: [one]\n' });
     assert.deepEqual(await mirrors.readAt(path, first, 'docs/b.md'), { commit: first, content: null });
     await assert.rejects(mirrors.readAt(path, 'no-such-branch', '.ansflow.yml'), /not a branch, tag or commit/);
+
+    // With the server gone: a commit the mirror holds needs no fetch; anything else does.
+    await daemon.stop();
+    assert.equal(await mirrors.fetch({ url, extra: [second], onlyIfMissing: true }), path);
+    await assert.rejects(mirrors.fetch({ url, extra: [second] }), MirrorError);
+    await assert.rejects(mirrors.fetch({ url, extra: ['e'.repeat(40)], onlyIfMissing: true }), MirrorError);
   } finally {
     await daemon.stop();
     tmp.cleanup();

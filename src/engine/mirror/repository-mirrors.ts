@@ -42,6 +42,8 @@ export interface FetchInput {
   credential?: ResolvedCredential | undefined;
   /** Refs to fetch beyond branches and tags (`refs/pull/7/head`), or exact commits. */
   extra?: readonly string[];
+  /** Skip the fetch when the mirror already holds every `extra` (exact commits the run needs). */
+  onlyIfMissing?: boolean;
   signal?: AbortSignal;
 }
 
@@ -82,6 +84,10 @@ export class RepositoryMirrors {
    */
   async fetch(input: FetchInput): Promise<string> {
     const path = await this.prepare(input.url);
+    // A delivered commit the mirror already holds (another pipeline of the repository, a
+    // redelivery) needs no round trip to the server: one local process instead of several.
+    const exact = input.extra ?? [];
+    if (input.onlyIfMissing && exact.length > 0 && (await Promise.all(exact.map((rev) => this.has(path, rev)))).every(Boolean)) return path;
     const split = splitCredentials(input.url.trim());
     const secrets = credentialSecrets(split);
     const home = await mkdtemp(join(this.options.root, '.fetch-'));

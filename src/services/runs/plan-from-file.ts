@@ -76,7 +76,9 @@ export async function planFromFile(deps: PlanFromFileDeps, run: Run, signal?: Ab
   let commit: string;
   let content: string | null;
   try {
-    mirror = await deps.mirrors.fetch({ url, extra: wanted, ...(signal && { signal }) });
+    // A run of a known commit needs nothing new when the mirror has it; a branch run needs its head.
+    const known = run.commit !== null && event !== 'pull_request';
+    mirror = await deps.mirrors.fetch({ url, extra: wanted, onlyIfMissing: known, ...(signal && { signal }) });
     // The commit and the file in one git process: each process start is on the trigger's path.
     ({ commit, content } = await deps.mirrors.readAt(mirror, run.commit ?? run.branch, path));
   } catch (thrown) {
