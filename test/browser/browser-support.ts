@@ -45,7 +45,13 @@ export function ensureWebBuild(): void {
   if (existsSync(index) && statSync(index).mtimeMs >= newest.mtime) return;
   const why = existsSync(index) ? `web/dist is older than ${relative(ROOT, newest.file)}` : 'web/dist/index.html is missing';
   process.stderr.write(`# ${why}: running vite build\n`);
-  const result = spawnSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+  // The test runner sets NODE_ENV=test, with which Vite would ship React's development build.
+  const result = spawnSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (result.status !== 0 || !existsSync(index)) {
     throw new Error(
       `The web UI could not be built (${why}). Run \`npm run build:web\` and fix the errors:\n${result.error?.message ?? ''}\n${result.stdout ?? ''}\n${result.stderr ?? ''}`,
