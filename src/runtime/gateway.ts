@@ -43,7 +43,7 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         onVerdict: (provider, verdict) => ctx.metrics.webhooks.inc({ provider, verdict }),
       },
       feedAccess: new FeedAccess(repos.runs, repos.projects, ctx.access),
-      feed: new RunFeed({ events: ctx.events, runs: repos.runs, onError: (err) => logger.error({ err }, 'run feed failed') }),
+      feed: new RunFeed({ events: ctx.events, runs: repos.runs, logs: ctx.logs, onError: (err) => logger.error({ err }, 'run feed failed') }),
       status: new SystemStatusService({
         db: ctx.db,
         pipelines: repos.pipelines,

@@ -10,8 +10,23 @@
  *   - the final status is always delivered, then the socket is closed (1000); a client that does
  *     not take it within `finalTimeoutMs` is terminated.
  * Until `release()` (the initial state has been sent) everything is held, within the same bounds.
+ *
+ * Log chunks are sent once per byte: per step the client keeps the offset it has been sent up
+ * to, and a chunk it already has (the backlog read at connection covered it, or an event came
+ * late from another process) is dropped, or cut where it overlaps.
  */
 import type { WebSocket } from 'ws';
+
+/** A log chunk: its message bytes (encoded once for every client) and how to re-encode a tail of it. */
+export interface LogChunk {
+  data: Buffer;
+  stepId: number;
+  offset: number;
+  /** Byte length of its text. */
+  length: number;
+  /** The message for the chunk's bytes from `offset + skip` on. */
+  tail(skip: number): Buffer;
+}
 
 export interface FeedLimits {
   softBytes: number;
@@ -26,6 +41,8 @@ export class FeedClient {
   private held: Array<() => void> | null = [];
   /** step id → first missed log offset */
   private readonly missed = new Map<number, number>();
+  /** step id → the log offset sent up to (everything before it was sent or reported missed) */
+  private readonly sentUpTo = new Map<number, number>();
   private pendingStatus: { data: Buffer; final: boolean } | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
   private closing = false;
@@ -50,20 +67,48 @@ export class FeedClient {
     for (const send of held) send();
   }
 
-  sendLog(data: Buffer, stepId: number, offset: number): void {
+  sendLog(chunk: LogChunk): void {
     if (this.held) {
-      if (this.held.length < HOLD_LIMIT) this.held.push(() => this.sendLog(data, stepId, offset));
-      else this.miss(stepId, offset);
+      if (this.held.length < HOLD_LIMIT) this.held.push(() => this.sendLog(chunk));
+      else this.miss(chunk.stepId, chunk.offset);
       return;
     }
     if (!this.open) return;
+    const upTo = this.sentUpTo.get(chunk.stepId) ?? 0;
+    const end = chunk.offset + chunk.length;
+    if (end <= upTo && chunk.length > 0) return;
+    const data = chunk.offset < upTo ? chunk.tail(upTo - chunk.offset) : chunk.data;
+    const offset = Math.max(chunk.offset, upTo);
+    this.sentUpTo.set(chunk.stepId, Math.max(upTo, end));
     if (this.socket.bufferedAmount > this.limits.softBytes) {
-      this.miss(stepId, offset);
+      this.miss(chunk.stepId, offset);
       this.scheduleDrain();
       return;
     }
     this.flushResync();
     this.socket.send(data, { binary: false });
+  }
+
+  /** True while the client has more waiting than it should (a backlog reader stops then). */
+  get behind(): boolean {
+    return this.socket.bufferedAmount > this.limits.softBytes;
+  }
+
+  /** Marks a step's log from `offset` on as missed (the backlog stopped there): the next resync names it. */
+  skipLog(stepId: number, offset: number): void {
+    this.miss(stepId, offset);
+    this.scheduleDrain();
+  }
+
+  /** Sends now, before what is held: the initial state and the backlog come before the live feed. */
+  sendFirst(send: () => void): void {
+    const held = this.held;
+    this.held = null;
+    try {
+      send();
+    } finally {
+      this.held = held;
+    }
   }
 
   sendStatus(data: Buffer, final: boolean): void {

@@ -2,10 +2,16 @@
  * Fan-out of live run events to WebSocket clients. One event-bus subscription per watched run
  * (not per client); each message is serialised once and the same bytes go to every client.
  *
- * Per run, status work is serialised on one promise chain: a status event reads the run's steps
- * once (for all clients) and the messages leave in event order; a new client's initial state is
- * read on the same chain, so it is never older than an update the client then receives.
- * Log chunks are not chained: they go out as they arrive.
+ * Per run, status work is serialised on one promise chain: a status event reads the run once (for
+ * all clients) and the messages leave in event order; a new client's initial state is read on the
+ * same chain, so it is never older than an update the client then receives. A status message is
+ * built from that one read (status, progress, current step and steps together), so it is never
+ * older than the steps it carries, even when the event that caused it is.
+ *
+ * A client that joins a run still going gets, after the state, the log written so far (its
+ * backlog: every step from the start, or from `from`), then the live chunks: it subscribed before
+ * the backlog was read, and FeedClient drops the bytes it already has, so nothing is missed and
+ * nothing repeated. Log chunks are not chained: they go out as they arrive.
  *
  * Messages (CONTRACT.md, Gateway):
  *   {"type":"pipeline_status_update","data":{run_id, status, current_step, progress, steps, at}}
@@ -18,14 +24,65 @@ import type { EventBus, RunEvent, RunStatusEvent, Unsubscribe } from '../../even
 import { isFinalRunStatus } from '../../domain/status.js';
 import { coerceError } from '../../domain/errors.js';
 import type { Run, RunsRepository } from '../../store/runs-repository.js';
-import type { FeedClient } from './feed-client.js';
+import type { FeedClient, LogChunk } from './feed-client.js';
+import type { LogStore } from '../../engine/ports.js';
 import { currentStepOf, progressOf } from '../../services/runs/run-view.js';
 
 const encode = (message: unknown) => Buffer.from(JSON.stringify(message));
 
+/** Bytes of backlog read at a time. */
+const BACKLOG_READ = 64 * 1024;
+
+/** Where a joining client's backlog starts: this step from `offset`, the steps after it from their start, none before it. */
+export interface BacklogStart {
+  stepId: number | null;
+  offset: number;
+}
+
+function logChunk(runId: number, stepId: number, offset: number, bytes: Buffer): LogChunk {
+  const message = (from: number) =>
+    encode({ type: 'log', data: { run_id: runId, step_id: stepId, offset: offset + from, text: bytes.subarray(from).toString() } });
+  return { data: message(0), stepId, offset, length: bytes.length, tail: message };
+}
+
+/** The length of `data` without an incomplete UTF-8 character at its end (a read may stop inside one). */
+function wholeCharacters(data: Buffer): number {
+  let i = data.length;
+  let back = 0;
+  while (i > 0 && back < 4 && (data[i - 1]! & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
+  if (i === 0) return data.length;
+  const lead = data[i - 1]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return need === back + 1 ? data.length : i - 1;
+}
+
+const statusMessage = (run: Run, at: string) =>
+  encode({
+    type: 'pipeline_status_update',
+    data: {
+      run_id: run.id,
+      status: run.status,
+      current_step: currentStepOf(run.steps),
+      progress: progressOf(run.status, run.steps),
+      steps: stepsOf(run),
+      at,
+    },
+  });
+
 // Raw step fields only: building the whole runBody (variables, progress) per event was wasted work.
 const stepsOf = (run: Run) =>
   run.steps.map(({ id, name, type, status, started_at, finished_at, exit_code }) => ({ id, name, type, status, started_at, finished_at, exit_code }));
+
+export interface FeedDeps {
+  events: EventBus;
+  runs: Pick<RunsRepository, 'findById'>;
+  /** Where a joining client's backlog is read. */
+  logs: Pick<LogStore, 'read'>;
+  onError: (e: Error) => void;
+}
 
 class RunChannel {
   readonly clients = new Set<FeedClient>();
@@ -34,33 +91,46 @@ class RunChannel {
 
   constructor(
     private readonly runId: number,
-    private readonly deps: { events: EventBus; runs: Pick<RunsRepository, 'findById'>; onError: (e: Error) => void },
+    private readonly deps: FeedDeps,
   ) {
     this.unsubscribe = deps.events.subscribeRun(runId, (event) => this.onEvent(event));
   }
 
-  /** Sends the current state to `client`, then what happens next. Resolves false for an unknown run. */
-  join(client: FeedClient): Promise<boolean> {
+  /** Sends the current state to `client`, the log so far if the run goes on, then what happens next. Resolves false for an unknown run. */
+  join(client: FeedClient, from: BacklogStart = { stepId: null, offset: 0 }): Promise<boolean> {
     this.clients.add(client);
     return this.enqueue(async () => {
       const run = await this.deps.runs.findById(this.runId);
       if (!run) return false;
-      const data = encode({
-        type: 'pipeline_status_update',
-        data: {
-          run_id: run.id,
-          status: run.status,
-          current_step: currentStepOf(run.steps),
-          progress: progressOf(run.status, run.steps),
-          steps: stepsOf(run),
-          at: run.finished_at ?? run.started_at ?? run.created_at,
-        },
-      });
-      // The state first, then the log chunks that arrived while it was read.
-      client.sendStatus(data, isFinalRunStatus(run.status));
+      const final = isFinalRunStatus(run.status);
+      // A finished run's log is read over HTTP; a viewer of one still going must miss none of it.
+      client.sendFirst(() => client.sendStatus(statusMessage(run, run.finished_at ?? run.started_at ?? run.created_at), final));
+      if (!final) await this.sendBacklog(client, run, from);
       client.release();
       return true;
     });
+  }
+
+  private async sendBacklog(client: FeedClient, run: Run, from: BacklogStart): Promise<void> {
+    const start = from.stepId === null ? 0 : run.steps.findIndex((s) => s.id === from.stepId);
+    if (start < 0) return;
+    for (const [i, step] of run.steps.slice(start).entries()) {
+      let offset = i === 0 ? from.offset : 0;
+      for (;;) {
+        if (!client.open) return;
+        if (client.behind) {
+          // Read no more than the client takes: the resync it gets names where to go on over HTTP.
+          for (const rest of run.steps.slice(start + i)) client.skipLog(rest.id, rest.id === step.id ? offset : 0);
+          return;
+        }
+        const { data } = await this.deps.logs.read({ runId: run.id, stepId: step.id, offset, limit: BACKLOG_READ });
+        if (data.length === 0) break;
+        const whole = data.subarray(0, wholeCharacters(data));
+        client.sendFirst(() => client.sendLog(logChunk(run.id, step.id, offset, whole)));
+        offset += whole.length;
+        if (data.length < BACKLOG_READ) break;
+      }
+    }
   }
 
   leave(client: FeedClient): boolean {
@@ -73,24 +143,22 @@ class RunChannel {
   private onEvent(event: RunEvent): void {
     switch (event.type) {
       case 'log': {
-        const data = encode({ type: 'log', data: { run_id: event.runId, step_id: event.stepId, offset: event.offset, text: event.text } });
-        for (const client of this.clients) client.sendLog(data, event.stepId, event.offset);
+        const chunk = logChunk(event.runId, event.stepId, event.offset, Buffer.from(event.text));
+        for (const client of this.clients) client.sendLog(chunk);
         return;
       }
       case 'run_status':
         void this.enqueue(async () => {
           const run = await this.deps.runs.findById(this.runId).catch(() => null);
-          const data = encode({
-            type: 'pipeline_status_update',
-            data: {
-              run_id: event.runId,
-              status: event.status,
-              current_step: event.currentStep,
-              progress: event.progress,
-              ...(run ? { steps: stepsOf(run) } : {}),
-              at: event.at,
-            },
-          });
+          // One read gives the status and the steps it carries: the event may be older than it.
+          const data = run
+            ? statusMessage(run, isFinalRunStatus(run.status) && !isFinalRunStatus(event.status) ? (run.finished_at ?? event.at) : event.at)
+            : encode({
+                type: 'pipeline_status_update',
+                data: { run_id: event.runId, status: event.status, current_step: event.currentStep, progress: event.progress, at: event.at },
+              });
+          // The socket closes on the final event itself, as before: a read that is already final
+          // is sent, and the final event that follows closes it.
           const final = isFinalRunStatus(event.status);
           for (const client of this.clients) client.sendStatus(data, final);
           return true;
@@ -121,7 +189,7 @@ export class RunFeed {
   /** Keeps all-runs messages in event order while a run's project is looked up. */
   private allChain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { events: EventBus; runs: Pick<RunsRepository, 'findById' | 'projectOf'>; onError: (e: Error) => void }) {}
+  constructor(private readonly deps: FeedDeps & { runs: Pick<RunsRepository, 'findById' | 'projectOf'> }) {}
 
   get size(): number {
     let n = this.allClients.size;
@@ -130,10 +198,10 @@ export class RunFeed {
   }
 
   /** Watches one run; resolves false (and stops watching) when the run does not exist. */
-  async watchRun(runId: number, client: FeedClient): Promise<boolean> {
+  async watchRun(runId: number, client: FeedClient, from?: BacklogStart): Promise<boolean> {
     let channel = this.channels.get(runId);
     if (!channel) this.channels.set(runId, (channel = new RunChannel(runId, this.deps)));
-    const known = await channel.join(client);
+    const known = await channel.join(client, from);
     if (!known) this.unwatchRun(runId, client);
     return known;
   }

@@ -11,7 +11,8 @@
  *   authorise  a run's feed is for the members of its project and admins (feed-access.ts); a run
  *              the user may not read closes 4404 exactly as an unknown run does. The all-runs
  *              feed shows the runs of the projects the user was a member of at connection time;
- *   watch      the current state at once, then updates (run-feed.ts); unknown run → close 4404;
+ *   watch      the current state at once; a run still going: its log so far (from the start, or
+ *              from `?step=&offset=`), then live chunks and updates (run-feed.ts); unknown run → close 4404;
  *   end        close 1000 after the final status; ping every `pingMs`, a client that missed a
  *              pong is terminated; server shutdown → 1001.
  */
@@ -38,6 +39,12 @@ export interface WsDeps {
 }
 
 const WsQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) });
+/** A run's feed may say where its log backlog starts (docs/websocket.md): a step, a byte offset in it. */
+const RunQuery = Type.Object({
+  token: Type.Optional(Type.String({ maxLength: 4096 })),
+  step: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+});
 const RunParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 
 export function wsRoutes(app: App, deps: WsDeps) {
@@ -65,7 +72,7 @@ export function wsRoutes(app: App, deps: WsDeps) {
 
   app.get(
     '/ws/pipeline-runs/:id',
-    { websocket: true, config: { public: true }, onRequest, schema: { hide: true, params: RunParams, querystring: WsQuery } },
+    { websocket: true, config: { public: true }, onRequest, schema: { hide: true, params: RunParams, querystring: RunQuery } },
     (socket, request) => {
       const runId = request.params.id;
       const client = new FeedClient(socket, runId, deps.limits);
@@ -75,7 +82,8 @@ export function wsRoutes(app: App, deps: WsDeps) {
           if (!user || !client.open) return;
           if (!(await deps.access.canWatchRun(user, runId))) return client.close(4404, 'run not found');
           if (!client.open) return;
-          const known = await deps.feed.watchRun(runId, client);
+          const { step, offset } = request.query;
+          const known = await deps.feed.watchRun(runId, client, { stepId: step ?? null, offset: offset ?? 0 });
           if (!known) client.close(4404, 'run not found');
         })
         .catch((thrown: unknown) => {
