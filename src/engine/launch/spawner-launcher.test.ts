@@ -181,3 +181,28 @@ test('the spawner ignores SIGTERM and SIGINT, and exits when the process that fo
     parent.kill('SIGKILL');
   }
 });
+
+test('a process the spawner starts for this one is its child, and talks to this process over the channel handed over', async () => {
+  const launcher = new SpawnerLauncher();
+  try {
+    const program = "process.on('message', (m) => process.send({ type: 'reply', id: m.id, ok: process.ppid > 0 }));";
+    const started = launcher.startProcess({
+      file: process.execPath,
+      args: ['-e', program],
+      env: { ...env, NODE_CHANNEL_FD: '3', NODE_CHANNEL_SERIALIZATION_MODE: 'json' },
+    });
+    const reply = new Promise((resolve) => started.on('message', resolve));
+    started.send({ type: 'alive', id: 7, pgid: 1 }, () => undefined);
+    assert.deepEqual(await reply, { type: 'reply', id: 7, ok: true });
+    const pid = started.pid!;
+    const parent = Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]);
+    assert.equal(parent, launcher.spawnerPid, 'started by the spawner, not forked by this process');
+    // Closing the channel ends it (as a spawner's 'disconnect' does), and that is its exit here.
+    const exited = new Promise((resolve) => started.once('exit', resolve));
+    started.disconnect();
+    await exited;
+    await waitFor(async () => !processIsAlive(pid), 5000, 'the process to end');
+  } finally {
+    await launcher.close();
+  }
+});
