@@ -98,7 +98,8 @@ describe('WebSocket: a late viewer and consistent snapshots', () => {
       assert.equal(s.progress, progressOf(s.status, s.steps), `progress of ${JSON.stringify(s)}`);
       const running = s.steps.find((step: { status: string }) => step.status === 'running');
       assert.equal(s.current_step?.id ?? null, running?.id ?? null, `current step of ${JSON.stringify(s)}`);
-      if (isFinalRunStatus(s.status)) assert.ok(!s.steps.some((step: { status: string }) => ['running', 'pending'].includes(step.status)), `a ${s.status} run with unfinished steps`);
+      if (isFinalRunStatus(s.status))
+        assert.ok(!s.steps.some((step: { status: string }) => ['running', 'pending'].includes(step.status)), `a ${s.status} run with unfinished steps`);
       if (s.status === 'queued') assert.ok(s.steps.every((step: { status: string }) => step.status === 'pending'));
     }
     assert.equal(statuses.at(-1).status, 'success');
