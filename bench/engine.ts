@@ -742,6 +742,7 @@ async function main() {
   }
   if (opts.only.has(4)) await benchMemory();
   if (opts.only.has(5)) await benchConcurrency();
+  directAccount?.close();
 
   const block = [`Measured ${env}.`, '', table(), '', ...notes.map((n) => `- ${n}`)].join('\n');
   console.log(`\n${table()}\n`);
