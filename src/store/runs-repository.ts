@@ -19,11 +19,14 @@ export interface RunTrigger {
   provider?: string;
   ref?: string;
   author?: string | null;
-  /** Pull/merge requests: the request's number and branches (ANSFLOW_PR_* in every step). */
-  pull_request?: { number: number; source_branch: string; target_branch: string };
   /** A push: the commit before it (the pipeline file's `paths` compare against it). */
   before?: string;
+  /** Pull/merge requests: the request's number and branches (ANSFLOW_PR_* in every step). */
+  pull_request?: { number: number; source_branch: string; target_branch: string };
 }
+
+/** What cancelling an unfinished run needs to know of it (auto-cancel). */
+export type UnfinishedRun = Pick<Run, 'id' | 'number' | 'status' | 'project_id' | 'pipeline' | 'trigger'>;
 
 /** One problem of a pipeline file: which file, the field, where (1-based), what. */
 export interface RunConfigError {
@@ -33,9 +36,6 @@ export interface RunConfigError {
   column: number;
   message: string;
 }
-
-/** What cancelling an unfinished run needs to know of it (auto-cancel). */
-export type UnfinishedRun = Pick<Run, 'id' | 'number' | 'status' | 'project_id' | 'pipeline' | 'trigger'>;
 
 export interface StepRun {
   id: number;
@@ -83,10 +83,7 @@ export interface Run {
 /** What a run and a run in a list share: everything but its steps, definition and variables. */
 type RunHeader = Omit<Run, 'steps' | 'definition' | 'variables'>;
 
-export type RunSummary = RunHeader & {
-  steps_total: number;
-  steps_done: number;
-};
+export type RunSummary = RunHeader & { steps_total: number; steps_done: number };
 
 export interface RunFilter {
   pipelineId?: number;
@@ -184,15 +181,17 @@ export class RunsRepository {
         .updateTable('pipelines')
         .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
         .where('id', '=', input.pipelineId)
-        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id'])
+        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id', 'config_path'])
         .executeTakeFirst();
       if (!counter) return null;
       const definition: PipelineDefinition = {
         name: counter.name,
         repository_url: counter.repository_url,
         branch: counter.branch,
-        steps: JSON.parse(counter.steps),
+        // A pipeline file's steps are read by the worker at the run's commit (services/runs/plan-from-file.ts).
+        steps: counter.config_path ? [] : JSON.parse(counter.steps),
         variables: {},
+        ...(counter.config_path ? { config_path: counter.config_path } : {}),
       };
       const now = nowIso();
       const run = await trx
@@ -237,13 +236,7 @@ export class RunsRepository {
           ? []
           : await trx
               .insertInto('step_runs')
-              .values(
-                pending.map((step) => ({
-                  ...step,
-                  run_id: run.id,
-                  log_size: 0,
-                })),
-              )
+              .values(pending.map((step) => ({ ...step, run_id: run.id, log_size: 0 })))
               .returning(['id', 'position'])
               .execute();
       await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
@@ -341,11 +334,7 @@ export class RunsRepository {
       capped,
       items: page.items.map((row) => {
         const c = byRun.get(row.id);
-        return {
-          ...toHeader(row),
-          steps_total: Number(c?.total ?? 0),
-          steps_done: Number(c?.done ?? 0),
-        };
+        return { ...toHeader(row), steps_total: Number(c?.total ?? 0), steps_done: Number(c?.done ?? 0) };
       }),
     };
   }
@@ -410,17 +399,10 @@ export class RunsRepository {
       if (!row) return;
       const planned = await trx.selectFrom('step_runs').select('id').where('run_id', '=', id).limit(1).execute();
       if (planned.length > 0) return;
-      const definition: PipelineDefinition = {
-        ...(JSON.parse(row.definition) as PipelineDefinition),
-        steps: plan.steps,
-        variables: plan.variables,
-      };
+      const definition: PipelineDefinition = { ...(JSON.parse(row.definition) as PipelineDefinition), steps: plan.steps, variables: plan.variables };
       await trx
         .updateTable('pipeline_runs')
-        .set({
-          definition: JSON.stringify(definition),
-          commit_sha: plan.commit,
-        })
+        .set({ definition: JSON.stringify(definition), commit_sha: plan.commit })
         .where('id', '=', id)
         .execute();
       if (plan.steps.length === 0) return;
@@ -451,10 +433,7 @@ export class RunsRepository {
   async recordConfigErrors(id: number, input: { commit: string | null; errors: RunConfigError[] }): Promise<void> {
     await this.db
       .updateTable('pipeline_runs')
-      .set({
-        config_errors: JSON.stringify(input.errors),
-        ...(input.commit !== null && { commit_sha: input.commit }),
-      })
+      .set({ config_errors: JSON.stringify(input.errors), ...(input.commit !== null && { commit_sha: input.commit }) })
       .where('id', '=', id)
       .execute();
   }
@@ -545,36 +524,15 @@ export class RunsRepository {
   async stepStarted(stepId: number, attempt: number, at: string): Promise<void> {
     await this.db
       .updateTable('step_runs')
-      .set((eb) => ({
-        status: 'running',
-        attempts: attempt,
-        started_at: eb.fn.coalesce('started_at', sql<string>`${at}`),
-        finished_at: null,
-        exit_code: null,
-      }))
+      .set((eb) => ({ status: 'running', attempts: attempt, started_at: eb.fn.coalesce('started_at', sql<string>`${at}`), finished_at: null, exit_code: null }))
       .where('id', '=', stepId)
       .execute();
   }
 
-  async stepFinished(
-    stepId: number,
-    e: {
-      status: StepStatus;
-      exitCode: number | null;
-      attempts: number;
-      at: string;
-      message: string | null;
-    },
-  ): Promise<void> {
+  async stepFinished(stepId: number, e: { status: StepStatus; exitCode: number | null; attempts: number; at: string; message: string | null }): Promise<void> {
     await this.db
       .updateTable('step_runs')
-      .set({
-        status: e.status,
-        exit_code: e.exitCode,
-        attempts: e.attempts,
-        finished_at: e.at,
-        message: e.message,
-      })
+      .set({ status: e.status, exit_code: e.exitCode, attempts: e.attempts, finished_at: e.at, message: e.message })
       .where('id', '=', stepId)
       .execute();
   }
@@ -605,6 +563,7 @@ export class RunsRepository {
       ...toHeader(row),
       variables: this.pipelines.openVariables(row.variables),
       definition: JSON.parse(row.definition) as PipelineDefinition,
+      config_errors: row.config_errors ? (JSON.parse(row.config_errors) as RunConfigError[]) : null,
       steps,
     };
   }
