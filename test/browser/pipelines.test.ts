@@ -316,7 +316,12 @@ describe('pipelines, runs and logs in the browser', () => {
       { credential: 'deploy-token', network: 'none', limits: { memory: '256m' } },
     );
 
-    await page.goto(`${h.baseUrl}/pipelines/${id}/edit`);
+    // A reload from the pipeline page the save landed on; the page may still be settling (lazy
+    // chunks), which Chromium reports as an aborted navigation (seen once in CI): try once more.
+    await page.goto(`${h.baseUrl}/pipelines/${id}/edit`).catch(async (error: Error) => {
+      if (!/ERR_ABORTED/.test(error.message)) throw error;
+      await page.goto(`${h.baseUrl}/pipelines/${id}/edit`);
+    });
     await card.locator('[data-testid=step-sandbox]').waitFor(); // open at once: the step has sandbox settings
     await waitFor(async () => (await card.locator('[data-testid=step-credential] option').count()) === 2, 10_000, 'the credential list again');
     assert.equal(await card.locator('[data-testid=step-credential]').inputValue(), 'deploy-token');
