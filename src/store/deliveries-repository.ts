@@ -7,7 +7,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, WebhookDeliveryRow } from './schema.js';
 import { nowIso } from './time.js';
-import { COUNT_CAP, readWindow, type HistoryPage, type HistoryWindow } from './history-window.js';
+import { cappedCount, readWindow, type HistoryPage, type HistoryWindow } from './history-window.js';
 
 export const VERDICTS = ['triggered', 'ignored', 'rejected'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -163,15 +163,7 @@ export class DeliveriesRepository {
       const row = await this.db.selectFrom('history_counters').select('value').where('name', '=', 'webhook_deliveries').executeTakeFirst();
       if (row) return { total: Number(row.value), capped: false };
     }
-    const limited = this.filtered(filter)
-      .select('id')
-      .limit(COUNT_CAP + 1);
-    const row = await this.db
-      .selectFrom(limited.as('matching'))
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    const n = Number(row.n);
-    return n > COUNT_CAP ? { total: COUNT_CAP, capped: true } : { total: n, capped: false };
+    return cappedCount(this.db, this.filtered(filter).select('id'));
   }
 }
 

@@ -5,6 +5,9 @@
  *   after   a cursor: the rows newer than an id, read oldest first and turned around (`previous`).
  * One more row than the page is read, so whether there is a next page is known without a count.
  */
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { Database } from './schema.js';
+
 export type HistoryWindow = { limit: number } & ({ offset: number } | { before: number } | { after: number });
 
 export interface HistoryPage<T> {
@@ -47,4 +50,20 @@ export async function readWindow<R extends { id: number }>(
   const offset = 'offset' in window ? window.offset : 0;
   const rows = await fetch({ bound: before === null ? null : { op: '<', id: before }, order: 'desc', limit, offset });
   return { items: rows.slice(0, window.limit), older: rows.length > window.limit, newer: before !== null || offset > 0 };
+}
+
+/**
+ * How many rows the id query selects, counting at most COUNT_CAP + 1 of them: an exact count when
+ * there are fewer, else COUNT_CAP flagged as capped (a deep filtered history is never scanned whole).
+ */
+export async function cappedCount(
+  db: Kysely<Database>,
+  ids: SelectQueryBuilder<Database, keyof Database, { id: number }>,
+): Promise<{ total: number; capped: boolean }> {
+  const row = await db
+    .selectFrom(ids.limit(COUNT_CAP + 1).as('matching'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const n = Number(row.n);
+  return n > COUNT_CAP ? { total: COUNT_CAP, capped: true } : { total: n, capped: false };
 }

@@ -9,7 +9,7 @@ import { requiredLabels, type PipelineDefinition, type StepDefinition, type Vari
 import { labelKey } from '../domain/labels.js';
 import { memberProjects, type PipelinesRepository } from './pipelines-repository.js';
 import { nowIso } from './time.js';
-import { COUNT_CAP, readWindow, type HistoryPage, type HistoryWindow } from './history-window.js';
+import { cappedCount, readWindow, type HistoryPage, type HistoryWindow } from './history-window.js';
 
 export interface RunTrigger {
   type: 'manual' | 'webhook' | 'api';
@@ -377,15 +377,7 @@ export class RunsRepository {
       const row = await q.select((eb) => eb.fn.coalesce(eb.fn.sum<number>('runs_count'), sql<number>`0`).as('n')).executeTakeFirstOrThrow();
       return { total: Number(row.n), capped: false };
     }
-    const limited = this.filtered(filter)
-      .select('pipeline_runs.id')
-      .limit(COUNT_CAP + 1);
-    const row = await this.db
-      .selectFrom(limited.as('matching'))
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    const n = Number(row.n);
-    return n > COUNT_CAP ? { total: COUNT_CAP, capped: true } : { total: n, capped: false };
+    return cappedCount(this.db, this.filtered(filter).select('pipeline_runs.id'));
   }
 
   /**
