@@ -7,7 +7,7 @@ import { CliError } from './cli-error.js';
 import { parseOptions } from './options.js';
 import { isFinalRunStatus, type RunStatus } from '../domain/status.js';
 
-const HELP = `Usage: ansflow run <pipeline-id|name> [--var K=V]... [--branch B] [--follow]
+const HELP = `Usage: ansflow run <pipeline-id|name> [--project P] [--var K=V]... [--branch B] [--follow]
 
 Triggers a run through the API (ANSFLOW_URL, default http://127.0.0.1:8000) and, with --follow,
 prints its log live and exits with its status (0 success, 1 failed/cancelled/timeout/error).
@@ -16,7 +16,11 @@ Authentication: --token or ANSFLOW_TOKEN (an access or personal access token), e
 ansflow login stored, else --user (ANSFLOW_USER, default admin) with the password from
 ANSFLOW_PASSWORD, --password-stdin, or a prompt.
 
+Names are unique within a project; when projects you can see have pipelines of the same name,
+say which with --project (its name or id).
+
 Options:
+  --project <name|id>  the project of the named pipeline
   --var K=V          a run variable (repeatable)
   --branch <name>    branch to run
   --follow, -f       follow the log until the run finishes
@@ -39,6 +43,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     argv,
     {
       var: { type: 'string', multiple: true },
+      project: { type: 'string' },
       branch: { type: 'string' },
       follow: { type: 'boolean', short: 'f' },
       url: { type: 'string' },
@@ -62,7 +67,7 @@ export async function runCommand(argv: string[]): Promise<number> {
 
   const api = await connectApi({ url: v.url, token: v.token, user: v.user, passwordStdin: v['password-stdin'] });
 
-  const pipelineId = /^\d+$/.test(target) ? Number(target) : await findPipeline(api, target);
+  const pipelineId = /^\d+$/.test(target) ? Number(target) : await findPipeline(api, target, v.project);
   const run = (await api.call('POST', `/api/pipelines/${pipelineId}/run/`, { ...(v.branch ? { branch: v.branch } : {}), variables })) as RunBody;
   console.error(`Run #${run.number} of "${run.pipeline.name}" queued (run id ${run.id}).`);
   if (!v.follow) {
@@ -72,10 +77,24 @@ export async function runCommand(argv: string[]): Promise<number> {
   return follow(api, run.id);
 }
 
-async function findPipeline(api: ApiClient, name: string): Promise<number> {
-  const page = (await api.call('GET', `/api/pipelines/?search=${encodeURIComponent(name)}&page_size=100`)) as { results: Array<{ id: number; name: string }> };
-  const match = page.results.find((p) => p.name.toLowerCase() === name.toLowerCase());
-  if (!match) throw new CliError(`no pipeline named "${name}"`);
+type Page<T> = { results: T[] };
+
+async function findPipeline(api: ApiClient, name: string, project: string | undefined): Promise<number> {
+  const projectId = project === undefined ? undefined : await findProject(api, project);
+  const query = `search=${encodeURIComponent(name)}&page_size=100${projectId !== undefined ? `&project=${projectId}` : ''}`;
+  const page = (await api.call('GET', `/api/pipelines/?${query}`)) as Page<{ id: number; name: string; project_id: number }>;
+  const matches = page.results.filter((p) => p.name.toLowerCase() === name.toLowerCase());
+  if (matches.length === 0) throw new CliError(`no pipeline named "${name}"${project !== undefined ? ` in project "${project}"` : ''}`);
+  if (matches.length > 1)
+    throw new CliError(`${matches.length} pipelines are named "${name}" (in projects ${matches.map((p) => p.project_id).join(', ')}): say which with --project`);
+  return matches[0]!.id;
+}
+
+async function findProject(api: ApiClient, project: string): Promise<number> {
+  if (/^\d+$/.test(project)) return Number(project);
+  const page = (await api.call('GET', `/api/projects/?search=${encodeURIComponent(project)}&page_size=100`)) as Page<{ id: number; name: string }>;
+  const match = page.results.find((p) => p.name.toLowerCase() === project.toLowerCase());
+  if (!match) throw new CliError(`no project named "${project}"`);
   return match.id;
 }
 

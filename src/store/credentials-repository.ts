@@ -9,6 +9,7 @@ import type { CredentialKind, CredentialSecret, ResolvedCredential } from '../do
 import type { SecretBox } from './secret-box.js';
 import { isUniqueViolation, memberProjects } from './pipelines-repository.js';
 import { nowIso } from './time.js';
+import { defaultProjectId, scopedNameKey } from './scoped-name.js';
 
 export interface UserRef {
   id: number;
@@ -127,18 +128,12 @@ export class CredentialsRepository {
     return row ? toCredential(row) : null;
   }
 
-  /** Names are matched case-insensitively, as they are kept unique. */
-  async findByName(name: string): Promise<Credential | null> {
-    const row = await this.base().where('credentials.name_key', '=', name.toLowerCase()).executeTakeFirst();
-    return row ? toCredential(row) : null;
-  }
-
   /** The lower-cased names among `names` that exist in the project (a pipeline uses its own project's only). */
   async existingNames(names: readonly string[], projectId: number): Promise<Set<string>> {
     if (names.length === 0) return new Set();
-    const keys = [...new Set(names.map((n) => n.toLowerCase()))];
-    const rows = await this.db.selectFrom('credentials').select('name_key').where('name_key', 'in', keys).where('project_id', '=', projectId).execute();
-    return new Set(rows.map((r) => r.name_key));
+    const keys = [...new Set(names.map((n) => scopedNameKey(projectId, n)))];
+    const rows = await this.db.selectFrom('credentials').select('name').where('name_key', 'in', keys).execute();
+    return new Set(rows.map((r) => r.name.toLowerCase()));
   }
 
   async list(filter: CredentialFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: Credential[] }> {
@@ -161,23 +156,24 @@ export class CredentialsRepository {
       .executeTakeFirstOrThrow();
     const total = Number(countRow.n);
     if (total === 0 || page.offset >= total) return { total, items: [] };
-    const rows = await q.orderBy('credentials.name_key').limit(page.limit).offset(page.offset).execute();
+    const rows = await q.orderBy('credentials.project_id').orderBy('credentials.name_key').limit(page.limit).offset(page.offset).execute();
     return { total, items: rows.map(toCredential) };
   }
 
   /** Returns null when another credential has the name (case-insensitively). */
   async create(fields: NewCredential, actorId: number): Promise<Credential | null> {
     const now = nowIso();
+    const projectId = fields.project_id ?? (await defaultProjectId(this.db));
     const row = await this.db
       .insertInto('credentials')
       .values({
         name: fields.name,
-        name_key: fields.name.toLowerCase(),
+        name_key: scopedNameKey(projectId, fields.name),
         kind: fields.secret.kind,
         description: fields.description,
         secret: this.secrets.seal(JSON.stringify(fields.secret.value)),
         fingerprint: fields.fingerprint,
-        ...(fields.project_id !== undefined ? { project_id: fields.project_id } : {}),
+        project_id: projectId,
         created_by: actorId,
         updated_by: actorId,
         created_at: now,
@@ -191,12 +187,13 @@ export class CredentialsRepository {
 
   /** Returns 'conflict' when the new name is taken, null when the credential does not exist. */
   async update(id: number, change: CredentialChange, actorId: number): Promise<Credential | 'conflict' | null> {
-    const stored = await this.db.selectFrom('credentials').select(['kind', 'secret']).where('id', '=', id).executeTakeFirst();
+    const stored = await this.db.selectFrom('credentials').select(['kind', 'secret', 'project_id']).where('id', '=', id).executeTakeFirst();
     if (!stored) return null;
+    const nameKey = scopedNameKey(change.project_id ?? stored.project_id, change.name);
     const clash = await this.db
       .selectFrom('credentials')
       .select('id')
-      .where('name_key', '=', change.name.toLowerCase())
+      .where('name_key', '=', nameKey)
       .where('id', '!=', id)
       .executeTakeFirst();
     if (clash) return 'conflict';
@@ -212,7 +209,7 @@ export class CredentialsRepository {
         .updateTable('credentials')
         .set({
           name: change.name,
-          name_key: change.name.toLowerCase(),
+          name_key: nameKey,
           description: change.description,
           ...(change.project_id !== undefined ? { project_id: change.project_id } : {}),
           ...(sealed ?? {}),
@@ -245,13 +242,12 @@ export class CredentialsRepository {
     const rows = await this.db
       .selectFrom('credentials')
       .select(['name_key', 'kind', 'secret'])
-      .where('name_key', 'in', [...new Set(names.map((n) => n.toLowerCase()))])
-      .where('project_id', '=', projectId)
+      .where('name_key', 'in', [...new Set(names.map((n) => scopedNameKey(projectId, n)))])
       .execute();
     const byKey = new Map(rows.map((r) => [r.name_key, r]));
     const out: ResolvedCredential[] = [];
     for (const name of new Set(names)) {
-      const row = byKey.get(name.toLowerCase());
+      const row = byKey.get(scopedNameKey(projectId, name));
       if (!row) continue;
       const secret = { kind: row.kind, value: JSON.parse(this.secrets.open(row.secret)) } as CredentialSecret;
       out.push({ name, secret });

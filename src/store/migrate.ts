@@ -16,6 +16,7 @@ import { sso } from './migrations/011-sso.js';
 import { pipelineFile } from './migrations/012-pipeline-file.js';
 import { forgeResults } from './migrations/013-forge-results.js';
 import { historyRetention } from './migrations/014-history-retention.js';
+import { projectScopedNames } from './migrations/015-project-scoped-names.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -34,6 +35,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '012-pipeline-file': pipelineFile(),
     '013-forge-results': forgeResults(db.dialect),
     '014-history-retention': historyRetention(db.dialect),
+    '015-project-scoped-names': projectScopedNames(),
   };
 }
 

@@ -4,6 +4,7 @@ import type { PipelineStatus, StepDefinition, TriggerEventKind, Variables } from
 import type { RunStatus } from '../domain/status.js';
 import type { SecretBox } from './secret-box.js';
 import { nowIso } from './time.js';
+import { defaultProjectId, scopedNameKey } from './scoped-name.js';
 
 export interface LastRun {
   id: number;
@@ -287,13 +288,14 @@ export class PipelinesRepository {
     return Number(row.n);
   }
 
-  /** Returns null when another pipeline has the name (case-insensitively). */
+  /** Returns null when another pipeline of the project has the name (case-insensitively). */
   async create(fields: PipelineFields, createdBy: number): Promise<Pipeline | null> {
     const now = nowIso();
+    const projectId = fields.project_id ?? (await defaultProjectId(this.db));
     const row = await this.db
       .insertInto('pipelines')
       .values({
-        ...this.columns(fields),
+        ...this.columns(fields, projectId),
         run_counter: 0,
         last_run_id: null,
         created_by: createdBy,
@@ -306,14 +308,17 @@ export class PipelinesRepository {
     return row ? this.findById(row.id) : null;
   }
 
-  /** Replaces the editable fields. Returns 'conflict' when the new name is taken. */
+  /** Replaces the editable fields. Returns 'conflict' when the new name is taken in the (new) project. */
   async update(id: number, fields: PipelineFields): Promise<Pipeline | 'conflict' | null> {
-    const clash = await this.db.selectFrom('pipelines').select('id').where('name_key', '=', fields.name.toLowerCase()).where('id', '!=', id).executeTakeFirst();
+    const projectId = fields.project_id ?? (await this.db.selectFrom('pipelines').select('project_id').where('id', '=', id).executeTakeFirst())?.project_id;
+    if (projectId === undefined) return null;
+    const nameKey = scopedNameKey(projectId, fields.name);
+    const clash = await this.db.selectFrom('pipelines').select('id').where('name_key', '=', nameKey).where('id', '!=', id).executeTakeFirst();
     if (clash) return 'conflict';
     try {
       const result = await this.db
         .updateTable('pipelines')
-        .set({ ...this.columns(fields), updated_at: nowIso() })
+        .set({ ...this.columns(fields, projectId), updated_at: nowIso() })
         .where('id', '=', id)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return null;
@@ -330,10 +335,10 @@ export class PipelinesRepository {
     return Number(result.numDeletedRows) === 1;
   }
 
-  private columns(fields: PipelineFields) {
+  private columns(fields: PipelineFields, projectId: number) {
     return {
       name: fields.name,
-      name_key: fields.name.toLowerCase(),
+      name_key: scopedNameKey(projectId, fields.name),
       description: fields.description,
       status: fields.status,
       repository_url: fields.repository_url,
@@ -347,7 +352,7 @@ export class PipelinesRepository {
       badge_public: fields.badge_public ? 1 : 0,
       forge_credential: fields.forge_credential ?? null,
       config_path: fields.config_path ?? null,
-      ...(fields.project_id !== undefined ? { project_id: fields.project_id } : {}),
+      project_id: projectId,
     };
   }
 }

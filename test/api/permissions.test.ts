@@ -427,6 +427,31 @@ describe('permissions, route by route and role by role', () => {
     assert.ok(r.json.error.details['steps[0].credential'], r.text);
   });
 
+  test("names of another project's pipelines and credentials cannot be found by creating or renaming (no 409 across projects)", async () => {
+    const hidden = await fixture();
+    const outsiderProject = (await h.request('GET', '/api/projects/', { token: tokens.outsider })).json.results[0].id as number;
+    const pipelineName = (await h.request('GET', `/api/pipelines/${hidden.pipeline}/`, { token: tokens.owner })).json.name as string;
+    const credentialName = (await h.request('GET', `/api/credentials/${hidden.credential}/`, { token: tokens.owner })).json.name as string;
+    const created = await h.request('POST', '/api/pipelines/', {
+      token: tokens.outsider,
+      body: { name: pipelineName.toUpperCase(), project: outsiderProject, steps: [] },
+    });
+    assert.equal(created.status, 201, `a name taken only in a project the caller cannot see is free for them: ${created.text}`);
+    const other = await h.request('POST', '/api/pipelines/', { token: tokens.outsider, body: { name: unique('rename-me'), project: outsiderProject, steps: [] } });
+    const renamed = await h.request('PATCH', `/api/pipelines/${other.json.id}/`, { token: tokens.outsider, body: { name: pipelineName } });
+    assert.equal(renamed.status, 409, 'a name taken in the same project is still a conflict');
+    const credential = await h.request('POST', '/api/credentials/', {
+      token: tokens.outsider,
+      body: { name: credentialName, kind: 'token', secret: { token: 'token-value-3' }, project: outsiderProject },
+    });
+    assert.equal(credential.status, 201, credential.text);
+    const again = await h.request('POST', '/api/credentials/', {
+      token: tokens.outsider,
+      body: { name: credentialName.toUpperCase(), kind: 'token', secret: { token: 'token-value-4' }, project: outsiderProject },
+    });
+    assert.equal(again.status, 409, 'within one project a credential name is unique');
+  });
+
   test('WebSocket: the feed of a run of another project is refused like an unknown run; the all-runs feed shows only own projects', async () => {
     const url = (who: Who, path: string) => wsUrl(h, `${path}?token=${encodeURIComponent(tokens[who])}`);
     const outsider = await connectWs(url('outsider', `/ws/pipeline-runs/${shared.run}`));

@@ -88,6 +88,29 @@ describe('ansflow serve and ansflow run', () => {
     assert.match(badVar.stderr, /variables\.PATH/);
   });
 
+  test('ansflow run <name> with the same name in two projects asks for --project, and runs the one named', async () => {
+    const base = server!.baseUrl;
+    const token = await login(base);
+    const project = (await api(base, 'POST', '/api/projects/', token, { name: 'cli-second-team' })).json as { id: number };
+    await api(base, 'POST', '/api/pipelines/', token, { name: 'twin', steps: [{ name: 's', type: 'shell_command', config: { command: 'echo in-default' } }] });
+    const second = await api(base, 'POST', '/api/pipelines/', token, {
+      name: 'TWIN',
+      project: project.id,
+      steps: [{ name: 's', type: 'shell_command', config: { command: 'echo in-second-team' } }],
+    });
+    assert.equal(second.status, 201, 'the same name in another project is allowed');
+    const env = { ANSFLOW_URL: base, ANSFLOW_PASSWORD: 'admin123' };
+    const ambiguous = await runCli(['run', 'twin'], env);
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, /2 pipelines are named "twin".*--project/);
+    const byName = await runCli(['run', 'twin', '--project', 'CLI-Second-Team', '-f'], env);
+    assert.equal(byName.code, 0, byName.stderr);
+    assert.match(byName.stdout, /in-second-team/);
+    const missing = await runCli(['run', 'twin', '--project', 'no-such-team'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no project named "no-such-team"/);
+  });
+
   test('after kill -9 mid-run: the run ends as error, its log survives, the queued run still runs', async () => {
     let base = server!.baseUrl;
     let token = await login(base);

@@ -77,13 +77,34 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.ok(!JSON.stringify(created).includes('tok-super-secret-1'));
       const raw = await db.kysely.selectFrom('credentials').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
       assert.ok(!raw.secret.includes('tok-super-secret-1'), 'sealed at rest');
-      assert.equal(raw.name_key, 'deploy-token');
+      assert.equal(raw.name_key, `${DEFAULT_PROJECT_ID}:deploy-token`, 'the key is scoped to the project');
       assert.equal(
         await credentials.create({ name: 'deploy-TOKEN', description: '', secret: { kind: 'token', value: { token: 'x' } }, fingerprint: null }, ownerId),
         null,
       );
-      assert.equal((await credentials.findByName('DEPLOY-token'))!.id, created.id);
       assert.deepEqual([...(await credentials.existingNames(['deploy-token', 'Deploy-Token', 'nope'], DEFAULT_PROJECT_ID))], ['deploy-token']);
+    });
+
+    test('names are unique per project: another project may use the same name, and each opens its own', async (t) => {
+      if (!db) return t.skip('PostgreSQL unreachable');
+      const other = await db.kysely
+        .insertInto('projects')
+        .values({ name: 'elsewhere', name_key: 'elsewhere', description: '', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const theirs = await credentials.create(
+        { name: 'DEPLOY-TOKEN', description: '', secret: { kind: 'token', value: { token: 'their-token' } }, fingerprint: null, project_id: other.id },
+        ownerId,
+      );
+      assert.ok(theirs, 'the same name in another project is allowed');
+      assert.deepEqual(await credentials.open(['deploy-token'], other.id), [{ name: 'deploy-token', secret: { kind: 'token', value: { token: 'their-token' } } }]);
+      assert.deepEqual([...(await credentials.existingNames(['deploy-token'], other.id))], ['deploy-token']);
+      assert.equal(
+        await credentials.update(theirs.id, { name: 'deploy-token', description: '', kind: 'token', project_id: DEFAULT_PROJECT_ID, prepare: asIs }, ownerId),
+        'conflict',
+        'moving it into a project that has the name',
+      );
+      await credentials.delete(theirs.id);
     });
 
     test('open returns the secrets asked for, by the names asked, and nothing for unknown names', async (t) => {

@@ -109,6 +109,27 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal(renamed, 'conflict');
     });
 
+    test('pipelines: names are unique per project, not across projects (moving into a clash is a conflict)', async (t) => {
+      if (!db) return t.skip('PostgreSQL unreachable');
+      const { users, pipelines } = repos();
+      const owner = (await users.create({ username: 'scoped', email: '', role: 'developer', password_hash: 'h' }))!;
+      const other = await db!.kysely
+        .insertInto('projects')
+        .values({ name: 'other-team', name_key: 'other-team', description: '', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const here = (await pipelines.create(fields('Shared Name'), owner.id))!;
+      const there = await pipelines.create(fields('shared name', { project_id: other.id }), owner.id);
+      assert.ok(there, 'the same name in another project is allowed');
+      assert.equal(there.project_id, other.id);
+      assert.equal(await pipelines.create(fields('SHARED NAME', { project_id: other.id }), owner.id), null);
+      assert.equal(await pipelines.update(here.id, fields('Shared Name', { project_id: other.id })), 'conflict', 'moving into a project that has the name');
+      const renamedInPlace = await pipelines.update(here.id, fields('shared NAME'));
+      assert.ok(renamedInPlace && renamedInPlace !== 'conflict', 'renaming in place keeps the project (fields without project_id)');
+      assert.equal(renamedInPlace.project_id, here.project_id);
+      assert.equal(await pipelines.update(9_999_999, fields('nobody')), null);
+    });
+
     test('runs: run, steps and job written together; numbers per pipeline; finish is once', async (t) => {
       if (!db) return t.skip('PostgreSQL unreachable');
       const { users, pipelines, runs, queue } = repos();
