@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const self = fileURLToPath(import.meta.url);
-/** Modules in bench/ that benchmarks import; they are not benchmarks themselves. */
-const NOT_BENCHMARKS = new Set(['bench-server.ts', 'stats.ts']);
+/** Modules in bench/ that benchmarks import (not benchmarks themselves), and the soak (20 minutes: run it on its own). */
+const NOT_BENCHMARKS = new Set(['bench-server.ts', 'stats.ts', 'load-options.ts', 'soak.ts']);
 const scripts = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_') && !NOT_BENCHMARKS.has(f) && join(here, f) !== self)
   .sort();

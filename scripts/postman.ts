@@ -1,102 +1,173 @@
 /**
- * Generates docs/api/postman_collection.json from the OpenAPI documents the servers serve (the
- * same TypeBox schemas that validate requests). `--check` exits non-zero when the file is stale.
+ * Generates docs/api/postman_collection.json: the story of scripts/postman-plan.ts, each request
+ * joined to its operation in the OpenAPI documents the servers serve (scripts/api-documents.ts,
+ * the same route table `ansflow serve` listens with). Every request checks its status and
+ * that its answer matches the documented schema of that status; newman runs it against a fresh
+ * server in .ci/run (scripts/check-api.ts). `--check` exits non-zero when the file is stale.
  *   node --import tsx scripts/postman.ts [--check]
  */
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/runtime/logger.js';
-import { createContext, VERSION } from '../src/runtime/context.js';
-import { buildApiServer } from '../src/http/api/api-server.js';
-import { webhookDeliveriesRoutes } from '../src/http/api/webhook-deliveries-routes.js';
-import { badgeRoutes } from '../src/http/api/badge-routes.js';
-import { PipelineBadges } from '../src/services/pipelines/pipeline-badge.js';
-import { BadgeRepository } from '../src/store/badge-repository.js';
-import { retentionRoutes } from '../src/http/api/retention-routes.js';
-import { retentionOf } from '../src/runtime/retention.js';
-import { buildGateway } from '../src/runtime/gateway.js';
-import { gatewayOptionsFromConfig } from '../src/http/gateway/gateway-options.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { apiDocuments, type OpenApiDocument, type OpenApiOperation } from './api-documents.js';
+import { PLAN, type Folder, type Step } from './postman-plan.js';
 
 export const COLLECTION_PATH = 'docs/api/postman_collection.json';
 
-interface OpenApi {
-  paths: Record<
-    string,
-    Record<
-      string,
-      {
-        summary?: string;
-        tags?: string[];
-        requestBody?: { content?: Record<string, { schema?: unknown }> };
-        parameters?: Array<{ in: string; name: string; required?: boolean; description?: string }>;
-      }
-    >
-  >;
+interface Operation {
+  key: string;
+  path: string;
+  method: string;
+  baseVar: string;
+  op: OpenApiOperation;
+  doc: OpenApiDocument;
 }
 
-function example(schema: any): unknown {
-  if (!schema || typeof schema !== 'object') return null;
-  if (schema.default !== undefined) return schema.default;
-  if (schema.enum) return schema.enum[0];
-  if (schema.anyOf) return example(schema.anyOf[0]);
-  switch (schema.type) {
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const name of schema.required ?? []) out[name] = example(schema.properties?.[name]);
-      return out;
-    }
-    case 'array':
-      return [];
-    case 'integer':
-    case 'number':
-      return schema.minimum ?? 1;
-    case 'boolean':
-      return false;
-    case 'string':
-      return schema.minLength ? 'x'.repeat(Math.min(schema.minLength, 8)) : '';
-    default:
-      return null;
-  }
-}
-
-export function collectionFrom(apis: Array<{ spec: OpenApi; baseVar: string }>) {
-  const folders = new Map<string, unknown[]>();
-  for (const { spec, baseVar } of apis) {
-    for (const [path, methods] of Object.entries(spec.paths).sort(([a], [b]) => a.localeCompare(b))) {
+function operationsOf(apis: Array<{ doc: OpenApiDocument; baseVar: string }>): Map<string, Operation> {
+  const out = new Map<string, Operation>();
+  for (const { doc, baseVar } of apis)
+    for (const [path, methods] of Object.entries(doc.paths))
       for (const [method, op] of Object.entries(methods)) {
-        const segments = path
-          .split('/')
-          .filter(Boolean)
-          .map((s) => s.replace(/^\{(.+)\}$/, ':$1'));
-        const query = (op.parameters ?? [])
-          .filter((p) => p.in === 'query')
-          .map((p) => ({ key: p.name, value: '', disabled: true, description: p.description ?? '' }));
-        const variable = (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => ({ key: p.name, value: '1' }));
-        const schema = op.requestBody?.content?.['application/json']?.schema;
-        const request: Record<string, unknown> = {
-          method: method.toUpperCase(),
-          header: schema ? [{ key: 'Content-Type', value: 'application/json' }] : [],
-          url: {
-            raw: `{{${baseVar}}}${path.replace(/\{(.+?)\}/g, ':$1')}`,
-            host: [`{{${baseVar}}}`],
-            path: segments,
-            ...(query.length ? { query } : {}),
-            ...(variable.length ? { variable } : {}),
-          },
-          ...(schema ? { body: { mode: 'raw', raw: JSON.stringify(example(schema), null, 2), options: { raw: { language: 'json' } } } } : {}),
-        };
-        const tag = op.tags?.[0] ?? 'other';
-        if (!folders.has(tag)) folders.set(tag, []);
-        folders.get(tag)!.push({ name: op.summary ?? `${method.toUpperCase()} ${path}`, request });
+        const key = `${method.toUpperCase()} ${path}`;
+        out.set(key, { key, path, method: method.toUpperCase(), baseVar, op, doc });
       }
-    }
+  return out;
+}
+
+/** The schema with every `$ref` into components replaced by its target (the sandbox validates it alone). */
+function inline(schema: unknown, doc: OpenApiDocument, seen: string[] = []): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => inline(s, doc, seen));
+  if (!schema || typeof schema !== 'object') return schema;
+  const { $ref, $id: _id, ...rest } = schema as Record<string, unknown>;
+  if (typeof $ref === 'string') {
+    const name = $ref.replace('#/components/schemas/', '');
+    if (seen.includes(name)) throw new Error(`recursive schema ${name}`);
+    return inline(doc.components?.schemas?.[name], doc, [...seen, name]);
   }
+  return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, inline(v, doc, seen)]));
+}
+
+/** JSON text of `body` with `int('x')` markers turned into bare `{{x}}` (numbers, not strings). */
+function bodyText(body: unknown): string {
+  if (typeof body === 'string') return body;
+  return JSON.stringify(body, null, 2).replace(/"@@int:(\w+)@@"/g, '{{$1}}');
+}
+
+const js = (value: unknown) => JSON.stringify(value);
+
+/** The test script: the status, then the answer against the documented schema of that status, then saved variables. */
+function testScript(step: Step, operation: Operation): string[] {
+  const responses = operation.op.responses ?? {};
+  const documented: Record<string, { media: string; schema: unknown } | null> = {};
+  for (const status of step.expect) {
+    const response = responses[String(status)];
+    if (!response) throw new Error(`${operation.key}: the plan expects ${status}, which the OpenAPI document does not list`);
+    const [media, content] = Object.entries(response.content ?? {})[0] ?? [];
+    documented[status] = media ? { media, schema: inline(content!.schema, operation.doc) } : null;
+  }
+  const lines = [
+    `const documented = ${js(documented)};`,
+    step.when ? `const expected = [].concat(${step.when});` : `const expected = ${js(step.expect)};`,
+    "pm.test('status ' + expected.join(' or '), () => pm.expect(pm.response.code).to.be.oneOf(expected));",
+    'const answer = documented[pm.response.code];',
+    'if (answer === null) {',
+    "  pm.test('no body', () => pm.expect(pm.response.text()).to.equal(''));",
+    '} else if (answer) {',
+    "  pm.test('Content-Type ' + answer.media, () => pm.expect(pm.response.headers.get('Content-Type') || '').to.include(answer.media));",
+    "  if (answer.media === 'application/json') pm.test('the body matches the documented schema', () => pm.response.to.have.jsonSchema(answer.schema, { strict: false, validateFormats: false }));",
+    '}',
+  ];
+  if (step.save) {
+    lines.push('if (pm.response.code < 300) {', '  const body = pm.response.json();');
+    for (const [variable, path] of Object.entries(step.save))
+      lines.push(
+        `  pm.collectionVariables.set(${js(variable)}, ${js(path)}.split('.').reduce((v, k) => (v == null ? v : v[k]), body));`,
+        `  pm.test(${js(`saved ${variable}`)}, () => pm.expect(pm.collectionVariables.get(${js(variable)})).to.not.be.oneOf([undefined, null, '']));`,
+      );
+    lines.push('}');
+  }
+  if (step.test) lines.push(...step.test.split('\n'));
+  return lines;
+}
+
+function itemOf(step: Step, operation: Operation) {
+  // Postman joins the segments with '/': an empty last one keeps the document's trailing slash.
+  const segments = operation.path
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/^\{(.+)\}$/, ':$1'));
+  const parameters = operation.op.parameters ?? [];
+  for (const p of parameters.filter((p) => p.in === 'path'))
+    if (!step.params?.[p.name]) throw new Error(`${operation.key}: the plan gives no value for the path parameter ${p.name}`);
+  const documentedQuery = new Set(parameters.filter((p) => p.in === 'query').map((p) => p.name));
+  for (const name of Object.keys(step.query ?? {}))
+    if (!documentedQuery.has(name) && !operation.key.includes('/oidc/callback/'))
+      throw new Error(`${operation.key}: query parameter ${name} is not documented`);
+  // Every documented query parameter is listed (the ones the story does not use, disabled).
+  const query = [
+    ...Object.entries(step.query ?? {}).map(([key, value]) => ({ key, value })),
+    ...parameters
+      .filter((p) => p.in === 'query' && !(p.name in (step.query ?? {})))
+      .map((p) => ({ key: p.name, value: '', disabled: true, ...(p.description ? { description: p.description } : {}) })),
+  ];
+  const rawQuery = Object.entries(step.query ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const headers = Object.entries(step.headers ?? {}).map(([key, value]) => ({ key, value }));
+  if (step.body !== undefined && !headers.some((h) => h.key.toLowerCase() === 'content-type'))
+    headers.unshift({ key: 'Content-Type', value: 'application/json' });
+  const request: Record<string, unknown> = {
+    method: operation.method,
+    header: headers,
+    url: {
+      raw: `{{${operation.baseVar}}}${operation.path.replace(/\{(.+?)\}/g, ':$1')}${rawQuery ? `?${rawQuery}` : ''}`,
+      host: [`{{${operation.baseVar}}}`],
+      path: segments,
+      ...(query.length ? { query } : {}),
+      ...(step.params ? { variable: Object.entries(step.params).map(([key, value]) => ({ key, value })) } : {}),
+    },
+    ...(step.auth === 'none'
+      ? { auth: { type: 'noauth' } }
+      : step.auth
+        ? { auth: { type: 'bearer', bearer: [{ key: 'token', value: step.auth, type: 'string' }] } }
+        : {}),
+    ...(step.body !== undefined
+      ? { body: { mode: 'raw', raw: bodyText(step.body), options: { raw: { language: typeof step.body === 'string' ? 'text' : 'json' } } } }
+      : {}),
+    ...(operation.op.summary ? { description: operation.op.summary } : {}),
+  };
+  const event: unknown[] = [];
+  if (step.prerequest) event.push({ listen: 'prerequest', script: { type: 'text/javascript', exec: step.prerequest.split('\n') } });
+  event.push({ listen: 'test', script: { type: 'text/javascript', exec: testScript(step, operation) } });
+  return {
+    name: step.name ?? operation.op.summary ?? operation.key,
+    event,
+    request,
+    ...(step.noRedirect ? { protocolProfileBehavior: { followRedirects: false } } : {}),
+  };
+}
+
+export function collectionFrom(apis: Array<{ doc: OpenApiDocument; baseVar: string }>, plan: Folder[] = PLAN) {
+  const operations = operationsOf(apis);
+  const covered = new Set<string>();
+  const folders = plan.map((folder) => ({
+    name: folder.name,
+    item: folder.steps.map((step) => {
+      const operation = operations.get(step.op);
+      if (!operation) throw new Error(`scripts/postman-plan.ts names ${step.op}, which no server documents`);
+      covered.add(step.op);
+      return itemOf(step, operation);
+    }),
+  }));
+  const missing = [...operations.keys()].filter((k) => !covered.has(k));
+  if (missing.length) throw new Error(`scripts/postman-plan.ts has no step for: ${missing.join(', ')} (add one where the story can use it)`);
   return {
     info: {
       name: 'AnsFlow API',
-      description: 'Generated from the OpenAPI documents by scripts/postman.ts — do not edit by hand.',
+      description: [
+        'Generated from the OpenAPI documents by scripts/postman.ts and the story in scripts/postman-plan.ts — do not edit by hand.',
+        'Run it in order (newman run docs/api/postman_collection.json): it signs in with `username`/`password`, saves the token in `access_token`, creates what it uses and removes it at the end.',
+        'Each request checks its status and that its answer matches the OpenAPI document.',
+        'Set `github_webhook_secret`, `gitlab_webhook_token` and `metrics_token` to the server’s ANSFLOW_GITHUB_WEBHOOK_SECRET, ANSFLOW_GITLAB_WEBHOOK_TOKEN and ANSFLOW_METRICS_TOKEN when it has them.',
+      ].join('\n\n'),
       schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json',
     },
     auth: { type: 'bearer', bearer: [{ key: 'token', value: '{{token}}', type: 'string' }] },
@@ -104,60 +175,29 @@ export function collectionFrom(apis: Array<{ spec: OpenApi; baseVar: string }>) 
       { key: 'base_url', value: 'http://localhost:8000' },
       { key: 'fastapi_url', value: 'http://localhost:8001' },
       { key: 'token', value: '{{access_token}}' },
+      { key: 'access_token', value: '' },
+      { key: 'username', value: 'admin' },
+      { key: 'password', value: 'admin123' },
+      { key: 'github_webhook_secret', value: '' },
+      { key: 'gitlab_webhook_token', value: '' },
+      { key: 'metrics_token', value: '' },
     ],
-    item: [...folders.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, item]) => ({ name, item })),
+    item: folders,
   };
 }
 
 export async function generateCollection(): Promise<string> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-postman-'));
-  const config = loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dataDir });
-  const ctx = await createContext(config, createLogger('silent'));
-  try {
-    const api = await buildApiServer(
-      { logger: ctx.logger, bodyLimit: 1024, trustProxy: false },
-      {
-        auth: ctx.auth,
-        users: ctx.users,
-        pipelines: ctx.pipelines,
-        runs: ctx.runs,
-        credentials: ctx.credentials,
-        projects: ctx.projects,
-        personalTokens: ctx.personalTokens,
-        audit: ctx.audit,
-        sso: ctx.sso,
-        passwordLogin: ctx.config.passwordLogin,
-        version: VERSION,
-        gatewayUrl: '',
-      },
-      [
-        webhookDeliveriesRoutes(ctx.deliveries),
-        badgeRoutes(new PipelineBadges({ badges: new BadgeRepository(ctx.db.kysely), access: ctx.access }), ctx.auth),
-        retentionRoutes(retentionOf(ctx).service),
-      ],
-    );
-    await api.ready();
-    const spec = api.swagger() as unknown as OpenApi;
-    await api.close();
-    // The gateway (port 8001) under the document's `fastapi_url` variable.
-    const gateway = await buildGateway(ctx, gatewayOptionsFromConfig(config));
-    await gateway.ready();
-    const gatewaySpec = gateway.swagger() as unknown as OpenApi;
-    await gateway.close();
-    return (
-      JSON.stringify(
-        collectionFrom([
-          { spec, baseVar: 'base_url' },
-          { spec: gatewaySpec, baseVar: 'fastapi_url' },
-        ]),
-        null,
-        2,
-      ) + '\n'
-    );
-  } finally {
-    await ctx.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  const { api, gateway } = await apiDocuments();
+  return (
+    JSON.stringify(
+      collectionFrom([
+        { doc: api, baseVar: 'base_url' },
+        { doc: gateway, baseVar: 'fastapi_url' },
+      ]),
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

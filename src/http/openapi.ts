@@ -1,6 +1,8 @@
 /**
  * The OpenAPI set-up both ports share: the unified error body as a named schema, the document
- * (bearer JWT security on every operation, schemas referenced by their `$id`) and Swagger UIs.
+ * (bearer JWT security on every operation, schemas referenced by their `$id`, an `operationId`
+ * on every operation) and Swagger UIs. OpenAPI 3.1: its schemas are JSON Schema 2020-12, what
+ * TypeBox writes (3.0's `exclusiveMinimum` is a boolean, `nullable` instead of a `null` type).
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -17,10 +19,23 @@ export interface OpenApiOptions {
 
 export async function registerOpenApi(app: App, options: OpenApiOptions): Promise<void> {
   app.addSchema(ErrorBodySchema);
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide) return;
+    const method = Array.isArray(route.method) ? route.method[0]! : route.method;
+    if (method === 'HEAD') return;
+    route.schema = { ...route.schema, operationId: (route.schema as { operationId?: string } | undefined)?.operationId ?? operationIdOf(method, route.url) };
+  });
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
-      info: { title: options.title, version: options.version, description: options.description },
+      openapi: '3.1.0',
+      info: {
+        title: options.title,
+        version: options.version,
+        description: options.description,
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      // Relative: "try it out" calls the server that served the document, wherever it is.
+      servers: [{ url: '/', description: 'the server that serves this document' }],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearerAuth: [] }],
     },
@@ -38,4 +53,19 @@ export async function registerOpenApi(app: App, options: OpenApiOptions): Promis
  */
 export function serveOpenApiDocument(app: App, url: string): void {
   app.get(url, { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+}
+
+/**
+ * A stable operationId from the method and path when a route names none: `GET
+ * /api/pipelines/:id/runs/` is `getPipelinesByIdRuns` (the `/api` prefix and version dropped,
+ * path parameters as `By<Name>`), unique because method and path are.
+ */
+export function operationIdOf(method: string, url: string): string {
+  const words = url
+    .split('/')
+    .filter((s) => s && s !== 'api' && !/^v\d+$/.test(s))
+    .map((s) => (s.startsWith(':') ? `by_${s.slice(1)}` : s))
+    .flatMap((s) => s.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean);
+  return method.toLowerCase() + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 }

@@ -92,9 +92,30 @@ describe('errors on every failure use the unified body', () => {
   test('OpenAPI is served from the same schemas, with both UIs', async () => {
     const schema = await h.request('GET', '/api/schema/');
     assert.equal(schema.status, 200);
-    assert.equal(schema.json.openapi, '3.0.3');
+    assert.equal(schema.json.openapi, '3.1.0');
+    assert.deepEqual(schema.json.servers, [{ url: '/', description: 'the server that serves this document' }]);
     const create = schema.json.paths['/api/pipelines/'].post;
     assert.ok(create.requestBody.content['application/json'].schema.properties.steps);
+    // Every operation has a unique operationId and documents a success (or, for the sign-on callback, its redirect).
+    const operations = Object.entries(schema.json.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ key: `${method} ${path}`, op })),
+    );
+    const ids = operations.map((o) => o.op.operationId);
+    assert.ok(
+      ids.every((id) => typeof id === 'string' && id.length > 0),
+      'an operation without operationId',
+    );
+    assert.equal(new Set(ids).size, ids.length, 'operationIds repeat');
+    for (const { key, op } of operations)
+      assert.ok(
+        Object.keys(op.responses).some((s) => /^[23]\d\d$/.test(s)),
+        `${key} documents no success`,
+      );
+    // The log is text with its offset header; its errors are the JSON error body, not text.
+    const logs = schema.json.paths['/api/pipeline-runs/{id}/logs/'].get.responses;
+    assert.deepEqual(Object.keys(logs['200'].content), ['text/plain']);
+    assert.ok(logs['200'].headers['X-Next-Offset']);
+    assert.deepEqual(Object.keys(logs['404'].content), ['application/json']);
     for (const ui of ['/api/docs/', '/api/schema/swagger-ui/']) {
       const r = await h.request('GET', ui);
       assert.equal(r.status, 200, ui);

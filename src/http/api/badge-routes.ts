@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import type { App } from '../server.js';
 import { bearerToken, requestOrigin } from '../auth-hook.js';
-import { errorResponses, IdParams } from '../schemas/common.js';
+import { errorResponses, IdParams, textResponse } from '../schemas/common.js';
 import { validationError } from '../../domain/errors.js';
 import { branchNameProblem } from '../../domain/git-url.js';
 import type { AuthService } from '../../services/auth/auth-service.js';
@@ -28,7 +28,7 @@ export function badgeRoutes(badges: PipelineBadges, auth: AuthService) {
           summary: "The pipeline's status badge (SVG); without login only for pipelines with badge_public",
           params: IdParams,
           querystring: BadgeQuery,
-          response: { 200: Type.String({ description: 'image/svg+xml' }), ...errorResponses(400, 401, 404) },
+          response: { 200: textResponse('image/svg+xml', 'The badge: an SVG image'), ...errorResponses(400, 401, 404) },
         },
       },
       async (request, reply) => {

@@ -2,7 +2,7 @@
 import { Type } from 'typebox';
 import type { App } from '../server.js';
 import { currentUser } from '../auth-hook.js';
-import { errorResponses, IdParams } from '../schemas/common.js';
+import { errorResponses, IdParams, textResponse } from '../schemas/common.js';
 import { StepDefinitionSchema } from '../../domain/pipeline.js';
 import { MAX_FILE_BYTES, PIPELINE_FILE_SCHEMA_PATH, pipelineFileJsonSchemaText } from '../../domain/pipeline-file/index.js';
 import type { PipelineFiles } from '../../services/pipeline-files.js';
@@ -28,7 +28,12 @@ export function pipelineFileRoutes(files: PipelineFiles) {
       PIPELINE_FILE_SCHEMA_PATH,
       {
         config: { public: true },
-        schema: { tags: ['pipelines'], summary: 'The JSON Schema of the pipeline file (for `# yaml-language-server: $schema=…`); public' },
+        schema: {
+          tags: ['pipelines'],
+          summary: 'The JSON Schema of the pipeline file (for `# yaml-language-server: $schema=…`); public',
+          security: [],
+          response: { 200: textResponse('application/schema+json', 'The JSON Schema (draft 2020-12) of `.ansflow.yml`') },
+        },
       },
       async (_request, reply) =>
         reply
@@ -61,8 +66,7 @@ export function pipelineFileRoutes(files: PipelineFiles) {
           tags: ['pipelines'],
           summary: 'The pipeline as a pipeline file (text/yaml); secret variables are named in a comment, not written',
           params: IdParams,
-          produces: ['text/yaml'],
-          response: { 200: Type.String(), ...errorResponses(400, 401, 404) },
+          response: { 200: textResponse('text/yaml', 'The pipeline file (`.ansflow.yml`)'), ...errorResponses(400, 401, 404) },
         },
       },
       async (request, reply) => {

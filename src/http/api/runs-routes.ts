@@ -2,7 +2,7 @@ import type { Static } from 'typebox';
 import type { App } from '../server.js';
 import type { ApiDeps } from './deps.js';
 import { currentUser } from '../auth-hook.js';
-import { errorResponses, IdParams } from '../schemas/common.js';
+import { errorResponses, IdParams, textResponse } from '../schemas/common.js';
 import { AllRunsQuery, LogQuery, RunListQuery, RunSchema, RunSummarySchema, TriggerBody } from '../schemas/runs.js';
 import { historyEnvelope, historyPageOf, historyWindow } from '../history-paging.js';
 import { notFound } from '../../domain/errors.js';
@@ -95,8 +95,13 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
         summary: "A run's log as text (whole run, or one step), from a byte offset",
         params: IdParams,
         querystring: LogQuery,
-        produces: ['text/plain'],
-        response: errorResponses(400, 401, 404),
+        response: {
+          200: textResponse('text/plain', "The log's bytes after `offset` (UTF-8 text; empty when there are none yet)", {
+            'X-Next-Offset': { type: 'integer', description: 'The offset to ask for next (`?offset=`): where this answer ends' },
+            'X-Run-Status': { type: 'string', description: "The run's status when the log was read (poll again while it is not final)" },
+          }),
+          ...errorResponses(400, 401, 404),
+        },
       },
     },
     async (request, reply) => {

@@ -4,7 +4,6 @@
  * these paths; the callback ends on the web app's `/sso/callback` with a one-time code in the URL
  * fragment (never sent to a server, nor in a Referer), which the web app POSTs for its tokens.
  */
-import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../server.js';
 import type { ApiDeps } from './deps.js';
@@ -56,7 +55,17 @@ export function ssoRoutes(app: App, { sso, passwordLogin }: ApiDeps) {
     SSO_CALLBACK_PATH,
     {
       config: { public: true },
-      schema: { tags: ['auth'], summary: 'Where the provider sends the browser back; redirects to the web app', response: { 302: Type.Null() } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Where the provider sends the browser back; redirects to the web app',
+        response: {
+          302: {
+            description: 'To the web app: `/sso/callback#code=…` after a sign-in, `/login?sso_error=<reason>` after a failure',
+            headers: { Location: { type: 'string', description: 'Where the browser goes next' } },
+            type: 'null',
+          },
+        },
+      },
     },
     async (request, reply) => {
       if (!sso) return reply.redirect('/login?sso_error=not_configured', 302);
@@ -81,7 +90,8 @@ export function ssoRoutes(app: App, { sso, passwordLogin }: ApiDeps) {
         tags: ['auth'],
         summary: "Exchange the one-time code of a finished single sign-on (with the sign-in's cookie) for a token pair",
         body: SsoExchangeBody,
-        response: { 200: SsoExchangeResponse, ...errorResponses(400, 401) },
+        // 404: the server has no single sign-on.
+        response: { 200: SsoExchangeResponse, ...errorResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {

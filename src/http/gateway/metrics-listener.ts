@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { createServer } from '../server.js';
 import { metricsRoutes } from './metrics-routes.js';
+import { ErrorBodySchema } from '../schemas/common.js';
 import type { PlatformMetrics } from '../../services/system/platform-metrics.js';
 
 export interface MetricsListener {
@@ -19,6 +20,8 @@ export async function startMetricsListener(
   deps: { metrics: PlatformMetrics; logger: Logger },
 ): Promise<MetricsListener | null> {
   const app = createServer({ logger: deps.logger, bodyLimit: 1024, trustProxy: false });
+  // The route's schema names the error body its 401/404 answers have (the gateway adds it with its OpenAPI set-up).
+  app.addSchema(ErrorBodySchema);
   metricsRoutes(app, { metrics: deps.metrics, access: 'open' });
   try {
     const url = await app.listen({ host: address.host, port: address.port });

@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { App } from '../server.js';
 import type { PlatformMetrics } from '../../services/system/platform-metrics.js';
 import { AppError } from '../../domain/errors.js';
+import { errorResponses, textResponse } from '../schemas/common.js';
 import { bearerToken } from '../auth-hook.js';
 
 /** Who may read: holders of a token, nobody (the gateway without a token), or anyone who reaches the port. */
@@ -26,7 +27,11 @@ export function metricsRoutes(app: App, deps: { metrics: PlatformMetrics; access
         tags: ['system'],
         summary: 'Prometheus metrics (text exposition format); Authorization: Bearer <ANSFLOW_METRICS_TOKEN>',
         security: [],
-        produces: ['text/plain'],
+        response: {
+          200: textResponse('text/plain', 'The metrics in the Prometheus text format 0.0.4'),
+          // 401: a wrong or missing token; 404: no ANSFLOW_METRICS_TOKEN (metrics are on their own listener).
+          ...errorResponses(401, 404),
+        },
       },
       onRequest: async (request) => {
         if (access === 'open') return;

@@ -31,5 +31,16 @@ export const pageOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) =>
 
 export const Nullable = <T extends Parameters<typeof Type.Array>[0]>(t: T) => Type.Union([t, Type.Null()]);
 
+/**
+ * A success response that is not JSON (a log, a badge, YAML, metrics), for the OpenAPI document:
+ * its media type and the headers it carries. The handlers send text, which Fastify passes through
+ * unserialized; the error responses beside it stay the unified JSON body.
+ */
+export const textResponse = (mediaType: string, description: string, headers: Record<string, { type: string; description: string }> = {}) => ({
+  description,
+  ...(Object.keys(headers).length ? { headers } : {}),
+  content: { [mediaType]: { schema: { type: 'string' } } },
+});
+
 /** Standard error responses for the OpenAPI document. */
 export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, Type.Ref('ErrorBody')]));

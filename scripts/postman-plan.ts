@@ -1,0 +1,350 @@
+/**
+ * The story the Postman collection tells, in the order newman runs it: sign in, create a project,
+ * a user, a credential and a pipeline, run it, read what it wrote, receive webhooks, then remove
+ * what it created and sign out. Every request creates what it uses (names carry `{{suffix}}`,
+ * fresh each run), so the collection runs again and again against the same server and never
+ * touches anything it did not make.
+ *
+ * scripts/postman.ts joins each step to its operation in the OpenAPI documents (the method, URL,
+ * summary, and the documented response schema every answer is checked against). An operation
+ * with no step here, or a step naming no operation, stops the generation: a new route cannot be
+ * left out of the collection.
+ */
+
+/** An integer collection variable inside a JSON body: `{"project": int('project_id')}` → `"project": {{project_id}}`. */
+export const int = (variable: string) => `@@int:${variable}@@`;
+
+export interface Step {
+  /** `METHOD /path/{param}/` as in the OpenAPI document. */
+  op: string;
+  /** The request's name in the collection (default: the operation's summary). */
+  name?: string;
+  /** Path parameters: `{ id: '{{pipeline_id}}' }`. */
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** A JSON body (objects) or raw text (strings). */
+  body?: unknown;
+  /** The statuses that pass; each must be documented. A script (`when`) picks one at run time. */
+  expect: number[];
+  /**
+   * JavaScript (Postman sandbox) evaluating to the status to expect, when `expect` has several:
+   * e.g. 401 when no webhook secret is configured. Without it any of `expect` passes.
+   */
+  when?: string;
+  /** Collection variables to save from the JSON answer: `{ pipeline_id: 'id' }` (a path into the body). */
+  save?: Record<string, string>;
+  /** Sent as another bearer token (`{{user_token}}`), or `none` for no Authorization header. */
+  auth?: string;
+  /** Extra sandbox code run before the request (e.g. signing a webhook body). */
+  prerequest?: string;
+  /** Extra sandbox code run after the checks. */
+  test?: string;
+  /** Do not follow a redirect (the answer checked is the 3xx itself). */
+  noRedirect?: boolean;
+}
+
+export interface Folder {
+  name: string;
+  steps: Step[];
+}
+
+const PIPELINE_STEPS = [{ name: 'hello', type: 'shell_command', config: { command: 'echo "hello from the Postman collection"' } }];
+
+const GITHUB_PUSH = {
+  ref: 'refs/heads/main',
+  before: '0000000000000000000000000000000000000000',
+  after: '1111111111111111111111111111111111111111',
+  repository: {
+    full_name: 'postman/nothing-builds-this',
+    clone_url: 'https://github.com/postman/nothing-builds-this.git',
+    html_url: 'https://github.com/postman/nothing-builds-this',
+    default_branch: 'main',
+  },
+  commits: [],
+  head_commit: null,
+  pusher: { name: 'postman' },
+};
+
+const GITLAB_PUSH = {
+  object_kind: 'push',
+  ref: 'refs/heads/main',
+  before: '0000000000000000000000000000000000000000',
+  after: '2222222222222222222222222222222222222222',
+  checkout_sha: '2222222222222222222222222222222222222222',
+  user_username: 'postman',
+  project: {
+    path_with_namespace: 'postman/nothing-builds-this',
+    git_http_url: 'https://gitlab.com/postman/nothing-builds-this.git',
+    web_url: 'https://gitlab.com/postman/nothing-builds-this',
+    default_branch: 'main',
+  },
+  commits: [],
+};
+
+/** 200/202 with the secret the collection variable holds, 401 when the server has none (the variable is empty). */
+/** `status` when GET /api/auth/methods/ said the server offers single sign-on, else 404. */
+const SSO_OR_404 = (status: number) => `pm.collectionVariables.get('sso_configured') === 'yes' ? ${status} : 404`;
+
+const withSecret = (variable: string) => `pm.variables.get('${variable}') ? [200, 202] : [401]`;
+
+export const PLAN: Folder[] = [
+  {
+    name: 'Sign in',
+    steps: [
+      {
+        op: 'POST /api/auth/login/',
+        auth: 'none',
+        body: { username: '{{username}}', password: '{{password}}' },
+        expect: [200],
+        save: { access_token: 'access', refresh_token: 'refresh' },
+        // A suffix for the names this run creates: the collection runs again against the same server.
+        test: "pm.collectionVariables.set('suffix', Date.now().toString(36) + Math.floor(Math.random() * 1e4).toString(36));",
+      },
+      {
+        op: 'POST /api/auth/refresh/',
+        auth: 'none',
+        body: { refresh: '{{refresh_token}}' },
+        expect: [200],
+        save: { access_token: 'access', refresh_token: 'refresh' },
+      },
+      {
+        op: 'GET /api/auth/methods/',
+        auth: 'none',
+        expect: [200],
+        test: "pm.collectionVariables.set('sso_configured', pm.response.json().sso ? 'yes' : 'no');",
+      },
+      { op: 'GET /api/config/', auth: 'none', expect: [200] },
+      { op: 'GET /api/users/me/', expect: [200] },
+      // Single sign-on: 404 when the server has no OpenID Connect provider; else a start, a failed callback and a refused code.
+      { op: 'POST /api/auth/oidc/start/', auth: 'none', body: { next: '/' }, expect: [200, 404], when: SSO_OR_404(200) },
+      {
+        op: 'GET /api/auth/oidc/callback/',
+        auth: 'none',
+        query: { state: 'postman', code: 'postman' },
+        expect: [302],
+        noRedirect: true,
+        test: "pm.test('to the login page with the reason', () => pm.expect(pm.response.headers.get('Location')).to.match(/^\\/login\\?sso_error=/));",
+      },
+      { op: 'POST /api/auth/oidc/exchange/', auth: 'none', body: { code: 'not-a-code-{{suffix}}' }, expect: [401, 404], when: SSO_OR_404(401) },
+    ],
+  },
+  {
+    name: 'Projects and users',
+    steps: [
+      {
+        op: 'POST /api/projects/',
+        body: { name: 'postman-{{suffix}}', description: 'Made by the Postman collection' },
+        expect: [201],
+        save: { project_id: 'id' },
+      },
+      { op: 'GET /api/projects/', query: { search: 'postman-{{suffix}}' }, expect: [200] },
+      { op: 'GET /api/projects/{id}/', params: { id: '{{project_id}}' }, expect: [200] },
+      {
+        op: 'PUT /api/projects/{id}/',
+        params: { id: '{{project_id}}' },
+        body: { name: 'postman-{{suffix}}', description: 'Renamed by the Postman collection' },
+        expect: [200],
+      },
+      {
+        op: 'POST /api/users/',
+        body: { username: 'postman-{{suffix}}', password: 'postman-password-1', email: 'postman-{{suffix}}@example.com', role: 'developer' },
+        expect: [201],
+        save: { user_id: 'id' },
+      },
+      { op: 'GET /api/users/', query: { page_size: '5' }, expect: [200] },
+      { op: 'GET /api/users/{id}/', params: { id: '{{user_id}}' }, expect: [200] },
+      { op: 'PATCH /api/users/{id}/', params: { id: '{{user_id}}' }, body: { first_name: 'Post', last_name: 'Man' }, expect: [200] },
+      { op: 'POST /api/users/{id}/password/', params: { id: '{{user_id}}' }, body: { new_password: 'postman-password-2' }, expect: [204] },
+      { op: 'POST /api/projects/{id}/members/', params: { id: '{{project_id}}' }, body: { username: 'postman-{{suffix}}', role: 'viewer' }, expect: [201] },
+      { op: 'GET /api/projects/{id}/members/', params: { id: '{{project_id}}' }, expect: [200] },
+      { op: 'PUT /api/projects/{id}/members/{user_id}/', params: { id: '{{project_id}}', user_id: '{{user_id}}' }, body: { role: 'developer' }, expect: [200] },
+      {
+        op: 'POST /api/auth/login/',
+        name: 'Sign in as the new user',
+        auth: 'none',
+        body: { username: 'postman-{{suffix}}', password: 'postman-password-2' },
+        expect: [200],
+        save: { user_token: 'access' },
+      },
+      { op: 'PATCH /api/users/me/', auth: '{{user_token}}', body: { first_name: 'Postman' }, expect: [200] },
+      {
+        op: 'POST /api/users/me/password/',
+        auth: '{{user_token}}',
+        body: { current_password: 'postman-password-2', new_password: 'postman-password-3' },
+        expect: [204],
+      },
+    ],
+  },
+  {
+    name: 'Personal access tokens',
+    steps: [
+      { op: 'POST /api/users/me/tokens/', body: { name: 'postman-{{suffix}}', scopes: ['read'] }, expect: [201], save: { personal_token_id: 'id' } },
+      { op: 'GET /api/users/me/tokens/', expect: [200] },
+    ],
+  },
+  {
+    name: 'Credentials',
+    steps: [
+      {
+        op: 'POST /api/credentials/',
+        body: {
+          name: 'postman-{{suffix}}',
+          kind: 'token',
+          project: int('project_id'),
+          description: 'Made by the Postman collection',
+          secret: { token: 'postman-secret-token' },
+        },
+        expect: [201],
+        save: { credential_id: 'id' },
+      },
+      { op: 'GET /api/credentials/', query: { project: '{{project_id}}' }, expect: [200] },
+      { op: 'GET /api/credentials/{id}/', params: { id: '{{credential_id}}' }, expect: [200] },
+      {
+        op: 'PUT /api/credentials/{id}/',
+        params: { id: '{{credential_id}}' },
+        body: { name: 'postman-{{suffix}}', kind: 'token', project: int('project_id'), description: 'Kept secret, new description' },
+        expect: [200],
+      },
+    ],
+  },
+  {
+    name: 'Pipelines',
+    steps: [
+      { op: 'GET /api/step-types/', expect: [200] },
+      { op: 'GET /api/schemas/pipeline-file.json', auth: 'none', expect: [200] },
+      { op: 'POST /api/pipelines/lint/', body: { content: 'steps:\n  - name: hello\n    run: echo hello\n' }, expect: [200] },
+      {
+        op: 'POST /api/pipelines/',
+        body: { name: 'postman-{{suffix}}', description: 'Made by the Postman collection', project: int('project_id'), steps: PIPELINE_STEPS },
+        expect: [201],
+        save: { pipeline_id: 'id' },
+      },
+      { op: 'GET /api/pipelines/', query: { project: '{{project_id}}' }, expect: [200] },
+      { op: 'GET /api/pipelines/{id}/', params: { id: '{{pipeline_id}}' }, expect: [200] },
+      {
+        op: 'PUT /api/pipelines/{id}/',
+        params: { id: '{{pipeline_id}}' },
+        body: { name: 'postman-{{suffix}}', description: 'Replaced by the Postman collection', project: int('project_id'), steps: PIPELINE_STEPS },
+        expect: [200],
+      },
+      { op: 'PATCH /api/pipelines/{id}/', params: { id: '{{pipeline_id}}' }, body: { badge_public: true }, expect: [200] },
+      { op: 'GET /api/pipelines/{id}/export/', params: { id: '{{pipeline_id}}' }, expect: [200] },
+      { op: 'GET /api/pipelines/{id}/retention/', params: { id: '{{pipeline_id}}' }, expect: [200] },
+      { op: 'PUT /api/pipelines/{id}/retention/', params: { id: '{{pipeline_id}}' }, body: { keep_runs: 50, keep_days: null }, expect: [200] },
+    ],
+  },
+  {
+    name: 'Runs',
+    steps: [
+      { op: 'POST /api/pipelines/{id}/run/', params: { id: '{{pipeline_id}}' }, body: { branch: 'main' }, expect: [201], save: { run_id: 'id' } },
+      // The step is short: the run may have ended before the cancel arrives (409).
+      { op: 'POST /api/pipeline-runs/{id}/cancel/', params: { id: '{{run_id}}' }, expect: [202, 409] },
+      {
+        op: 'GET /api/pipeline-runs/{id}/',
+        params: { id: '{{run_id}}' },
+        expect: [200],
+        // Ask again (up to 60 times, half a second apart) until the run has ended.
+        test: [
+          "const finished = ['success', 'failed', 'cancelled', 'timeout', 'error'].includes(pm.response.json().status);",
+          "const polls = Number(pm.collectionVariables.get('run_polls') || 0);",
+          'if (!finished && polls < 60) {',
+          "  pm.collectionVariables.set('run_polls', polls + 1);",
+          '  setTimeout(() => {}, 500);',
+          '  postman.setNextRequest(pm.info.requestName);',
+          '} else {',
+          "  pm.collectionVariables.unset('run_polls');",
+          "  pm.test('the run has ended', () => pm.expect(finished).to.equal(true));",
+          '}',
+        ].join('\n'),
+      },
+      { op: 'GET /api/pipeline-runs/{id}/logs/', params: { id: '{{run_id}}' }, query: { offset: '0' }, expect: [200] },
+      { op: 'POST /api/pipeline-runs/{id}/pin/', params: { id: '{{run_id}}' }, expect: [200] },
+      { op: 'DELETE /api/pipeline-runs/{id}/pin/', params: { id: '{{run_id}}' }, expect: [200] },
+      { op: 'GET /api/pipelines/{id}/runs/', params: { id: '{{pipeline_id}}' }, expect: [200] },
+      { op: 'GET /api/pipeline-runs/', query: { project: '{{project_id}}', page_size: '10' }, expect: [200] },
+      { op: 'GET /api/pipelines/{id}/badge.svg', params: { id: '{{pipeline_id}}' }, auth: 'none', expect: [200] },
+    ],
+  },
+  {
+    name: 'Webhooks and integrations',
+    steps: [
+      {
+        op: 'POST /api/v1/webhooks/github',
+        auth: 'none',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-GitHub-Event': 'push',
+          'X-GitHub-Delivery': '{{$guid}}',
+          'X-Hub-Signature-256': '{{github_signature}}',
+        },
+        body: GITHUB_PUSH,
+        expect: [200, 202, 401],
+        when: withSecret('github_webhook_secret'),
+        // GitHub signs the raw body with the shared secret (HMAC-SHA256).
+        prerequest: [
+          "const secret = pm.variables.get('github_webhook_secret') || 'no secret configured';",
+          "pm.collectionVariables.set('github_signature', 'sha256=' + CryptoJS.HmacSHA256(pm.request.body.raw, secret).toString(CryptoJS.enc.Hex));",
+        ].join('\n'),
+      },
+      {
+        op: 'POST /api/v1/webhooks/gitlab',
+        auth: 'none',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Gitlab-Event': 'Push Hook',
+          'X-Gitlab-Token': '{{gitlab_webhook_token}}',
+          'Idempotency-Key': '{{$guid}}',
+        },
+        body: GITLAB_PUSH,
+        expect: [200, 202, 401],
+        when: withSecret('gitlab_webhook_token'),
+      },
+      { op: 'GET /api/webhook-deliveries/', query: { page_size: '5' }, expect: [200], save: { delivery_id: 'results.0.id' } },
+      // The newest delivery: the GitLab push above when a token is configured (nothing builds it: 200 with no runs), else its rejection (422).
+      {
+        op: 'POST /api/webhook-deliveries/{id}/redeliver/',
+        params: { id: '{{delivery_id}}' },
+        expect: [200, 422],
+        when: "pm.variables.get('gitlab_webhook_token') ? 200 : 422",
+      },
+      // No Jenkins controller is configured on a fresh server: 502 names it; then there is no build to read.
+      {
+        op: 'POST /api/v1/integrations/jenkins/trigger',
+        body: { job_name: 'postman-{{suffix}}' },
+        expect: [202, 502],
+        save: { jenkins_build_id: 'id' },
+        // Without a build, the next request reads one that does not exist (404).
+        test: "if (pm.response.code === 502) pm.collectionVariables.set('jenkins_build_id', 'none');",
+      },
+      {
+        op: 'GET /api/v1/integrations/jenkins/builds/{id}',
+        name: 'A triggered Jenkins build (404 when the trigger found no Jenkins)',
+        params: { id: '{{jenkins_build_id}}' },
+        expect: [200, 404],
+        when: "pm.collectionVariables.get('jenkins_build_id') === 'none' ? 404 : 200",
+        prerequest: "if (pm.collectionVariables.get('jenkins_build_id') === 'none') pm.variables.set('jenkins_build_id', '2147483647');",
+      },
+      { op: 'GET /api/v1/system/status', auth: 'none', expect: [200, 503] },
+      // With ANSFLOW_METRICS_TOKEN in `metrics_token`, the metrics; without one the gateway has none (they are on their own listener).
+      {
+        op: 'GET /metrics',
+        auth: '{{metrics_token}}',
+        expect: [200, 404],
+        when: "pm.variables.get('metrics_token') ? 200 : 404",
+      },
+      { op: 'GET /api/audit-events/', query: { project: '{{project_id}}', page_size: '10' }, expect: [200] },
+    ],
+  },
+  {
+    name: 'Clean up and sign out',
+    steps: [
+      { op: 'DELETE /api/pipelines/{id}/', params: { id: '{{pipeline_id}}' }, expect: [204] },
+      { op: 'DELETE /api/credentials/{id}/', params: { id: '{{credential_id}}' }, expect: [204] },
+      { op: 'DELETE /api/projects/{id}/members/{user_id}/', params: { id: '{{project_id}}', user_id: '{{user_id}}' }, expect: [204] },
+      { op: 'DELETE /api/projects/{id}/', params: { id: '{{project_id}}' }, expect: [204] },
+      { op: 'DELETE /api/users/me/tokens/{id}/', params: { id: '{{personal_token_id}}' }, expect: [204] },
+      { op: 'POST /api/auth/logout/', body: { refresh: '{{refresh_token}}' }, expect: [204] },
+    ],
+  },
+];
