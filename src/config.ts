@@ -6,10 +6,13 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseSize } from './domain/sizes.js';
 import { loadSsoConfig, type SsoConfig } from './sso-config.js';
+import { loadOutputsConfig, type OutputsConfig } from './outputs-config.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config extends SsoConfig {
+  /** Artifacts, caches and snapshots: where and how much (src/outputs-config.ts). */
+  outputs: OutputsConfig;
   host: string;
   apiPort: number;
   gatewayPort: number;
@@ -225,6 +228,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 1_000_000_000),
     // Single sign-on and password login (src/sso-config.ts).
     ...loadSsoConfig(env, problems),
+    // Artifacts, caches and workspace snapshots (src/outputs-config.ts).
+    ...loadOutputsConfig(env, problems),
     ...overrides,
   };
   if (config.metricsToken !== null && config.metricsToken.length < 16) problems.push('ANSFLOW_METRICS_TOKEN must be at least 16 characters');

@@ -28,10 +28,11 @@ export class FsArtifactStore implements ArtifactStore {
 
   async put(key: string, body: Readable): Promise<StoredObject> {
     const target = this.pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
     const temp = join(dirname(target), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const hashing = new HashingStream();
     try {
+      // Inside the try: a store folder that cannot be made is a storage error naming the store too.
+      await mkdir(dirname(target), { recursive: true });
       await pipeline(body, hashing, createWriteStream(temp, { flags: 'wx', mode: 0o640, highWaterMark: CHUNK_BYTES }));
       await syncFile(temp);
       await rename(temp, target);

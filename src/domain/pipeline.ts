@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { MAX_VARIABLE_VALUE_LENGTH, MAX_VARIABLES } from './variables.js';
+import { StepArtifactsSchema, StepCacheSchema } from './step-outputs.js';
 
 export const PIPELINE_STATUSES = ['active', 'inactive'] as const;
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
@@ -91,6 +92,8 @@ export const StepDefinitionSchema = Type.Object(
     ),
     network: Type.Optional(Type.Union([Type.Literal('host'), Type.Literal('none')], { description: '`none`: the step gets its own empty network namespace' })),
     limits: Type.Optional(StepLimitsSchema),
+    artifacts: Type.Optional(StepArtifactsSchema),
+    cache: Type.Optional(StepCacheSchema),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import { MAX_STEPS } from './pipeline.js';
 import { branchNameProblem, gitUrlProblem, type GitUrlPolicy } from './git-url.js';
 import { variableNameProblem, variableValueProblem } from './variables.js';
 import { stepGraphProblems } from './step-graph.js';
+import { stepOutputProblems } from './step-outputs.js';
 import type { ErrorDetails } from './errors.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
@@ -109,6 +110,7 @@ export function validateSteps(steps: StepDefinition[], policy: GitUrlPolicy, opt
         if (typeof config[field] === 'string' && (config[field] as string).startsWith('-')) add(details, `${at}.config.${field}`, 'Must not start with "-".');
     }
   });
+  for (const [field, messages] of Object.entries(stepOutputProblems(steps))) for (const m of messages) add(details, field, m);
   if (checkGraph)
     for (const [field, messages] of Object.entries(stepGraphProblems(steps, (i) => `steps[${i}]`))) for (const m of messages) add(details, field, m);
   return details;

@@ -42,6 +42,8 @@ import { localRepositoryPath } from '../domain/git-url.js';
 import { credentialForStep, runCredentialSecrets } from './credentials/run-credentials.js';
 import { materialiseStepCredential, type StepCredential } from './credentials/step-credential.js';
 import type { ResolvedCredential } from '../domain/credentials.js';
+import type { RunOutputs } from './artifacts/run-outputs.js';
+import { afterStep, restoreSnapshot, restoreStepCache, RunOutputsState } from './artifacts/step-outputs.js';
 
 export interface ExecuteRunInput {
   spec: RunSpec;
@@ -51,6 +53,8 @@ export interface ExecuteRunInput {
   /** Fires with an AbortReason: `{kind:'cancel'}` or `{kind:'shutdown'}`. */
   signal: AbortSignal;
   options: EngineOptions;
+  /** Where artifacts, caches and workspace snapshots go; without it steps' `artifacts:` and `cache:` are ignored. */
+  outputs?: RunOutputs;
 }
 
 /** Extra time an executor gets, beyond the kill grace, to return after its signal fired. */
@@ -98,6 +102,17 @@ async function execute(input: ExecuteRunInput, secrets: string[]): Promise<RunOu
   }
   try {
     await reporter.runStarted({ runId: spec.runId, at: new Date(), workspace: workspace.path });
+    if (spec.reuse?.snapshotKey) {
+      // A retry: the workspace as the original run left it after its last reused step.
+      const problem = await restoreRetrySnapshot(input, spec.reuse.snapshotKey, workspace.path);
+      if (problem) {
+        await settle(
+          allSteps.filter((s) => !spec.reuse!.stepIds.includes(s.stepId)),
+          'skipped',
+        );
+        return { status: 'error', reason: problem };
+      }
+    }
     return await runGraph(input, workspace, secrets, settle);
   } finally {
     await sandbox?.close();
@@ -120,11 +135,18 @@ async function runGraph(
     return { status: 'error', reason: `the steps cannot be planned: ${thrown.message}` };
   }
   const executors = new Map(input.executors.map((e) => [e.type, e]));
+  const outputs = input.outputs ? new RunOutputsState(input.outputs, spec.runId, spec.branch, spec.steps) : null;
+  const needed = new Set(nodes.flatMap((n) => n.needs));
+  const reused = new Set(spec.reuse?.stepIds ?? []);
   const { outcomes, fault } = await scheduleSteps({
     nodes,
     maxParallel: input.options.maxParallelSteps ?? DEFAULT_MAX_PARALLEL_STEPS,
     signal,
-    run: (node) => runOneStep(input, node.step, workspace, secrets, executors, node.parallel),
+    // A retry's reused steps are not run again: their rows already say `success`, linked to the original's.
+    run: async (node) =>
+      reused.has(node.step.stepId)
+        ? { status: 'success', exitCode: 0, attempts: 0 }
+        : runOneStep(input, node.step, workspace, secrets, executors, node.parallel, outputs && { state: outputs, needed: needed.has(node.index) }),
     settle: (settled, status) =>
       settle(
         settled.map((n) => n.step),
@@ -155,6 +177,7 @@ async function runOneStep(
   secrets: string[],
   executors: Map<string, StepExecutor>,
   parallel: boolean,
+  outputs: { state: RunOutputsState; needed: boolean } | null,
 ): Promise<StepOutcome> {
   const { spec, options } = input;
   let env: Record<string, string>;
@@ -183,6 +206,15 @@ async function runOneStep(
     else {
       credential = found;
       if (credential) env = { ...env, ...credential.given.env };
+      const around = outputs && {
+        state: outputs.state,
+        step,
+        workspace: workspace.path,
+        output,
+        needed: outputs.needed,
+        ...(options.stepOwner && { owner: options.stepOwner }),
+      };
+      const restored = around ? await restoreStepCache(around) : null;
       outcome = await runStep({
         step,
         spec,
@@ -196,6 +228,7 @@ async function runOneStep(
         ...(options.stepOwner && { fileOwner: options.stepOwner }),
         ...(credential && { credential: credential.resolved }),
         abandonAfterMs: options.cancelGraceMs + ABANDON_MARGIN_MS,
+        ...(around && { afterAttempts: (done: StepOutcome) => afterStep(around, done, restored) }),
       });
     }
   } finally {
@@ -239,6 +272,17 @@ async function refuseStep(input: ExecuteRunInput, step: PlannedStep, output: Ste
     return { ...outcome, fault: `could not record the step result: ${coerceError(thrown).message}` };
   }
   return outcome;
+}
+
+/** Unpacks the original run's snapshot into a retry's workspace; the reason when it cannot. */
+async function restoreRetrySnapshot(input: ExecuteRunInput, key: string, workspace: string): Promise<string | null> {
+  if (!input.outputs) return 'this worker has no artifact store to restore the workspace snapshot from';
+  try {
+    await restoreSnapshot(input.outputs, key, workspace, input.options.stepOwner);
+    return null;
+  } catch (thrown) {
+    return `the workspace snapshot could not be restored (run the pipeline again instead): ${coerceError(thrown).message}`;
+  }
 }
 
 function blocks(step: PlannedStep, outcome: StepOutcome): boolean {

@@ -45,6 +45,11 @@ export interface RunSpec {
   credentialsWithheld?: string;
   /** A pull/merge request's run: its number and branches, as ANSFLOW_PR_* in every step. */
   pullRequest?: { number: number; sourceBranch: string; targetBranch: string };
+  /**
+   * A retry: the steps reused from the original run (not run again; their rows already say
+   * `success`) and the snapshot of the original's workspace the rest starts from.
+   */
+  reuse?: { stepIds: number[]; snapshotKey: string | null };
 }
 
 /**

@@ -44,6 +44,12 @@ export interface RunStepInput {
   credential?: ResolvedCredential;
   /** How long an executor may take to return after its signal fired before it is abandoned. */
   abandonAfterMs: number;
+  /**
+   * Runs once the attempts are over and before the result is reported (a step's artifacts, cache
+   * and snapshot); may turn the outcome into a failure (its artifact could not be stored). Not
+   * called for a cancelled step or a platform fault.
+   */
+  afterAttempts?: (outcome: StepOutcome) => Promise<StepOutcome>;
 }
 
 type AttemptEnd = { kind: 'result'; result: StepResult } | { kind: 'threw'; error: Error } | { kind: 'abandoned' };
@@ -133,6 +139,14 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
     if (result.status === 'success') break;
     if (attempt < maxAttempts) output.note(`attempt ${attempt} failed (${message ?? `exit code ${String(result.exitCode)}`}); retrying`);
     else output.note(`step failed: ${message ?? `exit code ${String(result.exitCode)}`}`);
+  }
+
+  if (input.afterAttempts && outcome.fault === undefined && outcome.status !== 'cancelled' && !runSignal.aborted) {
+    try {
+      outcome = await input.afterAttempts(outcome);
+    } catch (thrown) {
+      outcome = fault(outcome.attempts, `the step's outputs could not be kept: ${mask(coerceError(thrown).message)}`);
+    }
   }
 
   try {

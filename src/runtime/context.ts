@@ -45,6 +45,11 @@ import { PersonalTokens } from '../services/auth/personal-tokens.js';
 import { CommitStatusesRepository } from '../store/commit-statuses-repository.js';
 import { SsoRepository } from '../store/sso-repository.js';
 import { SsoService } from '../services/auth/sso/sso-service.js';
+import { join } from 'node:path';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { openArtifactStore } from '../artifacts/open-artifact-store.js';
+import { parseArtifactStoreUrl } from '../artifacts/artifact-store-url.js';
+import { OutputsRepository } from '../store/outputs-repository.js';
 
 export const VERSION = '1.0.0';
 
@@ -69,7 +74,11 @@ export interface AppContext {
     /** The commit status outbox (migration 013). */
     commitStatuses: CommitStatusesRepository;
     sso: SsoRepository;
+    /** Artifacts, caches and snapshots as recorded (migration 016). */
+    outputs: OutputsRepository;
   };
+  /** Where artifacts, caches and workspace snapshots are stored (ANSFLOW_ARTIFACTS_URL). */
+  artifactStore: ArtifactStore;
   /** True when Redis is configured: queue, events and cancels cross processes; logs live in the database. */
   distributed: boolean;
   events: EventBus;
@@ -124,11 +133,16 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     auditEvents: new AuditEventsRepository(db.kysely),
     commitStatuses: new CommitStatusesRepository(db.kysely),
     sso: new SsoRepository(db.kysely),
+    outputs: new OutputsRepository(db.kysely),
   };
   const access = new ProjectAccess(repos.projects);
   // The policy decides how much of the audit log each caller reads (maintainers: their projects).
   const audit = new AuditLog(repos.auditEvents, transactor(db.kysely), access);
   const adapters = await createAdapters(config, db, repos.runQueue, logger);
+  const artifactStore = await openArtifactStore(
+    parseArtifactStoreUrl(config.outputs.artifactsUrl ?? undefined, join(config.dataDir, 'artifacts')),
+    config.outputs.s3,
+  );
   const { events, queue, logs } = adapters;
   const cancellations = adapters.localCancellations;
   const runs = new RunsService({
@@ -217,8 +231,10 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     engine,
     deliveries,
     metrics,
+    artifactStore,
     close: async () => {
       metrics.close();
+      await artifactStore.close();
       await adapters.close();
       await db.close();
     },

@@ -19,6 +19,7 @@ import type { SandboxReport } from '../store/workers-repository.js';
 import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
 import { createJenkinsStepExecutor } from '../integrations/jenkins/jenkins-step-executor.js';
 import { pipelineFileReader, repositoryMirrors } from './pipeline-files.js';
+import { storeRunOutputs } from '../services/outputs/store-run-outputs.js';
 
 export interface WorkerOptions {
   concurrency?: number;
@@ -40,8 +41,10 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
   const { launcher, engine, report } = await stepLauncher(ctx);
   // One bare mirror per repository: pipeline files are read from it and checkouts copy from it.
   const mirrors = repositoryMirrors(ctx);
+  const workerId = `${hostname()}:${process.pid}`;
+  const { outputs } = ctx.config;
   const worker = new RunWorker({
-    workerId: `${hostname()}:${process.pid}`,
+    workerId,
     runs: ctx.repos.runs,
     queue: ctx.queue,
     events: ctx.events,
@@ -65,6 +68,21 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     credentials: ctx.repos.credentials,
     pipelineFiles: pipelineFileReader(ctx, mirrors),
     launcher,
+    outputs: (run) =>
+      storeRunOutputs(run, {
+        repository: ctx.repos.outputs,
+        store: ctx.artifactStore,
+        limits: {
+          artifactBytes: outputs.artifactMaxBytes,
+          runArtifactBytes: outputs.runArtifactsMaxBytes,
+          cacheBytes: outputs.cacheMaxBytes,
+          snapshotBytes: outputs.snapshotMaxBytes,
+        },
+        cacheBudgetBytes: outputs.cacheBudgetBytes,
+        defaultExpireDays: outputs.artifactExpireDays,
+        worker: hostname(),
+        onEvictError: (err) => ctx.logger.warn({ err }, 'an evicted cache could not be removed from the store'),
+      }),
     ...(ctx.distributed ? { cancelPollMs: 2000 } : {}),
   });
   worker.start();

@@ -17,6 +17,7 @@ import { pipelineFile } from './migrations/012-pipeline-file.js';
 import { forgeResults } from './migrations/013-forge-results.js';
 import { historyRetention } from './migrations/014-history-retention.js';
 import { projectScopedNames } from './migrations/015-project-scoped-names.js';
+import { buildOutputs } from './migrations/016-build-outputs.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -36,6 +37,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '013-forge-results': forgeResults(db.dialect),
     '014-history-retention': historyRetention(db.dialect),
     '015-project-scoped-names': projectScopedNames(),
+    '016-build-outputs': buildOutputs(db.dialect),
   };
 }
 

@@ -23,6 +23,8 @@ export interface RunTrigger {
   before?: string;
   /** Pull/merge requests: the request's number and branches (ANSFLOW_PR_* in every step). */
   pull_request?: { number: number; source_branch: string; target_branch: string };
+  /** A retry (services/runs/retry-run.ts): the run it repeats, from which step, and the workspace snapshot it starts from. */
+  retry?: { run_id: number; number: number; from: string; snapshot_key: string | null };
 }
 
 /** What cancelling an unfinished run needs to know of it (auto-cancel). */
@@ -49,6 +51,8 @@ export interface StepRun {
   exit_code: number | null;
   attempts: number;
   message: string | null;
+  /** The original run's step whose result this one reuses (a retry; not run again), else null. */
+  reused_from: number | null;
 }
 
 export interface Run {
@@ -156,6 +160,7 @@ const toStep = (row: StepRunRow): StepRun => ({
   exit_code: row.exit_code,
   attempts: row.attempts,
   message: row.message,
+  reused_from: row.reused_from ?? null,
 });
 
 export class RunsRepository {
@@ -252,7 +257,9 @@ export class RunsRepository {
           labels: labelKey(requiredLabels(definition.steps)),
         })
         .execute();
-      const steps: StepRun[] = [...stepRows].sort((x, y) => x.position - y.position).map((row) => ({ id: row.id, ...pending[row.position]! }));
+      const steps: StepRun[] = [...stepRows]
+        .sort((x, y) => x.position - y.position)
+        .map((row) => ({ id: row.id, ...pending[row.position]!, reused_from: null }));
       const written: Run = {
         id: run.id,
         project_id: counter.project_id,

@@ -4,6 +4,7 @@
  * Booleans are 0/1 integers for the same reason. Repositories map rows to domain types.
  */
 import type { Generated, Selectable } from 'kysely';
+import type { BuildOutputsTables } from './outputs-schema.js';
 
 export interface UsersTable {
   id: Generated<number>;
@@ -95,6 +96,8 @@ export interface PipelineRunsTable {
   /** A pinned run is never removed by retention (migration 014). */
   pinned_at: Generated<string | null>;
   pinned_by: Generated<number | null>;
+  /** The run this one retries (migration 016). */
+  retry_of: Generated<number | null>;
 }
 
 export interface StepRunsTable {
@@ -111,6 +114,8 @@ export interface StepRunsTable {
   attempts: number;
   log_size: number;
   message: string | null;
+  /** The original run's step whose result this step reuses, not run again (a retry; migration 016). */
+  reused_from: Generated<number | null>;
 }
 
 /** The durable job queue: one row per queued or claimed run (written with the run, in one transaction). */
@@ -329,7 +334,7 @@ export interface SsoLoginsTable {
   exchanged_at: string | null;
 }
 
-export interface Database {
+export interface Database extends BuildOutputsTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   pipelines: PipelinesTable;

@@ -11,6 +11,7 @@ import { FileLogStore } from '../../src/logs/file-log-store.js';
 import { executeRun } from '../../src/engine/execute-run.js';
 import { createDefaultExecutors } from '../../src/engine/executors/index.js';
 import { SpawnerLauncher } from '../../src/engine/launch/spawner-launcher.js';
+import type { RunOutputs } from '../../src/engine/artifacts/run-outputs.js';
 
 /**
  * One spawner for every engine test in a test file's process. It holds the process open only while
@@ -100,7 +101,11 @@ export const shell = (name: string, command: string, extra: Partial<StepDefiniti
   ...extra,
 });
 
-export async function runWith(h: EngineHarness, spec: RunSpec, opts: { signal?: AbortSignal; executors?: StepExecutor[]; reporter?: RecordingReporter } = {}) {
+export async function runWith(
+  h: EngineHarness,
+  spec: RunSpec,
+  opts: { signal?: AbortSignal; executors?: StepExecutor[]; reporter?: RecordingReporter; outputs?: RunOutputs } = {},
+) {
   const reporter = opts.reporter ?? new RecordingReporter();
   const outcome = await executeRun({
     spec,
@@ -109,6 +114,7 @@ export async function runWith(h: EngineHarness, spec: RunSpec, opts: { signal?: 
     logs: h.logs,
     signal: opts.signal ?? new AbortController().signal,
     options: h.options,
+    ...(opts.outputs && { outputs: opts.outputs }),
   });
   const stepLog = async (index: number) => (await h.logs.read({ runId: spec.runId, stepId: spec.steps[index]!.stepId, offset: 0 })).data.toString('utf8');
   const runLog = async () => (await h.logs.read({ runId: spec.runId, stepId: null, offset: 0 })).data.toString('utf8');

@@ -231,5 +231,7 @@ function toDefinition(step: FileStep, cell: Cell | null, name: string, needs: st
   if (step.credential !== undefined) out.credential = step.credential;
   if (step.network !== undefined) out.network = step.network;
   if (step.limits !== undefined) out.limits = { ...step.limits };
+  if (step.artifacts !== undefined) out.artifacts = structuredClone(step.artifacts);
+  if (step.cache !== undefined) out.cache = structuredClone(step.cache);
   return out;
 }

@@ -27,6 +27,7 @@ import type { LocalCancellations } from './cancellation.js';
 import type { ProcessRegistry } from '../../engine/process-registry.js';
 import type { ProcessLauncher } from '../../engine/launch/launcher.js';
 import { runCredentials, type CredentialSource } from './credential-source.js';
+import type { RunOutputs } from '../../engine/artifacts/run-outputs.js';
 
 export interface RunWorkerDeps {
   workerId: string;
@@ -60,6 +61,8 @@ export interface RunWorkerDeps {
   sandbox?: SandboxReport;
   /** Reads the steps of a run whose pipeline has `config_path` (plan-from-file.ts); without it such runs end `error`. */
   pipelineFiles?: { plan(run: Run, signal: AbortSignal): Promise<FilePlanOutcome> };
+  /** Where a run keeps its artifacts, caches and snapshots; without it steps' `artifacts:` and `cache:` are ignored. */
+  outputs?: (run: Run) => RunOutputs;
 }
 
 const HEARTBEAT_MS = 5000;
@@ -203,6 +206,7 @@ export class RunWorker {
         logs: this.deps.logs,
         signal: controller.signal,
         options: this.deps.engine,
+        ...(this.deps.outputs && { outputs: this.deps.outputs(current) }),
       });
       await this.settle(run, reporter, outcome.status, outcome.reason ?? null);
     } catch (error) {
@@ -280,6 +284,10 @@ export function toSpec(run: Run): RunSpec {
     repositoryUrl: run.definition.repository_url,
     variables: run.variables,
     steps: run.definition.steps.map((step, i) => ({ ...step, stepId: run.steps[i]!.id })),
+    // A retry: the steps it reuses, and the original's workspace snapshot the others start from.
+    ...(run.trigger.retry
+      ? { reuse: { stepIds: run.steps.filter((s) => s.reused_from !== null).map((s) => s.id), snapshotKey: run.trigger.retry.snapshot_key } }
+      : {}),
     // A run whose secrets were withheld (a fork's pull request) gets no credentials at all; a
     // step naming one fails saying why. Whatever fills `credentials` must keep this.
     ...(run.secrets_withheld ? { credentials: {}, credentialsWithheld: run.secrets_withheld } : {}),

@@ -1,0 +1,271 @@
+/**
+ * A step's outputs around its execution, through the RunOutputs port:
+ *
+ *   before the step   restore its cache: the exact key, else the newest entry matching a restore
+ *                     key, scope by scope (domain/cache-key.ts pickCache). A cache is a speed-up:
+ *                     a store that fails is a warning in the log, never the step's failure.
+ *   after the step    1. its artifact (when `artifacts.when` matches the result): stored whole or
+ *                        not at all; a failure to store (limit, store down) fails the step with the
+ *                        storage error, since what it built is lost;
+ *                     2. its cache, when it succeeded and the exact key was missing (warnings only);
+ *                     3. a snapshot of the workspace, when it succeeded, a later step needs it and
+ *                        the workspace is under the snapshot limit (for retrying from a later step).
+ *
+ * Everything the step's processes wrote is untrusted: links are never followed, globs never leave
+ * the workspace (collect-artifact.ts, cache-archive.ts), and cache archives are extracted by
+ * node-tar without `..`, absolute members or writes through links.
+ */
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { coerceError } from '../../domain/errors.js';
+import { renderCacheKey, pickCache, CacheKeyError } from '../../domain/cache-key.js';
+import { artifactName } from '../../domain/step-outputs.js';
+import { formatSize } from '../../domain/sizes.js';
+import type { FileOwner } from '../ports.js';
+import type { PlannedStep } from '../plan.js';
+import type { StepOutput } from '../run-logs.js';
+import type { StepOutcome } from '../run-step.js';
+import { collectArtifact } from './collect-artifact.js';
+import { packCache, unpackCache } from './cache-archive.js';
+import { hashFiles } from './hash-files.js';
+import { walkWorkspace } from './workspace-walk.js';
+import { artifactPrefixOf, snapshotKeyOf, type RunOutputs, type StoredCache } from './run-outputs.js';
+
+/** What one run's steps share: the port, the bytes of artifacts stored so far, the artifact names taken. */
+export class RunOutputsState {
+  storedBytes = 0;
+  private readonly names = new Map<number, string>();
+
+  constructor(
+    readonly outputs: RunOutputs,
+    readonly runId: number,
+    readonly branch: string,
+    steps: readonly PlannedStep[],
+  ) {
+    // Matrix cells share one definition, so one `name:` would be taken by every cell: each cell after the first gets its own name appended.
+    const taken = new Set<string>();
+    for (const step of steps) {
+      if (!step.artifacts) continue;
+      let name = artifactName(step.name, step.artifacts);
+      if (taken.has(name.toLowerCase())) name = `${name}-${artifactName(step.name, { paths: [] })}`.slice(0, 100);
+      for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${name.slice(0, 95)}-${n}`;
+      taken.add(name.toLowerCase());
+      this.names.set(step.stepId, name);
+    }
+  }
+
+  artifactNameOf(step: PlannedStep): string {
+    return this.names.get(step.stepId)!;
+  }
+}
+
+export interface StepOutputsInput {
+  state: RunOutputsState;
+  step: PlannedStep;
+  workspace: string;
+  output: StepOutput;
+  owner?: FileOwner;
+  /** Whether a later step needs this one (only then is a snapshot worth taking). */
+  needed: boolean;
+}
+
+/** What the restore found, for the save after the step. */
+export interface CacheRestore {
+  key: string;
+  exact: boolean;
+}
+
+export async function restoreStepCache(input: StepOutputsInput): Promise<CacheRestore | null> {
+  const { state, step, workspace, output } = input;
+  const cache = step.cache;
+  if (!cache) return null;
+  const { outputs } = state;
+  const context = { branch: state.branch, hashFiles: (globs: string[]) => hashFiles(workspace, globs) };
+  let key: string;
+  let restoreKeys: string[];
+  try {
+    key = await renderCacheKey(cache.key, context);
+    restoreKeys = await Promise.all((cache.restore_keys ?? []).map((k) => renderRestoreKey(k, context)));
+  } catch (thrown) {
+    output.note(`cache: not restored: ${coerceError(thrown).message}`);
+    return null;
+  }
+  try {
+    const entries = await outputs.findCaches(outputs.cacheScopes.read);
+    const picked = pickCache(entries, { key, restoreKeys, scopes: outputs.cacheScopes.read });
+    if (!picked) {
+      await outputs.cacheLookedUp({ restored: null, exact: false });
+      output.note(`cache: no entry for key ${key}${restoreKeys.length > 0 ? ` or restore keys ${restoreKeys.join(', ')}` : ''}`);
+      return { key, exact: false };
+    }
+    const body = await outputs.store.get(picked.entry.objectKey);
+    if (!body) {
+      await outputs.cacheLookedUp({ restored: null, exact: false });
+      output.note(`cache: entry ${picked.entry.key} is listed but its archive is gone from the store; not restored`);
+      return { key, exact: false };
+    }
+    const { entries: count } = await unpackCache(body, workspace, input.owner);
+    await outputs.cacheLookedUp({ restored: picked.entry, exact: picked.exact });
+    output.note(`cache: restored ${picked.exact ? 'key' : 'from restore key match'} ${picked.entry.key} (${scopeLabel(picked.entry)}, ${count} entries)`);
+    return { key, exact: picked.exact };
+  } catch (thrown) {
+    output.note(`cache: not restored (the step runs without it): ${coerceError(thrown).message}`);
+    return { key, exact: false };
+  }
+}
+
+/** A restore key is a prefix: it may end in `-`, which a whole key may too, and may be rendered from expressions. */
+async function renderRestoreKey(template: string, context: Parameters<typeof renderCacheKey>[1]): Promise<string> {
+  try {
+    return await renderCacheKey(template, context);
+  } catch (thrown) {
+    if (thrown instanceof CacheKeyError) throw new CacheKeyError(`restore key "${template}": ${thrown.message}`);
+    throw thrown;
+  }
+}
+
+const scopeLabel = (entry: StoredCache) =>
+  entry.scope.startsWith('pr-') ? `pull request ${entry.scope.slice(3)}` : entry.scope.replace(/^branch-/, 'branch ');
+
+/** After the step: artifact, cache, snapshot. Returns the step's outcome, failed when its artifact could not be stored. */
+export async function afterStep(input: StepOutputsInput, outcome: StepOutcome, restored: CacheRestore | null): Promise<StepOutcome> {
+  let result = outcome;
+  if (input.step.artifacts && artifactWanted(input.step.artifacts.when, outcome.status)) result = await storeArtifact(input, result);
+  if (result.status !== 'success') return result;
+  if (input.step.cache && restored && !restored.exact) await saveCache(input, restored.key);
+  if (input.needed) await takeSnapshot(input);
+  return result;
+}
+
+function artifactWanted(when: 'on_success' | 'on_failure' | 'always' | undefined, status: StepOutcome['status']): boolean {
+  const failed = status === 'failed' || status === 'timeout';
+  switch (when ?? 'on_success') {
+    case 'on_success':
+      return status === 'success';
+    case 'on_failure':
+      return failed;
+    case 'always':
+      return status === 'success' || failed;
+  }
+}
+
+async function storeArtifact(input: StepOutputsInput, outcome: StepOutcome): Promise<StepOutcome> {
+  const { state, step, workspace, output } = input;
+  const { outputs } = state;
+  const spec = step.artifacts!;
+  const name = state.artifactNameOf(step);
+  const keyPrefix = artifactPrefixOf(state.runId, step.stepId);
+  const runLeft = Math.max(0, outputs.limits.runArtifactBytes - state.storedBytes);
+  const runBound = runLeft < outputs.limits.artifactBytes;
+  const expireInDays = spec.expire_in_days ?? null;
+  try {
+    const collected = await collectArtifact({
+      workspace,
+      name,
+      paths: spec.paths,
+      store: outputs.store,
+      keyPrefix,
+      maxBytes: Math.min(outputs.limits.artifactBytes, runLeft),
+    });
+    state.storedBytes += collected.bytes;
+    await outputs.artifactStored({ stepId: step.stepId, name, keyPrefix, ...collected, expireInDays, error: null });
+    output.note(`artifact "${name}": ${collected.files.length} ${collected.files.length === 1 ? 'file' : 'files'}, ${formatSize(collected.bytes)} stored`);
+    for (const refused of collected.refused.slice(0, 20)) output.note(`artifact "${name}": ${refused.path} refused: ${refused.reason}`);
+    if (collected.refused.length > 20) output.note(`artifact "${name}": ${collected.refused.length - 20} more paths refused`);
+    return outcome;
+  } catch (thrown) {
+    let message = coerceError(thrown).message;
+    if (runBound && /over its limit/.test(message))
+      message += ` (the run's artifacts may hold ${formatSize(outputs.limits.runArtifactBytes)} in all; ${formatSize(runLeft)} was left)`;
+    output.note(`error: ${message}`);
+    await outputs
+      .artifactStored({ stepId: step.stepId, name, keyPrefix, files: [], refused: [], bytes: 0, expireInDays, error: message })
+      .catch(() => undefined);
+    // The step's own failure stays its message; a step that succeeded fails now, since what it built is lost.
+    if (outcome.status !== 'success') return outcome;
+    return { ...outcome, status: 'failed', message: `its artifact could not be stored: ${message}` };
+  }
+}
+
+async function saveCache(input: StepOutputsInput, key: string): Promise<void> {
+  const { state, step, workspace, output } = input;
+  const { outputs } = state;
+  const objectKey = outputs.newCacheKey();
+  try {
+    const { entries, stream } = await packCache(workspace, step.cache!.paths);
+    if (entries === 0) {
+      output.note(`cache: nothing matches ${step.cache!.paths.join(', ')}; not saved`);
+      return;
+    }
+    const limit = new ByteLimit(outputs.limits.cacheBytes);
+    const stored = await outputs.store.put(objectKey, pipeInto(stream, limit), { contentType: 'application/gzip' }).catch((thrown: unknown) => {
+      if (limit.exceeded) throw new Error(`the archive is over the cache limit of ${formatSize(outputs.limits.cacheBytes)}`);
+      throw thrown;
+    });
+    const saved = await outputs.cacheSaved({ stepId: step.stepId, scope: outputs.cacheScopes.write, key, objectKey, size: stored.size, entries });
+    if (saved === 'exists') {
+      await outputs.store.delete(objectKey).catch(() => undefined);
+      output.note(`cache: key ${key} was saved by another run meanwhile; kept theirs`);
+    } else output.note(`cache: saved key ${key} (${formatSize(stored.size)})`);
+  } catch (thrown) {
+    await outputs.store.delete(objectKey).catch(() => undefined);
+    output.note(`cache: not saved: ${coerceError(thrown).message}`);
+  }
+}
+
+async function takeSnapshot(input: StepOutputsInput): Promise<void> {
+  const { state, step, workspace, output } = input;
+  const { outputs } = state;
+  const limit = outputs.limits.snapshotBytes;
+  if (limit === null) return;
+  let bytes = 0;
+  await walkWorkspace(workspace, (_path, kind, size) => {
+    if (kind === 'file') bytes += size;
+  });
+  if (bytes > limit) {
+    output.note(
+      `snapshot: the workspace holds ${formatSize(bytes)}, over the snapshot limit of ${formatSize(limit)}; a retry from a later step will not be offered`,
+    );
+    return;
+  }
+  const objectKey = snapshotKeyOf(state.runId, step.stepId);
+  try {
+    const { stream } = await packCache(workspace, ['**']);
+    const stored = await outputs.store.put(objectKey, stream, { contentType: 'application/gzip' });
+    await outputs.snapshotTaken({ stepId: step.stepId, objectKey, size: stored.size });
+  } catch (thrown) {
+    await outputs.store.delete(objectKey).catch(() => undefined);
+    output.note(`snapshot: not taken (a retry from a later step will not be offered): ${coerceError(thrown).message}`);
+  }
+}
+
+/** Restores a retry's workspace from the original run's snapshot; throws when it cannot. */
+export async function restoreSnapshot(outputs: RunOutputs, objectKey: string, workspace: string, owner?: FileOwner): Promise<number> {
+  const body = await outputs.store.get(objectKey);
+  if (!body) throw new Error(`the workspace snapshot ${objectKey} is not in ${outputs.store.location}`);
+  return (await unpackCache(body, workspace, owner)).entries;
+}
+
+function pipeInto(source: Readable, through: Transform): Readable {
+  source.on('error', (error) => through.destroy(error));
+  return source.pipe(through);
+}
+
+/** Fails the stream once more than `limit` bytes went through. */
+class ByteLimit extends Transform {
+  private seen = 0;
+  exceeded = false;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      this.exceeded = true;
+      callback(new Error('over the size limit'));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
