@@ -163,17 +163,12 @@ export class PipelinesRepository {
     let q = this.db.selectFrom('pipelines');
     if (filter.project !== undefined) q = q.where('pipelines.project_id', '=', filter.project);
     if (filter.memberId !== undefined) {
+      // Written as SQL rather than built: the list runs on every page view, and building the
+      // subquery with the query builder cost more than SQLite spends running it (bench/permissions.ts).
       const userId = filter.memberId;
       q = forPage
-        ? q.where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('project_members')
-                .select('project_members.project_id')
-                .whereRef('project_members.project_id', '=', 'pipelines.project_id')
-                .where('project_members.user_id', '=', userId),
-            ),
-          )
-        : q.where('pipelines.project_id', 'in', memberProjects(this.db, userId));
+        ? q.where(sql<boolean>`exists (select 1 from project_members m where m.project_id = pipelines.project_id and m.user_id = ${userId})`)
+        : q.where(sql<boolean>`pipelines.project_id in (select m.project_id from project_members m where m.user_id = ${userId})`);
     }
     if (filter.status) q = q.where('pipelines.status', '=', filter.status);
     if (filter.createdBy !== undefined) q = q.where('pipelines.created_by', '=', filter.createdBy);
@@ -235,10 +230,12 @@ export class PipelinesRepository {
   private async count(filter: PipelineFilter): Promise<number> {
     const narrowed = filter.search || filter.status || filter.createdBy !== undefined;
     if (!narrowed && filter.memberId !== undefined) {
-      let q = this.db.selectFrom('projects').where('projects.id', 'in', memberProjects(this.db, filter.memberId));
-      if (filter.project !== undefined) q = q.where('projects.id', '=', filter.project);
-      const row = await q.select((eb) => eb.fn.coalesce(eb.fn.sum<number>('pipelines_count'), sql<number>`0`).as('n')).executeTakeFirstOrThrow();
-      return Number(row.n);
+      // From the user's memberships to their projects' counters (a join on the (user_id,
+      // project_id) index, half the cost of `projects.id in (subquery)`).
+      const inProject = filter.project !== undefined ? sql`and m.project_id = ${filter.project}` : sql``;
+      const { rows } = await sql<{ n: number | string | null }>`select sum(p.pipelines_count) as n from project_members m
+        join projects p on p.id = m.project_id where m.user_id = ${filter.memberId} ${inProject}`.execute(this.db);
+      return Number(rows[0]?.n ?? 0);
     }
     const row = await this.filtered(filter)
       .select((eb) => eb.fn.countAll<number>().as('n'))

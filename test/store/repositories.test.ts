@@ -130,6 +130,44 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.equal(await pipelines.update(9_999_999, fields('nobody')), null);
     });
 
+    test("pipelines: a member's list and count cover their projects only, with or without a project filter", async (t) => {
+      if (!db) return t.skip('PostgreSQL unreachable');
+      const { users, pipelines } = repos();
+      const member = (await users.create({ username: 'lister', email: '', role: 'developer', password_hash: 'h' }))!;
+      await db!.kysely.deleteFrom('project_members').where('user_id', '=', member.id).execute();
+      const newProject = async (name: string) =>
+        (
+          await db!.kysely
+            .insertInto('projects')
+            .values({ name, name_key: name, description: '', created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' })
+            .returning('id')
+            .executeTakeFirstOrThrow()
+        ).id;
+      const [a, b, hidden] = [await newProject('list-a'), await newProject('list-b'), await newProject('list-hidden')];
+      for (const project of [a, b])
+        await db!.kysely
+          .insertInto('project_members')
+          .values({ project_id: project, user_id: member.id, role: 'viewer', created_at: '2026-01-01T00:00:00Z' })
+          .execute();
+      const names: Record<number, string[]> = { [a]: ['a1', 'a2', 'a3'], [b]: ['b1'], [hidden]: ['h1', 'h2'] };
+      for (const [project, list] of Object.entries(names))
+        for (const name of list) await pipelines.create(fields(`m-${name}`, { project_id: Number(project) }), member.id);
+      const page = { limit: 2, offset: 0 };
+      const mine = await pipelines.list({ memberId: member.id }, page);
+      assert.equal(mine.total, 4, 'the counters of their two projects');
+      assert.deepEqual(
+        mine.items.map((p) => p.name),
+        ['m-b1', 'm-a3'],
+      );
+      const inA = await pipelines.list({ memberId: member.id, project: a }, { limit: 10, offset: 0 });
+      assert.deepEqual([inA.total, inA.items.map((p) => p.name)], [3, ['m-a3', 'm-a2', 'm-a1']]);
+      assert.deepEqual(await pipelines.list({ memberId: member.id, project: hidden }, page), { total: 0, items: [] });
+      assert.equal((await pipelines.list({ memberId: member.id, search: 'm-' }, page)).total, 4, 'a narrowed count filters the same way');
+      const stranger = (await users.create({ username: 'no-projects', email: '', role: 'developer', password_hash: 'h' }))!;
+      await db!.kysely.deleteFrom('project_members').where('user_id', '=', stranger.id).execute();
+      assert.deepEqual(await pipelines.list({ memberId: stranger.id }, page), { total: 0, items: [] });
+    });
+
     test('runs: run, steps and job written together; numbers per pipeline; finish is once', async (t) => {
       if (!db) return t.skip('PostgreSQL unreachable');
       const { users, pipelines, runs, queue } = repos();
