@@ -15,6 +15,8 @@ import { PipelineFiles } from '../services/pipeline-files.js';
 import { startCommitStatusOutbox } from './commit-statuses.js';
 import { retentionOf, startRetentionSweeper } from './retention.js';
 import { retentionRoutes } from '../http/api/retention-routes.js';
+import { inventoriesRoutes } from '../http/api/inventories-routes.js';
+import { inventoriesOf } from './inventories.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
@@ -49,6 +51,7 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
     [
       webhookDeliveriesRoutes(ctx.deliveries),
       retentionRoutes(retentionOf(ctx).service),
+      inventoriesRoutes(inventoriesOf(ctx).service),
       pipelineFileRoutes(
         new PipelineFiles({
           pipelines: ctx.pipelines,

@@ -136,6 +136,14 @@ export class CredentialsRepository {
     return new Set(rows.map((r) => r.name.toLowerCase()));
   }
 
+  /** The kind of each of `names` that exists in the project, by lower-cased name. */
+  async kindsOf(names: readonly string[], projectId: number): Promise<Map<string, CredentialKind>> {
+    if (names.length === 0) return new Map();
+    const keys = [...new Set(names.map((n) => n.toLowerCase()))];
+    const rows = await this.db.selectFrom('credentials').select(['name_key', 'kind']).where('name_key', 'in', keys).where('project_id', '=', projectId).execute();
+    return new Map(rows.map((r) => [r.name_key, r.kind as CredentialKind]));
+  }
+
   async list(filter: CredentialFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: Credential[] }> {
     let q = this.base();
     if (filter.project !== undefined) q = q.where('credentials.project_id', '=', filter.project);

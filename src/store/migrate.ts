@@ -18,6 +18,7 @@ import { forgeResults } from './migrations/013-forge-results.js';
 import { historyRetention } from './migrations/014-history-retention.js';
 import { projectScopedNames } from './migrations/015-project-scoped-names.js';
 import { buildOutputs } from './migrations/016-build-outputs.js';
+import { inventories } from './migrations/017-inventories.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -38,6 +39,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '014-history-retention': historyRetention(db.dialect),
     '015-project-scoped-names': projectScopedNames(),
     '016-build-outputs': buildOutputs(db.dialect),
+    '017-inventories': inventories(db.dialect),
   };
 }
 

@@ -334,6 +334,62 @@ export interface SsoLoginsTable {
   exchanged_at: string | null;
 }
 
+/** Stored Ansible inventories (migration 017). JSON lists and objects are text. */
+export interface InventoriesTable {
+  id: Generated<number>;
+  project_id: number;
+  name: string;
+  name_key: string;
+  description: string;
+  format: string;
+  content: string;
+  ssh_credential: string | null;
+  become_credential: string | null;
+  vault_credentials: string;
+  /** What ansible-inventory made of `content` at the save (ParsedInventory as JSON). */
+  hosts: string;
+  version: number;
+  created_by: number | null;
+  updated_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InventoryVersionsTable {
+  id: Generated<number>;
+  inventory_id: number;
+  version: number;
+  format: string;
+  content: string;
+  ssh_credential: string | null;
+  become_credential: string | null;
+  vault_credentials: string;
+  created_by: number | null;
+  created_at: string;
+}
+
+export interface InventoryHostChecksTable {
+  inventory_id: number;
+  host: string;
+  status: string;
+  reason: string | null;
+  facts: string | null;
+  checked_at: string;
+}
+
+/** What an Ansible step's callback reported, in order (migration 017). */
+export interface AnsibleEventsTable {
+  id: Generated<number>;
+  run_id: number;
+  step_id: number;
+  seq: number;
+  kind: string;
+  host: string | null;
+  status: string | null;
+  data: string;
+  at: string;
+}
+
 export interface Database extends BuildOutputsTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -355,6 +411,10 @@ export interface Database extends BuildOutputsTables {
   commit_statuses: CommitStatusesTable;
   history_counters: HistoryCountersTable;
   retention_sweeper: RetentionSweeperTable;
+  inventories: InventoriesTable;
+  inventory_versions: InventoryVersionsTable;
+  inventory_host_checks: InventoryHostChecksTable;
+  ansible_events: AnsibleEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -19,6 +19,7 @@ import { waitFor } from '../support/wait.js';
 import { isFinalRunStatus } from '../../src/domain/status.js';
 import { buildGateway } from '../../src/runtime/gateway.js';
 import { gatewayOptionsFromConfig } from '../../src/http/gateway/gateway-options.js';
+import { inventoriesOf } from '../../src/runtime/inventories.js';
 
 const WHO = ['admin', 'owner', 'maintainer', 'developer', 'viewer', 'outsider'] as const;
 type Who = (typeof WHO)[number];
@@ -52,6 +53,8 @@ interface Fixture {
   pipeline: number;
   run: number;
   credential: number;
+  /** An inventory of P, created by P's owner. */
+  inventory: number;
   delivery: number;
   /** A Jenkins build (they belong to no project). */
   jenkinsBuild: number;
@@ -210,6 +213,31 @@ const RULES: Record<string, Rule> = {
   },
   'DELETE /api/credentials/:id/': { fresh: true, path: (f) => `/api/credentials/${f.credential}/`, expect: CHANGE_OTHERS(204) },
 
+  // Inventories (created by P's owner): read as the project, changed as pipelines are (`edit`).
+  'GET /api/inventories/': { path: (f) => `/api/inventories/?project=${f.project}`, expect: READ },
+  'POST /api/inventories/': {
+    path: () => '/api/inventories/',
+    body: (f) => ({ name: unique('inv'), format: 'ini', content: '[web]\nweb1\n', project: f.project }),
+    expect: RUN(201),
+  },
+  'GET /api/inventories/:id/': { path: (f) => `/api/inventories/${f.inventory}/`, expect: READ },
+  'PUT /api/inventories/:id/': {
+    fresh: true,
+    path: (f) => `/api/inventories/${f.inventory}/`,
+    body: () => ({ name: unique('iput'), format: 'ini', content: '[db]\ndb1\n' }),
+    expect: CHANGE_OTHERS(200),
+  },
+  'DELETE /api/inventories/:id/': { fresh: true, path: (f) => `/api/inventories/${f.inventory}/`, expect: CHANGE_OTHERS(204) },
+  'GET /api/inventories/:id/versions/': { path: (f) => `/api/inventories/${f.inventory}/versions/`, expect: READ },
+  'GET /api/inventories/:id/versions/:version/': { path: (f) => `/api/inventories/${f.inventory}/versions/1/`, expect: READ },
+  'POST /api/inventories/:id/versions/:version/restore/': {
+    fresh: true,
+    path: (f) => `/api/inventories/${f.inventory}/versions/1/restore/`,
+    expect: CHANGE_OTHERS(200),
+  },
+  'GET /api/inventories/:id/diff/': { path: (f) => `/api/inventories/${f.inventory}/diff/?from=1&to=1`, expect: READ },
+  'GET /api/inventories/:id/hosts/': { path: (f) => `/api/inventories/${f.inventory}/hosts/`, expect: READ },
+
   // Webhook deliveries (one that started P's run; its body was not kept, so redelivering is a 409).
   'GET /api/webhook-deliveries/': { path: (f) => `/api/webhook-deliveries/?project=${f.project}`, expect: READ },
   'POST /api/webhook-deliveries/:id/redeliver/': { path: (f) => `/api/webhook-deliveries/${f.delivery}/redeliver/`, expect: RUN(409) },
@@ -277,6 +305,21 @@ describe('permissions, route by route and role by role', () => {
       secret: { token: 'token-value-0' },
       project: project.id,
     });
+    // Written through the repository (no Ansible parse): fixtures are made for every caller of every `fresh` rule.
+    const inventory = (await inventoriesOf(h.ctx).repository.create(
+      {
+        project_id: project.id,
+        name: unique('inventory'),
+        description: '',
+        format: 'ini',
+        content: '[web]\nweb1\n',
+        ssh_credential: null,
+        become_credential: null,
+        vault_credentials: [],
+        parsed: { hosts: [{ name: 'web1', groups: ['web'], vars: {} }], groups: [{ name: 'web', hosts: ['web1'], children: [] }] },
+      },
+      owner.id,
+    ))!.id;
     const delivery = (await h.ctx.repos.deliveries.insertIfNew({
       provider: 'github',
       deliveryKey: unique('delivery'),
@@ -293,7 +336,7 @@ describe('permissions, route by route and role by role', () => {
     }))!;
     await h.ctx.repos.deliveries.complete(delivery, { verdict: 'triggered', reason: null, runIds: [run.id] });
     const jenkinsBuild = (await h.ctx.repos.jenkinsBuilds.create({ jobName: 'build', parameters: {}, queueId: 1, triggeredBy: owner.id })).id;
-    return { project: project.id, pipeline: pipeline.id, run: run.id, credential: credential.id, delivery, jenkinsBuild, member };
+    return { project: project.id, pipeline: pipeline.id, run: run.id, credential: credential.id, inventory, delivery, jenkinsBuild, member };
   };
 
   before(async () => {
@@ -372,7 +415,7 @@ describe('permissions, route by route and role by role', () => {
   test('lists show the caller only their projects; what they cannot read is as if it did not exist', async () => {
     const names = async (who: Who, path: string) =>
       ((await h.request('GET', path, { token: tokens[who] })).json.results as Array<{ id: number }>).map((x) => x.id);
-    for (const path of ['/api/pipelines/', '/api/pipeline-runs/', '/api/credentials/', '/api/webhook-deliveries/']) {
+    for (const path of ['/api/pipelines/', '/api/pipeline-runs/', '/api/credentials/', '/api/inventories/', '/api/webhook-deliveries/']) {
       assert.ok((await names('viewer', path)).length > 0, `${path}: a member sees the project's`);
       assert.deepEqual(await names('outsider', path), [], `${path}: an outsider sees none of P's`);
     }
