@@ -101,3 +101,35 @@ export function normaliseInventoryList(list: Record<string, unknown>): ParsedInv
   }));
   return { hosts, groups: [...groups.values()].sort((a, b) => a.name.localeCompare(b.name)) };
 }
+
+/** A stored inventory as a run receives it (RunSpec.inventories): the text and the credentials it names. */
+export interface ResolvedInventory {
+  name: string;
+  format: InventoryFormat;
+  content: string;
+  ssh_credential: string | null;
+  become_credential: string | null;
+  vault_credentials: string[];
+}
+
+const names = (value: unknown): string[] => (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && v !== '');
+
+/** The stored inventories and the credentials the Ansible steps of a run name in their config. */
+export function ansibleStepReferences(steps: ReadonlyArray<{ type: string; config: Record<string, unknown> }>): {
+  inventories: string[];
+  credentials: string[];
+} {
+  const inventories = new Set<string>();
+  const credentials = new Set<string>();
+  for (const step of steps) {
+    if (step.type !== 'ansible_playbook') continue;
+    for (const n of names(step.config.inventory_name)) inventories.add(n);
+    for (const field of ['ssh_credential', 'become_credential', 'vault_credentials']) for (const n of names(step.config[field])) credentials.add(n);
+  }
+  return { inventories: [...inventories].sort(), credentials: [...credentials].sort() };
+}
+
+/** The credential names stored inventories bring with them. */
+export function inventoryCredentialNames(inventories: readonly ResolvedInventory[]): string[] {
+  return [...new Set(inventories.flatMap((i) => [...names(i.ssh_credential), ...names(i.become_credential), ...i.vault_credentials]))].sort();
+}

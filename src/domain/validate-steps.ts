@@ -108,6 +108,8 @@ export function validateSteps(steps: StepDefinition[], policy: GitUrlPolicy, opt
       if (problem) add(details, `${at}.config.playbook`, problem);
       for (const field of ['inventory', 'limit'] as const)
         if (typeof config[field] === 'string' && (config[field] as string).startsWith('-')) add(details, `${at}.config.${field}`, 'Must not start with "-".');
+      if (typeof config.inventory === 'string' && typeof config.inventory_name === 'string')
+        add(details, `${at}.config.inventory`, 'Name a stored inventory (inventory_name) or an inventory file (inventory), not both.');
     }
   });
   for (const [field, messages] of Object.entries(stepOutputProblems(steps))) for (const m of messages) add(details, field, m);

@@ -17,6 +17,8 @@
 import type { FinalRunStatus, FinalStepStatus } from '../domain/status.js';
 import type { StepDefinition, Variables } from '../domain/pipeline.js';
 import type { ResolvedCredential } from '../domain/credentials.js';
+import type { ResolvedInventory } from '../domain/inventories.js';
+import type { AnsibleEvent } from '../domain/ansible-events.js';
 import type { RunIsolation } from './launch/launcher.js';
 import type { RepositoryMirrors } from './mirror/repository-mirrors.js';
 
@@ -43,6 +45,11 @@ export interface RunSpec {
   credentials?: Record<string, ResolvedCredential>;
   /** Why the run got no credentials (`pull request from a fork`): a step naming one fails saying so. */
   credentialsWithheld?: string;
+  /**
+   * The stored inventories the run's Ansible steps name (`inventory_name`), by name, as they were
+   * when the run started; the credentials they name are in `credentials`.
+   */
+  inventories?: Record<string, ResolvedInventory>;
   /** A pull/merge request's run: its number and branches, as ANSFLOW_PR_* in every step. */
   pullRequest?: { number: number; sourceBranch: string; targetBranch: string };
   /**
@@ -77,6 +84,11 @@ export interface RunReporter {
    * (kill -9), whoever recovers the run can kill the orphaned group.
    */
   processStarted?(e: { runId: number; stepId: number; pid: number }): void;
+  /**
+   * Structured results of an Ansible step (plays, tasks, per-host results, the recap), in order
+   * and with secrets masked, as the playbook runs. Optional: a reporter without it drops them.
+   */
+  ansibleEvents?(e: { runId: number; stepId: number; events: AnsibleEvent[] }): Promise<void>;
   /** Steps that never ran: skipped after a failure, or cancelled. */
   stepsSettled(e: { runId: number; stepIds: number[]; status: 'skipped' | 'cancelled'; at: Date }): Promise<void>;
 }
@@ -110,6 +122,8 @@ export interface StepContext {
   processStarted(pid: number): void;
   /** Adds a value found while running (e.g. a token taken from a URL) to the step's masking. */
   addSecret(value: string): void;
+  /** Hands on an Ansible step's structured events (the engine masks their messages). */
+  reportEvents?(events: AnsibleEvent[]): Promise<void>;
   /**
    * Who files the platform writes for the step (credentials, helper scripts) must belong to, so
    * that the sandboxed step, which runs as an unprivileged user, can read them. Undefined when

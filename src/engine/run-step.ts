@@ -105,6 +105,11 @@ export async function runStep(input: RunStepInput): Promise<StepOutcome> {
         if (!secrets.includes(value)) secrets.push(value);
         output.addSecret(value);
       },
+      reportEvents: async (events) => {
+        if (!reporter.ansibleEvents) return;
+        const masked = events.map((e) => (e.kind === 'host' && e.message !== null ? { ...e, message: mask(e.message) } : e));
+        await reporter.ansibleEvents({ runId: spec.runId, stepId: step.stepId, events: masked });
+      },
       ...(input.fileOwner && { fileOwner: input.fileOwner }),
       ...(input.credential && { credential: input.credential }),
       spec,

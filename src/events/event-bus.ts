@@ -3,6 +3,7 @@
  * Publishing never blocks the run: adapters deliver asynchronously and drop rather than grow.
  */
 import type { RunStatus, StepStatus } from '../domain/status.js';
+import type { AnsibleEvent } from '../domain/ansible-events.js';
 
 export interface RunStatusEvent {
   type: 'run_status';
@@ -22,7 +23,15 @@ export interface LogChunkEvent {
   text: string;
 }
 
-export type RunEvent = RunStatusEvent | LogChunkEvent;
+/** Structured results of an Ansible step, as the playbook runs (domain/ansible-events.ts). */
+export interface AnsibleEventsEvent {
+  type: 'ansible';
+  runId: number;
+  stepId: number;
+  events: AnsibleEvent[];
+}
+
+export type RunEvent = RunStatusEvent | LogChunkEvent | AnsibleEventsEvent;
 
 export type Unsubscribe = () => void;
 

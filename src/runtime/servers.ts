@@ -17,6 +17,9 @@ import { retentionOf, startRetentionSweeper } from './retention.js';
 import { retentionRoutes } from '../http/api/retention-routes.js';
 import { inventoriesRoutes } from '../http/api/inventories-routes.js';
 import { inventoriesOf } from './inventories.js';
+import { ansibleRoutes } from '../http/api/ansible-routes.js';
+import { AnsibleResults } from '../services/ansible/ansible-results.js';
+import { AnsibleEventsRepository } from '../store/ansible-events-repository.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
@@ -52,6 +55,7 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
       webhookDeliveriesRoutes(ctx.deliveries),
       retentionRoutes(retentionOf(ctx).service),
       inventoriesRoutes(inventoriesOf(ctx).service),
+      ansibleRoutes(new AnsibleResults({ runs: ctx.runs, events: new AnsibleEventsRepository(ctx.db.kysely), access: ctx.access })),
       pipelineFileRoutes(
         new PipelineFiles({
           pipelines: ctx.pipelines,

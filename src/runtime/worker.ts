@@ -20,6 +20,8 @@ import { createJenkinsClient } from '../integrations/jenkins/jenkins-client.js';
 import { createJenkinsStepExecutor } from '../integrations/jenkins/jenkins-step-executor.js';
 import { pipelineFileReader, repositoryMirrors } from './pipeline-files.js';
 import { storeRunOutputs } from '../services/outputs/store-run-outputs.js';
+import { inventoriesOf } from './inventories.js';
+import { AnsibleEventsRepository } from '../store/ansible-events-repository.js';
 
 export interface WorkerOptions {
   concurrency?: number;
@@ -66,6 +68,8 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     labels: options.labels ?? [],
     registry: ctx.repos.workers,
     credentials: ctx.repos.credentials,
+    inventories: inventoriesOf(ctx).repository,
+    ansibleEvents: new AnsibleEventsRepository(ctx.db.kysely),
     pipelineFiles: pipelineFileReader(ctx, mirrors),
     launcher,
     outputs: (run) =>

@@ -139,9 +139,9 @@ export class CredentialsRepository {
   /** The kind of each of `names` that exists in the project, by lower-cased name. */
   async kindsOf(names: readonly string[], projectId: number): Promise<Map<string, CredentialKind>> {
     if (names.length === 0) return new Map();
-    const keys = [...new Set(names.map((n) => n.toLowerCase()))];
-    const rows = await this.db.selectFrom('credentials').select(['name_key', 'kind']).where('name_key', 'in', keys).where('project_id', '=', projectId).execute();
-    return new Map(rows.map((r) => [r.name_key, r.kind as CredentialKind]));
+    const keys = [...new Set(names.map((n) => scopedNameKey(projectId, n)))];
+    const rows = await this.db.selectFrom('credentials').select(['name', 'kind']).where('name_key', 'in', keys).execute();
+    return new Map(rows.map((r) => [r.name.toLowerCase(), r.kind as CredentialKind]));
   }
 
   async list(filter: CredentialFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: Credential[] }> {
@@ -198,12 +198,7 @@ export class CredentialsRepository {
     const stored = await this.db.selectFrom('credentials').select(['kind', 'secret', 'project_id']).where('id', '=', id).executeTakeFirst();
     if (!stored) return null;
     const nameKey = scopedNameKey(change.project_id ?? stored.project_id, change.name);
-    const clash = await this.db
-      .selectFrom('credentials')
-      .select('id')
-      .where('name_key', '=', nameKey)
-      .where('id', '!=', id)
-      .executeTakeFirst();
+    const clash = await this.db.selectFrom('credentials').select('id').where('name_key', '=', nameKey).where('id', '!=', id).executeTakeFirst();
     if (clash) return 'conflict';
 
     let sealed: { secret: string; fingerprint: string | null; kind: CredentialKind } | null = null;

@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, InventoriesTable } from './schema.js';
-import type { InventoryFormat, ParsedInventory } from '../domain/inventories.js';
+import type { InventoryFormat, ParsedInventory, ResolvedInventory } from '../domain/inventories.js';
 import { isUniqueViolation, memberProjects } from './pipelines-repository.js';
 import type { UserRef } from './credentials-repository.js';
 import { nowIso } from './time.js';
@@ -124,6 +124,32 @@ export class InventoriesRepository {
     const keys = [...new Set(names.map((n) => n.toLowerCase()))];
     const rows = await this.db.selectFrom('inventories').select('name_key').where('name_key', 'in', keys).where('project_id', '=', projectId).execute();
     return new Set(rows.map((r) => r.name_key));
+  }
+
+  /** The project's inventories with these names, as a run receives them (each under the name as asked). */
+  async open(names: string[], projectId: number): Promise<ResolvedInventory[]> {
+    if (names.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('inventories')
+      .select(['name_key', 'format', 'content', 'ssh_credential', 'become_credential', 'vault_credentials'])
+      .where('name_key', 'in', [...new Set(names.map((n) => n.toLowerCase()))])
+      .where('project_id', '=', projectId)
+      .execute();
+    const byKey = new Map(rows.map((r) => [r.name_key, r]));
+    return [...new Set(names)].flatMap((name) => {
+      const row = byKey.get(name.toLowerCase());
+      if (!row) return [];
+      return [
+        {
+          name,
+          format: row.format as InventoryFormat,
+          content: row.content,
+          ssh_credential: row.ssh_credential,
+          become_credential: row.become_credential,
+          vault_credentials: JSON.parse(row.vault_credentials) as string[],
+        },
+      ];
+    });
   }
 
   async list(filter: InventoryFilter, page: { limit: number; offset: number }): Promise<{ total: number; items: Inventory[] }> {

@@ -8,6 +8,7 @@ import type { RunStatus, StepStatus } from '../domain/status.js';
 import { requiredLabels, type PipelineDefinition, type StepDefinition, type Variables } from '../domain/pipeline.js';
 import { labelKey } from '../domain/labels.js';
 import { memberProjects, type PipelinesRepository } from './pipelines-repository.js';
+import { applyAnsibleOverride, type AnsibleLaunchOverride } from '../domain/ansible-launch.js';
 import { nowIso } from './time.js';
 import { cappedCount, readWindow, type HistoryPage, type HistoryWindow } from './history-window.js';
 
@@ -108,6 +109,8 @@ export interface NewRun {
   variables: Variables;
   /** Set when secrets are withheld: the caller has already left them out of `variables`. */
   secretsWithheld?: string | null;
+  /** Launch-time changes to the Ansible steps (limit, tags, check mode, extra vars). */
+  ansible?: AnsibleLaunchOverride;
 }
 
 /** The columns of a run header: a list reads only these (no definition, no secrets to decrypt). */
@@ -194,7 +197,7 @@ export class RunsRepository {
         repository_url: counter.repository_url,
         branch: counter.branch,
         // A pipeline file's steps are read by the worker at the run's commit (services/runs/plan-from-file.ts).
-        steps: counter.config_path ? [] : JSON.parse(counter.steps),
+        steps: counter.config_path ? [] : applyAnsibleOverride(JSON.parse(counter.steps) as PipelineDefinition['steps'], input.ansible),
         variables: {},
         ...(counter.config_path ? { config_path: counter.config_path } : {}),
       };

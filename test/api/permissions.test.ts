@@ -35,6 +35,7 @@ type Scoped = (typeof SCOPED)[number];
 const RUN_ROUTES = new Set([
   'POST /api/pipelines/:id/run/',
   'POST /api/pipeline-runs/:id/cancel/',
+  'POST /api/pipeline-runs/:id/rerun-failed-hosts/',
   'POST /api/webhook-deliveries/:id/redeliver/',
   'POST /api/v1/integrations/jenkins/trigger/',
 ]);
@@ -88,6 +89,8 @@ const CHANGE_OTHERS = (ok: number) => by(ok, ok, ok, 403, 403, 404);
 const ADMIN_ONLY = (ok: number) => by(ok, 403, 403, 403, 403, 403);
 
 let counter = 0;
+/** A run of P with an Ansible step (made once, after the shared fixture). */
+const ansibleRun = { run: 0, step: 0 };
 /** A user no test signs in as (whose password the admin may change). */
 let spareId = 0;
 const unique = (prefix: string) => `${prefix}-${++counter}`;
@@ -187,6 +190,9 @@ const RULES: Record<string, Rule> = {
   'GET /api/pipeline-runs/:id/logs/': { path: (f) => `/api/pipeline-runs/${f.run}/logs/`, expect: READ },
   // The run has finished: who may cancel gets the 409 that says so.
   'POST /api/pipeline-runs/:id/cancel/': { path: (f) => `/api/pipeline-runs/${f.run}/cancel/`, expect: RUN(409) },
+  // An Ansible step's results are read as the run is; a re-run on failed hosts is running (this run had none: 409).
+  'GET /api/pipeline-runs/:id/steps/:step_id/ansible/': { path: () => `/api/pipeline-runs/${ansibleRun.run}/steps/${ansibleRun.step}/ansible/`, expect: READ },
+  'POST /api/pipeline-runs/:id/rerun-failed-hosts/': { path: (f) => `/api/pipeline-runs/${f.run}/rerun-failed-hosts/`, expect: RUN(409) },
   // Retention: pinning is running's right; a pipeline's policy is read and edited as the pipeline is.
   'POST /api/pipeline-runs/:id/pin/': { path: (f) => `/api/pipeline-runs/${f.run}/pin/`, expect: RUN(200) },
   'DELETE /api/pipeline-runs/:id/pin/': { path: (f) => `/api/pipeline-runs/${f.run}/pin/`, expect: RUN(200) },
@@ -369,6 +375,19 @@ describe('permissions, route by route and role by role', () => {
     const defaultId = (await h.ctx.repos.projects.defaultProjectId())!;
     for (const who of WHO.filter((w) => w !== 'admin')) await h.ctx.repos.projects.removeMember(defaultId, actors[who].id);
     shared = await fixture();
+    // Its playbook is missing: the step fails at once, without starting Ansible; it is an Ansible step all the same.
+    const withAnsible = await h.ctx.pipelines.create(actors.owner, {
+      name: unique('ansible'),
+      project: shared.project,
+      steps: [{ name: 'deploy', type: 'ansible_playbook', config: { playbook: 'missing.yml', inventory: 'localhost,' } }],
+    });
+    const run = await h.ctx.runs.trigger(actors.owner, {
+      pipelineId: withAnsible.id,
+      trigger: { type: 'manual', user: { id: actors.owner.id, username: actors.owner.username } },
+    });
+    await waitFor(async () => isFinalRunStatus((await h.ctx.repos.runs.status(run.id))!), 10000);
+    ansibleRun.run = run.id;
+    ansibleRun.step = run.steps[0]!.id;
   });
   after(() => h?.close());
 
@@ -480,7 +499,10 @@ describe('permissions, route by route and role by role', () => {
       body: { name: pipelineName.toUpperCase(), project: outsiderProject, steps: [] },
     });
     assert.equal(created.status, 201, `a name taken only in a project the caller cannot see is free for them: ${created.text}`);
-    const other = await h.request('POST', '/api/pipelines/', { token: tokens.outsider, body: { name: unique('rename-me'), project: outsiderProject, steps: [] } });
+    const other = await h.request('POST', '/api/pipelines/', {
+      token: tokens.outsider,
+      body: { name: unique('rename-me'), project: outsiderProject, steps: [] },
+    });
     const renamed = await h.request('PATCH', `/api/pipelines/${other.json.id}/`, { token: tokens.outsider, body: { name: pipelineName } });
     assert.equal(renamed.status, 409, 'a name taken in the same project is still a conflict');
     const credential = await h.request('POST', '/api/credentials/', {

@@ -25,6 +25,8 @@ export interface SshFiles {
   env: Record<string, string>;
   /** The command with `env` prefixed, for places that take one shell string (core.sshCommand). */
   commandWithEnv: string;
+  /** The command's arguments after `ssh -i <key>`, quoted for sh (Ansible's ssh_common_args). */
+  arguments: string;
 }
 
 /** Writes the key, known_hosts and (for a protected key) the passphrase and askpass script into `folder`. */
@@ -60,9 +62,10 @@ export async function writeSshFiles(folder: string, secret: SshKeySecret, owner:
   } else {
     options.push(['BatchMode', 'yes']);
   }
-  const command = ['ssh', '-i', shellQuote(keyFile), ...options.flatMap(([k, v]) => ['-o', shellQuote(`${k}=${v}`)]), '-F', '/dev/null'].join(' ');
+  const args = [...options.flatMap(([k, v]) => ['-o', shellQuote(`${k}=${v}`)]), '-F', '/dev/null'].join(' ');
+  const command = `ssh -i ${shellQuote(keyFile)} ${args}`;
   const prefix = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)} `);
-  return { keyFile, knownHostsFile, command, env, commandWithEnv: `${prefix.join('')}${command}` };
+  return { keyFile, knownHostsFile, command, env, commandWithEnv: `${prefix.join('')}${command}`, arguments: args };
 }
 
 function withFinalNewline(text: string): string {

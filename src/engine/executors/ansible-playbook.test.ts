@@ -88,7 +88,10 @@ test('argv: every option carries its value in one argument and the playbook foll
       tmp.path,
     );
     assert.ok('args' in built);
-    assert.deepEqual(built.args, ['--inventory=a,b', '--extra-vars={"k":"--v"}', '--limit=a', '--tags=x', '--check', '--', join(tmp.path, 'pb', 'site.yml')]);
+    // extra_vars go to a file (`--extra-vars=@file`, written by the executor), never into argv.
+    assert.deepEqual(built.args, ['--inventory=a,b', '--limit=a', '--tags=x', '--check', '--', join(tmp.path, 'pb', 'site.yml')]);
+    assert.deepEqual(built.extraVars, { k: '--v' });
+    assert.deepEqual(built.shown, ['--inventory=a,b', '--extra-vars={"k":"--v"}', '--limit=a', '--tags=x', '--check', '--', 'pb/site.yml']);
   } finally {
     tmp.cleanup();
   }

@@ -28,6 +28,7 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
         ...(body.branch !== undefined ? { branch: body.branch } : {}),
         ...(body.commit !== undefined ? { commit: body.commit } : {}),
         ...(body.variables !== undefined ? { variables: body.variables } : {}),
+        ...(body.ansible !== undefined ? { ansible: body.ansible } : {}),
         trigger: { type: 'manual', user: { id: user.id, username: user.username } },
       });
       return reply.code(201).send(runBody(run));

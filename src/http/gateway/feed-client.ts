@@ -111,6 +111,19 @@ export class FeedClient {
     }
   }
 
+  /**
+   * An Ansible step's events. Dropped for a client that is behind: the results are stored, and
+   * GET /api/pipeline-runs/{id}/steps/{step_id}/ansible/ answers all of them.
+   */
+  sendAnsible(data: Buffer): void {
+    if (this.held) {
+      if (this.held.length < HOLD_LIMIT) this.held.push(() => this.sendAnsible(data));
+      return;
+    }
+    if (!this.open || this.socket.bufferedAmount > this.limits.softBytes) return;
+    this.socket.send(data, { binary: false });
+  }
+
   sendStatus(data: Buffer, final: boolean): void {
     if (this.held) {
       // Statuses are snapshots: only the latest held one matters, and it must not be dropped.

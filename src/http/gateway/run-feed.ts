@@ -16,6 +16,7 @@
  * Messages (CONTRACT.md, Gateway):
  *   {"type":"pipeline_status_update","data":{run_id, status, current_step, progress, steps, at}}
  *   {"type":"log","data":{run_id, step_id, offset, text}}
+ *   {"type":"ansible_events","data":{run_id, step_id, events}} (an Ansible step's per-host results, live)
  *   {"type":"resync", ...} see feed-client.ts
  * The all-runs feed sends pipeline_status_update of every run with {run_id, pipeline_id, status,
  * current_step, progress, at} (no steps: that would cost a read per event of every run).
@@ -145,6 +146,11 @@ class RunChannel {
       case 'log': {
         const chunk = logChunk(event.runId, event.stepId, event.offset, Buffer.from(event.text));
         for (const client of this.clients) client.sendLog(chunk);
+        return;
+      }
+      case 'ansible': {
+        const data = encode({ type: 'ansible_events', data: { run_id: event.runId, step_id: event.stepId, events: event.events } });
+        for (const client of this.clients) client.sendAnsible(data);
         return;
       }
       case 'run_status':

@@ -20,6 +20,17 @@ export const TriggerBody = Type.Object(
     branch: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     commit: Type.Optional(Type.String({ minLength: 7, maxLength: 64, description: 'Run this exact commit' })),
     variables: Type.Optional(VariablesSchema),
+    ansible: Type.Optional(
+      Type.Object(
+        {
+          limit: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'Hosts or groups (--limit)' })),
+          tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', maxLength: 128 }), { maxItems: 100 })),
+          check_mode: Type.Optional(Type.Boolean()),
+          extra_vars: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.Unknown(), { maxProperties: 200 })),
+        },
+        { additionalProperties: false, description: "Changes every Ansible step of this run: limit, tags, check mode; extra_vars are merged over the step's" },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

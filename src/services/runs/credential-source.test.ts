@@ -43,3 +43,32 @@ test('a run with secrets withheld (a fork) opens nothing and says why', async ()
 test('without a credential source every named credential is missing', async () => {
   assert.deepEqual(await runCredentials(runWith([{ credential: 'deploy' }]), undefined), { credentials: {} });
 });
+
+test('Ansible steps: their stored inventory is opened, then the credentials it and the step name', async () => {
+  const source = new RecordingSource([deploy]);
+  const inventory = {
+    name: 'prod',
+    format: 'ini' as const,
+    content: '[web]\nh\n',
+    ssh_credential: 'deploy',
+    become_credential: 'sudo',
+    vault_credentials: ['v1'],
+  };
+  const askedInventories: string[][] = [];
+  const inventories = {
+    async open(names: string[]) {
+      askedInventories.push(names);
+      return names.includes('prod') ? [inventory] : [];
+    },
+  };
+  const run = {
+    definition: { steps: [{ name: 'deploy', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory_name: 'prod', vault_credentials: ['v2'] } }] },
+    secrets_withheld: null,
+  } as unknown as Run;
+  const spec = await runCredentials(run, source, inventories);
+  assert.deepEqual(askedInventories, [['prod']]);
+  assert.deepEqual(source.asked, [['deploy', 'sudo', 'v1', 'v2']]);
+  assert.deepEqual(spec, { credentials: { deploy }, inventories: { prod: inventory } });
+  const withheld = await runCredentials({ ...run, secrets_withheld: 'fork' } as Run, source, inventories);
+  assert.deepEqual(withheld, { credentialsWithheld: 'fork' }, 'a fork gets no inventory either');
+});

@@ -10,6 +10,8 @@ import type { RunStatus } from '../../domain/status.js';
 import { currentStepOf, progressOf } from './run-view.js';
 import type { ProcessRegistry } from '../../engine/process-registry.js';
 import { retryWhileUnavailable } from '../../store/unavailable.js';
+import type { AnsibleEventsRepository } from '../../store/ansible-events-repository.js';
+import type { AnsibleEvent } from '../../domain/ansible-events.js';
 
 /** A status write that survives a short database outage: the run's outcome must not be lost to it. */
 const stored = <T>(write: () => Promise<T>) => retryWhileUnavailable(write);
@@ -18,11 +20,16 @@ export class StoreRunReporter implements RunReporter {
   private readonly steps: StepRun[];
   private status: RunStatus;
 
+  /** The next seq of each step's Ansible events. */
+  private readonly ansibleSeq = new Map<number, number>();
+
   constructor(
     private readonly run: Run,
     private readonly runs: RunsRepository,
     private readonly events: EventBus,
     private readonly processes: ProcessRegistry | null = null,
+    /** Where Ansible steps' structured results are kept; without it they are only published. */
+    private readonly ansible: AnsibleEventsRepository | null = null,
   ) {
     this.steps = run.steps.map((s) => ({ ...s }));
     this.status = run.status;
@@ -53,6 +60,16 @@ export class StoreRunReporter implements RunReporter {
     if (e.commit) await stored(() => this.runs.recordCommit(this.run.id, e.commit!));
     this.patch(e.stepId, { status: e.status, exit_code: e.exitCode, attempts: e.attempts, finished_at: at });
     this.publish(e.at);
+  }
+
+  /** Numbers the events for the step, stores them, then publishes them (stored first: a late viewer reads them). */
+  async ansibleEvents(e: { stepId: number; events: AnsibleEvent[] }): Promise<void> {
+    let next = this.ansibleSeq.get(e.stepId);
+    if (next === undefined) next = (this.ansible ? await stored(() => this.ansible!.lastSeq(this.run.id, e.stepId)) : 0) + 1;
+    const numbered = e.events.map((event, i) => ({ ...event, seq: next! + i }));
+    this.ansibleSeq.set(e.stepId, next + numbered.length);
+    if (this.ansible) await stored(() => this.ansible!.append(this.run.id, e.stepId, numbered));
+    this.events.publish({ type: 'ansible', runId: this.run.id, stepId: e.stepId, events: numbered });
   }
 
   async stepsSettled(e: { stepIds: number[]; status: 'skipped' | 'cancelled'; at: Date }): Promise<void> {

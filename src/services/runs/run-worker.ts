@@ -26,8 +26,9 @@ import { hostname } from 'node:os';
 import type { LocalCancellations } from './cancellation.js';
 import type { ProcessRegistry } from '../../engine/process-registry.js';
 import type { ProcessLauncher } from '../../engine/launch/launcher.js';
-import { runCredentials, type CredentialSource } from './credential-source.js';
+import { runCredentials, type CredentialSource, type InventorySource } from './credential-source.js';
 import type { RunOutputs } from '../../engine/artifacts/run-outputs.js';
+import type { AnsibleEventsRepository } from '../../store/ansible-events-repository.js';
 
 export interface RunWorkerDeps {
   workerId: string;
@@ -57,6 +58,10 @@ export interface RunWorkerDeps {
   launcher: ProcessLauncher;
   /** Opens the credentials a run's steps name; without it, a step naming one fails saying it is missing. */
   credentials?: CredentialSource;
+  /** Opens the stored inventories a run's Ansible steps name; without it, such a step fails saying it is missing. */
+  inventories?: InventorySource;
+  /** Keeps Ansible steps' structured results; without it they are only published. */
+  ansibleEvents?: AnsibleEventsRepository;
   /** Whether this worker's steps are isolated (announced with the heartbeat). */
   sandbox?: SandboxReport;
   /** Reads the steps of a run whose pipeline has `config_path` (plan-from-file.ts); without it such runs end `error`. */
@@ -185,7 +190,7 @@ export class RunWorker {
     const run = await runs.findById(runId);
     if (!run || isFinalRunStatus(run.status)) return;
     const controller = cancellations.register(runId);
-    let reporter = new StoreRunReporter(run, runs, this.deps.events, this.deps.processes);
+    let reporter = new StoreRunReporter(run, runs, this.deps.events, this.deps.processes, this.deps.ansibleEvents ?? null);
     try {
       if (run.cancel_requested_at || this.stopping) {
         if (this.stopping) return 'not-run'; // the queue puts it back; it runs after the restart
@@ -197,10 +202,10 @@ export class RunWorker {
         const planned = await this.planFromFile(run, reporter, controller.signal);
         if (planned === null) return;
         current = planned;
-        reporter = new StoreRunReporter(current, runs, this.deps.events, this.deps.processes);
+        reporter = new StoreRunReporter(current, runs, this.deps.events, this.deps.processes, this.deps.ansibleEvents ?? null);
       }
       const outcome = await executeRun({
-        spec: { ...toSpec(current), ...(await runCredentials(current, this.deps.credentials)) },
+        spec: { ...toSpec(current), ...(await runCredentials(current, this.deps.credentials, this.deps.inventories)) },
         executors: this.deps.executors,
         reporter,
         logs: this.deps.logs,

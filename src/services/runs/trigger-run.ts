@@ -10,6 +10,7 @@ import type { Run, RunsRepository, RunTrigger } from '../../store/runs-repositor
 import type { JobQueue } from '../../queue/job-queue.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { normalizeVariables, type VariableInput } from '../pipelines-service.js';
+import { ansibleOverrideProblems, type AnsibleLaunchOverride } from '../../domain/ansible-launch.js';
 
 export interface TriggerInput {
   pipelineId: number;
@@ -19,6 +20,13 @@ export interface TriggerInput {
   trigger: RunTrigger;
   /** A pull request from a fork: its run gets no secrets unless the pipeline says `secrets_for_forks`. */
   fromFork?: boolean;
+  /** Launch-time changes to the Ansible steps (needs `run_override`, unless `derived`). */
+  ansible?: AnsibleLaunchOverride;
+  /**
+   * The override and commit come from the platform, not the caller (a re-run on failed hosts
+   * repeats a run's own commit on fewer hosts): `run` suffices.
+   */
+  derived?: boolean;
 }
 
 /** What a run whose secrets were withheld shows (run API, web UI). */
@@ -41,7 +49,7 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
   // to choose the variables or the commit.
   if (actor) {
     await deps.access.require(actor, pipeline.project_id, 'run', { what: 'Pipeline' });
-    if (input.variables !== undefined || (input.commit !== undefined && input.commit !== null))
+    if (!input.derived && (input.variables !== undefined || (input.commit !== undefined && input.commit !== null) || input.ansible !== undefined))
       await deps.access.require(actor, pipeline.project_id, 'run_override', { what: 'Pipeline' });
   }
   if (pipeline.status !== 'active') throw new AppError('UNPROCESSABLE_ENTITY', 'The pipeline is inactive; activate it to run it');
@@ -53,6 +61,7 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
   const commit = input.commit ?? null;
   if (commit !== null && !COMMIT_SHA_PATTERN.test(commit)) details.commit = ['Must be a hexadecimal commit SHA (7-64 characters).'];
   const runVariables = normalizeVariables(input.variables ?? {}, {}, details);
+  if (input.ansible) Object.assign(details, ansibleOverrideProblems(input.ansible));
   if (Object.keys(details).length > 0) throw validationError(details);
 
   // Run variables override the pipeline's defaults; a pipeline secret stays secret.
@@ -66,7 +75,7 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
   const labels = requiredLabels(pipeline.steps);
   // At commit: announce `queued` first, then wake a worker (whose `running` must come after it).
   const run = await deps.runs.create(
-    { pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables, secretsWithheld },
+    { pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables, secretsWithheld, ...(input.ansible && { ansible: input.ansible }) },
     (runId) => {
       deps.events.publish({
         type: 'run_status',
@@ -86,6 +95,9 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
         ...(commit !== null ? { commit: { after: commit } } : {}),
         ...(input.variables && Object.keys(input.variables).length > 0 ? { variables: { after: Object.keys(input.variables).sort() } } : {}),
         trigger: { after: input.trigger.type },
+        ...(input.ansible
+          ? { ansible: { after: { ...input.ansible, ...(input.ansible.extra_vars && { extra_vars: Object.keys(input.ansible.extra_vars).sort() }) } } }
+          : {}),
       };
       await deps.audit.record(
         tx,

@@ -1,0 +1,66 @@
+/**
+ * Reads the callback plugin's events file as Ansible writes it: every `intervalMs`, the bytes
+ * added since the last read, cut at the last complete line, parsed and handed on in order (the
+ * next read waits until the handler is done with the previous batch). `stop()` reads what is
+ * left once the playbook has ended.
+ *
+ * A file being polled, rather than a pipe: Ansible forks a worker per host, and each writes
+ * through the plugin in the main process only; the plugin flushes every line, so a reader sees
+ * whole lines as soon as they are written, whatever buffers sit in between.
+ */
+import { open } from 'node:fs/promises';
+import { parseAnsibleEvent, type AnsibleEvent } from '../../../domain/ansible-events.js';
+
+/** Most bytes read in one go (a recap of 10 000 hosts fits a few of these). */
+const CHUNK = 1024 * 1024;
+
+export interface EventTail {
+  /** Reads what is left and stops; resolves when every event was handed on. */
+  stop(): Promise<void>;
+}
+
+export function tailEvents(file: string, onEvents: (events: AnsibleEvent[]) => Promise<void>, intervalMs = 100): EventTail {
+  let offset = 0;
+  let partial = '';
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let reading: Promise<void> = Promise.resolve();
+
+  const readMore = async (): Promise<void> => {
+    const handle = await open(file, 'r').catch(() => null);
+    if (!handle) return;
+    try {
+      for (;;) {
+        const buffer = Buffer.alloc(CHUNK);
+        const { bytesRead } = await handle.read(buffer, 0, CHUNK, offset);
+        if (bytesRead === 0) break;
+        offset += bytesRead;
+        const text = partial + buffer.subarray(0, bytesRead).toString('utf8');
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        const events = lines.map(parseAnsibleEvent).filter((e): e is AnsibleEvent => e !== null);
+        if (events.length > 0) await onEvents(events);
+        if (bytesRead < CHUNK) break;
+      }
+    } finally {
+      await handle.close();
+    }
+  };
+
+  const tick = () => {
+    reading = reading.then(readMore).catch(() => undefined);
+    void reading.then(() => {
+      if (!stopped) timer = setTimeout(tick, intervalMs);
+    });
+  };
+  timer = setTimeout(tick, intervalMs);
+
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await reading;
+      await readMore().catch(() => undefined);
+    },
+  };
+}
