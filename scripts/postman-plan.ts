@@ -209,6 +209,36 @@ export const PLAN: Folder[] = [
     ],
   },
   {
+    name: 'Inventories',
+    steps: [
+      {
+        op: 'POST /api/inventories/',
+        body: {
+          name: 'postman-{{suffix}}',
+          description: 'Made by the Postman collection',
+          format: 'ini',
+          content: '[web]\nweb1 ansible_host=127.0.0.1\n',
+          project: int('project_id'),
+        },
+        expect: [201],
+        save: { inventory_id: 'id' },
+      },
+      { op: 'GET /api/inventories/', query: { project: '{{project_id}}' }, expect: [200] },
+      { op: 'GET /api/inventories/{id}/', params: { id: '{{inventory_id}}' }, expect: [200] },
+      {
+        op: 'PUT /api/inventories/{id}/',
+        params: { id: '{{inventory_id}}' },
+        body: { name: 'postman-{{suffix}}', format: 'yaml', content: 'all:\n  children:\n    web:\n      hosts:\n        web1: {}\n        web2: {}\n' },
+        expect: [200],
+      },
+      { op: 'GET /api/inventories/{id}/hosts/', params: { id: '{{inventory_id}}' }, expect: [200] },
+      { op: 'GET /api/inventories/{id}/versions/', params: { id: '{{inventory_id}}' }, expect: [200] },
+      { op: 'GET /api/inventories/{id}/versions/{version}/', params: { id: '{{inventory_id}}', version: '1' }, expect: [200] },
+      { op: 'GET /api/inventories/{id}/diff/', params: { id: '{{inventory_id}}' }, query: { from: '1', to: '2' }, expect: [200] },
+      { op: 'POST /api/inventories/{id}/versions/{version}/restore/', params: { id: '{{inventory_id}}', version: '1' }, expect: [200] },
+    ],
+  },
+  {
     name: 'Pipelines',
     steps: [
       { op: 'GET /api/step-types/', expect: [200] },
@@ -237,7 +267,13 @@ export const PLAN: Folder[] = [
   {
     name: 'Runs',
     steps: [
-      { op: 'POST /api/pipelines/{id}/run/', params: { id: '{{pipeline_id}}' }, body: { branch: 'main' }, expect: [201], save: { run_id: 'id' } },
+      {
+        op: 'POST /api/pipelines/{id}/run/',
+        params: { id: '{{pipeline_id}}' },
+        body: { branch: 'main' },
+        expect: [201],
+        save: { run_id: 'id', step_id: 'steps.0.id' },
+      },
       // The step is short: the run may have ended before the cancel arrives (409).
       { op: 'POST /api/pipeline-runs/{id}/cancel/', params: { id: '{{run_id}}' }, expect: [202, 409] },
       {
@@ -333,6 +369,9 @@ export const PLAN: Folder[] = [
         expect: [200, 404],
         when: "pm.variables.get('metrics_token') ? 200 : 404",
       },
+      // The story's step is a shell step: it has no Ansible results (404), and the run no failed hosts to re-run (409).
+      { op: 'GET /api/pipeline-runs/{id}/steps/{step_id}/ansible/', params: { id: '{{run_id}}', step_id: '{{step_id}}' }, expect: [404] },
+      { op: 'POST /api/pipeline-runs/{id}/rerun-failed-hosts/', params: { id: '{{run_id}}' }, expect: [409] },
       { op: 'GET /api/audit-events/', query: { project: '{{project_id}}', page_size: '10' }, expect: [200] },
     ],
   },
@@ -341,6 +380,7 @@ export const PLAN: Folder[] = [
     steps: [
       { op: 'DELETE /api/pipelines/{id}/', params: { id: '{{pipeline_id}}' }, expect: [204] },
       { op: 'DELETE /api/credentials/{id}/', params: { id: '{{credential_id}}' }, expect: [204] },
+      { op: 'DELETE /api/inventories/{id}/', params: { id: '{{inventory_id}}' }, expect: [204] },
       { op: 'DELETE /api/projects/{id}/members/{user_id}/', params: { id: '{{project_id}}', user_id: '{{user_id}}' }, expect: [204] },
       { op: 'DELETE /api/projects/{id}/', params: { id: '{{project_id}}' }, expect: [204] },
       { op: 'DELETE /api/users/me/tokens/{id}/', params: { id: '{{personal_token_id}}' }, expect: [204] },
