@@ -37,7 +37,7 @@ export function groupIsAlive(pgid: number): boolean {
   return false;
 }
 
-/** Whether one process exists and is not a zombie (used by tests). */
+/** Whether one process exists and is not a zombie (tests, and a run sandbox waiting for its end). */
 export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

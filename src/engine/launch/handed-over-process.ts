@@ -2,8 +2,11 @@
  * A spawner this process did not fork itself: the host's spawner started it (`start-process`,
  * spawner-protocol.ts) and handed over the socket that is its IPC channel. This class speaks
  * Node's IPC framing on that socket (JSON, one message per line, as `serialization: 'json'` does)
- * and looks to `Spawner` like the ChildProcess of a fork(): messages, `exit` once the channel
- * closes (the spawner exits when it does, and it is gone when it closes), kill() by pid.
+ * and looks to `Spawner` like the ChildProcess of a fork(): messages, `exit` once the process has
+ * exited, kill() by pid. The channel closing is not that: a sandbox's spawner exits (and its end of
+ * the channel closes) before bubblewrap has ended what is left in the sandbox, so `exit` waits for
+ * the host's spawner to report the exit of the process it started (`exited`); only if that spawner
+ * is gone (and bubblewrap with it, --die-with-parent) does the channel's close stand for the exit.
  *
  * Why: fork() copies the caller's page tables, tens of milliseconds for a server of 150 MB and
  * more on a busy machine, during which its event loop stands still; a run's sandbox is started
@@ -27,6 +30,12 @@ export interface SpawnerProcess {
   unref(): void;
 }
 
+/** Keeps this process alive while the exit of a referenced HandedOverProcess is awaited. */
+export interface ExitReporter {
+  hold(): void;
+  release(): void;
+}
+
 export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
   pid: number | undefined;
   connected = true;
@@ -34,7 +43,26 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
   private received = '';
   private referenced = true;
   private killWith: NodeJS.Signals | null = null;
+  private ended = false;
+  private channelClosed = false;
+  /** Whether the host's spawner, which reports the exit, is gone. */
+  private reporterGone = false;
   private readonly unsent: Array<{ line: string; callback: (error: Error | null) => void }> = [];
+  /** Whether it holds the reporter (the host spawner's channel), which brings the exit. */
+  private holding = false;
+
+  constructor(private readonly reporter: ExitReporter) {
+    super();
+    this.holdReporter();
+  }
+
+  private holdReporter(): void {
+    const wanted = this.referenced && !this.ended;
+    if (wanted === this.holding) return;
+    this.holding = wanted;
+    if (wanted) this.reporter.hold();
+    else this.reporter.release();
+  }
 
   /** The process runs and its channel arrived. */
   attach(pid: number, socket: Socket): void {
@@ -44,10 +72,10 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => this.receive(text));
     socket.on('error', () => undefined);
-    const endedAlready = this.killWith === 'SIGKILL' && !this.connected;
     socket.once('close', () => {
       this.connected = false;
-      if (!endedAlready) this.emit('exit', null, null);
+      this.channelClosed = true;
+      if (this.reporterGone) this.end(null, null);
     });
     for (const { line, callback } of this.unsent.splice(0)) socket.write(line, (error) => callback(error ?? null));
     if (this.killWith) this.kill(this.killWith);
@@ -57,7 +85,28 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
   /** The process could not be started. */
   failed(error: Error): void {
     this.connected = false;
+    this.ended = true;
+    this.holdReporter();
     this.emit('error', error);
+  }
+
+  /** The host's spawner saw the process exit. */
+  exited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.end(code, signal);
+  }
+
+  /** The host's spawner is gone: no exit will be reported; the channel's close stands for it. */
+  reporterLost(): void {
+    this.reporterGone = true;
+    if (this.channelClosed || !this.socket) this.end(null, null);
+  }
+
+  private end(code: number | null, signal: NodeJS.Signals | null): void {
+    this.connected = false;
+    if (this.ended) return;
+    this.ended = true;
+    this.holdReporter();
+    this.emit('exit', code, signal);
   }
 
   send(message: ToSpawner, callback: (error: Error | null) => void): boolean {
@@ -77,10 +126,7 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
     if (this.pid === undefined) {
       // Not started yet: it is killed as soon as it is, and counts as ended from now on.
       this.killWith = signal;
-      if (signal === 'SIGKILL' && this.connected) {
-        this.connected = false;
-        this.emit('exit', null, signal);
-      }
+      if (signal === 'SIGKILL') this.end(null, signal);
       return true;
     }
     try {
@@ -94,11 +140,13 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
   ref(): void {
     this.referenced = true;
     this.socket?.ref();
+    this.holdReporter();
   }
 
   unref(): void {
     this.referenced = false;
     this.socket?.unref();
+    this.holdReporter();
   }
 
   private receive(text: string): void {

@@ -197,11 +197,28 @@ test('a process the spawner starts for this one is its child, and talks to this 
     const pid = started.pid!;
     const parent = Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ')[1]);
     assert.equal(parent, launcher.spawnerPid, 'started by the spawner, not forked by this process');
-    // Closing the channel ends it (as a spawner's 'disconnect' does), and that is its exit here.
+    // Closing the channel ends it (as a spawner's 'disconnect' does); its exit is reported after.
     const exited = new Promise((resolve) => started.once('exit', resolve));
     started.disconnect();
     await exited;
     await waitFor(async () => !processIsAlive(pid), 5000, 'the process to end');
+  } finally {
+    await launcher.close();
+  }
+});
+
+test("a started process's exit is its real end, not its channel closing (a sandbox outlives its spawner's channel)", async () => {
+  const launcher = new SpawnerLauncher();
+  try {
+    // Closes the channel at once, then lives on for a while, as bubblewrap does while it takes the
+    // namespaces down after the spawner inside has gone.
+    const started = launcher.startProcess({ file: 'bash', args: ['-c', 'exec 3>&-; sleep 0.5; exit 3'], env });
+    const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => started.once('exit', (code, signal) => resolve([code, signal])));
+    await waitFor(async () => started.pid !== undefined && !started.connected, 5000, 'the channel to close');
+    const pid = started.pid!;
+    assert.ok(processIsAlive(pid), 'the process outlives its channel');
+    assert.deepEqual(await exit, [3, null]);
+    assert.ok(!processIsAlive(pid), "'exit' came once the process was gone");
   } finally {
     await launcher.close();
   }

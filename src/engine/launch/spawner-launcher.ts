@@ -119,6 +119,8 @@ export class Spawner {
   private holds = 0;
   private readonly replies = new Map<number, Deferred<boolean>>();
   private readonly starting = new Map<number, HandedOverProcess>();
+  /** Processes started for startProcess that have not exited yet (their exit is reported here). */
+  private readonly handedOver = new Map<number, HandedOverProcess>();
 
   constructor(private readonly how: SpawnerStart) {
     this.readiness.promise.catch(() => undefined);
@@ -210,7 +212,8 @@ export class Spawner {
 
   /** See SpawnerLauncher.startProcess. */
   startProcess(request: ProcessStartRequest): HandedOverProcess {
-    const started = new HandedOverProcess();
+    // Referenced, it keeps this spawner's channel referenced too: its exit comes that way.
+    const started = new HandedOverProcess({ hold: () => this.hold(), release: () => this.release() });
     const id = this.nextId++;
     this.hold();
     this.starting.set(id, started);
@@ -280,8 +283,15 @@ export class Spawner {
         if (!started) return;
         this.starting.delete(message.id);
         this.release();
+        this.handedOver.set(message.id, started);
         if (handle instanceof Socket) started.attach(message.pid, handle);
         else started.failed(new Error('the step spawner started a process but handed over no channel'));
+        return;
+      }
+      case 'process-exited': {
+        const started = this.handedOver.get(message.id);
+        this.handedOver.delete(message.id);
+        started?.exited(message.code, message.signal);
         return;
       }
       case 'reply': {
@@ -309,6 +319,9 @@ export class Spawner {
     for (const reply of this.replies.values()) reply.resolve(false);
     this.replies.clear();
     for (const id of [...this.starting.keys()]) this.startFailed(id, error);
+    // What it started dies with it (bubblewrap's --die-with-parent); none of their exits will come.
+    for (const started of this.handedOver.values()) started.reporterLost();
+    this.handedOver.clear();
     for (const [id, entry] of this.inFlight) {
       this.inFlight.delete(id);
       if (!entry.started) {

@@ -108,6 +108,7 @@ function startProcess(request: StartProcessMessage): void {
     if (child.pid === undefined) fail(error);
   });
   if (child.pid === undefined) return;
+  child.once('exit', (code, signal) => send({ type: 'process-exited', id, code, signal }));
   const channel = child.stdio[3] as Socket;
   // Handed over, the socket is closed here (keepOpen false): the channel is the server's alone.
   process.send!({ type: 'process-started', id, pid: child.pid } satisfies SpawnerMessage, channel, { keepOpen: false }, (error) => {

@@ -46,7 +46,9 @@ export interface GroupMessage {
  * whose IPC channel is handed to the server. The process gets a socket as descriptor 3 and
  * NODE_CHANNEL_FD=3 in `env`; the spawner answers `process-started` with the socket's other end
  * attached (Node's handle passing) and closes its own copy. So the server, whose fork() is slow
- * (its page tables are large), never forks, and talks to the new spawner directly.
+ * (its page tables are large), never forks, and talks to the new spawner directly. When the
+ * process has exited, `process-exited` says so: the channel closes earlier (a sandbox's spawner
+ * exits before bubblewrap has taken its namespaces down), so only this tells that it is gone.
  */
 export interface StartProcessMessage {
   type: 'start-process';
@@ -68,4 +70,6 @@ export type SpawnerMessage =
   | { type: 'exited'; id: number; code: number | null; signal: NodeJS.Signals | null; groupGone?: boolean }
   | { type: 'reply'; id: number; ok: boolean }
   /** Sent with the IPC socket of the process started for a `start-process`. */
-  | { type: 'process-started'; id: number; pid: number };
+  | { type: 'process-started'; id: number; pid: number }
+  /** That process has exited (and been reaped). */
+  | { type: 'process-exited'; id: number; code: number | null; signal: NodeJS.Signals | null };

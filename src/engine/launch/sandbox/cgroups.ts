@@ -1,13 +1,18 @@
 /**
  * Resource limits of one launch through Linux control groups: memory, number of processes and CPU
- * share, each in a cgroup of its own made for the launch and removed after it. Both the unified
- * hierarchy (v2) and the split one (v1, each controller mounted apart) are handled; which one a
- * machine has is found once (`detectCgroups`).
+ * share, in a cgroup of its own for the launch, removed after it. Both the unified hierarchy (v2)
+ * and the split one (v1, each controller mounted apart) are handled; which one a machine has is
+ * found once (`detectCgroups`). On v1 a launch joins a cpu cgroup only when it has a CPU limit:
+ * a fresh cpu cgroup is a scheduling entity of its own, and forking into one cost several ms of
+ * wall time on a busy machine (bench/sandbox.ts), for nothing when there is no limit to enforce.
  *
  * How a process enters its cgroup without a race: a process is born in its parent's cgroup, so
- * the spawner that forks the step is moved into the launch's cgroup just before the fork and back
- * right after (`adopt` / `release`). Nothing the step starts can ever be outside it, and the step
- * cannot move itself out: it may not write to any cgroup file.
+ * the spawner that forks the step is in the launch's cgroup at the fork (`adopt`) and leaves it
+ * right after. Nothing the step starts can ever be outside it, and the step cannot move itself
+ * out: it may not write to any cgroup file. Moving a process waits for an RCU grace period unless
+ * one just passed (8-16 ms at load 12 here), so a run's sandbox moves its spawner *ahead*: into
+ * the next launch's cgroup, while the current step runs (run-sandbox.ts); the fork itself then
+ * needs no move.
  *
  * What ended a launch (`verdict`): the kernel counts OOM kills (memory.events / memory.oom_control)
  * and refused forks (pids.events). A refused fork does not end a process, so a fork bomb would spin
@@ -103,9 +108,25 @@ export class Cgroups {
    * thread pool and never hold up the server's event loop.
    */
   create(limits: ResolvedLimits): LaunchCgroup {
+    const cpu = this.hierarchy.version === 2 || limits.cpus !== null ? (['cpu'] as const) : [];
+    return this.make(limits, ['memory', 'pids', ...cpu]);
+  }
+
+  /**
+   * A cgroup of the cpu controller alone (v1), for a launch with a CPU limit whose memory and
+   * process limits are in a cgroup made earlier (`create`, without cpu). Null on v2 and where
+   * there is no cpu controller: there, `create`'s cgroup carries the CPU limit itself.
+   */
+  createCpu(limits: ResolvedLimits): LaunchCgroup | null {
+    if (this.hierarchy.version === 2 || limits.cpus === null || this.hierarchy.base.cpu === undefined) return null;
+    return this.make(limits, ['cpu']);
+  }
+
+  private make(limits: ResolvedLimits, wanted: readonly Controller[]): LaunchCgroup {
     const id = `l-${process.pid}-${++serial}`;
-    for (const base of new Set(Object.values(this.hierarchy.base))) mkdirSync(join(base, id));
-    const group = new LaunchCgroup(this.hierarchy, id, limits);
+    const controllers = wanted.filter((c) => this.hierarchy.base[c] !== undefined);
+    const group = new LaunchCgroup(this.hierarchy, id, limits, controllers);
+    for (const dir of group.folders) mkdirSync(dir);
     try {
       group.applyLimits();
     } catch (error) {
@@ -118,15 +139,16 @@ export class Cgroups {
   /** Where a process is now, per controller, to put it back after a launch. */
   placeOf(pid: number): Placement {
     const text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    const procs: Placement['procs'] = {};
     if (this.hierarchy.version === 2) {
-      const path = /^0::(.*)$/m.exec(text)?.[1] ?? '/';
-      return { procs: [join('/sys/fs/cgroup', path, 'cgroup.procs')] };
+      const path = join('/sys/fs/cgroup', /^0::(.*)$/m.exec(text)?.[1] ?? '/', 'cgroup.procs');
+      for (const controller of Object.keys(this.hierarchy.base) as Controller[]) procs[controller] = path;
+      return { procs };
     }
-    const procs: string[] = [];
     for (const line of text.split('\n')) {
       const [, list, path] = line.split(':');
       for (const controller of list?.split(',') ?? [])
-        if (controller in this.hierarchy.base) procs.push(join('/sys/fs/cgroup', controller, path ?? '/', 'cgroup.procs'));
+        if (controller in this.hierarchy.base) procs[controller as Controller] = join('/sys/fs/cgroup', controller, path ?? '/', 'cgroup.procs');
     }
     return { procs };
   }
@@ -143,69 +165,118 @@ export class Cgroups {
   }
 }
 
+/** The cgroup.procs file a process was in, per controller. */
 export interface Placement {
-  procs: string[];
+  procs: Partial<Record<Controller, string>>;
 }
 
 export class LaunchCgroup {
+  private current: ResolvedLimits;
+  /** Tasks (threads) of the spawner, allowed beyond the process limit while it is in here. */
+  private guests = 0;
+
   constructor(
     private readonly hierarchy: Hierarchy,
     private readonly id: string,
-    readonly limits: ResolvedLimits,
-  ) {}
+    limits: ResolvedLimits,
+    /** The controllers this cgroup is made in: memory and pids, cpu, or all three. */
+    readonly controllers: readonly Controller[],
+  ) {
+    this.current = limits;
+  }
+
+  /** The limits in force (`refit` changes them). */
+  get limits(): ResolvedLimits {
+    return this.current;
+  }
 
   private dir(controller: Controller): string | undefined {
     const base = this.hierarchy.base[controller];
-    return base === undefined ? undefined : join(base, this.id);
+    return base === undefined || !this.controllers.includes(controller) ? undefined : join(base, this.id);
   }
 
-  private get dirs(): string[] {
-    return [...new Set((['memory', 'pids', 'cpu'] as const).map((c) => this.dir(c)).filter((d): d is string => d !== undefined))];
+  /** Its folders, one per hierarchy (v2: one). */
+  get folders(): string[] {
+    return [...new Set(this.controllers.map((c) => this.dir(c)).filter((d): d is string => d !== undefined))];
   }
 
   applyLimits(): void {
-    const { memoryBytes, processes, cpus } = this.limits;
+    const { memoryBytes, processes, cpus } = this.current;
     const v2 = this.hierarchy.version === 2;
-    const memory = this.dir('memory')!;
-    const pids = this.dir('pids')!;
+    const memory = this.dir('memory');
+    const pids = this.dir('pids');
     const cpu = this.dir('cpu');
-    if (memoryBytes !== null) {
-      writeFileSync(join(memory, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(memoryBytes));
+    if (memory) {
+      // -1 / max: a cgroup made for other limits may be given none.
+      writeFileSync(join(memory, v2 ? 'memory.max' : 'memory.limit_in_bytes'), memoryBytes === null ? (v2 ? 'max' : '-1') : String(memoryBytes));
       // Without this the kernel would move the excess to swap and the step would crawl on.
-      if (v2) tryWrite(join(memory, 'memory.swap.max'), '0');
+      if (v2 && memoryBytes !== null) tryWrite(join(memory, 'memory.swap.max'), '0');
     }
-    if (processes !== null) writeFileSync(join(pids, 'pids.max'), String(processes));
-    if (cpus !== null && cpu) {
+    if (pids) writeFileSync(join(pids, 'pids.max'), processes === null ? 'max' : String(processes + this.guests));
+    if (cpu) {
       const period = 100_000;
-      const quota = Math.max(1000, Math.round(cpus * period));
-      if (v2) writeFileSync(join(cpu, 'cpu.max'), `${quota} ${period}`);
+      const quota = cpus === null ? null : Math.max(1000, Math.round(cpus * period));
+      if (v2) writeFileSync(join(cpu, 'cpu.max'), `${quota ?? 'max'} ${period}`);
       else {
         writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(period));
-        writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quota));
+        writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(quota ?? -1));
       }
     }
   }
 
-  /** Moves a process (with all its threads) into this cgroup. */
-  async adopt(pid: number): Promise<void> {
-    for (const dir of this.dirs) await appendFile(join(dir, 'cgroup.procs'), String(pid));
+  /**
+   * Gives this cgroup, which no launch has used yet, other limits (those of its controllers: on
+   * v1 a CPU limit is a cpu cgroup's of its own, `Cgroups.createCpu`).
+   */
+  refit(limits: ResolvedLimits): void {
+    if (sameLimits(limits, this.current)) return;
+    this.current = limits;
+    this.applyLimits();
   }
 
-  /** Moves a process back where it was (best effort: the next launch's adopt moves it anyway). */
+  /**
+   * The spawner waits in here for the next launch: its own tasks (threads) count against the
+   * process limit until it leaves, so they are allowed on top of the limit meanwhile (`guests`).
+   */
+  hostSpawner(tasks: number): void {
+    this.guests = tasks;
+    if (this.current.processes !== null && this.dir('pids')) this.applyLimits();
+  }
+
+  /** The spawner has left: the process limit is the step's own again. */
+  spawnerLeft(): void {
+    if (this.guests === 0) return;
+    this.guests = 0;
+    if (this.current.processes !== null && this.dir('pids')) tryWrite(join(this.dir('pids')!, 'pids.max'), String(this.current.processes));
+  }
+
+  /** How many tasks (threads) are in it now (pids.current). */
+  tasks(): number {
+    const pids = this.dir('pids');
+    return pids === undefined ? 0 : Number(readQuietly(join(pids, 'pids.current')).trim()) || 0;
+  }
+
+  /** Moves a process (with all its threads) into this cgroup. */
+  async adopt(pid: number): Promise<void> {
+    for (const dir of this.folders) await appendFile(join(dir, 'cgroup.procs'), String(pid));
+  }
+
+  /** Moves a process back where it was, for this cgroup's controllers (best effort). */
   async release(pid: number, placement: Placement): Promise<void> {
-    for (const procs of placement.procs) await appendFile(procs, String(pid)).catch(() => undefined);
+    const files = new Set(this.controllers.map((c) => placement.procs[c]).filter((f): f is string => f !== undefined));
+    for (const procs of files) await appendFile(procs, String(pid)).catch(() => undefined);
   }
 
   /** The pids in this cgroup, as this server sees them. */
   async pids(): Promise<number[]> {
-    const text = await readFile(join(this.dir('pids')!, 'cgroup.procs'), 'utf8').catch(() => '');
+    const text = await readFile(join(this.folders[0]!, 'cgroup.procs'), 'utf8').catch(() => '');
     return text.split('\n').filter(Boolean).map(Number);
   }
 
   /** SIGKILLs everything in the cgroup, wherever it went (a new session, a new process group). */
   async killAll(): Promise<void> {
     if (this.hierarchy.version === 2) {
-      const done = await writeFile(join(this.dir('pids')!, 'cgroup.kill'), '1').then(
+      const done = await writeFile(join(this.folders[0]!, 'cgroup.kill'), '1').then(
         () => true,
         () => false,
       );
@@ -228,19 +299,21 @@ export class LaunchCgroup {
   /** Which limit, if any, the kernel enforced on this launch. */
   verdict(): string | undefined {
     const v2 = this.hierarchy.version === 2;
-    const memoryEvents = readQuietly(join(this.dir('memory')!, v2 ? 'memory.events' : 'memory.oom_control'));
+    const memory = this.dir('memory');
+    const memoryEvents = memory === undefined ? '' : readQuietly(join(memory, v2 ? 'memory.events' : 'memory.oom_control'));
     if (counter(memoryEvents, 'oom_kill') > 0 && this.limits.memoryBytes !== null) return `memory limit ${formatSize(this.limits.memoryBytes)} exceeded`;
     if (this.forksRefused() > 0 && this.limits.processes !== null) return `process limit ${this.limits.processes} reached`;
     return undefined;
   }
 
   forksRefused(): number {
-    return counter(readQuietly(join(this.dir('pids')!, 'pids.events')), 'max');
+    const pids = this.dir('pids');
+    return pids === undefined ? 0 : counter(readQuietly(join(pids, 'pids.events')), 'max');
   }
 
   /** Removes the cgroup once empty: what is still in it is killed, and the removal retried a while. */
   async remove(): Promise<void> {
-    for (const dir of this.dirs) {
+    for (const dir of this.folders) {
       for (let attempt = 0, wait = 1; attempt < 40; attempt++, wait = Math.min(wait * 2, 100)) {
         try {
           await rmdir(dir);
@@ -254,6 +327,10 @@ export class LaunchCgroup {
       }
     }
   }
+}
+
+export function sameLimits(a: ResolvedLimits, b: ResolvedLimits): boolean {
+  return a.memoryBytes === b.memoryBytes && a.processes === b.processes && a.cpus === b.cpus && a.fileSizeBytes === b.fileSizeBytes;
 }
 
 function readQuietly(file: string): string {

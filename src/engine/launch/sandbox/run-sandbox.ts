@@ -14,11 +14,13 @@
  *      the sandbox and starts Node on the spawner inside it — through setpriv, which drops to the
  *      step's user, when the server is root; the spawner's IPC channel is handed to the server;
  *   2. ready once the spawner's first FIFOs arrive; its pid as this server sees it is looked up
- *      (children of bubblewrap's init), to move it between cgroups; bind() gives it to a run
- *      (`run-<id>` links to the slot);
- *   3. launch(): one at a time when cgroups are used — take the launch's cgroup (made while the
- *      previous step ran), move the spawner into it, fork the step, hand the launch over, move the
- *      spawner back — so the step is born inside its limits;
+ *      (children of bubblewrap's init), to move it between cgroups, and it is moved into the first
+ *      launch's cgroup (cgroups.ts: a move waits for an RCU grace period, so it is done ahead);
+ *      bind() gives the sandbox to a run (`run-<id>` links to the slot);
+ *   3. launch(): one at a time when cgroups are used — the spawner already waits in the launch's
+ *      cgroup (given this launch's limits if they are not the defaults), forks the step there, the
+ *      launch is handed over, and the spawner moves on into a new cgroup for the next launch while
+ *      the step runs — so the step is born inside its limits and no move is on the launch's path;
  *      a step with `network: none` runs under `unshare --net` (its own, empty, network);
  *   4. the launch's end: which limit (if any) ended it, then its cgroup is emptied and removed;
  *   5. close(): the spawner is disconnected; it exits, bubblewrap's init with it, and the kernel
@@ -37,9 +39,12 @@ import { resolveLimits } from './limits.js';
 import { lowPriorityPrefix, restorePriority } from './priority.js';
 import type { SandboxSettings } from './sandbox-settings.js';
 import { formatSize } from '../../../domain/sizes.js';
+import { processIsAlive, processStartTime } from '../../process-group.js';
 
 /** How often a launch's cgroup is checked for refused forks (a fork bomb at its limit). */
 const FORK_WATCH_MS = 200;
+/** How long close() lets the sandbox's init wind down before it kills it. */
+const CLOSE_KILL_MS = 5000;
 
 /** How a sandbox is started: by whom, and (a warm one) at low priority until `hurried` resolves. */
 export interface PrepareOptions {
@@ -69,8 +74,14 @@ export class RunSandbox {
   private spawnerHostPid = 0;
   private placement: Placement | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  /** A cgroup with the default limits, made ahead for the next launch. */
-  private spare: LaunchCgroup | null = null;
+  /**
+   * bubblewrap's init, pid 1 of the sandbox's PID namespace, as this server sees it (with its
+   * start time, against pid reuse). The kernel ends every other process of the namespace before
+   * this one is gone, so its end is the sandbox's: bubblewrap itself exits a little earlier.
+   */
+  private init: { pid: number; startTime: string } | null = null;
+  /** The cgroup the spawner waits in: the next launch's, made and entered ahead (waitAhead). */
+  private waiting: LaunchCgroup | null = null;
   private closing = false;
   private niced = false;
   private restored = false;
@@ -171,9 +182,14 @@ export class RunSandbox {
     await this.spawner.started();
     this.ready = true;
     if (this.hurried) this.normalPriority();
+    const init = childrenOf(this.spawner.pid!)[0];
+    const initStart = init === undefined ? null : processStartTime(init);
+    if (init !== undefined && initStart !== null) this.init = { pid: init, startTime: initStart };
     if (settings.cgroups) {
       this.spawnerHostPid = findSpawner(this.spawner.pid!);
       this.placement = settings.cgroups.placeOf(this.spawnerHostPid);
+      // Before any run needs it: the first launch then forks without a move.
+      await this.serially(async (handOver) => handOver(await this.waitAhead(settings.cgroups!)));
     }
   }
 
@@ -193,57 +209,95 @@ export class RunSandbox {
     const cgroups = this.settings.cgroups;
     if (!cgroups) return spawner.launch(wrapped);
     let cgroup: LaunchCgroup | undefined;
+    let cpu: LaunchCgroup | null = null;
     let launched: LaunchedProcess;
     // Until the spawner is out of the launch's cgroup, nothing may kill what is in it (the spawner
-    // would go too): a step that exits at once ends before the spawner has been moved back.
+    // would go too): a step that exits at once ends before the spawner has left.
     let spawnerOut!: () => void;
     const released = new Promise<void>((resolve) => (spawnerOut = resolve));
     try {
       // The spawner is in one cgroup at a time: launches of this run go one after the other. The
-      // launch is handed back before the spawner is moved back, so that the caller listens to the
-      // output before anything else can happen (a step that exits at once closes it at once);
-      // moving it back, and making the next launch's cgroup, happen while the step runs.
+      // launch is handed back before the spawner leaves, so that the caller listens to the output
+      // before anything else can happen (a step that exits at once closes it at once); the spawner
+      // then moves on into the next launch's cgroup while the step runs.
       launched = await this.serially(async (handOver) => {
-        const group = (cgroup = this.takeCgroup(cgroups, limits));
+        const group = (cgroup = await this.enter(cgroups, limits));
         try {
-          await group.adopt(this.spawnerHostPid);
+          // A CPU limit on v1: a cpu cgroup of its own, entered for the fork only (rare: no default).
+          cpu = cgroups.createCpu(limits);
+          if (cpu) await cpu.adopt(this.spawnerHostPid);
           handOver(await spawner.launch(wrapped));
         } finally {
-          await group.release(this.spawnerHostPid, this.placement!);
+          if (cpu) await cpu.release(this.spawnerHostPid, this.placement!);
+          if (!(await this.waitAhead(cgroups))) await group.release(this.spawnerHostPid, this.placement!);
+          group.spawnerLeft();
           spawnerOut();
-          this.makeSpare(cgroups);
         }
       });
     } catch (error) {
-      await cgroup?.remove();
+      await released;
+      // (Assigned in the task above; TypeScript does not see it.)
+      await Promise.all([cgroup?.remove(), (cpu as LaunchCgroup | null)?.remove()]);
       throw error;
     }
-    return { ...launched, exit: this.watch(launched, cgroup!, released) };
+    return { ...launched, exit: this.watch(launched, cgroup!, cpu, released) };
   }
 
   /**
-   * The launch's cgroup: the one made ahead while the previous step ran, when this launch has
-   * the default limits (the usual case), else a new one.
+   * The launch's cgroup, with the spawner in it: the one it waits in (made and entered while the
+   * previous step ran, or as the sandbox started), given this launch's limits; else a new one.
    */
-  private takeCgroup(cgroups: Cgroups, limits: ResolvedLimits): LaunchCgroup {
-    const spare = this.spare;
-    this.spare = null;
-    if (spare && sameLimits(spare.limits, limits)) return spare;
-    if (spare) void spare.remove();
-    return cgroups.create(limits);
+  private async enter(cgroups: Cgroups, limits: ResolvedLimits): Promise<LaunchCgroup> {
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting) {
+      try {
+        waiting.refit(limits);
+        return waiting;
+      } catch {
+        // Limits it cannot take now (memory already above the new limit): a new cgroup, below.
+      }
+    }
+    const group = cgroups.create(limits);
+    try {
+      await group.adopt(this.spawnerHostPid);
+    } catch (error) {
+      await group.release(this.spawnerHostPid, this.placement!);
+      void group.remove();
+      throw error;
+    }
+    // The spawner left the one it waited in (for the new one): nothing was started in it.
+    if (waiting) void waiting.remove();
+    return group;
   }
 
-  private makeSpare(cgroups: Cgroups): void {
-    if (this.spare || this.closing) return;
+  /**
+   * Makes the next launch's cgroup (the default limits) and moves the spawner into it, so that the
+   * next launch forks at once. False when that failed; the spawner is then where it was.
+   */
+  private async waitAhead(cgroups: Cgroups): Promise<boolean> {
+    if (this.closing) return false;
+    let next: LaunchCgroup;
     try {
-      this.spare = cgroups.create(this.settings.defaults);
+      next = cgroups.create({ ...this.settings.defaults, cpus: cgroups.version === 2 ? this.settings.defaults.cpus : null });
     } catch {
-      // the launch that needs one makes its own, and says why it cannot
+      return false;
     }
+    try {
+      await next.adopt(this.spawnerHostPid);
+    } catch {
+      // Partly moved (one hierarchy of two): back where it was, then the cgroup can go.
+      await next.release(this.spawnerHostPid, this.placement!);
+      void next.remove();
+      return false;
+    }
+    next.hostSpawner(next.tasks());
+    this.waiting = next;
+    return true;
   }
 
   /** The launch's exit, with the limit that ended it; its cgroup is removed after. */
-  private async watch(launched: LaunchedProcess, cgroup: LaunchCgroup, released: Promise<void>): Promise<ProcessExit> {
+  private async watch(launched: LaunchedProcess, cgroup: LaunchCgroup, cpu: LaunchCgroup | null, released: Promise<void>): Promise<ProcessExit> {
     let forkLimit = false;
     const timer = setInterval(() => {
       if (forkLimit || cgroup.forksRefused() === 0) return;
@@ -259,7 +313,7 @@ export class RunSandbox {
       clearInterval(timer);
       // Not awaited: the kernel lets go of an exited process's cgroup a little after its exit.
       // What escaped the group (setsid) is killed there; runProcess terminates the group itself.
-      void released.then(() => cgroup.remove());
+      void released.then(() => Promise.all([cgroup.remove(), cpu?.remove()]));
     }
   }
 
@@ -282,10 +336,36 @@ export class RunSandbox {
   async close(): Promise<void> {
     this.closing = true;
     await this.spawner?.close();
+    await this.namespaceGone();
     await this.queue.catch(() => undefined);
-    const spare = this.spare;
-    this.spare = null;
-    await spare?.remove();
+    const waiting = this.waiting;
+    this.waiting = null;
+    // The spawner that waited in it has exited.
+    await waiting?.remove();
+  }
+
+  /**
+   * Waits until the sandbox's init has ended, and with it everything in its PID namespace (a
+   * process that left its step's group and session, say). bubblewrap exits as soon as its init
+   * reports the spawner's exit, before that; the init itself is killed with bubblewrap
+   * (--die-with-parent), so this takes a few milliseconds. SIGKILL after CLOSE_KILL_MS, as for a
+   * spawner that would not leave.
+   */
+  private async namespaceGone(): Promise<void> {
+    const init = this.init;
+    if (!init) return;
+    const alive = () => processStartTime(init.pid) === init.startTime && processIsAlive(init.pid);
+    const started = Date.now();
+    for (let wait = 1; alive(); wait = Math.min(wait * 2, 50)) {
+      if (Date.now() - started > CLOSE_KILL_MS) {
+        try {
+          process.kill(init.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** Stops a sandbox no run used, and removes its folders. */
@@ -293,10 +373,6 @@ export class RunSandbox {
     await this.close();
     await rm(this.slot.dir, { recursive: true, force: true });
   }
-}
-
-function sameLimits(a: ResolvedLimits, b: ResolvedLimits): boolean {
-  return a.memoryBytes === b.memoryBytes && a.processes === b.processes && a.cpus === b.cpus && a.fileSizeBytes === b.fileSizeBytes;
 }
 
 function fileSizeVerdict(exit: ProcessExit, limit: number | null): string | undefined {

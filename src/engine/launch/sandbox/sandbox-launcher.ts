@@ -8,7 +8,9 @@
  * are kept warm (`warm`): a run takes one at once and another is prepared in the background. A warm sandbox
  * fits runs with the common shape (no local repositories to show, the default file size limit);
  * any other run gets one made for it. A warm sandbox that waited an hour is replaced, so that no
- * idle sandbox outlives a change of the machine (an upgraded tool) by long.
+ * idle sandbox outlives a change of the machine (an upgraded tool) by long. The one a run took is
+ * replaced once that run's first step has started (or the run has ended, or after REFILL_DELAY_MS):
+ * not while the run is between its trigger and its first step, which it would slow down.
  */
 import type { LaunchedProcess, LaunchRequest, OpenRunInput, ProcessLauncher, RunIsolation, RunSandbox as RunSandboxHandle } from '../launcher.js';
 import { RunSandbox, type PrepareInput } from './run-sandbox.js';
@@ -17,6 +19,8 @@ import { resolveLimits } from './limits.js';
 import type { SandboxState } from './sandbox-settings.js';
 
 const WARM_MAX_AGE_MS = 3600 * 1000;
+/** The latest a warm sandbox taken by a run is replaced, if its first step has not started by then. */
+const REFILL_DELAY_MS = 500;
 
 export interface SandboxLauncherOptions {
   workspaceRoot: string;
@@ -26,6 +30,8 @@ export interface SandboxLauncherOptions {
 
 export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   private readonly runs = new Map<number, RunSandbox>();
+  /** Runs that took a warm sandbox and have not started a step yet: refill() once they have. */
+  private readonly refillAfterFirstLaunch = new Set<number>();
   private readonly warm: Array<{ ready: Promise<RunSandbox | null>; hurry: () => void }> = [];
   /** Sandboxes of ended runs still winding down. */
   private readonly closing = new Set<Promise<void>>();
@@ -49,13 +55,14 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
       throw new Error(`steps are not run: the sandbox cannot be set up (${this.state.reason}); ANSFLOW_SANDBOX=off runs them without isolation`);
     const shape = this.shapeOf(input);
     const sandbox = (this.fitsWarm(shape) ? await this.takeWarm() : null) ?? (await RunSandbox.prepare(this.state.settings, shape, { starter: this.host }));
-    this.refill();
+    this.refillLater(input.runId);
     await sandbox.bind(input.runId);
     this.runs.set(input.runId, sandbox);
     return {
       workspace: { path: sandbox.slot.workspace, home: sandbox.slot.home },
       close: async () => {
         this.runs.delete(input.runId);
+        this.refillNow(input.runId);
         // The run's outcome does not wait for its sandbox to wind down (the spawner's exit and the
         // namespaces' teardown, about 20 ms): its steps' groups are ended already, and whatever
         // escaped them ends with the PID namespace. close() of the launcher waits for it.
@@ -70,7 +77,9 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     const runId = request.scope?.runId;
     const sandbox = runId === undefined ? undefined : this.runs.get(runId);
     if (!sandbox) throw new Error("refused: a step process must start inside its run's sandbox, and none is open for it");
-    return sandbox.launch(request);
+    const launched = sandbox.launch(request);
+    if (this.refillAfterFirstLaunch.has(runId!)) void launched.finally(() => this.refillNow(runId!)).catch(() => undefined);
+    return launched;
   }
 
   async close(): Promise<void> {
@@ -110,6 +119,17 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
       await sandbox?.discard();
     }
     return null;
+  }
+
+  /** Replaces the warm sandbox a run took once its first step has started (see the top). */
+  private refillLater(runId: number): void {
+    this.refillAfterFirstLaunch.add(runId);
+    setTimeout(() => this.refillNow(runId), REFILL_DELAY_MS).unref();
+  }
+
+  private refillNow(runId: number): void {
+    if (!this.refillAfterFirstLaunch.delete(runId)) return;
+    this.refill();
   }
 
   private refill(): void {
