@@ -264,6 +264,8 @@ export class RunSandbox {
     } catch (error) {
       await group.release(this.spawnerHostPid, this.placement!);
       void group.remove();
+      // Where it was put back, the spawner is out of the one it waited in too.
+      if (waiting) void waiting.release(this.spawnerHostPid, this.placement!).then(() => waiting.remove());
       throw error;
     }
     // The spawner left the one it waited in (for the new one): nothing was started in it.
