@@ -60,7 +60,11 @@ function cgroupOf(pid: number, controller: string): string {
 function spawnerOf(sandbox: RunSandbox): number {
   const [pid] = readdirSync('/proc').filter((p) => {
     try {
-      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').endsWith(`\0${sandbox.slot.pipes}\0`) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node';
+      return (
+        /^\d+$/.test(p) &&
+        readFileSync(`/proc/${p}/cmdline`, 'utf8').endsWith(`\0${sandbox.slot.pipes}\0`) &&
+        readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node'
+      );
     } catch {
       return false;
     }
@@ -73,7 +77,11 @@ test('a step is born in a cgroup of its own with its limits, while the spawner a
   const set = await setUp(t);
   if (!set) return;
   const host = new SpawnerLauncher();
-  const sandbox = await RunSandbox.prepare(set.settings, { workspaceRoot: join(set.root, 'workspaces'), readOnlyPaths: [], fileSizeBytes: limits.fileSizeBytes }, { starter: host });
+  const sandbox = await RunSandbox.prepare(
+    set.settings,
+    { workspaceRoot: join(set.root, 'workspaces'), readOnlyPaths: [], fileSizeBytes: limits.fileSizeBytes },
+    { starter: host },
+  );
   try {
     await sandbox.bind(1);
     const spawner = spawnerOf(sandbox);
@@ -92,7 +100,13 @@ test('a step is born in a cgroup of its own with its limits, while the spawner a
     if (existsSync('/sys/fs/cgroup/cpu/cgroup.procs'))
       assert.doesNotMatch(cgroupOf(step, 'cpu'), /\/l-\d+-\d+$/, 'no cpu cgroup of its own without a CPU limit (v1)');
 
-    const second = await sandbox.launch({ file: 'sleep', args: ['30.102'], cwd: sandbox.slot.workspace, env, scope: { runId: 1, limits: { cpus: 0.5, memory: '64m' } } });
+    const second = await sandbox.launch({
+      file: 'sleep',
+      args: ['30.102'],
+      cwd: sandbox.slot.workspace,
+      env,
+      scope: { runId: 1, limits: { cpus: 0.5, memory: '64m' } },
+    });
     second.output.resume();
     const [limited] = pidsOf('sleep', '30.102');
     assert.ok(limited);
@@ -119,7 +133,11 @@ test('close() resolves once the sandbox is gone, with everything that ran in it'
   const set = await setUp(t);
   if (!set) return;
   const host = new SpawnerLauncher();
-  const sandbox = await RunSandbox.prepare(set.settings, { workspaceRoot: join(set.root, 'workspaces'), readOnlyPaths: [], fileSizeBytes: limits.fileSizeBytes }, { starter: host });
+  const sandbox = await RunSandbox.prepare(
+    set.settings,
+    { workspaceRoot: join(set.root, 'workspaces'), readOnlyPaths: [], fileSizeBytes: limits.fileSizeBytes },
+    { starter: host },
+  );
   try {
     await sandbox.bind(2);
     const launched = await sandbox.launch({
