@@ -18,7 +18,7 @@ const decision = (v: Voter, d: 'approve' | 'reject' = 'approve'): RecordedDecisi
 const author = { id: 99, username: 'dave' };
 
 test('approvers are named by user or by project role; admins always may', () => {
-  assert.equal(approvalIneligibility(rule(), voter('alice', 'viewer'), author, []), null, 'named user');
+  assert.equal(approvalIneligibility(rule(), voter('alice', 'developer'), author, []), null, 'named user');
   assert.equal(approvalIneligibility(rule(), voter('bob', 'maintainer'), author, []), null, 'by role');
   assert.match(approvalIneligibility(rule(), voter('carol', 'developer'), author, []) ?? '', /not an approver/);
   assert.match(approvalIneligibility(rule(), voter('eve', null), author, []) ?? '', /not an approver/);
@@ -41,12 +41,12 @@ test('self-approval is refused when the environment says so, by id or by author 
 });
 
 test('each person decides once', () => {
-  const alice = voter('alice', 'viewer');
+  const alice = voter('alice', 'developer');
   assert.match(approvalIneligibility(rule(), alice, author, [decision(alice)]) ?? '', /already decided/);
 });
 
 test('N distinct approvals open the gate; one rejection closes it', () => {
-  const alice = voter('alice', 'viewer', 1);
+  const alice = voter('alice', 'developer', 1);
   const bob = voter('bob', 'maintainer', 2);
   assert.deepEqual(gateState(rule(), []), { state: 'waiting', approvals: 0, needed: 2 });
   assert.deepEqual(gateState(rule(), [decision(alice)]), { state: 'waiting', approvals: 1, needed: 2 });

@@ -3,6 +3,10 @@
  * add up to. Pure: the service looks up the voter's project role and records decisions; this says
  * whether a decision counts and whether the gate is open, closed or still waiting.
  *
+ * This rule comes on top of the permission policy (domain/permissions.ts, action `approve`: a
+ * developer or above, token scope `run`), which the service asks first: a project viewer or a
+ * global viewer never decides, even when named here.
+ *
  * Rules, as GitHub environments and GitLab protected environments apply them: an approver is named
  * by user or by project role (a global admin always may); with `prevent_self_approval` the person
  * the run is for (who triggered it, or a fork pull request's author) may not approve it; each

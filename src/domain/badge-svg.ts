@@ -29,6 +29,8 @@ export function badgeLook(status: RunStatus | null): BadgeLook {
       return { message: 'running', color: '#007ec6' };
     case 'queued':
       return { message: 'queued', color: '#007ec6' };
+    case 'waiting':
+      return { message: 'waiting', color: '#dfb317' };
   }
 }
 

@@ -48,6 +48,8 @@ export function forgeStateOf(forge: Forge, status: RunStatus, options: { reason?
   const described = (fallback: string) => clipDescription(options.reason ? options.reason : fallback);
   if (options.skipped) return { rank: 2, state: 'success', description: SKIPPED_DESCRIPTION };
   switch (status) {
+    case 'waiting':
+      return { rank: 0, state: 'pending', description: 'waiting for approval' };
     case 'queued':
       return { rank: 0, state: 'pending', description: 'queued' };
     case 'running':

@@ -14,11 +14,11 @@ describe('the permission policy', () => {
     }
   });
 
-  test('the role table: viewer reads; developer runs and edits its own; maintainer edits all and approves; owner administers', () => {
+  test('the role table: viewer reads; developer runs, edits its own, may be an approver; maintainer edits all and manages environments; owner administers', () => {
     const expected: Record<ProjectRole, ProjectAction[]> = {
       viewer: ['read'],
-      developer: ['read', 'run', 'run_override'],
-      maintainer: ['read', 'run', 'run_override', 'edit', 'manage_credentials', 'approve', 'manage_members', 'read_audit'],
+      developer: ['read', 'run', 'run_override', 'approve'],
+      maintainer: ['read', 'run', 'run_override', 'edit', 'manage_credentials', 'approve', 'manage_environments', 'manage_members', 'read_audit'],
       owner: [...PROJECT_ACTIONS],
     };
     for (const [role, allowed] of Object.entries(expected) as Array<[ProjectRole, ProjectAction[]]>)
@@ -38,6 +38,7 @@ describe('the permission policy', () => {
   test('a global viewer stays read-only whatever a project made them', () => {
     assert.equal(ask(user('viewer'), 'owner', 'read'), 'allow');
     assert.equal(ask(user('viewer'), 'owner', 'run'), 'deny');
+    assert.equal(ask(user('viewer'), 'owner', 'approve'), 'deny', 'an approval is a decision, not a read, even for a named approver');
     assert.equal(ask(user('viewer'), 'owner', 'administer'), 'deny');
     assert.equal(decideGlobal(user('viewer'), 'create_project'), 'deny');
     assert.equal(decideGlobal(user('developer'), 'create_project'), 'allow');

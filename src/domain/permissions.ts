@@ -33,7 +33,10 @@ export type ProjectRole = (typeof PROJECT_ROLES)[number];
  *   run_override       start a run with variables or a commit of the caller's choice
  *   edit               create pipelines; change and delete them (`own`: only those the actor created)
  *   manage_credentials create credentials; change and delete them (`own` as for edit)
- *   approve            approve or reject a run waiting for approval
+ *   approve            ask to approve or reject a run waiting at an environment; whose decision
+ *                      counts is the environment's own rule on top (domain/approvals.ts: its named
+ *                      approvers, else maintainers and owners)
+ *   manage_environments create, change and delete environments (their approval rules)
  *   manage_members     add, change and remove members (roles limited by memberChangeDecision)
  *   administer         rename or delete the project
  *   read_audit         read the project's audit events
@@ -45,7 +48,18 @@ export type ProjectRole = (typeof PROJECT_ROLES)[number];
  *   lint_pipeline_file check a pipeline file's text (no resource is read): anyone signed in
  *   read_audit_log     read every audit event (logins, users, every project)
  */
-export const PROJECT_ACTIONS = ['read', 'run', 'run_override', 'edit', 'manage_credentials', 'approve', 'manage_members', 'administer', 'read_audit'] as const;
+export const PROJECT_ACTIONS = [
+  'read',
+  'run',
+  'run_override',
+  'edit',
+  'manage_credentials',
+  'approve',
+  'manage_environments',
+  'manage_members',
+  'administer',
+  'read_audit',
+] as const;
 export type ProjectAction = (typeof PROJECT_ACTIONS)[number];
 export const GLOBAL_ACTIONS = ['create_project', 'trigger_jenkins', 'manage_users', 'administer_system', 'lint_pipeline_file', 'read_audit_log'] as const;
 export type GlobalAction = (typeof GLOBAL_ACTIONS)[number];
@@ -70,7 +84,10 @@ export const PROJECT_RULES: Record<ProjectAction, ProjectRule> = {
   run_override: { any: 'developer', scope: 'write' },
   edit: { any: 'maintainer', own: 'developer', scope: 'write' },
   manage_credentials: { any: 'maintainer', own: 'developer', scope: 'write' },
-  approve: { any: 'maintainer', scope: 'run' },
+  // The floor: a developer named as an environment's approver may decide; a viewer never (a
+  // read-only account stays read-only). Which of those count is the environment's rule.
+  approve: { any: 'developer', scope: 'run' },
+  manage_environments: { any: 'maintainer', scope: 'write' },
   manage_members: { any: 'maintainer', scope: 'admin' },
   administer: { any: 'owner', scope: 'admin' },
   read_audit: { any: 'maintainer', scope: 'read' },

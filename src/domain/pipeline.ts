@@ -13,6 +13,8 @@ export const TRIGGER_EVENTS = ['push', 'pull_request', 'tag'] as const;
 export type TriggerEventKind = (typeof TRIGGER_EVENTS)[number];
 
 export const MAX_STEPS = 100;
+/** An environment's name (`production`, `eu-west.staging`). */
+export const ENVIRONMENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$';
 export const MAX_STEP_TIMEOUT_SECONDS = 7 * 24 * 3600;
 export const MAX_STEP_RETRIES = 10;
 
@@ -90,6 +92,13 @@ export const StepDefinitionSchema = Type.Object(
         description: 'The name of a credential this step receives (files or variables inside its sandbox)',
       }),
     ),
+    environment: Type.Optional(
+      Type.String({
+        pattern: ENVIRONMENT_NAME_PATTERN,
+        description:
+          "The environment of the pipeline's project this step deploys to: the run waits (`waiting`) for the environment's approvals before it starts. All steps of a run that name one name the same",
+      }),
+    ),
     network: Type.Optional(Type.Union([Type.Literal('host'), Type.Literal('none')], { description: '`none`: the step gets its own empty network namespace' })),
     limits: Type.Optional(StepLimitsSchema),
     artifacts: Type.Optional(StepArtifactsSchema),
@@ -102,6 +111,15 @@ export type StepDefinition = Static<typeof StepDefinitionSchema>;
 /** The labels a worker needs to take a run: every step's `runs_on`, since one worker runs the whole run (one workspace). */
 export function requiredLabels(steps: readonly StepDefinition[]): string[] {
   return [...new Set(steps.flatMap((s) => s.runs_on ?? []))].sort();
+}
+
+/**
+ * The environment a run's steps deploy to (null: none), or the names when steps name several
+ * (which a run cannot do: it waits once, before it starts).
+ */
+export function runEnvironment(steps: readonly StepDefinition[]): { name: string | null; conflicting: string[] } {
+  const names = [...new Set(steps.flatMap((s) => (s.environment ? [s.environment] : [])))];
+  return names.length > 1 ? { name: null, conflicting: names } : { name: names[0] ?? null, conflicting: [] };
 }
 
 /** A variable as stored and used by the engine (secrets in clear only inside the process). */

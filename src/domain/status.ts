@@ -1,9 +1,14 @@
 /**
  * Run and step status machines: the only place that knows which transitions are legal.
  *
- *   run:   queued ──► running ──► success | failed | cancelled | timeout | error
- *            │                       ▲
- *            └──── cancelled / error ┘   (cancelled before it started, or platform fault)
+ *   run:   waiting ──► queued ──► running ──► success | failed | cancelled | timeout | error
+ *            │  ▲         │                       ▲
+ *            │  └─────────┼── (a pipeline file's plan names an environment: running → waiting)
+ *            │            └──── cancelled / error ┘   (cancelled before it started, or platform fault)
+ *            └──► cancelled                          (rejected, approval timed out, superseded, cancelled)
+ *
+ *   `waiting`: the run targets an environment with required approvals (domain/approvals.ts) and
+ *   holds no queue job and no worker slot until its gate opens (then `queued`).
  *
  *   step:  pending ──► running ──► success | failed | cancelled | timeout
  *            │
@@ -11,17 +16,20 @@
  *
  * `error` means the platform failed (worker died, workspace could not be made), never the user's step.
  */
-export const RUN_STATUSES = ['queued', 'running', 'success', 'failed', 'cancelled', 'timeout', 'error'] as const;
+export const RUN_STATUSES = ['waiting', 'queued', 'running', 'success', 'failed', 'cancelled', 'timeout', 'error'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const STEP_STATUSES = ['pending', 'running', 'success', 'failed', 'skipped', 'cancelled', 'timeout'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-export type FinalRunStatus = Exclude<RunStatus, 'queued' | 'running'>;
+export type FinalRunStatus = Exclude<RunStatus, 'waiting' | 'queued' | 'running'>;
+/** The statuses of a run that has not ended. */
+export const UNFINISHED_RUN_STATUSES = ['waiting', 'queued', 'running'] as const satisfies readonly RunStatus[];
 export type FinalStepStatus = Exclude<StepStatus, 'pending' | 'running'>;
 
 export function isFinalRunStatus(status: RunStatus): status is FinalRunStatus {
   switch (status) {
+    case 'waiting':
     case 'queued':
     case 'running':
       return false;
@@ -53,8 +61,9 @@ export function isFinalStepStatus(status: StepStatus): status is FinalStepStatus
 }
 
 const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
+  waiting: ['queued', 'cancelled', 'error'],
   queued: ['running', 'cancelled', 'error'],
-  running: ['success', 'failed', 'cancelled', 'timeout', 'error', 'queued'],
+  running: ['success', 'failed', 'cancelled', 'timeout', 'error', 'queued', 'waiting'],
   success: [],
   failed: [],
   cancelled: [],
@@ -62,7 +71,10 @@ const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
   error: [],
 };
 
-/** `running → queued` is legal only for crash recovery of a run that never started a step. */
+/**
+ * `running → queued` is legal only for crash recovery of a run that never started a step;
+ * `running → waiting` only for a run whose pipeline file, once read, names an environment.
+ */
 export function canTransitionRun(from: RunStatus, to: RunStatus): boolean {
   return RUN_TRANSITIONS[from].includes(to);
 }

@@ -23,6 +23,7 @@ test('request classes by method and route', () => {
   assert.equal(requestClass('HEAD', '/api/pipelines/:id/'), 'read');
   assert.equal(requestClass('POST', '/api/pipelines/:id/run/'), 'run');
   assert.equal(requestClass('POST', '/api/pipeline-runs/:id/cancel/'), 'run');
+  assert.equal(requestClass('POST', '/api/pipeline-runs/:id/approvals/'), 'run', 'approving lets a run start');
   assert.equal(requestClass('POST', '/api/webhook-deliveries/:id/redeliver/'), 'run');
   assert.equal(requestClass('PUT', '/api/pipelines/:id/'), 'write');
   assert.equal(requestClass('POST', '/api/users/me/tokens/'), 'write');

@@ -41,11 +41,12 @@ export function normalizeScopes(scopes: readonly TokenScope[]): TokenScope[] {
   return TOKEN_SCOPES.filter((s) => scopes.includes(s));
 }
 
-/** Routes whose POST starts or stops a run (the `run` class); route patterns as Fastify names them. */
+/** Routes whose POST starts or stops a run (the `run` class; approving lets one start); route patterns as Fastify names them. */
 const RUN_ROUTES = new Set([
   '/api/pipelines/:id/run/',
   '/api/pipeline-runs/:id/cancel/',
   '/api/pipeline-runs/:id/rerun-failed-hosts/',
+  '/api/pipeline-runs/:id/approvals/',
   '/api/webhook-deliveries/:id/redeliver/',
   '/api/v1/integrations/jenkins/trigger',
 ]);

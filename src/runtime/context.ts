@@ -50,6 +50,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { openArtifactStore } from '../artifacts/open-artifact-store.js';
 import { parseArtifactStoreUrl } from '../artifacts/artifact-store-url.js';
 import { OutputsRepository } from '../store/outputs-repository.js';
+import { createDelivery, type Delivery } from './delivery.js';
 
 export const VERSION = '1.0.0';
 
@@ -101,6 +102,8 @@ export interface AppContext {
   /** The audit recorder: changes and their events in one transaction. */
   audit: AuditLog;
   deliveries: DeliveriesService;
+  /** Continuous delivery (issue 13): environments, approval gates. */
+  delivery: Delivery;
   metrics: PlatformMetrics;
   close(): Promise<void>;
 }
@@ -145,7 +148,9 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   );
   const { events, queue, logs } = adapters;
   const cancellations = adapters.localCancellations;
+  const delivery = createDelivery({ db: db.kysely, runs: repos.runs, access, audit, events, queue, projects: repos.projects, users: repos.users });
   const runs = new RunsService({
+    gates: delivery.gates,
     access,
     pipelines: repos.pipelines,
     runs: repos.runs,
@@ -197,6 +202,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     audit,
   );
   const deliveries = new DeliveriesService({
+    gates: delivery.gates,
     access,
     pipelines: repos.pipelines,
     runs: repos.runs,
@@ -230,6 +236,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     runs,
     engine,
     deliveries,
+    delivery,
     metrics,
     artifactStore,
     close: async () => {

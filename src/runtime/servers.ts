@@ -20,6 +20,8 @@ import { inventoriesOf } from './inventories.js';
 import { ansibleRoutes } from '../http/api/ansible-routes.js';
 import { AnsibleResults } from '../services/ansible/ansible-results.js';
 import { AnsibleEventsRepository } from '../store/ansible-events-repository.js';
+import { startDeliveryLoops } from './delivery.js';
+import { deliveryRoutes } from '../http/api/delivery-routes.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
@@ -56,6 +58,7 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
       retentionRoutes(retentionOf(ctx).service),
       inventoriesRoutes(inventoriesOf(ctx).service),
       ansibleRoutes(new AnsibleResults({ runs: ctx.runs, events: new AnsibleEventsRepository(ctx.db.kysely), access: ctx.access })),
+      deliveryRoutes(ctx.delivery),
       pipelineFileRoutes(
         new PipelineFiles({
           pipelines: ctx.pipelines,
@@ -98,6 +101,9 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
     // Retention: every API process runs a sweeper; the database claim lets one sweep at a time.
     const sweeper = startRetentionSweeper(ctx);
     closers.push(() => sweeper.stop());
+    // Approval timeouts, wait timers and deployment queues: every API process; moves are guarded.
+    const deliveryLoops = startDeliveryLoops(ctx.delivery, logger);
+    closers.push(() => deliveryLoops.stop());
   }
   return {
     apiUrl,

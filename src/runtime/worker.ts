@@ -71,6 +71,7 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     inventories: inventoriesOf(ctx).repository,
     ansibleEvents: new AnsibleEventsRepository(ctx.db.kysely),
     pipelineFiles: pipelineFileReader(ctx, mirrors),
+    gates: ctx.delivery.gates,
     launcher,
     outputs: (run) =>
       storeRunOutputs(run, {

@@ -1,4 +1,5 @@
 /** What a status badge shows: the pipeline's name and opt-in, and the latest run on a branch. */
+import { UNFINISHED_RUN_STATUSES } from '../domain/status.js';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { RunStatus } from '../domain/status.js';
@@ -21,7 +22,7 @@ export class BadgeRepository {
     const runs = (final: boolean) => {
       let q = this.db.selectFrom('pipeline_runs').select('status').where('pipeline_id', '=', pipelineId);
       if (branch !== null) q = q.where('branch', '=', branch);
-      if (final) q = q.where('status', 'not in', ['queued', 'running']);
+      if (final) q = q.where('status', 'not in', UNFINISHED_RUN_STATUSES);
       return q.orderBy('id', 'desc').limit(1).executeTakeFirst();
     };
     const latest = (await runs(true)) ?? (await runs(false));

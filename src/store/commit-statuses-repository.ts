@@ -88,7 +88,7 @@ const toStatus = (row: CommitStatusRow): CommitStatus => ({
 });
 
 /** The rank a run's status has reached, in SQL (see domain/commit-status.ts). */
-const reachedRank = sql<number>`case pipeline_runs.status when 'queued' then 0 when 'running' then 1 else 2 end`;
+const reachedRank = sql<number>`case pipeline_runs.status when 'waiting' then 0 when 'queued' then 0 when 'running' then 1 else 2 end`;
 
 export class CommitStatusesRepository {
   constructor(private readonly db: Kysely<Database>) {}

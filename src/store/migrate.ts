@@ -19,6 +19,7 @@ import { historyRetention } from './migrations/014-history-retention.js';
 import { projectScopedNames } from './migrations/015-project-scoped-names.js';
 import { buildOutputs } from './migrations/016-build-outputs.js';
 import { inventories } from './migrations/017-inventories.js';
+import { delivery } from './migrations/018-delivery.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -40,6 +41,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '015-project-scoped-names': projectScopedNames(),
     '016-build-outputs': buildOutputs(db.dialect),
     '017-inventories': inventories(db.dialect),
+    '018-delivery': delivery(db.dialect),
   };
 }
 

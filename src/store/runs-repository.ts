@@ -4,7 +4,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
-import type { RunStatus, StepStatus } from '../domain/status.js';
+import { UNFINISHED_RUN_STATUSES, type RunStatus, type StepStatus } from '../domain/status.js';
 import { requiredLabels, type PipelineDefinition, type StepDefinition, type Variables } from '../domain/pipeline.js';
 import { labelKey } from '../domain/labels.js';
 import { memberProjects, type PipelinesRepository } from './pipelines-repository.js';
@@ -79,6 +79,14 @@ export interface Run {
   config_errors?: RunConfigError[] | null;
   /** When a user pinned the run: retention keeps it (migration 014); null when not pinned. */
   pinned_at: string | null;
+  /** The environment its steps deploy to (migration 018); `id` null once the environment is deleted. */
+  environment: { id: number | null; name: string } | null;
+  /** When it started waiting at its environment's gate; null when it never waited. */
+  waiting_since: string | null;
+  /** When its gate let it through (approved, or no approval needed); null before. */
+  approved_at: string | null;
+  /** When an approved run leaves `waiting` (the environment's wait timer); null otherwise. */
+  release_at: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -111,6 +119,11 @@ export interface NewRun {
   secretsWithheld?: string | null;
   /** Launch-time changes to the Ansible steps (limit, tags, check mode, extra vars). */
   ansible?: AnsibleLaunchOverride;
+  /**
+   * The environment the run deploys to; `waiting`: the run is written `waiting` with no queue job
+   * (its gate releases it, services/deployments/), else `queued` as any run.
+   */
+  environment?: { id: number; name: string; waiting: boolean };
 }
 
 /** The columns of a run header: a list reads only these (no definition, no secrets to decrypt). */
@@ -128,6 +141,11 @@ const HEADER_COLUMNS = [
   'cancel_requested_at',
   'secrets_withheld',
   'pinned_at',
+  'environment_id',
+  'environment_name',
+  'waiting_since',
+  'approved_at',
+  'release_at',
   'created_at',
   'started_at',
   'finished_at',
@@ -146,6 +164,10 @@ const toHeader = (row: Pick<PipelineRunRow, (typeof HEADER_COLUMNS)[number]>): R
   cancel_requested_at: row.cancel_requested_at,
   secrets_withheld: row.secrets_withheld,
   pinned_at: row.pinned_at,
+  environment: row.environment_name !== null ? { id: row.environment_id, name: row.environment_name } : null,
+  waiting_since: row.waiting_since,
+  approved_at: row.approved_at,
+  release_at: row.release_at,
   created_at: row.created_at,
   started_at: row.started_at,
   finished_at: row.finished_at,
@@ -202,6 +224,9 @@ export class RunsRepository {
         ...(counter.config_path ? { config_path: counter.config_path } : {}),
       };
       const now = nowIso();
+      const environment = input.environment ?? null;
+      const waiting = environment?.waiting === true;
+      const status: RunStatus = waiting ? 'waiting' : 'queued';
       const run = await trx
         .insertInto('pipeline_runs')
         .values({
@@ -209,7 +234,11 @@ export class RunsRepository {
           project_id: counter.project_id,
           pipeline_name: counter.name,
           number: counter.run_counter,
-          status: 'queued',
+          status,
+          environment_id: environment?.id ?? null,
+          environment_name: environment?.name ?? null,
+          waiting_since: waiting ? now : null,
+          approved_at: environment && !waiting ? now : null,
           trigger_type: input.trigger.type,
           trigger_user_id: input.trigger.user?.id ?? null,
           trigger: JSON.stringify(input.trigger),
@@ -248,18 +277,8 @@ export class RunsRepository {
               .returning(['id', 'position'])
               .execute();
       await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
-      await trx
-        .insertInto('run_queue')
-        .values({
-          run_id: run.id,
-          pipeline_id: input.pipelineId,
-          enqueued_at: now,
-          state: 'queued',
-          claimed_by: null,
-          lease_expires_at: null,
-          labels: labelKey(requiredLabels(definition.steps)),
-        })
-        .execute();
+      // A waiting run has no job: it holds no worker slot until its gate releases it.
+      if (!waiting) await insertJob(trx, run.id, input.pipelineId, definition.steps, now);
       const steps: StepRun[] = [...stepRows]
         .sort((x, y) => x.position - y.position)
         .map((row) => ({ id: row.id, ...pending[row.position]!, reused_from: null }));
@@ -268,7 +287,7 @@ export class RunsRepository {
         project_id: counter.project_id,
         number: counter.run_counter,
         pipeline: { id: input.pipelineId, name: counter.name },
-        status: 'queued',
+        status,
         trigger: input.trigger,
         branch: input.branch,
         commit: input.commit,
@@ -278,6 +297,10 @@ export class RunsRepository {
         cancel_requested_at: null,
         secrets_withheld: input.secretsWithheld ?? null,
         pinned_at: null,
+        environment: environment ? { id: environment.id, name: environment.name } : null,
+        waiting_since: waiting ? now : null,
+        approved_at: environment && !waiting ? now : null,
+        release_at: null,
         created_at: now,
         started_at: null,
         finished_at: null,
@@ -444,15 +467,20 @@ export class RunsRepository {
     await this.db.updateTable('pipeline_runs').set({ status: 'running', started_at: at }).where('id', '=', id).where('status', '=', 'queued').execute();
   }
 
-  /** Sets a final status unless the run already has one; returns whether it changed. */
-  async finish(id: number, status: RunStatus, at: string, reason: string | null): Promise<boolean> {
+  /**
+   * Sets a final status unless the run already has one (or, with `from`, unless it has another
+   * status than those); returns whether it changed.
+   */
+  async finish(id: number, status: RunStatus, at: string, reason: string | null, from: readonly RunStatus[] = UNFINISHED_RUN_STATUSES): Promise<boolean> {
     // A cancelled run shows why the cancel was asked ("superseded by run #12") when it was given.
     const result = await this.db
       .updateTable('pipeline_runs')
       .set({ status, finished_at: at, error_reason: status === 'cancelled' ? sql<string | null>`coalesce(cancel_reason, ${reason})` : reason })
       .where('id', '=', id)
-      .where('status', 'in', ['queued', 'running'])
+      .where('status', 'in', from)
       .executeTakeFirst();
+    // A run that left `from` meanwhile keeps its job (a gate released it); otherwise no job outlives its run.
+    if (Number(result.numUpdatedRows) === 0 && from !== UNFINISHED_RUN_STATUSES) return false;
     await this.db.deleteFrom('run_queue').where('run_id', '=', id).execute();
     return Number(result.numUpdatedRows) === 1;
   }
@@ -509,7 +537,7 @@ export class RunsRepository {
       .select(['id', 'number', 'status', 'project_id', 'pipeline_id', 'pipeline_name', 'trigger'])
       .where('pipeline_id', '=', pipelineId)
       .where('id', '<', beforeId)
-      .where('status', 'in', ['queued', 'running'])
+      .where('status', 'in', UNFINISHED_RUN_STATUSES)
       .where('trigger_type', '=', 'webhook')
       .where('cancel_requested_at', 'is', null)
       .execute();
@@ -569,4 +597,20 @@ export class RunsRepository {
       steps,
     };
   }
+}
+
+/** The queue job of a run (the embedded queue's row, the outbox of the Redis one). */
+export async function insertJob(trx: Kysely<Database>, runId: number, pipelineId: number | null, steps: readonly StepDefinition[], at: string): Promise<void> {
+  await trx
+    .insertInto('run_queue')
+    .values({
+      run_id: runId,
+      pipeline_id: pipelineId,
+      enqueued_at: at,
+      state: 'queued',
+      claimed_by: null,
+      lease_expires_at: null,
+      labels: labelKey(requiredLabels(steps)),
+    })
+    .execute();
 }

@@ -60,6 +60,8 @@ export interface PipelinesTable {
   badge_public: Generated<number>;
   /** Migration 013: a token credential (name) for commit statuses; null = the server's token. */
   forge_credential: Generated<string | null>;
+  /** Migration 018: launch inputs (JSON, domain/launch-inputs.ts). */
+  inputs: Generated<string>;
   /** Kept by a trigger (migration 014): the pipeline's runs in the database. */
   runs_count: Generated<number>;
   /** Retention (migration 014): keep the newest N runs / runs of the last D days; null: the global default. */
@@ -98,6 +100,15 @@ export interface PipelineRunsTable {
   pinned_by: Generated<number | null>;
   /** The run this one retries (migration 016). */
   retry_of: Generated<number | null>;
+  /** Migration 018: the environment its steps deploy to (name kept when the environment is deleted). */
+  environment_id: Generated<number | null>;
+  environment_name: Generated<string | null>;
+  /** Migration 018: when its approval gate opened (the timeout counts from here). */
+  waiting_since: Generated<string | null>;
+  /** Migration 018: when its gate let it through. */
+  approved_at: Generated<string | null>;
+  /** Migration 018: an approved run leaves `waiting` for `queued` at this time (wait timer, deployment queue). */
+  release_at: Generated<string | null>;
 }
 
 export interface StepRunsTable {
@@ -390,6 +401,104 @@ export interface AnsibleEventsTable {
   at: string;
 }
 
+/** Migration 018: an environment of a project and its approval rule (JSON arrays as text). */
+export interface EnvironmentsTable {
+  id: Generated<number>;
+  project_id: number;
+  name: string;
+  description: string;
+  required_approvals: number;
+  approver_users: string;
+  approver_roles: string;
+  prevent_self_approval: number;
+  branches: string;
+  wait_timer_seconds: number;
+  approval_timeout_seconds: number | null;
+  timeout_outcome: string;
+  concurrency: string | null;
+  created_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Migration 018: one person's decision on a waiting run. */
+export interface RunApprovalsTable {
+  id: Generated<number>;
+  run_id: number;
+  user_id: number | null;
+  username: string;
+  decision: string;
+  comment: string;
+  commit_sha: string | null;
+  created_at: string;
+}
+
+/** Migration 018: a pipeline's cron schedule. */
+export interface SchedulesTable {
+  id: Generated<number>;
+  pipeline_id: number;
+  description: string;
+  cron: string;
+  timezone: string;
+  branch: string | null;
+  variables: string;
+  enabled: number;
+  catch_up: number;
+  next_fire_at: string | null;
+  checked_until: string;
+  created_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Migration 018: one fire time of a schedule, claimed by inserting it (unique per schedule and time). */
+export interface ScheduleFiresTable {
+  id: Generated<number>;
+  schedule_id: number;
+  fire_at: string;
+  outcome: string;
+  run_id: number | null;
+  reason: string | null;
+  claimed_by: string | null;
+  created_at: string;
+}
+
+/** Migration 018: where a project's notifications go. */
+export interface NotificationChannelsTable {
+  id: Generated<number>;
+  project_id: number;
+  name: string;
+  kind: string;
+  config: string;
+  secret: string | null;
+  events: string;
+  pipeline_ids: string | null;
+  enabled: number;
+  created_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Migration 018: the notification outbox, one row per channel and event occurrence. */
+export interface NotificationDeliveriesTable {
+  id: Generated<number>;
+  channel_id: number;
+  run_id: number | null;
+  event: string;
+  occurrence: string;
+  payload: string;
+  outcome: string;
+  attempts: number;
+  next_attempt_at: string;
+  claimed_by: string | null;
+  claim_expires_at: string | null;
+  last_error: string | null;
+  last_status_code: number | null;
+  attempt_log: string;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface Database extends BuildOutputsTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -415,6 +524,12 @@ export interface Database extends BuildOutputsTables {
   inventory_versions: InventoryVersionsTable;
   inventory_host_checks: InventoryHostChecksTable;
   ansible_events: AnsibleEventsTable;
+  environments: EnvironmentsTable;
+  run_approvals: RunApprovalsTable;
+  schedules: SchedulesTable;
+  schedule_fires: ScheduleFiresTable;
+  notification_channels: NotificationChannelsTable;
+  notification_deliveries: NotificationDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

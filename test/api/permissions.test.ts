@@ -36,6 +36,7 @@ const RUN_ROUTES = new Set([
   'POST /api/pipelines/:id/run/',
   'POST /api/pipeline-runs/:id/cancel/',
   'POST /api/pipeline-runs/:id/rerun-failed-hosts/',
+  'POST /api/pipeline-runs/:id/approvals/',
   'POST /api/webhook-deliveries/:id/redeliver/',
   'POST /api/v1/integrations/jenkins/trigger/',
 ]);
@@ -56,6 +57,8 @@ interface Fixture {
   credential: number;
   /** An inventory of P, created by P's owner. */
   inventory: number;
+  /** An environment of P (created by P's owner). */
+  environment: number;
   delivery: number;
   /** A Jenkins build (they belong to no project). */
   jenkinsBuild: number;
@@ -243,6 +246,23 @@ const RULES: Record<string, Rule> = {
   },
   'GET /api/inventories/:id/diff/': { path: (f) => `/api/inventories/${f.inventory}/diff/?from=1&to=1`, expect: READ },
   'GET /api/inventories/:id/hosts/': { path: (f) => `/api/inventories/${f.inventory}/hosts/`, expect: READ },
+  // Environments: everyone reads them; changing one changes who may deploy, so maintainers and up.
+  'GET /api/environments/': { path: (f) => `/api/environments/?project=${f.project}`, expect: READ },
+  'POST /api/environments/': { path: () => '/api/environments/', body: (f) => ({ name: unique('env'), project: f.project }), expect: CHANGE_OTHERS(201) },
+  'GET /api/environments/:id/': { path: (f) => `/api/environments/${f.environment}/`, expect: READ },
+  'PUT /api/environments/:id/': {
+    fresh: true,
+    path: (f) => `/api/environments/${f.environment}/`,
+    body: () => ({ name: unique('env'), required_approvals: 2 }),
+    expect: CHANGE_OTHERS(200),
+  },
+  'DELETE /api/environments/:id/': { fresh: true, path: (f) => `/api/environments/${f.environment}/`, expect: CHANGE_OTHERS(204) },
+  'GET /api/environments/:id/deployments/': { path: (f) => `/api/environments/${f.environment}/deployments/`, expect: READ },
+  // Approvals: the policy lets developers and up ask (viewers: 403); the run has finished, so who
+  // may ask gets the 409 that says so. Whose decision counts is the environment's rule
+  // (test/delivery/approval-gates.test.ts).
+  'GET /api/pipeline-runs/:id/approvals/': { path: (f) => `/api/pipeline-runs/${f.run}/approvals/`, expect: READ },
+  'POST /api/pipeline-runs/:id/approvals/': { path: (f) => `/api/pipeline-runs/${f.run}/approvals/`, body: () => ({ decision: 'approve' }), expect: RUN(409) },
 
   // Webhook deliveries (one that started P's run; its body was not kept, so redelivering is a 409).
   'GET /api/webhook-deliveries/': { path: (f) => `/api/webhook-deliveries/?project=${f.project}`, expect: READ },
@@ -326,6 +346,7 @@ describe('permissions, route by route and role by role', () => {
       },
       owner.id,
     ))!.id;
+    const environment = await h.ctx.delivery.environments.create(owner, { name: unique('env'), project: project.id });
     const delivery = (await h.ctx.repos.deliveries.insertIfNew({
       provider: 'github',
       deliveryKey: unique('delivery'),
@@ -342,7 +363,17 @@ describe('permissions, route by route and role by role', () => {
     }))!;
     await h.ctx.repos.deliveries.complete(delivery, { verdict: 'triggered', reason: null, runIds: [run.id] });
     const jenkinsBuild = (await h.ctx.repos.jenkinsBuilds.create({ jobName: 'build', parameters: {}, queueId: 1, triggeredBy: owner.id })).id;
-    return { project: project.id, pipeline: pipeline.id, run: run.id, credential: credential.id, inventory, delivery, jenkinsBuild, member };
+    return {
+      project: project.id,
+      pipeline: pipeline.id,
+      run: run.id,
+      credential: credential.id,
+      inventory,
+      environment: environment.id,
+      delivery,
+      jenkinsBuild,
+      member,
+    };
   };
 
   before(async () => {

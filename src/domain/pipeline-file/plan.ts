@@ -229,6 +229,7 @@ function toDefinition(step: FileStep, cell: Cell | null, name: string, needs: st
   if (Object.keys(env).length > 0) out.env = env;
   if (step.runs_on !== undefined) out.runs_on = [...step.runs_on];
   if (step.credential !== undefined) out.credential = step.credential;
+  if (step.environment !== undefined) out.environment = step.environment;
   if (step.network !== undefined) out.network = step.network;
   if (step.limits !== undefined) out.limits = { ...step.limits };
   if (step.artifacts !== undefined) out.artifacts = structuredClone(step.artifacts);

@@ -32,6 +32,7 @@ const ORDER: (keyof StepDefinition | 'run')[] = [
   'continue_on_error',
   'runs_on',
   'credential',
+  'environment',
   'network',
   'limits',
 ];

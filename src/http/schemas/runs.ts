@@ -72,6 +72,14 @@ const runCommon = {
     Type.String({ description: 'Why the run got no secret variables and no credentials (`pull request from a fork`); null when it got them' }),
   ),
   pinned_at: Nullable(Type.String({ description: 'When a user pinned the run (retention keeps it); null when not pinned' })),
+  environment: Nullable(
+    Type.Object(
+      { id: Nullable(Type.Integer()), name: Type.String() },
+      { description: 'The environment its steps deploy to (id null once the environment was deleted); its gate: GET /api/pipeline-runs/{id}/approvals/' },
+    ),
+  ),
+  waiting_since: Nullable(Type.String({ description: 'When it started waiting at its environment; null when it never waited' })),
+  approved_at: Nullable(Type.String({ description: 'When its environment let it through; null before, or when it deploys nowhere' })),
 };
 
 export const RunSummarySchema = Type.Object(runCommon);

@@ -53,8 +53,15 @@ export async function cancelUnfinishedRun(
     });
   else await deps.runs.requestCancel(run.id, at, reason);
 
+  // Waiting at an environment's gate (it has no job): it ends here, unless its gate released it
+  // meanwhile (the finish is guarded by `waiting`), then it is cancelled as a queued run.
+  if (run.status === 'waiting' && (await deps.runs.finish(run.id, 'cancelled', at, 'cancelled while waiting for approval', ['waiting']))) {
+    await deps.runs.settleSteps(run.id, 'unfinished', 'cancelled', at);
+    deps.events.publish({ type: 'run_status', runId: run.id, pipelineId: run.pipeline.id, status: 'cancelled', progress: 100, currentStep: null, at });
+    return;
+  }
   // Not yet claimed by a worker: taking the job out of the queue makes settling it ours alone.
-  if (run.status === 'queued' && (await deps.queueRepo.removeIfQueued(run.id))) {
+  if (run.status !== 'running' && (await deps.queueRepo.removeIfQueued(run.id))) {
     await deps.runs.settleSteps(run.id, 'unfinished', 'cancelled', at);
     if (await deps.runs.finish(run.id, 'cancelled', at, 'cancelled before it started')) {
       deps.events.publish({ type: 'run_status', runId: run.id, pipelineId: run.pipeline.id, status: 'cancelled', progress: 100, currentStep: null, at });

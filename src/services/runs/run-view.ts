@@ -10,7 +10,7 @@ const duration = (start: string | null, end: string | null): number | null =>
 /** Percentage of steps that reached a final status; a successful run is always 100. */
 export function progressOf(status: Run['status'], steps: Pick<StepRun, 'status'>[]): number {
   if (status === 'success') return 100;
-  if (steps.length === 0) return status === 'queued' || status === 'running' ? 0 : 100;
+  if (steps.length === 0) return status === 'waiting' || status === 'queued' || status === 'running' ? 0 : 100;
   const done = steps.filter((s) => isFinalStepStatus(s.status)).length;
   return Math.floor((done / steps.length) * 100);
 }
@@ -38,6 +38,9 @@ function runHeader(run: RunSummary | Run) {
     error_reason: run.error_reason,
     secrets_withheld: run.secrets_withheld,
     pinned_at: run.pinned_at,
+    environment: run.environment,
+    waiting_since: run.waiting_since,
+    approved_at: run.approved_at,
   };
 }
 

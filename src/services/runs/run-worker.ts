@@ -14,7 +14,7 @@ import type { EventBus } from '../../events/event-bus.js';
 import type { JobQueue } from '../../queue/job-queue.js';
 import type { Run, RunConfigError, RunsRepository } from '../../store/runs-repository.js';
 import { assertNever, isFinalRunStatus } from '../../domain/status.js';
-import { requiredLabels } from '../../domain/pipeline.js';
+import { requiredLabels, runEnvironment } from '../../domain/pipeline.js';
 import type { FilePlanOutcome } from './plan-from-file.js';
 import { coerceError } from '../../domain/errors.js';
 import { StoreRunReporter } from './run-reporter.js';
@@ -68,6 +68,11 @@ export interface RunWorkerDeps {
   pipelineFiles?: { plan(run: Run, signal: AbortSignal): Promise<FilePlanOutcome> };
   /** Where a run keeps its artifacts, caches and snapshots; without it steps' `artifacts:` and `cache:` are ignored. */
   outputs?: (run: Run) => RunOutputs;
+  /**
+   * Environments' gates: a pipeline file whose steps name an environment sends its run back to
+   * `waiting` once planned (services/deployments/approval-gates.ts). Without them such runs end `error`.
+   */
+  gates?: { holdPlannedRun(run: Run): Promise<{ outcome: 'run' } | { outcome: 'waiting' } | { outcome: 'refused'; reason: string }> };
 }
 
 const HEARTBEAT_MS = 5000;
@@ -246,7 +251,21 @@ export class RunWorker {
           await this.settle(run, reporter, 'error', `the pipeline file's steps need worker labels this worker lacks: ${missing.join(', ')}`);
           return null;
         }
-        return retryWhileUnavailable(() => this.deps.runs.adoptPlan(run.id, outcome));
+        const planned = await retryWhileUnavailable(() => this.deps.runs.adoptPlan(run.id, outcome));
+        const target = planned ? runEnvironment(planned.definition.steps) : null;
+        if (!planned || (target?.name === null && target.conflicting.length === 0)) return planned;
+        if (!this.deps.gates) {
+          await this.settle(run, reporter, 'error', 'the pipeline file deploys to an environment, and this worker cannot hold runs for approval');
+          return null;
+        }
+        // Its gate: the run waits (its job gone, this slot free) and runs, planned, once released.
+        const gate = await this.deps.gates.holdPlannedRun(planned);
+        if (gate.outcome === 'waiting') return null;
+        if (gate.outcome === 'refused') {
+          await this.settle(run, reporter, 'error', gate.reason);
+          return null;
+        }
+        return planned;
       }
       case 'invalid':
         await retryWhileUnavailable(() => this.deps.runs.recordConfigErrors(run.id, outcome));

@@ -11,6 +11,8 @@ import type { JobQueue } from '../../queue/job-queue.js';
 import type { EventBus } from '../../events/event-bus.js';
 import { normalizeVariables, type VariableInput } from '../pipelines-service.js';
 import { ansibleOverrideProblems, type AnsibleLaunchOverride } from '../../domain/ansible-launch.js';
+import type { ApprovalGates } from '../deployments/approval-gates.js';
+import { runEnvironment } from '../../domain/pipeline.js';
 
 export interface TriggerInput {
   pipelineId: number;
@@ -40,6 +42,8 @@ export interface TriggerDeps {
   access: ProjectAccess;
   /** Every trigger is audited, in the run's own transaction. */
   audit?: AuditLog;
+  /** Environments' approval gates (services/deployments/approval-gates.ts); without them a step's `environment` is refused. */
+  gates?: Pick<ApprovalGates, 'forNewRun' | 'afterCreate'>;
 }
 
 export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: TriggerInput): Promise<Run> {
@@ -72,21 +76,34 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
   const secretsWithheld = input.fromFork && !pipeline.secrets_for_forks ? FORK_SECRETS_WITHHELD : null;
   if (secretsWithheld) for (const [name, v] of Object.entries(variables)) if (v.secret) delete variables[name];
 
+  // A pipeline file's steps (and so its environment) are known once the worker has read it.
+  const environment = pipeline.config_path ? null : await environmentOf(deps, pipeline.project_id, pipeline.steps, branch);
+  const waiting = environment?.waiting === true;
   const labels = requiredLabels(pipeline.steps);
   // At commit: announce `queued` first, then wake a worker (whose `running` must come after it).
+  // A run waiting at its environment's gate has no job yet: its gate wakes a worker later.
   const run = await deps.runs.create(
-    { pipelineId: pipeline.id, trigger: input.trigger, branch, commit, variables, secretsWithheld, ...(input.ansible && { ansible: input.ansible }) },
+    {
+      pipelineId: pipeline.id,
+      trigger: input.trigger,
+      branch,
+      commit,
+      variables,
+      secretsWithheld,
+      ...(input.ansible && { ansible: input.ansible }),
+      ...(environment ? { environment } : {}),
+    },
     (runId) => {
       deps.events.publish({
         type: 'run_status',
         runId,
         pipelineId: pipeline.id,
-        status: 'queued',
+        status: waiting ? 'waiting' : 'queued',
         progress: 0,
         currentStep: null,
         at: new Date().toISOString(),
       });
-      deps.queue.notify({ runId, pipelineId: pipeline.id, labels });
+      if (!waiting) deps.queue.notify({ runId, pipelineId: pipeline.id, labels });
     },
     async (tx, written) => {
       if (!deps.audit) return;
@@ -106,5 +123,20 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
     },
   );
   if (!run) throw notFound('Pipeline');
-  return run;
+  if (!waiting) return run;
+  // Once committed nothing may fail (a retrying client would start it twice): what afterCreate
+  // does not finish, the gate sweeper does.
+  try {
+    await deps.gates!.afterCreate(run);
+    return (await deps.runs.findById(run.id)) ?? run;
+  } catch {
+    return run;
+  }
+}
+
+async function environmentOf(deps: TriggerDeps, projectId: number, steps: Parameters<ApprovalGates['forNewRun']>[1], branch: string) {
+  if (deps.gates) return deps.gates.forNewRun(projectId, steps, branch);
+  const { name } = runEnvironment(steps);
+  if (name !== null) throw new AppError('UNPROCESSABLE_ENTITY', `A step deploys to environment "${name}", but this server has no approval gates`);
+  return null;
 }

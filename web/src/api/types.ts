@@ -1,7 +1,7 @@
 /** Shapes of the public API (port 8000) and the gateway (port 8001) as the UI uses them. */
 
 export type Role = 'admin' | 'developer' | 'viewer';
-export type RunStatus = 'queued' | 'running' | 'success' | 'failed' | 'cancelled' | 'timeout' | 'error';
+export type RunStatus = 'waiting' | 'queued' | 'running' | 'success' | 'failed' | 'cancelled' | 'timeout' | 'error';
 export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'skipped' | 'cancelled' | 'timeout';
 export type PipelineStatus = 'active' | 'inactive';
 export type TriggerEvent = 'push' | 'pull_request' | 'tag';

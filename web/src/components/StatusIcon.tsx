@@ -12,6 +12,7 @@ export function statusTone(status: AnyStatus | null | undefined): 'success' | 'd
     case 'timeout':
       return 'danger';
     case 'cancelled':
+    case 'waiting':
       return 'warning';
     case 'running':
     case 'queued':
@@ -26,6 +27,8 @@ export function statusLabel(status: AnyStatus | null | undefined): string {
   switch (status) {
     case 'timeout':
       return 'timed out';
+    case 'waiting':
+      return 'waiting for approval';
     default:
       return status;
   }
@@ -51,6 +54,9 @@ export function StatusIcon({ status }: { status: AnyStatus }) {
       break;
     case 'skipped':
       path = <path d="M6.5 6l3 3-3 3M10 6l3 3-3 3" fill="none" stroke="#fff" strokeWidth="1.4" strokeLinecap="round" />;
+      break;
+    case 'waiting':
+      path = <path d="M7 5.5v7m4-7v7" stroke="#fff" strokeWidth="1.8" strokeLinecap="round" />;
       break;
     default:
       path = null;

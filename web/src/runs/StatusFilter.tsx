@@ -1,7 +1,7 @@
 /** Run status filter (select). */
 import type { RunStatus } from '../api/types';
 
-const STATUSES: RunStatus[] = ['queued', 'running', 'success', 'failed', 'cancelled', 'timeout', 'error'];
+const STATUSES: RunStatus[] = ['waiting', 'queued', 'running', 'success', 'failed', 'cancelled', 'timeout', 'error'];
 
 export function RunStatusFilter({ value, onChange }: { value: string; onChange: (value: string) => void }) {
   return (

@@ -1,0 +1,158 @@
+/**
+ * Approval gates of waiting runs (migration 018): the decisions people gave, and the guarded
+ * transitions out of `waiting`. Every transition is an UPDATE guarded by `status = 'waiting'`, so
+ * with several processes (API requests, each process's gate sweeper) exactly one of them moves a
+ * run, and its queue job is written in the same transaction as the move.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import type { PipelineDefinition } from '../domain/pipeline.js';
+import { insertJob } from './runs-repository.js';
+
+export interface Decision {
+  user_id: number;
+  username: string;
+  decision: 'approve' | 'reject';
+  comment: string;
+  /** The commit the run had when the decision was given (a fork's pull request: its head). */
+  commit: string | null;
+  at: string;
+}
+
+/** A waiting run, as the gate sweeper sees it. */
+export interface WaitingRun {
+  id: number;
+  pipeline_id: number | null;
+  environment_id: number | null;
+  waiting_since: string | null;
+  approved_at: string | null;
+  release_at: string | null;
+}
+
+export class ApprovalGatesRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  in(tx: Kysely<Database>): ApprovalGatesRepository {
+    return new ApprovalGatesRepository(tx);
+  }
+
+  async decisions(runId: number): Promise<Decision[]> {
+    const rows = await this.db
+      .selectFrom('run_approvals')
+      .select(['user_id', 'username', 'decision', 'comment', 'commit_sha', 'created_at'])
+      .where('run_id', '=', runId)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      user_id: r.user_id ?? 0,
+      username: r.username,
+      decision: r.decision as Decision['decision'],
+      comment: r.comment,
+      commit: r.commit_sha,
+      at: r.created_at,
+    }));
+  }
+
+  /**
+   * Locks the run while it waits for decisions (a no-op UPDATE takes the row lock in PostgreSQL;
+   * SQLite's writer lock covers the transaction), so concurrent decisions are counted one after
+   * the other. False when the run no longer waits for decisions.
+   */
+  async lockUndecided(runId: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('pipeline_runs')
+      .set((eb) => ({ waiting_since: eb.ref('waiting_since') }))
+      .where('id', '=', runId)
+      .where('status', '=', 'waiting')
+      .where('approved_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** False when this person already decided on the run. */
+  async addDecision(runId: number, d: Omit<Decision, 'at'>, at: string): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('run_approvals')
+      .values({ run_id: runId, user_id: d.user_id, username: d.username, decision: d.decision, comment: d.comment, commit_sha: d.commit, created_at: at })
+      .onConflict((oc) => oc.columns(['run_id', 'user_id']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+
+  /**
+   * The gate let the run through. With `holdUntil` (the wait timer, or the environment's queue
+   * is busy) it stays `waiting`, approved, until the gate sweeper releases it; otherwise it
+   * becomes `queued` with its job. Returns what happened, or null when another process moved it first.
+   */
+  async release(runId: number, at: string, holdUntil: string | null): Promise<'queued' | 'held' | null> {
+    const releaseAt = holdUntil;
+    if (releaseAt !== null) {
+      const result = await this.db
+        .updateTable('pipeline_runs')
+        .set((eb) => ({ approved_at: eb.fn.coalesce('approved_at', eb.val(at)), release_at: releaseAt }))
+        .where('id', '=', runId)
+        .where('status', '=', 'waiting')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1 ? 'held' : null;
+    }
+    const moved = await this.db
+      .updateTable('pipeline_runs')
+      .set((eb) => ({ status: 'queued', approved_at: eb.fn.coalesce('approved_at', eb.val(at)), release_at: null }))
+      .where('id', '=', runId)
+      .where('status', '=', 'waiting')
+      .returning(['pipeline_id', 'definition'])
+      .executeTakeFirst();
+    if (!moved) return null;
+    const definition = JSON.parse(moved.definition) as PipelineDefinition;
+    await insertJob(this.db, runId, moved.pipeline_id, definition.steps, at);
+    return 'queued';
+  }
+
+  /**
+   * A running run (its pipeline file just planned) goes back to `waiting` at `environment`, with
+   * its queue job removed; `approved_at` set when it needs no approval. False when it is not running.
+   */
+  async holdRunning(runId: number, environment: { id: number; name: string; waiting: boolean }, at: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('pipeline_runs')
+      .set({
+        status: environment.waiting ? 'waiting' : 'running',
+        environment_id: environment.id,
+        environment_name: environment.name,
+        waiting_since: environment.waiting ? at : null,
+        approved_at: environment.waiting ? null : at,
+        ...(environment.waiting ? { started_at: null } : {}),
+      })
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1 || !environment.waiting) return false;
+    await this.db.deleteFrom('run_queue').where('run_id', '=', runId).execute();
+    return true;
+  }
+
+  /** Runs waiting now: for their approvals, their wait timer, or the environment's queue. */
+  async waiting(environmentId?: number): Promise<WaitingRun[]> {
+    let q = this.db
+      .selectFrom('pipeline_runs')
+      .select(['id', 'pipeline_id', 'environment_id', 'waiting_since', 'approved_at', 'release_at'])
+      .where('status', '=', 'waiting');
+    if (environmentId !== undefined) q = q.where('environment_id', '=', environmentId);
+    return q.orderBy('id').execute();
+  }
+
+  /** Whether another run of the environment is queued or running (the `queue` concurrency). */
+  async deploying(environmentId: number, exceptRunId: number): Promise<{ id: number; number: number } | null> {
+    const row = await this.db
+      .selectFrom('pipeline_runs')
+      .select(['id', 'number'])
+      .where('environment_id', '=', environmentId)
+      .where('status', 'in', ['queued', 'running'])
+      .where('id', '<>', exceptRunId)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row ?? null;
+  }
+}
