@@ -93,10 +93,16 @@ describe('projects in the browser', () => {
     await page.waitForURL((url) => url.pathname === '/pipelines');
     await page.locator('[data-testid=pipelines-table]').waitFor();
     await waitFor(async () => (await pipelineNames(page)).length === 2, 10_000, 'both pipelines listed');
+    await waitFor(async () => (await page.locator('[data-testid=pipeline-project]').count()) === 2, 10_000, 'each row names its project');
+    const projectOf = async (name: string) =>
+      page.locator(`[data-testid=pipeline-row][data-pipeline-name="${name}"] [data-testid=pipeline-project]`).innerText();
+    assert.equal(await projectOf('pay-deploy'), 'Payments');
+    assert.equal(await projectOf('web-build'), 'default');
 
     await page.locator('[data-testid=project-switcher]').selectOption(String(payments));
     await waitFor(async () => (await pipelineNames(page)).length === 1, 10_000, "only the project's pipeline listed");
     assert.deepEqual(await pipelineNames(page), ['pay-deploy']);
+    assert.equal(await page.locator('[data-testid=pipeline-project]').count(), 0, 'one project chosen: rows do not repeat it');
 
     await page.reload();
     await page.locator('[data-testid=pipelines-table]').waitFor();

@@ -14,6 +14,7 @@ import { useAsync } from '../lib/use-async';
 import { useDebounced } from '../lib/use-debounced';
 import { positiveInt, useUrlState } from '../lib/use-url-state';
 import { useCurrentProject } from '../projects/current-project';
+import { useProjects } from '../projects/use-projects';
 
 const KEYS = ['page', 'page_size', 'search', 'status', 'created_by'] as const;
 
@@ -32,6 +33,10 @@ export function PipelinesPage() {
   }, [debouncedSearch]);
 
   const project = useCurrentProject() ?? undefined;
+  // Names are unique per project only: across all projects, each row says which one it is in.
+  const { projects } = useProjects();
+  const projectName = new Map(projects.map((p) => [p.id, p.name]));
+  const showProject = project === undefined && projects.length > 1;
   const list = useAsync(
     (signal) => listPipelines({ page, page_size: pageSize, search: query.search, status: query.status, created_by: query.created_by, project }, { signal }),
     [page, pageSize, query.search, query.status, query.created_by, project],
@@ -128,6 +133,7 @@ export function PipelinesPage() {
                           {p.name}
                         </Link>
                         {p.status === 'inactive' && <span className="chip">inactive</span>}
+                        {showProject && <ProjectChip name={projectName.get(p.project_id ?? 0)} />}
                       </div>
                       <div className="cell-sub truncate">{p.description || <span className="faint">{p.repository_url || 'No repository'}</span>}</div>
                     </td>
@@ -165,5 +171,14 @@ export function PipelinesPage() {
         )}
       </div>
     </div>
+  );
+}
+
+function ProjectChip({ name }: { name: string | undefined }) {
+  if (name === undefined) return null;
+  return (
+    <span className="chip" data-testid="pipeline-project">
+      {name}
+    </span>
   );
 }
