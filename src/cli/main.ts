@@ -15,6 +15,7 @@ Commands:
   user create           create a user
   user set-password     set a user's password
   run                   trigger a pipeline run and follow it
+  inventory             list, push (create or new version) and show stored Ansible inventories
   lint [FILE]           check a pipeline file (.ansflow.yml) offline
   login                 store a personal access token for the CLI (logout revokes it)
   secret-key rotate     re-encrypt credentials and secret variables under a new key
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import('./user.js')).userCommand,
   worker: async () => (await import('./worker.js')).workerCommand,
   run: async () => (await import('./run.js')).runCommand,
+  inventory: async () => (await import('./inventory.js')).inventoryCommand,
   lint: async () => (await import('./lint.js')).lintCommand,
   login: async () => (await import('./login.js')).loginCommand,
   logout: async () => (await import('./login.js')).logoutCommand,

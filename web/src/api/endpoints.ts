@@ -109,3 +109,27 @@ export async function listAllCredentials(o: Signal = {}): Promise<CredentialSumm
 /* webhooks */
 export const listDeliveries = (query: Query, o: Signal = {}) => api<Page<WebhookDelivery>>('/api/webhook-deliveries/', { ...o, query });
 export const redeliver = (id: number | string) => api<unknown>(`/api/webhook-deliveries/${id}/redeliver/`, { method: 'POST' });
+
+/* Ansible (docs/ansible.md) */
+export type HostResult = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped' | 'rescued' | 'ignored';
+export interface AnsibleStepResults {
+  run_id: number;
+  step_id: number;
+  plays: Array<{ id: string; name: string; tasks: string[] }>;
+  tasks: Array<{
+    id: string;
+    play_id: string;
+    name: string;
+    action: string;
+    handler: boolean;
+    started_at: string;
+    hosts: Record<string, { status: HostResult; duration_ms: number | null; message: string | null }>;
+  }>;
+  recap: Record<string, Record<HostResult, number>>;
+  finished: boolean;
+  hosts: string[];
+}
+export const getAnsibleResults = (runId: number | string, stepId: number, o: Signal = {}) =>
+  api<AnsibleStepResults>(`/api/pipeline-runs/${runId}/steps/${stepId}/ansible/`, o);
+export const rerunFailedHosts = (runId: number | string) =>
+  api<{ run: Run; failed: string[]; unreachable: string[]; limit: string }>(`/api/pipeline-runs/${runId}/rerun-failed-hosts/`, { method: 'POST' });

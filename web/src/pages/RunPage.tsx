@@ -19,6 +19,7 @@ import { CommitStatuses } from '../runs/CommitStatuses';
 import { useRunLive, type LiveMode } from '../runs/use-run-live';
 import { PinButton } from '../runs/PinButton';
 import { saveBlob } from '../lib/save-blob';
+import { AnsibleResults } from '../ansible/AnsibleResults';
 import '../styles/run.css';
 
 const MODE_TEXT: Record<LiveMode, string> = { connecting: 'connecting…', live: 'live', polling: 'live (polling)', finished: '' };
@@ -186,6 +187,11 @@ export default function RunPage() {
           emptyText={run.status === 'queued' ? 'Waiting for a worker to pick up this run…' : final ? 'This run produced no output.' : 'Waiting for output…'}
         />
       </div>
+      {(run.steps ?? [])
+        .filter((s) => s.type === 'ansible_playbook' && s.status !== 'pending')
+        .map((s) => (
+          <AnsibleResults key={s.id} runId={run.id} stepId={s.id} stepName={s.name} live={s.status === 'running'} canRerun={canRun(user)} />
+        ))}
     </div>
   );
 }

@@ -1,0 +1,190 @@
+/**
+ * An Ansible step's results on the run page: a task × host grid coloured by result that fills in
+ * while the playbook runs (the step's results are read again every second until it ends), a host
+ * filter, the recap per host (unreachable apart from failed), and the re-run on failed hosts.
+ */
+import { memo, useEffect, useMemo, useState } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { getAnsibleResults, rerunFailedHosts, type AnsibleStepResults, type HostResult } from '../api/endpoints';
+import { errorMessage } from '../api/api-error';
+import { useToast } from '../components/Toasts';
+import '../styles/ansible.css';
+
+const POLL_MS = 1000;
+const RESULTS: HostResult[] = ['ok', 'changed', 'failed', 'unreachable', 'skipped', 'rescued', 'ignored'];
+const SHORT: Record<HostResult, string> = { ok: 'ok', changed: 'chg', failed: 'FAIL', unreachable: 'UNR', skipped: 'skip', rescued: 'resc', ignored: 'ign' };
+
+export function AnsibleResults({
+  runId,
+  stepId,
+  stepName,
+  live,
+  canRerun,
+}: {
+  runId: number;
+  stepId: number;
+  stepName: string;
+  live: boolean;
+  canRerun: boolean;
+}) {
+  const [results, setResults] = useState<AnsibleStepResults | null>(null);
+  const [host, setHost] = useState('');
+  const [busy, setBusy] = useState(false);
+  const toast = useToast();
+  const navigate = useNavigate();
+
+  useEffect(() => {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const load = async () => {
+      try {
+        setResults(await getAnsibleResults(runId, stepId, { signal: controller.signal }));
+      } catch {
+        // shown as "no results yet"; the next read tries again
+      }
+      if (live && !controller.signal.aborted) timer = setTimeout(() => void load(), POLL_MS);
+    };
+    void load();
+    return () => {
+      controller.abort();
+      if (timer) clearTimeout(timer);
+    };
+  }, [runId, stepId, live]);
+
+  const hosts = useMemo(() => (results ? results.hosts.filter((h) => host === '' || h === host) : []), [results, host]);
+  const failedHosts = useMemo(
+    () =>
+      results
+        ? Object.entries(results.recap)
+            .filter(([, c]) => c.failed > 0 || c.unreachable > 0)
+            .map(([h]) => h)
+        : [],
+    [results],
+  );
+
+  const rerun = async () => {
+    setBusy(true);
+    try {
+      const r = await rerunFailedHosts(runId);
+      toast(`Re-running on ${r.limit}`);
+      navigate(`/runs/${r.run.id}`);
+    } catch (err) {
+      toast(errorMessage(err), 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card ansible-results" data-testid={`ansible-results-${stepId}`}>
+      <div className="card-head">
+        <h2>Ansible: {stepName}</h2>
+        <div className="row">
+          <label className="faint">
+            Host{' '}
+            <select value={host} onChange={(e) => setHost(e.target.value)} data-testid="ansible-host-filter">
+              <option value="">all hosts</option>
+              {(results?.hosts ?? []).map((h) => (
+                <option key={h} value={h}>
+                  {h}
+                </option>
+              ))}
+            </select>
+          </label>
+          {canRerun && !live && failedHosts.length > 0 && (
+            <button type="button" className="btn" disabled={busy} onClick={() => void rerun()} data-testid="ansible-rerun-failed">
+              ↻ Re-run on {failedHosts.length} failed {failedHosts.length === 1 ? 'host' : 'hosts'}
+            </button>
+          )}
+        </div>
+      </div>
+      {!results || results.tasks.length === 0 ? (
+        <p className="faint">{live ? 'Waiting for the first task…' : 'No Ansible results for this step.'}</p>
+      ) : (
+        <>
+          <div className="ansible-grid-scroll">
+            <TaskGrid results={results} hosts={hosts} />
+          </div>
+          <Recap results={results} hosts={hosts} />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Memoised on the results object: a re-read that changed nothing re-renders nothing. */
+const TaskGrid = memo(function TaskGrid({ results, hosts }: { results: AnsibleStepResults; hosts: string[] }) {
+  return (
+    <table className="ansible-grid" data-testid="ansible-grid">
+      <thead>
+        <tr>
+          <th scope="col">Task</th>
+          {hosts.map((h) => (
+            <th key={h} scope="col" className="ansible-host">
+              {h}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {results.tasks.map((task) => (
+          <tr key={task.id}>
+            <th scope="row" title={task.action}>
+              {task.handler ? '⚑ ' : ''}
+              {task.name || task.action}
+            </th>
+            {hosts.map((h) => {
+              const r = task.hosts[h];
+              return (
+                <td
+                  key={h}
+                  className={r ? `cell-${r.status}` : 'cell-none'}
+                  title={
+                    r ? `${h}: ${r.status}${r.duration_ms !== null ? ` in ${r.duration_ms} ms` : ''}${r.message ? `\n${r.message}` : ''}` : `${h}: not run`
+                  }
+                  data-host={h}
+                  data-status={r?.status ?? ''}
+                >
+                  {r ? SHORT[r.status] : ''}
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+});
+
+function Recap({ results, hosts }: { results: AnsibleStepResults; hosts: string[] }) {
+  return (
+    <table className="ansible-recap" data-testid="ansible-recap">
+      <caption className="faint">{results.finished ? 'Recap' : 'Recap so far'}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Host</th>
+          {RESULTS.map((r) => (
+            <th key={r} scope="col">
+              {r}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {hosts.map((h) => (
+          <tr key={h} data-host={h}>
+            <th scope="row">{h}</th>
+            {RESULTS.map((r) => {
+              const n = results.recap[h]?.[r] ?? 0;
+              return (
+                <td key={r} className={n > 0 ? `cell-${r}` : undefined} data-result={r}>
+                  {n}
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
