@@ -22,6 +22,8 @@ import { AnsibleResults } from '../services/ansible/ansible-results.js';
 import { AnsibleEventsRepository } from '../store/ansible-events-repository.js';
 import { startDeliveryLoops } from './delivery.js';
 import { deliveryRoutes } from '../http/api/delivery-routes.js';
+import { outputsRoutes } from '../http/api/outputs-routes.js';
+import { OutputsService } from '../services/outputs/outputs-service.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
@@ -59,6 +61,16 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
       inventoriesRoutes(inventoriesOf(ctx).service),
       ansibleRoutes(new AnsibleResults({ runs: ctx.runs, events: new AnsibleEventsRepository(ctx.db.kysely), access: ctx.access })),
       deliveryRoutes(ctx.delivery),
+      outputsRoutes(
+        new OutputsService({
+          outputs: ctx.repos.outputs,
+          runs: ctx.repos.runs,
+          pipelines: ctx.repos.pipelines,
+          store: ctx.artifactStore,
+          access: ctx.access,
+          audit: ctx.audit,
+        }),
+      ),
       pipelineFileRoutes(
         new PipelineFiles({
           pipelines: ctx.pipelines,

@@ -93,7 +93,7 @@ export class OutputsRepository {
   /** An artifact and its files, in one transaction: listed whole or not at all. */
   async recordArtifact(input: {
     runId: number;
-    stepRunId: number;
+    stepRunId: number | null;
     name: string;
     keyPrefix: string;
     files: ArtifactFile[];

@@ -11,6 +11,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { buildApi } from '../../src/runtime/servers.js';
 import type { Actor } from '../../src/domain/permissions.js';
@@ -62,6 +63,8 @@ interface Fixture {
   delivery: number;
   /** A Jenkins build (they belong to no project). */
   jenkinsBuild: number;
+  /** An artifact of the run, with one file `out/a.txt`. */
+  artifact: number;
   /** The user ids of P's members, by role. */
   member: Record<'owner' | 'maintainer' | 'developer' | 'viewer', number>;
 }
@@ -206,6 +209,18 @@ const RULES: Record<string, Rule> = {
     expect: CHANGE_OTHERS(200),
   },
 
+  // Artifacts are read as their run is; caches are listed as their pipeline is read and cleared as it is edited.
+  'GET /api/pipeline-runs/:id/artifacts/': { path: (f) => `/api/pipeline-runs/${f.run}/artifacts/`, expect: READ },
+  'GET /api/pipeline-runs/:id/artifacts/:artifact_id/download/': { path: (f) => `/api/pipeline-runs/${f.run}/artifacts/${f.artifact}/download/`, expect: READ },
+  'GET /api/pipeline-runs/:id/artifacts/:artifact_id/files/*': {
+    path: (f) => `/api/pipeline-runs/${f.run}/artifacts/${f.artifact}/files/out/a.txt`,
+    expect: READ,
+  },
+  'GET /api/pipelines/:id/caches/': { path: (f) => `/api/pipelines/${f.pipeline}/caches/`, expect: READ },
+  'DELETE /api/pipelines/:id/caches/': { path: (f) => `/api/pipelines/${f.pipeline}/caches/`, expect: CHANGE_OTHERS(200) },
+  // No such entry: who may clear learns it is not there (404), who may not is refused first.
+  'DELETE /api/pipelines/:id/caches/:cache_id/': { path: (f) => `/api/pipelines/${f.pipeline}/caches/999999/`, expect: by(404, 404, 404, 403, 403, 404) },
+
   // Credentials (metadata; created by P's owner).
   'GET /api/credentials/': { path: (f) => `/api/credentials/?project=${f.project}`, expect: READ },
   'POST /api/credentials/': {
@@ -306,8 +321,16 @@ function routesOf(tree: string): string[] {
   return out;
 }
 
+/**
+ * find-my-way prints a wildcard that follows a parameter without the static part between them
+ * (`/artifacts` then `* (GET)` for `/artifacts/:artifact_id/files/*`): such routes, as printed, and what they are.
+ */
+const PRINTED_WILDCARDS: Record<string, string> = {
+  'GET /api/pipeline-runs/:id/artifacts*': 'GET /api/pipeline-runs/:id/artifacts/:artifact_id/files/*',
+};
+
 /** Fastify prints URLs without their trailing slash: the rule keys have theirs. */
-const ruleKey = (route: string) => (route.endsWith('/') || route.endsWith('*') ? route : `${route}/`);
+const ruleKey = (route: string) => PRINTED_WILDCARDS[route] ?? (route.endsWith('/') || route.endsWith('*') ? route : `${route}/`);
 
 describe('permissions, route by route and role by role', () => {
   let h: Harness;
@@ -363,6 +386,18 @@ describe('permissions, route by route and role by role', () => {
     }))!;
     await h.ctx.repos.deliveries.complete(delivery, { verdict: 'triggered', reason: null, runIds: [run.id] });
     const jenkinsBuild = (await h.ctx.repos.jenkinsBuilds.create({ jobName: 'build', parameters: {}, queueId: 1, triggeredBy: owner.id })).id;
+    const stored = await h.ctx.artifactStore.put(`runs/${run.id}/artifacts/t/0`, Readable.from([Buffer.from('a')]));
+    const artifact = await h.ctx.repos.outputs.recordArtifact({
+      runId: run.id,
+      stepRunId: null,
+      name: 'out',
+      keyPrefix: `runs/${run.id}/artifacts/t`,
+      files: [{ path: 'out/a.txt', size: stored.size, sha256: stored.sha256, key: stored.key }],
+      refused: [],
+      bytes: stored.size,
+      expiresAt: null,
+      error: null,
+    });
     return {
       project: project.id,
       pipeline: pipeline.id,
@@ -372,6 +407,7 @@ describe('permissions, route by route and role by role', () => {
       environment: environment.id,
       delivery,
       jenkinsBuild,
+      artifact,
       member,
     };
   };

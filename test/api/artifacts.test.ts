@@ -1,0 +1,204 @@
+/**
+ * Artifacts and caches end to end, through the real server and worker, on both ArtifactStore
+ * adapters (the data folder, and S3 through a real s3rver): a step's files are stored after it and
+ * listed with sizes and hashes, downloaded whole (.tar.gz, which GNU tar extracts) or one by one,
+ * with safe headers; links are refused, hostile paths find nothing; caches are saved and restored
+ * by the next run, listed with hit rates and cleared (with an audit event).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApi, type Harness } from '../support/api-harness.js';
+import { startS3Server, type S3Server } from '../support/s3-server.js';
+import { isFinalStatus } from '../support/run-status.js';
+import { waitFor } from '../support/wait.js';
+
+const STORES = ['filesystem', 's3'] as const;
+
+for (const kind of STORES) {
+  describe(`artifacts and caches through the API (${kind} store)`, () => {
+    let h: Harness;
+    let s3: S3Server | null = null;
+    let admin: string;
+    let viewer: string;
+    before(async () => {
+      let env: Record<string, string> = {};
+      if (kind === 's3') {
+        s3 = await startS3Server();
+        env = {
+          ANSFLOW_ARTIFACTS_URL: `s3://${s3.bucket}/ansflow`,
+          ANSFLOW_S3_ENDPOINT: s3.endpoint,
+          ANSFLOW_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+          ANSFLOW_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+        };
+      }
+      h = await startApi({}, env);
+      assert.equal(h.ctx.artifactStore.kind, kind);
+      admin = await h.login();
+      viewer = await h.userToken('artifact-viewer', 'viewer');
+    });
+    after(async () => {
+      await h?.close();
+      await s3?.close();
+    });
+
+    const pipeline = async (name: string, steps: unknown[]) => {
+      const r = await h.request('POST', '/api/pipelines/', { token: admin, body: { name, steps } });
+      assert.equal(r.status, 201, r.text);
+      return r.json.id as number;
+    };
+    const shell = (name: string, command: string, extra: Record<string, unknown> = {}) => ({ name, type: 'shell_command', config: { command }, ...extra });
+    const runToEnd = async (pipelineId: number) => {
+      const started = await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token: admin, body: {} });
+      assert.equal(started.status, 201, started.text);
+      return waitFor(
+        async () => {
+          const r = await h.request('GET', `/api/pipeline-runs/${started.json.id}/`, { token: admin });
+          return isFinalStatus(r.json.status) ? r.json : undefined;
+        },
+        30000,
+        'the run to finish',
+      );
+    };
+    const log = async (runId: number) => (await h.request('GET', `/api/pipeline-runs/${runId}/logs/`, { token: admin })).text;
+    const download = (path: string, token = admin) => fetch(h.baseUrl + path, { headers: { authorization: `Bearer ${token}` } });
+
+    test('a step stores its artifact; it is listed, downloaded whole and file by file; a link is refused', async () => {
+      const id = await pipeline(`build-${kind}`, [
+        shell(
+          'build',
+          [
+            'mkdir -p "dist/sub dir"',
+            'printf "console.log(1)\\n" > dist/app.js',
+            'head -c 300000 /dev/urandom > "dist/sub dir/blob ü.bin"',
+            'ln -s /etc/passwd dist/passwd',
+            `mkdir -p dist/${'n'.repeat(120)} && echo long > dist/${'n'.repeat(120)}/f.txt`,
+          ].join(' && '),
+          { artifacts: { name: 'dist', paths: ['dist/**'], expire_in_days: 2 } },
+        ),
+      ]);
+      const run = await runToEnd(id);
+      assert.equal(run.status, 'success', await log(run.id));
+      const listed = await h.request('GET', `/api/pipeline-runs/${run.id}/artifacts/`, { token: viewer });
+      assert.equal(listed.status, 200, listed.text);
+      assert.equal(listed.json.count, 1);
+      const artifact = listed.json.results[0];
+      assert.equal(artifact.name, 'dist');
+      assert.equal(artifact.status, 'stored');
+      assert.equal(artifact.file_count, 3);
+      assert.equal(artifact.step_id, run.steps[0].id);
+      assert.deepEqual(artifact.refused, [{ path: 'dist/passwd', reason: 'a symbolic link (not followed)' }]);
+      assert.ok(Date.parse(artifact.expires_at) > Date.now() + 86_400_000);
+
+      // The whole artifact: a .tar.gz GNU tar extracts to the same bytes.
+      const whole = await download(artifact.download_url, viewer);
+      assert.equal(whole.status, 200);
+      assert.equal(whole.headers.get('content-type'), 'application/gzip');
+      assert.equal(whole.headers.get('content-disposition'), `attachment; filename="dist.tar.gz"; filename*=UTF-8''dist.tar.gz`);
+      assert.equal(whole.headers.get('x-content-type-options'), 'nosniff');
+      const dir = mkdtempSync(join(tmpdir(), 'ansflow-artifact-'));
+      try {
+        writeFileSync(join(dir, 'a.tar.gz'), Buffer.from(await whole.arrayBuffer()));
+        execFileSync('tar', ['-xzf', 'a.tar.gz'], { cwd: dir });
+        assert.equal(readFileSync(join(dir, 'dist', 'app.js'), 'utf8'), 'console.log(1)\n');
+        assert.equal(readFileSync(join(dir, 'dist', 'n'.repeat(120), 'f.txt'), 'utf8'), 'long\n');
+        const blob = readFileSync(join(dir, 'dist', 'sub dir', 'blob ü.bin'));
+        assert.equal(blob.length, 300000);
+
+        // One file, by its path (spaces and non-ASCII percent-encoded), with a safe disposition.
+        const one = await download(`/api/pipeline-runs/${run.id}/artifacts/${artifact.id}/files/${encodeURIComponent('dist/sub dir/blob ü.bin')}`, viewer);
+        assert.equal(one.status, 200);
+        assert.equal(one.headers.get('content-type'), 'application/octet-stream');
+        assert.equal(one.headers.get('content-length'), '300000');
+        assert.equal(one.headers.get('content-disposition'), `attachment; filename="blob__.bin"; filename*=UTF-8''blob%20%C3%BC.bin`);
+        const bytes = Buffer.from(await one.arrayBuffer());
+        assert.equal(createHash('sha256').update(bytes).digest('hex'), createHash('sha256').update(blob).digest('hex'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+
+      // Hostile paths find nothing: only recorded paths exist, and the store key never comes from the URL.
+      for (const path of ['..%2f..%2fsecret.key', '..%2F..%2F..%2Fetc%2Fpasswd', 'dist%2Fpasswd', 'dist%2F..%2Fdist%2Fapp.js', '%2Fetc%2Fpasswd']) {
+        const r = await download(`/api/pipeline-runs/${run.id}/artifacts/${artifact.id}/files/${path}`, viewer);
+        assert.equal(r.status, 404, path);
+        assert.match(await r.text(), /"code":"RESOURCE_NOT_FOUND"/);
+      }
+      // An artifact id of another run is not found under this run.
+      const other = await runToEnd(await pipeline(`other-${kind}`, [shell('x', 'true')]));
+      assert.equal((await download(`/api/pipeline-runs/${other.id}/artifacts/${artifact.id}/download/`)).status, 404);
+    });
+
+    test('an artifact over the limit fails its step with the reason and is listed as failed, without files', async () => {
+      const limited = h.ctx.config.outputs.artifactMaxBytes;
+      h.ctx.config.outputs.artifactMaxBytes = 1000;
+      try {
+        // The worker reads the limit per run: restart is not needed (see runtime/worker.ts).
+        const run = await runToEnd(await pipeline(`big-${kind}`, [shell('big', 'head -c 5000 /dev/zero > big.bin', { artifacts: { paths: ['big.bin'] } })]));
+        assert.equal(run.status, 'failed');
+        assert.match(run.steps[0].message, /its artifact could not be stored: artifact "big" holds 4\.9 KiB, over its limit of 1000 bytes; nothing was stored/);
+        const listed = await h.request('GET', `/api/pipeline-runs/${run.id}/artifacts/`, { token: admin });
+        assert.deepEqual(
+          listed.json.results.map((a: { status: string; file_count: number }) => [a.status, a.file_count]),
+          [['failed', 0]],
+        );
+        const r = await download(listed.json.results[0].download_url);
+        assert.equal(r.status, 409);
+      } finally {
+        h.ctx.config.outputs.artifactMaxBytes = limited;
+      }
+    });
+
+    test('a cache is saved by one run and restored by the next; the caches page counts hits; clearing is audited', async () => {
+      const cache = { key: "deps-{{ hashFiles('lock') }}", paths: ['deps'], restore_keys: ['deps-'] };
+      const id = await pipeline(`cache-${kind}`, [
+        shell('lock', 'echo v1 > lock'),
+        shell('deps', 'if [ -f deps/made ]; then echo RESTORED $(cat deps/made); else mkdir -p deps && echo first > deps/made; fi', { cache }),
+      ]);
+      const first = await runToEnd(id);
+      assert.equal(first.status, 'success', await log(first.id));
+      const second = await runToEnd(id);
+      assert.match(await log(second.id), /RESTORED first/);
+
+      const caches = await h.request('GET', `/api/pipelines/${id}/caches/`, { token: viewer });
+      assert.equal(caches.status, 200, caches.text);
+      assert.equal(caches.json.count, 1);
+      assert.equal(caches.json.results[0].scope, 'branch-main');
+      assert.match(caches.json.results[0].key, /^deps-[0-9a-f]{64}$/);
+      assert.equal(caches.json.results[0].hits, 1);
+      assert.ok(caches.json.total_bytes > 0);
+      assert.deepEqual(caches.json.stats, { lookups: 2, exact_hits: 1, partial_hits: 0, hit_rate: 0.5 });
+
+      assert.equal((await h.request('DELETE', `/api/pipelines/${id}/caches/`, { token: viewer })).status, 403);
+      assert.equal((await h.request('DELETE', `/api/pipelines/${id}/caches/999999/`, { token: admin })).status, 404);
+      const cleared = await h.request('DELETE', `/api/pipelines/${id}/caches/`, { token: admin });
+      assert.equal(cleared.status, 200, cleared.text);
+      assert.deepEqual(cleared.json, { deleted: 1 });
+      assert.equal((await h.request('GET', `/api/pipelines/${id}/caches/`, { token: admin })).json.count, 0);
+      const events = await h.request('GET', `/api/audit-events/?action=pipeline.caches.delete`, { token: admin });
+      assert.equal(events.status, 200, events.text);
+      const event = events.json.results.find((e: { target: { id: string } }) => String(e.target.id) === String(id));
+      assert.ok(event, 'the clearing is in the audit log');
+      assert.equal(event.diff.caches.before.length, 1);
+
+      // Without its cache the next run starts clean again.
+      const third = await runToEnd(id);
+      assert.doesNotMatch(await log(third.id), /RESTORED/);
+    });
+
+    test('an outsider cannot see a run’s artifacts or a pipeline’s caches (404, as if they did not exist)', async () => {
+      const outsider = await h.userToken(`outsider-${kind}`, 'developer');
+      const defaultProject = (await h.ctx.repos.projects.defaultProjectId())!;
+      await h.ctx.repos.projects.removeMember(defaultProject, (await h.ctx.repos.users.findByUsername(`outsider-${kind}`))!.id);
+      const id = await pipeline(`hidden-${kind}`, [shell('a', 'echo x > a.txt', { artifacts: { paths: ['a.txt'] } })]);
+      const run = await runToEnd(id);
+      assert.equal((await h.request('GET', `/api/pipeline-runs/${run.id}/artifacts/`, { token: outsider })).status, 404);
+      assert.equal((await h.request('GET', `/api/pipelines/${id}/caches/`, { token: outsider })).status, 404);
+      const artifact = (await h.request('GET', `/api/pipeline-runs/${run.id}/artifacts/`, { token: admin })).json.results[0];
+      assert.equal((await download(artifact.download_url, outsider)).status, 404);
+    });
+  });
+}
