@@ -49,7 +49,15 @@ export interface Folder {
   steps: Step[];
 }
 
-const PIPELINE_STEPS = [{ name: 'hello', type: 'shell_command', config: { command: 'echo "hello from the Postman collection"' } }];
+const PIPELINE_STEPS = [
+  {
+    name: 'hello',
+    type: 'shell_command',
+    config: { command: 'echo "hello from the Postman collection" | tee hello.txt' },
+    artifacts: { name: 'hello', paths: ['hello.txt'] },
+    cache: { key: 'postman-{{ branch }}', paths: ['hello.txt'] },
+  },
+];
 
 const GITHUB_PUSH = {
   ref: 'refs/heads/main',
@@ -295,6 +303,27 @@ export const PLAN: Folder[] = [
         ].join('\n'),
       },
       { op: 'GET /api/pipeline-runs/{id}/logs/', params: { id: '{{run_id}}' }, query: { offset: '0' }, expect: [200] },
+      {
+        op: 'GET /api/pipeline-runs/{id}/artifacts/',
+        params: { id: '{{run_id}}' },
+        expect: [200],
+        // A run cancelled above stored nothing: the downloads below then ask for an id that is not there (404).
+        test: "pm.collectionVariables.set('artifact_id', (pm.response.json().results.find((a) => a.status === 'stored') || { id: 2147483647 }).id);",
+      },
+      { op: 'GET /api/pipeline-runs/{id}/artifacts/{artifact_id}/download/', params: { id: '{{run_id}}', artifact_id: '{{artifact_id}}' }, expect: [200, 404] },
+      {
+        op: 'GET /api/pipeline-runs/{id}/artifacts/{artifact_id}/files/{*}',
+        params: { id: '{{run_id}}', artifact_id: '{{artifact_id}}', '*': 'hello.txt' },
+        expect: [200, 404],
+      },
+      { op: 'GET /api/pipelines/{id}/caches/', params: { id: '{{pipeline_id}}' }, expect: [200] },
+      {
+        op: 'DELETE /api/pipelines/{id}/caches/{cache_id}/',
+        params: { id: '{{pipeline_id}}', cache_id: '{{missing_cache_id}}' },
+        prerequest: "pm.collectionVariables.set('missing_cache_id', 2147483647);",
+        expect: [404],
+      },
+      { op: 'DELETE /api/pipelines/{id}/caches/', params: { id: '{{pipeline_id}}' }, expect: [200] },
       { op: 'POST /api/pipeline-runs/{id}/pin/', params: { id: '{{run_id}}' }, expect: [200] },
       { op: 'DELETE /api/pipeline-runs/{id}/pin/', params: { id: '{{run_id}}' }, expect: [200] },
       { op: 'GET /api/pipelines/{id}/runs/', params: { id: '{{pipeline_id}}' }, expect: [200] },
