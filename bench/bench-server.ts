@@ -29,6 +29,8 @@ export interface LaunchOptions {
   main?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** Extra arguments of `serve`, e.g. --processes 2. */
+  serveArgs?: string[];
 }
 
 export async function startBenchServer(env: Record<string, string>, launch: LaunchOptions = {}): Promise<BenchServer> {
@@ -37,7 +39,7 @@ export async function startBenchServer(env: Record<string, string>, launch: Laun
   let gatewayPort = await freePort();
   while (gatewayPort === apiPort) gatewayPort = await freePort();
   const entry = launch.main ? [launch.main] : ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
-  const child = spawn(process.execPath, [...(launch.nodeFlags ?? []), ...entry, 'serve'], {
+  const child = spawn(process.execPath, [...(launch.nodeFlags ?? []), ...entry, 'serve', ...(launch.serveArgs ?? [])], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -7,12 +7,14 @@
  * database; through the API a second project, a member of it and 20 pipelines; then straight
  * inserts (test/support/history-seed.ts) of SIZE runs (half of them in one pipeline, the rest
  * spread over the others; two step rows each) and SIZE webhook deliveries, plus a log file for
- * the run whose detail is read. PostgreSQL is ANALYZEd after the fill (what autovacuum does on its
- * own after a bulk load); SQLite gets nothing the application does not do itself.
+ * the run whose detail is read. PostgreSQL gets VACUUM ANALYZE after the fill, what autovacuum (on
+ * by default; the test machine's runs with it off) does on its own after a bulk load, and its
+ * counter tables VACUUM FULL (see readsOf: the bulk fill bloats them as a running server does
+ * not). SQLite gets nothing the application does not do itself.
  * Each read is then requested sequentially over one keep-alive connection: 20 warm-up requests,
  * then `--requests` timed ones; the table shows the median and the ratio large / small.
  *
- *   node --import tsx bench/history.ts [--sizes 1000,1000000] [--db sqlite,postgres] [--requests 200] [--no-doc]
+ *   node --import tsx bench/history.ts [--sizes 1000,1000000] [--db sqlite,postgres] [--requests 200] [--no-doc] [--keep] [--reuse]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -34,16 +36,22 @@ interface Options {
   dbs: Dialect[];
   requests: number;
   writeDoc: boolean;
+  /** Leave the PostgreSQL databases in place afterwards (to EXPLAIN the reads by hand). */
+  keep: boolean;
+  /** Measure the PostgreSQL databases a `--keep` run left, without filling them again. */
+  reuse: boolean;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { sizes: [1000, 1_000_000], dbs: ['sqlite', 'postgres'], requests: 200, writeDoc: true };
+  const o: Options = { sizes: [1000, 1_000_000], dbs: ['sqlite', 'postgres'], requests: 200, writeDoc: true, keep: false, reuse: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') o.sizes = argv[++i]!.split(',').map(Number);
     else if (a === '--db') o.dbs = argv[++i]!.split(',') as Dialect[];
     else if (a === '--requests') o.requests = Number(argv[++i]);
     else if (a === '--no-doc') o.writeDoc = false;
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--reuse') o.reuse = o.keep = true;
     else throw new Error(`unknown argument ${a}`);
   }
   if (o.sizes.length !== 2 || o.sizes.some((n) => !Number.isInteger(n) || n < 100)) throw new Error('--sizes needs two sizes of at least 100');
@@ -104,8 +112,10 @@ async function fill(
   server: BenchServer,
   databaseUrl: string | null,
   size: number,
+  reuse: boolean,
 ): Promise<{ reads: Read[]; tokens: Record<'admin' | 'member', string>; seconds: number }> {
   const admin = await patientLogin(server);
+  if (reuse) return { ...(await readsOf(server, databaseUrl, size, false)), tokens: await tokensOf(server), seconds: 0 };
   const project = (await api(server, admin, 'POST', '/api/projects/', { name: 'history' })).id as number;
   await api(server, admin, 'POST', '/api/users/', { username: 'member', password: 'password-123', role: 'developer' });
   await api(server, admin, 'POST', `/api/projects/${project}/members/`, { username: 'member', role: 'developer' });
@@ -136,6 +146,20 @@ async function fill(
   }
   await seedRuns(db.kysely, { pipelineId: big.id, projectId: project, pipelineName: big.name, count: Math.floor(size / 2), since, batch });
   await seedDeliveries(db.kysely, { count: size, projectId: project, prefix: 'bench', batch });
+  await db.close();
+  const read = await readsOf(server, databaseUrl, size, true);
+  // Sign in again: a long fill outlives the first tokens.
+  return { ...read, tokens: await tokensOf(server), seconds: (Date.now() - started) / 1000 };
+}
+
+async function tokensOf(server: BenchServer): Promise<Record<'admin' | 'member', string>> {
+  return { admin: await server.login(), member: await login(server, 'member', 'password-123') };
+}
+
+/** The reads to time, from what the database holds (paths depend on ids), and the log file the run detail reads. */
+async function readsOf(server: BenchServer, databaseUrl: string | null, size: number, analyze: boolean): Promise<{ reads: Read[] }> {
+  const db = openDb({ databaseUrl, dataDir: server.dataDir, poolSize: 2 });
+  const big = await db.kysely.selectFrom('pipelines').select(['id', 'name']).where('name', '=', 'history-0').executeTakeFirstOrThrow();
   const bigRuns = await db.kysely.selectFrom('pipeline_runs').select('id').where('pipeline_id', '=', big.id).orderBy('id', 'asc').execute();
   const middle = bigRuns[bigRuns.length >> 1]!.id;
   const allMiddle = (
@@ -152,13 +176,19 @@ async function fill(
         .executeTakeFirstOrThrow()
     ).m,
   );
-  if (databaseUrl) await sql`analyze`.execute(db.kysely);
+  if (databaseUrl && analyze) {
+    // The fill updated each kept counter's row once per run inside 2,000-row transactions, so
+    // none of those row versions could be pruned as they went: the two projects' rows span 100 MB.
+    // A server inserts each run in its own transaction, whose dead versions HOT pruning and
+    // autovacuum reclaim; VACUUM FULL gives the counters the size they have there.
+    await sql`vacuum full projects, pipelines, history_counters`.execute(db.kysely);
+    await sql`vacuum analyze`.execute(db.kysely);
+  }
   await db.close();
   // The middle run's log, as the file log store writes it: <data>/logs/<run>/run.log.
   const logDir = join(server.dataDir, 'logs', String(middle));
   mkdirSync(logDir, { recursive: true });
   writeFileSync(join(logDir, 'run.log'), Array.from({ length: 200 }, (_, i) => `[build] line ${i} of the build output\n`).join(''));
-  const seconds = (Date.now() - started) / 1000;
   const half = Math.floor(Number(allMiddle) / 2);
   const deep = Math.max(2, Math.floor(bigRuns.length / 2 / 20));
   const reads: Read[] = [
@@ -189,7 +219,7 @@ async function fill(
     { name: 'deliveries, first page (member)', path: '/api/webhook-deliveries/', as: 'member' },
     { name: "pipeline's runs, halfway back by page number (offset; not a target)", path: `/api/pipelines/${big.id}/runs/?page=${deep}`, as: 'admin' },
   ];
-  return { reads, tokens: { admin, member: await login(server, 'member', 'password-123') }, seconds };
+  return { reads };
 }
 
 interface Filled {
@@ -200,27 +230,31 @@ interface Filled {
   drop: () => Promise<void>;
 }
 
-async function start(dialect: Dialect, size: number): Promise<Filled> {
+async function start(dialect: Dialect, size: number, keep: boolean, reuse: boolean): Promise<Filled> {
   let databaseUrl: string | null = null;
   let dropDb = async () => {};
   if (dialect === 'postgres') {
     const name = `ansflow_bench_history_${size}`;
     const admin = new pg.Client({ connectionString: PG_ADMIN });
     await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.query(`create database ${name}`);
+    if (!reuse) {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.query(`create database ${name}`);
+    }
     await admin.end();
     databaseUrl = PG_ADMIN.replace(/\/[^/]*$/, `/${name}`);
     dropDb = async () => {
+      if (keep) return console.log(`kept ${databaseUrl}`);
       const c = new pg.Client({ connectionString: PG_ADMIN });
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     };
   }
-  const server = await startBenchServer(databaseUrl ? { ANSFLOW_DATABASE_URL: databaseUrl } : {});
+  // Tokens that outlive a long measurement.
+  const server = await startBenchServer({ ANSFLOW_ACCESS_TOKEN_TTL: '86400', ...(databaseUrl ? { ANSFLOW_DATABASE_URL: databaseUrl } : {}) });
   try {
-    const filled = await fill(server, databaseUrl, size);
+    const filled = await fill(server, databaseUrl, size, reuse);
     console.log(`${dialect} ${size.toLocaleString('en-US')}: filled in ${filled.seconds.toFixed(0)} s`);
     return { server, ...filled, drop: async () => (await server.stop(), await dropDb()) };
   } catch (error) {
@@ -235,11 +269,11 @@ async function start(dialect: Dialect, size: number): Promise<Filled> {
  * Both sizes' servers run at once and each read alternates between them (small, large, small,
  * ...), so a busy moment of the shared machine falls on both sides alike.
  */
-async function measure(dialect: Dialect, sizes: [number, number], requests: number) {
-  const small = await start(dialect, sizes[0]);
+async function measure(dialect: Dialect, sizes: [number, number], requests: number, keep: boolean, reuse: boolean) {
+  const small = await start(dialect, sizes[0], keep, reuse);
   let large: Filled | undefined;
   try {
-    large = await start(dialect, sizes[1]);
+    large = await start(dialect, sizes[1], keep, reuse);
     const results = new Map<string, [number, number]>();
     for (let i = 0; i < small.reads.length; i++) {
       const reads = [small.reads[i]!, large.reads[i]!] as const;
@@ -277,7 +311,7 @@ async function main() {
   const o = parse(process.argv.slice(2));
   const [small, large] = o.sizes as [number, number];
   const columns: ({ dialect: Dialect } & Awaited<ReturnType<typeof measure>>)[] = [];
-  for (const dialect of o.dbs) columns.push({ dialect, ...(await measure(dialect, [small, large], o.requests)) });
+  for (const dialect of o.dbs) columns.push({ dialect, ...(await measure(dialect, [small, large], o.requests, o.keep, o.reuse)) });
   const fmt = (n: number) => n.toLocaleString('en-US');
   const header = ['Read', ...columns.flatMap((c) => [`${c.dialect} ${fmt(small)} (ms)`, `${c.dialect} ${fmt(large)} (ms)`, `${c.dialect} ratio`])];
   const lines = [
