@@ -91,6 +91,24 @@ const GITLAB_PUSH = {
 };
 
 /** 200/202 with the secret the collection variable holds, 401 when the server has none (the variable is empty). */
+/**
+ * A run-detail request that asks again (up to 60 times, half a second apart) until the run has
+ * ended; `counter` is the collection variable counting the tries.
+ */
+const untilFinal = (counter: string) =>
+  [
+    "const finished = ['success', 'failed', 'cancelled', 'timeout', 'error'].includes(pm.response.json().status);",
+    `const polls = Number(pm.collectionVariables.get('${counter}') || 0);`,
+    'if (!finished && polls < 60) {',
+    `  pm.collectionVariables.set('${counter}', polls + 1);`,
+    '  setTimeout(() => {}, 500);',
+    '  postman.setNextRequest(pm.info.requestName);',
+    '} else {',
+    `  pm.collectionVariables.unset('${counter}');`,
+    "  pm.test('the run has ended', () => pm.expect(finished).to.equal(true));",
+    '}',
+  ].join('\n');
+
 /** `status` when GET /api/auth/methods/ said the server offers single sign-on, else 404. */
 const SSO_OR_404 = (status: number) => `pm.collectionVariables.get('sso_configured') === 'yes' ? ${status} : 404`;
 
@@ -284,24 +302,7 @@ export const PLAN: Folder[] = [
       },
       // The step is short: the run may have ended before the cancel arrives (409).
       { op: 'POST /api/pipeline-runs/{id}/cancel/', params: { id: '{{run_id}}' }, expect: [202, 409] },
-      {
-        op: 'GET /api/pipeline-runs/{id}/',
-        params: { id: '{{run_id}}' },
-        expect: [200],
-        // Ask again (up to 60 times, half a second apart) until the run has ended.
-        test: [
-          "const finished = ['success', 'failed', 'cancelled', 'timeout', 'error'].includes(pm.response.json().status);",
-          "const polls = Number(pm.collectionVariables.get('run_polls') || 0);",
-          'if (!finished && polls < 60) {',
-          "  pm.collectionVariables.set('run_polls', polls + 1);",
-          '  setTimeout(() => {}, 500);',
-          '  postman.setNextRequest(pm.info.requestName);',
-          '} else {',
-          "  pm.collectionVariables.unset('run_polls');",
-          "  pm.test('the run has ended', () => pm.expect(finished).to.equal(true));",
-          '}',
-        ].join('\n'),
-      },
+      { op: 'GET /api/pipeline-runs/{id}/', params: { id: '{{run_id}}' }, expect: [200], test: untilFinal('run_polls') },
       { op: 'GET /api/pipeline-runs/{id}/logs/', params: { id: '{{run_id}}' }, query: { offset: '0' }, expect: [200] },
       {
         op: 'GET /api/pipeline-runs/{id}/artifacts/',
@@ -329,6 +330,72 @@ export const PLAN: Folder[] = [
       { op: 'GET /api/pipelines/{id}/runs/', params: { id: '{{pipeline_id}}' }, expect: [200] },
       { op: 'GET /api/pipeline-runs/', query: { project: '{{project_id}}', page_size: '10' }, expect: [200] },
       { op: 'GET /api/pipelines/{id}/badge.svg', params: { id: '{{pipeline_id}}' }, auth: 'none', expect: [200] },
+    ],
+  },
+  {
+    name: 'Environments and approvals',
+    steps: [
+      {
+        op: 'POST /api/environments/',
+        body: {
+          name: 'postman-{{suffix}}',
+          project: int('project_id'),
+          description: 'Made by the Postman collection',
+          required_approvals: 1,
+          prevent_self_approval: false,
+        },
+        expect: [201],
+        save: { environment_id: 'id' },
+      },
+      { op: 'GET /api/environments/', query: { project: '{{project_id}}' }, expect: [200] },
+      { op: 'GET /api/environments/{id}/', params: { id: '{{environment_id}}' }, expect: [200] },
+      {
+        op: 'PUT /api/environments/{id}/',
+        params: { id: '{{environment_id}}' },
+        body: {
+          name: 'postman-{{suffix}}',
+          project: int('project_id'),
+          description: 'One approval before a deployment',
+          required_approvals: 1,
+          prevent_self_approval: false,
+        },
+        expect: [200],
+      },
+      {
+        op: 'POST /api/pipelines/',
+        name: 'Create a pipeline that deploys to the environment',
+        body: {
+          name: 'postman-deploy-{{suffix}}',
+          project: int('project_id'),
+          steps: [{ name: 'deploy', type: 'shell_command', config: { command: 'echo deploying' }, environment: 'postman-{{suffix}}' }],
+        },
+        expect: [201],
+        save: { deploy_pipeline_id: 'id' },
+      },
+      {
+        op: 'POST /api/pipelines/{id}/run/',
+        name: 'Start a deployment (it waits for an approval)',
+        params: { id: '{{deploy_pipeline_id}}' },
+        body: {},
+        expect: [201],
+        save: { deploy_run_id: 'id' },
+        test: "pm.test('waiting for an approval', () => pm.expect(pm.response.json().status).to.equal('waiting'));",
+      },
+      { op: 'GET /api/pipeline-runs/{id}/approvals/', params: { id: '{{deploy_run_id}}' }, expect: [200] },
+      {
+        op: 'POST /api/pipeline-runs/{id}/approvals/',
+        params: { id: '{{deploy_run_id}}' },
+        body: { decision: 'approve', comment: 'Approved by the Postman collection' },
+        expect: [201],
+      },
+      {
+        op: 'GET /api/pipeline-runs/{id}/',
+        name: 'The approved deployment runs to its end',
+        params: { id: '{{deploy_run_id}}' },
+        expect: [200],
+        test: untilFinal('deploy_polls'),
+      },
+      { op: 'GET /api/environments/{id}/deployments/', params: { id: '{{environment_id}}' }, expect: [200] },
     ],
   },
   {
@@ -408,6 +475,8 @@ export const PLAN: Folder[] = [
     name: 'Clean up and sign out',
     steps: [
       { op: 'DELETE /api/pipelines/{id}/', params: { id: '{{pipeline_id}}' }, expect: [204] },
+      { op: 'DELETE /api/pipelines/{id}/', name: 'Delete the deploying pipeline', params: { id: '{{deploy_pipeline_id}}' }, expect: [204] },
+      { op: 'DELETE /api/environments/{id}/', params: { id: '{{environment_id}}' }, expect: [204] },
       { op: 'DELETE /api/credentials/{id}/', params: { id: '{{credential_id}}' }, expect: [204] },
       { op: 'DELETE /api/inventories/{id}/', params: { id: '{{inventory_id}}' }, expect: [204] },
       { op: 'DELETE /api/projects/{id}/members/{user_id}/', params: { id: '{{project_id}}', user_id: '{{user_id}}' }, expect: [204] },
