@@ -175,3 +175,22 @@ test('a secret of very many lines masks its first lines on their own, and stays 
   assert.equal(maskedAll(big, 'line-number-7\n'), '******\n');
   assert.equal(maskedAll(big, `${big}\n`), '******\n');
 });
+
+test('a chunk with nothing to mask is handed on as a view of the input, not copied', () => {
+  const masker = new SecretMasker(['hunter2']);
+  const chunk = Buffer.from('line 1\nline 2\n');
+  const out = masker.write(chunk);
+  assert.equal(out.toString(), 'line 1\nline 2\n');
+  assert.equal(out.buffer, chunk.buffer, 'same memory: the log hot path copies nothing it does not change');
+  assert.equal(out.byteOffset, chunk.byteOffset);
+});
+
+test('the held-back tail is a copy: reusing the input buffer afterwards cannot change what is masked', () => {
+  const masker = new SecretMasker(['hunter2']);
+  const chunk = Buffer.from('ok\nhunt');
+  const first = masker.write(chunk);
+  assert.equal(first.toString(), 'ok\n');
+  chunk.fill(0x78); // the caller reuses its buffer
+  const rest = Buffer.concat([masker.write(Buffer.from('er2 end\n')), masker.flush()]);
+  assert.equal(rest.toString(), '****** end\n');
+});

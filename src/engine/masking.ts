@@ -75,7 +75,10 @@ export class SecretMasker {
       // A longer secret that may still complete at `hold` could cover this match: decide later.
       if (!match || match.start >= hold) {
         parts.push(data.subarray(pos, hold));
-        return { output: Buffer.concat(parts), rest: Buffer.from(data.subarray(hold)) };
+        // Nothing masked (the usual chunk): hand on a view of the input instead of copying it,
+        // as the line limiter does; the held-back tail is copied because it outlives the chunk.
+        const output = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        return { output, rest: Buffer.from(data.subarray(hold)) };
       }
       parts.push(data.subarray(pos, match.start), MASK);
       pos = match.end;
