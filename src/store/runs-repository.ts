@@ -40,6 +40,16 @@ export interface RunConfigError {
   message: string;
 }
 
+/** What a run came to, in brief (status and why). */
+export interface RunOutcome {
+  id: number;
+  project_id: number;
+  number: number;
+  pipeline_name: string;
+  status: RunStatus;
+  error_reason: string | null;
+}
+
 export interface StepRun {
   id: number;
   position: number;
@@ -323,6 +333,17 @@ export class RunsRepository {
   /** The run's project, or null when there is no such run. */
   async projectOf(id: number): Promise<number | null> {
     return (await this.db.selectFrom('pipeline_runs').select('project_id').where('id', '=', id).executeTakeFirst())?.project_id ?? null;
+  }
+
+  /** Where each of these runs stands (the webhook delivery log shows what its runs came to). */
+  async outcomes(ids: readonly number[]): Promise<RunOutcome[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('pipeline_runs')
+      .select(['id', 'project_id', 'number', 'pipeline_name', 'status', 'error_reason'])
+      .where('id', 'in', [...ids])
+      .execute();
+    return rows.map((r) => ({ id: r.id, project_id: r.project_id, number: r.number, pipeline_name: r.pipeline_name, status: r.status as RunStatus, error_reason: r.error_reason }));
   }
 
   async status(id: number): Promise<RunStatus | null> {

@@ -109,7 +109,7 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
       const run = await runs.get(currentUser(request), request.params.id);
       const stepId = request.query.step ?? null;
       if (stepId !== null && !run.steps.some((s) => s.id === stepId)) throw notFound('Step');
-      const { data, nextOffset } = await runs.readLog(run.id, stepId, request.query.offset ?? 0);
+      const { data, nextOffset } = await runs.readLog(run, stepId, request.query.offset ?? 0);
       return reply
         .header('Content-Type', 'text/plain; charset=utf-8')
         .header('X-Next-Offset', String(nextOffset))

@@ -117,6 +117,16 @@ export const DeliverySchema = Type.Object({
   verdict: Type.Enum(VERDICTS),
   reason: Nullable(Type.String({ description: 'Why it was ignored or rejected (or which matched pipelines could not run)' })),
   runs: Type.Array(Type.Integer()),
+  run_results: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      number: Type.Integer(),
+      pipeline: Type.String(),
+      status: Type.String(),
+      error_reason: Nullable(Type.String()),
+    }),
+    { description: "What the delivery's runs came to, for the runs the caller may read (an invalid pipeline file's run says why here)" },
+  ),
   received_at: Type.String(),
 });
 

@@ -6,6 +6,7 @@ import type { Run, RunFilter, RunsRepository, UnfinishedRun } from '../../store/
 import type { HistoryWindow } from '../../store/history-window.js';
 import { cancelRun, cancelUnfinishedRun, type CancelDeps } from './cancel-run.js';
 import type { CommitStatus, CommitStatusesRepository } from '../../store/commit-statuses-repository.js';
+import { configErrorsLog, readText } from './config-errors-log.js';
 import { triggerRun, type TriggerDeps, type TriggerInput } from './trigger-run.js';
 
 export class RunsService {
@@ -45,7 +46,10 @@ export class RunsService {
     return this.deps.runs.list({ ...filter, ...this.deps.access.readFilter(actor) }, page);
   }
 
-  readLog(runId: number, stepId: number | null, offset: number) {
-    return this.deps.logs.read({ runId, stepId, offset });
+  /** A run's log (whole run, or one step) from a byte offset; an invalid pipeline file's problems are its whole log. */
+  async readLog(run: Run, stepId: number | null, offset: number): Promise<{ data: Buffer; nextOffset: number }> {
+    const problems = stepId === null ? configErrorsLog(run) : null;
+    if (problems !== null) return readText(problems, offset);
+    return this.deps.logs.read({ runId: run.id, stepId, offset });
   }
 }

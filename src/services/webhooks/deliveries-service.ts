@@ -6,11 +6,15 @@
 import { AppError, conflict, notFound, permissionDenied } from '../../domain/errors.js';
 import { decide, isAdmin, type Actor, type Decision } from '../../domain/permissions.js';
 import type { DeliveriesRepository, Delivery, DeliveryFilter, Verdict } from '../../store/deliveries-repository.js';
-import type { HistoryWindow } from '../../store/history-window.js';
+import type { HistoryPage, HistoryWindow } from '../../store/history-window.js';
+import type { RunOutcome } from '../../store/runs-repository.js';
 import { providerAdapter } from './providers.js';
 import { planOf } from './receive-webhook.js';
 import type { MatchingDeps } from './trigger-matching.js';
 import type { ProjectAccess } from '../projects/project-access.js';
+
+/** A delivery as listed: with what its runs came to (those the reader may read). */
+export type DeliveryWithResults = Delivery & { run_results: RunOutcome[] };
 
 export interface RedeliverResult {
   delivery: Delivery;
@@ -24,9 +28,34 @@ export class DeliveriesService {
    * What the actor may read: deliveries that started runs in the actor's projects (all for an
    * admin; one that started no run is for admins only). A `project` the actor cannot read is a 404.
    */
-  async list(actor: Actor, filter: Omit<DeliveryFilter, 'memberId'>, page: HistoryWindow) {
+  async list(actor: Actor, filter: Omit<DeliveryFilter, 'memberId'>, page: HistoryWindow): Promise<HistoryPage<DeliveryWithResults>> {
     if (filter.project !== undefined) await this.deps.access.requireReadable(actor, filter.project);
-    return this.deps.deliveries.list({ ...filter, ...this.deps.access.readFilter(actor) }, page);
+    const found = await this.deps.deliveries.list({ ...filter, ...this.deps.access.readFilter(actor) }, page);
+    const results = await this.runResults(
+      actor,
+      found.items.flatMap((d) => d.runs),
+    );
+    return { ...found, items: found.items.map((d) => ({ ...d, run_results: d.runs.flatMap((id) => results.get(id) ?? []) })) };
+  }
+
+  /**
+   * What the delivery's runs came to (status and reason: an invalid pipeline file says so here),
+   * for the runs the actor may read; a delivery's runs in other projects stay bare ids.
+   */
+  private async runResults(actor: Actor, ids: number[]): Promise<Map<number, RunOutcome>> {
+    const outcomes = await this.deps.runs.outcomes([...new Set(ids)]);
+    const readable = new Map<number, Promise<boolean>>();
+    const mayRead = (projectId: number) => {
+      let known = readable.get(projectId);
+      if (!known) {
+        known = isAdmin(actor) ? Promise.resolve(true) : this.deps.access.decision(actor, projectId, 'read').then((d) => d === 'allow');
+        readable.set(projectId, known);
+      }
+      return known;
+    };
+    const shown = new Map<number, RunOutcome>();
+    for (const outcome of outcomes) if (await mayRead(outcome.project_id)) shown.set(outcome.id, outcome);
+    return shown;
   }
 
   async get(id: number): Promise<Delivery> {

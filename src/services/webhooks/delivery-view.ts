@@ -1,8 +1,9 @@
 /** The API form of a webhook delivery. */
 import type { Delivery } from '../../store/deliveries-repository.js';
+import type { RunOutcome } from '../../store/runs-repository.js';
 import { redactGitUrl } from '../../domain/git-url.js';
 
-export function deliveryBody(d: Delivery) {
+export function deliveryBody(d: Delivery & { run_results?: RunOutcome[] }) {
   return {
     id: d.id,
     provider: d.provider,
@@ -15,6 +16,13 @@ export function deliveryBody(d: Delivery) {
     verdict: d.verdict,
     reason: d.reason,
     runs: d.runs,
+    run_results: (d.run_results ?? []).map((r) => ({
+      id: r.id,
+      number: r.number,
+      pipeline: r.pipeline_name,
+      status: r.status,
+      error_reason: r.error_reason,
+    })),
     received_at: d.received_at,
   };
 }

@@ -230,6 +230,8 @@ export interface WebhookDelivery {
   verdict: 'triggered' | 'ignored' | 'rejected';
   reason: string | null;
   runs: number[];
+  /** What the runs came to, for those the reader may read (older servers omit it). */
+  run_results?: Array<{ id: number; number: number; pipeline: string; status: RunStatus; error_reason: string | null }>;
   received_at: string;
 }
 

@@ -6,6 +6,7 @@ import { errorMessage } from '../api/api-error';
 import { canRun, useAuth } from '../auth/AuthProvider';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
 import { Pagination } from '../components/Pagination';
+import { StatusIcon, statusLabel } from '../components/StatusIcon';
 import { RelativeTime } from '../components/RelativeTime';
 import { useToast } from '../components/Toasts';
 import { shortCommit } from '../lib/format';
@@ -105,11 +106,22 @@ export default function WebhooksPage() {
                       {d.runs.length === 0 ? (
                         <span className="faint">—</span>
                       ) : (
-                        d.runs.map((id) => (
-                          <Link key={id} to={`/runs/${id}`} className="chip" style={{ marginRight: 4 }}>
-                            run {id}
-                          </Link>
-                        ))
+                        d.runs.map((id) => {
+                          const result = d.run_results?.find((r) => r.id === id);
+                          return (
+                            <div key={id} className="delivery-run" data-testid="delivery-run" data-status={result?.status ?? ''}>
+                              <Link to={`/runs/${id}`} className="chip" style={{ marginRight: 4 }}>
+                                {result && <StatusIcon status={result.status} />} {result ? `${result.pipeline} #${result.number}` : `run ${id}`}
+                              </Link>
+                              {result && <span className="faint">{statusLabel(result.status)}</span>}
+                              {result?.error_reason && (
+                                <div className="cell-sub" data-testid="delivery-run-reason">
+                                  {result.error_reason}
+                                </div>
+                              )}
+                            </div>
+                          );
+                        })
                       )}
                     </td>
                     <td className="actions">
