@@ -281,8 +281,16 @@ export class BullmqQueue implements JobQueue {
         const { repo } = this.config;
         const giveBack = outcome === 'not-run' ? () => repo.requeue(job.runId) : () => repo.releaseClaim(job.runId, options.workerId);
         await retryWhileUnavailable(giveBack).catch((e) => this.report(e));
+        // Handed back because it needs labels this worker lacks (a pipeline file's `runs_on`, known
+        // once the file is read): to the queue of those labels now, not at the relay's next sweep.
+        if (outcome === 'not-run') await this.forwardIfElsewhere(job).catch((e) => this.report(e));
       }
     }
+  }
+
+  private async forwardIfElsewhere(job: Job): Promise<void> {
+    const row = await this.config.repo.find(job.runId);
+    if (row && row.state === 'queued' && !satisfies(this.ownLabels, row.labels)) await this.enqueue({ runId: job.runId, pipelineId: job.pipelineId, labels: row.labels });
   }
 
   /** Puts the job back for later; BullMQ requires the DelayedError after moveToDelayed. */

@@ -451,6 +451,12 @@ export class RunsRepository {
         .set({ definition: JSON.stringify(definition), commit_sha: plan.commit })
         .where('id', '=', id)
         .execute();
+      // The file's `runs_on` is known only now: the queue row routes the run by it from here on.
+      await trx
+        .updateTable('run_queue')
+        .set({ labels: labelKey(requiredLabels(plan.steps)) })
+        .where('run_id', '=', id)
+        .execute();
       if (plan.steps.length === 0) return;
       await trx
         .insertInto('step_runs')

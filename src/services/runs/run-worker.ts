@@ -206,6 +206,7 @@ export class RunWorker {
       if (run.definition.config_path && run.steps.length === 0) {
         const planned = await this.planFromFile(run, reporter, controller.signal);
         if (planned === null) return;
+        if (planned === 'elsewhere') return 'not-run'; // back to the queue, for a worker with the labels
         current = planned;
         reporter = new StoreRunReporter(current, runs, this.deps.events, this.deps.processes, this.deps.ansibleEvents ?? null);
       }
@@ -233,9 +234,10 @@ export class RunWorker {
   /**
    * Reads the run's steps from its pipeline file (plan-from-file.ts). Returns the run with those
    * steps, or null when it was settled here: an invalid file (`error`, its problems stored with
-   * the run) or a file whose `when` excludes the event (`success`, the reason `skipped: …`).
+   * the run) or a file whose `when` excludes the event (`success`, the reason `skipped: …`); and
+   * 'elsewhere' when its steps need worker labels this worker lacks (it goes back to the queue).
    */
-  private async planFromFile(run: Run, reporter: StoreRunReporter, signal: AbortSignal): Promise<Run | null> {
+  private async planFromFile(run: Run, reporter: StoreRunReporter, signal: AbortSignal): Promise<Run | null | 'elsewhere'> {
     // Running while the file is read: a skipped run ends `success`, which only a running run may.
     await reporter.runStarted({ at: new Date() });
     if (!this.deps.pipelineFiles) {
@@ -245,25 +247,30 @@ export class RunWorker {
     const outcome = await this.deps.pipelineFiles.plan(run, signal);
     switch (outcome.kind) {
       case 'planned': {
-        const missing = requiredLabels(outcome.steps).filter((l) => !(this.deps.labels ?? []).includes(l));
-        if (missing.length > 0) {
-          // Labels are known only once the file is read; routing by them is not done yet.
-          await this.settle(run, reporter, 'error', `the pipeline file's steps need worker labels this worker lacks: ${missing.join(', ')}`);
-          return null;
-        }
         const planned = await retryWhileUnavailable(() => this.deps.runs.adoptPlan(run.id, outcome));
-        const target = planned ? runEnvironment(planned.definition.steps) : null;
-        if (!planned || (target?.name === null && target.conflicting.length === 0)) return planned;
-        if (!this.deps.gates) {
-          await this.settle(run, reporter, 'error', 'the pipeline file deploys to an environment, and this worker cannot hold runs for approval');
-          return null;
+        if (!planned) return planned;
+        const target = runEnvironment(planned.definition.steps);
+        if (target.name !== null || target.conflicting.length > 0) {
+          if (!this.deps.gates) {
+            await this.settle(run, reporter, 'error', 'the pipeline file deploys to an environment, and this worker cannot hold runs for approval');
+            return null;
+          }
+          // Its gate: the run waits (its job gone, this slot free) and runs, planned, once released.
+          const gate = await this.deps.gates.holdPlannedRun(planned);
+          if (gate.outcome === 'waiting') return null;
+          if (gate.outcome === 'refused') {
+            await this.settle(run, reporter, 'error', gate.reason);
+            return null;
+          }
         }
-        // Its gate: the run waits (its job gone, this slot free) and runs, planned, once released.
-        const gate = await this.deps.gates.holdPlannedRun(planned);
-        if (gate.outcome === 'waiting') return null;
-        if (gate.outcome === 'refused') {
-          await this.settle(run, reporter, 'error', gate.reason);
-          return null;
+        const own = this.deps.labels ?? [];
+        if (!requiredLabels(planned.definition.steps).every((l) => own.includes(l))) {
+          // The file's `runs_on` names labels this worker lacks: the plan is stored and the queue
+          // row carries the labels (adoptPlan), so the run waits, queued, for a worker that has
+          // them and runs its stored plan there, as a stored pipeline's run would.
+          await retryWhileUnavailable(() => this.deps.runs.backToQueued(run.id));
+          this.deps.events.publish({ type: 'run_status', runId: run.id, pipelineId: run.pipeline.id, status: 'queued', progress: 0, currentStep: null, at: new Date().toISOString() });
+          return 'elsewhere';
         }
         return planned;
       }
