@@ -141,6 +141,34 @@ export interface PipelineDefinition {
    * `steps` are empty until the worker has read and planned the file, then the expanded steps.
    */
   config_path?: string | null;
+  /**
+   * The name of a credential of the pipeline's project its repository is read with (the pipeline
+   * file and what it includes from the same repository, and the file's git_checkout steps of that
+   * repository that name no credential of their own). Null or absent: read without one.
+   */
+  repository_credential?: string | null;
+  /** A pipeline file's plan-time `when` of each planned step that has one, by step name (shown with the run's graph). */
+  conditions?: Record<string, PlanConditions>;
+  /** The pipeline file's steps that `when` left out of this run, and why. */
+  left_out?: LeftOutStep[];
+}
+
+/** A pipeline file step's `when` conditions that are decided before the run. */
+export interface PlanConditions {
+  branch?: string[];
+  event?: string[];
+  paths?: string[];
+  paths_ignore?: string[];
+}
+
+/** A pipeline file step its `when` left out of a run: nothing of it ran. */
+export interface LeftOutStep {
+  name: string;
+  /** As the planner says it: `skipped: branch "dev" is not in when.branch`. */
+  reason: string;
+  /** What it would have waited for (names in the file). */
+  needs: string[];
+  when: PlanConditions;
 }
 
 /** The mask shown instead of a secret value; sending it back keeps the stored value. */

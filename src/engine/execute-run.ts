@@ -327,9 +327,12 @@ function localRepositories(spec: RunSpec): string[] {
 async function checkoutMirrors(spec: RunSpec, options: EngineOptions): Promise<string[]> {
   const mirrors = options.mirrors;
   if (!mirrors) return [];
-  const urls = new Set(
-    spec.steps.filter((s) => s.type === 'git_checkout').flatMap((s) => (typeof s.config.repository === 'string' ? [s.config.repository] : [])),
+  // A mirror per repository and credential (repository-mirrors.ts): each checkout's own.
+  const checkouts = spec.steps.flatMap((s) =>
+    s.type === 'git_checkout' && typeof s.config.repository === 'string'
+      ? [{ url: s.config.repository, credential: s.credential === undefined ? undefined : spec.credentials?.[s.credential] }]
+      : [],
   );
-  const paths = await Promise.all([...urls].map((url) => mirrors.prepare(url).catch(() => null)));
-  return paths.filter((p): p is string => p !== null);
+  const paths = await Promise.all(checkouts.map(({ url, credential }) => mirrors.prepare(url, credential).catch(() => null)));
+  return [...new Set(paths.filter((p): p is string => p !== null))];
 }

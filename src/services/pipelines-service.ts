@@ -38,6 +38,8 @@ export interface PipelineInput {
   forge_credential?: string | null;
   /** The pipeline file in the repository; null or omitted: the steps stored here. */
   config_path?: string | null;
+  /** A credential of the pipeline's project its repository is read with (pipeline file, checkouts); null: none. */
+  repository_credential?: string | null;
   /** The project (id): on create, omitted means the `default` project; on update, unchanged. */
   project?: number;
 }
@@ -93,7 +95,7 @@ export class PipelinesService {
       createdBy: undefined,
       denied: 'Your role in this project does not allow creating pipelines',
     });
-    const fields = this.normalize(input, null, await this.credentialProblems(input.steps, projectId, input.forge_credential), projectId);
+    const fields = this.normalize(input, null, await this.credentialProblems(input.steps, projectId, input), projectId);
     const created = await this.change(async (pipelines, record) => {
       const pipeline = await pipelines.create(fields, actor.id);
       if (pipeline) await record(entry(actor, 'pipeline.create', pipelineTarget(pipeline), auditDiff(null, pipelineAuditView(pipeline)), pipeline.project_id));
@@ -107,7 +109,7 @@ export class PipelinesService {
   async replace(actor: Actor, id: number, input: PipelineInput): Promise<Pipeline> {
     const current = await this.modifiable(actor, id);
     const projectId = await this.targetProject(actor, current, input.project);
-    return this.save(actor, current, this.normalize(input, current, await this.credentialProblems(input.steps, projectId, input.forge_credential), projectId));
+    return this.save(actor, current, this.normalize(input, current, await this.credentialProblems(input.steps, projectId, input), projectId));
   }
 
   /** PATCH: only the fields present change. */
@@ -127,12 +129,13 @@ export class PipelinesService {
       badge_public: input.badge_public ?? current.badge_public,
       forge_credential: input.forge_credential !== undefined ? input.forge_credential : current.forge_credential,
       config_path: input.config_path !== undefined ? input.config_path : current.config_path,
+      repository_credential: input.repository_credential !== undefined ? input.repository_credential : current.repository_credential,
     };
     const projectId = await this.targetProject(actor, current, input.project);
     return this.save(
       actor,
       current,
-      this.normalize(merged, current, await this.credentialProblems(merged.steps, projectId, merged.forge_credential), projectId),
+      this.normalize(merged, current, await this.credentialProblems(merged.steps, projectId, merged), projectId),
     );
   }
 
@@ -186,9 +189,16 @@ export class PipelinesService {
   }
 
   /** `steps[i].credential` for each step naming a credential that does not exist in the project. */
-  private async credentialProblems(steps: StepDefinition[] | undefined, projectId: number, forgeCredential?: string | null): Promise<ErrorDetails> {
+  private async credentialProblems(
+    steps: StepDefinition[] | undefined,
+    projectId: number,
+    pipeline: Pick<PipelineInput, 'forge_credential' | 'repository_credential'>,
+  ): Promise<ErrorDetails> {
     const named = (steps ?? []).map((s, i) => ({ i, name: s.credential, field: `steps[${i}].credential` }));
-    if (forgeCredential) named.push({ i: -1, name: forgeCredential.trim(), field: 'forge_credential' });
+    for (const field of ['forge_credential', 'repository_credential'] as const) {
+      const name = pipeline[field]?.trim();
+      if (name) named.push({ i: -1, name, field });
+    }
     const asked = named.filter((s): s is { i: number; name: string; field: string } => typeof s.name === 'string');
     if (asked.length === 0) return {};
     const existing = await this.credentials.existingNames(
@@ -219,6 +229,8 @@ export class PipelinesService {
     const configPathError = configPath === null ? null : configPathProblem(configPath);
     if (configPathError) details.config_path = [configPathError];
     else if (configPath !== null && repository === null) details.config_path = ['A pipeline file is read from the repository: set repository_url too.'];
+    const repositoryCredential = input.repository_credential?.trim() || null;
+    if (repositoryCredential !== null && repository === null) details.repository_credential = ['A repository credential reads the repository: set repository_url too.'];
 
     const variables = normalizeVariables(input.variables ?? {}, current?.variables ?? {}, details);
     const steps = input.steps ?? [];
@@ -241,6 +253,7 @@ export class PipelinesService {
       badge_public: input.badge_public ?? false,
       forge_credential: input.forge_credential?.trim() || null,
       config_path: configPath,
+      repository_credential: repositoryCredential,
       project_id: projectId,
     };
   }

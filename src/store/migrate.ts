@@ -20,6 +20,7 @@ import { projectScopedNames } from './migrations/015-project-scoped-names.js';
 import { buildOutputs } from './migrations/016-build-outputs.js';
 import { inventories } from './migrations/017-inventories.js';
 import { delivery } from './migrations/018-delivery.js';
+import { repositoryCredential } from './migrations/019-repository-credential.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -42,6 +43,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '016-build-outputs': buildOutputs(db.dialect),
     '017-inventories': inventories(db.dialect),
     '018-delivery': delivery(db.dialect),
+    '019-repository-credential': repositoryCredential(),
   };
 }
 

@@ -34,6 +34,7 @@ export interface Pipeline {
   badge_public: boolean;
   /** A token credential of the project for commit statuses; null: the server's token (migration 013). */
   forge_credential: string | null;
+  repository_credential: string | null;
   /** The pipeline file in the repository (`.ansflow.yml`); null: the steps stored here. */
   config_path: string | null;
   /** Secret values in clear: only inside the process, never in an API body. */
@@ -63,6 +64,7 @@ export interface PipelineFields {
   auto_cancel?: boolean;
   badge_public?: boolean;
   forge_credential?: string | null;
+  repository_credential?: string | null;
   /** Omitted: null (the stored steps). */
   config_path?: string | null;
   /** Omitted: the `default` project on create, unchanged on update. */
@@ -125,6 +127,7 @@ export class PipelinesRepository {
       auto_cancel: row.auto_cancel === 1,
       badge_public: row.badge_public === 1,
       forge_credential: row.forge_credential ?? null,
+      repository_credential: row.repository_credential ?? null,
       config_path: row.config_path ?? null,
       steps_count: row.steps_count,
       created_by: row.created_by !== null && row.creator_username !== null ? { id: row.created_by, username: row.creator_username } : null,
@@ -205,6 +208,7 @@ export class PipelinesRepository {
         'pipelines.auto_cancel',
         'pipelines.badge_public',
         'pipelines.forge_credential',
+        'pipelines.repository_credential',
         'pipelines.steps_count',
         'pipelines.created_by',
         'pipelines.created_at',
@@ -348,6 +352,7 @@ export class PipelinesRepository {
       auto_cancel: fields.auto_cancel ? 1 : 0,
       badge_public: fields.badge_public ? 1 : 0,
       forge_credential: fields.forge_credential ?? null,
+      repository_credential: fields.repository_credential ?? null,
       config_path: fields.config_path ?? null,
       project_id: projectId,
     };

@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
 import { UNFINISHED_RUN_STATUSES, type RunStatus, type StepStatus } from '../domain/status.js';
-import { requiredLabels, type PipelineDefinition, type StepDefinition, type Variables } from '../domain/pipeline.js';
+import { requiredLabels, type LeftOutStep, type PlanConditions, type PipelineDefinition, type StepDefinition, type Variables } from '../domain/pipeline.js';
 import { labelKey } from '../domain/labels.js';
 import { memberProjects, type PipelinesRepository } from './pipelines-repository.js';
 import { applyAnsibleOverride, type AnsibleLaunchOverride } from '../domain/ansible-launch.js';
@@ -221,7 +221,7 @@ export class RunsRepository {
         .updateTable('pipelines')
         .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
         .where('id', '=', input.pipelineId)
-        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id', 'config_path'])
+        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id', 'config_path', 'repository_credential'])
         .executeTakeFirst();
       if (!counter) return null;
       const definition: PipelineDefinition = {
@@ -232,6 +232,7 @@ export class RunsRepository {
         steps: counter.config_path ? [] : applyAnsibleOverride(JSON.parse(counter.steps) as PipelineDefinition['steps'], input.ansible),
         variables: {},
         ...(counter.config_path ? { config_path: counter.config_path } : {}),
+        ...(counter.config_path && counter.repository_credential ? { repository_credential: counter.repository_credential } : {}),
       };
       const now = nowIso();
       const environment = input.environment ?? null;
@@ -437,15 +438,25 @@ export class RunsRepository {
   /**
    * The steps a run read from its pipeline file, in one transaction: the snapshot's steps and the
    * file's variables, the commit they were read at, and their pending step rows. Only while the run
-   * has no steps (a run planned before a crash keeps its plan when it is queued again).
+   * has no steps (a run planned before a crash keeps its plan when it is queued again). The queue
+   * row takes the plan's worker labels, so a worker without them can hand the run on.
    */
-  async adoptPlan(id: number, plan: { commit: string; steps: StepDefinition[]; variables: Variables }): Promise<Run | null> {
+  async adoptPlan(
+    id: number,
+    plan: { commit: string; steps: StepDefinition[]; variables: Variables; conditions?: Record<string, PlanConditions>; leftOut?: LeftOutStep[] },
+  ): Promise<Run | null> {
     await this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('pipeline_runs').select('definition').where('id', '=', id).executeTakeFirst();
       if (!row) return;
       const planned = await trx.selectFrom('step_runs').select('id').where('run_id', '=', id).limit(1).execute();
       if (planned.length > 0) return;
-      const definition: PipelineDefinition = { ...(JSON.parse(row.definition) as PipelineDefinition), steps: plan.steps, variables: plan.variables };
+      const definition: PipelineDefinition = {
+        ...(JSON.parse(row.definition) as PipelineDefinition),
+        steps: plan.steps,
+        variables: plan.variables,
+        ...(plan.conditions && Object.keys(plan.conditions).length > 0 ? { conditions: plan.conditions } : {}),
+        ...(plan.leftOut && plan.leftOut.length > 0 ? { left_out: plan.leftOut } : {}),
+      };
       await trx
         .updateTable('pipeline_runs')
         .set({ definition: JSON.stringify(definition), commit_sha: plan.commit })

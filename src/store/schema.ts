@@ -62,6 +62,7 @@ export interface PipelinesTable {
   forge_credential: Generated<string | null>;
   /** Migration 018: launch inputs (JSON, domain/launch-inputs.ts). */
   inputs: Generated<string>;
+  repository_credential: Generated<string | null>;
   /** Kept by a trigger (migration 014): the pipeline's runs in the database. */
   runs_count: Generated<number>;
   /** Retention (migration 014): keep the newest N runs / runs of the last D days; null: the global default. */

@@ -405,6 +405,58 @@ describe('pipelines as code in the browser', () => {
     }
   });
 
+  test("a run's graph shows each step's `when`: a step skipped by its condition, and steps `when` left out, dashed, with why", async () => {
+    const tmp: TempDir = makeTempDir();
+    let daemon: GitServer | undefined;
+    try {
+      createBareRepo(tmp.path, 'conditions', {
+        history: [
+          {
+            '.ansflow.yml': [
+              'steps:',
+              '  - { name: build, run: echo built }',
+              '  - { name: notify, run: echo failed, needs: [build], when: { status: failure } }',
+              '  - { name: deploy, run: echo deploy, needs: [build], when: { branch: "release/*" } }',
+              '  - { name: docs, run: echo docs, when: { event: push } }',
+              '',
+            ].join('\n'),
+          },
+        ],
+      });
+      daemon = await startGitDaemon(tmp.path);
+      const pipeline = await seed.pipeline('conditions', [], { repository_url: daemon.url('conditions'), config_path: '.ansflow.yml' });
+      const run = await seed.finished(await seed.run(pipeline), 90_000);
+      assert.equal(run.status, 'success', JSON.stringify(run));
+      const w = await tab();
+      const { page } = w;
+      await page.goto(`${h.baseUrl}/runs/${run.id}`);
+      const graph = page.locator('[data-testid=run-graph]');
+      await graph.locator('[data-testid=graph-node][data-status=success]').first().waitFor();
+
+      const notify = graph.locator('[data-testid=graph-node][data-step-name=notify]');
+      assert.equal(await notify.getAttribute('data-status'), 'skipped');
+      assert.equal(await notify.getAttribute('data-condition'), 'if failure');
+      assert.equal(await notify.locator('[data-testid=graph-condition]').innerText(), 'when: if failure');
+      assert.match((await notify.getAttribute('title'))!, /its condition \(if failure\) did not hold/);
+
+      const deploy = graph.locator('[data-testid=graph-node][data-step-name=deploy]');
+      assert.equal(await deploy.getAttribute('data-status'), 'left-out');
+      assert.equal(await deploy.locator('[data-testid=graph-left-out-reason]').innerText(), 'not run: branch "main" is not in when.branch');
+      assert.match((await deploy.getAttribute('title'))!, /not in this run/);
+      const docs = graph.locator('[data-testid=graph-node][data-step-name=docs]');
+      assert.equal(await docs.locator('[data-testid=graph-left-out-reason]').innerText(), 'not run: event "manual" is not in when.event');
+      // Left-out steps are drawn apart: dashed, and tied by a dashed edge to what they would have waited for.
+      assert.equal(await deploy.evaluate((el: any) => getComputedStyle(el).borderTopStyle), 'dashed');
+      assert.deepEqual(await graphEdges(page, 'run-graph'), ['build -> left-out:deploy', 'build -> notify']);
+      assert.equal(await graph.locator('[data-testid=graph-edge][data-to="left-out:deploy"]').evaluate((el: any) => getComputedStyle(el).strokeDasharray), '4px, 3px');
+      await shoot(page, 'run-graph-conditions-light');
+      await closeTab(w);
+    } finally {
+      await daemon?.stop();
+      tmp.cleanup();
+    }
+  });
+
   test('the run graph and the Pipeline file page, light and dark, desktop and phone (screenshots)', async () => {
     const id = await seed.pipeline('graph-shots', [
       shell('Install', 'echo install'),

@@ -205,6 +205,12 @@ describe('pipeline files read from the repository at each run commit', () => {
     assert.equal(run.status, 'success', JSON.stringify(run));
     assert.equal(run.commit, head);
     assert.deepEqual(run.steps.map((s: { name: string }) => s.name).sort(), ['always', 'on-docs', 'on-main']);
+    // What the run's graph shows: each step's `when`, and the step `when` left out, with why.
+    const byName = Object.fromEntries(run.steps.map((s: { name: string; when: unknown }) => [s.name, s.when]));
+    assert.deepEqual(byName['on-main'], { branch: ['main'], event: ['pull_request'] });
+    assert.deepEqual(byName['on-docs'], { paths: ['docs/**'] });
+    assert.equal(byName.always, null);
+    assert.deepEqual(run.left_out_steps, [{ name: 'on-src', reason: 'skipped: no matching changes', needs: [], when: { paths: ['src/**'] } }]);
   });
 
   test('an invalid file starts no step: the run ends error with each problem located (file, line, column, field)', async () => {

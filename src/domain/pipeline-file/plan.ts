@@ -7,7 +7,7 @@
  * A step that `when` leaves out vanishes from the plan; steps that needed it wait instead for what
  * it needed, so the order the file describes still holds.
  */
-import type { StepDefinition } from '../pipeline.js';
+import type { LeftOutStep, PlanConditions, StepDefinition } from '../pipeline.js';
 import type { GitUrlPolicy } from '../git-url.js';
 import { validateSteps } from '../validate-steps.js';
 import { stepGraphIssues, usesNeeds } from '../step-graph.js';
@@ -39,6 +39,10 @@ interface Planned {
 
 export interface Plan {
   steps: StepDefinition[];
+  /** Plan-time `when` of the planned steps that have one, by planned step name (matrix cells too). */
+  conditions: Record<string, PlanConditions>;
+  /** Steps `when` left out for this event (only with a context), and why. */
+  leftOut: LeftOutStep[];
   variables: Record<string, string>;
   skipped: null | { reason: string };
   errors: FileProblem[];
@@ -124,10 +128,15 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
 
   const skippedReason = context ? whyExcluded(top.data.when, context) : null;
   const skipped = skippedReason === null ? null : { reason: skippedReason };
-  if (errors.length > 0 || skipped) return { steps: [], variables, skipped, errors, warnings };
+  if (errors.length > 0 || skipped) return { steps: [], conditions: {}, leftOut: [], variables, skipped, errors, warnings };
 
   const graph = usesNeeds(nodes);
-  const kept = steps.filter((s) => !context || whyExcluded(s.step.when, context) === null);
+  const leftOut: LeftOutStep[] = [];
+  const kept = steps.filter((s) => {
+    const reason = context ? whyExcluded(s.step.when, context) : null;
+    if (reason !== null) leftOut.push({ name: s.step.name, reason, needs: [...(s.step.needs ?? [])], when: planConditions(s.step.when) ?? {} });
+    return reason === null;
+  });
   const keptSet = new Set(kept);
   const byExactName = new Map(steps.map((s) => [s.step.name, s]));
   const namesOf = (s: Located) => cellsOf.get(s)?.names ?? [s.step.name];
@@ -157,7 +166,7 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
   const total = kept.reduce((n, s) => n + (cellsOf.get(s)?.cells.length ?? 1), 0);
   if (total > MAX_PLAN_STEPS) {
     errors.push(at(top, ['steps'], `The plan has ${total} steps (matrix cells included); at most ${MAX_PLAN_STEPS} are allowed.`, 'key'));
-    return { steps: [], variables, skipped, errors, warnings };
+    return { steps: [], conditions: {}, leftOut: [], variables, skipped, errors, warnings };
   }
 
   const seen = new Set<string>();
@@ -181,13 +190,15 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
       seen.add(key);
     }
   }
-  if (errors.length > 0) return { steps: [], variables, skipped, errors, warnings };
+  if (errors.length > 0) return { steps: [], conditions: {}, leftOut: [], variables, skipped, errors, warnings };
 
   // The cells: the checked first cell's definition with each cell's name and variables. Cells of one
   // step share config, needs and runs_on objects: the plan is read, never changed in place.
   const definitions: StepDefinition[] = [];
+  const conditions: Record<string, PlanConditions> = {};
   const names = new Map<string, Located>();
   for (const base of bases) {
+    const when = planConditions(base.from.step.when);
     const matrix = cellsOf.get(base.from);
     const stepEnv = base.from.step.env ? Object.fromEntries(Object.entries(base.from.step.env).map(([k, v]) => [k, String(v)])) : {};
     const cells = matrix ? matrix.cells.map((cell, i) => ({ ...base.definition, name: matrix.names[i]!, env: { ...stepEnv, ...cell } })) : [base.definition];
@@ -198,10 +209,22 @@ export function planFiles(loaded: LoadedFiles, context: PlanContext | undefined,
         errors.push(at(base.from.file, ['steps', base.from.index, 'name'], `A matrix cell and a step would both be named "${definition.name}".`));
       names.set(lowered, base.from);
       definitions.push(definition);
+      if (when) conditions[definition.name] = when;
     }
   }
-  if (errors.length > 0) return { steps: [], variables, skipped, errors, warnings };
-  return { steps: definitions, variables, skipped, errors, warnings };
+  if (errors.length > 0) return { steps: [], conditions: {}, leftOut: [], variables, skipped, errors, warnings };
+  return { steps: definitions, conditions, leftOut, variables, skipped, errors, warnings };
+}
+
+/** A step's plan-time `when`, every condition as a list; null when it has none. */
+function planConditions(when: FileStep['when']): PlanConditions | null {
+  if (!when) return null;
+  const out: PlanConditions = {};
+  for (const key of ['branch', 'event', 'paths', 'paths_ignore'] as const) {
+    const value = when[key];
+    if (value !== undefined) out[key] = (Array.isArray(value) ? value : [value]).map(String);
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 /** The field of the file step behind a field of a planned step (`config.command` of a `run:` step is `run`). */

@@ -2,7 +2,7 @@
  * The pipeline file's public types: what the parser is given (the file, a way to read included
  * files, the event it plans for) and what it answers (located problems, or a plan).
  */
-import type { StepDefinition } from '../pipeline.js';
+import type { LeftOutStep, PlanConditions, StepDefinition } from '../pipeline.js';
 import type { GitUrlPolicy } from '../git-url.js';
 
 /** A file to read: in the pipeline's own repository (`repository: null`) or in another one. */
@@ -65,6 +65,12 @@ export interface ParseOptions {
   maxIncludeDepth?: number;
   /** Which repository URLs an include may name (the server's policy). Default: remote only. */
   gitPolicy?: GitUrlPolicy;
+  /**
+   * The files changed by the push or pull request, asked for only when a file read filters by
+   * `paths` or `paths_ignore` (working them out costs a git process on the run's path). Its
+   * answer replaces `context.changedFiles`.
+   */
+  changedFiles?: () => Promise<readonly string[] | null>;
 }
 
 export interface PipelineFileResult {
@@ -74,6 +80,10 @@ export interface PipelineFileResult {
   warnings: FileProblem[];
   /** The expanded plan (matrix cells, includes, `when` decided); empty when not valid or skipped. */
   steps: StepDefinition[];
+  /** Plan-time `when` of the planned steps that have one, by planned step name. */
+  conditions: Record<string, PlanConditions>;
+  /** Steps `when` left out for this event, and why (empty without a context, as for lint). */
+  left_out: LeftOutStep[];
   /** The file's `variables:` (with those of included files; the including file wins). */
   variables: Record<string, string>;
   /** Set when the file's own `when` excludes this event: nothing runs, and the forge hears why. */

@@ -1,7 +1,15 @@
 /**
- * One bare mirror per repository under the data folder (`<data>/mirrors/<sha256 of the
- * repository>.git`), so a run neither clones the repository to read its pipeline file nor to check
- * it out: the mirror is created on first use and then only fetches new objects.
+ * One bare mirror per repository and credential under the data folder (`<data>/mirrors/<sha256 of
+ * the repository and of the credential's secret>.git`), so a run neither clones the repository to
+ * read its pipeline file nor to check it out: the mirror is created on first use and then only
+ * fetches new objects.
+ *
+ * Why the credential is part of a mirror's identity: a mirror filled through one project's
+ * credential holds a private repository's objects, and a fetch is skipped when the mirror already
+ * has the commit asked for. Shared by URL alone, another project's pipeline naming the same
+ * repository (and no credential, or another one) would read those objects without ever proving
+ * access. Keyed by the secret too, each distinct access has its own mirror: a repository read
+ * anonymously has one, as before.
  *
  * The platform uses a mirror OUTSIDE the sandbox (steps never see the data folder): it fetches into
  * it, reads files (`git cat-file`), resolves branches and lists changed files. A run's git_checkout
@@ -13,6 +21,9 @@
  *   - writers (init, fetch) hold an exclusive flock(1) on `<mirror>.lock`, so runs and workers on
  *     one machine never fetch into the same mirror at once; the kernel drops the lock when the
  *     process dies. Readers need no lock: git writes packs and refs atomically (rename);
+ *   - the fetch on a run's path starts as few processes as it can (each start is on the trigger's
+ *     path): git's automatic maintenance is off there and run separately, unawaited, at most once
+ *     per mirror every MAINTENANCE_EVERY_MS (git's own gc lock keeps it from overlapping itself);
  *   - a credential is written into a private folder of its own for the one fetch and removed after.
  */
 import { createHash } from 'node:crypto';
@@ -57,20 +68,29 @@ export class MirrorError extends Error {
 /** Branches and tags, force-updated and pruned: the mirror follows the repository. */
 const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 
+/** A fetch on a run's path starts no `git maintenance run --auto` of its own (maintainLater does). */
+const NO_AUTO_MAINTENANCE = ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0'];
+
+/** How often a mirror's maintenance is started at most. */
+const MAINTENANCE_EVERY_MS = 10 * 60 * 1000;
+
 export class RepositoryMirrors {
+  private readonly maintainedAt = new Map<string, number>();
+
   constructor(private readonly options: RepositoryMirrorsOptions) {}
 
   /** Where a repository's mirror lives: one per repository, whichever way its URL is spelled. */
-  pathFor(url: string): string {
+  pathFor(url: string, credential?: ResolvedCredential): string {
     const plain = splitCredentials(url.trim()).url;
     const identity = repositoryKey(plain) ?? plain;
-    return join(this.options.root, `${createHash('sha256').update(identity).digest('hex').slice(0, 32)}.git`);
+    const access = credential ? `\0${createHash('sha256').update(JSON.stringify(credential.secret)).digest('hex')}` : '';
+    return join(this.options.root, `${createHash('sha256').update(identity + access).digest('hex').slice(0, 32)}.git`);
   }
 
   /** Makes the mirror if it is missing (an empty bare repository); returns its path. */
-  async prepare(url: string): Promise<string> {
+  async prepare(url: string, credential?: ResolvedCredential): Promise<string> {
     this.check(url);
-    const path = this.pathFor(url);
+    const path = this.pathFor(url, credential);
     if (existsSync(join(path, 'HEAD'))) return path;
     await mkdir(this.options.root, { recursive: true, mode: 0o755 });
     // `git init` on an existing repository changes nothing, so two first uses may race safely.
@@ -83,38 +103,83 @@ export class RepositoryMirrors {
    * Throws MirrorError with git's own words (credentials masked) when the repository cannot be read.
    */
   async fetch(input: FetchInput): Promise<string> {
-    const path = await this.prepare(input.url);
+    const path = await this.prepare(input.url, input.credential);
     // A delivered commit the mirror already holds (another pipeline of the repository, a
     // redelivery) needs no round trip to the server: one local process instead of several.
     const exact = input.extra ?? [];
-    if (input.onlyIfMissing && exact.length > 0 && (await Promise.all(exact.map((rev) => this.has(path, rev)))).every(Boolean)) return path;
+    if (input.onlyIfMissing && exact.length > 0 && (await this.hasAll(path, exact))) return path;
     const split = splitCredentials(input.url.trim());
     const secrets = credentialSecrets(split);
-    const home = await mkdtemp(join(this.options.root, '.fetch-'));
+    const needsHome = input.credential !== undefined || split.username !== undefined || split.password !== undefined;
+    // A private folder only for a fetch that authenticates (the askpass script, the key): none otherwise.
+    const home = needsHome ? await mkdtemp(join(this.options.root, '.fetch-')) : null;
     try {
-      let env: Record<string, string> = { ...(await askpassEnv(home, split, undefined)) };
+      let env: Record<string, string> = home ? { ...(await askpassEnv(home, split, undefined)) } : {};
       let configArgs: string[] = [];
-      if (input.credential) {
+      if (input.credential && home) {
         const auth = await prepareCheckoutAuth({ credential: input.credential, repository: split.url, home, stepId: 0 });
         if ('problem' in auth) throw new MirrorError(auth.problem);
         env = { ...env, ...auth.env };
         configArgs = auth.configArgs;
         secrets.push(...credentialSecretValues(input.credential.secret));
       }
-      const args = [...configArgs, '--git-dir', path, 'fetch', '--quiet', '--prune', '--no-tags', '--', split.url, ...REFSPECS];
-      const result = await this.locked(path, args, env, input.signal);
-      if (result.code !== 0)
-        throw new MirrorError(`could not fetch ${redactGitUrl(input.url)}: ${maskText(result.stderr.trim(), secrets) || `exit code ${result.code}`}`);
-      for (const extra of input.extra ?? []) {
-        if (await this.has(path, extra)) continue;
-        const refspec = extra.startsWith('refs/') ? `+${extra}:${extra}` : extra;
-        const more = await this.locked(path, [...configArgs, '--git-dir', path, 'fetch', '--quiet', '--no-tags', '--', split.url, refspec], env, input.signal);
-        if (more.code !== 0) throw new MirrorError(`could not fetch ${extra} from ${redactGitUrl(input.url)}: ${maskText(more.stderr.trim(), secrets)}`);
+      const failed = (what: string, stderr: string, code: number | null) =>
+        new MirrorError(`could not fetch ${what}${redactGitUrl(input.url)}: ${maskText(stderr.trim(), secrets) || `exit code ${code}`}`);
+      const fetchArgs = (refspecs: string[], prune: boolean) => [
+        ...configArgs,
+        ...NO_AUTO_MAINTENANCE,
+        '--git-dir',
+        path,
+        'fetch',
+        '--quiet',
+        ...(prune ? ['--prune'] : []),
+        '--no-tags',
+        '--',
+        split.url,
+        ...refspecs,
+      ];
+      // Branches, tags and the extra refs (a pull request's head) in ONE fetch: one connection.
+      const refs = exact.filter((e) => e.startsWith('refs/')).map((e) => `+${e}:${e}`);
+      let result = await this.locked(path, fetchArgs([...REFSPECS, ...refs], true), env, input.signal);
+      if (result.code !== 0 && refs.length > 0) {
+        // Perhaps an extra ref the server lacks: the branches alone, then say which ref failed.
+        result = await this.locked(path, fetchArgs(REFSPECS, true), env, input.signal);
+        if (result.code === 0)
+          for (const ref of refs) {
+            const more = await this.locked(path, fetchArgs([ref], false), env, input.signal);
+            if (more.code !== 0) throw failed(`${ref.slice(ref.indexOf(':') + 1)} from `, more.stderr, more.code);
+          }
       }
+      if (result.code !== 0) throw failed('', result.stderr, result.code);
+      // An exact commit no branch or ref brought (a commit since force-pushed away): asked for by id.
+      for (const commit of exact.filter((e) => !e.startsWith('refs/'))) {
+        if (await this.has(path, commit)) continue;
+        const more = await this.locked(path, fetchArgs([commit], false), env, input.signal);
+        if (more.code !== 0) throw failed(`${commit} from `, more.stderr, more.code);
+      }
+      this.maintainLater(path);
       return path;
     } finally {
-      await rm(home, { recursive: true, force: true });
+      if (home) await rm(home, { recursive: true, force: true });
     }
+  }
+
+  /** Whether the mirror holds every one of these commits or refs, in one git process. */
+  async hasAll(path: string, revs: readonly string[]): Promise<boolean> {
+    if (revs.some((rev) => /[\n\r]/.test(rev))) return false;
+    const r = await this.git(['--git-dir', path, 'cat-file', '--batch-check'], {}, undefined, [], revs.map((rev) => `${rev}^{commit}\n`).join(''));
+    return r.code === 0 && r.stdout.split('\n').filter(Boolean).every((line) => / commit \d+$/.test(line));
+  }
+
+  /**
+   * git's automatic maintenance (`gc --auto`: packing loose objects), off the run's path: started
+   * in the background after a fetch, at most once per mirror every MAINTENANCE_EVERY_MS.
+   */
+  private maintainLater(path: string): void {
+    const now = Date.now();
+    if ((this.maintainedAt.get(path) ?? 0) > now - MAINTENANCE_EVERY_MS) return;
+    this.maintainedAt.set(path, now);
+    void this.git(['--git-dir', path, 'maintenance', 'run', '--auto', '--quiet'], {}).catch(() => {});
   }
 
   /** Whether the mirror holds this commit (or ref). */
@@ -158,10 +223,14 @@ export class RepositoryMirrors {
     return r.stdout;
   }
 
-  /** Files that differ between two commits (null when `base` is unknown here). */
-  async changedFiles(path: string, base: string, head: string): Promise<string[] | null> {
-    if (!(await this.has(path, base))) return null;
-    const r = await this.git(['--git-dir', path, 'diff', '--name-only', '-z', '--no-renames', base, head, '--'], {});
+  /**
+   * Files that differ between two commits, in one git process (null when `base` is unknown here).
+   * `mergeBase`: from where `head` left `base` (`base...head`: a pull request's own changes).
+   */
+  async changedFiles(path: string, base: string, head: string, options: { mergeBase?: boolean } = {}): Promise<string[] | null> {
+    if (base.startsWith('-') || head.startsWith('-')) return null;
+    const range = options.mergeBase ? [`${base}...${head}`] : [base, head];
+    const r = await this.git(['--git-dir', path, 'diff', '--name-only', '-z', '--no-renames', ...range, '--'], {});
     if (r.code !== 0) return null;
     return r.stdout.split('\0').filter(Boolean);
   }

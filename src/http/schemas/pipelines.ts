@@ -10,6 +10,8 @@ const AUTO_CANCEL =
   'A newer push to a branch, or a new commit on a pull request, cancels this pipeline\'s older queued or running runs for it ("superseded by run #N")';
 const BADGE_PUBLIC = 'Serve the status badge (/api/pipelines/{id}/badge.svg) without login';
 const FORGE_CREDENTIAL = "A token credential of the pipeline's project that commit statuses are sent with; null: ANSFLOW_GITHUB_TOKEN / ANSFLOW_GITLAB_TOKEN";
+const REPOSITORY_CREDENTIAL =
+  "A credential of the pipeline's project (ssh_key, username_password or token) its repository is read with: the pipeline file, what it includes from the same repository, and the file's git_checkout steps of that repository that name no credential; null: read without one";
 const CONFIG_PATH =
   "The pipeline file in the repository, relative to its root (`.ansflow.yml`): each run reads its steps from it at the run's commit; null keeps the steps stored here";
 
@@ -35,6 +37,9 @@ const pipelineFields = {
   badge_public: Type.Optional(Type.Boolean({ description: `${BADGE_PUBLIC} (default false)` })),
   forge_credential: Type.Optional(Nullable(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$', description: `${FORGE_CREDENTIAL} (default null)` }))),
   config_path: Type.Optional(Nullable(Type.String({ maxLength: 255, description: `${CONFIG_PATH} (default null)` }))),
+  repository_credential: Type.Optional(
+    Nullable(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$', description: `${REPOSITORY_CREDENTIAL} (default null)` })),
+  ),
   project: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Project id; omitted: the `default` project on create, unchanged on update' }),
   ),
@@ -80,6 +85,7 @@ const summaryFields = {
   badge_public: Type.Boolean({ description: BADGE_PUBLIC }),
   forge_credential: Nullable(Type.String({ description: FORGE_CREDENTIAL })),
   config_path: Nullable(Type.String({ description: CONFIG_PATH })),
+  repository_credential: Nullable(Type.String({ description: REPOSITORY_CREDENTIAL })),
   project_id: Type.Integer({ description: 'The project it belongs to' }),
   created_by: Creator,
   created_at: Type.String({ format: 'date-time' }),

@@ -84,6 +84,14 @@ const runCommon = {
 
 export const RunSummarySchema = Type.Object(runCommon);
 
+/** A pipeline file step's `when`, every condition as a list. */
+const StepConditions = Type.Object({
+  branch: Type.Optional(Type.Array(Type.String())),
+  event: Type.Optional(Type.Array(Type.String())),
+  paths: Type.Optional(Type.Array(Type.String())),
+  paths_ignore: Type.Optional(Type.Array(Type.String())),
+});
+
 export const RunSchema = Type.Object({
   ...runCommon,
   commit_statuses: Type.Array(CommitStatusSchema, {
@@ -111,9 +119,26 @@ export const RunSchema = Type.Object({
       needs: Type.Optional(
         Nullable(Type.Array(Type.String(), { description: 'The steps it waited on (a graph); null when the steps ran as stages (parallel_group)' })),
       ),
+      when: Type.Optional(
+        Nullable(
+          Type.Object(
+            { ...StepConditions.properties, status: Type.Optional(Type.String()) },
+            { description: "The pipeline file step's `when`: the conditions it was planned under, and `status` (when it runs: success, failure, always); null: none" },
+          ),
+        ),
+      ),
       duration_ms: Nullable(Type.Integer()),
       message: Nullable(Type.String()),
     }),
+  ),
+  left_out_steps: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      reason: Type.String({ description: '`skipped: branch "dev" is not in when.branch`, `skipped: no matching changes`, …' }),
+      needs: Type.Array(Type.String()),
+      when: StepConditions,
+    }),
+    { description: "The pipeline file's steps whose `when` left them out of this run (no step row: nothing of them ran)" },
   ),
 });
 

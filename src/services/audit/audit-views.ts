@@ -22,6 +22,7 @@ export function pipelineAuditView(p: Pipeline): AuditView {
     badge_public: p.badge_public,
     forge_credential: p.forge_credential,
     config_path: p.config_path ?? null,
+    repository_credential: p.repository_credential ?? null,
     steps: redactStepRepositories(p.steps),
     project_id: (p as { project_id?: number }).project_id ?? null,
   };

@@ -1,11 +1,14 @@
 /**
  * A run of a pipeline with `config_path` takes its steps from that file at the run's exact commit:
  *
- *   1. fetch the repository's mirror (only new objects; the pushed commit or pull-request ref too);
+ *   1. fetch the repository's mirror (only new objects; the pushed commit or pull-request ref too),
+ *      through the pipeline's `repository_credential` when it has one; skipped when the mirror
+ *      already holds the delivered commit;
  *   2. the commit: the delivered one, or the branch head for a manual run (then stored on the run);
  *   3. the trigger context: event (from the trigger's ref), branch (a pull request's target
  *      branch), changed files (push: `before`..commit; pull request: merge base with the target
- *      branch..commit; unknown otherwise, which lets every `paths` filter pass);
+ *      branch..commit; unknown otherwise, which lets every `paths` filter pass), worked out only
+ *      when a file filters by paths;
  *   4. the file at that commit, planned by the pipeline-file planner with includes read from
  *      mirrors (MirrorFileSource).
  *
@@ -15,10 +18,11 @@
  * the commit status reports).
  */
 import { coerceError } from '../../domain/errors.js';
-import type { GitUrlPolicy } from '../../domain/git-url.js';
-import type { StepDefinition, Variables } from '../../domain/pipeline.js';
+import { repositoryKey, type GitUrlPolicy } from '../../domain/git-url.js';
+import type { LeftOutStep, PlanConditions, StepDefinition, Variables } from '../../domain/pipeline.js';
 import type { Run, RunConfigError } from '../../store/runs-repository.js';
-import type { RepositoryMirrors } from '../../engine/mirror/repository-mirrors.js';
+import { MirrorError, type RepositoryMirrors } from '../../engine/mirror/repository-mirrors.js';
+import type { ResolvedCredential } from '../../domain/credentials.js';
 import { MirrorFileSource, type MirrorFileRef } from '../../engine/mirror/mirror-file-source.js';
 import type { CredentialSource } from './credential-source.js';
 
@@ -36,6 +40,8 @@ export interface FilePlanResult {
   valid: boolean;
   errors: RunConfigError[];
   steps: StepDefinition[];
+  conditions: Record<string, PlanConditions>;
+  left_out: LeftOutStep[];
   variables: Record<string, string>;
   skipped: null | { reason: string };
 }
@@ -43,11 +49,17 @@ export interface FilePlanResult {
 /** The planner (`parsePipelineFile` of src/domain/pipeline-file/), passed in. */
 export type PipelineFilePlanner = (
   content: string,
-  options: { path: string; source: { read(ref: MirrorFileRef): Promise<string> }; context: FilePlanContext; gitPolicy: GitUrlPolicy },
+  options: {
+    path: string;
+    source: { read(ref: MirrorFileRef): Promise<string> };
+    context: FilePlanContext;
+    gitPolicy: GitUrlPolicy;
+    changedFiles: () => Promise<string[] | null>;
+  },
 ) => Promise<FilePlanResult>;
 
 export type FilePlanOutcome =
-  | { kind: 'planned'; commit: string; steps: StepDefinition[]; variables: Variables }
+  | { kind: 'planned'; commit: string; steps: StepDefinition[]; variables: Variables; conditions: Record<string, PlanConditions>; leftOut: LeftOutStep[] }
   | { kind: 'invalid'; commit: string | null; errors: RunConfigError[] }
   | { kind: 'skipped'; commit: string; reason: string };
 
@@ -72,15 +84,19 @@ export async function planFromFile(deps: PlanFromFileDeps, run: Run, signal?: Ab
 
   const event = eventOf(run);
   const wanted = [...(event === 'pull_request' && run.trigger.ref ? [run.trigger.ref] : []), ...(run.commit ? [run.commit] : [])];
+  // The pipeline's repository credential reads the repository (also for a fork's pull request:
+  // the platform reads the file and the credential never reaches a step).
+  const credentialName = run.definition.repository_credential ?? null;
+  let credential: ResolvedCredential | undefined;
+  if (credentialName) {
+    credential = deps.credentials ? (await deps.credentials.open([credentialName], run.project_id))[0] : undefined;
+    if (!credential) return whole(`the repository credential "${credentialName}" does not exist in this project`);
+  }
   let mirror: string;
   let commit: string;
   let content: string | null;
   try {
-    // A run of a known commit needs nothing new when the mirror has it; a branch run needs its head.
-    const known = run.commit !== null && event !== 'pull_request';
-    mirror = await deps.mirrors.fetch({ url, extra: wanted, onlyIfMissing: known, ...(signal && { signal }) });
-    // The commit and the file in one git process: each process start is on the trigger's path.
-    ({ commit, content } = await deps.mirrors.readAt(mirror, run.commit ?? run.branch, path));
+    ({ mirror, commit, content } = await readFile(deps.mirrors, { url, credential, wanted, path, signal }, run, event));
   } catch (thrown) {
     return whole(`the repository could not be read: ${coerceError(thrown).message}`);
   }
@@ -89,7 +105,7 @@ export async function planFromFile(deps: PlanFromFileDeps, run: Run, signal?: Ab
   const context: FilePlanContext = {
     branch: event === 'pull_request' && targetBranch ? targetBranch : run.branch,
     event,
-    changedFiles: await changedFiles(deps.mirrors, mirror, run, event, commit, targetBranch),
+    changedFiles: null,
   };
   const source = new MirrorFileSource({
     mirrors: deps.mirrors,
@@ -99,11 +115,32 @@ export async function planFromFile(deps: PlanFromFileDeps, run: Run, signal?: Ab
     credential: async (name) => (run.secrets_withheld || !deps.credentials ? undefined : (await deps.credentials.open([name], run.project_id))[0]),
     ...(signal && { signal }),
   });
-  const result = await deps.planner(content, { path, source, context, gitPolicy: deps.policy });
+  const result = await deps.planner(content, {
+    path,
+    source,
+    context,
+    gitPolicy: deps.policy,
+    // Worked out only when the file filters by paths: one git process less on the run's path otherwise.
+    changedFiles: () => changedFiles(deps.mirrors, mirror, run, event, commit, targetBranch),
+  });
   if (!result.valid) return { kind: 'invalid', commit, errors: result.errors };
   if (result.skipped) return { kind: 'skipped', commit, reason: result.skipped.reason };
   const variables: Variables = Object.fromEntries(Object.entries(result.variables).map(([name, value]) => [name, { value, secret: false }]));
-  return { kind: 'planned', commit, steps: result.steps, variables };
+  const steps = credentialName ? withRepositoryCredential(result.steps, url, credentialName) : result.steps;
+  return { kind: 'planned', commit, steps, variables, conditions: result.conditions, leftOut: result.left_out };
+}
+
+/**
+ * The file's git_checkout steps of the pipeline's own repository that name no credential check it
+ * out with the pipeline's repository credential: what read the file also checks it out.
+ */
+export function withRepositoryCredential(steps: StepDefinition[], repository: string, credential: string): StepDefinition[] {
+  const key = repositoryKey(repository);
+  return steps.map((step) => {
+    const target = step.config.repository;
+    const same = typeof target === 'string' && key !== null && repositoryKey(target) === key;
+    return step.type === 'git_checkout' && same && step.credential === undefined ? { ...step, credential } : step;
+  });
 }
 
 /** The kind of event from the trigger: its ref says which (webhooks); people and the API run `manual`. */
@@ -132,12 +169,35 @@ async function changedFiles(
 ): Promise<string[] | null> {
   try {
     if (event === 'push' && run.trigger.before) return await mirrors.changedFiles(mirror, run.trigger.before, commit);
-    if (event === 'pull_request' && targetBranch) {
-      const base = await mirrors.mergeBase(mirror, await mirrors.resolve(mirror, targetBranch), commit);
-      return base === null ? null : await mirrors.changedFiles(mirror, base, commit);
-    }
+    // A pull request's own changes: since it left its target branch (`target...head`).
+    if (event === 'pull_request' && targetBranch) return await mirrors.changedFiles(mirror, `refs/heads/${targetBranch}`, commit, { mergeBase: true });
   } catch {
     // Unknown changes let every `paths` filter pass: running too much beats skipping silently.
   }
   return null;
+}
+
+/**
+ * The run's commit and the file there, with as few git processes as possible (each is on the
+ * trigger's path): a run of a known commit (a push, a tag) first looks in the mirror, and only
+ * fetches when the commit is not there yet (one `cat-file` instead of a round trip to the server
+ * for a redelivery or another pipeline of the same push); a branch run (manual) and a pull request
+ * (its target branch must be current for its changed files) always fetch first.
+ */
+async function readFile(
+  mirrors: RepositoryMirrors,
+  input: { url: string; credential: ResolvedCredential | undefined; wanted: string[]; path: string; signal: AbortSignal | undefined },
+  run: Run,
+  event: FileEvent,
+): Promise<{ mirror: string; commit: string; content: string | null }> {
+  const fetch = () => mirrors.fetch({ url: input.url, credential: input.credential, extra: input.wanted, ...(input.signal && { signal: input.signal }) });
+  if (run.commit !== null && event !== 'pull_request') {
+    const mirror = await mirrors.prepare(input.url, input.credential);
+    const known = await mirrors.readAt(mirror, run.commit, input.path).catch((e: unknown) => (e instanceof MirrorError ? null : Promise.reject(e)));
+    if (known) return { mirror, ...known };
+    await fetch();
+    return { mirror, ...(await mirrors.readAt(mirror, run.commit, input.path)) };
+  }
+  const mirror = await fetch();
+  return { mirror, ...(await mirrors.readAt(mirror, run.commit ?? run.branch, input.path)) };
 }

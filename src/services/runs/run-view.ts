@@ -3,6 +3,7 @@ import { isFinalStepStatus } from '../../domain/status.js';
 import type { Run, RunSummary, StepRun } from '../../store/runs-repository.js';
 import { maskedVariables } from '../pipelines-service.js';
 import type { CommitStatus } from '../../store/commit-statuses-repository.js';
+import type { PlanConditions } from '../../domain/pipeline.js';
 
 const duration = (start: string | null, end: string | null): number | null =>
   start && end ? Math.max(0, Date.parse(end) - Date.parse(start)) : start ? Math.max(0, Date.now() - Date.parse(start)) : null;
@@ -89,15 +90,27 @@ export function runBody(run: Run, commitStatuses: readonly CommitStatus[] = []) 
     config_errors: run.config_errors ?? null,
     progress: progressOf(run.status, run.steps),
     current_step: currentStepOf(run.steps),
-    steps: run.steps.map((s) => ({ ...stepBody(s), needs: needsOf(run, s) })),
+    steps: run.steps.map((s) => ({ ...stepBody(s), needs: needsOf(run, s), when: whenOf(run, s) })),
+    left_out_steps: (run.definition.left_out ?? []).map((s) => ({ name: s.name, reason: s.reason, needs: s.needs, when: s.when })),
   };
+}
+
+/** A step's `when` as the run decided it: the file's plan-time conditions and its run-time `status` (null: none). */
+function whenOf(run: Run, step: StepRun): (PlanConditions & { status?: string }) | null {
+  const defined = definedStep(run, step);
+  const when = { ...(run.definition.conditions?.[step.name] ?? {}), ...(defined?.when?.status ? { status: defined.when.status } : {}) };
+  return Object.keys(when).length > 0 ? when : null;
 }
 
 /** What a step waited on, from the run's own snapshot (null: the steps ran as stages, by `parallel_group`). */
 function needsOf(run: Run, step: StepRun): string[] | null {
-  const defined = run.definition.steps[step.position];
-  const same = defined?.name === step.name ? defined : run.definition.steps.find((d) => d.name === step.name);
+  const same = definedStep(run, step);
   return same?.needs ? [...same.needs] : null;
+}
+
+function definedStep(run: Run, step: StepRun) {
+  const defined = run.definition.steps[step.position];
+  return defined?.name === step.name ? defined : run.definition.steps.find((d) => d.name === step.name);
 }
 
 export function runSummaryBody(run: RunSummary) {

@@ -127,7 +127,26 @@ export interface RunStep {
   parallel_group?: string | null;
   /** The steps it waits on (pipelines as code); absent for a run of stored steps. */
   needs?: string[] | null;
+  /** A pipeline file step's `when`: what it was planned under, and `status` (success, failure, always). */
+  when?: StepConditions | null;
   duration_ms?: number | null;
+}
+
+/** A pipeline file step's `when`, each condition as a list. */
+export interface StepConditions {
+  branch?: string[];
+  event?: string[];
+  paths?: string[];
+  paths_ignore?: string[];
+  status?: string;
+}
+
+/** A pipeline file step that `when` left out of the run (nothing of it ran). */
+export interface LeftOutStep {
+  name: string;
+  reason: string;
+  needs: string[];
+  when: StepConditions;
 }
 
 export interface RunTrigger {
@@ -162,6 +181,8 @@ export interface Run {
   /** What the run reports on its GitHub/GitLab commit, and whether each status arrived. */
   commit_statuses?: CommitStatus[];
   steps?: RunStep[];
+  /** Pipeline file steps whose `when` left them out of this run. */
+  left_out_steps?: LeftOutStep[];
 }
 
 /** One commit status of a run (GET /api/pipeline-runs/{id}/). */

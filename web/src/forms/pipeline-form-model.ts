@@ -107,6 +107,10 @@ export interface PipelineForm {
   badgePublic: boolean;
   /** A token credential for commit statuses; '' = the server's token. */
   forgeCredential: string;
+  /** The credential the repository is read with; '' = none. */
+  repositoryCredential: string;
+  /** Whether the server knows `repository_credential` (it sent one): only then is it sent back. */
+  repositoryCredentialKnown: boolean;
   variables: EditorVariable[];
   steps: EditorStep[];
 }
@@ -125,6 +129,7 @@ export interface PipelineSource {
   auto_cancel?: boolean | null;
   badge_public?: boolean | null;
   forge_credential?: string | null;
+  repository_credential?: string | null;
   variables?: Record<string, unknown> | null;
   steps?: Array<{
     name: string;
@@ -171,6 +176,8 @@ export function emptyForm(): PipelineForm {
     autoCancel: false,
     badgePublic: false,
     forgeCredential: '',
+    repositoryCredential: '',
+    repositoryCredentialKnown: false,
     variables: [],
     steps: [],
   };
@@ -239,6 +246,8 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
     autoCancel: p.auto_cancel === true,
     badgePublic: p.badge_public === true,
     forgeCredential: p.forge_credential ?? '',
+    repositoryCredential: p.repository_credential ?? '',
+    repositoryCredentialKnown: p.repository_credential !== undefined,
     variables,
     steps: (p.steps ?? []).map((s) => ({
       uid: newUid('s'),
@@ -375,6 +384,7 @@ export interface PipelinePayload {
   auto_cancel: boolean;
   badge_public: boolean;
   forge_credential: string | null;
+  repository_credential?: string | null;
   variables: Record<string, string | { value: string; secret: true }>;
   steps: Array<Record<string, unknown>>;
 }
@@ -450,6 +460,10 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
       auto_cancel: form.autoCancel,
       badge_public: form.badgePublic,
       forge_credential: form.forgeCredential.trim() === '' ? null : form.forgeCredential.trim(),
+      // as config_path: sent when the server has the field or the user chose one
+      ...(form.repositoryCredentialKnown || form.repositoryCredential.trim() !== ''
+        ? { repository_credential: form.repositoryCredential.trim() === '' ? null : form.repositoryCredential.trim() }
+        : {}),
       variables,
       steps,
     },
@@ -470,6 +484,7 @@ const TOP_LEVEL_FIELDS = [
   'auto_cancel',
   'badge_public',
   'forge_credential',
+  'repository_credential',
   'variables',
   'steps',
 ];

@@ -5,12 +5,14 @@
  */
 import { useMemo } from 'react';
 import { StatusIcon, statusLabel, statusTone } from '../components/StatusIcon';
-import { buildStepGraph, graphShapeKey, type GraphNode, type GraphStep } from './step-graph-model';
+import { buildStepGraph, graphShapeKey, type GraphNode, type GraphStep, type LeftOutGraphStep } from './step-graph-model';
 import { layoutStepGraph, type PlacedEdge } from './step-graph-layout';
 import '../styles/graph.css';
 
 export interface StepGraphProps {
   steps: GraphStep[];
+  /** Pipeline file steps `when` left out of the run: drawn dashed, with why. */
+  leftOut?: LeftOutGraphStep[];
   /** Called with a node that has a run step id; without it nodes are not buttons. */
   onSelect?: (node: GraphNode) => void;
   label: string;
@@ -31,8 +33,17 @@ function edgePath(points: PlacedEdge['points']): string {
   return d;
 }
 
-export default function StepGraph({ steps, onSelect, label, testId = 'step-graph' }: StepGraphProps) {
-  const model = useMemo(() => buildStepGraph(steps), [steps]);
+/** A node's tooltip: status, and what a `when` means for it. */
+function nodeTitle(node: GraphNode): string {
+  if (node.leftOut) return `${node.name}: not in this run (${node.leftOut})`;
+  const base = node.status ? `${node.name}: ${statusLabel(node.status)}` : node.name;
+  const skippedByCondition = node.status === 'skipped' && node.condition?.startsWith('if ');
+  if (skippedByCondition) return `${base}: its condition (${node.condition}) did not hold`;
+  return node.condition ? `${base} (when: ${node.condition})` : base;
+}
+
+export default function StepGraph({ steps, leftOut, onSelect, label, testId = 'step-graph' }: StepGraphProps) {
+  const model = useMemo(() => buildStepGraph(steps, leftOut), [steps, leftOut]);
   const shape = graphShapeKey(model);
   // laid out again only when names or edges change: a status update repaints, it does not move boxes
   // eslint-disable-next-line react-hooks/exhaustive-deps -- `shape` stands for the model's structure
@@ -55,7 +66,7 @@ export default function StepGraph({ steps, onSelect, label, testId = 'step-graph
           {layout.edges.map((e) => (
             <path
               key={`${e.from}\u0000${e.to}`}
-              className="step-graph-edge"
+              className={`step-graph-edge${e.leftOut ? ' is-left-out' : ''}`}
               d={edgePath(e.points)}
               markerEnd="url(#step-graph-arrow)"
               data-testid="graph-edge"
@@ -77,21 +88,30 @@ export default function StepGraph({ steps, onSelect, label, testId = 'step-graph
         ))}
         {layout.nodes.map((placed) => {
           const node = statusOf.get(placed.key) ?? placed;
-          const tone = node.status ? statusTone(node.status) : 'plan';
+          const tone = node.leftOut ? 'left-out' : node.status ? statusTone(node.status) : 'plan';
           const clickable = onSelect !== undefined && node.id !== undefined;
+          const second = node.leftOut ?? node.condition;
           const content = (
             <>
               {node.status ? <StatusIcon status={node.status} /> : <span className="step-graph-dot" aria-hidden="true" />}
-              <span className="truncate">{node.label}</span>
+              <span className="step-graph-text">
+                <span className="truncate">{node.label}</span>
+                {second && (
+                  <span className="step-graph-condition truncate" data-testid={node.leftOut ? 'graph-left-out-reason' : 'graph-condition'}>
+                    {node.leftOut ? `not run: ${node.leftOut.replace(/^skipped: /, '')}` : `when: ${node.condition}`}
+                  </span>
+                )}
+              </span>
             </>
           );
           const common = {
-            className: `step-graph-node tone-${tone}${node.status === 'running' ? ' is-running' : ''}`,
+            className: `step-graph-node tone-${tone}${node.status === 'running' ? ' is-running' : ''}${node.leftOut ? ' is-left-out' : ''}`,
             style: { left: placed.x, top: placed.y, width: placed.width, height: placed.height },
-            title: node.status ? `${node.name}: ${statusLabel(node.status)}` : node.name,
+            title: nodeTitle(node),
             'data-testid': 'graph-node',
             'data-step-name': node.name,
-            'data-status': node.status ?? '',
+            'data-status': node.leftOut ? 'left-out' : (node.status ?? ''),
+            ...(node.condition ? { 'data-condition': node.condition } : {}),
             ...(node.id !== undefined ? { 'data-step-id': node.id } : {}),
           };
           return clickable ? (

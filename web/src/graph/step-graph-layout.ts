@@ -7,6 +7,8 @@ import dagre from '@dagrejs/dagre';
 import type { GraphEdge, GraphNode, StepGraphModel } from './step-graph-model';
 
 export const NODE_HEIGHT = 36;
+/** A node with a second line (its `when`, or why it was left out). */
+export const TALL_NODE_HEIGHT = 52;
 const CHAR_WIDTH = 7.2; // 13px system-ui, on average; names longer than the cap are cut with an ellipsis
 const MIN_WIDTH = 110;
 const MAX_WIDTH = 240;
@@ -51,7 +53,9 @@ export function layoutStepGraph(model: StepGraphModel): StepGraphLayout {
     g.setNode(group.key, { width: 0, height: 0 });
   }
   for (const node of model.nodes) {
-    g.setNode(node.key, { width: nodeWidth(node.label), height: NODE_HEIGHT });
+    const second = node.leftOut ?? node.condition;
+    const width = Math.max(nodeWidth(node.label), second ? nodeWidth(second) - 20 : 0);
+    g.setNode(node.key, { width: Math.min(width, MAX_WIDTH), height: second ? TALL_NODE_HEIGHT : NODE_HEIGHT });
     if (node.group) g.setParent(node.key, node.group);
   }
   for (const edge of model.edges) g.setEdge(edge.from, edge.to);

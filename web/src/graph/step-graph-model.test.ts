@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildStepGraph, graphShapeKey, matrixCell } from './step-graph-model';
-import { layoutStepGraph, NODE_HEIGHT } from './step-graph-layout';
+import { buildStepGraph, conditionText, graphShapeKey, matrixCell } from './step-graph-model';
+import { layoutStepGraph, NODE_HEIGHT, TALL_NODE_HEIGHT } from './step-graph-layout';
 
 const edgesOf = (steps: Parameters<typeof buildStepGraph>[0]) =>
   buildStepGraph(steps)
@@ -101,5 +101,42 @@ describe('step graph layout (dagre)', () => {
         if (a !== b) assert.ok(a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y, `${a.key} / ${b.key}`);
     assert.equal(layout.edges.length, 6);
     for (const e of layout.edges) assert.ok(e.points.length >= 2, `${e.from} -> ${e.to} has a path`);
+  });
+
+  it("says a step's `when` in words; a plain success condition says nothing", () => {
+    assert.equal(conditionText(null), null);
+    assert.equal(conditionText({ status: 'success' }), null);
+    assert.equal(conditionText({ status: 'failure' }), 'if failure');
+    assert.equal(
+      conditionText({ branch: ['main', 'release/*'], event: ['push'], paths: ['src/**'], paths_ignore: ['*.md'], status: 'always' }),
+      'if always · branch main, release/* · on push · paths src/** · not *.md',
+    );
+  });
+
+  it('shows steps `when` left out, dashed, tied to what they would have waited for; a node with a condition is taller', () => {
+    const model = buildStepGraph(
+      [
+        { name: 'build', needs: [], status: 'success', id: 1 },
+        { name: 'notify', needs: ['build'], status: 'skipped', id: 2, when: { status: 'failure' } },
+      ],
+      [{ name: 'deploy', reason: 'skipped: branch "dev" is not in when.branch', needs: ['build'], when: { branch: ['main'] } }],
+    );
+    const deploy = model.nodes.find((n) => n.name === 'deploy')!;
+    assert.equal(deploy.leftOut, 'skipped: branch "dev" is not in when.branch');
+    assert.equal(deploy.condition, 'branch main');
+    assert.equal(deploy.status, undefined);
+    assert.equal(model.nodes.find((n) => n.name === 'notify')!.condition, 'if failure');
+    assert.equal(model.nodes.find((n) => n.name === 'build')!.leftOut, null);
+    assert.deepEqual(
+      model.edges.map((e) => [e.from, e.to, e.leftOut === true]),
+      [
+        ['build', 'notify', false],
+        ['build', deploy.key, true],
+      ],
+    );
+    const placed = layoutStepGraph(model).nodes;
+    assert.equal(placed.find((n) => n.name === 'build')!.height, NODE_HEIGHT);
+    assert.equal(placed.find((n) => n.name === 'notify')!.height, TALL_NODE_HEIGHT);
+    assert.equal(placed.find((n) => n.name === 'deploy')!.height, TALL_NODE_HEIGHT);
   });
 });

@@ -7,7 +7,7 @@
  * planner gives them) are grouped under their step's name, and a need naming that step waits on
  * every cell.
  */
-import type { StepStatus } from '../api/types';
+import type { StepConditions, StepStatus } from '../api/types';
 
 export interface GraphStep {
   name: string;
@@ -16,6 +16,16 @@ export interface GraphStep {
   status?: StepStatus;
   /** A run step's id (a plan's steps have none). */
   id?: number;
+  /** A pipeline file step's `when`. */
+  when?: StepConditions | null;
+}
+
+/** A pipeline file step its `when` left out of the run: drawn, dashed, with why. */
+export interface LeftOutGraphStep {
+  name: string;
+  reason: string;
+  needs: string[];
+  when?: StepConditions | null;
 }
 
 export interface GraphNode {
@@ -28,6 +38,10 @@ export interface GraphNode {
   group: string | null;
   status?: StepStatus;
   id?: number;
+  /** Its `when`, in words (`branch main · on pull_request`, `if failure`); null when it has none. */
+  condition: string | null;
+  /** Why `when` left it out of the run; null for a step of the run. */
+  leftOut: string | null;
 }
 
 export interface GraphGroup {
@@ -40,6 +54,8 @@ export interface GraphGroup {
 export interface GraphEdge {
   from: string;
   to: string;
+  /** An edge to a step `when` left out (drawn dashed). */
+  leftOut?: boolean;
 }
 
 export interface StepGraphModel {
@@ -67,7 +83,19 @@ function stagesOf<T extends GraphStep>(steps: T[]): T[][] {
   return stages;
 }
 
-export function buildStepGraph(steps: GraphStep[]): StepGraphModel {
+/** A `when` in words: `if failure · branch main, release/* · on pull_request · paths src/**`; null when empty. */
+export function conditionText(when: StepConditions | null | undefined): string | null {
+  if (!when) return null;
+  const parts: string[] = [];
+  if (when.status && when.status !== 'success') parts.push(`if ${when.status}`);
+  if (when.branch?.length) parts.push(`branch ${when.branch.join(', ')}`);
+  if (when.event?.length) parts.push(`on ${when.event.join(', ')}`);
+  if (when.paths?.length) parts.push(`paths ${when.paths.join(', ')}`);
+  if (when.paths_ignore?.length) parts.push(`not ${when.paths_ignore.join(', ')}`);
+  return parts.length > 0 ? parts.join(' · ') : null;
+}
+
+export function buildStepGraph(steps: GraphStep[], leftOut: LeftOutGraphStep[] = []): StepGraphModel {
   // Names are unique in a valid plan; a duplicate (an old run, an invalid file) still gets a node of its own.
   const seen = new Map<string, number>();
   const keyed = steps.map((step) => {
@@ -91,6 +119,8 @@ export function buildStepGraph(steps: GraphStep[]): StepGraphModel {
       group: cell ? `matrix:${cell.base}` : null,
       ...(step.status ? { status: step.status } : {}),
       ...(step.id !== undefined ? { id: step.id } : {}),
+      condition: conditionText(step.when),
+      leftOut: null,
     };
   });
   const groups: GraphGroup[] = [...cells.entries()].map(([base, members]) => ({ key: `matrix:${base}`, label: base, members }));
@@ -122,10 +152,28 @@ export function buildStepGraph(steps: GraphStep[]): StepGraphModel {
     }
     previousStage = stage.map((s) => keyOf.get(s)!);
   }
+
+  // Steps `when` left out: outside the run's order, dashed, tied to what they would have waited for.
+  const leftOutKey = (name: string) => `left-out:${name}`;
+  const leftOutNames = new Set(leftOut.map((s) => s.name));
+  for (const step of leftOut) {
+    nodes.push({ key: leftOutKey(step.name), name: step.name, label: step.name, group: null, condition: conditionText(step.when), leftOut: step.reason });
+    for (const need of step.needs) {
+      const from = byName.get(need) ?? (leftOutNames.has(need) ? leftOutKey(need) : undefined);
+      const froms = from !== undefined ? [from] : (cells.get(need) ?? []);
+      for (const f of froms) {
+        const id = `${f}\u0000${leftOutKey(step.name)}`;
+        if (!edgeKeys.has(id)) {
+          edgeKeys.add(id);
+          edges.push({ from: f, to: leftOutKey(step.name), leftOut: true });
+        }
+      }
+    }
+  }
   return { nodes, edges, groups };
 }
 
 /** A key for the graph's shape only (names, edges), so a status change does not lay it out again. */
 export function graphShapeKey(model: StepGraphModel): string {
-  return JSON.stringify([model.nodes.map((n) => [n.key, n.group]), model.edges.map((e) => [e.from, e.to])]);
+  return JSON.stringify([model.nodes.map((n) => [n.key, n.group, n.condition, n.leftOut]), model.edges.map((e) => [e.from, e.to])]);
 }

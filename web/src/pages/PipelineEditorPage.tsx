@@ -2,6 +2,7 @@
  * Create, edit or duplicate (`/pipelines/new?from=ID`) a pipeline. Step forms come from each step
  * type's config_schema; client checks and API validation errors appear next to the field they name.
  */
+import { RepositoryCredentialField } from '../pipelines/RepositoryCredentialField';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useBlocker, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { createPipeline, getPipeline, listAllCredentials, listStepTypes, replacePipeline } from '../api/endpoints';
@@ -319,6 +320,12 @@ export default function PipelineEditorPage() {
                     data-testid="editor-config-path"
                   />
                 </FormField>
+                <RepositoryCredentialField
+                  value={form.repositoryCredential}
+                  credentials={credentials}
+                  errors={errors.repository_credential}
+                  onChange={(repositoryCredential) => update({ repositoryCredential })}
+                />
                 <fieldset className="field full trigger-set">
                   <legend className="field-label">Trigger on</legend>
                   <div className="row" style={{ gap: 16 }}>

@@ -163,6 +163,7 @@ export default function RunPage() {
       )}
       <RunGraph
         steps={run.steps ?? []}
+        {...(run.left_out_steps ? { leftOut: run.left_out_steps } : {})}
         onSelect={(stepId) => {
           setJump({ stepId, nonce: Date.now() });
           // on a narrow screen the log is below: bring it into view

@@ -3,7 +3,7 @@
  * run state the timeline uses, which the WebSocket keeps current. A node opens its step's log.
  */
 import { useState } from 'react';
-import type { RunStep } from '../api/types';
+import type { LeftOutStep, RunStep } from '../api/types';
 import { LazyStepGraph } from '../graph/LazyStepGraph';
 
 const OPEN_KEY = 'ansflow.run-graph';
@@ -16,7 +16,7 @@ function loadOpen(): boolean {
   }
 }
 
-export function RunGraph({ steps, onSelect }: { steps: RunStep[]; onSelect: (stepId: number) => void }) {
+export function RunGraph({ steps, leftOut, onSelect }: { steps: RunStep[]; leftOut?: LeftOutStep[]; onSelect: (stepId: number) => void }) {
   const [open, setOpen] = useState(loadOpen);
   if (steps.length === 0) return null;
   return (
@@ -36,12 +36,13 @@ export function RunGraph({ steps, onSelect }: { steps: RunStep[]; onSelect: (ste
     >
       <summary className="card-head">
         <h2>Graph</h2>
-        <span className="faint">what waits on what</span>
+        <span className="faint">what waits on what{leftOut && leftOut.length > 0 ? `; dashed: left out by when` : ''}</span>
       </summary>
       {open && (
         <div className="run-graph-body">
           <LazyStepGraph
             steps={steps}
+            {...(leftOut && leftOut.length > 0 ? { leftOut } : {})}
             label="Steps of this run and what each waits on"
             onSelect={(node) => node.id !== undefined && onSelect(node.id)}
             testId="run-graph"
