@@ -8,6 +8,8 @@
  *                             vs the same step stored in AnsFlow; rounds alternate between the two.
  *                             Measured from this process' clock before the POST to the step's stored
  *                             `started_at` (same machine, millisecond precision). Target: within +30 ms.
+ *                             Also a run of a known commit the mirror already holds (a redelivery,
+ *                             a second pipeline of one push): read from the mirror without a fetch.
  *   2. second run, 50 MB      a repository holding 50 MB of incompressible files: the first run
  *                             creates the mirror (the whole history travels), a small commit is
  *                             pushed, the second run fetches only that commit's objects. Bytes:
@@ -42,9 +44,9 @@ for (let i = 2; i < process.argv.length; i++) {
 
 const STEP = { name: 'first', type: 'shell_command', config: { command: 'true' } };
 
-async function runToEnd(h: Harness, token: string, pipelineId: number) {
+async function runToEnd(h: Harness, token: string, pipelineId: number, body: Record<string, unknown> = {}) {
   const t0 = Date.now();
-  const r = await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token, body: {} });
+  const r = await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token, body });
   if (r.status !== 201) throw new Error(`trigger failed: ${r.status} ${r.text}`);
   const run = await waitFor(async () => {
     const d = await h.request('GET', `/api/pipeline-runs/${r.json.id}/`, { token });
@@ -71,7 +73,8 @@ async function main() {
   try {
     const token = await h.login();
     // 1. trigger → first step, file vs stored.
-    createBareRepo(tmp.path, 'small', { history: [{ '.ansflow.yml': 'steps:\n  - { name: first, run: "true" }\n' }] });
+    const small = createBareRepo(tmp.path, 'small', { history: [{ '.ansflow.yml': 'steps:\n  - { name: first, run: "true" }\n' }] });
+    const head = small.commits.at(-1)!;
     const create = async (body: Record<string, unknown>) => (await h.request('POST', '/api/pipelines/', { token, body })).json.id as number;
     const fromFile = await create({ name: 'from-file', repository_url: daemon.url('small'), config_path: '.ansflow.yml' });
     const stored = await create({ name: 'stored', repository_url: daemon.url('small'), steps: [STEP] });
@@ -79,6 +82,8 @@ async function main() {
     await runToEnd(h, token, stored);
     const file: number[] = [];
     const kept: number[] = [];
+    const known: number[] = [];
+    const keptKnown: number[] = [];
     for (let i = 0; i < rounds; i++) {
       for (const [id, into] of i % 2 === 0
         ? ([
@@ -90,6 +95,17 @@ async function main() {
             [fromFile, file],
           ] as const))
         into.push((await runToEnd(h, token, id)).toFirstStep);
+      // The same commit again, given: the mirror holds it, so the file is read without a fetch.
+      for (const [id, into] of i % 2 === 0
+        ? ([
+            [fromFile, known],
+            [stored, keptKnown],
+          ] as const)
+        : ([
+            [stored, keptKnown],
+            [fromFile, known],
+          ] as const))
+        into.push((await runToEnd(h, token, id, { commit: head })).toFirstStep);
     }
 
     // 2. a 50 MB repository: first run vs second run after one small commit.
@@ -118,6 +134,8 @@ async function main() {
       ['trigger → first step, file from git daemon (median / p90)', `${ms(median(file))} / ${ms(percentile(ascending(file), 90))}`],
       ['trigger → first step, stored pipeline (median / p90)', `${ms(median(kept))} / ${ms(percentile(ascending(kept), 90))}`],
       ['difference of medians (target ≤ +30 ms)', `${median(file) - median(kept) >= 0 ? '+' : ''}${ms(median(file) - median(kept))}`],
+      ['a known commit already in the mirror: file / stored (medians)', `${ms(median(known))} / ${ms(median(keptKnown))}`],
+      ['difference of medians, known commit', `${median(known) - median(keptKnown) >= 0 ? '+' : ''}${ms(median(known) - median(keptKnown))}`],
       ['50 MB repository: its objects on the server', kb(repoBytes)],
       ['first run: mirror made (bytes fetched)', `${kb(afterFirst)} (trigger → first step ${ms(firstRun.toFirstStep)})`],
       ['second run after one small commit: bytes fetched', `${kb(afterSecond - afterFirst)} (trigger → first step ${ms(secondRun.toFirstStep)})`],

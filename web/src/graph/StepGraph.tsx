@@ -6,7 +6,7 @@
 import { useMemo } from 'react';
 import { StatusIcon, statusLabel, statusTone } from '../components/StatusIcon';
 import { buildStepGraph, graphShapeKey, type GraphNode, type GraphStep, type LeftOutGraphStep } from './step-graph-model';
-import { layoutStepGraph, type PlacedEdge } from './step-graph-layout';
+import { layoutStepGraph, secondLine, type PlacedEdge } from './step-graph-layout';
 import '../styles/graph.css';
 
 export interface StepGraphProps {
@@ -90,7 +90,7 @@ export default function StepGraph({ steps, leftOut, onSelect, label, testId = 's
           const node = statusOf.get(placed.key) ?? placed;
           const tone = node.leftOut ? 'left-out' : node.status ? statusTone(node.status) : 'plan';
           const clickable = onSelect !== undefined && node.id !== undefined;
-          const second = node.leftOut ?? node.condition;
+          const second = secondLine(node);
           const content = (
             <>
               {node.status ? <StatusIcon status={node.status} /> : <span className="step-graph-dot" aria-hidden="true" />}
@@ -98,7 +98,7 @@ export default function StepGraph({ steps, leftOut, onSelect, label, testId = 's
                 <span className="truncate">{node.label}</span>
                 {second && (
                   <span className="step-graph-condition truncate" data-testid={node.leftOut ? 'graph-left-out-reason' : 'graph-condition'}>
-                    {node.leftOut ? `not run: ${node.leftOut.replace(/^skipped: /, '')}` : `when: ${node.condition}`}
+                    {second}
                   </span>
                 )}
               </span>

@@ -12,6 +12,9 @@ export const TALL_NODE_HEIGHT = 52;
 const CHAR_WIDTH = 7.2; // 13px system-ui, on average; names longer than the cap are cut with an ellipsis
 const MIN_WIDTH = 110;
 const MAX_WIDTH = 240;
+/** A node with a second line (11.5px) may be wider, so its condition or reason mostly fits. */
+const MAX_WIDE = 320;
+const SMALL_CHAR_WIDTH = 6.4;
 const MARGIN = 12;
 
 export interface PlacedNode extends GraphNode {
@@ -39,6 +42,12 @@ export interface StepGraphLayout {
   edges: PlacedEdge[];
 }
 
+/** A node's second line, as StepGraph shows it: its `when`, or why `when` left it out. */
+export function secondLine(node: Pick<GraphNode, 'condition' | 'leftOut'>): string | null {
+  if (node.leftOut) return `not run: ${node.leftOut.replace(/^skipped: /, '')}`;
+  return node.condition ? `when: ${node.condition}` : null;
+}
+
 /** Room for the status icon and the label. */
 export function nodeWidth(label: string): number {
   return Math.round(Math.min(MAX_WIDTH, Math.max(MIN_WIDTH, 44 + label.length * CHAR_WIDTH)));
@@ -53,9 +62,9 @@ export function layoutStepGraph(model: StepGraphModel): StepGraphLayout {
     g.setNode(group.key, { width: 0, height: 0 });
   }
   for (const node of model.nodes) {
-    const second = node.leftOut ?? node.condition;
-    const width = Math.max(nodeWidth(node.label), second ? nodeWidth(second) - 20 : 0);
-    g.setNode(node.key, { width: Math.min(width, MAX_WIDTH), height: second ? TALL_NODE_HEIGHT : NODE_HEIGHT });
+    const second = secondLine(node);
+    const width = second ? Math.max(nodeWidth(node.label), Math.min(MAX_WIDE, 44 + second.length * SMALL_CHAR_WIDTH)) : nodeWidth(node.label);
+    g.setNode(node.key, { width: Math.round(width), height: second ? TALL_NODE_HEIGHT : NODE_HEIGHT });
     if (node.group) g.setParent(node.key, node.group);
   }
   for (const edge of model.edges) g.setEdge(edge.from, edge.to);
