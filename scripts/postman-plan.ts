@@ -304,6 +304,8 @@ export const PLAN: Folder[] = [
       { op: 'POST /api/pipeline-runs/{id}/cancel/', params: { id: '{{run_id}}' }, expect: [202, 409] },
       { op: 'GET /api/pipeline-runs/{id}/', params: { id: '{{run_id}}' }, expect: [200], test: untilFinal('run_polls') },
       { op: 'GET /api/pipeline-runs/{id}/logs/', params: { id: '{{run_id}}' }, query: { offset: '0' }, expect: [200] },
+      // A run that succeeded (or was cancelled before any step failed) has nothing to retry: 409.
+      { op: 'POST /api/pipeline-runs/{id}/retry/', params: { id: '{{run_id}}' }, body: { from: 'failed' }, expect: [201, 409] },
       {
         op: 'GET /api/pipeline-runs/{id}/artifacts/',
         params: { id: '{{run_id}}' },

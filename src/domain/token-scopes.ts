@@ -45,6 +45,7 @@ export function normalizeScopes(scopes: readonly TokenScope[]): TokenScope[] {
 const RUN_ROUTES = new Set([
   '/api/pipelines/:id/run/',
   '/api/pipeline-runs/:id/cancel/',
+  '/api/pipeline-runs/:id/retry/',
   '/api/pipeline-runs/:id/rerun-failed-hosts/',
   '/api/pipeline-runs/:id/approvals/',
   '/api/webhook-deliveries/:id/redeliver/',

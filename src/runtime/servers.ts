@@ -23,6 +23,7 @@ import { AnsibleEventsRepository } from '../store/ansible-events-repository.js';
 import { startDeliveryLoops } from './delivery.js';
 import { deliveryRoutes } from '../http/api/delivery-routes.js';
 import { outputsRoutes } from '../http/api/outputs-routes.js';
+import { retryRoutes } from '../http/api/retry-routes.js';
 import { OutputsService } from '../services/outputs/outputs-service.js';
 
 export type Role = 'api' | 'gateway' | 'all';
@@ -61,6 +62,16 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
       inventoriesRoutes(inventoriesOf(ctx).service),
       ansibleRoutes(new AnsibleResults({ runs: ctx.runs, events: new AnsibleEventsRepository(ctx.db.kysely), access: ctx.access })),
       deliveryRoutes(ctx.delivery),
+      retryRoutes({
+        db: ctx.db.kysely,
+        runs: ctx.repos.runs,
+        outputs: ctx.repos.outputs,
+        store: ctx.artifactStore,
+        queue: ctx.queue,
+        events: ctx.events,
+        access: ctx.access,
+        audit: ctx.audit,
+      }),
       outputsRoutes(
         new OutputsService({
           outputs: ctx.repos.outputs,

@@ -36,6 +36,7 @@ type Scoped = (typeof SCOPED)[number];
 const RUN_ROUTES = new Set([
   'POST /api/pipelines/:id/run/',
   'POST /api/pipeline-runs/:id/cancel/',
+  'POST /api/pipeline-runs/:id/retry/',
   'POST /api/pipeline-runs/:id/rerun-failed-hosts/',
   'POST /api/pipeline-runs/:id/approvals/',
   'POST /api/webhook-deliveries/:id/redeliver/',
@@ -209,6 +210,8 @@ const RULES: Record<string, Rule> = {
     expect: CHANGE_OTHERS(200),
   },
 
+  // Retrying is running's right; the shared run has no steps, so who may gets the 409 that says so.
+  'POST /api/pipeline-runs/:id/retry/': { path: (f) => `/api/pipeline-runs/${f.run}/retry/`, body: () => ({ from: 'failed' }), expect: RUN(409) },
   // Artifacts are read as their run is; caches are listed as their pipeline is read and cleared as it is edited.
   'GET /api/pipeline-runs/:id/artifacts/': { path: (f) => `/api/pipeline-runs/${f.run}/artifacts/`, expect: READ },
   'GET /api/pipeline-runs/:id/artifacts/:artifact_id/download/': { path: (f) => `/api/pipeline-runs/${f.run}/artifacts/${f.artifact}/download/`, expect: READ },

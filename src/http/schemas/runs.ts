@@ -129,6 +129,9 @@ export const RunSchema = Type.Object({
       ),
       duration_ms: Nullable(Type.Integer()),
       message: Nullable(Type.String()),
+      reused_from: Type.Optional(
+        Nullable(Type.Integer({ description: "A retry's step not run again: the id of the original run's step whose result (and log) it reuses" })),
+      ),
     }),
   ),
   left_out_steps: Type.Array(
@@ -139,6 +142,11 @@ export const RunSchema = Type.Object({
       when: StepConditions,
     }),
     { description: "The pipeline file's steps whose `when` left them out of this run (no step row: nothing of them ran)" },
+  ),
+  retry_of: Type.Optional(
+    Nullable(
+      Type.Object({ run_id: Type.Integer(), number: Type.Integer(), from: Type.String() }, { description: 'The run this one retries, and from which step' }),
+    ),
   ),
 });
 

@@ -90,8 +90,9 @@ export function runBody(run: Run, commitStatuses: readonly CommitStatus[] = []) 
     config_errors: run.config_errors ?? null,
     progress: progressOf(run.status, run.steps),
     current_step: currentStepOf(run.steps),
-    steps: run.steps.map((s) => ({ ...stepBody(s), needs: needsOf(run, s), when: whenOf(run, s) })),
+    steps: run.steps.map((s) => ({ ...stepBody(s), needs: needsOf(run, s), when: whenOf(run, s), reused_from: s.reused_from })),
     left_out_steps: (run.definition.left_out ?? []).map((s) => ({ name: s.name, reason: s.reason, needs: s.needs, when: s.when })),
+    retry_of: run.trigger.retry ? { run_id: run.trigger.retry.run_id, number: run.trigger.retry.number, from: run.trigger.retry.from } : null,
   };
 }
 
