@@ -4,9 +4,9 @@
  * The scale-out topology as real processes from source (test/scale/support.ts): PostgreSQL (a
  * fresh database), Redis (a fresh key prefix), one API, one gateway and three workers
  * (`ansflow worker --concurrency 2`). For `--minutes` (default 20), side by side:
- *   - webhooks    a signed GitHub push every `--webhook-ms` (the push fixture, a new commit each)
- *                 to a pipeline watching that repository (its checkout fails without the
- *                 network: the run must still end, as `failed`);
+ *   - webhooks    a signed GitHub push every `--webhook-ms` (a new commit each) to a pipeline
+ *                 watching that repository (on github.com: the run must end, however its
+ *                 checkout goes);
  *   - triggers    a manual run every `--trigger-ms` of a log-heavy pipeline (20,000 lines);
  *   - cancels     every `--cancel-ms` a run of a `sleep 60` pipeline, cancelled after a second;
  *   - viewers     200 WebSocket clients: 150 on the all-runs feed for the whole soak, 50 on the
@@ -31,7 +31,6 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import WebSocket from 'ws';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { connectTestRedis } from '../test/support/redis.js';
-import { readJsonFixture } from '../test/support/fixtures.js';
 import { api, login, startCluster, type Cluster, type Proc } from '../test/scale/support.js';
 import { signGithubBody } from '../src/integrations/github/verify-signature.js';
 import { writeDocSection } from './bench-server.js';
@@ -102,7 +101,20 @@ async function main() {
       return r.json.id as number;
     };
     // The pipeline the pushes trigger.
-    const push = readJsonFixture<any>('webhooks', 'github', 'push.go-scm.json');
+    const push: any = {
+      ref: 'refs/heads/main',
+      before: '0'.repeat(40),
+      after: '1'.repeat(40),
+      repository: {
+        full_name: 'ansflow-soak/app',
+        clone_url: 'https://github.com/ansflow-soak/app.git',
+        html_url: 'https://github.com/ansflow-soak/app',
+        default_branch: 'main',
+      },
+      head_commit: { id: '1'.repeat(40), message: 'soak', timestamp: new Date().toISOString(), author: { name: 'soak', email: 'soak@example.com' } },
+      commits: [],
+      pusher: { name: 'soak' },
+    };
     await create({
       name: 'soak-webhook',
       repository_url: push.repository.clone_url,
@@ -184,8 +196,11 @@ async function main() {
       });
     };
     const watchRuns = async () => {
+      let last = 0;
       while (running) {
-        const runId = newestHeavy;
+        // The newest log-heavy run this viewer has not watched yet.
+        const runId = newestHeavy > last ? newestHeavy : 0;
+        last = runId || last;
         if (!runId) {
           await sleep(200);
           continue;
