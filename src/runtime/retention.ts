@@ -62,6 +62,13 @@ export function startRetentionSweeper(ctx: AppContext): RetentionSweeper {
     owner: `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
     logsRoot: logsRoot(ctx.config.dataDir),
     workspaceRoot: ctx.engine.workspaceRoot,
+    // A removed run's artifacts and snapshots (their rows went with the run, by cascade).
+    removeArtifacts: async (runId) => {
+      let bytes = 0;
+      for await (const object of ctx.artifactStore.list(`runs/${runId}/`)) bytes += object.size;
+      await ctx.artifactStore.deletePrefix(`runs/${runId}/`);
+      return bytes;
+    },
     intervalMs: ctx.config.retentionSweepSeconds * 1000,
     batch: ctx.config.retentionBatch,
     onError: (err) => ctx.logger.error({ err }, 'retention sweep failed'),

@@ -36,7 +36,8 @@ for (const kind of STORES) {
           ANSFLOW_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
         };
       }
-      h = await startApi({}, env);
+      // A quick retention sweep, for the test that removes a run's artifacts with the run.
+      h = await startApi({}, { ANSFLOW_RETENTION_SWEEP_SECONDS: '1', ...env });
       assert.equal(h.ctx.artifactStore.kind, kind);
       admin = await h.login();
       viewer = await h.userToken('artifact-viewer', 'viewer');
@@ -187,6 +188,22 @@ for (const kind of STORES) {
       // Without its cache the next run starts clean again.
       const third = await runToEnd(id);
       assert.doesNotMatch(await log(third.id), /RESTORED/);
+    });
+
+    test("retention removes an expired run's artifacts and snapshots from the store with the run", async () => {
+      const id = await pipeline(`kept-${kind}`, [shell('a', 'echo x > a.txt', { artifacts: { paths: ['a.txt'] } }), shell('b', 'true')]);
+      const first = await runToEnd(id);
+      const keys = async (runId: number) => {
+        const out: string[] = [];
+        for await (const o of h.ctx.artifactStore.list(`runs/${runId}/`)) out.push(o.key);
+        return out;
+      };
+      assert.equal((await keys(first.id)).length, 2, 'the artifact file and the snapshot after step a');
+      await runToEnd(id);
+      const policy = await h.request('PUT', `/api/pipelines/${id}/retention/`, { token: admin, body: { keep_runs: 1, keep_days: null } });
+      assert.equal(policy.status, 200, policy.text);
+      await waitFor(async () => (await h.request('GET', `/api/pipeline-runs/${first.id}/`, { token: admin })).status === 404 || undefined, 20000, 'the sweep');
+      await waitFor(async () => (await keys(first.id)).length === 0 || undefined, 10000, 'the objects to go');
     });
 
     test('an outsider cannot see a run’s artifacts or a pipeline’s caches (404, as if they did not exist)', async () => {
