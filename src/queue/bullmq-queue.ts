@@ -290,7 +290,8 @@ export class BullmqQueue implements JobQueue {
 
   private async forwardIfElsewhere(job: Job): Promise<void> {
     const row = await this.config.repo.find(job.runId);
-    if (row && row.state === 'queued' && !satisfies(this.ownLabels, row.labels)) await this.enqueue({ runId: job.runId, pipelineId: job.pipelineId, labels: row.labels });
+    if (row && row.state === 'queued' && !satisfies(this.ownLabels, row.labels))
+      await this.enqueue({ runId: job.runId, pipelineId: job.pipelineId, labels: row.labels });
   }
 
   /** Puts the job back for later; BullMQ requires the DelayedError after moveToDelayed. */

@@ -132,11 +132,7 @@ export class PipelinesService {
       repository_credential: input.repository_credential !== undefined ? input.repository_credential : current.repository_credential,
     };
     const projectId = await this.targetProject(actor, current, input.project);
-    return this.save(
-      actor,
-      current,
-      this.normalize(merged, current, await this.credentialProblems(merged.steps, projectId, merged), projectId),
-    );
+    return this.save(actor, current, this.normalize(merged, current, await this.credentialProblems(merged.steps, projectId, merged), projectId));
   }
 
   async delete(actor: Actor, id: number): Promise<void> {
@@ -230,7 +226,8 @@ export class PipelinesService {
     if (configPathError) details.config_path = [configPathError];
     else if (configPath !== null && repository === null) details.config_path = ['A pipeline file is read from the repository: set repository_url too.'];
     const repositoryCredential = input.repository_credential?.trim() || null;
-    if (repositoryCredential !== null && repository === null) details.repository_credential = ['A repository credential reads the repository: set repository_url too.'];
+    if (repositoryCredential !== null && repository === null)
+      details.repository_credential = ['A repository credential reads the repository: set repository_url too.'];
 
     const variables = normalizeVariables(input.variables ?? {}, current?.variables ?? {}, details);
     const steps = input.steps ?? [];

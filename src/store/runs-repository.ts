@@ -344,7 +344,14 @@ export class RunsRepository {
       .select(['id', 'project_id', 'number', 'pipeline_name', 'status', 'error_reason'])
       .where('id', 'in', [...ids])
       .execute();
-    return rows.map((r) => ({ id: r.id, project_id: r.project_id, number: r.number, pipeline_name: r.pipeline_name, status: r.status as RunStatus, error_reason: r.error_reason }));
+    return rows.map((r) => ({
+      id: r.id,
+      project_id: r.project_id,
+      number: r.number,
+      pipeline_name: r.pipeline_name,
+      status: r.status as RunStatus,
+      error_reason: r.error_reason,
+    }));
   }
 
   async status(id: number): Promise<RunStatus | null> {

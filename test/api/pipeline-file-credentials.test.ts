@@ -50,7 +50,11 @@ describe('pipeline files from private repositories, read with the pipeline repos
     h = await startApi();
     admin = await h.login();
     const create = async (body: unknown) => assert.equal((await h.request('POST', '/api/credentials/', { token: admin, body })).status, 201);
-    await create({ name: 'deploy-key', kind: 'ssh_key', secret: { private_key: key.privateKey, passphrase: 'file pass phrase', known_hosts: sshd.knownHostsLine } });
+    await create({
+      name: 'deploy-key',
+      kind: 'ssh_key',
+      secret: { private_key: key.privateKey, passphrase: 'file pass phrase', known_hosts: sshd.knownHostsLine },
+    });
     await create({ name: 'forge-token', kind: 'token', secret: { token: TOKEN } });
     otherProject = (await h.request('POST', '/api/projects/', { token: admin, body: { name: 'other-team' } })).json.id;
   });
@@ -90,7 +94,13 @@ describe('pipeline files from private repositories, read with the pipeline repos
     assert.match(JSON.stringify(r.json), /repository_credential/);
     const elsewhere = await h.request('POST', '/api/pipelines/', {
       token: admin,
-      body: { name: 'other-project', project: otherProject, repository_url: sshd.url(sshRepo.bare), config_path: '.ansflow.yml', repository_credential: 'deploy-key' },
+      body: {
+        name: 'other-project',
+        project: otherProject,
+        repository_url: sshd.url(sshRepo.bare),
+        config_path: '.ansflow.yml',
+        repository_credential: 'deploy-key',
+      },
     });
     assert.equal(elsewhere.status, 400, "another project's credential is not this project's");
     const noRepo = await h.request('POST', '/api/pipelines/', { token: admin, body: { name: 'no-repo', repository_credential: 'deploy-key' } });

@@ -448,7 +448,10 @@ describe('pipelines as code in the browser', () => {
       // Left-out steps are drawn apart: dashed, and tied by a dashed edge to what they would have waited for.
       assert.equal(await deploy.evaluate((el: any) => getComputedStyle(el).borderTopStyle), 'dashed');
       assert.deepEqual(await graphEdges(page, 'run-graph'), ['build -> left-out:deploy', 'build -> notify']);
-      assert.equal(await graph.locator('[data-testid=graph-edge][data-to="left-out:deploy"]').evaluate((el: any) => getComputedStyle(el).strokeDasharray), '4px, 3px');
+      assert.equal(
+        await graph.locator('[data-testid=graph-edge][data-to="left-out:deploy"]').evaluate((el: any) => getComputedStyle(el).strokeDasharray),
+        '4px, 3px',
+      );
       await shoot(page, 'run-graph-conditions-light');
       await closeTab(w);
     } finally {

@@ -9,9 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { Harness } from '../support/api-harness.js';
-import { createBareRepo, git, makeTempDir, startGitDaemon, type GitServer, type TempDir } from '../support/git-fixtures.js';
+import { createBareRepo, makeTempDir, startGitDaemon, type GitServer, type TempDir } from '../support/git-fixtures.js';
 import { startFakeForge, type FakeForge } from '../support/fake-forge.js';
 import { isFinalStatus } from '../support/run-status.js';
 import { waitFor } from '../support/wait.js';
@@ -43,7 +42,10 @@ describe('an invalid pipeline file shows its problems everywhere a run is looked
     member = await h.userToken('file-reader', 'developer');
     const mine = (await h.request('POST', '/api/projects/', { token: admin, body: { name: 'files' } })).json.id as number;
     const other = (await h.request('POST', '/api/projects/', { token: admin, body: { name: 'elsewhere' } })).json.id as number;
-    assert.equal((await h.request('POST', `/api/projects/${mine}/members/`, { token: admin, body: { username: 'file-reader', role: 'developer' } })).status, 201);
+    assert.equal(
+      (await h.request('POST', `/api/projects/${mine}/members/`, { token: admin, body: { username: 'file-reader', role: 'developer' } })).status,
+      201,
+    );
     const common = { repository_url: daemon.url('acme/app'), branch: 'main', trigger_events: ['push'] };
     await createPipeline(h, admin, { ...common, name: 'as-code', project: mine, config_path: '.ansflow.yml' });
     await createPipeline(h, admin, { ...common, name: 'stored', project: other, steps: [{ name: 'x', type: 'shell_command', config: { command: 'exit 4' } }] });
@@ -111,9 +113,9 @@ describe('an invalid pipeline file shows its problems everywhere a run is looked
     const listed = async (token: string) => {
       const r = await h.request('GET', '/api/webhook-deliveries/', { token });
       assert.equal(r.status, 200, r.text);
-      return (r.json.results as Array<{ runs: number[]; run_results: Array<{ id: number; status: string; pipeline: string; error_reason: string | null }> }>).find(
-        (d) => d.runs.includes(runId),
-      )!;
+      return (
+        r.json.results as Array<{ runs: number[]; run_results: Array<{ id: number; status: string; pipeline: string; error_reason: string | null }> }>
+      ).find((d) => d.runs.includes(runId))!;
     };
     const all = await listed(admin);
     assert.deepEqual(all.runs.sort(), [...deliveryRuns].sort());
@@ -127,7 +129,7 @@ describe('an invalid pipeline file shows its problems everywhere a run is looked
     assert.deepEqual(
       seen.run_results.map((r) => r.id),
       [runId],
-      "a run of a project the member does not belong to stays a bare id: no status, no reason",
+      'a run of a project the member does not belong to stays a bare id: no status, no reason',
     );
   });
 

@@ -84,7 +84,13 @@ export class RepositoryMirrors {
     const plain = splitCredentials(url.trim()).url;
     const identity = repositoryKey(plain) ?? plain;
     const access = credential ? `\0${createHash('sha256').update(JSON.stringify(credential.secret)).digest('hex')}` : '';
-    return join(this.options.root, `${createHash('sha256').update(identity + access).digest('hex').slice(0, 32)}.git`);
+    return join(
+      this.options.root,
+      `${createHash('sha256')
+        .update(identity + access)
+        .digest('hex')
+        .slice(0, 32)}.git`,
+    );
   }
 
   /** Makes the mirror if it is missing (an empty bare repository); returns its path. */
@@ -168,7 +174,13 @@ export class RepositoryMirrors {
   async hasAll(path: string, revs: readonly string[]): Promise<boolean> {
     if (revs.some((rev) => /[\n\r]/.test(rev))) return false;
     const r = await this.git(['--git-dir', path, 'cat-file', '--batch-check'], {}, undefined, [], revs.map((rev) => `${rev}^{commit}\n`).join(''));
-    return r.code === 0 && r.stdout.split('\n').filter(Boolean).every((line) => / commit \d+$/.test(line));
+    return (
+      r.code === 0 &&
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .every((line) => / commit \d+$/.test(line))
+    );
   }
 
   /**

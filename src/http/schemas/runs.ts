@@ -123,7 +123,10 @@ export const RunSchema = Type.Object({
         Nullable(
           Type.Object(
             { ...StepConditions.properties, status: Type.Optional(Type.String()) },
-            { description: "The pipeline file step's `when`: the conditions it was planned under, and `status` (when it runs: success, failure, always); null: none" },
+            {
+              description:
+                "The pipeline file step's `when`: the conditions it was planned under, and `status` (when it runs: success, failure, always); null: none",
+            },
           ),
         ),
       ),

@@ -25,10 +25,13 @@ test('an invalid file: every problem on a line of its own, located by file, line
       '',
     ].join('\n'),
   );
-  assert.match(configErrorsLog(run({ commit: null, config_errors: [{ file: 'f', path: 'x', line: 1, column: 1, message: 'm' }] }))!, /^The pipeline file \.ansflow\.yml is invalid; .*\n1 problem:\n/);
+  assert.match(
+    configErrorsLog(run({ commit: null, config_errors: [{ file: 'f', path: 'x', line: 1, column: 1, message: 'm' }] }))!,
+    /^The pipeline file \.ansflow\.yml is invalid; .*\n1 problem:\n/,
+  );
 });
 
-test('a run with steps, or without problems, keeps the log store\'s log', () => {
+test("a run with steps, or without problems, keeps the log store's log", () => {
   assert.equal(configErrorsLog(run({ config_errors: null })), null);
   assert.equal(configErrorsLog(run({ config_errors: [] })), null);
   assert.equal(configErrorsLog(run({ steps: [{ id: 1 }] })), null);

@@ -269,7 +269,15 @@ export class RunWorker {
           // row carries the labels (adoptPlan), so the run waits, queued, for a worker that has
           // them and runs its stored plan there, as a stored pipeline's run would.
           await retryWhileUnavailable(() => this.deps.runs.backToQueued(run.id));
-          this.deps.events.publish({ type: 'run_status', runId: run.id, pipelineId: run.pipeline.id, status: 'queued', progress: 0, currentStep: null, at: new Date().toISOString() });
+          this.deps.events.publish({
+            type: 'run_status',
+            runId: run.id,
+            pipelineId: run.pipeline.id,
+            status: 'queued',
+            progress: 0,
+            currentStep: null,
+            at: new Date().toISOString(),
+          });
           return 'elsewhere';
         }
         return planned;

@@ -22,7 +22,8 @@ export function RepositoryCredentialField({
 }) {
   const usable = (credentials ?? []).filter((c) => GIT_KINDS.has(c.kind));
   const known = usable.some((c) => c.name === value);
-  const hint = "For a private repository: the pipeline file is read, and the file's checkouts of this repository made, with this credential. None: read without one.";
+  const hint =
+    "For a private repository: the pipeline file is read, and the file's checkouts of this repository made, with this credential. None: read without one.";
   return (
     <FormField id="pl-repository-credential" label="Repository credential" hint={hint} errors={errors} errorPath="repository_credential">
       <select
