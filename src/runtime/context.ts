@@ -148,7 +148,17 @@ export async function createContext(config: Config, logger: Logger): Promise<App
   );
   const { events, queue, logs } = adapters;
   const cancellations = adapters.localCancellations;
-  const delivery = createDelivery({ db: db.kysely, runs: repos.runs, access, audit, events, queue, projects: repos.projects, users: repos.users });
+  const delivery = createDelivery({
+    db: db.kysely,
+    runs: repos.runs,
+    access,
+    audit,
+    events,
+    queue,
+    projects: repos.projects,
+    users: repos.users,
+    pipelines: repos.pipelines,
+  });
   const runs = new RunsService({
     gates: delivery.gates,
     access,

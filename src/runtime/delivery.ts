@@ -17,11 +17,17 @@ import type { EventBus } from '../events/event-bus.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { DefaultProject } from '../services/pipelines-service.js';
 import { PeriodicTask } from '../services/deployments/periodic-task.js';
+import { SchedulesRepository } from '../store/schedules-repository.js';
+import { SchedulesService } from '../services/schedules/schedules-service.js';
+import { Scheduler } from '../services/schedules/scheduler.js';
+import type { PipelinesRepository } from '../store/pipelines-repository.js';
+import type { TriggerInput } from '../services/runs/trigger-run.js';
 
 export interface Delivery {
   environments: EnvironmentsService;
   gates: ApprovalGates;
-  repos: { environments: EnvironmentsRepository; gates: ApprovalGatesRepository };
+  schedules: SchedulesService;
+  repos: { environments: EnvironmentsRepository; gates: ApprovalGatesRepository; schedules: SchedulesRepository };
 }
 
 export function createDelivery(parts: {
@@ -33,27 +39,46 @@ export function createDelivery(parts: {
   queue: JobQueue;
   projects: DefaultProject;
   users: { findByUsername(username: string): Promise<unknown> };
+  pipelines: PipelinesRepository;
 }): Delivery {
-  const repos = { environments: new EnvironmentsRepository(parts.db), gates: new ApprovalGatesRepository(parts.db) };
+  const repos = {
+    environments: new EnvironmentsRepository(parts.db),
+    gates: new ApprovalGatesRepository(parts.db),
+    schedules: new SchedulesRepository(parts.db),
+  };
   const gates = new ApprovalGates({ ...parts, gates: repos.gates, environments: repos.environments });
   const environments = new EnvironmentsService({ ...parts, environments: repos.environments, gates: repos.gates });
-  return { environments, gates, repos };
+  const schedules = new SchedulesService({ schedules: repos.schedules, pipelines: parts.pipelines, access: parts.access, audit: parts.audit });
+  return { environments, gates, schedules, repos };
 }
 
 /** How often each API process looks at waiting runs (timeouts, timers and queues are this exact). */
 export const GATE_SWEEP_MS = 1000;
 
-/** The loops of an API process; several processes run them side by side (every move is guarded). */
-export function startDeliveryLoops(delivery: Delivery, logger: Logger): { stop(): Promise<void> } {
+/** How often each API process looks for due schedules (a fire time starts within this, plus the run's own start). */
+export const SCHEDULER_TICK_MS = 1000;
+
+/**
+ * The loops of an API process; several processes run them side by side (every move out of
+ * `waiting` is guarded, every fire time claimed in the database).
+ */
+export function startDeliveryLoops(delivery: Delivery, trigger: (input: TriggerInput) => Promise<{ id: number }>, logger: Logger): { stop(): Promise<void> } {
   const gates = new PeriodicTask(
     GATE_SWEEP_MS,
     () => delivery.gates.sweep(),
     (error) => logger.warn({ err: error }, 'gate sweep failed'),
   );
+  const scheduler = new Scheduler({ schedules: delivery.repos.schedules, trigger });
+  const schedules = new PeriodicTask(
+    SCHEDULER_TICK_MS,
+    () => scheduler.tick(),
+    (error) => logger.warn({ err: error }, 'scheduler tick failed'),
+  );
   gates.start();
+  schedules.start();
   return {
     stop: async () => {
-      await gates.stop();
+      await Promise.all([gates.stop(), schedules.stop()]);
     },
   };
 }

@@ -125,7 +125,7 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
     const sweeper = startRetentionSweeper(ctx);
     closers.push(() => sweeper.stop());
     // Approval timeouts, wait timers and deployment queues: every API process; moves are guarded.
-    const deliveryLoops = startDeliveryLoops(ctx.delivery, logger);
+    const deliveryLoops = startDeliveryLoops(ctx.delivery, (input) => ctx.runs.trigger(null, input), logger);
     closers.push(() => deliveryLoops.stop());
   }
   return {

@@ -13,7 +13,9 @@ import { nowIso } from './time.js';
 import { cappedCount, readWindow, type HistoryPage, type HistoryWindow } from './history-window.js';
 
 export interface RunTrigger {
-  type: 'manual' | 'webhook' | 'api';
+  type: 'manual' | 'webhook' | 'api' | 'scheduled';
+  /** A scheduled run: its schedule and the fire time it ran for. */
+  schedule?: { id: number; fire_at: string };
   user?: { id: number; username: string };
   event?: string;
   delivery_id?: string;

@@ -61,6 +61,8 @@ interface Fixture {
   inventory: number;
   /** An environment of P (created by P's owner). */
   environment: number;
+  /** A schedule of the pipeline (created by P's owner). */
+  schedule: number;
   delivery: number;
   /** A Jenkins build (they belong to no project). */
   jenkinsBuild: number;
@@ -276,6 +278,23 @@ const RULES: Record<string, Rule> = {
   },
   'DELETE /api/environments/:id/': { fresh: true, path: (f) => `/api/environments/${f.environment}/`, expect: CHANGE_OTHERS(204) },
   'GET /api/environments/:id/deployments/': { path: (f) => `/api/environments/${f.environment}/deployments/`, expect: READ },
+  // Schedules are read as their pipeline is, and changed as it is (`edit`).
+  'GET /api/pipelines/:id/schedules/': { path: (f) => `/api/pipelines/${f.pipeline}/schedules/`, expect: READ },
+  'POST /api/pipelines/:id/schedules/': {
+    path: (f) => `/api/pipelines/${f.pipeline}/schedules/`,
+    body: () => ({ cron: '@daily', enabled: false }),
+    expect: CHANGE_OTHERS(201),
+  },
+  'PUT /api/pipelines/:id/schedules/:sid/': {
+    path: (f) => `/api/pipelines/${f.pipeline}/schedules/${f.schedule}/`,
+    body: () => ({ cron: '@hourly', enabled: false }),
+    expect: CHANGE_OTHERS(200),
+  },
+  'DELETE /api/pipelines/:id/schedules/:sid/': {
+    fresh: true,
+    path: (f) => `/api/pipelines/${f.pipeline}/schedules/${f.schedule}/`,
+    expect: CHANGE_OTHERS(204),
+  },
   // Approvals: the policy lets developers and up ask (viewers: 403); the run has finished, so who
   // may ask gets the 409 that says so. Whose decision counts is the environment's rule
   // (test/delivery/approval-gates.test.ts).
@@ -373,6 +392,7 @@ describe('permissions, route by route and role by role', () => {
       owner.id,
     ))!.id;
     const environment = await h.ctx.delivery.environments.create(owner, { name: unique('env'), project: project.id });
+    const schedule = await h.ctx.delivery.schedules.create(owner, pipeline.id, { cron: '@daily', enabled: false });
     const delivery = (await h.ctx.repos.deliveries.insertIfNew({
       provider: 'github',
       deliveryKey: unique('delivery'),
@@ -408,6 +428,7 @@ describe('permissions, route by route and role by role', () => {
       credential: credential.id,
       inventory,
       environment: environment.id,
+      schedule: schedule.id,
       delivery,
       jenkinsBuild,
       artifact,

@@ -6,11 +6,12 @@ import { ApprovalBody, DeploymentSchema, EnvironmentBody, EnvironmentListQuery, 
 import { pageEnvelope, pageWindow } from '../paging.js';
 import type { Delivery } from '../../runtime/delivery.js';
 import { Type } from 'typebox';
+import { ScheduleBody, ScheduleParams, ScheduleSchema } from '../schemas/schedules.js';
 
 const PageOnly = Type.Object(PageQuery, { additionalProperties: false });
 
 export const deliveryRoutes =
-  ({ environments, gates }: Delivery) =>
+  ({ environments, gates, schedules }: Delivery) =>
   (app: App) => {
     app.get(
       '/api/environments/',
@@ -123,14 +124,69 @@ export const deliveryRoutes =
       },
       async (request, reply) => {
         const body = request.body;
-        return reply
-          .code(201)
-          .send(
-            await gates.decide(currentUser(request), request.params.id, {
-              decision: body.decision,
-              ...(body.comment !== undefined ? { comment: body.comment } : {}),
-            }),
-          );
+        return reply.code(201).send(
+          await gates.decide(currentUser(request), request.params.id, {
+            decision: body.decision,
+            ...(body.comment !== undefined ? { comment: body.comment } : {}),
+          }),
+        );
+      },
+    );
+
+    app.get(
+      '/api/pipelines/:id/schedules/',
+      {
+        schema: {
+          tags: ['schedules'],
+          summary: "A pipeline's schedules, each with its next five fire times and its recent fires",
+          params: IdParams,
+          response: { 200: Type.Array(ScheduleSchema), ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (request) => schedules.list(currentUser(request), request.params.id),
+    );
+
+    app.post(
+      '/api/pipelines/:id/schedules/',
+      {
+        schema: {
+          tags: ['schedules'],
+          summary: 'Add a schedule (cron in a time zone) to a pipeline',
+          params: IdParams,
+          body: ScheduleBody,
+          response: { 201: ScheduleSchema, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await schedules.create(currentUser(request), request.params.id, request.body)),
+    );
+
+    app.put(
+      '/api/pipelines/:id/schedules/:sid/',
+      {
+        schema: {
+          tags: ['schedules'],
+          summary: 'Replace a schedule (it counts from now: times before the change never fire)',
+          params: ScheduleParams,
+          body: ScheduleBody,
+          response: { 200: ScheduleSchema, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request) => schedules.update(currentUser(request), request.params.id, request.params.sid, request.body),
+    );
+
+    app.delete(
+      '/api/pipelines/:id/schedules/:sid/',
+      {
+        schema: {
+          tags: ['schedules'],
+          summary: 'Delete a schedule',
+          params: ScheduleParams,
+          response: { 204: { type: 'null' }, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request, reply) => {
+        await schedules.delete(currentUser(request), request.params.id, request.params.sid);
+        return reply.code(204).send(null);
       },
     );
   };

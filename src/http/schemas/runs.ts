@@ -37,7 +37,7 @@ export const TriggerBody = Type.Object(
 
 const TriggerSchema = Type.Object(
   {
-    type: Type.Enum(['manual', 'webhook', 'api']),
+    type: Type.Enum(['manual', 'webhook', 'api', 'scheduled']),
     user: Type.Optional(Type.Object({ id: Type.Integer(), username: Type.String() })),
     event: Type.Optional(Type.String()),
     delivery_id: Type.Optional(Type.String()),
@@ -156,7 +156,7 @@ export const RunSchema = Type.Object({
 const RunFilters = {
   status: Type.Optional(RunStatus),
   branch: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Only runs of this branch (exact)' })),
-  trigger: Type.Optional(Type.Enum(['manual', 'webhook', 'api'], { description: 'Only runs started this way' })),
+  trigger: Type.Optional(Type.Enum(['manual', 'webhook', 'api', 'scheduled'], { description: 'Only runs started this way' })),
 };
 
 export const RunListQuery = Type.Object({ ...HistoryPageQuery, ...RunFilters }, { additionalProperties: false });

@@ -150,7 +150,7 @@ export interface LeftOutStep {
 }
 
 export interface RunTrigger {
-  type: 'manual' | 'webhook' | 'api';
+  type: 'manual' | 'webhook' | 'api' | 'scheduled';
   user?: UserRef | null;
   event?: string | null;
   delivery_id?: string | number | null;
