@@ -401,6 +401,29 @@ export const PLAN: Folder[] = [
     ],
   },
   {
+    name: 'Schedules',
+    steps: [
+      {
+        op: 'POST /api/pipelines/{id}/schedules/',
+        name: 'Schedule the pipeline on weekday mornings in Berlin (disabled: the story does not wait for it)',
+        params: { id: '{{pipeline_id}}' },
+        body: { cron: '0 9 * * 1-5', timezone: 'Europe/Berlin', enabled: false, description: 'Made by the Postman collection' },
+        expect: [201],
+        save: { schedule_id: 'id' },
+      },
+      { op: 'GET /api/pipelines/{id}/schedules/', params: { id: '{{pipeline_id}}' }, expect: [200] },
+      {
+        op: 'PUT /api/pipelines/{id}/schedules/{sid}/',
+        name: 'Enable it: the answer carries the next five fire times',
+        params: { id: '{{pipeline_id}}', sid: '{{schedule_id}}' },
+        body: { cron: '0 9 * * 1-5', timezone: 'Europe/Berlin', enabled: true },
+        expect: [200],
+        test: "pm.test('five next fire times', () => pm.expect(pm.response.json().next_fire_times).to.have.lengthOf(5));",
+      },
+      { op: 'DELETE /api/pipelines/{id}/schedules/{sid}/', params: { id: '{{pipeline_id}}', sid: '{{schedule_id}}' }, expect: [204] },
+    ],
+  },
+  {
     name: 'Webhooks and integrations',
     steps: [
       {
