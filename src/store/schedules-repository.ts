@@ -27,17 +27,8 @@ export interface Schedule {
   updated_at: string;
 }
 
-export interface ScheduleFields {
-  description: string;
-  cron: string;
-  timezone: string;
-  branch: string | null;
-  variables: Record<string, string>;
-  enabled: boolean;
-  catch_up: boolean;
-  next_fire_at: string | null;
-  checked_until: string;
-}
+/** What a create or update writes: a schedule without its identity and bookkeeping. */
+export type ScheduleFields = Omit<Schedule, 'id' | 'pipeline_id' | 'created_by' | 'created_at' | 'updated_at'>;
 
 export type FireOutcome = 'started' | 'missed' | 'failed';
 
