@@ -101,7 +101,7 @@ describe('webhook deliveries', () => {
     const keys = Object.keys(triggered.json.results[0]).sort();
     assert.deepEqual(
       keys,
-      ['action', 'commit', 'delivery_id', 'event', 'id', 'provider', 'reason', 'received_at', 'ref', 'repository', 'runs', 'verdict'].sort(),
+      ['action', 'commit', 'delivery_id', 'event', 'id', 'provider', 'reason', 'received_at', 'ref', 'repository', 'run_results', 'runs', 'verdict'].sort(),
     );
     assert.equal((await h.request('GET', '/api/webhook-deliveries/?verdict=maybe', { token: admin })).status, 400);
     assert.equal((await h.request('GET', '/api/webhook-deliveries/')).status, 401);
