@@ -156,8 +156,11 @@ export class OutputsRepository {
     return row ? toArtifact(row) : null;
   }
 
-  async filesOf(artifactId: number): Promise<ArtifactFile[]> {
-    const rows = await this.db.selectFrom('run_artifact_files').selectAll().where('artifact_id', '=', artifactId).orderBy('path').execute();
+  /** An artifact's files by path; `limit`: only the first ones (a listing, not a download). */
+  async filesOf(artifactId: number, limit?: number): Promise<ArtifactFile[]> {
+    let q = this.db.selectFrom('run_artifact_files').selectAll().where('artifact_id', '=', artifactId).orderBy('path');
+    if (limit !== undefined) q = q.limit(limit);
+    const rows = await q.execute();
     return rows.map((r) => ({ path: r.path, size: Number(r.size_bytes), sha256: r.sha256, key: r.object_key }));
   }
 

@@ -118,6 +118,18 @@ for (const kind of STORES) {
         assert.equal(one.headers.get('content-disposition'), `attachment; filename="blob__.bin"; filename*=UTF-8''blob%20%C3%BC.bin`);
         const bytes = Buffer.from(await one.arrayBuffer());
         assert.equal(createHash('sha256').update(bytes).digest('hex'), createHash('sha256').update(blob).digest('hex'));
+
+        // The listing names each file with its size, hash and its own link, which serves those bytes.
+        const listedBlob = artifact.files.find((f: { path: string }) => f.path === 'dist/sub dir/blob ü.bin');
+        assert.deepEqual(
+          artifact.files.map((f: { path: string }) => f.path),
+          ['dist/app.js', `dist/${'n'.repeat(120)}/f.txt`, 'dist/sub dir/blob ü.bin'],
+        );
+        assert.equal(listedBlob.size_bytes, 300000);
+        assert.equal(listedBlob.sha256, createHash('sha256').update(blob).digest('hex'));
+        const viaLink = await download(listedBlob.url, viewer);
+        assert.equal(viaLink.status, 200);
+        assert.equal(Buffer.from(await viaLink.arrayBuffer()).length, 300000);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -13,6 +13,7 @@ import { NotFoundPage } from './pages/NotFoundPage';
 const PipelineDetailPage = lazy(() => import('./pages/PipelineDetailPage'));
 const PipelineEditorPage = lazy(() => import('./pages/PipelineEditorPage'));
 const PipelineFilePage = lazy(() => import('./pages/PipelineFilePage'));
+const PipelineCachesPage = lazy(() => import('./pages/PipelineCachesPage'));
 const RunPage = lazy(() => import('./pages/RunPage'));
 const RunsPage = lazy(() => import('./pages/RunsPage'));
 const WebhooksPage = lazy(() => import('./pages/WebhooksPage'));
@@ -38,6 +39,7 @@ const router = createBrowserRouter([
           { path: 'pipelines/file', element: <PipelineFilePage /> },
           { path: 'pipelines/:id', element: <PipelineDetailPage /> },
           { path: 'pipelines/:id/edit', element: <PipelineEditorPage /> },
+          { path: 'pipelines/:id/caches', element: <PipelineCachesPage /> },
           { path: 'runs', element: <RunsPage /> },
           { path: 'runs/:runId', element: <RunPage /> },
           { path: 'webhooks', element: <WebhooksPage /> },

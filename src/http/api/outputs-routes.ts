@@ -11,12 +11,12 @@ import { currentUser } from '../auth-hook.js';
 import { errorResponses, IdParams, textResponse } from '../schemas/common.js';
 import { ArtifactFileParams, ArtifactListSchema, ArtifactParams, CacheParams, CachesSchema, DeletedSchema } from '../schemas/outputs.js';
 import type { OutputsService } from '../../services/outputs/outputs-service.js';
-import type { Artifact } from '../../store/outputs-repository.js';
+import type { Artifact, ArtifactFile } from '../../store/outputs-repository.js';
 import { AppError } from '../../domain/errors.js';
 import { ArtifactStoreError } from '../../artifacts/artifact-store.js';
 import { attachment } from './content-disposition.js';
 
-const artifactBody = (a: Artifact, runId: number) => ({
+const artifactBody = (a: Artifact & { files: ArtifactFile[] }, runId: number) => ({
   id: a.id,
   run_id: a.run_id,
   step_id: a.step_run_id,
@@ -29,6 +29,12 @@ const artifactBody = (a: Artifact, runId: number) => ({
   expires_at: a.expires_at,
   created_at: a.created_at,
   download_url: `/api/pipeline-runs/${runId}/artifacts/${a.id}/download/`,
+  files: a.files.map((f) => ({
+    path: f.path,
+    size_bytes: f.size,
+    sha256: f.sha256,
+    url: `/api/pipeline-runs/${runId}/artifacts/${a.id}/files/${f.path.split('/').map(encodeURIComponent).join('/')}`,
+  })),
 });
 
 /** A store that is down is the upstream's fault, said as such (502), not a bug of ours (500). */

@@ -17,6 +17,15 @@ export const ArtifactSchema = Type.Object({
   expires_at: Nullable(Type.String({ format: 'date-time' })),
   created_at: Type.String({ format: 'date-time' }),
   download_url: Type.String({ description: 'The whole artifact as a .tar.gz' }),
+  files: Type.Array(
+    Type.Object({
+      path: Type.String({ description: "The file's path in the workspace (and in the archive)" }),
+      size_bytes: Type.Integer(),
+      sha256: Type.String(),
+      url: Type.String({ description: 'This file alone (GET …/files/{path})' }),
+    }),
+    { description: 'Its files by path, the first 1000 (`file_count` is the total; the archive holds all); empty when not stored' },
+  ),
 });
 
 export const ArtifactListSchema = Type.Object({ count: Type.Integer(), results: Type.Array(ArtifactSchema) });

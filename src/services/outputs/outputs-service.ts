@@ -17,6 +17,9 @@ import { entry } from '../audit/audit-log.js';
 import { pipelineTarget } from '../audit/audit-views.js';
 import { artifactArchive } from './artifact-archive.js';
 
+/** Files listed with each artifact; the rest are in its archive. */
+export const LISTED_FILES = 1000;
+
 export interface OutputsDeps {
   outputs: OutputsRepository;
   runs: RunsRepository;
@@ -35,10 +38,14 @@ export interface CachesView {
 export class OutputsService {
   constructor(private readonly deps: OutputsDeps) {}
 
-  /** A run's artifacts (its own and those its reused steps stored in the original run). */
-  async artifacts(actor: Actor, runId: number): Promise<Artifact[]> {
+  /**
+   * A run's artifacts (its own and those its reused steps stored in the original run), each with
+   * its first LISTED_FILES files by path (`file_count` says how many it holds).
+   */
+  async artifacts(actor: Actor, runId: number): Promise<Array<Artifact & { files: ArtifactFile[] }>> {
     await this.readableRun(actor, runId);
-    return this.deps.outputs.artifactsOfRun(runId);
+    const artifacts = await this.deps.outputs.artifactsOfRun(runId);
+    return Promise.all(artifacts.map(async (a) => ({ ...a, files: a.status === 'stored' ? await this.deps.outputs.filesOf(a.id, LISTED_FILES) : [] })));
   }
 
   /** One artifact as a tar.gz stream, with its name and size of content. */

@@ -2,6 +2,8 @@
 import { api, request, type Query } from './client';
 import type {
   AppConfig,
+  Artifact,
+  Caches,
   Credential,
   CredentialSummary,
   LoginResponse,
@@ -87,6 +89,18 @@ export async function downloadRunLog(runId: number | string): Promise<Blob> {
   const res = await request(`/api/pipeline-runs/${runId}/logs/`);
   return res.blob();
 }
+
+/* build outputs (docs/artifacts.md) */
+export const listArtifacts = (runId: number | string, o: Signal = {}) =>
+  api<{ count: number; results: Artifact[] }>(`/api/pipeline-runs/${runId}/artifacts/`, o);
+/** An artifact (or one of its files) as a blob: downloads need the access token, which a plain link would not send. */
+export async function downloadArtifact(url: string): Promise<Blob> {
+  return (await request(url)).blob();
+}
+export const retryRun = (runId: number | string, from: 'failed' | number) => api<Run>(`/api/pipeline-runs/${runId}/retry/`, { method: 'POST', body: { from } });
+export const listCaches = (pipelineId: number | string, o: Signal = {}) => api<Caches>(`/api/pipelines/${pipelineId}/caches/`, o);
+export const clearCaches = (pipelineId: number | string, cacheId?: number) =>
+  api<{ deleted: number }>(`/api/pipelines/${pipelineId}/caches/${cacheId === undefined ? '' : `${cacheId}/`}`, { method: 'DELETE' });
 
 /* credentials */
 export const listCredentials = (query: Query, o: Signal = {}) => api<Page<Credential>>('/api/credentials/', { ...o, query });

@@ -130,6 +130,8 @@ export interface RunStep {
   /** A pipeline file step's `when`: what it was planned under, and `status` (success, failure, always). */
   when?: StepConditions | null;
   duration_ms?: number | null;
+  /** A retry's step that was not run again: the id of the original run's step whose result (and log) it reuses. */
+  reused_from?: number | null;
 }
 
 /** A pipeline file step's `when`, each condition as a list. */
@@ -183,6 +185,45 @@ export interface Run {
   steps?: RunStep[];
   /** Pipeline file steps whose `when` left them out of this run. */
   left_out_steps?: LeftOutStep[];
+  /** The run this one retries (POST /api/pipeline-runs/{id}/retry/), and from which step (`failed` or a step name). */
+  retry_of?: { run_id: number; number: number; from: string } | null;
+}
+
+/** A run's artifact (GET /api/pipeline-runs/{id}/artifacts/). */
+export interface Artifact {
+  id: number;
+  run_id: number;
+  step_id: number | null;
+  name: string;
+  status: 'stored' | 'failed';
+  file_count: number;
+  size_bytes: number;
+  refused: Array<{ path: string; reason: string }>;
+  error: string | null;
+  expires_at: string | null;
+  created_at: string;
+  download_url: string;
+  /** The first 1000 files by path (`file_count` is the total). */
+  files: Array<{ path: string; size_bytes: number; sha256: string; url: string }>;
+}
+
+/** One cache entry of a pipeline (GET /api/pipelines/{id}/caches/). */
+export interface CacheEntry {
+  id: number;
+  scope: string;
+  key: string;
+  size_bytes: number;
+  entries: number;
+  hits: number;
+  created_at: string;
+  last_used_at: string;
+}
+
+export interface Caches {
+  count: number;
+  total_bytes: number;
+  stats: { lookups: number; exact_hits: number; partial_hits: number; hit_rate: number | null };
+  results: CacheEntry[];
 }
 
 /** One commit status of a run (GET /api/pipeline-runs/{id}/). */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { elapsedMs, formatDuration, formatRelative, formatUptime, shortCommit } from './format';
+import { elapsedMs, formatBytes, formatDuration, formatRelative, formatUptime, shortCommit } from './format';
 import { isExpiring, refreshDelay, tokenExpiry } from './jwt';
 
 describe('format', () => {
@@ -11,6 +11,14 @@ describe('format', () => {
     assert.equal(formatDuration(42_000), '42s');
     assert.equal(formatDuration(75_000), '1m 15s');
     assert.equal(formatDuration(3_700_000), '1h 1m');
+  });
+
+  it('formats sizes in binary units', () => {
+    assert.equal(formatBytes(null), '—');
+    assert.equal(formatBytes(512), '512 B');
+    assert.equal(formatBytes(1536), '1.5 KiB');
+    assert.equal(formatBytes(300_000), '293.0 KiB');
+    assert.equal(formatBytes(5 * 1024 ** 3), '5.0 GiB');
   });
 
   it('computes elapsed time, running or finished', () => {

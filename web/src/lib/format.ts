@@ -71,3 +71,16 @@ export function formatUptime(seconds: number | null | undefined): string {
 export function shortCommit(commit: string | null | undefined): string {
   return commit ? commit.slice(0, 8) : '';
 }
+
+/** Bytes in binary units: `512 B`, `1.5 KiB`, `3.2 GiB`; null: `—`. */
+export function formatBytes(n: number | null): string {
+  if (n === null) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

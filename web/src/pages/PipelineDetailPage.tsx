@@ -78,6 +78,12 @@ export default function PipelineDetailPage() {
                 </span>
               ))}
             </dd>
+            <dt>Caches</dt>
+            <dd>
+              <Link to={`/pipelines/${p.id}/caches`} data-testid="pipeline-caches-link">
+                Sizes, hit rate, clear
+              </Link>
+            </dd>
             <dt>Created</dt>
             <dd>
               <RelativeTime iso={p.created_at} /> {p.created_by && <span className="muted">by {p.created_by.username}</span>}

@@ -1,9 +1,12 @@
-/** One run, live: status, progress, trigger, steps timeline and the log; cancel and re-run. */
+/**
+ * One run, live: status, progress, trigger, steps timeline and the log; its artifacts; cancel,
+ * re-run, and retry (failed steps, or from a chosen step) reusing the steps before the retry point.
+ */
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { cancelRun, downloadRunLog, runPipeline } from '../api/endpoints';
-import { errorMessage } from '../api/api-error';
-import { isFinalRun, type Run } from '../api/types';
+import { cancelRun, downloadRunLog, retryRun, runPipeline } from '../api/endpoints';
+import { ApiError, errorMessage } from '../api/api-error';
+import { isFinalRun, type Run, type RunStep } from '../api/types';
 import { canRun, useAuth } from '../auth/AuthProvider';
 import { ErrorBanner, Loading } from '../components/Feedback';
 import { StatusBadge } from '../components/StatusBadge';
@@ -18,6 +21,7 @@ import { StepsTimeline } from '../runs/StepsTimeline';
 import { CommitStatuses } from '../runs/CommitStatuses';
 import { useRunLive, type LiveMode } from '../runs/use-run-live';
 import { PinButton } from '../runs/PinButton';
+import { RunArtifacts } from '../runs/RunArtifacts';
 import { saveBlob } from '../lib/save-blob';
 import { AnsibleResults } from '../ansible/AnsibleResults';
 import '../styles/run.css';
@@ -40,7 +44,9 @@ export default function RunPage() {
   const navigate = useNavigate();
   const live = useRunLive(runId);
   const [jump, setJump] = useState<{ stepId: number; nonce: number } | null>(null);
-  const [busy, setBusy] = useState<'cancel' | 'rerun' | null>(null);
+  const [busy, setBusy] = useState<'cancel' | 'rerun' | 'retry' | null>(null);
+  /** A retry the API refused: its reason, and whether it offers a full run instead (no usable snapshot). */
+  const [refused, setRefused] = useState<{ message: string; fullRerun: boolean } | null>(null);
   const { run } = live;
 
   if (!run) {
@@ -71,6 +77,21 @@ export default function RunPage() {
       setBusy(null);
     }
   };
+  const retry = async (from: 'failed' | RunStep) => {
+    setBusy('retry');
+    setRefused(null);
+    try {
+      const next = await retryRun(run.id, from === 'failed' ? 'failed' : from.id);
+      toast(`Run #${next.number} retries #${run.number}`);
+      navigate(`/runs/${next.id}`);
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 409 || err.status === 400))
+        setRefused({ message: err.message, fullRerun: (err.details.full_rerun ?? []).length > 0 });
+      else toast(errorMessage(err), 'error');
+    } finally {
+      setBusy(null);
+    }
+  };
   const download = async () => {
     const filename = `${run.pipeline?.name ?? 'run'}-${run.number}.log`.replace(/[^\w.-]+/g, '_');
     try {
@@ -81,6 +102,10 @@ export default function RunPage() {
   };
 
   const tone = statusTone(run.status);
+  const retryable = final && canRun(user) && run.pipeline !== null && (run.steps ?? []).length > 0;
+  const failedSteps = (run.steps ?? []).some((s) => s.status !== 'success' && s.status !== 'skipped');
+  // Artifacts are stored as steps end: read them again when one does.
+  const artifactsVersion = `${run.status}:${(run.steps ?? []).filter((s) => s.finished_at !== null).length}`;
   const progress = final ? 100 : Math.max(0, Math.min(100, run.progress ?? 0));
 
   return (
@@ -115,6 +140,18 @@ export default function RunPage() {
             </button>
           )}
           {canRun(user) && <PinButton runId={run.id} pinnedAt={(run as { pinned_at?: string | null }).pinned_at} />}
+          {retryable && failedSteps && (
+            <button
+              type="button"
+              className="btn"
+              onClick={() => void retry('failed')}
+              disabled={busy !== null}
+              title="A new run that reuses the steps that succeeded and runs the failed ones (and what follows) again"
+              data-testid="retry-failed"
+            >
+              ↻ Retry failed steps
+            </button>
+          )}
           {canRun(user) && run.pipeline && (
             <button type="button" className="btn" onClick={() => void rerun()} disabled={busy !== null} data-testid="rerun">
               ↻ Re-run
@@ -133,6 +170,38 @@ export default function RunPage() {
       >
         <span style={{ width: `${progress}%` }} />
       </div>
+      {run.retry_of && (
+        <p className="run-retry-of muted" data-testid="run-retry-of">
+          Retry of{' '}
+          <Link to={`/runs/${run.retry_of.run_id}`} data-testid="run-retry-of-link">
+            #{run.retry_of.number}
+          </Link>{' '}
+          {run.retry_of.from === 'failed' ? 'from its failed steps' : <>from step &ldquo;{run.retry_of.from}&rdquo;</>}; reused steps were not run again (their
+          logs are in #{run.retry_of.number}).
+        </p>
+      )}
+      {refused && (
+        <div className="banner banner-warning" role="alert" style={{ marginBottom: 12 }} data-testid="retry-refused">
+          <div>
+            <strong>Cannot retry:</strong> <span data-testid="retry-refused-reason">{refused.message}</span>
+            {refused.fullRerun && run.pipeline && (
+              <div className="row" style={{ marginTop: 8 }}>
+                <button type="button" className="btn btn-sm btn-primary" onClick={() => void rerun()} disabled={busy !== null} data-testid="retry-full-rerun">
+                  ▶ Run the whole pipeline again
+                </button>
+                <button type="button" className="btn btn-sm" onClick={() => setRefused(null)}>
+                  Dismiss
+                </button>
+              </div>
+            )}
+          </div>
+          {!refused.fullRerun && (
+            <button type="button" className="btn btn-sm" onClick={() => setRefused(null)} aria-label="Dismiss">
+              ✕
+            </button>
+          )}
+        </div>
+      )}
       <RunSummary run={run} />
       {run.secrets_withheld && (
         <div className="banner banner-info" role="status" style={{ marginBottom: 12 }} data-testid="run-secrets-withheld">
@@ -170,13 +239,19 @@ export default function RunPage() {
           document.querySelector('[data-testid=log-viewer]')?.scrollIntoView({ block: 'start', behavior: 'smooth' });
         }}
       />
+      <RunArtifacts runId={run.id} version={artifactsVersion} />
       <div className="run-layout">
         <aside className="card run-steps">
           <div className="card-head">
             <h2>Steps</h2>
             <span className="faint tabular">{progress}%</span>
           </div>
-          <StepsTimeline steps={run.steps ?? []} onSelect={(stepId) => setJump({ stepId, nonce: Date.now() })} />
+          <StepsTimeline
+            steps={run.steps ?? []}
+            onSelect={(stepId) => setJump({ stepId, nonce: Date.now() })}
+            onRetryFrom={retryable ? (step) => busy === null && void retry(step) : undefined}
+            retryOf={run.retry_of}
+          />
         </aside>
         <LogViewer
           sections={live.sections}

@@ -1,4 +1,8 @@
-/** The run's steps in order: status, duration (ticking while running), attempts, exit code; parallel groups bracketed. */
+/**
+ * The run's steps in order: status, duration (ticking while running), attempts, exit code; parallel
+ * groups bracketed; a retry's reused steps marked as such; and, on a finished run, "retry from this
+ * step" beside each step that ran.
+ */
 import type { RunStep } from '../api/types';
 import { StatusIcon } from '../components/StatusIcon';
 import { elapsedMs, formatDuration } from '../lib/format';
@@ -7,9 +11,13 @@ import { useNow } from '../lib/use-now';
 interface StepsTimelineProps {
   steps: RunStep[];
   onSelect: (stepId: number) => void;
+  /** Offered per step when given (a finished run the user may run). */
+  onRetryFrom?: ((step: RunStep) => void) | undefined;
+  /** The run a reused step's result comes from (a retry's original). */
+  retryOf?: { run_id: number; number: number } | null | undefined;
 }
 
-export function StepsTimeline({ steps, onSelect }: StepsTimelineProps) {
+export function StepsTimeline({ steps, onSelect, onRetryFrom, retryOf }: StepsTimelineProps) {
   const now = useNow(
     1000,
     steps.some((s) => s.status === 'running'),
@@ -34,20 +42,31 @@ export function StepsTimeline({ steps, onSelect }: StepsTimelineProps) {
           {segment.steps.map((step) => {
             const duration = step.duration_ms ?? elapsedMs(step.started_at, step.finished_at, now);
             const attempts = step.attempts ?? 1;
-            return (
+            const reused = step.reused_from !== null && step.reused_from !== undefined;
+            const row = (
               <button
                 type="button"
                 key={step.id}
-                className={`timeline-step status-${step.status}`}
+                className={`timeline-step status-${step.status}${reused ? ' is-reused' : ''}`}
                 onClick={() => onSelect(step.id)}
                 data-testid="step-row"
                 data-step-id={step.id}
                 data-step-name={step.name}
                 data-status={step.status}
+                data-reused={reused ? 'true' : undefined}
               >
                 <StatusIcon status={step.status} />
                 <span className="timeline-name truncate">{step.name}</span>
                 <span className="timeline-meta tabular">
+                  {reused && (
+                    <span
+                      className="chip"
+                      title={`Not run again: the result (and log) of ${retryOf ? `run #${retryOf.number}` : 'the original run'}'s step`}
+                      data-testid="step-reused"
+                    >
+                      reused
+                    </span>
+                  )}
                   {attempts > 1 && (
                     <span className="chip" title={`${attempts} attempts`} data-testid="step-attempts">
                       ↻ {attempts}
@@ -63,6 +82,23 @@ export function StepsTimeline({ steps, onSelect }: StepsTimelineProps) {
                   </span>
                 </span>
               </button>
+            );
+            if (!onRetryFrom || step.status === 'pending' || step.status === 'running') return row;
+            return (
+              <div className="timeline-row" key={step.id}>
+                {row}
+                <button
+                  type="button"
+                  className="btn btn-sm btn-icon timeline-retry"
+                  onClick={() => onRetryFrom(step)}
+                  title={`Retry from this step: a new run that reuses the steps before "${step.name}"`}
+                  aria-label={`Retry from step ${step.name}`}
+                  data-testid="retry-from-step"
+                  data-step-name={step.name}
+                >
+                  ↻
+                </button>
+              </div>
             );
           })}
         </li>

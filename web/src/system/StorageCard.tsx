@@ -4,6 +4,7 @@
  * gateway's /api/v1/system/status; docs/operations.md, Retention).
  */
 import { RelativeTime } from '../components/RelativeTime';
+import { formatBytes } from '../lib/format';
 
 export interface StorageStatus {
   disk: { database_bytes: number | null; logs_bytes: number; workspaces_bytes: number; artifacts_bytes: number; measured_at: string } | null;
@@ -19,18 +20,6 @@ export interface StorageStatus {
       total_deleted_runs: number;
     } | null;
   };
-}
-
-export function formatBytes(n: number | null): string {
-  if (n === null) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 const policyText = (p: { keep_runs: number | null; keep_days: number | null }) =>
