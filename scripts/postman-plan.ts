@@ -284,7 +284,15 @@ export const PLAN: Folder[] = [
         body: { name: 'postman-{{suffix}}', description: 'Replaced by the Postman collection', project: int('project_id'), steps: PIPELINE_STEPS },
         expect: [200],
       },
-      { op: 'PATCH /api/pipelines/{id}/', params: { id: '{{pipeline_id}}' }, body: { badge_public: true }, expect: [200] },
+      {
+        op: 'PATCH /api/pipelines/{id}/',
+        params: { id: '{{pipeline_id}}' },
+        body: {
+          badge_public: true,
+          inputs: [{ name: 'GREETING', type: 'choice', options: ['hello', 'hi'], default: 'hello', description: 'How the run says hello' }],
+        },
+        expect: [200],
+      },
       { op: 'GET /api/pipelines/{id}/export/', params: { id: '{{pipeline_id}}' }, expect: [200] },
       { op: 'GET /api/pipelines/{id}/retention/', params: { id: '{{pipeline_id}}' }, expect: [200] },
       { op: 'PUT /api/pipelines/{id}/retention/', params: { id: '{{pipeline_id}}' }, body: { keep_runs: 50, keep_days: null }, expect: [200] },
@@ -295,8 +303,9 @@ export const PLAN: Folder[] = [
     steps: [
       {
         op: 'POST /api/pipelines/{id}/run/',
+        name: 'Start a run with a launch input',
         params: { id: '{{pipeline_id}}' },
-        body: { branch: 'main' },
+        body: { branch: 'main', inputs: { GREETING: 'hi' } },
         expect: [201],
         save: { run_id: 'id', step_id: 'steps.0.id' },
       },

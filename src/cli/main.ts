@@ -15,6 +15,8 @@ Commands:
   user create           create a user
   user set-password     set a user's password
   run                   trigger a pipeline run and follow it
+  approve RUN           approve a run waiting for approval at its environment
+  reject RUN            reject a run waiting for approval (it ends cancelled)
   inventory             list, push (create or new version) and show stored Ansible inventories
   lint [FILE]           check a pipeline file (.ansflow.yml) offline
   login                 store a personal access token for the CLI (logout revokes it)
@@ -34,6 +36,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   user: async () => (await import('./user.js')).userCommand,
   worker: async () => (await import('./worker.js')).workerCommand,
   run: async () => (await import('./run.js')).runCommand,
+  approve: async () => (await import('./approve.js')).approveCommand,
+  reject: async () => (await import('./approve.js')).rejectCommand,
   inventory: async () => (await import('./inventory.js')).inventoryCommand,
   lint: async () => (await import('./lint.js')).lintCommand,
   login: async () => (await import('./login.js')).loginCommand,

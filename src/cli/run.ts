@@ -7,7 +7,7 @@ import { CliError } from './cli-error.js';
 import { parseOptions } from './options.js';
 import { isFinalRunStatus, type RunStatus } from '../domain/status.js';
 
-const HELP = `Usage: ansflow run <pipeline-id|name> [--project P] [--var K=V]... [--branch B] [--follow]
+const HELP = `Usage: ansflow run <pipeline-id|name> [--project P] [--input NAME=VALUE]... [--var K=V]... [--branch B] [--follow]
 
 Triggers a run through the API (ANSFLOW_URL, default http://127.0.0.1:8000) and, with --follow,
 prints its log live and exits with its status (0 success, 1 failed/cancelled/timeout/error).
@@ -21,7 +21,9 @@ say which with --project (its name or id).
 
 Options:
   --project <name|id>  the project of the named pipeline
-  --var K=V          a run variable (repeatable)
+  --input NAME=VALUE a value for one of the pipeline's launch inputs (repeatable); checked
+                     against its type and options (true/false for a boolean, a number for a number)
+  --var K=V          a run variable (repeatable; needs the right to override variables)
   --branch <name>    branch to run
   --follow, -f       follow the log until the run finishes
   --url <url>        the API address
@@ -43,6 +45,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     argv,
     {
       var: { type: 'string', multiple: true },
+      input: { type: 'string', multiple: true },
       project: { type: 'string' },
       branch: { type: 'string' },
       follow: { type: 'boolean', short: 'f' },
@@ -58,23 +61,35 @@ export async function runCommand(argv: string[]): Promise<number> {
   const v = parsed.values;
   const target = parsed.positionals[0];
   if (!target || parsed.positionals.length > 1) throw new CliError(`expected one pipeline id or name\n\n${HELP}`);
-  const variables: Record<string, string> = {};
-  for (const pair of v.var ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new CliError(`--var expects K=V, got "${pair}"`);
-    variables[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const variables = pairs('--var', 'K=V', v.var);
+  const inputs = pairs('--input', 'NAME=VALUE', v.input);
 
   const api = await connectApi({ url: v.url, token: v.token, user: v.user, passwordStdin: v['password-stdin'] });
 
   const pipelineId = /^\d+$/.test(target) ? Number(target) : await findPipeline(api, target, v.project);
-  const run = (await api.call('POST', `/api/pipelines/${pipelineId}/run/`, { ...(v.branch ? { branch: v.branch } : {}), variables })) as RunBody;
+  // Only what was given: variables (even none) ask for the right to override them.
+  const run = (await api.call('POST', `/api/pipelines/${pipelineId}/run/`, {
+    ...(v.branch ? { branch: v.branch } : {}),
+    ...(Object.keys(variables).length > 0 ? { variables } : {}),
+    ...(Object.keys(inputs).length > 0 ? { inputs } : {}),
+  })) as RunBody;
   console.error(`Run #${run.number} of "${run.pipeline.name}" queued (run id ${run.id}).`);
   if (!v.follow) {
     console.log(run.id);
     return 0;
   }
   return follow(api, run.id);
+}
+
+/** `--var K=V` / `--input NAME=VALUE` pairs; values stay text (the API reads an input's type). */
+function pairs(option: string, form: string, given: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of given ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new CliError(`${option} expects ${form}, got "${pair}"`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
 }
 
 type Page<T> = { results: T[] };
@@ -86,7 +101,9 @@ async function findPipeline(api: ApiClient, name: string, project: string | unde
   const matches = page.results.filter((p) => p.name.toLowerCase() === name.toLowerCase());
   if (matches.length === 0) throw new CliError(`no pipeline named "${name}"${project !== undefined ? ` in project "${project}"` : ''}`);
   if (matches.length > 1)
-    throw new CliError(`${matches.length} pipelines are named "${name}" (in projects ${matches.map((p) => p.project_id).join(', ')}): say which with --project`);
+    throw new CliError(
+      `${matches.length} pipelines are named "${name}" (in projects ${matches.map((p) => p.project_id).join(', ')}): say which with --project`,
+    );
   return matches[0]!.id;
 }
 

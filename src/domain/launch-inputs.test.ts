@@ -50,3 +50,13 @@ test('declarations are checked: names, duplicates, options, defaults', () => {
   ]);
   assert.deepEqual(inputDeclarationProblems(declared), {});
 });
+
+test('text forms of booleans and numbers are read as them (a command line, a form); other text is still the wrong type', () => {
+  const { variables, problems } = resolveInputs(declared, { DRY_RUN: 'false', REPLICAS: ' 2.5 ' });
+  assert.deepEqual(problems, {});
+  assert.equal(variables.DRY_RUN, 'false');
+  assert.equal(variables.REPLICAS, '2.5');
+  const wrong = resolveInputs(declared, { DRY_RUN: 'no', REPLICAS: '3 pods' }).problems;
+  assert.deepEqual(Object.keys(wrong).sort(), ['inputs.DRY_RUN', 'inputs.REPLICAS']);
+  assert.deepEqual(Object.keys(resolveInputs(declared, { TARGET: 'moon', REPLICAS: 1 }, { fieldOf: (n) => `variables.${n}` }).problems), ['variables.TARGET']);
+});

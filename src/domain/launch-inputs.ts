@@ -54,6 +54,18 @@ export function inputDeclarationProblems(inputs: readonly InputDeclaration[]): F
   return problems;
 }
 
+/**
+ * A value given as text where a boolean or number is declared (a command line's `--input
+ * DRY_RUN=false`, a form field, a run variable) is read as that type; other text stays text, so
+ * it is still refused as the wrong type.
+ */
+function fromText(input: InputDeclaration, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (input.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  if (input.type === 'number' && /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value.trim())) return Number(value.trim());
+  return value;
+}
+
 /** Why the value does not fit the input, or null. */
 function valueProblem(input: InputDeclaration, value: unknown): string | null {
   switch (input.type) {
@@ -79,16 +91,18 @@ function valueProblem(input: InputDeclaration, value: unknown): string | null {
 export function resolveInputs(
   declared: readonly InputDeclaration[],
   given: Record<string, unknown> | undefined,
+  options: { fieldOf?: (name: string) => string } = {},
 ): { variables: Record<string, string>; problems: FieldProblems } {
   const problems: FieldProblems = {};
   const variables: Record<string, string> = {};
   const values = given ?? {};
+  const fieldOf = options.fieldOf ?? ((name: string) => `inputs.${name}`);
   for (const name of Object.keys(values)) {
-    if (!declared.some((d) => d.name === name)) add(problems, `inputs.${name}`, 'This pipeline has no such input.');
+    if (!declared.some((d) => d.name === name)) add(problems, fieldOf(name), 'This pipeline has no such input.');
   }
   for (const input of declared) {
-    const field = `inputs.${input.name}`;
-    const value = Object.prototype.hasOwnProperty.call(values, input.name) ? values[input.name] : input.default;
+    const field = fieldOf(input.name);
+    const value = Object.prototype.hasOwnProperty.call(values, input.name) ? fromText(input, values[input.name]) : input.default;
     if (value === undefined || value === null || value === '') {
       if (input.required) add(problems, field, 'This input is required.');
       else variables[input.name] = '';

@@ -16,6 +16,7 @@ import { configPathProblem } from '../domain/config-path.js';
 import { MAX_VARIABLES, variableNameProblem, variableValueProblem } from '../domain/variables.js';
 import type { Pipeline, PipelineFields, PipelineFilter, PipelinesRepository } from '../store/pipelines-repository.js';
 import type { CredentialsRepository } from '../store/credentials-repository.js';
+import { inputDeclarationProblems, type InputDeclaration } from '../domain/launch-inputs.js';
 
 /** A variable as a client sends it: a plain string, or `{value, secret}`. */
 export type VariableInput = string | { value: string; secret?: boolean };
@@ -29,6 +30,8 @@ export interface PipelineInput {
   trigger_events?: TriggerEventKind[];
   variables?: Record<string, VariableInput>;
   steps?: StepDefinition[];
+  /** Launch inputs a manual run is started with (domain/launch-inputs.ts); omitted: none. */
+  inputs?: InputDeclaration[];
   secrets_for_forks?: boolean;
   /** Newer pushes / pull-request commits cancel older unfinished runs for the same branch or pull request. */
   auto_cancel?: boolean;
@@ -124,6 +127,7 @@ export class PipelinesService {
       trigger_events: input.trigger_events ?? current.trigger_events,
       variables: input.variables ?? maskedInput(current.variables),
       steps: input.steps ?? current.steps,
+      inputs: input.inputs ?? current.inputs,
       secrets_for_forks: input.secrets_for_forks ?? current.secrets_for_forks,
       auto_cancel: input.auto_cancel ?? current.auto_cancel,
       badge_public: input.badge_public ?? current.badge_public,
@@ -232,6 +236,8 @@ export class PipelinesService {
     const variables = normalizeVariables(input.variables ?? {}, current?.variables ?? {}, details);
     const steps = input.steps ?? [];
     Object.assign(details, validateSteps(steps, this.gitPolicy));
+    const inputs = (input.inputs ?? []).map(normalizeInput);
+    Object.assign(details, inputDeclarationProblems(inputs));
     addStepUrlCredentialProblems(details, steps, current?.steps ?? []);
     for (const [field, messages] of Object.entries(credentialProblems)) (details[field] ??= []).push(...messages);
 
@@ -245,6 +251,7 @@ export class PipelinesService {
       trigger_events: [...new Set(input.trigger_events ?? (['push'] as TriggerEventKind[]))],
       variables,
       steps,
+      inputs,
       secrets_for_forks: input.secrets_for_forks ?? false,
       auto_cancel: input.auto_cancel ?? false,
       badge_public: input.badge_public ?? false,
@@ -254,6 +261,18 @@ export class PipelinesService {
       project_id: projectId,
     };
   }
+}
+
+/** A declared input as stored: only the fields it sets, `required` only when true. */
+function normalizeInput(input: InputDeclaration): InputDeclaration {
+  return {
+    name: input.name,
+    type: input.type,
+    ...(input.description ? { description: input.description } : {}),
+    ...(input.required ? { required: true } : {}),
+    ...(input.default !== undefined ? { default: input.default } : {}),
+    ...(input.options !== undefined ? { options: input.options } : {}),
+  };
 }
 
 const duplicateName = (name: string) => conflict(`A pipeline named "${name}" already exists`, { name: ['A pipeline with this name already exists.'] });

@@ -5,6 +5,7 @@ import type { RunStatus } from '../domain/status.js';
 import type { SecretBox } from './secret-box.js';
 import { nowIso } from './time.js';
 import { defaultProjectId, scopedNameKey } from './scoped-name.js';
+import type { InputDeclaration } from '../domain/launch-inputs.js';
 
 export interface LastRun {
   id: number;
@@ -40,6 +41,8 @@ export interface Pipeline {
   /** Secret values in clear: only inside the process, never in an API body. */
   variables: Variables;
   steps: StepDefinition[];
+  /** The launch inputs a manual run is started with (migration 018; domain/launch-inputs.ts). */
+  inputs: InputDeclaration[];
   steps_count: number;
   created_by: { id: number; username: string } | null;
   created_at: string;
@@ -47,7 +50,7 @@ export interface Pipeline {
   last_run: LastRun | null;
 }
 
-export type PipelineSummary = Omit<Pipeline, 'variables' | 'steps'>;
+export type PipelineSummary = Omit<Pipeline, 'variables' | 'steps' | 'inputs'>;
 
 export interface PipelineFields {
   name: string;
@@ -58,6 +61,8 @@ export interface PipelineFields {
   trigger_events: TriggerEventKind[];
   variables: Variables;
   steps: StepDefinition[];
+  /** Omitted: none. */
+  inputs?: InputDeclaration[];
   /** Omitted: false. */
   secrets_for_forks?: boolean;
   /** Omitted: false, false, null. */
@@ -141,7 +146,12 @@ export class PipelinesRepository {
   }
 
   private full(row: JoinedRow): Pipeline {
-    return { ...this.summary(row), steps: JSON.parse(row.steps) as StepDefinition[], variables: this.openVariables(row.variables) };
+    return {
+      ...this.summary(row),
+      steps: JSON.parse(row.steps) as StepDefinition[],
+      inputs: JSON.parse(row.inputs) as InputDeclaration[],
+      variables: this.openVariables(row.variables),
+    };
   }
 
   sealVariables(variables: Variables): string {
@@ -348,6 +358,7 @@ export class PipelinesRepository {
       variables: this.sealVariables(fields.variables),
       steps: JSON.stringify(fields.steps),
       steps_count: fields.steps.length,
+      inputs: JSON.stringify(fields.inputs ?? []),
       secrets_for_forks: fields.secrets_for_forks ? 1 : 0,
       auto_cancel: fields.auto_cancel ? 1 : 0,
       badge_public: fields.badge_public ? 1 : 0,

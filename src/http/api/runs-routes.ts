@@ -14,7 +14,7 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
     {
       schema: {
         tags: ['runs'],
-        summary: 'Start a run (branch and variables optional)',
+        summary: 'Start a run (branch, variables and launch inputs optional)',
         params: IdParams,
         body: TriggerBody,
         response: { 201: RunSchema, ...errorResponses(400, 401, 403, 404, 422) },
@@ -28,6 +28,7 @@ export function runsRoutes(app: App, { runs, pipelines }: ApiDeps) {
         ...(body.branch !== undefined ? { branch: body.branch } : {}),
         ...(body.commit !== undefined ? { commit: body.commit } : {}),
         ...(body.variables !== undefined ? { variables: body.variables } : {}),
+        ...(body.inputs !== undefined ? { inputs: body.inputs } : {}),
         ...(body.ansible !== undefined ? { ansible: body.ansible } : {}),
         trigger: { type: 'manual', user: { id: user.id, username: user.username } },
       });

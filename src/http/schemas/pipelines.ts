@@ -15,6 +15,20 @@ const REPOSITORY_CREDENTIAL =
 const CONFIG_PATH =
   "The pipeline file in the repository, relative to its root (`.ansflow.yml`): each run reads its steps from it at the run's commit; null keeps the steps stored here";
 
+const INPUTS =
+  'Launch inputs: typed values a run started by hand is given (POST /api/pipelines/{id}/run/ `inputs`), checked against these declarations and passed to the run as variables of the same names';
+export const InputDeclarationSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128, description: 'The variable the value becomes (a variable name)' }),
+    type: Type.Enum(['string', 'choice', 'boolean', 'number']),
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    required: Type.Optional(Type.Boolean({ description: 'A run must give a value (or the input has a default); default false' })),
+    default: Type.Optional(Type.Union([Type.String({ maxLength: 65536 }), Type.Number(), Type.Boolean()], { description: "Of the input's type" })),
+    options: Type.Optional(Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 100, description: 'For `choice` only: the allowed values' })),
+  },
+  { additionalProperties: false },
+);
+
 const VariableValue = Type.Union([
   Type.String({ maxLength: 65536 }),
   Type.Object({ value: Type.String({ maxLength: 65536 }), secret: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
@@ -32,6 +46,7 @@ const pipelineFields = {
   trigger_events: Type.Optional(Type.Array(TriggerEvent, { maxItems: 3 })),
   variables: Type.Optional(VariablesSchema),
   steps: Type.Optional(Type.Array(StepDefinitionSchema, { maxItems: MAX_STEPS })),
+  inputs: Type.Optional(Type.Array(InputDeclarationSchema, { maxItems: 50, description: `${INPUTS} (default none)` })),
   secrets_for_forks: Type.Optional(Type.Boolean({ description: `${SECRETS_FOR_FORKS} (default false)` })),
   auto_cancel: Type.Optional(Type.Boolean({ description: `${AUTO_CANCEL} (default false)` })),
   badge_public: Type.Optional(Type.Boolean({ description: `${BADGE_PUBLIC} (default false)` })),
@@ -95,7 +110,12 @@ const summaryFields = {
 };
 
 export const PipelineSummarySchema = Type.Object(summaryFields);
-export const PipelineSchema = Type.Object({ ...summaryFields, variables: VariablesSchema, steps: Type.Array(StepDefinitionSchema) });
+export const PipelineSchema = Type.Object({
+  ...summaryFields,
+  variables: VariablesSchema,
+  steps: Type.Array(StepDefinitionSchema),
+  inputs: Type.Array(InputDeclarationSchema, { description: INPUTS }),
+});
 
 export const StepTypeSchema = Type.Object({
   id: Type.String(),

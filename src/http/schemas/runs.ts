@@ -20,6 +20,13 @@ export const TriggerBody = Type.Object(
     branch: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     commit: Type.Optional(Type.String({ minLength: 7, maxLength: 64, description: 'Run this exact commit' })),
     variables: Type.Optional(VariablesSchema),
+    inputs: Type.Optional(
+      Type.Record(Type.String({ maxLength: 128 }), Type.Union([Type.String({ maxLength: 65536 }), Type.Number(), Type.Boolean()]), {
+        maxProperties: 50,
+        description:
+          "Values for the pipeline's declared launch inputs (its `inputs`), checked against their type and options; each becomes a run variable of its name. Text is read as a boolean (`true`/`false`) or a number where one is declared; a declared input left out takes a run variable of its name, else its default",
+      }),
+    ),
     ansible: Type.Optional(
       Type.Object(
         {

@@ -24,6 +24,7 @@ export function pipelineAuditView(p: Pipeline): AuditView {
     config_path: p.config_path ?? null,
     repository_credential: p.repository_credential ?? null,
     steps: redactStepRepositories(p.steps),
+    inputs: p.inputs ?? [],
     project_id: (p as { project_id?: number }).project_id ?? null,
   };
   for (const [name, v] of Object.entries(p.variables)) view[`variables.${name}`] = v.secret ? new Redacted(v.value) : v.value;

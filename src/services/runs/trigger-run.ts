@@ -13,12 +13,15 @@ import { normalizeVariables, type VariableInput } from '../pipelines-service.js'
 import { ansibleOverrideProblems, type AnsibleLaunchOverride } from '../../domain/ansible-launch.js';
 import type { ApprovalGates } from '../deployments/approval-gates.js';
 import { runEnvironment } from '../../domain/pipeline.js';
+import { resolveInputs, type InputDeclaration } from '../../domain/launch-inputs.js';
 
 export interface TriggerInput {
   pipelineId: number;
   branch?: string;
   commit?: string | null;
   variables?: Record<string, VariableInput>;
+  /** Values for the pipeline's launch inputs (domain/launch-inputs.ts); they need only `run`. */
+  inputs?: Record<string, unknown>;
   trigger: RunTrigger;
   /** A pull request from a fork: its run gets no secrets unless the pipeline says `secrets_for_forks`. */
   fromFork?: boolean;
@@ -65,12 +68,14 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
   const commit = input.commit ?? null;
   if (commit !== null && !COMMIT_SHA_PATTERN.test(commit)) details.commit = ['Must be a hexadecimal commit SHA (7-64 characters).'];
   const runVariables = normalizeVariables(input.variables ?? {}, {}, details);
+  const inputValues = launchInputValues(pipeline.inputs, input, details);
   if (input.ansible) Object.assign(details, ansibleOverrideProblems(input.ansible));
   if (Object.keys(details).length > 0) throw validationError(details);
 
   // Run variables override the pipeline's defaults; a pipeline secret stays secret.
   const variables: Variables = { ...pipeline.variables };
   for (const [name, v] of Object.entries(runVariables)) variables[name] = { value: v.value, secret: v.secret || (pipeline.variables[name]?.secret ?? false) };
+  for (const [name, value] of Object.entries(inputValues)) variables[name] = { value, secret: pipeline.variables[name]?.secret ?? false };
   // Withheld secrets are left out here, so they are in no snapshot, environment or log of the run;
   // the worker gives a run marked this way no credentials.
   const secretsWithheld = input.fromFork && !pipeline.secrets_for_forks ? FORK_SECRETS_WITHHELD : null;
@@ -111,6 +116,7 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
         branch: { after: branch },
         ...(commit !== null ? { commit: { after: commit } } : {}),
         ...(input.variables && Object.keys(input.variables).length > 0 ? { variables: { after: Object.keys(input.variables).sort() } } : {}),
+        ...(input.inputs && Object.keys(input.inputs).length > 0 ? { inputs: { after: Object.keys(input.inputs).sort() } } : {}),
         trigger: { after: input.trigger.type },
         ...(input.ansible
           ? { ansible: { after: { ...input.ansible, ...(input.ansible.extra_vars && { extra_vars: Object.keys(input.ansible.extra_vars).sort() }) } } }
@@ -132,6 +138,35 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
   } catch {
     return run;
   }
+}
+
+/**
+ * The launch inputs' values as run variables. A declared input takes its value from `inputs`, else
+ * from a run variable of its name (text: the spec's `variables` body keeps working), else its
+ * default. A run someone asked for (by hand, the API, a schedule) is refused with each problem
+ * named by the field it came from (`inputs.region`, `variables.REGION`); a webhook's run or a
+ * derived one (a re-run on failed hosts) takes the defaults and the values that fit, and is
+ * never refused for an input.
+ */
+function launchInputValues(declared: readonly InputDeclaration[], input: TriggerInput, details: ErrorDetails): Record<string, string> {
+  const given: Record<string, unknown> = { ...(input.inputs ?? {}) };
+  if (declared.length === 0 && Object.keys(given).length === 0) return {};
+  const fromVariables = new Set<string>();
+  for (const d of declared) {
+    const variable = input.variables?.[d.name];
+    if (variable === undefined) continue;
+    if (Object.hasOwn(given, d.name)) {
+      (details[`variables.${d.name}`] ??= []).push(`Also given as inputs.${d.name}: give it once.`);
+      continue;
+    }
+    given[d.name] = typeof variable === 'string' ? variable : variable.value;
+    fromVariables.add(d.name);
+  }
+  const { variables, problems } = resolveInputs(declared, given, { fieldOf: (name) => (fromVariables.has(name) ? `variables.${name}` : `inputs.${name}`) });
+  // Leniently, a value that does not fit is left out (a run variable of its name stays as given).
+  const strict = !input.derived && input.trigger.type !== 'webhook';
+  if (strict) for (const [field, messages] of Object.entries(problems)) (details[field] ??= []).push(...messages);
+  return variables;
 }
 
 async function environmentOf(deps: TriggerDeps, projectId: number, steps: Parameters<ApprovalGates['forNewRun']>[1], branch: string) {

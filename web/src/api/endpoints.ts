@@ -63,6 +63,7 @@ export const listStepTypes = (o: Signal = {}) => api<{ results: StepType[] }>('/
 export interface RunRequest {
   branch?: string;
   variables?: Record<string, VariableValue>;
+  inputs?: Record<string, string | number | boolean>;
 }
 export const runPipeline = (id: number | string, body: RunRequest) => api<Run>(`/api/pipelines/${id}/run/`, { method: 'POST', body });
 export const listPipelineRuns = (id: number | string, query: Query, o: Signal = {}) => api<Page<Run>>(`/api/pipelines/${id}/runs/`, { ...o, query });

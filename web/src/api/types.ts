@@ -97,6 +97,18 @@ export interface PipelineSummary {
 export interface PipelineDetail extends PipelineSummary {
   steps: StepDefinition[];
   variables: Record<string, VariableValue>;
+  /** Launch inputs a run started by hand is given (the run dialog's form). */
+  inputs?: LaunchInput[];
+}
+
+/** A launch input a pipeline declares. */
+export interface LaunchInput {
+  name: string;
+  type: 'string' | 'choice' | 'boolean' | 'number';
+  description?: string;
+  required?: boolean;
+  default?: string | number | boolean;
+  options?: string[];
 }
 
 export interface StepType {

@@ -59,6 +59,16 @@ describe('loading a pipeline', () => {
     assert.deepEqual((payload as { steps: Array<{ runs_on?: string[] }> }).steps[0]!.runs_on, ['ansible', 'eu']);
   });
 
+  it('keeps the launch inputs through a save (a PUT without them would remove them), and a copy has them too', () => {
+    const inputs = [
+      { name: 'region', type: 'choice' as const, options: ['eu', 'us'], default: 'eu' },
+      { name: 'DRY_RUN', type: 'boolean' as const, required: true },
+    ];
+    assert.deepEqual(buildPayload(formFromPipeline({ ...stored, inputs }, types), types).payload.inputs, inputs);
+    assert.deepEqual(buildPayload(formFromPipeline({ ...stored, inputs }, types, true), types).payload.inputs, inputs);
+    assert.deepEqual(buildPayload(formFromPipeline(stored, types), types).payload.inputs, []);
+  });
+
   it("keeps a step's needs, when and env (pipelines as code) through a save, though the editor does not show them", () => {
     const asCode = {
       ...stored,
@@ -124,6 +134,7 @@ describe('loading a pipeline', () => {
         { name: 'Lint', type: 'shell_command', config: { command: 'npm run lint' }, retries: 2, parallel_group: 'checks' },
         { name: 'Test', type: 'shell_command', config: { command: 'npm test' }, timeout_seconds: 600, parallel_group: 'checks' },
       ],
+      inputs: [],
     });
   });
 

@@ -17,6 +17,7 @@ import {
   type JsonSchema,
   type PathSegment,
 } from './schema-form-model';
+import type { LaunchInput } from '../api/types';
 
 export const SECRET_MASK = '******';
 export const TRIGGER_EVENTS = ['push', 'pull_request', 'tag'] as const;
@@ -113,6 +114,8 @@ export interface PipelineForm {
   repositoryCredentialKnown: boolean;
   variables: EditorVariable[];
   steps: EditorStep[];
+  /** Launch inputs: not edited here, but kept as loaded so a save (PUT) never drops them. */
+  inputs: LaunchInput[];
 }
 
 /** A pipeline as the API returns it (the parts the editor uses). */
@@ -131,6 +134,7 @@ export interface PipelineSource {
   forge_credential?: string | null;
   repository_credential?: string | null;
   variables?: Record<string, unknown> | null;
+  inputs?: LaunchInput[] | null;
   steps?: Array<{
     name: string;
     type: string;
@@ -180,6 +184,7 @@ export function emptyForm(): PipelineForm {
     repositoryCredentialKnown: false,
     variables: [],
     steps: [],
+    inputs: [],
   };
 }
 
@@ -249,6 +254,7 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
     repositoryCredential: p.repository_credential ?? '',
     repositoryCredentialKnown: p.repository_credential !== undefined,
     variables,
+    inputs: (p.inputs ?? []).map((i) => ({ ...i, ...(i.options ? { options: [...i.options] } : {}) })),
     steps: (p.steps ?? []).map((s) => ({
       uid: newUid('s'),
       name: s.name,
@@ -387,6 +393,7 @@ export interface PipelinePayload {
   repository_credential?: string | null;
   variables: Record<string, string | { value: string; secret: true }>;
   steps: Array<Record<string, unknown>>;
+  inputs: LaunchInput[];
 }
 
 /** Builds the request body and the client-side errors (same paths the API uses). */
@@ -466,6 +473,7 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
         : {}),
       variables,
       steps,
+      inputs: form.inputs,
     },
     errors,
   };
