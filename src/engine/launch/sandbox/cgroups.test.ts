@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { detectCgroups } from './cgroups.js';
 
 /** Limits need cgroups this process may write (root, or a delegated subtree): say so loudly when not. */
 async function cgroupsOrSkip(t: { skip(message: string): void }) {
-  const found = await detectCgroups(`ansflow-test-${process.pid}`);
+  const found = await detectCgroups();
   if (found.ok) return found.cgroups;
   if (process.env.CI === 'true') assert.fail(`cgroups are required under CI: ${found.reason}`);
   process.stderr.write(`\n# SKIPPED cgroup tests: ${found.reason}\n`);
@@ -55,4 +55,31 @@ test('a launch cgroup carries the step limits, holds what is born in it, and is 
   }
   if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once('exit', resolve));
   assert.equal(child.signalCode, 'SIGKILL', 'killAll ended what was in the cgroup');
+});
+
+test('folders are never shared with an earlier process of the same pid, and those of dead processes are removed', async (t) => {
+  const first = await cgroupsOrSkip(t);
+  if (!first) return;
+  const group = first.create({ memoryBytes: null, processes: null, cpus: null, fileSizeBytes: null });
+  const base = dirname(group.folders[0]!);
+  assert.match(base, new RegExp(`/ansflow-${process.pid}-[0-9a-f]{8}$`));
+  // A process killed with SIGKILL leaves its folder, launch folders inside: a pid no process has
+  // (pid_max is at most 2^22) stands for it.
+  const deadPid = 2 ** 22 + 7;
+  const leftovers = group.folders.map((dir) => join(dirname(dirname(dir)), `ansflow-${deadPid}-0badc0de`, `l-${deadPid}-1`));
+  for (const dir of leftovers) mkdirSync(dir, { recursive: true });
+  const second = await cgroupsOrSkip(t);
+  try {
+    const other = second!.create({ memoryBytes: null, processes: null, cpus: null, fileSizeBytes: null });
+    assert.notEqual(dirname(other.folders[0]!), base, 'a second hierarchy user of this process gets a folder of its own');
+    for (const dir of leftovers) assert.equal(existsSync(dirname(dir)), false, `${dirname(dir)} of a dead process was removed`);
+    await other.remove();
+  } finally {
+    await second!.close();
+  }
+  // Closing removes the folder even with a launch folder still in it (an ended launch whose
+  // removal had not come round yet).
+  assert.equal(existsSync(group.folders[0]!), true);
+  await first.close();
+  assert.equal(existsSync(base), false);
 });

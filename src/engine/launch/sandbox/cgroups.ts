@@ -18,9 +18,10 @@
  * and refused forks (pids.events). A refused fork does not end a process, so a fork bomb would spin
  * forever at the limit: `watch` notices the count and kills the cgroup.
  */
-import { appendFile, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFile, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { formatSize } from '../../../domain/sizes.js';
 
 export interface ResolvedLimits {
@@ -41,11 +42,18 @@ interface Hierarchy {
 
 export type CgroupSupport = { ok: true; cgroups: Cgroups } | { ok: false; reason: string };
 
-/** Finds a writable hierarchy with memory and pids controllers and makes AnsFlow's folder in it. */
-export async function detectCgroups(name = `ansflow-${process.pid}`): Promise<CgroupSupport> {
+/**
+ * Finds a writable hierarchy with memory and pids controllers and makes AnsFlow's folder in it:
+ * `ansflow-<pid>-<random>`, a name no other process ever had. A pid alone is not enough: pids are
+ * reused (32768 of them by default), and a folder left by a process that was killed before it
+ * could remove its cgroups would then hold launch folders of the same names as the new process's.
+ * Folders of such dead processes are removed here (`removeStale`).
+ */
+export async function detectCgroups(name = `ansflow-${process.pid}-${randomBytes(4).toString('hex')}`): Promise<CgroupSupport> {
   try {
     const hierarchy = (await unified(name)) ?? (await split(name));
     if (!hierarchy) return { ok: false, reason: 'no writable cgroup hierarchy with the memory and pids controllers' };
+    for (const base of new Set(Object.values(hierarchy.base))) await removeStale(dirname(base));
     return { ok: true, cgroups: new Cgroups(hierarchy) };
   } catch (error) {
     return { ok: false, reason: `cgroups unusable: ${(error as Error).message}` };
@@ -153,15 +161,12 @@ export class Cgroups {
     return { procs };
   }
 
-  /** Removes AnsFlow's folder (at shutdown; launch cgroups are removed as they end). */
+  /**
+   * Removes AnsFlow's folder at shutdown, with the launch cgroups still in it that are empty
+   * (those of launches that ended moments ago, whose removal had not come round yet).
+   */
   async close(): Promise<void> {
-    for (const base of new Set(Object.values(this.hierarchy.base))) {
-      try {
-        rmdirSync(base);
-      } catch {
-        // still in use by another of this process's launchers, or already gone
-      }
-    }
+    for (const base of new Set(Object.values(this.hierarchy.base))) await removeTree(base);
   }
 }
 
@@ -352,4 +357,34 @@ function tryWrite(file: string, value: string): void {
 function counter(text: string, name: string): number {
   const match = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
   return match ? Number(match[1]) : 0;
+}
+
+/** Removes the empty cgroup folders of `dir`'s subtree, deepest first, then `dir`; what is busy stays. */
+async function removeTree(dir: string): Promise<void> {
+  const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const child of children) if (child.isDirectory()) await removeTree(join(dir, child.name));
+  await rmdir(dir).catch(() => undefined);
+}
+
+/**
+ * Removes the folders of AnsFlow processes that are gone (`ansflow-<pid>-…` whose pid is not
+ * running): a server killed with SIGKILL never removes its own. A folder whose pid is running
+ * again in another process is left alone; its name can never be taken again anyway.
+ */
+async function removeStale(parent: string): Promise<void> {
+  const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const pid = /^ansflow-(\d+)(?:-[0-9a-f]+)?$/.exec(entry.name)?.[1];
+    if (!entry.isDirectory() || pid === undefined || pidIsRunning(Number(pid))) continue;
+    await removeTree(join(parent, entry.name));
+  }
+}
+
+function pidIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
