@@ -14,18 +14,22 @@ export class ApiClient {
 
   async call(method: string, path: string, body?: unknown): Promise<unknown> {
     const response = await this.raw(method, path, body);
+    if (!response.ok) throw await ApiClient.failure(method, path, response);
     const text = await response.text();
-    if (!response.ok) {
-      let message = text;
-      try {
-        const error = JSON.parse(text).error;
-        message = `${error.code}: ${error.message}${error.details && Object.keys(error.details).length ? ` ${JSON.stringify(error.details)}` : ''}`;
-      } catch {
-        // not the error body: show the text
-      }
-      throw new CliError(`${method} ${path} → ${response.status} ${message}`);
-    }
     return text ? JSON.parse(text) : null;
+  }
+
+  /** A response that is not ok, as the CliError `call` throws: the API's code, message and details. */
+  static async failure(method: string, path: string, response: Response): Promise<CliError> {
+    const text = await response.text();
+    let message = text;
+    try {
+      const error = JSON.parse(text).error;
+      message = `${error.code}: ${error.message}${error.details && Object.keys(error.details).length ? ` ${JSON.stringify(error.details)}` : ''}`;
+    } catch {
+      // not the error body: show the text
+    }
+    return new CliError(`${method} ${path} → ${response.status} ${message}`);
   }
 
   async raw(method: string, path: string, body?: unknown): Promise<Response> {

@@ -17,6 +17,9 @@ Commands:
   run                   trigger a pipeline run and follow it
   approve RUN           approve a run waiting for approval at its environment
   reject RUN            reject a run waiting for approval (it ends cancelled)
+  retry RUN             retry a finished run from its failed steps (--from STEP: from that step)
+  artifacts RUN         list a run's artifacts; artifacts download RUN ARTIFACT saves one
+  caches PIPELINE       a pipeline's caches and hit rate; --clear removes them
   inventory             list, push (create or new version) and show stored Ansible inventories
   lint [FILE]           check a pipeline file (.ansflow.yml) offline
   login                 store a personal access token for the CLI (logout revokes it)
@@ -38,6 +41,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./run.js')).runCommand,
   approve: async () => (await import('./approve.js')).approveCommand,
   reject: async () => (await import('./approve.js')).rejectCommand,
+  retry: async () => (await import('./outputs.js')).retryCommand,
+  artifacts: async () => (await import('./outputs.js')).artifactsCommand,
+  caches: async () => (await import('./outputs.js')).cachesCommand,
   inventory: async () => (await import('./inventory.js')).inventoryCommand,
   lint: async () => (await import('./lint.js')).lintCommand,
   login: async () => (await import('./login.js')).loginCommand,

@@ -36,7 +36,7 @@ type RunBody = {
   number: number;
   status: RunStatus;
   pipeline: { id: number; name: string };
-  steps: Array<{ id: number; name: string; status: string; duration_ms: number | null; exit_code: number | null }>;
+  steps: Array<{ id: number; name: string; status: string; duration_ms: number | null; exit_code: number | null; reused_from?: number | null }>;
   error_reason: string | null;
 };
 
@@ -94,7 +94,7 @@ function pairs(option: string, form: string, given: string[] | undefined): Recor
 
 type Page<T> = { results: T[] };
 
-async function findPipeline(api: ApiClient, name: string, project: string | undefined): Promise<number> {
+export async function findPipeline(api: ApiClient, name: string, project: string | undefined): Promise<number> {
   const projectId = project === undefined ? undefined : await findProject(api, project);
   const query = `search=${encodeURIComponent(name)}&page_size=100${projectId !== undefined ? `&project=${projectId}` : ''}`;
   const page = (await api.call('GET', `/api/pipelines/?${query}`)) as Page<{ id: number; name: string; project_id: number }>;
@@ -115,7 +115,7 @@ async function findProject(api: ApiClient, project: string): Promise<number> {
   return match.id;
 }
 
-async function follow(api: ApiClient, runId: number): Promise<number> {
+export async function follow(api: ApiClient, runId: number): Promise<number> {
   let offset = 0;
   const seen = new Map<number, string>();
   const tty = process.stderr.isTTY;
@@ -132,7 +132,10 @@ async function follow(api: ApiClient, runId: number): Promise<number> {
       if (seen.get(step.id) === step.status || step.status === 'pending') continue;
       seen.set(step.id, step.status);
       const duration = step.duration_ms !== null && step.status !== 'running' ? ` (${(step.duration_ms / 1000).toFixed(1)}s)` : '';
-      const line = `${mark(step.status)} ${step.name}: ${step.status}${duration}`;
+      // A retry's reused step did not run: its result (and log) is the original run's.
+      const line = step.reused_from
+        ? `↺ ${step.name}: reused (${step.status} in the original run)`
+        : `${mark(step.status)} ${step.name}: ${step.status}${duration}`;
       process.stderr.write(tty ? `\x1b[1m${line}\x1b[0m\n` : `${line}\n`);
     }
     if (isFinalRunStatus(run.status)) {
