@@ -262,6 +262,15 @@ export const PLAN: Folder[] = [
       { op: 'GET /api/inventories/{id}/versions/{version}/', params: { id: '{{inventory_id}}', version: '1' }, expect: [200] },
       { op: 'GET /api/inventories/{id}/diff/', params: { id: '{{inventory_id}}' }, query: { from: '1', to: '2' }, expect: [200] },
       { op: 'POST /api/inventories/{id}/versions/{version}/restore/', params: { id: '{{inventory_id}}', version: '1' }, expect: [200] },
+      // web1 is 127.0.0.1 with no credential: the check answers (200), the host most likely unreachable.
+      {
+        op: 'POST /api/inventories/{id}/check/',
+        params: { id: '{{inventory_id}}' },
+        body: { limit: 'web1' },
+        expect: [200],
+        save: { inventory_check_id: 'id' },
+      },
+      { op: 'GET /api/inventories/{id}/checks/{cid}/', params: { id: '{{inventory_id}}', cid: '{{inventory_check_id}}' }, expect: [200] },
     ],
   },
   {

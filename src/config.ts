@@ -33,6 +33,8 @@ export interface Config extends SsoConfig {
   maxConcurrentRuns: number;
   maxRunsPerPipeline: number;
   workspaceRetentionHours: number;
+  /** An inventory connectivity check of more hosts than this answers 202 and runs on (ANSFLOW_INVENTORY_CHECK_SYNC_HOSTS). */
+  inventoryCheckSyncHosts: number;
   /** Retention (docs/operations.md): the global default, 0 = no limit; pipelines may set their own. */
   retentionKeepRuns: number;
   retentionKeepDays: number;
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxConcurrentRuns: int('ANSFLOW_MAX_CONCURRENT_RUNS', 4, 1, 1000),
     maxRunsPerPipeline: int('ANSFLOW_MAX_RUNS_PER_PIPELINE', 0, 0, 1000),
     workspaceRetentionHours: int('ANSFLOW_WORKSPACE_RETENTION_HOURS', 24, 0, 24 * 365),
+    inventoryCheckSyncHosts: int('ANSFLOW_INVENTORY_CHECK_SYNC_HOSTS', 20, 0, 100_000),
     retentionKeepRuns: int('ANSFLOW_RETENTION_KEEP_RUNS', 0, 0, 10_000_000),
     retentionKeepDays: int('ANSFLOW_RETENTION_KEEP_DAYS', 0, 0, 36_500),
     retentionSweepSeconds: int('ANSFLOW_RETENTION_SWEEP_SECONDS', 300, 1, 86_400),

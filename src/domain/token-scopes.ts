@@ -41,12 +41,14 @@ export function normalizeScopes(scopes: readonly TokenScope[]): TokenScope[] {
   return TOKEN_SCOPES.filter((s) => scopes.includes(s));
 }
 
-/** Routes whose POST starts or stops a run (the `run` class; approving lets one start); route patterns as Fastify names them. */
+/** Routes whose POST starts or stops a run (the `run` class; approving lets one start; a connectivity check); route patterns as Fastify names them. */
 const RUN_ROUTES = new Set([
   '/api/pipelines/:id/run/',
   '/api/pipeline-runs/:id/cancel/',
   '/api/pipeline-runs/:id/retry/',
   '/api/pipeline-runs/:id/rerun-failed-hosts/',
+  // Checking an inventory's hosts connects to them with its credential, as a run does.
+  '/api/inventories/:id/check/',
   '/api/pipeline-runs/:id/approvals/',
   '/api/webhook-deliveries/:id/redeliver/',
   '/api/v1/integrations/jenkins/trigger',

@@ -1,16 +1,20 @@
 /**
  * The inventories' parts for one context, made once: the repository, Ansible's parser inside the
- * tool sandbox, and the service the API's routes use.
+ * tool sandbox, the service the API's routes use, and the connectivity checks.
  */
 import type { AppContext } from './context.js';
 import { InventoriesRepository } from '../store/inventories-repository.js';
 import { InventoriesService } from '../services/inventories/inventories-service.js';
 import { AnsibleInventoryParser } from '../services/inventories/inventory-parser.js';
 import { makeToolSandbox, type ToolSandbox } from '../services/inventories/tool-sandbox.js';
+import { InventoryChecksRepository } from '../store/inventory-checks-repository.js';
+import { InventoryChecksService } from '../services/inventories/inventory-checks.js';
+import { AnsibleConnectivityChecker } from '../services/inventories/connectivity-check.js';
 
 interface InventoryParts {
   repository: InventoriesRepository;
   service: InventoriesService;
+  checks: InventoryChecksService;
   sandbox: ToolSandbox | { unavailable: string } | null;
 }
 
@@ -30,7 +34,20 @@ export function inventoriesOf(ctx: AppContext): InventoryParts {
     parser: new AnsibleInventoryParser({ sandbox }),
     audit: ctx.audit,
   });
-  parts = { repository, service, sandbox };
+  const checkTimeoutMs = 10 * 60_000;
+  const checks = new InventoryChecksService({
+    inventories: service,
+    repository,
+    checks: new InventoryChecksRepository(ctx.db.kysely),
+    access: ctx.access,
+    credentials: ctx.repos.credentials,
+    checker: new AnsibleConnectivityChecker({ sandbox, timeoutMs: checkTimeoutMs }),
+    audit: ctx.audit,
+    syncHosts: config.inventoryCheckSyncHosts,
+    timeoutMs: checkTimeoutMs,
+    onError: (err, checkId) => ctx.logger.warn({ err, checkId }, 'an inventory connectivity check failed'),
+  });
+  parts = { repository, service, checks, sandbox };
   made.set(ctx, parts);
   return parts;
 }

@@ -59,7 +59,7 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
     [
       webhookDeliveriesRoutes(ctx.deliveries),
       retentionRoutes(retentionOf(ctx).service),
-      inventoriesRoutes(inventoriesOf(ctx).service),
+      inventoriesRoutes(inventoriesOf(ctx).service, inventoriesOf(ctx).checks),
       ansibleRoutes(new AnsibleResults({ runs: ctx.runs, events: new AnsibleEventsRepository(ctx.db.kysely), access: ctx.access })),
       deliveryRoutes(ctx.delivery),
       retryRoutes({

@@ -21,6 +21,7 @@ import { buildOutputs } from './migrations/016-build-outputs.js';
 import { inventories } from './migrations/017-inventories.js';
 import { delivery } from './migrations/018-delivery.js';
 import { repositoryCredential } from './migrations/019-repository-credential.js';
+import { inventoryChecks } from './migrations/020-inventory-checks.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -44,6 +45,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '017-inventories': inventories(db.dialect),
     '018-delivery': delivery(db.dialect),
     '019-repository-credential': repositoryCredential(),
+    '020-inventory-checks': inventoryChecks(db.dialect),
   };
 }
 

@@ -389,6 +389,23 @@ export interface InventoryHostChecksTable {
   checked_at: string;
 }
 
+/** Connectivity checks of inventories, followed by id (migration 020). */
+export interface InventoryChecksTable {
+  id: Generated<number>;
+  inventory_id: number;
+  inventory_version: number;
+  host_limit: string | null;
+  /** running | finished | error */
+  status: string;
+  host_count: number;
+  /** JSON: one HostCheckResult per host reported so far. */
+  results: string;
+  error: string | null;
+  requested_by: number | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
 /** What an Ansible step's callback reported, in order (migration 017). */
 export interface AnsibleEventsTable {
   id: Generated<number>;
@@ -524,6 +541,7 @@ export interface Database extends BuildOutputsTables {
   inventories: InventoriesTable;
   inventory_versions: InventoryVersionsTable;
   inventory_host_checks: InventoryHostChecksTable;
+  inventory_checks: InventoryChecksTable;
   ansible_events: AnsibleEventsTable;
   environments: EnvironmentsTable;
   run_approvals: RunApprovalsTable;

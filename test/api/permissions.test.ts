@@ -21,6 +21,7 @@ import { isFinalRunStatus } from '../../src/domain/status.js';
 import { buildGateway } from '../../src/runtime/gateway.js';
 import { gatewayOptionsFromConfig } from '../../src/http/gateway/gateway-options.js';
 import { inventoriesOf } from '../../src/runtime/inventories.js';
+import { InventoryChecksRepository } from '../../src/store/inventory-checks-repository.js';
 
 const WHO = ['admin', 'owner', 'maintainer', 'developer', 'viewer', 'outsider'] as const;
 type Who = (typeof WHO)[number];
@@ -38,6 +39,7 @@ const RUN_ROUTES = new Set([
   'POST /api/pipeline-runs/:id/cancel/',
   'POST /api/pipeline-runs/:id/retry/',
   'POST /api/pipeline-runs/:id/rerun-failed-hosts/',
+  'POST /api/inventories/:id/check/',
   'POST /api/pipeline-runs/:id/approvals/',
   'POST /api/webhook-deliveries/:id/redeliver/',
   'POST /api/v1/integrations/jenkins/trigger/',
@@ -59,6 +61,8 @@ interface Fixture {
   credential: number;
   /** An inventory of P, created by P's owner. */
   inventory: number;
+  /** A connectivity check of that inventory (a row: no Ansible ran). */
+  inventoryCheck: number;
   /** An environment of P (created by P's owner). */
   environment: number;
   /** A schedule of the pipeline (created by P's owner). */
@@ -266,6 +270,9 @@ const RULES: Record<string, Rule> = {
   },
   'GET /api/inventories/:id/diff/': { path: (f) => `/api/inventories/${f.inventory}/diff/?from=1&to=1`, expect: READ },
   'GET /api/inventories/:id/hosts/': { path: (f) => `/api/inventories/${f.inventory}/hosts/`, expect: READ },
+  // Checking connects to the hosts with the inventory's credential: running's right (web1 resolves nowhere: unreachable, 200).
+  'POST /api/inventories/:id/check/': { path: (f) => `/api/inventories/${f.inventory}/check/`, body: () => ({}), expect: RUN(200) },
+  'GET /api/inventories/:id/checks/:cid/': { path: (f) => `/api/inventories/${f.inventory}/checks/${f.inventoryCheck}/`, expect: READ },
   // Environments: everyone reads them; changing one changes who may deploy, so maintainers and up.
   'GET /api/environments/': { path: (f) => `/api/environments/?project=${f.project}`, expect: READ },
   'POST /api/environments/': { path: () => '/api/environments/', body: (f) => ({ name: unique('env'), project: f.project }), expect: CHANGE_OTHERS(201) },
@@ -391,6 +398,13 @@ describe('permissions, route by route and role by role', () => {
       },
       owner.id,
     ))!.id;
+    const inventoryCheck = await new InventoryChecksRepository(h.ctx.db.kysely).start({
+      inventoryId: inventory,
+      version: 1,
+      limit: null,
+      hostCount: 1,
+      requestedBy: owner.id,
+    });
     const environment = await h.ctx.delivery.environments.create(owner, { name: unique('env'), project: project.id });
     const schedule = await h.ctx.delivery.schedules.create(owner, pipeline.id, { cron: '@daily', enabled: false });
     const delivery = (await h.ctx.repos.deliveries.insertIfNew({
@@ -427,6 +441,7 @@ describe('permissions, route by route and role by role', () => {
       run: run.id,
       credential: credential.id,
       inventory,
+      inventoryCheck,
       environment: environment.id,
       schedule: schedule.id,
       delivery,

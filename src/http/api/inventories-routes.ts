@@ -8,6 +8,9 @@ import { currentUser } from '../auth-hook.js';
 import { errorResponses, IdParams, pageOf } from '../schemas/common.js';
 import { pageEnvelope, pageWindow } from '../paging.js';
 import {
+  CheckBody,
+  CheckParams,
+  CheckSchema,
   DiffQuery,
   DiffSchema,
   InventoryBody,
@@ -18,8 +21,9 @@ import {
   VersionParams,
 } from '../schemas/inventories.js';
 import type { InventoriesService } from '../../services/inventories/inventories-service.js';
+import type { InventoryChecksService } from '../../services/inventories/inventory-checks.js';
 
-export function inventoriesRoutes(inventories: InventoriesService) {
+export function inventoriesRoutes(inventories: InventoriesService, checks: InventoryChecksService) {
   return (app: App) => {
     const tags = ['inventories'];
     app.get(
@@ -151,6 +155,38 @@ export function inventoriesRoutes(inventories: InventoriesService) {
         },
       },
       async (request) => inventories.hosts(currentUser(request), request.params.id),
+    );
+
+    app.post(
+      '/api/inventories/:id/check/',
+      {
+        schema: {
+          tags,
+          summary:
+            "Check the hosts' connectivity (Ansible ping and fact gathering with the inventory's ssh_key credential): per host reachable, unreachable (ssh's reason) or failed; more hosts than ANSFLOW_INVENTORY_CHECK_SYNC_HOSTS answer 202 with the check to follow",
+          params: IdParams,
+          body: Type.Optional(CheckBody),
+          response: { 200: CheckSchema, 202: CheckSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const { accepted, check } = await checks.start(currentUser(request), request.params.id, request.body ?? {});
+        if (!accepted) return reply.code(200).send(check);
+        return reply.code(202).header('location', `/api/inventories/${check.inventory_id}/checks/${check.id}/`).send(check);
+      },
+    );
+
+    app.get(
+      '/api/inventories/:id/checks/:cid/',
+      {
+        schema: {
+          tags,
+          summary: 'One connectivity check: its status and the hosts that answered so far',
+          params: CheckParams,
+          response: { 200: CheckSchema, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (request) => checks.get(currentUser(request), request.params.id, request.params.cid),
     );
   };
 }

@@ -94,3 +94,71 @@ export const InventoryHostSchema = Type.Object({
   vars: Type.Record(Type.String(), Type.Unknown(), { description: 'Host variables, group variables included; secret-looking values are ******' }),
   check: Nullable(HostCheckSchema),
 });
+
+export const CheckBody = Type.Object(
+  {
+    limit: Type.Optional(
+      Nullable(
+        Type.String({
+          minLength: 1,
+          maxLength: 4096,
+          description: 'Hosts or groups as in Ansible --limit (commas or colons, ! and & allowed); omitted: every host',
+        }),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const CheckParams = Type.Object(
+  { id: Type.Integer({ minimum: 1, maximum: 2147483647 }), cid: Type.Integer({ minimum: 1, maximum: 2147483647 }) },
+  { additionalProperties: false },
+);
+
+const HostFactsSchema = Type.Object(
+  {
+    system: Nullable(Type.String()),
+    os_family: Nullable(Type.String()),
+    distribution: Nullable(Type.String()),
+    distribution_version: Nullable(Type.String()),
+    distribution_release: Nullable(Type.String()),
+    kernel: Nullable(Type.String()),
+    architecture: Nullable(Type.String()),
+    hostname: Nullable(Type.String()),
+    fqdn: Nullable(Type.String()),
+    default_ipv4: Nullable(Type.String()),
+    ipv4_addresses: Type.Array(Type.String()),
+    ipv6_addresses: Type.Array(Type.String()),
+    python_version: Nullable(Type.String()),
+    python_executable: Nullable(Type.String()),
+  },
+  { description: 'The facts that matter, from Ansible fact gathering (OS, distribution, IP addresses, Python)' },
+);
+
+export const CheckSchema = Type.Object({
+  id: Type.Integer(),
+  inventory_id: Type.Integer(),
+  inventory_version: Type.Integer({ description: 'The version of the inventory the check ran against' }),
+  limit: Nullable(Type.String()),
+  status: Type.Enum(['running', 'finished', 'error'], {
+    description: 'running until Ansible ended; error: Ansible itself failed or the check was interrupted',
+  }),
+  host_count: Type.Integer({ description: 'Hosts the limit selects' }),
+  results: Type.Array(
+    Type.Object({
+      host: Type.String(),
+      status: Type.Enum(['reachable', 'unreachable', 'failed'], {
+        description: "unreachable: ssh could not connect or log in (reason: ssh's); failed: connected but the module failed",
+      }),
+      reason: Nullable(Type.String()),
+      facts: Nullable(HostFactsSchema),
+      checked_at: Type.String({ format: 'date-time' }),
+    }),
+    { description: 'One entry per host that answered so far (sorted by host once finished)' },
+  ),
+  counts: Type.Object({ reachable: Type.Integer(), unreachable: Type.Integer(), failed: Type.Integer() }),
+  error: Nullable(Type.String()),
+  requested_by: UserRef,
+  started_at: Type.String({ format: 'date-time' }),
+  finished_at: Nullable(Type.String({ format: 'date-time' })),
+});

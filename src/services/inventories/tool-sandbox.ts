@@ -6,13 +6,14 @@
  * only the `ini` and `yaml` plugins are enabled, the command gets no more than a step would: the
  * host's file system read-only, the data folder, the server's home and /root hidden, a private
  * /tmp, one writable work folder, no network unless asked, and — when the server is root — the
- * sandbox user (setpriv drops to it), never root.
+ * sandbox user (setpriv drops to it, named in the sandbox's /etc/passwd as steps do), never root.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { hiddenInOrder } from '../../engine/launch/sandbox/bwrap-args.js';
+import { writeIdentityFiles } from '../../engine/launch/sandbox/sandbox-settings.js';
 
 export interface ToolSandbox {
   /** The argv that runs `argv` inside the sandbox, `workDir` writable; `network` keeps the host's. */
@@ -39,12 +40,33 @@ export function makeToolSandbox(options: ToolSandboxOptions): ToolSandbox | { un
   const root = process.getuid?.() === 0;
   const hidden = hiddenInOrder([resolve(options.dataDir), homedir(), '/root', ...options.extraHidden.map((p) => resolve(p))]);
   const owner = root ? { uid: options.uid, gid: options.uid } : null;
+  // ssh refuses a uid without a passwd entry (the connectivity check): the host's files plus the sandbox user.
+  const identity = owner ? writeIdentityFiles(join(resolve(options.dataDir), 'sandbox', 'tools'), owner) : null;
   const sandbox: ToolSandbox = {
     owner,
     wrap(argv, workDir, opts = {}) {
-      const args = [bwrap, '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--tmpfs', '/run'];
+      // Ansible's multiprocessing needs a writable /dev/shm (as in a step's sandbox).
+      const args = [
+        bwrap,
+        '--ro-bind',
+        '/',
+        '/',
+        '--dev',
+        '/dev',
+        '--proc',
+        '/proc',
+        '--perms',
+        '1777',
+        '--tmpfs',
+        '/dev/shm',
+        '--tmpfs',
+        '/tmp',
+        '--tmpfs',
+        '/run',
+      ];
       if (opts.network) args.push('--ro-bind-try', '/run/systemd/resolve', '/run/systemd/resolve');
       for (const dir of hidden) args.push('--tmpfs', dir);
+      if (identity) args.push('--ro-bind', identity.passwd, '/etc/passwd', '--ro-bind', identity.group, '/etc/group');
       args.push('--bind', workDir, workDir);
       if (!root) args.push('--unshare-user');
       args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try');

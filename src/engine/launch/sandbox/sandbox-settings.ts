@@ -136,7 +136,7 @@ function runFolderToKeep(): string[] {
 }
 
 /** The host's passwd and group plus the step's user, so that ssh and `id` know who it is. */
-function writeIdentityFiles(dir: string, identity: SandboxIdentity): { passwd: string; group: string } {
+export function writeIdentityFiles(dir: string, identity: SandboxIdentity): { passwd: string; group: string } {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
   const passwd = read('/etc/passwd');
