@@ -23,6 +23,8 @@ const UsersPage = lazy(() => import('./pages/UsersPage'));
 const ProfilePage = lazy(() => import('./pages/ProfilePage'));
 const AuditPage = lazy(() => import('./pages/AuditPage'));
 const ProjectsPage = lazy(() => import('./pages/ProjectsPage'));
+const EnvironmentsPage = lazy(() => import('./pages/EnvironmentsPage'));
+const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage'));
 
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
@@ -42,6 +44,8 @@ const router = createBrowserRouter([
           { path: 'pipelines/:id/caches', element: <PipelineCachesPage /> },
           { path: 'runs', element: <RunsPage /> },
           { path: 'runs/:runId', element: <RunPage /> },
+          { path: 'environments', element: <EnvironmentsPage /> },
+          { path: 'environments/:id', element: <EnvironmentPage /> },
           { path: 'webhooks', element: <WebhooksPage /> },
           { path: 'credentials', element: <CredentialsPage /> },
           { path: 'projects', element: <ProjectsPage /> },

@@ -199,6 +199,10 @@ export interface Run {
   left_out_steps?: LeftOutStep[];
   /** The run this one retries (POST /api/pipeline-runs/{id}/retry/), and from which step (`failed` or a step name). */
   retry_of?: { run_id: number; number: number; from: string } | null;
+  /** The environment its steps deploy to (its gate: GET /api/pipeline-runs/{id}/approvals/). */
+  environment?: { id: number | null; name: string } | null;
+  waiting_since?: string | null;
+  approved_at?: string | null;
 }
 
 /** A run's artifact (GET /api/pipeline-runs/{id}/artifacts/). */

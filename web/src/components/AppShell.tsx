@@ -26,6 +26,7 @@ export function AppShell() {
         <nav className="main-nav" aria-label="Main">
           <NavLink to="/pipelines">Pipelines</NavLink>
           <NavLink to="/runs">Runs</NavLink>
+          <NavLink to="/environments">Environments</NavLink>
           <NavLink to="/webhooks">Webhooks</NavLink>
           <NavLink to="/credentials">Credentials</NavLink>
           <NavLink to="/projects">Projects</NavLink>

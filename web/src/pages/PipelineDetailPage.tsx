@@ -8,17 +8,25 @@ import { StepsOverview } from '../pipelines/StepsOverview';
 import { LazyStepGraph } from '../graph/LazyStepGraph';
 import { RunHistory } from '../runs/RunHistory';
 import { useAsync } from '../lib/use-async';
+import { SchedulesCard } from '../delivery/SchedulesCard';
+import { canEditPipeline, useAuth } from '../auth/AuthProvider';
+import { useProjects } from '../projects/use-projects';
 
 export default function PipelineDetailPage() {
   const { id = '' } = useParams();
   const navigate = useNavigate();
   const pipeline = useAsync((signal) => getPipeline(id, { signal }), [id]);
+  const { user } = useAuth();
+  const { projects } = useProjects();
   const p = pipeline.data;
 
   if (!p) {
     return <div className="page">{pipeline.error ? <ErrorBanner error={pipeline.error} onRetry={pipeline.reload} /> : <Loading />}</div>;
   }
   const variables = Object.entries(p.variables ?? {});
+  // Schedules are changed as the pipeline is: its creator (a developer), the project's maintainers and owners, admins.
+  const projectRole = projects.find((pr) => pr.id === p.project_id)?.my_role ?? null;
+  const editable = canEditPipeline(user, p.created_by) || projectRole === 'owner' || projectRole === 'maintainer';
   return (
     <div className="page">
       <div className="breadcrumbs">
@@ -78,6 +86,19 @@ export default function PipelineDetailPage() {
                 </span>
               ))}
             </dd>
+            {(p.inputs ?? []).length > 0 && (
+              <>
+                <dt>Inputs</dt>
+                <dd data-testid="pipeline-inputs">
+                  {(p.inputs ?? []).map((i) => (
+                    <span key={i.name} className="chip mono" style={{ marginRight: 4 }} title={i.description}>
+                      {i.name}: {i.type === 'choice' ? (i.options ?? []).join(' | ') : i.type}
+                      {i.required ? ' *' : ''}
+                    </span>
+                  ))}
+                </dd>
+              </>
+            )}
             <dt>Caches</dt>
             <dd>
               <Link to={`/pipelines/${p.id}/caches`} data-testid="pipeline-caches-link">
@@ -107,6 +128,7 @@ export default function PipelineDetailPage() {
           )}
         </div>
       </div>
+      <SchedulesCard pipeline={p} editable={editable} />
       <RunHistory pipelineId={p.id} />
     </div>
   );

@@ -22,6 +22,7 @@ import { CommitStatuses } from '../runs/CommitStatuses';
 import { useRunLive, type LiveMode } from '../runs/use-run-live';
 import { PinButton } from '../runs/PinButton';
 import { RunArtifacts } from '../runs/RunArtifacts';
+import { ApprovalBanner } from '../runs/ApprovalBanner';
 import { saveBlob } from '../lib/save-blob';
 import { AnsibleResults } from '../ansible/AnsibleResults';
 import '../styles/run.css';
@@ -202,6 +203,7 @@ export default function RunPage() {
           )}
         </div>
       )}
+      {run.status === 'waiting' && <ApprovalBanner run={run} />}
       <RunSummary run={run} />
       {run.secrets_withheld && (
         <div className="banner banner-info" role="status" style={{ marginBottom: 12 }} data-testid="run-secrets-withheld">
