@@ -6,6 +6,9 @@ import { dirname, join } from 'node:path';
 import { SpawnerLauncher } from '../spawner-launcher.js';
 import { RunSandbox } from './run-sandbox.js';
 import { prepareSandbox, type SandboxSettings } from './sandbox-settings.js';
+import { niceOf } from './priority.js';
+import type { SpawnerProcess } from '../handed-over-process.js';
+import type { SpawnerMessage, ToSpawner } from '../spawner-protocol.js';
 import { waitFor } from '../../../../test/support/wait.js';
 
 const limits = { memoryBytes: 512 * 1024 ** 2, processes: 200, cpus: null, fileSizeBytes: 1024 ** 3 };
@@ -165,6 +168,76 @@ test('close() resolves once the sandbox is gone, with everything that ran in it'
     assert.match(await exit, /how it ended is unknown/);
   } finally {
     await sandbox.discard();
+    await host.close();
+    await set.settings.cgroups?.close();
+    rmSync(set.root, { recursive: true, force: true });
+  }
+});
+
+/** `started`, with its first batch of pipes (which makes its Spawner ready) held back until `held` resolves. */
+function readinessHeldBack(started: SpawnerProcess, held: Promise<void>): SpawnerProcess {
+  const wrapped = {
+    get pid() {
+      return started.pid;
+    },
+    get connected() {
+      return started.connected;
+    },
+    on(_event: 'message', listener: (message: SpawnerMessage, handle?: unknown) => void) {
+      started.on('message', (message, handle) => (message.type === 'fifos' ? void held.then(() => listener(message, handle)) : listener(message, handle)));
+      return wrapped;
+    },
+    once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void) {
+      started.once(event, listener);
+      return wrapped;
+    },
+    send: (message: ToSpawner, callback: (error: Error | null) => void) => started.send(message, callback),
+    disconnect: () => started.disconnect(),
+    kill: (signal?: NodeJS.Signals) => started.kill(signal),
+    ref: () => started.ref(),
+    unref: () => started.unref(),
+  };
+  return wrapped as unknown as SpawnerProcess;
+}
+
+test('a warm sandbox a run waits for is set back to normal priority while it still starts, not only once ready', async (t) => {
+  const set = await setUp(t);
+  if (!set) return;
+  if (set.settings.nice === null) {
+    // Not root: sandboxes never start lowered (raising a priority again needs CAP_SYS_NICE).
+    t.skip('warm sandboxes start at low priority only as root');
+    return;
+  }
+  const host = new SpawnerLauncher();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // Hurried at once, before the host's spawner has even reported the sandbox's pid: as when a
+  // run takes a warm sandbox that has just begun to start.
+  const prepared = RunSandbox.prepare(
+    set.settings,
+    { workspaceRoot: join(set.root, 'workspaces'), readOnlyPaths: [], fileSizeBytes: limits.fileSizeBytes },
+    { starter: { startProcess: (request) => readinessHeldBack(host.startProcess(request), held) }, lowPriority: true, hurried: Promise.resolve() },
+  );
+  try {
+    const spawner = await waitFor(
+      async () =>
+        readdirSync('/proc').find((p) => {
+          try {
+            return (
+              /^\d+$/.test(p) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node' && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(set.root)
+            );
+          } catch {
+            return false;
+          }
+        }),
+      10_000,
+      "the sandbox's spawner to run",
+    );
+    // Not ready (its pipes are held back): at nice 19 it could take longer than the start timeout.
+    await waitFor(async () => (niceOf(Number(spawner)) === 0 ? true : undefined), 5000, 'the starting sandbox to be back at normal priority');
+  } finally {
+    release();
+    await (await prepared).discard();
     await host.close();
     await set.settings.cgroups?.close();
     rmSync(set.root, { recursive: true, force: true });

@@ -45,6 +45,8 @@ import { processIsAlive, processStartTime } from '../../process-group.js';
 const FORK_WATCH_MS = 200;
 /** How long close() lets the sandbox's init wind down before it kills it. */
 const CLOSE_KILL_MS = 5000;
+/** How often a hurried sandbox that is not ready yet is set back to normal priority again. */
+const RESTORE_RETRY_MS = 50;
 
 /** How a sandbox is started: by whom, and (a warm one) at low priority until `hurried` resolves. */
 export interface PrepareOptions {
@@ -86,6 +88,7 @@ export class RunSandbox {
   private niced = false;
   private restored = false;
   private hurried = false;
+  private restoreRetry: NodeJS.Timeout | undefined;
   private ready = false;
   readonly preparedAt = Date.now();
 
@@ -119,13 +122,27 @@ export class RunSandbox {
     return this.niced && !this.restored;
   }
 
-  /** Every process and thread of the sandbox back to normal priority (once it is known). */
+  /**
+   * Every process and thread of the sandbox back to normal priority. Before it is ready this is
+   * repeated every RESTORE_RETRY_MS until it is: its pid may not be known yet (the host's spawner
+   * reports it a little after starting it), `nice` may not have lowered itself yet, and processes
+   * and threads still appear. Once is not enough: a sandbox left at 19 on a busy machine gets
+   * about 1% of a core and can take longer than the spawner's start timeout, while a run waits.
+   */
   private normalPriority(): void {
     this.hurried = true;
+    if (!this.lowered) return;
     const pid = this.spawner?.pid;
-    if (!this.lowered || pid === undefined) return;
-    restorePriority(pid);
-    if (this.ready) this.restored = true; // before ready, threads may still appear: again then
+    if (pid !== undefined) restorePriority(pid);
+    if (this.ready) {
+      this.restored = true;
+      clearInterval(this.restoreRetry);
+      return;
+    }
+    this.restoreRetry ??= setInterval(() => {
+      if (this.spawner?.dead) clearInterval(this.restoreRetry);
+      else this.normalPriority();
+    }, RESTORE_RETRY_MS).unref();
   }
 
   get alive(): boolean {
