@@ -47,7 +47,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const deadline = Date.now() + 30000;
   while (!output.includes('AnsFlow is running')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${output}`);
+    if (Date.now() > deadline || child.exitCode !== null) {
+      // Not left running: its piped output would keep the test process alive for ever.
+      child.kill('SIGKILL');
+      throw new Error(`server did not start within 30 s:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, baseUrl: `http://127.0.0.1:${apiPort}`, output: () => output, exited };
