@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { MAX_VARIABLE_VALUE_LENGTH, MAX_VARIABLES } from './variables.js';
-import { StepArtifactsSchema, StepCacheSchema } from './step-outputs.js';
+import { StepArtifactsSchema, StepCacheSchema, StepFromSchema } from './step-outputs.js';
 
 export const PIPELINE_STATUSES = ['active', 'inactive'] as const;
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
@@ -103,6 +103,7 @@ export const StepDefinitionSchema = Type.Object(
     limits: Type.Optional(StepLimitsSchema),
     artifacts: Type.Optional(StepArtifactsSchema),
     cache: Type.Optional(StepCacheSchema),
+    from: Type.Optional(StepFromSchema),
   },
   { additionalProperties: false },
 );

@@ -64,3 +64,27 @@ test('a pipeline file carries artifacts and cache into the plan, and locates the
     [['steps[0].artifacts.paths[0]', 5]],
   );
 });
+
+test("a step's from: names another pipeline (name or id) and maybe a branch; a bad branch is refused with the field named, in a file too", async () => {
+  assert.deepEqual(
+    validateSteps([shell('deploy', { from: { pipeline: 'build-app', branch: 'release/1.x' } }), shell('b', { from: { pipeline: 3 } })], { allowLocal: false }),
+    {},
+  );
+  assert.match(stepOutputProblems([shell('deploy', { from: { pipeline: 'x', branch: '-rf' } })])['steps[0].from.branch']![0]!, /must not start with "-"/);
+  const ok = await parsePipelineFile(['steps:', '  - name: deploy', '    run: ./deploy.sh', '    from: { pipeline: build-app, branch: main }', ''].join('\n'), {
+    path: '.ansflow.yml',
+  });
+  assert.deepEqual(ok.errors, []);
+  assert.deepEqual(ok.steps[0]!.from, { pipeline: 'build-app', branch: 'main' });
+  const bad = await parsePipelineFile(
+    ['steps:', '  - name: deploy', '    run: ./deploy.sh', '    from:', '      pipeline: build-app', '      branch: "-x"', ''].join('\n'),
+    {
+      path: '.ansflow.yml',
+    },
+  );
+  assert.equal(bad.valid, false);
+  assert.deepEqual(
+    bad.errors.map((e) => [e.path, e.line]),
+    [['steps[0].from.branch', 6]],
+  );
+});

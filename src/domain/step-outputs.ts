@@ -1,6 +1,7 @@
 /**
- * What a step keeps and reuses: `artifacts:` (files of the workspace stored after the step) and
- * `cache:` (paths restored before the step and saved after it). The schemas are part of the stored
+ * What a step keeps and reuses: `artifacts:` (files of the workspace stored after the step),
+ * `cache:` (paths restored before the step and saved after it) and `from:` (another pipeline's
+ * latest successful artifacts put into the workspace before it). The schemas are part of the stored
  * step (domain/pipeline.ts), so a pipeline saved in AnsFlow and a pipeline file take the same
  * fields; `stepOutputProblems` checks what a schema cannot (globs, key expressions, unique names).
  */
@@ -8,6 +9,7 @@ import { Type, type Static } from 'typebox';
 import { MAX_WORKSPACE_GLOBS, workspaceGlobProblem } from './workspace-glob.js';
 import { cacheKeyProblem, cacheKeyTemplateProblem, keySafe, MAX_CACHE_KEY_LENGTH } from './cache-key.js';
 import type { ErrorDetails } from './errors.js';
+import { branchNameProblem } from './git-url.js';
 
 export const ARTIFACT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$';
 export const MAX_ARTIFACT_EXPIRE_DAYS = 3650;
@@ -51,6 +53,27 @@ export const StepCacheSchema = Type.Object(
 );
 export type StepCache = Static<typeof StepCacheSchema>;
 
+export const StepFromSchema = Type.Object(
+  {
+    pipeline: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Integer({ minimum: 1, maximum: 2147483647 })], {
+      description: "Another pipeline of this run's project (its name or id)",
+    }),
+    branch: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        description: "The branch whose latest successful run's artifacts are taken (default: that pipeline's branch)",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Before the step, the artifacts of another pipeline's latest successful run on a branch are put into the workspace at their paths; the step fails when there is none",
+  },
+);
+export type StepFrom = Static<typeof StepFromSchema>;
+
 /** The artifact's name: the one it gives, or its step's name made safe. */
 export function artifactName(stepName: string, artifacts: StepArtifacts): string {
   if (artifacts.name) return artifacts.name;
@@ -61,7 +84,7 @@ export function artifactName(stepName: string, artifacts: StepArtifacts): string
 }
 
 /** Problems of the steps' `artifacts:` and `cache:`, keyed `steps[i].artifacts.paths[0]`. */
-export function stepOutputProblems(steps: readonly { name: string; artifacts?: StepArtifacts; cache?: StepCache }[]): ErrorDetails {
+export function stepOutputProblems(steps: readonly { name: string; artifacts?: StepArtifacts; cache?: StepCache; from?: StepFrom }[]): ErrorDetails {
   const details: ErrorDetails = {};
   const add = (field: string, message: string) => (details[field] ??= []).push(message);
   const names = new Map<string, number>();
@@ -76,6 +99,10 @@ export function stepOutputProblems(steps: readonly { name: string; artifacts?: S
       const other = names.get(name.toLowerCase());
       if (other !== undefined) add(`${at}.artifacts.name`, `Step ${other + 1} already stores an artifact named "${name}"; give this one another name.`);
       else names.set(name.toLowerCase(), i);
+    }
+    if (step.from?.branch !== undefined) {
+      const problem = branchNameProblem(step.from.branch);
+      if (problem) add(`${at}.from.branch`, problem);
     }
     if (step.cache) {
       const problem = cacheKeyTemplateProblem(step.cache.key);

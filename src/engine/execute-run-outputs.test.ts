@@ -2,13 +2,15 @@
  * A run's outputs through the engine, with real steps and a real filesystem store: artifacts after
  * a step (links refused, limits, `when`), caches restored and saved around a step (scopes, restore
  * keys), snapshots after steps a later step needs, and a retry that reuses steps and restores the
- * workspace from a snapshot.
+ * workspace from a snapshot; a step's `from:` taking another pipeline's artifacts before it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import * as tar from 'tar';
 import { makeEngineHarness, makeSpec, runWith, shell } from '../../test/support/engine-harness.js';
 import { RecordedOutputs } from '../../test/support/recorded-outputs.js';
 import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
@@ -243,6 +245,42 @@ test('a workspace over the snapshot limit is not snapshotted, and the log says a
     assert.equal(r.outcome.status, 'success');
     assert.deepEqual(outputs.snapshots, []);
     assert.match(await r.stepLog(0), /snapshot: the workspace holds 500 bytes, over the snapshot limit of 100 bytes/);
+  } finally {
+    h.cleanup();
+  }
+});
+
+test("a step's from: puts the other pipeline's artifacts into the workspace before it; none fails it before it runs", async () => {
+  const { h, outputs } = setup();
+  try {
+    const source = join(h.root, 'source');
+    mkdirSync(join(source, 'dist', 'sub'), { recursive: true });
+    writeFileSync(join(source, 'dist', 'app.txt'), 'from the producer\n');
+    writeFileSync(join(source, 'dist', 'sub', 'b.txt'), 'b\n');
+    const asked: unknown[] = [];
+    outputs.taken = async (from) => {
+      asked.push(from);
+      return {
+        run: { id: 9, number: 4, pipeline: 'producer', branch: 'main' },
+        artifacts: ['dist'],
+        files: 2,
+        bytes: 20,
+        archive: tar.create({ gzip: true, cwd: source, portable: true }, ['dist']) as unknown as Readable,
+      };
+    };
+    const spec = makeSpec([shell('deploy', 'cat dist/app.txt dist/sub/b.txt', { from: { pipeline: 'producer', branch: 'main' } })]);
+    const { outcome, stepLog } = await runWith(h, spec, { outputs });
+    assert.equal(outcome.status, 'success', await stepLog(0));
+    assert.deepEqual(asked, [{ pipeline: 'producer', branch: 'main' }]);
+    assert.match(await stepLog(0), /from: 2 files \(20 bytes\) of "dist" from run #4 of "producer" on branch "main"\nfrom the producer\nb\n/);
+
+    outputs.taken = null;
+    const none = makeSpec([shell('deploy', 'echo SHOULD-NOT-RUN', { from: { pipeline: 7 } }), shell('after', 'true')]);
+    const refused = await runWith(h, none, { outputs });
+    assert.equal(refused.outcome.status, 'failed');
+    assert.deepEqual(Object.values(refused.reporter.finalStatuses()), ['failed', 'skipped']);
+    assert.equal(refused.reporter.finished(none.steps[0]!.stepId)!.message, 'from: no artifacts of pipeline 7: it has no successful run');
+    assert.doesNotMatch(await refused.stepLog(0), /SHOULD-NOT-RUN/);
   } finally {
     h.cleanup();
   }

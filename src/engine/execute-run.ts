@@ -43,7 +43,7 @@ import { credentialForStep, runCredentialSecrets } from './credentials/run-crede
 import { materialiseStepCredential, type StepCredential } from './credentials/step-credential.js';
 import type { ResolvedCredential } from '../domain/credentials.js';
 import type { RunOutputs } from './artifacts/run-outputs.js';
-import { afterStep, restoreSnapshot, restoreStepCache, RunOutputsState } from './artifacts/step-outputs.js';
+import { afterStep, restoreSnapshot, restoreStepCache, RunOutputsState, takeArtifactsFrom } from './artifacts/step-outputs.js';
 
 export interface ExecuteRunInput {
   spec: RunSpec;
@@ -214,22 +214,25 @@ async function runOneStep(
         needed: outputs.needed,
         ...(options.stepOwner && { owner: options.stepOwner }),
       };
-      const restored = around ? await restoreStepCache(around) : null;
-      outcome = await runStep({
-        step,
-        spec,
-        executor: executors.get(step.type),
-        reporter: input.reporter,
-        output,
-        env,
-        workspace: workspace.path,
-        secrets,
-        runSignal: input.signal,
-        ...(options.stepOwner && { fileOwner: options.stepOwner }),
-        ...(credential && { credential: credential.resolved }),
-        abandonAfterMs: options.cancelGraceMs + ABANDON_MARGIN_MS,
-        ...(around && { afterAttempts: (done: StepOutcome) => afterStep(around, done, restored) }),
-      });
+      const fromProblem = step.from ? (around ? await takeArtifactsFrom(around) : 'from: this worker has no artifact store to take artifacts from') : null;
+      const restored = around && fromProblem === null ? await restoreStepCache(around) : null;
+      if (fromProblem !== null) outcome = await refuseStep(input, step, output, fromProblem);
+      else
+        outcome = await runStep({
+          step,
+          spec,
+          executor: executors.get(step.type),
+          reporter: input.reporter,
+          output,
+          env,
+          workspace: workspace.path,
+          secrets,
+          runSignal: input.signal,
+          ...(options.stepOwner && { fileOwner: options.stepOwner }),
+          ...(credential && { credential: credential.resolved }),
+          abandonAfterMs: options.cancelGraceMs + ABANDON_MARGIN_MS,
+          ...(around && { afterAttempts: (done: StepOutcome) => afterStep(around, done, restored) }),
+        });
     }
   } finally {
     // The step's credential files go when the step ends, however it ends.

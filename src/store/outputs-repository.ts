@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { PipelineCacheRow, RunArtifactRow } from './outputs-schema.js';
 import { nowIso } from './time.js';
+import { scopedNameKey } from './scoped-name.js';
 
 export interface ArtifactFile {
   path: string;
@@ -167,6 +168,31 @@ export class OutputsRepository {
   async file(artifactId: number, path: string): Promise<ArtifactFile | null> {
     const r = await this.db.selectFrom('run_artifact_files').selectAll().where('artifact_id', '=', artifactId).where('path', '=', path).executeTakeFirst();
     return r ? { path: r.path, size: Number(r.size_bytes), sha256: r.sha256, key: r.object_key } : null;
+  }
+
+  /**
+   * A step's `from:` source: the pipeline of this project with that id or name (names are unique in
+   * a project, case-insensitively); null when this project has none (another project's pipeline is
+   * never found: a run reads only its own project's pipelines).
+   */
+  async pipelineInProject(projectId: number, ref: string | number): Promise<{ id: number; name: string; branch: string } | null> {
+    const q = this.db.selectFrom('pipelines').select(['id', 'name', 'branch']).where('project_id', '=', projectId);
+    const row = await (typeof ref === 'number' ? q.where('id', '=', ref) : q.where('name_key', '=', scopedNameKey(projectId, ref))).executeTakeFirst();
+    return row ?? null;
+  }
+
+  /** The newest successful run of a pipeline on a branch (by number). */
+  async latestSuccessfulRun(pipelineId: number, branch: string): Promise<{ id: number; number: number } | null> {
+    const row = await this.db
+      .selectFrom('pipeline_runs')
+      .select(['id', 'number'])
+      .where('pipeline_id', '=', pipelineId)
+      .where('branch', '=', branch)
+      .where('status', '=', 'success')
+      .orderBy('number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ?? null;
   }
 
   /** Removes up to `limit` expired artifacts' rows; returns their key prefixes (their objects go next). */

@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ArtifactStore } from '../../src/artifacts/artifact-store.js';
-import type { OutputLimits, RunOutputs, StoredCache } from '../../src/engine/artifacts/run-outputs.js';
+import type { OutputLimits, RunOutputs, StoredCache, TakenArtifacts } from '../../src/engine/artifacts/run-outputs.js';
+import type { StepFrom } from '../../src/domain/step-outputs.js';
 
 type Artifact = Parameters<RunOutputs['artifactStored']>[0];
 type SavedCache = Parameters<RunOutputs['cacheSaved']>[0] & { createdAt: string; id: number };
@@ -50,5 +51,11 @@ export class RecordedOutputs implements RunOutputs {
   }
   async snapshotTaken(e: { stepId: number; objectKey: string; size: number }) {
     this.snapshots.push(e);
+  }
+  /** What a step's `from:` gets: set `taken` (or leave it to answer "none"). */
+  taken: ((from: StepFrom) => Promise<TakenArtifacts>) | null = null;
+  async artifactsFrom(from: StepFrom): Promise<TakenArtifacts> {
+    if (!this.taken) throw new Error('it has no successful run');
+    return this.taken(from);
   }
 }

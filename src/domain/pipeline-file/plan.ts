@@ -257,5 +257,6 @@ function toDefinition(step: FileStep, cell: Cell | null, name: string, needs: st
   if (step.limits !== undefined) out.limits = { ...step.limits };
   if (step.artifacts !== undefined) out.artifacts = structuredClone(step.artifacts);
   if (step.cache !== undefined) out.cache = structuredClone(step.cache);
+  if (step.from !== undefined) out.from = { ...step.from };
   return out;
 }

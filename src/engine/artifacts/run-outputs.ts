@@ -9,7 +9,9 @@
  *   runs/<run>/snapshots/s<step>.tgz   the workspace after the step succeeded
  *   caches/<pipeline>/<random>.tgz     one cache entry (the recorder names it; see newCacheKey)
  */
+import type { Readable } from 'node:stream';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
+import type { StepFrom } from '../../domain/step-outputs.js';
 import type { CollectedFile, RefusedFile } from './collect-artifact.js';
 
 export interface OutputLimits {
@@ -30,6 +32,15 @@ export interface StoredCache {
   key: string;
   objectKey: string;
   createdAt: string;
+}
+
+/** Another pipeline's artifacts a step takes (`from:`): which run they come from, and their files as one tar.gz. */
+export interface TakenArtifacts {
+  run: { id: number; number: number; pipeline: string; branch: string };
+  artifacts: string[];
+  files: number;
+  bytes: number;
+  archive: Readable;
 }
 
 export interface RunOutputs {
@@ -61,6 +72,12 @@ export interface RunOutputs {
     error: string | null;
   }): Promise<void>;
   snapshotTaken(e: { stepId: number; objectKey: string; size: number }): Promise<void>;
+  /**
+   * The artifacts of another pipeline's latest successful run on a branch (a step's `from:`). Throws
+   * an Error whose message says why not (no such pipeline in this run's project, no successful run
+   * on that branch, none of its artifacts left); that message fails the step.
+   */
+  artifactsFrom(from: StepFrom): Promise<TakenArtifacts>;
 }
 
 export const artifactPrefixOf = (runId: number, stepId: number) => `runs/${runId}/artifacts/s${stepId}`;

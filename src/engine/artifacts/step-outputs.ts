@@ -1,7 +1,8 @@
 /**
  * A step's outputs around its execution, through the RunOutputs port:
  *
- *   before the step   restore its cache: the exact key, else the newest entry matching a restore
+ *   before the step   its `from:` (another pipeline's latest successful artifacts; none fails the
+ *                     step before it runs), then restore its cache: the exact key, else the newest entry matching a restore
  *                     key, scope by scope (domain/cache-key.ts pickCache). A cache is a speed-up:
  *                     a store that fails is a warning in the log, never the step's failure.
  *   after the step    1. its artifact (when `artifacts.when` matches the result): stored whole or
@@ -28,7 +29,7 @@ import { collectArtifact } from './collect-artifact.js';
 import { packCache, unpackCache } from './cache-archive.js';
 import { hashFiles } from './hash-files.js';
 import { walkWorkspace } from './workspace-walk.js';
-import { artifactPrefixOf, snapshotKeyOf, type RunOutputs, type StoredCache } from './run-outputs.js';
+import { artifactPrefixOf, snapshotKeyOf, type RunOutputs, type StoredCache, type TakenArtifacts } from './run-outputs.js';
 
 /** What one run's steps share: the port, the bytes of artifacts stored so far, the artifact names taken. */
 export class RunOutputsState {
@@ -111,6 +112,34 @@ export async function restoreStepCache(input: StepOutputsInput): Promise<CacheRe
     output.note(`cache: not restored (the step runs without it): ${coerceError(thrown).message}`);
     return { key, exact: false };
   }
+}
+
+/**
+ * Before the step, its `from:`: another pipeline's latest successful artifacts, unpacked into the
+ * workspace at their paths (node-tar, as a cache: no `..`, no absolute members, nothing written
+ * through a link). Returns why not, which fails the step before it runs; null when they are in.
+ */
+export async function takeArtifactsFrom(input: StepOutputsInput): Promise<string | null> {
+  const { state, step, workspace, output } = input;
+  if (!step.from) return null;
+  const what = `pipeline ${typeof step.from.pipeline === 'number' ? step.from.pipeline : `"${step.from.pipeline}"`}${step.from.branch ? ` on branch "${step.from.branch}"` : ''}`;
+  let taken: TakenArtifacts;
+  try {
+    taken = await state.outputs.artifactsFrom(step.from);
+  } catch (thrown) {
+    return `from: no artifacts of ${what}: ${coerceError(thrown).message}`;
+  }
+  const source = `run #${taken.run.number} of "${taken.run.pipeline}" on branch "${taken.run.branch}"`;
+  try {
+    await unpackCache(taken.archive, workspace, input.owner);
+  } catch (thrown) {
+    taken.archive.destroy();
+    return `from: the artifacts of ${source} could not be put into the workspace: ${coerceError(thrown).message}`;
+  }
+  output.note(
+    `from: ${taken.files} ${taken.files === 1 ? 'file' : 'files'} (${formatSize(taken.bytes)}) of ${taken.artifacts.map((n) => `"${n}"`).join(', ')} from ${source}`,
+  );
+  return null;
 }
 
 /** A restore key is a prefix: it may end in `-`, which a whole key may too, and may be rendered from expressions. */

@@ -5,8 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
-import type { OutputLimits, RunOutputs, StoredCache } from '../../engine/artifacts/run-outputs.js';
-import type { OutputsRepository } from '../../store/outputs-repository.js';
+import type { OutputLimits, RunOutputs, StoredCache, TakenArtifacts } from '../../engine/artifacts/run-outputs.js';
+import type { StepFrom } from '../../domain/step-outputs.js';
+import { artifactArchive } from './artifact-archive.js';
+import type { ArtifactFile, OutputsRepository } from '../../store/outputs-repository.js';
 import type { Run } from '../../store/runs-repository.js';
 import { cacheScopes } from '../../domain/cache-key.js';
 import { retryWhileUnavailable } from '../../store/unavailable.js';
@@ -85,5 +87,36 @@ export function storeRunOutputs(run: Run, deps: StoreRunOutputsDeps): RunOutputs
     async snapshotTaken(e) {
       await recorded(() => repository.recordSnapshot({ runId: run.id, stepRunId: e.stepId, objectKey: e.objectKey, size: e.size, worker: deps.worker }));
     },
+    artifactsFrom: (from) => artifactsFrom(run, from, deps),
+  };
+}
+
+/**
+ * A step's `from:`: the pipeline must be of the run's own project (the permission: a run reads only
+ * its project's pipelines, as it opens only its project's credentials); then its newest successful
+ * run on the branch (default: that pipeline's branch) and that run's stored artifacts not expired,
+ * as one archive (a path two artifacts share: the later one's file).
+ */
+async function artifactsFrom(run: Run, from: StepFrom, deps: StoreRunOutputsDeps): Promise<TakenArtifacts> {
+  const { repository, store } = deps;
+  const named = typeof from.pipeline === 'number' ? `with id ${from.pipeline}` : `"${from.pipeline}"`;
+  const source = await repository.pipelineInProject(run.project_id, from.pipeline);
+  if (!source) throw new Error(`this run's project has no pipeline ${named} (a run takes artifacts only from its own project's pipelines)`);
+  const branch = from.branch ?? source.branch;
+  const latest = await repository.latestSuccessfulRun(source.id, branch);
+  if (!latest) throw new Error(`pipeline "${source.name}" has no successful run on branch "${branch}"`);
+  const now = new Date().toISOString();
+  const artifacts = (await repository.artifactsOfRun(latest.id)).filter((a) => a.status === 'stored' && (a.expires_at === null || a.expires_at > now));
+  if (artifacts.length === 0)
+    throw new Error(`its latest successful run on branch "${branch}", #${latest.number}, has no artifacts left (none were stored, or they expired)`);
+  const byPath = new Map<string, ArtifactFile>();
+  for (const a of artifacts) for (const f of await repository.filesOf(a.id)) byPath.set(f.path, f);
+  const files = [...byPath.values()];
+  return {
+    run: { id: latest.id, number: latest.number, pipeline: source.name, branch },
+    artifacts: artifacts.map((a) => a.name),
+    files: files.length,
+    bytes: files.reduce((sum, f) => sum + f.size, 0),
+    archive: artifactArchive(store, files, new Date()),
   };
 }
