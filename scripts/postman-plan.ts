@@ -442,6 +442,45 @@ export const PLAN: Folder[] = [
     ],
   },
   {
+    name: 'Notifications',
+    steps: [
+      {
+        op: 'POST /api/notification-channels/',
+        name: 'A webhook channel for failures and fixes of the project (signed with its write-only secret)',
+        body: {
+          name: 'postman-{{suffix}}',
+          project: int('project_id'),
+          kind: 'webhook',
+          events: ['run_failed', 'run_fixed'],
+          // Nothing listens on the discard port: the test below records a refused connection, retried later.
+          config: { url: 'http://127.0.0.1:9/postman' },
+          secret: 'postman-signing-secret',
+        },
+        expect: [201],
+        save: { channel_id: 'id' },
+        test: "pm.test('the secret is never shown', () => { pm.expect(pm.response.json()).to.not.have.property('secret'); pm.expect(pm.response.json().secret_set).to.equal(true); });",
+      },
+      { op: 'GET /api/notification-channels/', query: { project: '{{project_id}}' }, expect: [200] },
+      { op: 'GET /api/notification-channels/{id}/', params: { id: '{{channel_id}}' }, expect: [200] },
+      {
+        op: 'POST /api/notification-channels/{id}/test/',
+        name: 'Send a test: the answer is the delivery with its first attempt (here: connection refused, to be retried)',
+        params: { id: '{{channel_id}}' },
+        expect: [200],
+        test: "pm.test('one attempt recorded', () => pm.expect(pm.response.json().attempt_log).to.have.lengthOf(1));",
+      },
+      { op: 'GET /api/notification-channels/{id}/deliveries/', params: { id: '{{channel_id}}' }, expect: [200] },
+      {
+        op: 'PUT /api/notification-channels/{id}/',
+        name: 'Disable it (the secret, not sent, is kept)',
+        params: { id: '{{channel_id}}' },
+        body: { name: 'postman-{{suffix}}', kind: 'webhook', events: ['run_failed'], enabled: false, config: { url: 'http://127.0.0.1:9/postman' } },
+        expect: [200],
+      },
+      { op: 'DELETE /api/notification-channels/{id}/', params: { id: '{{channel_id}}' }, expect: [204] },
+    ],
+  },
+  {
     name: 'Webhooks and integrations',
     steps: [
       {

@@ -77,6 +77,11 @@ export interface Config extends SsoConfig {
    * address run links start with (ANSFLOW_PUBLIC_URL; null: the API's own address).
    */
   forge: { publicUrl: string | null; githubApiUrl: string | null; githubToken: string | null; gitlabApiUrl: string | null; gitlabToken: string | null };
+  /**
+   * Notification deliveries (docs/delivery.md): one attempt's time bound, attempts before giving
+   * up, and the first retry delay (doubled per attempt). Milliseconds, so tests can be quick.
+   */
+  notifications: { timeoutMs: number; maxAttempts: number; retryBaseMs: number };
 }
 
 export class ConfigError extends Error {
@@ -226,6 +231,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       githubToken: str('ANSFLOW_GITHUB_TOKEN'),
       gitlabApiUrl: url('ANSFLOW_GITLAB_API_URL', ['http', 'https'])?.replace(/\/+$/, '') ?? null,
       gitlabToken: str('ANSFLOW_GITLAB_TOKEN'),
+    },
+    notifications: {
+      timeoutMs: int('ANSFLOW_NOTIFY_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
+      maxAttempts: int('ANSFLOW_NOTIFY_MAX_ATTEMPTS', 6, 1, 20),
+      retryBaseMs: int('ANSFLOW_NOTIFY_RETRY_SECONDS', 5, 1, 3600) * 1000,
     },
     webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', 1200, 1, 1_000_000_000),
     wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 1_000_000_000),

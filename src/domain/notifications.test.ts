@@ -38,3 +38,39 @@ test('signatures are HMAC-SHA256 of the exact body, checked in constant time', (
   assert.equal(verifySignature(body, 's3cret', undefined), false);
   assert.equal(verifySignature(body, 's3cret', 'sha256=short'), false);
 });
+
+test('slack and email messages are made from the payload: a link to the run, escaped text, a one-line subject', async () => {
+  const { emailMessage, eventSummary, slackMessage } = await import('./notifications.js');
+  const run = {
+    id: 7,
+    number: 3,
+    status: 'timeout',
+    branch: 'fix/<a&b>',
+    commit: '0123456789abcdef0123',
+    trigger: 'manual',
+    triggered_by: 'alice',
+    reason: 'step "x" timed out',
+    url: 'https://ci.example/runs/7',
+    started_at: null,
+    finished_at: null,
+  };
+  const summary = eventSummary('run_failed', run, 'deploy\nsite', null);
+  assert.equal(summary, 'deploy\nsite #3 failed on fix/<a&b> (timeout)');
+  assert.equal(eventSummary('approval_requested', run, 'deploy', 'prod'), 'deploy #3 is waiting for approval to deploy to prod (fix/<a&b>)');
+  const payload = {
+    event: 'run_failed' as const,
+    occurred_at: '2026-12-01T00:00:00.000Z',
+    project: { id: 1, name: 'default' },
+    pipeline: { id: 2, name: 'deploy' },
+    run,
+    environment: null,
+    summary,
+  };
+  const slack = slackMessage(payload);
+  assert.match(slack.text, /^<https:\/\/ci\.example\/runs\/7\|deploy\nsite #3 failed on fix\/&lt;a&amp;b&gt; \(timeout\)>/);
+  assert.match(slack.text, /commit `0123456789ab` by alice/);
+  const email = emailMessage(payload);
+  assert.equal(email.subject, '[AnsFlow] deploy site #3 failed on fix/<a&b> (timeout)');
+  assert.match(email.text, /Run:      https:\/\/ci\.example\/runs\/7/);
+  assert.match(email.text, /Reason:   step "x" timed out/);
+});

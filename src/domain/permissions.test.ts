@@ -18,7 +18,18 @@ describe('the permission policy', () => {
     const expected: Record<ProjectRole, ProjectAction[]> = {
       viewer: ['read'],
       developer: ['read', 'run', 'run_override', 'approve'],
-      maintainer: ['read', 'run', 'run_override', 'edit', 'manage_credentials', 'approve', 'manage_environments', 'manage_members', 'read_audit'],
+      maintainer: [
+        'read',
+        'run',
+        'run_override',
+        'edit',
+        'manage_credentials',
+        'approve',
+        'manage_environments',
+        'manage_notifications',
+        'manage_members',
+        'read_audit',
+      ],
       owner: [...PROJECT_ACTIONS],
     };
     for (const [role, allowed] of Object.entries(expected) as Array<[ProjectRole, ProjectAction[]]>)

@@ -37,6 +37,8 @@ export type ProjectRole = (typeof PROJECT_ROLES)[number];
  *                      counts is the environment's own rule on top (domain/approvals.ts: its named
  *                      approvers, else maintainers and owners)
  *   manage_environments create, change and delete environments (their approval rules)
+ *   manage_notifications create, change, delete and test notification channels (where the
+ *                      project's run outcomes are sent)
  *   manage_members     add, change and remove members (roles limited by memberChangeDecision)
  *   administer         rename or delete the project
  *   read_audit         read the project's audit events
@@ -56,6 +58,7 @@ export const PROJECT_ACTIONS = [
   'manage_credentials',
   'approve',
   'manage_environments',
+  'manage_notifications',
   'manage_members',
   'administer',
   'read_audit',
@@ -88,6 +91,7 @@ export const PROJECT_RULES: Record<ProjectAction, ProjectRule> = {
   // read-only account stays read-only). Which of those count is the environment's rule.
   approve: { any: 'developer', scope: 'run' },
   manage_environments: { any: 'maintainer', scope: 'write' },
+  manage_notifications: { any: 'maintainer', scope: 'write' },
   manage_members: { any: 'maintainer', scope: 'admin' },
   administer: { any: 'owner', scope: 'admin' },
   read_audit: { any: 'maintainer', scope: 'read' },

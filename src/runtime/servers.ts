@@ -25,6 +25,8 @@ import { deliveryRoutes } from '../http/api/delivery-routes.js';
 import { outputsRoutes } from '../http/api/outputs-routes.js';
 import { retryRoutes } from '../http/api/retry-routes.js';
 import { OutputsService } from '../services/outputs/outputs-service.js';
+import { notificationsRoutes } from '../http/api/notifications-routes.js';
+import { notificationsOf } from './notifications.js';
 
 export type Role = 'api' | 'gateway' | 'all';
 
@@ -62,6 +64,7 @@ export function buildApi(ctx: AppContext, gatewayUrl: string) {
       inventoriesRoutes(inventoriesOf(ctx).service, inventoriesOf(ctx).checks),
       ansibleRoutes(new AnsibleResults({ runs: ctx.runs, events: new AnsibleEventsRepository(ctx.db.kysely), access: ctx.access })),
       deliveryRoutes(ctx.delivery),
+      notificationsRoutes(notificationsOf(ctx).service),
       retryRoutes({
         db: ctx.db.kysely,
         runs: ctx.repos.runs,
@@ -127,6 +130,9 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
     // Approval timeouts, wait timers and deployment queues: every API process; moves are guarded.
     const deliveryLoops = startDeliveryLoops(ctx.delivery, (input) => ctx.runs.trigger(null, input), logger);
     closers.push(() => deliveryLoops.stop());
+    // Notifications: every API process writes run events into the outbox and sends due deliveries (claimed).
+    const notifications = notificationsOf(ctx).start(address);
+    closers.push(() => notifications.stop());
   }
   return {
     apiUrl,

@@ -22,6 +22,7 @@ import { inventories } from './migrations/017-inventories.js';
 import { delivery } from './migrations/018-delivery.js';
 import { repositoryCredential } from './migrations/019-repository-credential.js';
 import { inventoryChecks } from './migrations/020-inventory-checks.js';
+import { notifications } from './migrations/021-notifications.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -46,6 +47,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '018-delivery': delivery(db.dialect),
     '019-repository-credential': repositoryCredential(),
     '020-inventory-checks': inventoryChecks(db.dialect),
+    '021-notifications': notifications(),
   };
 }
 

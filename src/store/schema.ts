@@ -110,6 +110,8 @@ export interface PipelineRunsTable {
   approved_at: Generated<string | null>;
   /** Migration 018: an approved run leaves `waiting` for `queued` at this time (wait timer, deployment queue). */
   release_at: Generated<string | null>;
+  /** Migration 021: the last state whose notification events were written (`waiting`, `final`), or null. */
+  notified: Generated<string | null>;
 }
 
 export interface StepRunsTable {

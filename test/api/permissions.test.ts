@@ -22,6 +22,7 @@ import { buildGateway } from '../../src/runtime/gateway.js';
 import { gatewayOptionsFromConfig } from '../../src/http/gateway/gateway-options.js';
 import { inventoriesOf } from '../../src/runtime/inventories.js';
 import { InventoryChecksRepository } from '../../src/store/inventory-checks-repository.js';
+import { notificationsOf } from '../../src/runtime/notifications.js';
 
 const WHO = ['admin', 'owner', 'maintainer', 'developer', 'viewer', 'outsider'] as const;
 type Who = (typeof WHO)[number];
@@ -67,6 +68,8 @@ interface Fixture {
   environment: number;
   /** A schedule of the pipeline (created by P's owner). */
   schedule: number;
+  /** A webhook notification channel of P (created by P's owner) to a port where nothing listens. */
+  channel: number;
   delivery: number;
   /** A Jenkins build (they belong to no project). */
   jenkinsBuild: number;
@@ -302,6 +305,31 @@ const RULES: Record<string, Rule> = {
     path: (f) => `/api/pipelines/${f.pipeline}/schedules/${f.schedule}/`,
     expect: CHANGE_OTHERS(204),
   },
+  // Notification channels: everyone reads them (never their secrets) and their delivery log;
+  // changing one, or sending a test through it, is maintainers and up.
+  'GET /api/notification-channels/': { path: (f) => `/api/notification-channels/?project=${f.project}`, expect: READ },
+  'POST /api/notification-channels/': {
+    path: () => '/api/notification-channels/',
+    body: (f) => ({
+      name: unique('channel'),
+      project: f.project,
+      kind: 'webhook',
+      events: ['run_failed'],
+      config: { url: 'http://127.0.0.1:9/' },
+      secret: 'shh',
+    }),
+    expect: CHANGE_OTHERS(201),
+  },
+  'GET /api/notification-channels/:id/': { path: (f) => `/api/notification-channels/${f.channel}/`, expect: READ },
+  'PUT /api/notification-channels/:id/': {
+    fresh: true,
+    path: (f) => `/api/notification-channels/${f.channel}/`,
+    body: () => ({ name: unique('channel'), kind: 'webhook', events: ['run_succeeded'], config: { url: 'http://127.0.0.1:9/' } }),
+    expect: CHANGE_OTHERS(200),
+  },
+  'DELETE /api/notification-channels/:id/': { fresh: true, path: (f) => `/api/notification-channels/${f.channel}/`, expect: CHANGE_OTHERS(204) },
+  'POST /api/notification-channels/:id/test/': { path: (f) => `/api/notification-channels/${f.channel}/test/`, expect: CHANGE_OTHERS(200) },
+  'GET /api/notification-channels/:id/deliveries/': { path: (f) => `/api/notification-channels/${f.channel}/deliveries/`, expect: READ },
   // Approvals: the policy lets developers and up ask (viewers: 403); the run has finished, so who
   // may ask gets the 409 that says so. Whose decision counts is the environment's rule
   // (test/delivery/approval-gates.test.ts).
@@ -407,6 +435,14 @@ describe('permissions, route by route and role by role', () => {
     });
     const environment = await h.ctx.delivery.environments.create(owner, { name: unique('env'), project: project.id });
     const schedule = await h.ctx.delivery.schedules.create(owner, pipeline.id, { cron: '@daily', enabled: false });
+    const channel = await notificationsOf(h.ctx).service.create(owner, {
+      name: unique('channel'),
+      project: project.id,
+      kind: 'webhook',
+      events: ['run_failed'],
+      config: { url: 'http://127.0.0.1:9/' },
+      secret: 'shh',
+    });
     const delivery = (await h.ctx.repos.deliveries.insertIfNew({
       provider: 'github',
       deliveryKey: unique('delivery'),
@@ -444,6 +480,7 @@ describe('permissions, route by route and role by role', () => {
       inventoryCheck,
       environment: environment.id,
       schedule: schedule.id,
+      channel: channel.id,
       delivery,
       jenkinsBuild,
       artifact,

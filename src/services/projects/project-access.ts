@@ -66,6 +66,7 @@ const MESSAGES: Record<ProjectAction, string> = {
   manage_credentials: 'Your role in this project does not allow changing this credential',
   approve: 'Your role in this project does not allow approving deployments',
   manage_environments: 'Your role in this project does not allow changing its environments',
+  manage_notifications: 'Your role in this project does not allow changing its notification channels',
   manage_members: 'Your role in this project does not allow managing its members',
   administer: 'Only owners of this project may do this',
   read_audit: "Only this project's maintainers and owners may read its audit events",
