@@ -55,8 +55,15 @@ export function retentionOf(ctx: AppContext): RetentionParts {
 
 /** The sweeper of this process; processes that serve the API each run one, and the claim lets one sweep at a time. */
 export function startRetentionSweeper(ctx: AppContext): RetentionSweeper {
+  const sweeper = makeRetentionSweeper(ctx);
+  sweeper.start();
+  return sweeper;
+}
+
+/** A sweeper over this context's database and store, not started (`now`: its clock, for tests). */
+export function makeRetentionSweeper(ctx: AppContext, options: { now?: () => number } = {}): RetentionSweeper {
   const { repository, defaults } = retentionOf(ctx);
-  const sweeper = new RetentionSweeper({
+  return new RetentionSweeper({
     retention: repository,
     defaults,
     owner: `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
@@ -69,10 +76,20 @@ export function startRetentionSweeper(ctx: AppContext): RetentionSweeper {
       await ctx.artifactStore.deletePrefix(`runs/${runId}/`);
       return bytes;
     },
+    // Artifacts past expire_in_days: the rows go first (never listed without their bytes); objects a
+    // failing store leaves go with their run's prefix later.
+    removeExpiredArtifacts: async (now, limit) => {
+      const prefixes = await ctx.repos.outputs.removeExpiredArtifacts(now, limit);
+      let bytes = 0;
+      for (const prefix of prefixes) {
+        for await (const object of ctx.artifactStore.list(`${prefix}/`)) bytes += object.size;
+        await ctx.artifactStore.deletePrefix(`${prefix}/`);
+      }
+      return { removed: prefixes.length, bytes };
+    },
+    ...(options.now && { now: options.now }),
     intervalMs: ctx.config.retentionSweepSeconds * 1000,
     batch: ctx.config.retentionBatch,
     onError: (err) => ctx.logger.error({ err }, 'retention sweep failed'),
   });
-  sweeper.start();
-  return sweeper;
 }

@@ -6,7 +6,8 @@
  * counters), then its log folders, workspaces and artifacts on disk; between batches it renews
  * its lease and pauses `pauseMs`, so runs and requests get the database in between.
  * Run numbers never repeat: they come from `pipelines.run_counter`, which deleting runs never
- * touches.
+ * touches. Artifacts past their `expire_in_days` go first, in batches too, whatever the runs'
+ * policies (their runs stay). `now` is the sweeper's clock (a test moves it ahead).
  */
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
@@ -18,6 +19,9 @@ import { folderBytes } from './disk-usage.js';
 /** Where artifacts will be removed when they exist (the ArtifactStore port of the design). */
 export type RemoveArtifacts = (runId: number) => Promise<number>;
 
+/** Removes up to `limit` artifacts expired at `now` (rows, then their objects); how many, and the bytes freed. */
+export type RemoveExpiredArtifacts = (now: string, limit: number) => Promise<{ removed: number; bytes: number }>;
+
 export interface SweeperDeps {
   retention: RetentionRepository;
   defaults: RetentionPolicy;
@@ -26,6 +30,10 @@ export interface SweeperDeps {
   workspaceRoot: string;
   /** The hook for artifacts; returns the bytes freed. Today: nothing to remove. */
   removeArtifacts?: RemoveArtifacts;
+  /** Artifacts past their `expire_in_days`. */
+  removeExpiredArtifacts?: RemoveExpiredArtifacts;
+  /** The clock (ms since the epoch); default Date.now. */
+  now?: () => number;
   intervalMs: number;
   batch: number;
   pauseMs?: number;
@@ -36,6 +44,8 @@ export interface SweeperDeps {
 export interface SweepResult {
   deleted: number;
   freedBytes: number;
+  /** Artifacts removed because they expired (their runs kept). */
+  expiredArtifacts: number;
 }
 
 export class RetentionSweeper {
@@ -44,6 +54,10 @@ export class RetentionSweeper {
   private stopped = false;
 
   constructor(private readonly deps: SweeperDeps) {}
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
 
   start(): void {
     const tick = () => {
@@ -74,15 +88,24 @@ export class RetentionSweeper {
   private async sweep(): Promise<SweepResult | null> {
     const { retention, owner } = this.deps;
     const lease = this.deps.leaseSeconds ?? 60;
-    if (!(await retention.claim(owner, lease))) return null;
+    if (!(await retention.claim(owner, lease, this.now()))) return null;
     await retention.started(owner);
-    const result: SweepResult = { deleted: 0, freedBytes: 0 };
+    const result: SweepResult = { deleted: 0, freedBytes: 0, expiredArtifacts: 0 };
     let error: string | null = null;
     try {
+      for (const remove = this.deps.removeExpiredArtifacts; remove;) {
+        if (this.stopped) return result;
+        const { removed, bytes } = await remove(new Date(this.now()).toISOString(), this.deps.batch);
+        result.expiredArtifacts += removed;
+        result.freedBytes += bytes;
+        if (removed < this.deps.batch) break;
+        if (!(await retention.claim(owner, lease, this.now()))) return result;
+        await new Promise((r) => setTimeout(r, this.deps.pauseMs ?? 20));
+      }
       for (const own of await retention.policies()) {
         const policy = effectiveRetention(own, this.deps.defaults);
         if (!limitsHistory(policy)) continue;
-        const cutoff = expiryCutoff(policy, Date.now());
+        const cutoff = expiryCutoff(policy, this.now());
         for (;;) {
           if (this.stopped) return result;
           const ids = await retention.expired(own.pipelineId, policy, cutoff, this.deps.batch);
@@ -91,7 +114,7 @@ export class RetentionSweeper {
           result.deleted += deleted.length;
           for (const id of deleted) result.freedBytes += await this.removeFiles(id);
           // Keep the claim while working; give runs and requests the database between batches.
-          if (!(await retention.claim(owner, lease))) return result;
+          if (!(await retention.claim(owner, lease, this.now()))) return result;
           await new Promise((r) => setTimeout(r, this.deps.pauseMs ?? 20));
           if (deleted.length === 0) break;
         }
