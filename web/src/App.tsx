@@ -25,6 +25,7 @@ const AuditPage = lazy(() => import('./pages/AuditPage'));
 const ProjectsPage = lazy(() => import('./pages/ProjectsPage'));
 const EnvironmentsPage = lazy(() => import('./pages/EnvironmentsPage'));
 const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage'));
+const NotificationsPage = lazy(() => import('./pages/NotificationsPage'));
 
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
@@ -46,6 +47,7 @@ const router = createBrowserRouter([
           { path: 'runs/:runId', element: <RunPage /> },
           { path: 'environments', element: <EnvironmentsPage /> },
           { path: 'environments/:id', element: <EnvironmentPage /> },
+          { path: 'notifications', element: <NotificationsPage /> },
           { path: 'webhooks', element: <WebhooksPage /> },
           { path: 'credentials', element: <CredentialsPage /> },
           { path: 'projects', element: <ProjectsPage /> },

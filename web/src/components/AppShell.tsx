@@ -27,6 +27,7 @@ export function AppShell() {
           <NavLink to="/pipelines">Pipelines</NavLink>
           <NavLink to="/runs">Runs</NavLink>
           <NavLink to="/environments">Environments</NavLink>
+          <NavLink to="/notifications">Notifications</NavLink>
           <NavLink to="/webhooks">Webhooks</NavLink>
           <NavLink to="/credentials">Credentials</NavLink>
           <NavLink to="/projects">Projects</NavLink>
