@@ -1,40 +1,57 @@
 /**
- * Artifact storage throughput: a 500 MB file stored into the filesystem ArtifactStore (hashing it
- * on the way, fsync before it is published) and downloaded back out of it (to a file), against `cp`
- * of the same file on the same disk. Rounds alternate, so load and the page cache hit both alike.
- * Target (issue 14): at least 70% of cp's throughput.
+ * Build outputs, side by side in one run (issue 14's three targets):
+ *   1. Artifact storage: a 500 MB file stored into the filesystem ArtifactStore (hashing it on the
+ *      way, fsync before it is published) and downloaded back out of it (to a file), against `cp`
+ *      of the same file on the same disk. Target: at least 70% of cp's throughput.
+ *   2. Cache restore: a node_modules-like tree of 50,000 small files packed as a cache and restored
+ *      by unpackCache (node-tar, with its checks), against `tar -xzf` of the same archive.
+ *      Target: within 1.5x of tar.
+ *   3. Snapshot overhead: a pipeline of 10 steps that each run 10 s and change 200 MB of files in
+ *      total, through the engine with snapshots (each step is needed by the next) and without
+ *      outputs. Target: snapshots add less than 5% to the wall time.
+ * Rounds alternate the contenders, so load and the page cache hit both alike.
  *
- *   node --import tsx bench/artifacts.ts [--mb 500] [--rounds 3] [--no-doc]
- *
- * Prints one table; writes it into the "Artifact storage (bench/artifacts.ts)" section of docs/benchmarks.md.
+ *   node --import tsx bench/artifacts.ts [--mb 500] [--files 50000] [--steps 10] [--step-seconds 10]
+ *                                        [--change-mb 200] [--rounds 3] [--only storage,cache,snapshot]
+ *                                        [--small] [--no-doc]
+ * --small: a quick check that it works (20 MB, 2,000 files, 3 steps of 1 s changing 6 MB, 1 round;
+ * never written to the docs). Prints one table per part; a full run writes them into the "Artifact
+ * storage (bench/artifacts.ts)" section of docs/benchmarks.md.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { FsArtifactStore } from '../src/artifacts/fs-artifact-store.js';
+import { packCache, unpackCache } from '../src/engine/artifacts/cache-archive.js';
+import { makeEngineHarness, makeSpec, runWith, shell } from '../test/support/engine-harness.js';
+import { RecordedOutputs } from '../test/support/recorded-outputs.js';
 import { median } from './stats.js';
 import { writeDocSection } from './bench-server.js';
 
-const arg = (name: string, fallback: number) => {
+const small = process.argv.includes('--small');
+const arg = (name: string, fallback: number, smallValue: number) => {
   const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (i < 0) return small ? smallValue : fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} needs a positive number`);
+  return n;
 };
-const MB = arg('--mb', 500);
-const ROUNDS = arg('--rounds', 3);
-const writeDoc = !process.argv.includes('--no-doc');
+const MB = arg('--mb', 500, 20);
+const FILES = arg('--files', 50_000, 2_000);
+const STEPS = arg('--steps', 10, 3);
+const STEP_SECONDS = arg('--step-seconds', 10, 1);
+const CHANGE_MB = arg('--change-mb', 200, 6);
+const ROUNDS = arg('--rounds', 3, 1);
+const onlyAt = process.argv.indexOf('--only');
+const parts = new Set(onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : ['storage', 'cache', 'snapshot']);
+const writeDoc = !process.argv.includes('--no-doc') && !small && onlyAt < 0;
+const report: string[] = [];
 
 // On the disk the data folder lives on (the repository's disk here), not a tmpfs.
 const root = mkdtempSync(join(process.env.ANSFLOW_BENCH_DIR ?? tmpdir(), 'ansflow-bench-artifacts-'));
-const source = join(root, 'source.bin');
-const chunk = randomBytes(1024 * 1024);
-const out = createWriteStream(source);
-for (let i = 0; i < MB; i++) out.write(Buffer.from(chunk.map((b) => b ^ i)));
-await new Promise<void>((resolve) => out.end(resolve));
-const bytes = statSync(source).size;
-
 const time = async (work: () => Promise<void> | void) => {
   const started = process.hrtime.bigint();
   await work();
@@ -42,54 +59,175 @@ const time = async (work: () => Promise<void> | void) => {
 };
 const sync = () => spawnSync('sync');
 
-const cp: number[] = [];
-const cpSync: number[] = [];
-const store: number[] = [];
-const download: number[] = [];
 try {
-  for (let round = 0; round < ROUNDS; round++) {
-    const artifacts = new FsArtifactStore(join(root, `store-${round}`));
-    sync();
-    cp.push(await time(() => void spawnSync('cp', [source, join(root, `cp-${round}.bin`)])));
-    sync();
-    cpSync.push(
-      await time(() => void spawnSync('sh', ['-c', `cp "${source}" "${join(root, `cps-${round}.bin`)}" && sync "${join(root, `cps-${round}.bin`)}"`])),
-    );
-    sync();
-    store.push(await time(async () => void (await artifacts.put('runs/1/artifacts/1/0', createReadStream(source, { highWaterMark: 1024 * 1024 })))));
-    sync();
-    download.push(
-      await time(async () => {
-        const body = await artifacts.get('runs/1/artifacts/1/0');
-        await pipeline(body!, createWriteStream(join(root, `down-${round}.bin`)));
-      }),
-    );
-    rmSync(join(root, `cp-${round}.bin`));
-    rmSync(join(root, `cps-${round}.bin`));
-    rmSync(join(root, `down-${round}.bin`));
-    rmSync(join(root, `store-${round}`), { recursive: true });
-  }
+  if (parts.has('storage')) await storageBench();
+  if (parts.has('cache')) await cacheBench();
+  if (parts.has('snapshot')) await snapshotBench();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
 
-const mbps = (ms: number) => bytes / 1024 / 1024 / (ms / 1000);
-const rows: [string, number][] = [
-  ['cp', median(cp)],
-  ['cp + sync', median(cpSync)],
-  ['store (put: SHA-256 + fsync + rename)', median(store)],
-  ['download (get to a file)', median(download)],
-];
-const base = median(cp);
-const lines = [
-  `${MB} MB file, ${ROUNDS} rounds alternated, medians; load average ${loadavg()[0]!.toFixed(2)} at the end.`,
-  '',
-  '| operation | time (ms) | MB/s | throughput vs cp |',
-  '|---|---:|---:|---:|',
-  ...rows.map(([name, ms]) => `| ${name} | ${ms.toFixed(0)} | ${mbps(ms).toFixed(0)} | ${((base / ms) * 100).toFixed(0)}% |`),
-  '',
-  `Target: store and download each at least 70% of cp's throughput.`,
-];
-console.log(lines.join('\n'));
+report.push('', `Load average ${loadavg()[0]!.toFixed(2)} at the end.`);
+console.log(report.join('\n'));
 if (writeDoc)
-  writeDocSection('## Artifact storage (bench/artifacts.ts)', 'bench/artifacts.ts', ['`node --import tsx bench/artifacts.ts`', '', ...lines].join('\n'));
+  writeDocSection(
+    '## Artifact storage (bench/artifacts.ts)',
+    'bench/artifacts.ts',
+    ['`node --import tsx bench/artifacts.ts` (storage, cache restore, snapshot overhead)', '', ...report].join('\n'),
+  );
+
+async function storageBench(): Promise<void> {
+  const source = join(root, 'source.bin');
+  const chunk = randomBytes(1024 * 1024);
+  const out = createWriteStream(source);
+  for (let i = 0; i < MB; i++) out.write(Buffer.from(chunk.map((b) => b ^ i)));
+  await new Promise<void>((resolve) => out.end(resolve));
+  const bytes = statSync(source).size;
+
+  const cp: number[] = [];
+  const cpSync: number[] = [];
+  const store: number[] = [];
+  const download: number[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const artifacts = new FsArtifactStore(join(root, `store-${round}`));
+      sync();
+      cp.push(await time(() => void spawnSync('cp', [source, join(root, `cp-${round}.bin`)])));
+      sync();
+      cpSync.push(
+        await time(() => void spawnSync('sh', ['-c', `cp "${source}" "${join(root, `cps-${round}.bin`)}" && sync "${join(root, `cps-${round}.bin`)}"`])),
+      );
+      sync();
+      store.push(await time(async () => void (await artifacts.put('runs/1/artifacts/1/0', createReadStream(source, { highWaterMark: 1024 * 1024 })))));
+      sync();
+      download.push(
+        await time(async () => {
+          const body = await artifacts.get('runs/1/artifacts/1/0');
+          await pipeline(body!, createWriteStream(join(root, `down-${round}.bin`)));
+        }),
+      );
+      rmSync(join(root, `cp-${round}.bin`));
+      rmSync(join(root, `cps-${round}.bin`));
+      rmSync(join(root, `down-${round}.bin`));
+      rmSync(join(root, `store-${round}`), { recursive: true });
+    }
+  } finally {
+    rmSync(source, { force: true });
+  }
+
+  const mbps = (ms: number) => bytes / 1024 / 1024 / (ms / 1000);
+  const rows: [string, number][] = [
+    ['cp', median(cp)],
+    ['cp + sync', median(cpSync)],
+    ['store (put: SHA-256 + fsync + rename)', median(store)],
+    ['download (get to a file)', median(download)],
+  ];
+  const base = median(cp);
+  report.push(
+    `**Storage**: a ${MB} MB file, ${ROUNDS} rounds alternated, medians.`,
+    '',
+    '| operation | time (ms) | MB/s | throughput vs cp |',
+    '|---|---:|---:|---:|',
+    ...rows.map(([name, ms]) => `| ${name} | ${ms.toFixed(0)} | ${mbps(ms).toFixed(0)} | ${((base / ms) * 100).toFixed(0)}% |`),
+    '',
+    `Target: store and download each at least 70% of cp's throughput.`,
+    '',
+  );
+}
+
+/** A node_modules-like tree: packages of ~50 small files (100 B – 4 KiB) two folders deep. */
+function makeTree(dir: string, files: number): number {
+  let bytes = 0;
+  const made = new Set<string>();
+  for (let i = 0; i < files; i++) {
+    const pkg = join(dir, 'node_modules', `pkg-${Math.floor(i / 50)}`, i % 3 === 0 ? 'lib' : 'dist');
+    if (!made.has(pkg)) mkdirSync(pkg, { recursive: true });
+    made.add(pkg);
+    const size = 100 + ((i * 7919) % 4000);
+    writeFileSync(join(pkg, `file-${i}.js`), randomBytes(size / 2).toString('hex'));
+    bytes += size;
+  }
+  return bytes;
+}
+
+async function cacheBench(): Promise<void> {
+  const workspace = join(root, 'cache-source');
+  const bytes = makeTree(workspace, FILES);
+  const archive = join(root, 'cache.tgz');
+  const packed = await packCache(workspace, ['node_modules']);
+  await pipeline(packed.stream, createWriteStream(archive));
+  rmSync(workspace, { recursive: true });
+  const ours: number[] = [];
+  const tar: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const a = join(root, `restore-ours-${round}`);
+    const b = join(root, `restore-tar-${round}`);
+    mkdirSync(a);
+    mkdirSync(b);
+    sync();
+    ours.push(await time(async () => void (await unpackCache(createReadStream(archive), a))));
+    sync();
+    tar.push(await time(() => void spawnSync('tar', ['-xzf', archive, '-C', b])));
+    rmSync(a, { recursive: true });
+    rmSync(b, { recursive: true });
+  }
+  const ratio = median(ours) / median(tar);
+  report.push(
+    `**Cache restore**: ${FILES.toLocaleString('en')} files (${(bytes / 1024 / 1024).toFixed(0)} MB), archive ${(statSync(archive).size / 1024 / 1024).toFixed(1)} MB; ${ROUNDS} rounds alternated, medians.`,
+    '',
+    '| restore | time (ms) | vs tar |',
+    '|---|---:|---:|',
+    `| tar -xzf | ${median(tar).toFixed(0)} | 1.00x |`,
+    `| unpackCache (node-tar, checked) | ${median(ours).toFixed(0)} | ${ratio.toFixed(2)}x |`,
+    '',
+    'Target: within 1.5x of tar.',
+    '',
+  );
+  rmSync(archive);
+}
+
+async function snapshotBench(): Promise<void> {
+  const perStep = Math.max(1, Math.round((CHANGE_MB * 1024) / STEPS)); // KiB each step writes
+  // Each step runs STEP_SECONDS and writes its share of the changed files (incompressible bytes).
+  const steps = Array.from({ length: STEPS }, (_, i) =>
+    shell(`step-${i + 1}`, `sleep ${STEP_SECONDS} & mkdir -p out && head -c ${perStep}K /dev/urandom > out/step-${i + 1}.bin; wait`),
+  );
+  const withSnapshots: number[] = [];
+  const without: number[] = [];
+  let snapshotBytes = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const snapshots of [true, false]) {
+      const h = makeEngineHarness();
+      try {
+        const outputs = new RecordedOutputs(new FsArtifactStore(join(root, `snapshots-${round}`)), undefined, {
+          artifactBytes: 1 << 30,
+          runArtifactBytes: 1 << 30,
+          cacheBytes: 1 << 30,
+          snapshotBytes: 64 * 1024 ** 3,
+        });
+        let outcome: Awaited<ReturnType<typeof runWith>>['outcome'] | undefined;
+        const ms = await time(async () => void ({ outcome } = await runWith(h, makeSpec(steps), snapshots ? { outputs } : {})));
+        if (outcome?.status !== 'success') throw new Error(`the pipeline ended ${outcome?.status}`);
+        if (snapshots) {
+          withSnapshots.push(ms);
+          snapshotBytes = outputs.snapshots.reduce((sum, x) => sum + x.size, 0);
+          if (outputs.snapshots.length !== STEPS - 1) throw new Error(`expected ${STEPS - 1} snapshots, got ${outputs.snapshots.length}`);
+        } else without.push(ms);
+      } finally {
+        h.cleanup();
+        rmSync(join(root, `snapshots-${round}`), { recursive: true, force: true });
+      }
+    }
+  }
+  const overhead = (median(withSnapshots) / median(without) - 1) * 100;
+  report.push(
+    `**Snapshot overhead**: ${STEPS} steps of ${STEP_SECONDS} s changing ${CHANGE_MB} MB in all (${(perStep / 1024).toFixed(1)} MB each), through the engine; ${ROUNDS} rounds alternated, medians; ${STEPS - 1} snapshots, ${(snapshotBytes / 1024 / 1024).toFixed(0)} MB stored in the last round.`,
+    '',
+    '| pipeline | wall time (ms) | vs without |',
+    '|---|---:|---:|',
+    `| without outputs | ${median(without).toFixed(0)} | — |`,
+    `| snapshot after each step a later one needs | ${median(withSnapshots).toFixed(0)} | ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)}% |`,
+    '',
+    'Target: less than 5% added.',
+  );
+}
