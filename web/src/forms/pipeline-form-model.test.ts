@@ -85,6 +85,24 @@ describe('loading a pipeline', () => {
     ]);
   });
 
+  it("keeps a step's artifacts, cache and from (build outputs) through a save and in a copy, though the editor does not edit them", () => {
+    const outputs = {
+      artifacts: { name: 'dist', paths: ['dist/**'], expire_in_days: 7 },
+      cache: { key: "deps-{{ hashFiles('package-lock.json') }}", paths: ['node_modules'], restore_keys: ['deps-'] },
+      from: { pipeline: 'build-app', branch: 'main' },
+    };
+    const withOutputs = { ...stored, steps: [{ name: 'a', type: 'shell_command', config: { command: 'true' }, ...outputs }] };
+    for (const duplicate of [false, true]) {
+      // (A copy asks for its secret variables again: that error is not about steps.)
+      const { payload, errors } = buildPayload(formFromPipeline(withOutputs, types, duplicate), types);
+      assert.deepEqual(
+        Object.keys(errors).filter((k) => k.startsWith('steps')),
+        [],
+      );
+      assert.deepEqual(payload.steps, [{ name: 'a', type: 'shell_command', config: { command: 'true' }, ...outputs }]);
+    }
+  });
+
   it('sends config_path only when the server has the field or one is set, null when cleared', () => {
     const without = buildPayload(formFromPipeline(stored, types), types).payload;
     assert.equal('config_path' in without, false, 'a server without the field is not sent it');

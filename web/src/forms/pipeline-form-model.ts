@@ -62,19 +62,29 @@ export interface EditorStep {
   kept: KeptStepFields;
 }
 
-/** The step fields a pipeline file may set that this form does not edit. */
+/** The step fields a pipeline file (or the API) may set that this form does not edit. */
 export interface KeptStepFields {
   needs?: string[];
   when?: Record<string, unknown>;
   env?: Record<string, string>;
+  /** Build outputs (docs/artifacts.md): kept as loaded, so a save never drops them. */
+  artifacts?: Record<string, unknown>;
+  cache?: Record<string, unknown>;
+  from?: Record<string, unknown>;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 /** Copies the kept fields a step has (a pipeline exported and linted, or set through the API). */
-function keptFields(s: { needs?: unknown; when?: unknown; env?: unknown }): KeptStepFields {
+function keptFields(s: { needs?: unknown; when?: unknown; env?: unknown; artifacts?: unknown; cache?: unknown; from?: unknown }): KeptStepFields {
   const kept: KeptStepFields = {};
   if (Array.isArray(s.needs)) kept.needs = s.needs.filter((n): n is string => typeof n === 'string');
-  if (s.when && typeof s.when === 'object' && !Array.isArray(s.when)) kept.when = { ...(s.when as Record<string, unknown>) };
-  if (s.env && typeof s.env === 'object' && !Array.isArray(s.env)) kept.env = { ...(s.env as Record<string, string>) };
+  if (isObject(s.when)) kept.when = { ...s.when };
+  if (isObject(s.env)) kept.env = { ...(s.env as Record<string, string>) };
+  for (const field of ['artifacts', 'cache', 'from'] as const) {
+    const value = s[field];
+    if (isObject(value)) kept[field] = structuredClone(value);
+  }
   return kept;
 }
 
@@ -150,6 +160,9 @@ export interface PipelineSource {
     needs?: string[] | null;
     when?: Record<string, unknown> | null;
     env?: Record<string, string> | null;
+    artifacts?: Record<string, unknown> | null;
+    cache?: Record<string, unknown> | null;
+    from?: Record<string, unknown> | null;
   }> | null;
 }
 
