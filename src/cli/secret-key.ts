@@ -53,8 +53,10 @@ export async function secretKeyCommand(argv: string[]): Promise<number> {
   try {
     await migrateToLatest(db);
     const result = await rotateSecretKey(db.kysely, location, { batchSize, settleMs: 1000, maxPasses: 10, log: (line) => console.log(line) });
-    const { credentials, pipelines, runs } = result.resealed;
-    console.log(`Done: every value is sealed under key ${result.keyId} (${credentials} credentials, ${pipelines} pipelines, ${runs} runs re-sealed).`);
+    const { credentials, notification_channels: channels, pipelines, runs } = result.resealed;
+    console.log(
+      `Done: every value is sealed under key ${result.keyId} (${credentials} credentials, ${channels} notification channels, ${pipelines} pipelines, ${runs} runs re-sealed).`,
+    );
     if (location.from === 'environment') console.log('Now remove ANSFLOW_SECRET_KEY_PREVIOUS and restart the processes.');
   } finally {
     await db.close();

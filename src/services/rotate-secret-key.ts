@@ -50,17 +50,20 @@ export async function rotateSecretKey(db: Kysely<Database>, location: KeyLocatio
   }
   const box = new SecretBox(keys);
   const values = new SealedValues(db);
-  const total: ResealCounts = { credentials: 0, pipelines: 0, runs: 0 };
+  const total: ResealCounts = { credentials: 0, notification_channels: 0, pipelines: 0, runs: 0 };
   let passes = 0;
   for (;;) {
     if (passes > 0) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
     const counts = await values.resealAll(box, { batchSize: options.batchSize });
     passes++;
-    const changed = counts.credentials + counts.pipelines + counts.runs;
+    const changed = counts.credentials + counts.notification_channels + counts.pipelines + counts.runs;
     total.credentials += counts.credentials;
+    total.notification_channels += counts.notification_channels;
     total.pipelines += counts.pipelines;
     total.runs += counts.runs;
-    options.log(`Pass ${passes}: re-sealed ${counts.credentials} credentials, ${counts.pipelines} pipelines, ${counts.runs} runs.`);
+    options.log(
+      `Pass ${passes}: re-sealed ${counts.credentials} credentials, ${counts.notification_channels} notification channels, ${counts.pipelines} pipelines, ${counts.runs} runs.`,
+    );
     // The first pass always gets a second, so a value sealed under the old key while it ran is caught.
     if (changed === 0 && passes > 1) break;
     if (passes >= options.maxPasses)

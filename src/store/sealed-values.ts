@@ -1,6 +1,6 @@
 /**
- * Every value sealed at rest, for a key rotation: credentials' secrets and the secret variables of
- * pipelines and of runs (runs keep the variables they were triggered with). Rows are read in
+ * Every value sealed at rest, for a key rotation: credentials' secrets, notification channels'
+ * secrets and the secret variables of pipelines and of runs (runs keep the variables they were triggered with). Rows are read in
  * batches by id and each is re-sealed by one UPDATE that applies only if the row still holds what
  * was read (compare and set), so nothing is locked for longer than that statement, readers never
  * wait, and a row changed meanwhile is read again rather than overwritten.
@@ -11,6 +11,7 @@ import type { SecretBox } from './secret-box.js';
 
 export interface ResealCounts {
   credentials: number;
+  notification_channels: number;
   pipelines: number;
   runs: number;
 }
@@ -29,23 +30,25 @@ export class SealedValues {
   /** Re-seals every value not sealed under the box's current key; returns how many rows changed. */
   async resealAll(box: SecretBox, options: { batchSize: number }): Promise<ResealCounts> {
     return {
-      credentials: await this.resealCredentials(box, options.batchSize),
+      credentials: await this.resealSecrets('credentials', box, options.batchSize),
+      notification_channels: await this.resealSecrets('notification_channels', box, options.batchSize),
       pipelines: await this.resealVariables('pipelines', box, options.batchSize),
       runs: await this.resealVariables('pipeline_runs', box, options.batchSize),
     };
   }
 
-  private async resealCredentials(box: SecretBox, batchSize: number): Promise<number> {
+  /** A table whose `secret` column is one sealed value (null: none). */
+  private async resealSecrets(table: 'credentials' | 'notification_channels', box: SecretBox, batchSize: number): Promise<number> {
     let changed = 0;
     let after = 0;
     for (;;) {
-      const rows = await this.db.selectFrom('credentials').select(['id', 'secret']).where('id', '>', after).orderBy('id').limit(batchSize).execute();
+      const rows = await this.db.selectFrom(table).select(['id', 'secret']).where('id', '>', after).orderBy('id').limit(batchSize).execute();
       if (rows.length === 0) return changed;
       for (const row of rows) {
-        let current: string | undefined = row.secret;
-        for (let attempt = 0; current !== undefined && !box.isCurrent(current) && attempt < MAX_ATTEMPTS; attempt++) {
+        let current: string | null | undefined = row.secret;
+        for (let attempt = 0; current !== undefined && current !== null && !box.isCurrent(current) && attempt < MAX_ATTEMPTS; attempt++) {
           const result = await this.db
-            .updateTable('credentials')
+            .updateTable(table)
             .set({ secret: box.reseal(current) })
             .where('id', '=', row.id)
             .where('secret', '=', current)
@@ -54,7 +57,7 @@ export class SealedValues {
             changed++;
             break;
           }
-          current = (await this.db.selectFrom('credentials').select('secret').where('id', '=', row.id).executeTakeFirst())?.secret;
+          current = (await this.db.selectFrom(table).select('secret').where('id', '=', row.id).executeTakeFirst())?.secret;
         }
       }
       after = rows[rows.length - 1]!.id;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createContext, type AppContext } from '../../src/runtime/context.js';
+import { NotificationsRepository } from '../../src/store/notifications-repository.js';
 import { keyId, SecretBox } from '../../src/store/secret-box.js';
 import type { Variables } from '../../src/domain/pipeline.js';
 import { runCli } from '../support/server-process.js';
@@ -59,6 +60,19 @@ async function seed(ctx: AppContext, secretKey: string): Promise<{ pipelineIds: 
     .set({ secret: sealV1(secretKey, JSON.stringify({ token: 'tok-legacy-v1' })) })
     .where('id', '=', legacy!.id)
     .execute();
+  await new NotificationsRepository(ctx.db.kysely, ctx.secrets).create(
+    {
+      project_id: DEFAULT_PROJECT_ID,
+      name: 'rot-hook',
+      kind: 'webhook',
+      config: { url: 'http://127.0.0.1:9/' },
+      events: ['run_failed'],
+      pipelines: null,
+      enabled: true,
+      secret: 'hook-secret-before-rotation',
+    },
+    user.id,
+  );
   const pipelineIds: number[] = [];
   for (let i = 0; i < 30; i++) {
     const p = await ctx.repos.pipelines.create(
@@ -94,11 +108,15 @@ async function readEverything(ctx: AppContext, pipelineIds: number[], runId: num
   );
   for (const id of pipelineIds) assert.equal((await ctx.repos.pipelines.findById(id))!.variables.TOKEN!.value.startsWith('pipeline-secret-'), true);
   assert.equal((await ctx.repos.runs.findById(runId))!.variables.RUN_SECRET!.value, 'run-secret-value');
+  const channels = new NotificationsRepository(ctx.db.kysely, ctx.secrets);
+  const [channel] = (await channels.list({}, { limit: 10, offset: 0 })).items;
+  assert.equal(await channels.openSecret(channel!.id), 'hook-secret-before-rotation');
 }
 
 /** Every sealed value in the database, whatever holds it. */
 async function allSealed(ctx: AppContext): Promise<string[]> {
   const out = (await ctx.db.kysely.selectFrom('credentials').select('secret').execute()).map((r) => r.secret);
+  for (const row of await ctx.db.kysely.selectFrom('notification_channels').select('secret').execute()) if (row.secret) out.push(row.secret);
   for (const table of ['pipelines', 'pipeline_runs'] as const)
     for (const row of await ctx.db.kysely.selectFrom(table).select('variables').execute())
       for (const v of Object.values(JSON.parse(row.variables) as Record<string, { value: string; secret: boolean }>)) if (v.secret) out.push(v.value);
