@@ -257,6 +257,18 @@ export class NotificationsRepository {
       .filter((c) => c.events.some((e) => events.includes(e)) && (c.pipelines === null || (pipelineId !== null && c.pipelines.includes(pipelineId))));
   }
 
+  /** Whether the project has an enabled channel at all (else a run's events are not even looked at). */
+  async projectHasChannels(projectId: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('notification_channels')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where('enabled', '=', 1)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Which of these pipeline ids are pipelines of the project (the rest are 400s). */
   async pipelinesOf(projectId: number, ids: number[]): Promise<number[]> {
     if (ids.length === 0) return [];

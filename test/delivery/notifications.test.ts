@@ -405,6 +405,34 @@ describe('notifications', () => {
     }
   });
 
+  test('a run whose event was lost (every process down when it ended) is written by the sweep, once', async () => {
+    const made = await channel({ name: 'sweep', kind: 'webhook', events: ['run_succeeded'], config: { url: hook.url }, secret: SECRET });
+    const id = await pipeline('swept', 'true');
+    const runId = await run(id);
+    await finished(runId);
+    await waitFor(async () => (await deliveries(made.id)).length === 1, 10000, 'the live delivery');
+    // As if nobody had heard the run end: no delivery, no mark.
+    await h.ctx.db.kysely.deleteFrom('notification_deliveries').where('channel_id', '=', made.id).execute();
+    await h.ctx.db.kysely.updateTable('pipeline_runs').set({ notified: null }).where('id', '=', runId).execute();
+    const sweeper = new NotificationOutbox({
+      notifications: notificationsOf(h.ctx).repository,
+      transaction: transactor(h.ctx.db.kysely),
+      events: h.ctx.events,
+      logger: h.ctx.logger,
+      publicUrl: 'http://sweeper.example',
+      timing: { sweepMs: 0 },
+    });
+    await sweeper.tick();
+    await sweeper.tick();
+    await sweeper.stop();
+    const [d, ...more] = await deliveries(made.id);
+    assert.equal(more.length, 0, 'written once');
+    assert.equal(d.run_id, runId);
+    assert.equal(d.event, 'run_succeeded');
+    assert.equal(d.payload.run.url, `http://sweeper.example/runs/${runId}`);
+    await h.request('DELETE', `/api/notification-channels/${made.id}/`, as());
+  });
+
   test('two outboxes on one database (two API processes) send each delivery once', async () => {
     const counted = await receiver();
     const parts = notificationsOf(h.ctx);

@@ -22,7 +22,9 @@ export interface RecordDeps {
 /** How many deliveries were written (0 when the state had none, or another process wrote them). */
 export async function recordRunNotifications(deps: RecordDeps, runId: number, at: string): Promise<number> {
   const run = await deps.notifications.runForNotification(runId);
-  if (!run) return 0;
+  // A project without channels costs one indexed read per run end, and no write (the sweep looks
+  // only at projects with channels, so such runs are never looked at again).
+  if (!run || !(await deps.notifications.projectHasChannels(run.project_id))) return 0;
   let state: 'waiting' | 'final';
   let events: NotificationEvent[];
   if (run.status === 'waiting') {
