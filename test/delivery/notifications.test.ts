@@ -18,6 +18,10 @@ import { verifySignature } from '../../src/domain/notifications.js';
 import { NotificationOutbox } from '../../src/services/notifications/notification-outbox.js';
 import { notificationsOf } from '../../src/runtime/notifications.js';
 import { transactor } from '../../src/store/transaction.js';
+import { createTestDatabase } from '../support/postgres.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { createContext, type AppContext } from '../../src/runtime/context.js';
 
 interface Received {
   path: string;
@@ -460,6 +464,77 @@ describe('notifications', () => {
     } finally {
       await second.stop();
       await counted.close();
+    }
+  });
+});
+
+describe('notifications on PostgreSQL, three API processes', () => {
+  test('run events are written once and every delivery is sent once, whichever of three outboxes claims it', async () => {
+    const pg = await createTestDatabase();
+    if (!pg) return;
+    const counted = await receiver();
+    let h: Harness | null = null;
+    const others: AppContext[] = [];
+    const loops: Array<{ stop(): Promise<void> }> = [];
+    try {
+      h = await startApi({ databaseUrl: pg.url, notifications: { timeoutMs: 1500, maxAttempts: 3, retryBaseMs: 200 } });
+      for (let i = 0; i < 2; i++) {
+        const config = loadConfig({
+          NODE_ENV: 'test',
+          ANSFLOW_DATA_DIR: h.dataDir,
+          ANSFLOW_DATABASE_URL: pg.url,
+          ANSFLOW_API_PORT: '0',
+          ANSFLOW_GATEWAY_PORT: '0',
+        });
+        const ctx = await createContext(config, createLogger('warn'));
+        others.push(ctx);
+        loops.push(notificationsOf(ctx).start(`http://process-${i}.example`));
+      }
+      const token = await h.login();
+      const made = await h.request('POST', '/api/notification-channels/', {
+        token,
+        body: { name: 'pg', kind: 'webhook', events: ['run_succeeded', 'run_failed'], config: { url: counted.url }, secret: 'pg-secret' },
+      });
+      assert.equal(made.status, 201, made.text);
+      const p = await h.request('POST', '/api/pipelines/', {
+        token,
+        body: { name: 'pg-runs', steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }] },
+      });
+      const runs: number[] = [];
+      for (let i = 0; i < 5; i++) runs.push((await h.request('POST', `/api/pipelines/${p.json.id}/run/`, { token, body: {} })).json.id);
+      // And a backlog written straight into the outbox, for the three to share.
+      const repo = notificationsOf(h.ctx).repository;
+      const at = new Date().toISOString();
+      const payload = {
+        event: 'test' as const,
+        occurred_at: at,
+        project: { id: 1, name: 'default' },
+        pipeline: null,
+        run: null,
+        environment: null,
+        summary: 'backlog',
+      };
+      for (let i = 0; i < 40; i++) await repo.enqueue({ channelId: made.json.id, runId: null, event: 'test', occurrence: `pg:${i}`, payload, at });
+      for (const o of others) notificationsOf(o).outbox.wake();
+      await waitFor(async () => counted.received.length >= 45, 30000, 'every delivery');
+      await new Promise((r) => setTimeout(r, 500));
+      const ids = counted.received.map((r) => JSON.parse(r.body).delivery as number);
+      assert.equal(ids.length, 45, 'one request per delivery');
+      assert.equal(new Set(ids).size, 45);
+      const events = counted.received.map((r) => JSON.parse(r.body)).filter((b) => b.event === 'run_succeeded');
+      assert.deepEqual(events.map((b) => b.run.id).sort(), [...runs].sort(), 'each run once');
+      for (const r of counted.received) assert.ok(verifySignature(r.body, 'pg-secret', r.headers['x-ansflow-signature-256'] as string));
+      const attempts = await h.ctx.db.kysely.selectFrom('notification_deliveries').select(['attempts', 'outcome']).execute();
+      assert.ok(
+        attempts.every((a) => a.attempts === 1 && a.outcome === 'delivered'),
+        JSON.stringify(attempts),
+      );
+    } finally {
+      for (const l of loops) await l.stop();
+      for (const o of others) await o.close();
+      await h?.close();
+      await counted.close();
+      await pg.drop();
     }
   });
 });
