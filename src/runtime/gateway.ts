@@ -36,6 +36,8 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         audit: ctx.audit,
         // auto_cancel: older runs of the same branch or pull request, through the one cancel path.
         cancelSuperseded: (run, reason) => ctx.runs.supersede(run, reason),
+        // Environments' approval gates, and a fork's pull request waiting for a maintainer.
+        gates: ctx.delivery.gates,
         deliveries: repos.deliveries,
         secrets: { githubSecret: config.githubWebhookSecret, gitlabToken: config.gitlabWebhookToken },
         rejections: new RejectionRecorder(repos.deliveries),

@@ -27,6 +27,8 @@ export interface WaitingRun {
   waiting_since: string | null;
   approved_at: string | null;
   release_at: string | null;
+  /** `waiting`: a fork's pull request waiting for a maintainer first (the environment's gate has not opened). */
+  fork_gate: string | null;
 }
 
 export class ApprovalGatesRepository {
@@ -136,10 +138,62 @@ export class ApprovalGatesRepository {
   async waiting(environmentId?: number): Promise<WaitingRun[]> {
     let q = this.db
       .selectFrom('pipeline_runs')
-      .select(['id', 'pipeline_id', 'environment_id', 'waiting_since', 'approved_at', 'release_at'])
+      .select(['id', 'pipeline_id', 'environment_id', 'waiting_since', 'approved_at', 'release_at', 'fork_gate'])
       .where('status', '=', 'waiting');
     if (environmentId !== undefined) q = q.where('environment_id', '=', environmentId);
     return q.orderBy('id').execute();
+  }
+
+  /** Whether a maintainer approved this pull request author at this commit for the pipeline's secrets. */
+  async forkApproved(pipelineId: number, author: string, commit: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('fork_approvals')
+      .select('id')
+      .where('pipeline_id', '=', pipelineId)
+      .where('author', '=', author)
+      .where('commit_sha', '=', commit)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * A maintainer approved a fork's run: the approval is recorded against the pull request's author
+   * and head commit (kept if it was already), and the run leaves the fork gate: `queued` with its
+   * job, or, with an environment still to pass (`stayWaiting`), waiting at it from now. Null when
+   * another process moved the run first.
+   */
+  async approveFork(
+    runId: number,
+    approval: {
+      pipeline_id: number;
+      author: string;
+      commit_sha: string;
+      pull_request: number | null;
+      approved_by: number;
+      approved_by_name: string;
+      comment: string;
+    },
+    at: string,
+    stayWaiting: boolean,
+  ): Promise<'queued' | 'waiting' | null> {
+    const moved = await this.db
+      .updateTable('pipeline_runs')
+      .set(stayWaiting ? { fork_gate: 'approved', waiting_since: at } : { fork_gate: 'approved', status: 'queued' })
+      .where('id', '=', runId)
+      .where('status', '=', 'waiting')
+      .where('fork_gate', '=', 'waiting')
+      .returning(['pipeline_id', 'definition'])
+      .executeTakeFirst();
+    if (!moved) return null;
+    await this.db
+      .insertInto('fork_approvals')
+      .values({ ...approval, run_id: runId, created_at: at })
+      .onConflict((oc) => oc.columns(['pipeline_id', 'author', 'commit_sha']).doNothing())
+      .execute();
+    if (stayWaiting) return 'waiting';
+    const definition = JSON.parse(moved.definition) as PipelineDefinition;
+    await insertJob(this.db, runId, moved.pipeline_id, definition.steps, at);
+    return 'queued';
   }
 
   /** Whether another run of the environment is queued or running (the `queue` concurrency). */

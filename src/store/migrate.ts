@@ -23,6 +23,7 @@ import { delivery } from './migrations/018-delivery.js';
 import { repositoryCredential } from './migrations/019-repository-credential.js';
 import { inventoryChecks } from './migrations/020-inventory-checks.js';
 import { notifications } from './migrations/021-notifications.js';
+import { forkApprovals } from './migrations/022-fork-approvals.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -48,6 +49,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '019-repository-credential': repositoryCredential(),
     '020-inventory-checks': inventoryChecks(db.dialect),
     '021-notifications': notifications(),
+    '022-fork-approvals': forkApprovals(db.dialect),
   };
 }
 

@@ -99,6 +99,8 @@ export interface Run {
   approved_at: string | null;
   /** When an approved run leaves `waiting` (the environment's wait timer); null otherwise. */
   release_at: string | null;
+  /** A fork's pull request given secrets: `waiting` for a maintainer's approval, then `approved` (migration 022); null: no such gate. */
+  fork_gate?: 'waiting' | 'approved' | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -136,6 +138,11 @@ export interface NewRun {
    * (its gate releases it, services/deployments/), else `queued` as any run.
    */
   environment?: { id: number; name: string; waiting: boolean };
+  /**
+   * A fork's pull request given secrets, not approved at this commit yet: written `waiting` with no
+   * queue job until a maintainer approves (services/deployments/approval-gates.ts).
+   */
+  forkGate?: boolean;
 }
 
 /** The columns of a run header: a list reads only these (no definition, no secrets to decrypt). */
@@ -158,6 +165,7 @@ const HEADER_COLUMNS = [
   'waiting_since',
   'approved_at',
   'release_at',
+  'fork_gate',
   'created_at',
   'started_at',
   'finished_at',
@@ -180,6 +188,7 @@ const toHeader = (row: Pick<PipelineRunRow, (typeof HEADER_COLUMNS)[number]>): R
   waiting_since: row.waiting_since,
   approved_at: row.approved_at,
   release_at: row.release_at,
+  fork_gate: (row.fork_gate as Run['fork_gate']) ?? null,
   created_at: row.created_at,
   started_at: row.started_at,
   finished_at: row.finished_at,
@@ -238,7 +247,8 @@ export class RunsRepository {
       };
       const now = nowIso();
       const environment = input.environment ?? null;
-      const waiting = environment?.waiting === true;
+      const forkGate = input.forkGate === true;
+      const waiting = environment?.waiting === true || forkGate;
       const status: RunStatus = waiting ? 'waiting' : 'queued';
       const run = await trx
         .insertInto('pipeline_runs')
@@ -251,7 +261,8 @@ export class RunsRepository {
           environment_id: environment?.id ?? null,
           environment_name: environment?.name ?? null,
           waiting_since: waiting ? now : null,
-          approved_at: environment && !waiting ? now : null,
+          approved_at: environment && !environment.waiting ? now : null,
+          fork_gate: forkGate ? 'waiting' : null,
           trigger_type: input.trigger.type,
           trigger_user_id: input.trigger.user?.id ?? null,
           trigger: JSON.stringify(input.trigger),
@@ -312,8 +323,9 @@ export class RunsRepository {
         pinned_at: null,
         environment: environment ? { id: environment.id, name: environment.name } : null,
         waiting_since: waiting ? now : null,
-        approved_at: environment && !waiting ? now : null,
+        approved_at: environment && !environment.waiting ? now : null,
         release_at: null,
+        fork_gate: forkGate ? 'waiting' : null,
         created_at: now,
         started_at: null,
         finished_at: null,

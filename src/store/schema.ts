@@ -112,6 +112,8 @@ export interface PipelineRunsTable {
   release_at: Generated<string | null>;
   /** Migration 021: the last state whose notification events were written (`waiting`, `final`), or null. */
   notified: Generated<string | null>;
+  /** Migration 022: a fork's pull request given secrets waits for a maintainer (`waiting`), then `approved`; null: no such gate. */
+  fork_gate: Generated<string | null>;
 }
 
 export interface StepRunsTable {
@@ -453,6 +455,20 @@ export interface RunApprovalsTable {
   created_at: string;
 }
 
+/** Migration 022: a maintainer approved a fork's pull request author at a head commit (its runs get secrets). */
+export interface ForkApprovalsTable {
+  id: Generated<number>;
+  pipeline_id: number;
+  author: string;
+  commit_sha: string;
+  pull_request: number | null;
+  run_id: number | null;
+  approved_by: number | null;
+  approved_by_name: string;
+  comment: Generated<string>;
+  created_at: string;
+}
+
 /** Migration 018: a pipeline's cron schedule. */
 export interface SchedulesTable {
   id: Generated<number>;
@@ -547,6 +563,7 @@ export interface Database extends BuildOutputsTables {
   ansible_events: AnsibleEventsTable;
   environments: EnvironmentsTable;
   run_approvals: RunApprovalsTable;
+  fork_approvals: ForkApprovalsTable;
   schedules: SchedulesTable;
   schedule_fires: ScheduleFiresTable;
   notification_channels: NotificationChannelsTable;

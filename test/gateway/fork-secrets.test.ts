@@ -2,7 +2,9 @@
  * Pull requests from forks run without secrets (as GitHub Actions does for `pull_request` from a
  * fork), end to end: signed GitHub and GitLab deliveries, real runs whose shell step prints what it
  * sees of a secret variable, and every API body and log checked for the value. A same-repository
- * pull request gets the secret; a pipeline with `secrets_for_forks: true` gives it to forks too.
+ * pull request gets the secret; a pipeline with `secrets_for_forks: true` gives it to forks too,
+ * once a maintainer (not the pull request's author) approved that author at that head commit: the
+ * same commit again needs no second approval, a new commit does, and a rejection ends the run.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,9 +25,13 @@ const WITHHELD = 'pull request from a fork';
 const PRINT = 'echo "token-set=[${DEPLOY_TOKEN+yes}] token-length=[${#DEPLOY_TOKEN}] plain=[$PLAIN]"';
 
 /** GitHub's opened pull request (Codertocat/Hello-World, master ← changes); as a fork's when `fork`. */
-function githubPullRequest(fork: boolean): string {
+function githubPullRequest(fork: boolean, headSha?: string): string {
   const body = readJsonFixture<Json>('webhooks', 'github', 'pull_request.opened.octokit.json');
   if (fork) body.pull_request.head.repo = { ...body.pull_request.head.repo, id: 424242, full_name: 'mallory/Hello-World', name: 'Hello-World' };
+  if (headSha) {
+    body.action = 'synchronize';
+    body.pull_request.head.sha = headSha;
+  }
   return JSON.stringify(body);
 }
 
@@ -117,13 +123,82 @@ describe('pull requests from forks get no secrets', () => {
     assert.deepEqual(run.variables.DEPLOY_TOKEN, { value: '******', secret: true });
   }
 
-  test('a GitHub pull request from a fork runs without secrets; a pipeline with secrets_for_forks gives them', async () => {
+  /** The delivery's run of the opted-in pipeline, waiting for a maintainer. */
+  const waitingOptIn = async (runIds: number[]) => {
+    const runs = await Promise.all(runIds.map(async (id) => (await h.request('GET', `/api/pipeline-runs/${id}/`, { token: admin })).json as Json));
+    const run = runs.find((r) => r.pipeline.id === githubOptIn);
+    assert.ok(run, JSON.stringify(runs));
+    assert.equal(run.status, 'waiting', JSON.stringify(run));
+    assert.equal(
+      await h.ctx.db.kysely.selectFrom('run_queue').select('run_id').where('run_id', '=', run.id).executeTakeFirst(),
+      undefined,
+      'no job while it waits',
+    );
+    return run;
+  };
+  const decide = (runId: number, token: string, decision: 'approve' | 'reject', comment?: string) =>
+    h.request('POST', `/api/pipeline-runs/${runId}/approvals/`, { token, body: { decision, ...(comment ? { comment } : {}) } });
+
+  test('a GitHub pull request from a fork runs without secrets; with secrets_for_forks it waits for a maintainer who is not its author, then gets them', async () => {
+    const project = (await h.ctx.repos.projects.defaultProjectId())!;
+    const member = async (name: string, role: 'developer' | 'maintainer') => {
+      const token = await h.userToken(name, 'developer');
+      await h.ctx.repos.projects.setMember(project, (await h.ctx.repos.users.findByUsername(name))!.id, role);
+      return token;
+    };
+    const prAuthor = await member('Codertocat', 'maintainer');
+    const developer = await member('dev-fork', 'developer');
+
     const body = githubPullRequest(true);
     const r = await postGithub(h, body, githubHeaders(body, 'pull_request'));
     assert.equal(r.status, 202, r.text);
     assert.equal(r.json.triggered_runs.length, 2, r.text);
-    assertWithheld(await runOf(r.json.triggered_runs, github));
-    assertGiven(await runOf(r.json.triggered_runs, githubOptIn));
+    const waiting = await waitingOptIn(r.json.triggered_runs);
+    assertWithheld(
+      await runOf(
+        r.json.triggered_runs.filter((id: number) => id !== waiting.id),
+        github,
+      ),
+    );
+
+    const gate = (await h.request('GET', `/api/pipeline-runs/${waiting.id}/approvals/`, { token: admin })).json;
+    assert.equal(gate.state, 'waiting');
+    assert.deepEqual(gate.fork_pull_request, { number: 2, author: 'Codertocat', commit: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821' });
+    assert.equal(gate.can_decide, true);
+    const own = await decide(waiting.id, prAuthor, 'approve');
+    assert.equal(own.status, 403, own.text);
+    assert.match(own.json.error.message, /You authored this pull request/);
+    const dev = await decide(waiting.id, developer, 'approve');
+    assert.equal(dev.status, 403, dev.text);
+    assert.match(dev.json.error.message, /maintainers and owners/);
+    const approved = await decide(waiting.id, admin, 'approve', 'read the diff');
+    assert.equal(approved.status, 201, approved.text);
+    assertGiven(await runOf([waiting.id], githubOptIn));
+    const recorded = await h.ctx.db.kysely.selectFrom('fork_approvals').selectAll().where('run_id', '=', waiting.id).executeTakeFirstOrThrow();
+    assert.deepEqual(
+      [recorded.pipeline_id, recorded.author, recorded.commit_sha, recorded.pull_request, recorded.approved_by_name, recorded.comment],
+      [githubOptIn, 'Codertocat', 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', 2, 'admin', 'read the diff'],
+    );
+    const audit = await h.request('GET', '/api/audit-events/?action=run.approve', { token: admin });
+    assert.match(audit.text, /fork pull request/);
+
+    // The same head commit again (a redelivery): approved already, it runs with its secrets at once.
+    const again = await postGithub(h, body, githubHeaders(body, 'pull_request'));
+    assert.equal(again.status, 202, again.text);
+    assertGiven(await runOf(again.json.triggered_runs, githubOptIn));
+
+    // A new commit needs a new approval; a rejection ends the run with the name and the comment.
+    const pushed = githubPullRequest(true, 'a'.repeat(40));
+    const next = await postGithub(h, pushed, githubHeaders(pushed, 'pull_request'));
+    assert.equal(next.status, 202, next.text);
+    const second = await waitingOptIn(next.json.triggered_runs);
+    const rejected = await decide(second.id, admin, 'reject', 'adds a crypto miner');
+    assert.equal(rejected.status, 201, rejected.text);
+    const ended = await finished(second.id);
+    assert.equal(ended.status, 'cancelled');
+    assert.equal(ended.error_reason, 'pull request #2 from a fork: secrets refused by admin: adds a crypto miner');
+    assert.equal((await decide(second.id, admin, 'approve')).status, 409, 'decided: not waiting any more');
+    for (const id of next.json.triggered_runs as number[]) await finished(id);
   });
 
   test('a GitHub pull request from the same repository gets its secrets', async () => {

@@ -125,6 +125,17 @@ export const GateSchema = Type.Object({
   can_decide: Type.Boolean({ description: "Whether the caller's decision would count now" }),
   cannot_decide_reason: Nullable(Type.String()),
   release_at: Nullable(Type.String({ description: 'An approved run waiting for the wait timer or the deployment queue: when it may start' })),
+  fork_pull_request: Type.Optional(
+    Nullable(
+      Type.Object(
+        { number: Nullable(Type.Integer()), author: Type.String(), commit: Type.String() },
+        {
+          description:
+            "Set while the run waits for a maintainer to give a pull request from a fork the pipeline's secrets (secrets_for_forks): the approval is recorded against this author and head commit; the environment's gate comes after it",
+        },
+      ),
+    ),
+  ),
   decisions: Type.Array(
     Type.Object({
       user: Type.Object({ id: Type.Integer(), username: Type.String() }),

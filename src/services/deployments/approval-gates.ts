@@ -11,7 +11,7 @@
  * rejection ends it `cancelled` with the name and the comment.
  */
 import { AppError, conflict, notFound, permissionDenied, validationError } from '../../domain/errors.js';
-import { isAdmin, type Actor } from '../../domain/permissions.js';
+import { isAdmin, type Actor, type ProjectRole } from '../../domain/permissions.js';
 import { approvalIneligibility, approversText, gateState, type GateState } from '../../domain/approvals.js';
 import { branchAllowed, needsApproval, timeoutReason, type Environment } from '../../domain/environments.js';
 import { requiredLabels, runEnvironment, type StepDefinition } from '../../domain/pipeline.js';
@@ -50,6 +50,8 @@ export interface GateView {
   cannot_decide_reason: string | null;
   release_at: string | null;
   decisions: Array<{ user: { id: number; username: string }; decision: 'approve' | 'reject'; comment: string; commit: string | null; created_at: string }>;
+  /** Set while the run waits for a maintainer to give a fork's pull request its secrets (that gate comes before the environment's). */
+  fork_pull_request?: { number: number | null; author: string; commit: string } | null;
 }
 
 export interface DecisionInput {
@@ -59,6 +61,21 @@ export interface DecisionInput {
 
 /** Who the run is for: who started it, or for a webhook run the forge user who pushed or opened the pull request. */
 const runFor = (run: Pick<Run, 'trigger'>) => ({ id: run.trigger.user?.id ?? null, username: run.trigger.user?.username ?? run.trigger.author ?? null });
+
+/** The fork's pull request a run is for: number, author and head commit (what an approval is recorded against). */
+const forkPullRequest = (run: Pick<Run, 'trigger' | 'commit'>) => ({
+  number: run.trigger.pull_request?.number ?? null,
+  author: run.trigger.author ?? '',
+  commit: run.commit ?? '',
+});
+
+/** Why this person may not give a fork's pull request its secrets, or null: a maintainer, owner or admin who is not its author. */
+function forkIneligibility(run: Pick<Run, 'trigger'>, voter: { id: number; username: string; projectRole: ProjectRole | null; admin: boolean }): string | null {
+  if (run.trigger.author && voter.username === run.trigger.author) return 'You authored this pull request: another maintainer approves giving it the secrets.';
+  if (!voter.admin && voter.projectRole !== 'maintainer' && voter.projectRole !== 'owner')
+    return "Only the project's maintainers and owners approve giving a pull request from a fork the secrets.";
+  return null;
+}
 
 const counted = (decisions: Decision[]) => decisions.map((d) => ({ user_id: d.user_id, username: d.username, decision: d.decision, at: d.at }));
 
@@ -137,6 +154,7 @@ export class ApprovalGates {
     if (input.decision !== 'approve' && input.decision !== 'reject') throw validationError({ decision: ['Must be approve or reject.'] });
     const comment = (input.comment ?? '').trim();
     if (comment.length > 2000) throw validationError({ comment: ['At most 2000 characters.'] });
+    if (run.status === 'waiting' && run.fork_gate === 'waiting') return this.decideFork(actor, run, membership, input.decision, comment);
     if (run.status !== 'waiting' || run.approved_at !== null) throw conflict(`The run is not waiting for approval (it is ${run.status})`);
     const environment = run.environment?.id ? await this.deps.environments.findById(run.environment.id) : null;
     if (!environment) throw conflict('The run is not waiting for approval (its environment was deleted)');
@@ -174,6 +192,66 @@ export class ApprovalGates {
     return this.viewOf((await this.deps.runs.findById(run.id))!, actor);
   }
 
+  /** Whether a maintainer approved this pull request author at this head commit (a fork's run then gets its secrets at once). */
+  forkApproved(pipelineId: number, author: string, commit: string): Promise<boolean> {
+    return this.deps.gates.forkApproved(pipelineId, author, commit);
+  }
+
+  /**
+   * A fork's pull request run given secrets: one maintainer or owner (or an admin), not the pull
+   * request's author, approves it; the approval is recorded against the author and the head commit,
+   * so a new commit waits again. A rejection ends the run `cancelled` with the name and comment.
+   */
+  private async decideFork(actor: Actor, run: Run, membership: ProjectRole | null, decision: 'approve' | 'reject', comment: string): Promise<GateView> {
+    const why = forkIneligibility(run, { id: actor.id, username: actor.username, projectRole: membership, admin: isAdmin(actor) });
+    if (why) throw permissionDenied(why);
+    const pr = forkPullRequest(run);
+    const at = this.now().toISOString();
+    const target = { type: 'run', id: run.id, name: `${run.pipeline.name} #${run.number}` };
+    const diff = {
+      gate: { after: 'fork pull request' },
+      decision: { after: decision },
+      pull_request: { after: pr.number },
+      author: { after: pr.author },
+      commit: { after: pr.commit },
+      ...(comment ? { comment: { after: comment } } : {}),
+    };
+    const stayWaiting = run.environment !== null && run.approved_at === null;
+    const outcome = await this.deps.audit.change(async (tx, record) => {
+      let moved: 'queued' | 'waiting' | 'cancelled' | null;
+      if (decision === 'approve') {
+        moved = await this.deps.gates.in(tx).approveFork(
+          run.id,
+          {
+            pipeline_id: run.pipeline.id!,
+            author: pr.author,
+            commit_sha: pr.commit,
+            pull_request: pr.number,
+            approved_by: actor.id,
+            approved_by_name: actor.username,
+            comment,
+          },
+          at,
+          stayWaiting,
+        );
+      } else {
+        const reason = `pull request${pr.number !== null ? ` #${pr.number}` : ''} from a fork: secrets refused by ${actor.username}${comment ? `: ${comment.replace(/\s+/g, ' ').slice(0, 300)}` : ''}`;
+        const runs = this.deps.runs.in(tx);
+        moved = (await runs.finish(run.id, 'cancelled', at, reason, ['waiting'])) ? 'cancelled' : null;
+        if (moved) await runs.settleSteps(run.id, 'unfinished', 'cancelled', at);
+      }
+      if (moved) await record(entry(actor, decision === 'approve' ? 'run.approve' : 'run.reject', target, diff, run.project_id));
+      return moved;
+    });
+    if (outcome === null) throw conflict('The run is not waiting for approval any more');
+    if (outcome === 'waiting') {
+      // Now its environment's gate: supersede, release when no approval is needed, ask for approvals.
+      const waiting = await this.deps.runs.findById(run.id);
+      if (waiting) await this.afterCreate(waiting);
+    } else this.announce(run, outcome, at);
+    return this.viewOf((await this.deps.runs.findById(run.id))!, actor);
+  }
+
   /**
    * The gate sweeper's work, run by every API process every second: approval timeouts, wait
    * timers and deployment queues. Each move is guarded, so processes never move a run twice.
@@ -191,7 +269,8 @@ export class ApprovalGates {
     /** Environments (with `queue`) that got a deployment this sweep: one at a time. */
     const busy = new Set<number>();
     for (const waiting of await this.deps.gates.waiting()) {
-      if (waiting.environment_id === null) continue;
+      // A fork's run waits for a maintainer first: its environment's gate has not opened yet.
+      if (waiting.environment_id === null || waiting.fork_gate === 'waiting') continue;
       const environment = await environmentOf(waiting.environment_id);
       if (!environment) continue;
       if (waiting.approved_at === null && !needsApproval(environment)) {
@@ -322,6 +401,27 @@ export class ApprovalGates {
   }
 
   private async viewOf(run: Run, actor: Actor): Promise<GateView> {
+    if (run.status === 'waiting' && run.fork_gate === 'waiting') {
+      const membership = await this.deps.access.membership(actor, run.project_id);
+      const allowed = await this.deps.access.decision(actor, run.project_id, 'approve');
+      const reason =
+        allowed !== 'allow'
+          ? 'Your role in this project does not allow approving runs'
+          : forkIneligibility(run, { id: actor.id, username: actor.username, projectRole: membership, admin: isAdmin(actor) });
+      const pr = forkPullRequest(run);
+      return {
+        environment: run.environment,
+        state: 'waiting',
+        required_approvals: 1,
+        approvals: 0,
+        approvers: `1 of: project maintainers and owners (not the pull request's author ${pr.author || 'unknown'}), for its secrets at commit ${pr.commit.slice(0, 12)}`,
+        can_decide: reason === null,
+        cannot_decide_reason: reason,
+        release_at: null,
+        decisions: [],
+        fork_pull_request: pr,
+      };
+    }
     const decisions = await this.deps.gates.decisions(run.id);
     const environment = run.environment?.id ? await this.deps.environments.findById(run.environment.id) : null;
     const approvals = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.user_id)).size;

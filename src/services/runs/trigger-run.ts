@@ -46,7 +46,7 @@ export interface TriggerDeps {
   /** Every trigger is audited, in the run's own transaction. */
   audit?: AuditLog;
   /** Environments' approval gates (services/deployments/approval-gates.ts); without them a step's `environment` is refused. */
-  gates?: Pick<ApprovalGates, 'forNewRun' | 'afterCreate'>;
+  gates?: Pick<ApprovalGates, 'forNewRun' | 'afterCreate' | 'forkApproved'>;
 }
 
 export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: TriggerInput): Promise<Run> {
@@ -83,7 +83,10 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
 
   // A pipeline file's steps (and so its environment) are known once the worker has read it.
   const environment = pipeline.config_path ? null : await environmentOf(deps, pipeline.project_id, pipeline.steps, branch);
-  const waiting = environment?.waiting === true;
+  // A fork's pull request given secrets waits for a maintainer's approval of its author at its
+  // head commit, unless one was given already (a redelivery, a re-run of the same commit).
+  const forkGate = await needsForkApproval(deps, pipeline, input, commit);
+  const waiting = environment?.waiting === true || forkGate;
   const labels = requiredLabels(pipeline.steps);
   // At commit: announce `queued` first, then wake a worker (whose `running` must come after it).
   // A run waiting at its environment's gate has no job yet: its gate wakes a worker later.
@@ -97,6 +100,7 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
       secretsWithheld,
       ...(input.ansible && { ansible: input.ansible }),
       ...(environment ? { environment } : {}),
+      ...(forkGate ? { forkGate } : {}),
     },
     (runId) => {
       deps.events.publish({
@@ -129,7 +133,8 @@ export async function triggerRun(deps: TriggerDeps, actor: Actor | null, input: 
     },
   );
   if (!run) throw notFound('Pipeline');
-  if (!waiting) return run;
+  // A fork's run waiting for a maintainer opens its environment's gate only once approved.
+  if (!waiting || forkGate) return run;
   // Once committed nothing may fail (a retrying client would start it twice): what afterCreate
   // does not finish, the gate sweeper does.
   try {
@@ -167,6 +172,17 @@ function launchInputValues(declared: readonly InputDeclaration[], input: Trigger
   const strict = !input.derived && input.trigger.type !== 'webhook';
   if (strict) for (const [field, messages] of Object.entries(problems)) (details[field] ??= []).push(...messages);
   return variables;
+}
+
+async function needsForkApproval(
+  deps: TriggerDeps,
+  pipeline: { id: number; secrets_for_forks: boolean },
+  input: TriggerInput,
+  commit: string | null,
+): Promise<boolean> {
+  if (!input.fromFork || !pipeline.secrets_for_forks || !deps.gates) return false;
+  if (commit === null) return true;
+  return !(await deps.gates.forkApproved(pipeline.id, input.trigger.author ?? '', commit));
 }
 
 async function environmentOf(deps: TriggerDeps, projectId: number, steps: Parameters<ApprovalGates['forNewRun']>[1], branch: string) {

@@ -72,6 +72,8 @@ export interface Gate {
   can_decide: boolean;
   cannot_decide_reason: string | null;
   release_at: string | null;
+  /** Set while a pull request from a fork waits for a maintainer to give it the secrets. */
+  fork_pull_request?: { number: number | null; author: string; commit: string } | null;
   decisions: Array<{
     user: { id: number; username: string };
     decision: 'approve' | 'reject';

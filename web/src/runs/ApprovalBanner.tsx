@@ -103,6 +103,9 @@ export function ApprovalBanner({ run }: { run: Pick<Run, 'id' | 'status' | 'envi
 }
 
 function headline(g: Gate, where: string): string {
+  const pr = g.fork_pull_request;
+  if (pr && g.state === 'waiting')
+    return `Pull request${pr.number !== null ? ` #${pr.number}` : ''} from a fork by ${pr.author || 'an unknown author'} waits for a maintainer to give it the secrets (commit ${shortCommit(pr.commit)})`;
   if (g.state === 'approved')
     return g.release_at ? `Deployment to ${where} approved; it starts at ${new Date(g.release_at).toLocaleString()}` : `Deployment to ${where} approved`;
   if (g.state !== 'waiting') return `Deployment to ${where}: ${g.state.replace('_', ' ')}`;
