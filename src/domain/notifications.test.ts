@@ -71,6 +71,6 @@ test('slack and email messages are made from the payload: a link to the run, esc
   assert.match(slack.text, /commit `0123456789ab` by alice/);
   const email = emailMessage(payload);
   assert.equal(email.subject, '[AnsFlow] deploy site #3 failed on fix/<a&b> (timeout)');
-  assert.match(email.text, /Run:      https:\/\/ci\.example\/runs\/7/);
-  assert.match(email.text, /Reason:   step "x" timed out/);
+  assert.ok(email.text.includes('Run:      https://ci.example/runs/7'), email.text);
+  assert.ok(email.text.includes('Reason:   step "x" timed out'), email.text);
 });
