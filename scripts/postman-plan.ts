@@ -333,8 +333,8 @@ export const PLAN: Folder[] = [
       },
       { op: 'GET /api/pipeline-runs/{id}/artifacts/{artifact_id}/download/', params: { id: '{{run_id}}', artifact_id: '{{artifact_id}}' }, expect: [200, 404] },
       {
-        op: 'GET /api/pipeline-runs/{id}/artifacts/{artifact_id}/files/{*}',
-        params: { id: '{{run_id}}', artifact_id: '{{artifact_id}}', '*': 'hello.txt' },
+        op: 'GET /api/pipeline-runs/{id}/artifacts/{artifact_id}/files/{path}',
+        params: { id: '{{run_id}}', artifact_id: '{{artifact_id}}', path: 'hello.txt' },
         expect: [200, 404],
       },
       { op: 'GET /api/pipelines/{id}/caches/', params: { id: '{{pipeline_id}}' }, expect: [200] },

@@ -5,11 +5,19 @@
  * ever rendered by a browser on this origin.
  */
 import type { Readable } from 'node:stream';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifySchema } from 'fastify';
 import type { App } from '../server.js';
 import { currentUser } from '../auth-hook.js';
 import { errorResponses, IdParams, textResponse } from '../schemas/common.js';
-import { ArtifactFileParams, ArtifactListSchema, ArtifactParams, CacheParams, CachesSchema, DeletedSchema } from '../schemas/outputs.js';
+import {
+  ArtifactFileParams,
+  ArtifactFileParamsDocumented,
+  ArtifactListSchema,
+  ArtifactParams,
+  CacheParams,
+  CachesSchema,
+  DeletedSchema,
+} from '../schemas/outputs.js';
 import type { OutputsService } from '../../services/outputs/outputs-service.js';
 import type { Artifact, ArtifactFile } from '../../store/outputs-repository.js';
 import { AppError } from '../../domain/errors.js';
@@ -82,7 +90,6 @@ export function outputsRoutes(outputs: OutputsService) {
           tags: ['artifacts'],
           summary: 'The whole artifact as a .tar.gz (streamed)',
           params: ArtifactParams,
-          produces: ['application/gzip'],
           response: { 200: textResponse('application/gzip', 'The artifact as a gzip-compressed tar archive'), ...errorResponses(400, 401, 404, 409, 502) },
         },
       },
@@ -95,11 +102,17 @@ export function outputsRoutes(outputs: OutputsService) {
     app.get(
       '/api/pipeline-runs/:id/artifacts/:artifact_id/files/*',
       {
+        // The document names the wildcard `{path}` (OpenAPI has no `{*}`); the route matches the rest of the URL as before.
+        config: {
+          swaggerTransform: ({ schema, url }: { schema: FastifySchema; url: string }) => ({
+            url: url.replace(/\*$/, ':path'),
+            schema: { ...schema, params: ArtifactFileParamsDocumented },
+          }),
+        },
         schema: {
           tags: ['artifacts'],
           summary: 'One file of an artifact, by its path inside it (streamed)',
           params: ArtifactFileParams,
-          produces: ['application/octet-stream'],
           response: { 200: textResponse('application/octet-stream', "The file's bytes"), ...errorResponses(400, 401, 404, 409, 502) },
         },
       },

@@ -44,6 +44,16 @@ export const ArtifactFileParams = Type.Object(
   { additionalProperties: false },
 );
 
+/** The same parameters as the OpenAPI document names them: an OpenAPI path template has no `{*}`, so the wildcard is `{path}`. */
+export const ArtifactFileParamsDocumented = Type.Object(
+  {
+    id: ArtifactFileParams.properties.id,
+    artifact_id: ArtifactFileParams.properties.artifact_id,
+    path: Type.String({ minLength: 1, maxLength: 4096, description: "The file's path inside the artifact (its slashes may stay as they are)" }),
+  },
+  { additionalProperties: false },
+);
+
 export const CacheSchema = Type.Object({
   id: Type.Integer(),
   scope: Type.String({
