@@ -409,6 +409,21 @@ describe('notifications', () => {
     }
   });
 
+  test("a channel's pipelines: another project's or an unknown id is a 400 naming it; one deleted since is dropped on a replace", async () => {
+    const kept = await pipeline('kept', 'true');
+    const gone = await pipeline('gone', 'true');
+    const body = { name: 'some', kind: 'webhook', events: ['run_failed'], config: { url: hook.url }, secret: SECRET, pipelines: [gone, kept] };
+    const unknown = await h.request('POST', '/api/notification-channels/', { ...as(), body: { ...body, pipelines: [kept, 999999] } });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.json.error.details['pipelines[1]'][0], /no pipeline 999999/);
+    const made = await channel(body);
+    assert.equal((await h.request('DELETE', `/api/pipelines/${gone}/`, as())).status, 204);
+    const put = await h.request('PUT', `/api/notification-channels/${made.id}/`, { ...as(), body: { ...body, secret: undefined } });
+    assert.equal(put.status, 200, put.text);
+    assert.deepEqual(put.json.pipelines, [kept]);
+    await h.request('DELETE', `/api/notification-channels/${made.id}/`, as());
+  });
+
   test('a run whose event was lost (every process down when it ended) is written by the sweep, once', async () => {
     const made = await channel({ name: 'sweep', kind: 'webhook', events: ['run_succeeded'], config: { url: hook.url }, secret: SECRET });
     const id = await pipeline('swept', 'true');

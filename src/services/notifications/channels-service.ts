@@ -250,10 +250,14 @@ export class ChannelsService {
         break;
       }
     }
-    const pipelines = input.pipelines === undefined || input.pipelines === null ? null : [...new Set(input.pipelines)];
+    let pipelines = input.pipelines === undefined || input.pipelines === null ? null : [...new Set(input.pipelines)];
     if (pipelines) {
       const known = await this.deps.notifications.pipelinesOf(projectId, pipelines);
-      pipelines.forEach((id, i) => !known.includes(id) && (details[`pipelines[${i}]`] = [`The project has no pipeline ${id}.`]));
+      // A pipeline deleted since the channel named it is dropped on a replace, not an error.
+      const stale = new Set((current?.pipelines ?? []).filter((id) => !known.includes(id)));
+      pipelines.forEach((id, i) => !known.includes(id) && !stale.has(id) && (details[`pipelines[${i}]`] = [`The project has no pipeline ${id}.`]));
+      pipelines = pipelines.filter((id) => !stale.has(id));
+      if (pipelines.length === 0 && stale.size > 0) details.pipelines = ['Every pipeline it named was deleted: name others, or none for all.'];
     }
     if (Object.keys(details).length > 0) throw validationError(details);
     return {
