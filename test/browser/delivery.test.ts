@@ -249,6 +249,31 @@ describe('continuous delivery in the browser', () => {
     const run = await seed.finished(runId);
     assert.equal(run.status, 'success');
     assert.deepEqual([run.variables.region, run.variables.REPLICAS, run.variables.DRY_RUN, run.variables.NOTE], ['us', '3', 'false', '']);
+
+    // The editor shows the declared inputs, keeps them through a save, and adds one; a bad default is named by the API under its field.
+    await page.goto(`${h.baseUrl}/pipelines/${pipelineId}/edit`);
+    const editor = page.locator('[data-testid=inputs-editor]');
+    await editor.locator('[data-testid=input-name-3]').waitFor();
+    assert.equal(await editor.locator('[data-testid=input-options-0]').inputValue(), 'eu, us');
+    await editor.locator('[data-testid=add-input]').click();
+    await editor.locator('[data-testid=input-name-4]').fill('COUNT');
+    await editor.locator('[data-testid=input-type-4]').selectOption('number');
+    await editor.locator('[data-testid=input-default-4]').fill('many');
+    await page.locator('[data-testid=editor-save]').click();
+    await editor.locator('[data-testid=field-error][data-field="inputs[4].default"]').waitFor();
+    await editor.locator('[data-testid=input-default-4]').fill('7');
+    await editor.locator('[data-testid=input-required-4]').check();
+    await page.locator('[data-testid=editor-save]').click();
+    await page.waitForURL((url) => url.pathname === `/pipelines/${pipelineId}`);
+    const saved = (await h.request('GET', `/api/pipelines/${pipelineId}/`, { token: admin })).json;
+    assert.deepEqual(saved.inputs, [
+      { name: 'region', type: 'choice', options: ['eu', 'us'], default: 'eu', description: 'Where to deploy' },
+      { name: 'REPLICAS', type: 'number', required: true },
+      { name: 'DRY_RUN', type: 'boolean', default: true },
+      { name: 'NOTE', type: 'string' },
+      { name: 'COUNT', type: 'number', required: true, default: 7 },
+    ]);
+    await page.locator('[data-testid=pipeline-inputs]').waitFor();
     assert.deepEqual(w.pageErrors, []);
   });
 });

@@ -69,6 +69,36 @@ describe('loading a pipeline', () => {
     assert.deepEqual(buildPayload(formFromPipeline(stored, types), types).payload.inputs, []);
   });
 
+  it('edits launch inputs as text: options split by commas, defaults read as their type; bad names are named', () => {
+    const form = formFromPipeline(stored, types);
+    const row = (patch: Record<string, unknown>) => ({
+      uid: 'x',
+      name: 'A',
+      type: 'string' as const,
+      description: '',
+      required: false,
+      defaultText: '',
+      optionsText: '',
+      ...patch,
+    });
+    form.inputs = [
+      row({ name: 'region', type: 'choice', optionsText: 'eu, us,, ', defaultText: 'us', description: ' where ' }),
+      row({ name: 'N', type: 'number', defaultText: '2.5', required: true }),
+      row({ name: 'DRY', type: 'boolean', defaultText: 'false' }),
+      row({ name: 'NOTE', type: 'number', defaultText: 'ten' }),
+    ];
+    const { payload, errors } = buildPayload(form, types);
+    assert.deepEqual(errors, {});
+    assert.deepEqual(payload.inputs, [
+      { name: 'region', type: 'choice', options: ['eu', 'us'], default: 'us', description: 'where' },
+      { name: 'N', type: 'number', required: true, default: 2.5 },
+      { name: 'DRY', type: 'boolean', default: false },
+      { name: 'NOTE', type: 'number', default: 'ten' },
+    ]);
+    form.inputs = [row({ name: '1X' }), row({ name: 'B' }), row({ name: 'B' })];
+    assert.deepEqual(Object.keys(buildPayload(form, types).errors).sort(), ['inputs[0].name', 'inputs[2].name']);
+  });
+
   it("keeps a step's needs, when and env (pipelines as code) through a save, though the editor does not show them", () => {
     const asCode = {
       ...stored,

@@ -97,6 +97,52 @@ export interface EditorVariable {
   storedSecret: boolean;
 }
 
+/** A launch input as the editor holds it: the default and the options as typed. */
+export interface EditorInput {
+  uid: string;
+  name: string;
+  type: LaunchInput['type'];
+  description: string;
+  required: boolean;
+  /** '' = no default; a boolean's is 'true' or 'false'. */
+  defaultText: string;
+  /** A choice's options, separated by commas. */
+  optionsText: string;
+}
+
+export const INPUT_TYPES: LaunchInput['type'][] = ['string', 'choice', 'boolean', 'number'];
+
+export function editorInput(i: LaunchInput): EditorInput {
+  return {
+    uid: newUid('i'),
+    name: i.name,
+    type: i.type,
+    description: i.description ?? '',
+    required: i.required === true,
+    defaultText: i.default === undefined ? '' : String(i.default),
+    optionsText: (i.options ?? []).join(', '),
+  };
+}
+
+/** The declaration the API takes; a default that does not fit the type is sent as typed (the API names it). */
+export function launchInput(e: EditorInput): LaunchInput {
+  const out: LaunchInput = { name: e.name.trim(), type: e.type };
+  if (e.description.trim() !== '') out.description = e.description.trim();
+  if (e.required) out.required = true;
+  if (e.type === 'choice')
+    out.options = e.optionsText
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
+  const d = e.defaultText.trim();
+  if (d !== '') {
+    if (e.type === 'boolean') out.default = d === 'true' ? true : d === 'false' ? false : d;
+    else if (e.type === 'number') out.default = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(d) ? Number(d) : d;
+    else out.default = e.type === 'choice' ? d : e.defaultText;
+  }
+  return out;
+}
+
 export interface PipelineForm {
   name: string;
   description: string;
@@ -124,8 +170,8 @@ export interface PipelineForm {
   repositoryCredentialKnown: boolean;
   variables: EditorVariable[];
   steps: EditorStep[];
-  /** Launch inputs: not edited here, but kept as loaded so a save (PUT) never drops them. */
-  inputs: LaunchInput[];
+  /** Launch inputs a run started by hand is given, as typed (defaults and options as text). */
+  inputs: EditorInput[];
 }
 
 /** A pipeline as the API returns it (the parts the editor uses). */
@@ -267,7 +313,7 @@ export function formFromPipeline(p: PipelineSource, types: StepTypeInfo[], dupli
     repositoryCredential: p.repository_credential ?? '',
     repositoryCredentialKnown: p.repository_credential !== undefined,
     variables,
-    inputs: (p.inputs ?? []).map((i) => ({ ...i, ...(i.options ? { options: [...i.options] } : {}) })),
+    inputs: (p.inputs ?? []).map(editorInput),
     steps: (p.steps ?? []).map((s) => ({
       uid: newUid('s'),
       name: s.name,
@@ -435,6 +481,14 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
     variables[name] = v.secret ? { value: v.value, secret: true } : v.value;
   }
 
+  const inputNames = new Set<string>();
+  form.inputs.forEach((input, i) => {
+    const name = input.name.trim();
+    if (!VARIABLE_NAME.test(name)) fail(`inputs[${i}].name`, 'Names use letters, digits and _ and do not start with a digit');
+    else if (inputNames.has(name)) fail(`inputs[${i}].name`, `Input ${name} is declared twice`);
+    inputNames.add(name);
+  });
+
   const configPath = form.configPath.trim();
   if (configPath !== '' && (configPath.startsWith('/') || configPath.split(/[\\/]/).includes('..') || configPath.includes('\0'))) {
     fail('config_path', 'A path inside the repository, like .ansflow.yml');
@@ -486,7 +540,7 @@ export function buildPayload(form: PipelineForm, types: StepTypeInfo[]): { paylo
         : {}),
       variables,
       steps,
-      inputs: form.inputs,
+      inputs: form.inputs.map(launchInput),
     },
     errors,
   };

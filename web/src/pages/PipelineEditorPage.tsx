@@ -31,6 +31,7 @@ import {
 } from '../forms/pipeline-form-model';
 import { StepCard } from '../pipelines/editor/StepCard';
 import { VariablesEditor } from '../pipelines/editor/VariablesEditor';
+import { InputsEditor } from '../pipelines/editor/InputsEditor';
 import { FieldErrors } from '../components/FieldErrors';
 import '../styles/editor.css';
 import { ProjectSelect } from '../projects/ProjectField';
@@ -474,6 +475,11 @@ export default function PipelineEditorPage() {
               <h2 id="vars-title">Variables</h2>
               <p className="field-hint">Default environment for every run. Mark passwords and tokens secret: they are encrypted and masked in logs.</p>
               <VariablesEditor variables={form.variables} onChange={(variables) => update({ variables })} errors={variableErrors(errors)} />
+            </section>
+            <section className="card card-body stack" aria-labelledby="inputs-title">
+              <h2 id="inputs-title">Launch inputs</h2>
+              <p className="field-hint">Asked for when someone runs the pipeline by hand; each value becomes a variable of its name.</p>
+              <InputsEditor inputs={form.inputs} onChange={(inputs) => update({ inputs })} errors={errors} />
             </section>
             <section className="card card-body stack">
               <h2>Outline</h2>
