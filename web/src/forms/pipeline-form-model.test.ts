@@ -115,11 +115,12 @@ describe('loading a pipeline', () => {
     ]);
   });
 
-  it("keeps a step's artifacts, cache and from (build outputs) through a save and in a copy, though the editor does not edit them", () => {
+  it("keeps a step's artifacts, cache and from (build outputs) and its environment through a save and in a copy, though the editor does not edit them", () => {
     const outputs = {
       artifacts: { name: 'dist', paths: ['dist/**'], expire_in_days: 7 },
       cache: { key: "deps-{{ hashFiles('package-lock.json') }}", paths: ['node_modules'], restore_keys: ['deps-'] },
       from: { pipeline: 'build-app', branch: 'main' },
+      environment: 'production',
     };
     const withOutputs = { ...stored, steps: [{ name: 'a', type: 'shell_command', config: { command: 'true' }, ...outputs }] };
     for (const duplicate of [false, true]) {

@@ -71,12 +71,22 @@ export interface KeptStepFields {
   artifacts?: Record<string, unknown>;
   cache?: Record<string, unknown>;
   from?: Record<string, unknown>;
+  /** The environment the step deploys to (its approval gate, docs/delivery.md): kept as loaded. */
+  environment?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Copies the kept fields a step has (a pipeline exported and linted, or set through the API). */
-function keptFields(s: { needs?: unknown; when?: unknown; env?: unknown; artifacts?: unknown; cache?: unknown; from?: unknown }): KeptStepFields {
+function keptFields(s: {
+  needs?: unknown;
+  when?: unknown;
+  env?: unknown;
+  artifacts?: unknown;
+  cache?: unknown;
+  from?: unknown;
+  environment?: unknown;
+}): KeptStepFields {
   const kept: KeptStepFields = {};
   if (Array.isArray(s.needs)) kept.needs = s.needs.filter((n): n is string => typeof n === 'string');
   if (isObject(s.when)) kept.when = { ...s.when };
@@ -85,6 +95,7 @@ function keptFields(s: { needs?: unknown; when?: unknown; env?: unknown; artifac
     const value = s[field];
     if (isObject(value)) kept[field] = structuredClone(value);
   }
+  if (typeof s.environment === 'string' && s.environment !== '') kept.environment = s.environment;
   return kept;
 }
 
@@ -209,6 +220,7 @@ export interface PipelineSource {
     artifacts?: Record<string, unknown> | null;
     cache?: Record<string, unknown> | null;
     from?: Record<string, unknown> | null;
+    environment?: string | null;
   }> | null;
 }
 
