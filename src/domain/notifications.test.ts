@@ -57,6 +57,7 @@ test('slack and email messages are made from the payload: a link to the run, esc
   const summary = eventSummary('run_failed', run, 'deploy\nsite', null);
   assert.equal(summary, 'deploy\nsite #3 failed on fix/<a&b> (timeout)');
   assert.equal(eventSummary('approval_requested', run, 'deploy', 'prod'), 'deploy #3 is waiting for approval to deploy to prod (fix/<a&b>)');
+  assert.equal(eventSummary('approval_requested', run, 'deploy', null), "deploy #3 is waiting for a maintainer's approval (fix/<a&b>)");
   const payload = {
     event: 'run_failed' as const,
     occurred_at: '2026-12-01T00:00:00.000Z',

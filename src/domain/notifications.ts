@@ -120,7 +120,10 @@ export function eventSummary(
   const what = `${pipelineName} #${run.number}`;
   switch (event) {
     case 'approval_requested':
-      return `${what} is waiting for approval to deploy to ${environment ?? 'its environment'} (${run.branch})`;
+      // Without an environment it is a fork's pull request waiting for a maintainer (the fork gate).
+      return environment
+        ? `${what} is waiting for approval to deploy to ${environment} (${run.branch})`
+        : `${what} is waiting for a maintainer's approval (${run.branch})`;
     case 'deployment_finished':
       return `${what} finished deploying to ${environment ?? 'its environment'}: ${run.status} (${run.branch})`;
     default:

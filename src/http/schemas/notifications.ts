@@ -29,7 +29,7 @@ export const ChannelBody = Type.Object(
     events: Type.Array(
       Type.Enum(NOTIFICATION_EVENTS, {
         description:
-          '`run_failed` (failed, timed out, error), `run_fixed` (the first success after a failure of the pipeline on that branch), `run_succeeded`, `approval_requested` (a run waits at its environment), `deployment_finished` (a run that deployed has ended)',
+          '`run_failed` (failed, timed out, error), `run_fixed` (the first success after a failure of the pipeline on that branch), `run_succeeded`, `approval_requested` (a run waits at its environment, or a fork’s pull request for a maintainer), `deployment_finished` (a run that deployed has ended)',
       }),
       { minItems: 1, maxItems: 5 },
     ),
