@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database, InventoriesTable } from './schema.js';
-import type { InventoryFormat, ParsedInventory, ResolvedInventory } from '../domain/inventories.js';
+import { ansibleStepReferences, type InventoryFormat, type ParsedInventory, type ResolvedInventory } from '../domain/inventories.js';
 import { isUniqueViolation, memberProjects } from './pipelines-repository.js';
 import type { UserRef } from './credentials-repository.js';
 import { nowIso } from './time.js';
@@ -214,6 +214,24 @@ export class InventoriesRepository {
       throw error;
     }
     return this.findById(id);
+  }
+
+  /** The project's stored pipelines with an Ansible step naming this inventory (case-insensitively), by id. */
+  async usedBy(projectId: number, name: string): Promise<Array<{ id: number; name: string }>> {
+    const rows = await this.db
+      .selectFrom('pipelines')
+      .select(['id', 'name', 'steps'])
+      .where('project_id', '=', projectId)
+      .where('steps', 'like', '%inventory_name%')
+      .orderBy('id')
+      .execute();
+    const key = name.toLowerCase();
+    return rows
+      .filter((row) => {
+        const steps = JSON.parse(row.steps) as Array<{ type: string; config: Record<string, unknown> }>;
+        return ansibleStepReferences(steps.map((s) => ({ type: s.type, config: s.config ?? {} }))).inventories.some((n) => n.toLowerCase() === key);
+      })
+      .map((row) => ({ id: row.id, name: row.name }));
   }
 
   async delete(id: number): Promise<boolean> {

@@ -179,6 +179,37 @@ describe('inventories API', () => {
     assert.ok(!JSON.stringify(r.json).includes('hunter2-secret'));
   });
 
+  test('delete is refused (409 naming them) while pipelines use it; allowed once none does', async () => {
+    const current = (await h.request('GET', `/api/inventories/${id}/`, { token: admin })).json;
+    const pipelines: number[] = [];
+    for (const [name, inventory] of [
+      ['deploy-web', current.name.toUpperCase()],
+      ['deploy-db', current.name],
+    ]) {
+      const p = await h.request('POST', '/api/pipelines/', {
+        token: admin,
+        body: { name, project, steps: [{ name: 'deploy', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory_name: inventory } }] },
+      });
+      assert.equal(p.status, 201, p.text);
+      pipelines.push(p.json.id);
+    }
+    // A pipeline of another project naming an inventory of the same name does not hold this one.
+    const other = await h.request('POST', '/api/pipelines/', {
+      token: admin,
+      body: { name: 'elsewhere', steps: [{ name: 'deploy', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory_name: current.name } }] },
+    });
+    assert.equal(other.status, 201, other.text);
+    const refused = await h.request('DELETE', `/api/inventories/${id}/`, { token: admin });
+    assert.equal(refused.status, 409, refused.text);
+    assert.match(refused.json.error.message, /used by pipelines "deploy-web", "deploy-db"/);
+    assert.deepEqual(
+      refused.json.error.details.used_by.map((p: { name: string }) => p.name),
+      ['deploy-web', 'deploy-db'],
+    );
+    assert.equal((await h.request('GET', `/api/inventories/${id}/`, { token: admin })).status, 200, 'still there');
+    for (const pipeline of pipelines) assert.equal((await h.request('DELETE', `/api/pipelines/${pipeline}/`, { token: admin })).status, 204);
+  });
+
   test('delete removes it with its versions', async () => {
     const r = await h.request('DELETE', `/api/inventories/${id}/`, { token: admin });
     assert.equal(r.status, 204);

@@ -85,9 +85,9 @@ export function inventoriesRoutes(inventories: InventoriesService, checks: Inven
       {
         schema: {
           tags,
-          summary: 'Delete an inventory with its versions and host checks',
+          summary: 'Delete an inventory with its versions and host checks; refused (409, details.used_by) while a pipeline step names it',
           params: IdParams,
-          response: { 204: { type: 'null' }, ...errorResponses(400, 401, 403, 404) },
+          response: { 204: { type: 'null' }, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
       async (request, reply) => {

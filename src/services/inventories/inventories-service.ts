@@ -106,8 +106,16 @@ export class InventoriesService {
     return saved;
   }
 
+  /** Refused (409 naming them) while a stored pipeline's Ansible step names the inventory: its next run would fail. */
   async delete(actor: Actor, id: number): Promise<void> {
     const current = await this.modifiable(actor, id);
+    const usedBy = await this.deps.inventories.usedBy(current.project_id, current.name);
+    if (usedBy.length > 0)
+      throw new AppError(
+        'RESOURCE_CONFLICT',
+        `Inventory "${current.name}" is used by ${usedBy.length === 1 ? 'pipeline' : 'pipelines'} ${usedBy.map((p) => `"${p.name}"`).join(', ')}; change their Ansible steps first`,
+        { used_by: usedBy },
+      );
     const deleted = await this.change(async (inventories, record) => {
       if (!(await inventories.delete(id))) return false;
       await record(entry(actor, 'inventory.delete', target(current), auditDiff(auditView(current), null), current.project_id));
