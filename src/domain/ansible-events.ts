@@ -86,6 +86,8 @@ export interface AnsibleSummary {
   /** Whether Ansible's recap arrived (the playbook ran to its end). */
   finished: boolean;
   hosts: string[];
+  /** The highest `seq` summarised (0: none): a live view applies only WebSocket events after it. */
+  last_seq: number;
 }
 
 export function summariseAnsibleEvents(events: readonly AnsibleEvent[]): AnsibleSummary {
@@ -94,8 +96,10 @@ export function summariseAnsibleEvents(events: readonly AnsibleEvent[]): Ansible
   const counted: AnsibleSummary['recap'] = {};
   const recap: AnsibleSummary['recap'] = {};
   const hosts = new Set<string>();
+  let lastSeq = 0;
   const zero = () => Object.fromEntries(HOST_RESULTS.map((k) => [k, 0])) as Record<HostResult, number>;
   for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+    lastSeq = Math.max(lastSeq, e.seq);
     if (e.kind === 'play') plays.set(e.play.id, { id: e.play.id, name: e.play.name, tasks: [] });
     else if (e.kind === 'task') {
       // A task id comes again when a play runs it for another batch (serial): one row, more hosts.
@@ -122,7 +126,7 @@ export function summariseAnsibleEvents(events: readonly AnsibleEvent[]): Ansible
     }
   }
   const finished = Object.keys(recap).length > 0;
-  return { plays: [...plays.values()], tasks: [...tasks.values()], recap: finished ? recap : counted, finished, hosts: [...hosts].sort() };
+  return { plays: [...plays.values()], tasks: [...tasks.values()], recap: finished ? recap : counted, finished, hosts: [...hosts].sort(), last_seq: lastSeq };
 }
 
 /** The hosts a re-run should target: any that failed or were unreachable, by the recap (or the results so far). */

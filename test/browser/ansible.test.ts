@@ -2,12 +2,15 @@
  * An Ansible step's results on the run page in a real browser against the real server: 24 hosts
  * (`ansible_connection=local` aliases) × 4 tasks, one host failing a task. The task × host grid
  * shows each cell coloured by its result, the recap counts per host, the host filter narrows
- * both, and the re-run button starts a run limited to the failed host. Screenshot of the grid.
+ * both and the step's raw log, and the re-run button starts a run limited to the failed host. A
+ * second run, watched while a pause holds the playbook, fills the grid from the WebSocket with no
+ * polling. Screenshots of the grid, finished and live.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { ensureWebBuild, launchBrowser, screenshotPath, seeder, shell, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
+import { waitFor } from '../support/wait.js';
 
 const HOSTS = Array.from({ length: 24 }, (_, i) => `node${String(i + 1).padStart(2, '0')}`);
 const PLAYBOOK = `
@@ -26,6 +29,19 @@ const PLAYBOOK = `
       when: inventory_hostname == 'node07'
 `;
 
+const LIVE_PLAYBOOK = `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: before the pause
+      debug: { msg: "hello {{ inventory_hostname }}" }
+    - name: pause
+      pause: { seconds: 8 }
+      run_once: true
+    - name: after the pause
+      command: /bin/true
+`;
+
 describe('Ansible results in the browser', () => {
   let h: Harness;
   let browser: Browser;
@@ -33,6 +49,8 @@ describe('Ansible results in the browser', () => {
   let token: string;
   let runId: number;
   let stepId: number;
+
+  let livePipeline: number;
 
   before(async () => {
     ensureWebBuild();
@@ -44,6 +62,11 @@ describe('Ansible results in the browser', () => {
     const seed = seeder(h, token);
     const pipeline = await seed.pipeline('ansible-grid', [
       shell('prepare', `cat > site.yml <<'YAML'\n${PLAYBOOK}\nYAML`),
+      { name: 'deploy', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory_name: 'local-nodes', forks: 8 } },
+    ]);
+    // The same hosts with a pause between two tasks: a run watched while it fills in.
+    livePipeline = await seed.pipeline('ansible-live', [
+      shell('prepare', `sleep 3\ncat > site.yml <<'YAML'\n${LIVE_PLAYBOOK}\nYAML`),
       { name: 'deploy', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory_name: 'local-nodes', forks: 8 } },
     ]);
     runId = await seed.run(pipeline);
@@ -88,6 +111,12 @@ describe('Ansible results in the browser', () => {
     await section.locator('[data-testid=ansible-host-filter]').selectOption('node07');
     assert.equal(await grid.locator('thead th.ansible-host').count(), 1);
     assert.equal(await recap.locator('tbody tr').count(), 1);
+    // The step's raw log, narrowed to the host: its results under their task headers, no other host.
+    const hostLog = (await section.locator('[data-testid=ansible-host-log]').textContent()) ?? '';
+    assert.match(hostLog, /TASK \[node07 is broken\]/);
+    assert.match(hostLog, /fatal: \[node07\]: FAILED!.*node07 refuses/);
+    assert.match(hostLog, /^node07\s+: ok=/m, 'its recap line');
+    assert.ok(!/\[node0[1-68]\]/.test(hostLog), 'no other host');
     await section.locator('[data-testid=ansible-host-filter]').selectOption('');
 
     await section.locator('[data-testid=ansible-rerun-failed]').click();
@@ -97,5 +126,38 @@ describe('Ansible results in the browser', () => {
     const newStep = newRun.steps.find((s: { name: string }) => s.name === 'deploy').id;
     const results = await h.request('GET', `/api/pipeline-runs/${newRunId}/steps/${newStep}/ansible/`, { token });
     assert.deepEqual(results.json.hosts, ['node07'], 'the re-run touched only the failed host');
+  });
+
+  test('the grid fills in live from the WebSocket while the playbook runs (no polling)', async () => {
+    const { page } = w;
+    const seed = seeder(h, token);
+    const reads: string[] = [];
+    page.on('request', (r) => {
+      if (/\/steps\/\d+\/ansible\/$/.test(new URL(r.url()).pathname)) reads.push(r.url());
+    });
+    const live = await seed.run(livePipeline);
+    await page.goto(`${h.baseUrl}/runs/${live}`);
+    await page.locator('[data-testid=run-live-mode]').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+    const run = await waitFor(
+      async () => {
+        const r = await seed.getRun(live);
+        return r.steps.find((s: { name: string; status: string }) => s.name === 'deploy' && s.status === 'running') ? r : undefined;
+      },
+      60_000,
+      'the Ansible step starts',
+    );
+    const stepId = run.steps.find((s: { name: string }) => s.name === 'deploy').id;
+    const grid = page.locator(`[data-testid=ansible-results-${stepId}] [data-testid=ansible-grid]`);
+    // Every host's first result is shown while the pause holds the playbook.
+    await grid.locator('tbody tr:nth-child(1) td[data-status=ok]').nth(23).waitFor({ timeout: 60_000 });
+    assert.equal((await seed.getRun(live)).status, 'running', 'shown before the run ended');
+    await grid.screenshot({ path: screenshotPath('ansible-grid-live') });
+    const readsWhileRunning = reads.length;
+    await seed.finished(live, 180_000);
+    await grid.locator('tbody tr:nth-child(3) td[data-status=changed]').nth(23).waitFor({ timeout: 30_000 });
+    assert.equal(await grid.locator('tbody tr').count(), 3);
+    // One read when the step appeared (and at most one more as it ended): the rest came over the socket.
+    assert.ok(readsWhileRunning <= 2, `read ${readsWhileRunning} times while running (polling?)`);
+    assert.ok(reads.length <= 3, `read ${reads.length} times in all`);
   });
 });

@@ -26,6 +26,8 @@ const ProjectsPage = lazy(() => import('./pages/ProjectsPage'));
 const EnvironmentsPage = lazy(() => import('./pages/EnvironmentsPage'));
 const EnvironmentPage = lazy(() => import('./pages/EnvironmentPage'));
 const NotificationsPage = lazy(() => import('./pages/NotificationsPage'));
+const InventoriesPage = lazy(() => import('./pages/InventoriesPage'));
+const InventoryPage = lazy(() => import('./pages/InventoryPage'));
 
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
@@ -50,6 +52,9 @@ const router = createBrowserRouter([
           { path: 'notifications', element: <NotificationsPage /> },
           { path: 'webhooks', element: <WebhooksPage /> },
           { path: 'credentials', element: <CredentialsPage /> },
+          { path: 'inventories', element: <InventoriesPage /> },
+          { path: 'inventories/new', element: <InventoryPage /> },
+          { path: 'inventories/:id', element: <InventoryPage /> },
           { path: 'projects', element: <ProjectsPage /> },
           { path: 'system', element: <SystemPage /> },
           { path: 'profile', element: <ProfilePage /> },

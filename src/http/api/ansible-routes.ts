@@ -38,6 +38,7 @@ const AnsibleStepSchema = Type.Object({
   recap: Type.Record(Type.String(), Counts),
   finished: Type.Boolean({ description: "Whether Ansible's recap arrived; until then `recap` counts the results so far" }),
   hosts: Type.Array(Type.String()),
+  last_seq: Type.Integer({ description: 'The highest event seq included: apply only WebSocket ansible_events with a higher seq' }),
 });
 
 const RerunSchema = Type.Object({

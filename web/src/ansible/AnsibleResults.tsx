@@ -1,13 +1,19 @@
 /**
  * An Ansible step's results on the run page: a task × host grid coloured by result that fills in
- * while the playbook runs (the step's results are read again every second until it ends), a host
- * filter, the recap per host (unreachable apart from failed), and the re-run on failed hosts.
+ * live from the run's WebSocket (`ansible_events`, applied on the REST answer by ansible-live.ts;
+ * read again every second only when the socket could not be used), a host filter that narrows the
+ * grid, the recap and the step's raw log (host-log.ts), the recap per host (unreachable apart
+ * from failed), and the re-run on failed hosts. Events are applied once per animation frame.
  */
-import { memo, useEffect, useMemo, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { getAnsibleResults, rerunFailedHosts, type AnsibleStepResults, type HostResult } from '../api/endpoints';
+import type { AnsibleEvent } from '../api/types';
 import { errorMessage } from '../api/api-error';
 import { useToast } from '../components/Toasts';
+import type { AnsibleListener } from '../runs/use-run-live';
+import { applyAnsibleEvents } from './ansible-live';
+import { hostLogLines } from './host-log';
 import '../styles/ansible.css';
 
 const POLL_MS = 1000;
@@ -20,38 +26,83 @@ export function AnsibleResults({
   stepName,
   live,
   canRerun,
+  subscribe,
+  polling,
+  logLines,
+  logVersion,
 }: {
   runId: number;
   stepId: number;
   stepName: string;
   live: boolean;
   canRerun: boolean;
+  /** The run's WebSocket events (use-run-live.ts). */
+  subscribe: (listener: AnsibleListener) => () => void;
+  /** The socket could not be used: read the results every second while the step runs. */
+  polling: boolean;
+  /** The step's raw log lines (for the per-host filter) and the version that says they grew. */
+  logLines: readonly string[];
+  logVersion: number;
 }) {
   const [results, setResults] = useState<AnsibleStepResults | null>(null);
   const [host, setHost] = useState('');
   const [busy, setBusy] = useState(false);
   const toast = useToast();
   const navigate = useNavigate();
+  const pending = useRef<AnsibleEvent[]>([]);
+  const loaded = useRef(false);
 
+  // Live events: queued, applied once per frame (and kept until the REST answer is in).
+  useEffect(() => {
+    let frame: number | null = null;
+    const flush = () => {
+      frame = null;
+      if (!loaded.current || pending.current.length === 0) return;
+      const events = pending.current;
+      pending.current = [];
+      setResults((r) => (r ? applyAnsibleEvents(r, events) : r));
+    };
+    const unsubscribe = subscribe((id, events) => {
+      if (id !== stepId) return;
+      pending.current.push(...events);
+      if (frame === null) frame = requestAnimationFrame(flush);
+    });
+    return () => {
+      unsubscribe();
+      if (frame !== null) cancelAnimationFrame(frame);
+    };
+  }, [subscribe, stepId]);
+
+  // The REST answer: once, again when the step ends, and every second only when polling.
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | null = null;
     const load = async () => {
       try {
-        setResults(await getAnsibleResults(runId, stepId, { signal: controller.signal }));
+        const answer = await getAnsibleResults(runId, stepId, { signal: controller.signal });
+        const queued = pending.current;
+        pending.current = [];
+        loaded.current = true;
+        setResults(applyAnsibleEvents(answer, queued));
       } catch {
-        // shown as "no results yet"; the next read tries again
+        // shown as "no results yet"; the next read (or the socket) brings them
       }
-      if (live && !controller.signal.aborted) timer = setTimeout(() => void load(), POLL_MS);
+      if (live && polling && !controller.signal.aborted) timer = setTimeout(() => void load(), POLL_MS);
     };
     void load();
     return () => {
       controller.abort();
       if (timer) clearTimeout(timer);
     };
-  }, [runId, stepId, live]);
+  }, [runId, stepId, live, polling]);
 
   const hosts = useMemo(() => (results ? results.hosts.filter((h) => host === '' || h === host) : []), [results, host]);
+  const hostLog = useMemo(
+    () => (host === '' ? [] : hostLogLines(logLines, host)),
+    // the lines grow in place; logVersion says when
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [logLines, logVersion, host],
+  );
   const failedHosts = useMemo(
     () =>
       results
@@ -107,6 +158,12 @@ export function AnsibleResults({
           </div>
           <Recap results={results} hosts={hosts} />
         </>
+      )}
+      {host !== '' && (
+        <div className="ansible-host-log">
+          <h3 className="faint">Log of {host}</h3>
+          {hostLog.length === 0 ? <p className="faint">Nothing of {host} in the log yet.</p> : <pre data-testid="ansible-host-log">{hostLog.join('\n')}</pre>}
+        </div>
       )}
     </section>
   );

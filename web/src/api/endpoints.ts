@@ -143,8 +143,104 @@ export interface AnsibleStepResults {
   recap: Record<string, Record<HostResult, number>>;
   finished: boolean;
   hosts: string[];
+  /** The highest event seq included (WebSocket events up to it are already in). */
+  last_seq: number;
 }
 export const getAnsibleResults = (runId: number | string, stepId: number, o: Signal = {}) =>
   api<AnsibleStepResults>(`/api/pipeline-runs/${runId}/steps/${stepId}/ansible/`, o);
 export const rerunFailedHosts = (runId: number | string) =>
   api<{ run: Run; failed: string[]; unreachable: string[]; limit: string }>(`/api/pipeline-runs/${runId}/rerun-failed-hosts/`, { method: 'POST' });
+
+/* inventories (docs/ansible.md) */
+export interface HostFacts {
+  system: string | null;
+  os_family: string | null;
+  distribution: string | null;
+  distribution_version: string | null;
+  distribution_release: string | null;
+  kernel: string | null;
+  architecture: string | null;
+  hostname: string | null;
+  fqdn: string | null;
+  default_ipv4: string | null;
+  ipv4_addresses: string[];
+  ipv6_addresses: string[];
+  python_version: string | null;
+  python_executable: string | null;
+}
+export type HostCheckStatus = 'reachable' | 'unreachable' | 'failed';
+export interface HostCheck {
+  status: HostCheckStatus;
+  reason: string | null;
+  facts: HostFacts | null;
+  checked_at: string;
+}
+export interface Inventory {
+  id: number;
+  project_id: number;
+  name: string;
+  description: string;
+  format: 'ini' | 'yaml';
+  content: string;
+  ssh_credential: string | null;
+  become_credential: string | null;
+  vault_credentials: string[];
+  version: number;
+  host_count: number;
+  created_by: { id: number; username: string } | null;
+  updated_by: { id: number; username: string } | null;
+  created_at: string;
+  updated_at: string;
+}
+export interface InventoryBody {
+  name: string;
+  description?: string;
+  format: 'ini' | 'yaml';
+  content: string;
+  project?: number;
+  ssh_credential?: string | null;
+  become_credential?: string | null;
+  vault_credentials?: string[];
+}
+export interface InventoryVersion {
+  version: number;
+  format: 'ini' | 'yaml';
+  content: string;
+  ssh_credential: string | null;
+  become_credential: string | null;
+  vault_credentials: string[];
+  created_by: { id: number; username: string } | null;
+  created_at: string;
+}
+export interface InventoryHost {
+  name: string;
+  groups: string[];
+  vars: Record<string, unknown>;
+  check: HostCheck | null;
+}
+export interface InventoryCheck {
+  id: number;
+  inventory_id: number;
+  status: 'running' | 'finished' | 'error';
+  limit: string | null;
+  host_count: number;
+  results: Array<HostCheck & { host: string }>;
+  counts: Record<HostCheckStatus, number>;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+export const listInventories = (query: Query, o: Signal = {}) => api<Page<Inventory>>('/api/inventories/', { ...o, query });
+export const getInventory = (id: number | string, o: Signal = {}) => api<Inventory>(`/api/inventories/${id}/`, o);
+export const createInventory = (body: InventoryBody) => api<Inventory>('/api/inventories/', { method: 'POST', body });
+export const updateInventory = (id: number | string, body: InventoryBody) => api<Inventory>(`/api/inventories/${id}/`, { method: 'PUT', body });
+export const deleteInventory = (id: number | string) => api<void>(`/api/inventories/${id}/`, { method: 'DELETE' });
+export const listInventoryVersions = (id: number | string, o: Signal = {}) => api<InventoryVersion[]>(`/api/inventories/${id}/versions/`, o);
+export const diffInventory = (id: number | string, from: number, to: number, o: Signal = {}) =>
+  api<{ from: number; to: number; diff: string }>(`/api/inventories/${id}/diff/`, { ...o, query: { from, to } });
+export const restoreInventoryVersion = (id: number | string, version: number) =>
+  api<Inventory>(`/api/inventories/${id}/versions/${version}/restore/`, { method: 'POST' });
+export const listInventoryHosts = (id: number | string, o: Signal = {}) => api<InventoryHost[]>(`/api/inventories/${id}/hosts/`, o);
+export const checkInventory = (id: number | string, limit?: string) =>
+  api<InventoryCheck>(`/api/inventories/${id}/check/`, { method: 'POST', body: limit ? { limit } : {} });
+export const getInventoryCheck = (id: number | string, checkId: number, o: Signal = {}) => api<InventoryCheck>(`/api/inventories/${id}/checks/${checkId}/`, o);

@@ -48,7 +48,7 @@ export function openRunSocket(runId: number | null, handlers: RunSocketHandlers)
       if (typeof event.data !== 'string') return;
       try {
         const message = JSON.parse(event.data) as RunSocketMessage;
-        if (message && (message.type === 'pipeline_status_update' || message.type === 'log')) {
+        if (message && (message.type === 'pipeline_status_update' || message.type === 'log' || message.type === 'ansible_events')) {
           failures = 0;
           received = true;
           handlers.onMessage(message);

@@ -360,7 +360,28 @@ export interface LogMessage {
   data: { run_id: number; step_id: number | null; offset: number; text: string };
 }
 
-export type RunSocketMessage = StatusUpdateMessage | LogMessage;
+/** One event of an Ansible step's callback (src/domain/ansible-events.ts), as the WebSocket streams them. */
+export type AnsibleEvent =
+  | { kind: 'play'; seq: number; at: string; play: { id: string; name: string } }
+  | { kind: 'task'; seq: number; at: string; play_id: string; task: { id: string; name: string; action: string; handler: boolean } }
+  | {
+      kind: 'host';
+      seq: number;
+      at: string;
+      task_id: string;
+      host: string;
+      status: 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped' | 'rescued' | 'ignored';
+      duration_ms: number | null;
+      message: string | null;
+    }
+  | { kind: 'recap'; seq: number; at: string; host: string; counts: Record<string, number> };
+
+export interface AnsibleEventsMessage {
+  type: 'ansible_events';
+  data: { run_id: number; step_id: number; events: AnsibleEvent[] };
+}
+
+export type RunSocketMessage = StatusUpdateMessage | LogMessage | AnsibleEventsMessage;
 
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['success', 'failed', 'cancelled', 'timeout', 'error'];
 

@@ -30,6 +30,7 @@ export function AppShell() {
           <NavLink to="/notifications">Notifications</NavLink>
           <NavLink to="/webhooks">Webhooks</NavLink>
           <NavLink to="/credentials">Credentials</NavLink>
+          <NavLink to="/inventories">Inventories</NavLink>
           <NavLink to="/projects">Projects</NavLink>
           <NavLink to="/system">System</NavLink>
           {user?.role === 'admin' && <NavLink to="/admin/users">Users</NavLink>}

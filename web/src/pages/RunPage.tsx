@@ -27,6 +27,7 @@ import { saveBlob } from '../lib/save-blob';
 import { AnsibleResults } from '../ansible/AnsibleResults';
 import '../styles/run.css';
 
+const NO_LINES: string[] = [];
 const MODE_TEXT: Record<LiveMode, string> = { connecting: 'connecting…', live: 'live', polling: 'live (polling)', finished: '' };
 
 /** Variables to send again on re-run: masked secrets cannot be re-sent, the pipeline supplies them. */
@@ -268,7 +269,18 @@ export default function RunPage() {
       {(run.steps ?? [])
         .filter((s) => s.type === 'ansible_playbook' && s.status !== 'pending')
         .map((s) => (
-          <AnsibleResults key={s.id} runId={run.id} stepId={s.id} stepName={s.name} live={s.status === 'running'} canRerun={canRun(user)} />
+          <AnsibleResults
+            key={s.id}
+            runId={run.id}
+            stepId={s.id}
+            stepName={s.name}
+            live={s.status === 'running'}
+            canRerun={canRun(user)}
+            subscribe={live.subscribeAnsible}
+            polling={live.mode === 'polling'}
+            logLines={live.sections.find((section) => section.stepId === s.id)?.lines ?? NO_LINES}
+            logVersion={live.version}
+          />
         ))}
     </div>
   );

@@ -28,7 +28,7 @@ export interface YamlEditorProps {
   ariaLabel: string;
 }
 
-const theme = EditorView.theme({
+export const theme = EditorView.theme({
   '&': { color: 'var(--text)', backgroundColor: 'var(--surface)', fontSize: '13px', height: '100%' },
   '.cm-scroller': { fontFamily: 'var(--font-mono)', lineHeight: '1.55' },
   '.cm-content': { caretColor: 'var(--text)' },
@@ -57,7 +57,7 @@ const theme = EditorView.theme({
   },
 });
 
-const highlight = HighlightStyle.define([
+export const highlight = HighlightStyle.define([
   { tag: [tags.propertyName, tags.definition(tags.propertyName)], color: 'var(--ansi-4)' },
   { tag: [tags.string, tags.special(tags.string)], color: 'var(--ansi-2)' },
   { tag: [tags.number, tags.bool, tags.null, tags.atom], color: 'var(--ansi-5)' },

@@ -3,13 +3,14 @@
  * the gateway WebSocket (status updates and log chunks by byte offset). Chunks are merged without
  * gaps or duplicates (log-offsets.ts); a gap triggers a REST read from the last known byte. When the
  * socket cannot be used, it polls the run and reads logs with `?offset=`. Renders are coalesced to
- * one per animation frame, so a fast log never floods React.
+ * one per animation frame, so a fast log never floods React. Ansible steps' `ansible_events` are
+ * handed to whoever subscribed (the task × host grid).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from '../api/api-error';
 import { getRun, getRunLog } from '../api/endpoints';
 import { openRunSocket, type SocketState } from '../api/run-socket';
-import { isFinalRun, type Run, type RunStep, type StatusUpdateMessage } from '../api/types';
+import { isFinalRun, type AnsibleEvent, type Run, type RunStep, type StatusUpdateMessage } from '../api/types';
 import { appendText, createSection, type LogSection } from '../log/log-document';
 import { acceptChunk, byteLength, drainChunks, type PendingChunk } from '../log/log-offsets';
 import { parseRunLog } from '../log/run-log-parser';
@@ -39,7 +40,11 @@ export interface RunLiveState {
   mode: LiveMode;
   /** Replace the run after an action (cancel) without waiting for the socket. */
   patchRun: (patch: Partial<Run>) => void;
+  /** Ansible steps' per-host events as the WebSocket brings them (the grid fills from them); returns the unsubscribe. */
+  subscribeAnsible: (listener: AnsibleListener) => () => void;
 }
+
+export type AnsibleListener = (stepId: number, events: AnsibleEvent[]) => void;
 
 export function useRunLive(runId: string): RunLiveState {
   const [run, setRun] = useState<Run | null>(null);
@@ -48,6 +53,13 @@ export function useRunLive(runId: string): RunLiveState {
   const [version, setVersion] = useState(0);
   const [mode, setMode] = useState<LiveMode>('connecting');
   const runRef = useRef<Run | null>(null);
+  const ansibleListeners = useRef(new Set<AnsibleListener>());
+  const subscribeAnsible = useCallback((listener: AnsibleListener) => {
+    ansibleListeners.current.add(listener);
+    return () => {
+      ansibleListeners.current.delete(listener);
+    };
+  }, []);
 
   const patchRun = useCallback((patch: Partial<Run>) => {
     setRun((r) => {
@@ -270,6 +282,7 @@ export function useRunLive(runId: string): RunLiveState {
             onMessage(message) {
               if (message.type === 'pipeline_status_update') onStatus(message.data);
               else if (message.type === 'log') onLog(message.data.step_id, message.data.offset, message.data.text);
+              else if (message.type === 'ansible_events') for (const listener of ansibleListeners.current) listener(message.data.step_id, message.data.events);
             },
             onState(state: SocketState) {
               if (disposed) return;
@@ -294,7 +307,7 @@ export function useRunLive(runId: string): RunLiveState {
     };
   }, [runId]);
 
-  return { run, error, sections, version, mode, patchRun };
+  return { run, error, sections, version, mode, patchRun, subscribeAnsible };
 }
 
 /** Status updates may carry partial step lists: merge by id, keeping fields the update lacks. */

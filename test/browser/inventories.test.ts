@@ -1,0 +1,115 @@
+/**
+ * The inventory pages in a real browser against the real server and real hosts (two sshd servers
+ * on loopback and a closed port): create an inventory in the code editor (a line Ansible refuses
+ * is named), list it, check connectivity (reachable hosts show their facts, the closed port is
+ * unreachable with ssh's reason), save a second version, see its diff against the first, and
+ * restore the first. Screenshot of the hosts after the check.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApi, type Harness } from '../support/api-harness.js';
+import { makeSshKey } from '../support/ssh-keys.js';
+import { startSshHosts, type SshHosts } from '../support/ssh-hosts.js';
+import { sshServerMissing } from '../support/ssh-git-server.js';
+import { ensureWebBuild, launchBrowser, screenshotPath, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
+
+const skip = sshServerMissing();
+
+describe('inventory pages in the browser', { skip: skip ?? false }, () => {
+  let h: Harness;
+  let browser: Browser;
+  let w: WatchedPage;
+  let hosts: SshHosts;
+  const key = makeSshKey();
+
+  before(async () => {
+    ensureWebBuild();
+    hosts = await startSshHosts(2, key.publicKey);
+    h = await startApi();
+    const token = await h.login();
+    const r = await h.request('POST', '/api/credentials/', {
+      token,
+      body: { name: 'deploy-key', kind: 'ssh_key', secret: { private_key: key.privateKey, known_hosts: hosts.knownHosts, username: hosts.user } },
+    });
+    assert.equal(r.status, 201, r.text);
+    browser = await launchBrowser({ viewport: { width: 1360, height: 1000 } });
+    w = await watchedPage(browser);
+    await signIn(w.page, h.baseUrl, '/inventories');
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+    await hosts?.stop();
+  });
+
+  const typeContent = async (text: string) => {
+    const editor = w.page.locator('[data-testid=inventory-content]');
+    await editor.click();
+    await w.page.keyboard.press('Control+A');
+    await w.page.keyboard.press('Delete');
+    await w.page.keyboard.insertText(text);
+  };
+
+  test('create (a refused line is named), list, check connectivity, versions with a diff and restore', async () => {
+    const { page } = w;
+    await page.locator('[data-testid=new-inventory]').click();
+    await page.waitForURL((url) => url.pathname === '/inventories/new');
+    await page.locator('[data-testid=inventory-name]').fill('fleet');
+    await page.locator('[data-testid=inventory-ssh-credential]').fill('deploy-key');
+    await typeContent('[web]\nweb1 ansible_host=127.0.0.1\nthis line is=broken=\n');
+    await page.locator('[data-testid=inventory-save]').click();
+    const problem = page.locator('[data-testid=inventory-content-error]');
+    await problem.waitFor();
+    assert.match((await problem.textContent()) ?? '', /line 3/);
+    assert.equal(await page.locator('.cm-error-line').count(), 1, 'the line is marked in the editor');
+
+    await typeContent(hosts.inventory());
+    await page.locator('[data-testid=inventory-save]').click();
+    await page.waitForURL((url) => /^\/inventories\/\d+$/.test(url.pathname));
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    await page.locator('[data-testid=inventory-title]').waitFor();
+    assert.equal(await page.locator('[data-testid=inventory-title]').textContent(), 'fleet');
+
+    const rows = page.locator('[data-testid=inventory-host-row]');
+    await rows.first().waitFor();
+    assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { host: string } }).dataset.host)), ['db1', 'ghost', 'web1']);
+    assert.equal(await page.locator('[data-testid=inventory-host-row][data-check=never]').count(), 3);
+
+    await page.locator('[data-testid=inventory-check]').click();
+    const summary = page.locator('[data-testid=inventory-check-summary]');
+    await page.waitForFunction(
+      () => /Checked 3 hosts/.test((globalThis as unknown as { document: { body: { textContent: string } } }).document.body.textContent),
+      undefined,
+      { timeout: 120_000 },
+    );
+    assert.match((await summary.textContent()) ?? '', /2 reachable, 1 unreachable, 0 failed/);
+    await page.locator('[data-testid=inventory-host-row][data-host=web1][data-check=reachable]').waitFor();
+    assert.match((await page.locator('[data-host=web1] [data-testid=inventory-host-facts]').textContent()) ?? '', /Python 3\.\d+/);
+    const ghost = page.locator('[data-testid=inventory-host-row][data-host=ghost]');
+    assert.equal(await ghost.getAttribute('data-check'), 'unreachable');
+    assert.match((await ghost.textContent()) ?? '', /Connection refused/);
+    await page.locator('[data-testid=inventory-hosts]').screenshot({ path: screenshotPath('inventory-hosts-checked') });
+
+    // A second version, its diff against the first, and the first restored as the third.
+    await typeContent(hosts.inventory().replace('[db]', '[db]\n# the database servers'));
+    await page.locator('[data-testid=inventory-save]').click();
+    await page.locator('[data-testid=inventory-version-row][data-version="2"]').waitFor();
+    await page.locator('[data-testid=inventory-version-row][data-version="1"] [data-testid=inventory-version-diff]').click();
+    const diff = page.locator('[data-testid=inventory-diff]');
+    await diff.waitFor();
+    assert.match((await diff.textContent()) ?? '', /\+# the database servers/);
+    assert.equal(await diff.locator('.diff-add').count(), 1);
+    await page.locator('[data-testid=inventory-version-row][data-version="1"] [data-testid=inventory-version-restore]').click();
+    await page.locator('[data-testid=inventory-version-row][data-version="3"]').waitFor();
+    const token = await h.login();
+    const saved = await h.request('GET', `/api/inventories/${id}/`, { token });
+    assert.equal(saved.json.version, 3);
+    assert.equal(saved.json.content, hosts.inventory());
+
+    await page.goto(`${h.baseUrl}/inventories`);
+    const listed = page.locator('[data-testid=inventory-row][data-name=fleet]');
+    await listed.waitFor();
+    assert.equal(await listed.locator('[data-testid=inventory-host-count]').textContent(), '3');
+    assert.deepEqual(w.pageErrors, []);
+  });
+});
