@@ -4,23 +4,30 @@
  *   push NAME FILE [--project P] [--format F] [--ssh-credential C]
  *                                              create it, or save FILE as its next version
  *   hosts NAME [--project P]                   every host with its groups (secrets masked)
+ *   check ID|NAME [--limit PATTERN]            connectivity check: each host's answer, followed to
+ *                                              its end (a large check is answered 202); exit 1 when
+ *                                              a host is unreachable or failed
  */
 import { readFileSync } from 'node:fs';
 import { connectApi, type ApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { parseOptions } from './options.js';
 
-const HELP = `Usage: ansflow inventory <list|push|hosts> [options]
+const HELP = `Usage: ansflow inventory <list|push|hosts|check> [options]
 
   list                         the inventories you can read (name, project, format, version, hosts)
   push NAME FILE               create the inventory NAME from FILE, or save FILE as its next version
                                (Ansible parses it: a syntax error names the line)
-  hosts NAME                   every host of NAME with its groups
+  hosts NAME                   every host of NAME with its groups and last check
+  check ID|NAME                check the hosts' connectivity (Ansible ping and facts): one line a
+                               host (reachable with OS and Python, or unreachable/failed with the
+                               reason); exits 1 when a host is not reachable
 
 Options:
   --project <id>          the project (default: the \`default\` project; list: all you can read)
   --format <ini|yaml>     push: the file's format (default: from its extension, else ini)
   --ssh-credential <name> push: the ssh_key credential the inventory connects with
+  --limit <pattern>       check: only these hosts or groups (as ansible --limit)
   --url, --token, --user, --password-stdin   as for \`ansflow run\``;
 
 interface Inventory {
@@ -43,6 +50,7 @@ export async function inventoryCommand(argv: string[]): Promise<number> {
       project: { type: 'string' },
       format: { type: 'string' },
       'ssh-credential': { type: 'string' },
+      limit: { type: 'string' },
       url: { type: 'string' },
       token: { type: 'string' },
       user: { type: 'string' },
@@ -100,6 +108,13 @@ export async function inventoryCommand(argv: string[]): Promise<number> {
       for (const h of hosts) console.log(`${h.name}\t${h.groups.join(',') || '-'}${h.check ? `\t${h.check.status}` : ''}`);
       return 0;
     }
+    case 'check': {
+      const [which] = args;
+      if (!which) throw new CliError(`check needs an inventory id or NAME\n\n${HELP}`);
+      const id = /^\d+$/.test(which) ? Number(which) : (await find(api, which, project))?.id;
+      if (id === undefined) throw new CliError(`no inventory named "${which}"`);
+      return checkInventory(api, id, v.limit);
+    }
     default:
       throw new CliError(`unknown action "${action ?? ''}"\n\n${HELP}`);
   }
@@ -114,4 +129,47 @@ async function find(api: ApiClient, name: string, project: number | undefined): 
   if (matches.length > 1)
     throw new CliError(`inventories named "${name}" are in projects ${matches.map((m) => m.project_id).join(', ')}: say which with --project`);
   return matches[0] ?? null;
+}
+
+interface Check {
+  id: number;
+  status: 'running' | 'finished' | 'error';
+  host_count: number;
+  results: Array<{
+    host: string;
+    status: 'reachable' | 'unreachable' | 'failed';
+    reason: string | null;
+    facts: { distribution: string | null; distribution_version: string | null; system: string | null; python_version: string | null } | null;
+  }>;
+  counts: { reachable: number; unreachable: number; failed: number };
+  error: string | null;
+}
+
+/** Starts a check and prints each host as it answers; a 202 check is read again every second until it ends. */
+async function checkInventory(api: ApiClient, id: number, limit: string | undefined): Promise<number> {
+  let check = (await api.call('POST', `/api/inventories/${id}/check/`, limit === undefined ? {} : { limit })) as Check;
+  const printed = new Set<string>();
+  const print = () => {
+    for (const r of check.results) {
+      if (printed.has(r.host)) continue;
+      printed.add(r.host);
+      const f = r.facts;
+      const detail = f
+        ? [[f.distribution ?? f.system, f.distribution_version].filter(Boolean).join(' '), f.python_version && `Python ${f.python_version}`]
+            .filter(Boolean)
+            .join(', ')
+        : (r.reason ?? '').replace(/\s+/g, ' ');
+      console.log(`${r.host}\t${r.status}\t${detail}`);
+    }
+  };
+  print();
+  while (check.status === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    check = (await api.call('GET', `/api/inventories/${id}/checks/${check.id}/`)) as Check;
+    print();
+  }
+  if (check.status === 'error') throw new CliError(`the check failed: ${check.error ?? 'unknown error'}`);
+  const { reachable, unreachable, failed } = check.counts;
+  console.log(`${check.results.length} hosts: ${reachable} reachable, ${unreachable} unreachable, ${failed} failed`);
+  return unreachable + failed > 0 ? 1 : 0;
 }

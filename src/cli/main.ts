@@ -20,7 +20,7 @@ Commands:
   retry RUN             retry a finished run from its failed steps (--from STEP: from that step)
   artifacts RUN         list a run's artifacts; artifacts download RUN ARTIFACT saves one
   caches PIPELINE       a pipeline's caches and hit rate; --clear removes them
-  inventory             list, push (create or new version) and show stored Ansible inventories
+  inventory             list, push (create or new version), show and check stored Ansible inventories
   lint [FILE]           check a pipeline file (.ansflow.yml) offline
   login                 store a personal access token for the CLI (logout revokes it)
   secret-key rotate     re-encrypt credentials and secret variables under a new key

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { CLI } from '../support/server-process.js';
+import { createServer } from 'node:net';
 
 describe('ansflow inventory', () => {
   let h: Harness;
@@ -28,7 +29,8 @@ describe('ansflow inventory', () => {
   };
 
   before(async () => {
-    h = await startApi();
+    // A check of more than one host answers 202 and is followed (the check test below).
+    h = await startApi({ inventoryCheckSyncHosts: 1 });
     dir = mkdtempSync(join(tmpdir(), 'ansflow-cli-inventory-'));
     env = { XDG_CONFIG_HOME: dir, ANSFLOW_URL: h.baseUrl, ANSFLOW_TOKEN: await h.login() };
   });
@@ -54,5 +56,33 @@ describe('ansflow inventory', () => {
     const bad = await cli(['push', 'prod', join(dir, 'bad.ini')]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /400 VALIDATION_ERROR: Ansible could not parse the inventory: line 4: Expected key=value/);
+  });
+
+  test('check: one line a host, followed to its end when answered 202; exit 1 when a host is not reachable', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    writeFileSync(
+      join(dir, 'check.ini'),
+      `[local]\nlocal1 ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n[far]\nghost ansible_host=127.0.0.1 ansible_port=${closed}\n`,
+    );
+    const pushed = await cli(['push', 'checked', join(dir, 'check.ini')]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const one = await cli(['check', 'checked', '--limit', 'local']);
+    assert.equal(one.code, 0, one.stdout + one.stderr);
+    assert.match(one.stdout, /^local1\treachable\t.*Python 3\.\d+/m);
+    assert.match(one.stdout, /^1 hosts: 1 reachable, 0 unreachable, 0 failed$/m);
+    const id = /^checked\tproject \d+\tini\tversion 1/m.test((await cli(['list'])).stdout);
+    assert.ok(id);
+    const all = await cli(['check', 'checked']);
+    assert.equal(all.code, 1, all.stderr);
+    assert.match(all.stdout, new RegExp(`^ghost\\tunreachable\\t.*port ${closed}.*Connection refused`, 'm'));
+    assert.match(all.stdout, /^2 hosts: 1 reachable, 1 unreachable, 0 failed$/m);
+    const bad = await cli(['check', 'checked', '--limit', 'nosuch']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /selects no host/);
   });
 });

@@ -45,7 +45,8 @@ export function makeToolSandbox(options: ToolSandboxOptions): ToolSandbox | { un
   const sandbox: ToolSandbox = {
     owner,
     wrap(argv, workDir, opts = {}) {
-      // Ansible's multiprocessing needs a writable /dev/shm (as in a step's sandbox).
+      // Ansible's multiprocessing needs a writable /dev/shm (as in a step's sandbox); a private /tmp the
+      // sandbox user may write (ansible_connection=local makes its temporary folders there).
       const args = [
         bwrap,
         '--ro-bind',
@@ -59,6 +60,9 @@ export function makeToolSandbox(options: ToolSandboxOptions): ToolSandbox | { un
         '1777',
         '--tmpfs',
         '/dev/shm',
+        // A private /tmp the sandbox user may write (ansible_connection=local makes its temporary folders there).
+        '--perms',
+        '1777',
         '--tmpfs',
         '/tmp',
         '--tmpfs',
