@@ -24,6 +24,7 @@ import { repositoryCredential } from './migrations/019-repository-credential.js'
 import { inventoryChecks } from './migrations/020-inventory-checks.js';
 import { notifications } from './migrations/021-notifications.js';
 import { forkApprovals } from './migrations/022-fork-approvals.js';
+import { deleteAndMemberIndexes } from './migrations/023-delete-and-member-indexes.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -50,6 +51,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '020-inventory-checks': inventoryChecks(db.dialect),
     '021-notifications': notifications(),
     '022-fork-approvals': forkApprovals(db.dialect),
+    '023-delete-and-member-indexes': deleteAndMemberIndexes(),
   };
 }
 
