@@ -179,7 +179,15 @@ async function bench(dialect: Dialect) {
     }
     const sweepSeconds = (Date.now() - sweepStarted) / 1000;
     load.push(loadavg()[0]!);
-    const status = (await (await fetch(`${server.gatewayUrl}/api/v1/system/status`)).json()) as any;
+    // The sweeper records its count when its sweep ends (after the last batch's files): wait for that.
+    let status: any = null;
+    for (let waited = 0; waited < 60_000; waited += 500) {
+      status = await (await fetch(`${server.gatewayUrl}/api/v1/system/status`)).json();
+      const record = status.storage?.retention?.sweeper;
+      if (record && record.claimed_by === null && record.total_deleted_runs >= o.runs - KEEP) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    console.log(`  the sweeper's record: ${JSON.stringify(status.storage?.retention?.sweeper)}`);
     console.log(`  sweep: ${sweep.toFirstStep.length} runs, ${sweep.list.length} list requests, ${sweepSeconds.toFixed(0)} s`);
     return {
       dialect,

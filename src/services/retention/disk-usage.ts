@@ -4,7 +4,8 @@
  * at most every `maxAgeMs` and the last measurement is served (with when it was taken); the walk
  * yields to the event loop between folders, so requests are not held up.
  */
-import { lstat, readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { lstat, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface DiskUsage {
@@ -27,6 +28,37 @@ export async function folderBytes(path: string): Promise<number> {
     total += await folderBytes(join(path, name));
   }
   await new Promise((r) => setImmediate(r));
+  return total;
+}
+
+/**
+ * Removes a path (never following links) and returns the bytes its files held, in one pass: each
+ * entry is looked at once (readdir with types; lstat only for a file's size), then unlinked, and
+ * each folder removed once empty; 0 when it does not exist. What cannot be unlinked (a folder a
+ * step made read-only) goes by forced removal; its bytes are counted all the same, as folderBytes
+ * counts them.
+ */
+export async function removeCounting(path: string): Promise<number> {
+  const info = await lstat(path).catch(() => null);
+  if (!info) return 0;
+  if (info.isDirectory()) return removeFolder(path);
+  await unlink(path).catch(() => undefined);
+  return info.size;
+}
+
+async function removeFolder(path: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(path, { withFileTypes: true }).catch(() => [] as Dirent[])) {
+    const child = join(path, entry.name);
+    // A link is an entry like a file: its own size, removed, never followed.
+    if (entry.isDirectory()) {
+      total += await removeFolder(child);
+      continue;
+    }
+    total += (await lstat(child).catch(() => null))?.size ?? 0;
+    await unlink(child).catch(() => undefined);
+  }
+  await rmdir(path).catch(() => rm(path, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined));
   return total;
 }
 
