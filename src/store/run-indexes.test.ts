@@ -71,7 +71,14 @@ test('deleting runs: every row pointing at a run or its steps is found by an ind
           String(r.rootpage),
         ]),
       );
-      for (const index of ['pipeline_runs_retry_of', 'step_runs_reused_from', 'run_artifacts_step_run', 'schedule_fires_run', 'notification_deliveries_run'])
+      for (const index of [
+        'pipeline_runs_retry_of',
+        'step_runs_reused_from',
+        'run_artifacts_step_run',
+        'schedule_fires_run',
+        'fork_approvals_run',
+        'notification_deliveries_run',
+      ])
         assert.ok(opened.has(roots.get(index)!), `${index} used when deleting runs`);
     } finally {
       db.close();
