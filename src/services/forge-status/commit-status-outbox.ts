@@ -22,6 +22,7 @@ import { sendCommitStatus, type SendResult } from '../../integrations/forge/send
 import { recordRunStatus, type ForgeSettings } from './record-run-status.js';
 import { resolveForgeToken } from './forge-token.js';
 import { coerceError } from '../../domain/errors.js';
+import { PassLoop } from '../outbox/pass-loop.js';
 
 export interface OutboxTiming {
   /** How often due rows are looked for when nothing wakes the loop. */
@@ -66,10 +67,7 @@ export class CommitStatusOutbox {
   private readonly timing: OutboxTiming;
   private readonly heard = new Set<number>();
   private unsubscribe: Unsubscribe | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private working: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly loop: PassLoop;
   private lastSweep = 0;
   /**
    * API base URL → until when it said to wait (rate limit, Retry-After). A limit is the token's or
@@ -80,6 +78,7 @@ export class CommitStatusOutbox {
 
   constructor(private readonly deps: OutboxDeps) {
     this.timing = { ...DEFAULT_OUTBOX_TIMING, ...deps.timing };
+    this.loop = new PassLoop(() => this.tick(), this.timing.pollMs);
   }
 
   start(): void {
@@ -87,40 +86,17 @@ export class CommitStatusOutbox {
       this.heard.add(event.runId);
       this.wake();
     });
-    this.schedule(0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
-    await this.working;
+    await this.loop.stop();
   }
 
-  /** Works the outbox now (or right after the tick in progress). */
+  /** Works the outbox now (or right after the pass in progress). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.working) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.working = this.tick().finally(() => {
-      this.working = null;
-      if (this.stopped) return;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      } else this.schedule(this.timing.pollMs);
-    });
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), ms);
-    this.timer.unref();
+    this.loop.wake();
   }
 
   /** One pass; every fault is logged and the next pass tries again. */
@@ -137,10 +113,10 @@ export class CommitStatusOutbox {
       await this.deps.statuses.supersede(new Date().toISOString());
       const due = await this.deps.statuses.due(new Date().toISOString(), BATCH);
       const ready = due.filter((row) => (this.waitFor.get(row.api_url) ?? 0) <= Date.now());
-      for (const row of due) if (!ready.includes(row)) this.wakeAt(this.waitFor.get(row.api_url)!);
+      for (const row of due) if (!ready.includes(row)) this.loop.wakeAt(this.waitFor.get(row.api_url)!);
       await Promise.all(ready.map((row) => this.deliver(row)));
       // A full batch may mean more are due: go again at once.
-      if (due.length === BATCH) this.again = true;
+      if (due.length === BATCH) this.loop.passAgain();
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'commit status outbox: a pass failed; the next one retries');
     }
@@ -188,15 +164,10 @@ export class CommitStatusOutbox {
         const next = result.retryAt ?? at + this.backoff(attempts);
         if (result.retryAt !== null) this.waitFor.set(row.api_url, Math.max(result.retryAt, this.waitFor.get(row.api_url) ?? 0));
         await statuses.retryLater(row.id, this.owner, new Date(next).toISOString(), `attempt ${attempts}: ${result.error}`, result.statusCode);
-        this.wakeAt(next);
+        this.loop.wakeAt(next);
         return;
       }
     }
-  }
-
-  /** Wakes when something becomes due rather than at the next poll. */
-  private wakeAt(atMs: number): void {
-    if (!this.stopped) setTimeout(() => this.wake(), Math.max(0, atMs - Date.now()) + 5).unref();
   }
 
   /** Exponential backoff with ±20 % jitter, so several senders do not retry in step. */

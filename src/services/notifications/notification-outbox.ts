@@ -18,6 +18,7 @@ import type { EventBus, Unsubscribe } from '../../events/event-bus.js';
 import type { DeliveryAttempt, NotificationDelivery, NotificationsRepository } from '../../store/notifications-repository.js';
 import type { Transactor } from '../../store/transaction.js';
 import { coerceError } from '../../domain/errors.js';
+import { PassLoop } from '../outbox/pass-loop.js';
 import { isFinalRunStatus } from '../../domain/status.js';
 import { recordRunNotifications } from './record-run-notifications.js';
 import { sendNotification, type SendNotification } from './send-notification.js';
@@ -70,14 +71,12 @@ export class NotificationOutbox {
   private readonly heard = new Set<number>();
   private readonly sending = new Set<Promise<void>>();
   private unsubscribe: Unsubscribe | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private working: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly loop: PassLoop;
   private lastSweep = 0;
 
   constructor(private readonly deps: OutboxDeps) {
     this.timing = { ...DEFAULT_NOTIFICATION_TIMING, ...deps.timing };
+    this.loop = new PassLoop(() => this.tick(), this.timing.pollMs);
   }
 
   start(): void {
@@ -87,41 +86,18 @@ export class NotificationOutbox {
       this.heard.add(event.runId);
       this.wake();
     });
-    this.schedule(0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
-    await this.working;
+    await this.loop.stop();
     await Promise.all([...this.sending]);
   }
 
   /** Works the outbox now (or right after the pass in progress). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.working) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.working = this.tick().finally(() => {
-      this.working = null;
-      if (this.stopped) return;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      } else this.schedule(this.timing.pollMs);
-    });
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), ms);
-    this.timer.unref();
+    this.loop.wake();
   }
 
   /** One pass: write the events of runs heard of (and, now and then, of missed ones), then start due sends. Faults are logged. */
@@ -214,15 +190,10 @@ export class NotificationOutbox {
     if (result.kind === 'retry') {
       const next = at + this.backoff(attemptNo);
       await notifications.settle(row.id, this.owner, attempt, { outcome: 'pending', nextAttemptAt: new Date(next).toISOString() });
-      this.wakeAt(next);
+      this.loop.wakeAt(next);
       return;
     }
     await notifications.settle(row.id, this.owner, attempt, { outcome: result.kind });
-  }
-
-  /** Wakes when a retry becomes due rather than at the next poll. */
-  private wakeAt(atMs: number): void {
-    if (!this.stopped) setTimeout(() => this.wake(), Math.max(0, atMs - Date.now()) + 5).unref();
   }
 
   /** Exponential backoff with ±20 % jitter, so several senders do not retry in step. */
