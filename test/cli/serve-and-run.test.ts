@@ -151,10 +151,15 @@ describe('ansflow serve and ansflow run', () => {
     assert.match((await api(base, 'GET', `/api/pipeline-runs/${running.id}/logs/`, token)).text, /before-crash/);
     // The step ran in its run's sandbox, whose PID namespace ended with the killed server's spawner.
     await waitFor(async () => (markerSleepers().length === 0 ? true : undefined), 5000, 'the orphaned step process to be gone');
+    // Generous: the restarted server starts its sandboxes while the machine runs other suites. Should
+    // it still not finish, the run as it stands and the server's own output say why (seen once in CI).
     const after = await waitFor(async () => {
       const r = (await api(base, 'GET', `/api/pipeline-runs/${queued.id}/`, token)).json;
       return r.status === 'success' || r.status === 'failed' ? r : undefined;
-    }, 20000);
+    }, 60_000).catch(async (error: Error) => {
+      const r = (await api(base, 'GET', `/api/pipeline-runs/${queued.id}/`, token)).json;
+      throw new Error(`${error.message}\nthe queued run: ${JSON.stringify(r)}\nthe restarted server's output:\n${server!.output()}`);
+    });
     assert.equal(after.status, 'success');
   });
 
