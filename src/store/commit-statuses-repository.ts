@@ -14,6 +14,7 @@ import type { CommitStatusOutcome, Forge } from '../domain/commit-status.js';
 import type { RunStatus } from '../domain/status.js';
 import type { PipelineDefinition } from '../domain/pipeline.js';
 import type { RunTrigger } from './runs-repository.js';
+import { claimOutboxRow } from './outbox-claim.js';
 
 export interface CommitStatus {
   id: number;
@@ -173,15 +174,8 @@ export class CommitStatusesRepository {
   }
 
   /** Takes the row for `owner` until `until`; false when another process has it or it is no longer pending. */
-  async claim(id: number, owner: string, now: string, until: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('commit_statuses')
-      .set((eb) => ({ claimed_by: owner, claim_expires_at: until, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where('outcome', '=', 'pending')
-      .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('claim_expires_at', '<', now)]))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  claim(id: number, owner: string, now: string, until: string): Promise<boolean> {
+    return claimOutboxRow(this.db, 'commit_statuses', id, owner, now, until);
   }
 
   async delivered(id: number, owner: string, at: string, statusCode: number): Promise<void> {

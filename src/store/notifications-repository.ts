@@ -17,6 +17,7 @@ import type { SecretBox } from './secret-box.js';
 import type { NotificationConfig, NotificationEvent, NotificationKind, NotificationPayload } from '../domain/notifications.js';
 import type { RunStatus } from '../domain/status.js';
 import type { RunTrigger } from './runs-repository.js';
+import { claimOutboxRow } from './outbox-claim.js';
 import { isUniqueViolation, memberProjects } from './pipelines-repository.js';
 import { nowIso } from './time.js';
 
@@ -443,15 +444,8 @@ export class NotificationsRepository {
   }
 
   /** Takes the row for `owner` until `until`; false when another process has it or it is settled. */
-  async claim(id: number, owner: string, now: string, until: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('notification_deliveries')
-      .set((eb) => ({ claimed_by: owner, claim_expires_at: until, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where('outcome', '=', 'pending')
-      .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('claim_expires_at', '<', now)]))
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  claim(id: number, owner: string, now: string, until: string): Promise<boolean> {
+    return claimOutboxRow(this.db, 'notification_deliveries', id, owner, now, until);
   }
 
   /** Records an attempt and settles the row (only the claim's holder does). */
