@@ -60,3 +60,27 @@ export function Dialog({ open, title, onClose, onSubmit, children, footer, testI
     </dialog>
   );
 }
+
+/** The footer of a form dialog: Cancel, and the submit button (disabled while the form is sent). */
+export function DialogButtons({ onCancel, busy, label, testId }: { onCancel: () => void; busy: boolean; label: string; testId: string }) {
+  return (
+    <>
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="btn btn-primary" disabled={busy} data-testid={testId}>
+        {label}
+      </button>
+    </>
+  );
+}
+
+/** A form's error that belongs to no field, above the fields. */
+export function FormErrorBanner({ message, testId }: { message: string | null; testId: string }) {
+  if (!message) return null;
+  return (
+    <div className="banner banner-error" role="alert" data-testid={testId}>
+      {message}
+    </div>
+  );
+}

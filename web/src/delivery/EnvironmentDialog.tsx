@@ -2,7 +2,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { createEnvironment, updateEnvironment, type Environment } from '../api/delivery';
 import { ApiError, errorMessage } from '../api/api-error';
-import { Dialog } from '../components/Dialog';
+import { Dialog, DialogButtons, FormErrorBanner } from '../components/Dialog';
 import { FormField, fieldAria } from '../components/FormField';
 import { ProjectSelect } from '../projects/ProjectField';
 import { useCurrentProject } from '../projects/current-project';
@@ -83,22 +83,9 @@ export function EnvironmentDialog({ open, editing, onClose, onSaved }: Environme
       onClose={onClose}
       onSubmit={() => void submit()}
       testId="environment-dialog"
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="environment-submit">
-            {editing ? 'Save' : 'Create environment'}
-          </button>
-        </>
-      }
+      footer={<DialogButtons onCancel={onClose} busy={busy} label={editing ? 'Save' : 'Create environment'} testId="environment-submit" />}
     >
-      {formError && (
-        <div className="banner banner-error" role="alert" data-testid="environment-form-error">
-          {formError}
-        </div>
-      )}
+      <FormErrorBanner message={formError} testId="environment-form-error" />
       <div className="form-grid">
         {text('env-name', 'name', 'name', 'Name', 'What a step names in environment: <name>.', { required: true })}
         {!editing && (

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { createSchedule, updateSchedule, type Schedule } from '../api/delivery';
 import { ApiError, errorMessage } from '../api/api-error';
-import { Dialog } from '../components/Dialog';
+import { Dialog, DialogButtons, FormErrorBanner } from '../components/Dialog';
 import { FormField, fieldAria } from '../components/FormField';
 import { KeyValueRows } from '../pipelines/KeyValueRows';
 import { variableErrors } from '../forms/pipeline-form-model';
@@ -86,22 +86,9 @@ export function ScheduleDialog({ open, pipelineId, pipelineBranch, editing, onCl
       onClose={onClose}
       onSubmit={() => void submit()}
       testId="schedule-dialog"
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="schedule-submit">
-            {editing ? 'Save' : 'Add schedule'}
-          </button>
-        </>
-      }
+      footer={<DialogButtons onCancel={onClose} busy={busy} label={editing ? 'Save' : 'Add schedule'} testId="schedule-submit" />}
     >
-      {formError && (
-        <div className="banner banner-error" role="alert" data-testid="schedule-form-error">
-          {formError}
-        </div>
-      )}
+      <FormErrorBanner message={formError} testId="schedule-form-error" />
       <div className="form-grid">
         <FormField id="schedule-cron" label="Cron" required hint={cronHint} errors={errors.cron} errorPath="cron">
           <input

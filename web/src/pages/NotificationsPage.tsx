@@ -14,7 +14,7 @@ import {
 import { ApiError, errorMessage } from '../api/api-error';
 import { useAuth } from '../auth/AuthProvider';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { Dialog } from '../components/Dialog';
+import { Dialog, DialogButtons, FormErrorBanner } from '../components/Dialog';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
 import { FormField, fieldAria } from '../components/FormField';
 import { Pagination } from '../components/Pagination';
@@ -341,22 +341,9 @@ function ChannelDialog({ open, editing, onClose, onSaved }: ChannelDialogProps) 
       onClose={onClose}
       onSubmit={() => void submit()}
       testId="channel-dialog"
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} data-testid="channel-submit">
-            {editing ? 'Save' : 'Create channel'}
-          </button>
-        </>
-      }
+      footer={<DialogButtons onCancel={onClose} busy={busy} label={editing ? 'Save' : 'Create channel'} testId="channel-submit" />}
     >
-      {formError && (
-        <div className="banner banner-error" role="alert" data-testid="channel-form-error">
-          {formError}
-        </div>
-      )}
+      <FormErrorBanner message={formError} testId="channel-form-error" />
       <div className="form-grid">
         {text('channel-name', 'name', 'name', 'Name', null)}
         {!editing && (
