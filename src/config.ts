@@ -41,6 +41,8 @@ export interface Config extends SsoConfig {
   /** How often the retention sweeper looks for expired runs, and how many runs it removes at a time. */
   retentionSweepSeconds: number;
   retentionBatch: number;
+  /** Audit events older than this many days are removed by the sweeper; 0 = kept for ever (ANSFLOW_AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
   cancelGraceSeconds: number;
   /** Steps of one run running at the same time (ANSFLOW_MAX_PARALLEL_STEPS). */
   maxParallelSteps: number;
@@ -201,6 +203,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     retentionKeepDays: int('ANSFLOW_RETENTION_KEEP_DAYS', 0, 0, 36_500),
     retentionSweepSeconds: int('ANSFLOW_RETENTION_SWEEP_SECONDS', 300, 1, 86_400),
     retentionBatch: int('ANSFLOW_RETENTION_BATCH', 100, 1, 10_000),
+    auditRetentionDays: int('ANSFLOW_AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     cancelGraceSeconds: int('ANSFLOW_CANCEL_GRACE_SECONDS', 5, 0, 600),
     maxParallelSteps: int('ANSFLOW_MAX_PARALLEL_STEPS', 8, 1, 1000),
     workerLeaseSeconds: int('ANSFLOW_WORKER_LEASE_SECONDS', 30, 1, 3600),

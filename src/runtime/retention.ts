@@ -87,6 +87,10 @@ export function makeRetentionSweeper(ctx: AppContext, options: { now?: () => num
       }
       return { removed: prefixes.length, bytes };
     },
+    ...(ctx.config.auditRetentionDays > 0 && {
+      pruneAuditEvents: (now: string, limit: number) =>
+        ctx.audit.prune(new Date(Date.parse(now) - ctx.config.auditRetentionDays * 86_400_000).toISOString(), limit),
+    }),
     ...(options.now && { now: options.now }),
     intervalMs: ctx.config.retentionSweepSeconds * 1000,
     batch: ctx.config.retentionBatch,

@@ -81,6 +81,27 @@ export class AuditEventsRepository {
     await this.db.executeQuery(CompiledQuery.raw(text, Object.values(row)));
   }
 
+  /**
+   * Removes up to `limit` of the oldest events written before `cutoff` (retention), never the
+   * newest event: SQLite gives a new row the largest id plus one, so keeping the newest keeps ids
+   * from ever being reused, and exports keyed by id stay unambiguous. Reads the oldest rows by the
+   * primary key and stops at the first one inside the window, so a sweep costs what it removes,
+   * not the size of the log. Returns how many were removed.
+   */
+  async pruneOlderThan(cutoff: string, limit: number): Promise<number> {
+    const newest = await this.db.selectFrom('audit_events').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (!newest) return 0;
+    const oldest = await this.db.selectFrom('audit_events').select(['id', 'at']).where('id', '<', newest.id).orderBy('id', 'asc').limit(limit).execute();
+    const expired: number[] = [];
+    for (const row of oldest) {
+      if (row.at >= cutoff) break;
+      expired.push(Number(row.id));
+    }
+    if (expired.length === 0) return 0;
+    const result = await this.db.deleteFrom('audit_events').where('id', 'in', expired).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Up to `limit` events matching the filter, newest first. */
   async list(filter: AuditFilter, limit: number): Promise<AuditEvent[]> {
     let q = this.db.selectFrom('audit_events').selectAll();

@@ -66,6 +66,26 @@ export class AuditLog {
     return this.events.insert(entry, nowIso());
   }
 
+  /**
+   * Retention: removes up to `limit` events older than `cutoff` and, in the same transaction, writes
+   * an `audit.prune` event saying how many went and up to when, so the log itself shows that it
+   * was shortened and by whom (the sweeper: no actor). Returns how many were removed.
+   */
+  prune(cutoff: string, limit: number): Promise<number> {
+    return this.change(async (tx, record) => {
+      const removed = await this.events.in(tx).pruneOlderThan(cutoff, limit);
+      if (removed > 0)
+        await record({
+          action: 'audit.prune',
+          actor: null,
+          origin: null,
+          target: { type: 'audit_log', id: null, name: null },
+          diff: { removed: { after: removed }, older_than: { after: cutoff } },
+        });
+      return removed;
+    });
+  }
+
   list(filter: AuditFilter, limit: number) {
     return this.events.list(filter, limit);
   }

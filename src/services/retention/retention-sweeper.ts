@@ -9,7 +9,8 @@
  * renews its lease and pauses `pauseMs`, so runs and requests get the database in between.
  * Run numbers never repeat: they come from `pipelines.run_counter`, which deleting runs never
  * touches. Artifacts past their `expire_in_days` go first, in batches too, whatever the runs'
- * policies (their runs stay). `now` is the sweeper's clock (a test moves it ahead).
+ * policies (their runs stay), then audit events past the audit log's retention (each batch with an
+ * `audit.prune` event of its own). `now` is the sweeper's clock (a test moves it ahead).
  */
 import { basename, join } from 'node:path';
 import { lstat, readdir } from 'node:fs/promises';
@@ -24,6 +25,9 @@ export type RemoveArtifacts = (runId: number) => Promise<number>;
 /** Removes up to `limit` artifacts expired at `now` (rows, then their objects); how many, and the bytes freed. */
 export type RemoveExpiredArtifacts = (now: string, limit: number) => Promise<{ removed: number; bytes: number }>;
 
+/** Removes up to `limit` audit events past their retention at `now`; how many. */
+export type PruneAuditEvents = (now: string, limit: number) => Promise<number>;
+
 export interface SweeperDeps {
   retention: RetentionRepository;
   defaults: RetentionPolicy;
@@ -34,6 +38,8 @@ export interface SweeperDeps {
   removeArtifacts?: RemoveArtifacts;
   /** Artifacts past their `expire_in_days`. */
   removeExpiredArtifacts?: RemoveExpiredArtifacts;
+  /** Audit events past `ANSFLOW_AUDIT_RETENTION_DAYS` (absent: the log is kept whole). */
+  pruneAuditEvents?: PruneAuditEvents;
   /** The clock (ms since the epoch); default Date.now. */
   now?: () => number;
   intervalMs: number;
@@ -50,7 +56,12 @@ export interface SweepResult {
   freedBytes: number;
   /** Artifacts removed because they expired (their runs kept). */
   expiredArtifacts: number;
+  /** Audit events removed because they were past the audit log's retention. */
+  auditEvents: number;
 }
+
+/** Audit events removed per transaction: small rows without files, so more than a batch of runs. */
+const AUDIT_BATCH = 1000;
 
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -94,7 +105,7 @@ export class RetentionSweeper {
     const lease = this.deps.leaseSeconds ?? 60;
     if (!(await retention.claim(owner, lease, this.now()))) return null;
     await retention.started(owner);
-    const result: SweepResult = { deleted: 0, freedBytes: 0, expiredArtifacts: 0 };
+    const result: SweepResult = { deleted: 0, freedBytes: 0, expiredArtifacts: 0, auditEvents: 0 };
     let error: string | null = null;
     try {
       for (const remove = this.deps.removeExpiredArtifacts; remove;) {
@@ -103,6 +114,14 @@ export class RetentionSweeper {
         result.expiredArtifacts += removed;
         result.freedBytes += bytes;
         if (removed < this.deps.batch) break;
+        if (!(await retention.claim(owner, lease, this.now()))) return result;
+        await new Promise((r) => setTimeout(r, this.deps.pauseMs ?? 20));
+      }
+      for (const prune = this.deps.pruneAuditEvents; prune;) {
+        if (this.stopped) return result;
+        const removed = await prune(new Date(this.now()).toISOString(), AUDIT_BATCH);
+        result.auditEvents += removed;
+        if (removed < AUDIT_BATCH) break;
         if (!(await retention.claim(owner, lease, this.now()))) return result;
         await new Promise((r) => setTimeout(r, this.deps.pauseMs ?? 20));
       }
