@@ -25,6 +25,7 @@ import { inventoryChecks } from './migrations/020-inventory-checks.js';
 import { notifications } from './migrations/021-notifications.js';
 import { forkApprovals } from './migrations/022-fork-approvals.js';
 import { deleteAndMemberIndexes } from './migrations/023-delete-and-member-indexes.js';
+import { auditEventsRowid } from './migrations/024-audit-events-rowid.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -52,6 +53,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '021-notifications': notifications(),
     '022-fork-approvals': forkApprovals(db.dialect),
     '023-delete-and-member-indexes': deleteAndMemberIndexes(),
+    '024-audit-events-rowid': auditEventsRowid(db.dialect),
   };
 }
 

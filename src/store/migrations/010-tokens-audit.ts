@@ -13,6 +13,7 @@ import type { Dialect } from '../db.js';
 export function tokensAudit(dialect: Dialect) {
   const id = dialect === 'postgres' ? sql`serial primary key` : sql`integer primary key autoincrement`;
   const bigId = dialect === 'postgres' ? sql`bigserial primary key` : sql`integer primary key autoincrement`;
+  // (audit_events.id is a plain rowid on SQLite since 024-audit-events-rowid.)
   return {
     async up(db: Kysely<unknown>) {
       await db.schema
