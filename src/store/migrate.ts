@@ -26,6 +26,7 @@ import { notifications } from './migrations/021-notifications.js';
 import { forkApprovals } from './migrations/022-fork-approvals.js';
 import { deleteAndMemberIndexes } from './migrations/023-delete-and-member-indexes.js';
 import { auditEventsRowid } from './migrations/024-audit-events-rowid.js';
+import { memberFilterIndexes } from './migrations/025-member-filter-indexes.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -54,6 +55,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '022-fork-approvals': forkApprovals(db.dialect),
     '023-delete-and-member-indexes': deleteAndMemberIndexes(),
     '024-audit-events-rowid': auditEventsRowid(db.dialect),
+    '025-member-filter-indexes': memberFilterIndexes(),
   };
 }
 

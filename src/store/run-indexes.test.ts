@@ -86,31 +86,36 @@ test('deleting runs: every row pointing at a run or its steps is found by an ind
   });
 });
 
-test("a member's status-filtered run list: the count reads (status, project_id, id) only, the page walks (status, id)", async () => {
-  await withMigrated(async (file) => {
-    const raw = new SQLite(file);
-    const queries: CompiledQuery[] = [];
-    const kysely = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: raw }),
-      log: (event) => {
-        if (event.level === 'query') queries.push(event.query);
-      },
+for (const [filter, column, pageIndex, countIndex] of [
+  [{ status: 'failed' }, 'status', 'pipeline_runs_status_id', 'pipeline_runs_status_project'],
+  [{ branch: 'main' }, 'branch', 'pipeline_runs_branch_id', 'pipeline_runs_branch_project'],
+  [{ trigger: 'webhook' }, 'trigger_type', 'pipeline_runs_trigger_id', 'pipeline_runs_trigger_project'],
+] as const)
+  test(`a member's run list by ${column}: the count reads (${column}, project_id, id) only, the page walks (${column}, id)`, async () => {
+    await withMigrated(async (file) => {
+      const raw = new SQLite(file);
+      const queries: CompiledQuery[] = [];
+      const kysely = new Kysely<Database>({
+        dialect: new SqliteDialect({ database: raw }),
+        log: (event) => {
+          if (event.level === 'query') queries.push(event.query);
+        },
+      });
+      try {
+        // The list reads runs only; the pipelines repository is for creating runs.
+        const repo = new RunsRepository(kysely, null as unknown as PipelinesRepository);
+        await repo.list({ ...filter, memberId: 7 }, { limit: 20, offset: 0 });
+        const plan = (q: CompiledQuery) =>
+          (raw.prepare(`explain query plan ${q.sql}`).all(...(q.parameters as unknown[])) as { detail: string }[]).map((r) => r.detail).join('\n');
+        const runsQueries = queries.filter((q) => q.sql.includes('from "pipeline_runs"') && q.sql.includes('"project_members"'));
+        const count = runsQueries.find((q) => q.sql.startsWith('select count(*)'));
+        const page = runsQueries.find((q) => q.sql.includes('order by "pipeline_runs"."id" desc'));
+        assert.ok(count && page, `the list's queries: ${queries.map((q) => q.sql).join('\n')}`);
+        assert.match(plan(count), new RegExp(`SEARCH pipeline_runs USING COVERING INDEX ${countIndex} \\(${column}=\\?\\)`));
+        assert.match(plan(page), new RegExp(`SEARCH pipeline_runs USING INDEX ${pageIndex} \\(${column}=\\?\\)`));
+        assert.doesNotMatch(plan(page), /TEMP B-TREE/);
+      } finally {
+        await kysely.destroy();
+      }
     });
-    try {
-      // The list reads runs only; the pipelines repository is for creating runs.
-      const repo = new RunsRepository(kysely, null as unknown as PipelinesRepository);
-      await repo.list({ status: 'failed', memberId: 7 }, { limit: 20, offset: 0 });
-      const plan = (q: CompiledQuery) =>
-        (raw.prepare(`explain query plan ${q.sql}`).all(...(q.parameters as unknown[])) as { detail: string }[]).map((r) => r.detail).join('\n');
-      const runsQueries = queries.filter((q) => q.sql.includes('from "pipeline_runs"') && q.sql.includes('"project_members"'));
-      const count = runsQueries.find((q) => q.sql.startsWith('select count(*)'));
-      const page = runsQueries.find((q) => q.sql.includes('order by "pipeline_runs"."id" desc'));
-      assert.ok(count && page, `the list's queries: ${queries.map((q) => q.sql).join('\n')}`);
-      assert.match(plan(count), /SEARCH pipeline_runs USING COVERING INDEX pipeline_runs_status_project \(status=\?\)/);
-      assert.match(plan(page), /SEARCH pipeline_runs USING INDEX pipeline_runs_status_id \(status=\?\)/);
-      assert.doesNotMatch(plan(page), /TEMP B-TREE/);
-    } finally {
-      await kysely.destroy();
-    }
   });
-});
