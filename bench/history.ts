@@ -205,6 +205,8 @@ async function readsOf(server: BenchServer, databaseUrl: string | null, size: nu
     { name: 'all runs, trigger=api', path: '/api/pipeline-runs/?trigger=api', as: 'admin' },
     { name: 'all runs, first page (member)', path: '/api/pipeline-runs/', as: 'member' },
     { name: 'all runs, status=failed (member)', path: '/api/pipeline-runs/?status=failed', as: 'member' },
+    { name: 'all runs, branch=develop (member)', path: '/api/pipeline-runs/?branch=develop', as: 'member' },
+    { name: 'all runs, trigger=api (member)', path: '/api/pipeline-runs/?trigger=api', as: 'member' },
     { name: 'run detail', path: `/api/pipeline-runs/${middle}/`, as: 'admin' },
     { name: 'run log', path: `/api/pipeline-runs/${middle}/logs/`, as: 'admin' },
     { name: 'pipelines with last_run', path: '/api/pipelines/', as: 'admin' },
