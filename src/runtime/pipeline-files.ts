@@ -5,15 +5,21 @@
 import { join } from 'node:path';
 import type { AppContext } from './context.js';
 import { RepositoryMirrors } from '../engine/mirror/repository-mirrors.js';
+import { launcherCommands } from '../engine/launch/run-command.js';
+import type { ProcessLauncher } from '../engine/launch/launcher.js';
 import { parsePipelineFile } from '../domain/pipeline-file/parse-pipeline-file.js';
 import { planFromFile } from '../services/runs/plan-from-file.js';
 import type { Run } from '../store/runs-repository.js';
 
 export const mirrorsRoot = (dataDir: string) => join(dataDir, 'mirrors');
 
-export function repositoryMirrors(ctx: AppContext): RepositoryMirrors {
+/**
+ * The worker's mirrors. `host`: the launcher of the host's spawner (unsandboxed), which starts the
+ * mirrors' git so that the server never forks itself for them (run-command.ts says why).
+ */
+export function repositoryMirrors(ctx: AppContext, host: ProcessLauncher): RepositoryMirrors {
   const policy = { allowLocal: ctx.config.allowLocalRepositories, allowMetadataAddresses: ctx.config.allowMetadataAddresses };
-  return new RepositoryMirrors({ root: mirrorsRoot(ctx.config.dataDir), policy });
+  return new RepositoryMirrors({ root: mirrorsRoot(ctx.config.dataDir), policy, commands: launcherCommands(host) });
 }
 
 export function pipelineFileReader(ctx: AppContext, mirrors: RepositoryMirrors) {

@@ -40,9 +40,9 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     const killed = processes.killOrphans(new Set([...recovered.requeued, ...recovered.failed]));
     if (recovered.requeued.length + recovered.failed.length > 0) ctx.logger.warn({ ...recovered, killed }, 'recovered runs interrupted by a previous stop');
   }
-  const { launcher, engine, report } = await stepLauncher(ctx);
+  const { launcher, host, engine, report } = await stepLauncher(ctx);
   // One bare mirror per repository: pipeline files are read from it and checkouts copy from it.
-  const mirrors = repositoryMirrors(ctx);
+  const mirrors = repositoryMirrors(ctx, host);
   const workerId = `${hostname()}:${process.pid}`;
   const { outputs } = ctx.config;
   const worker = new RunWorker({
@@ -97,9 +97,10 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
 /**
  * How this worker starts steps: inside a sandbox per run (the default), or, when the operator set
  * ANSFLOW_SANDBOX=off, directly. When the sandbox cannot be set up, steps are refused (each run
- * ends as a platform error saying why) rather than run unisolated.
+ * ends as a platform error saying why) rather than run unisolated. `host`: the host's spawner,
+ * unsandboxed, for the platform's own processes (the mirrors' git); closed with `launcher`.
  */
-async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLauncher; engine: EngineOptions; report: SandboxReport }> {
+async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLauncher; host: ProcessLauncher; engine: EngineOptions; report: SandboxReport }> {
   const { config } = ctx;
   const state = await prepareSandbox({
     enabled: config.sandbox,
@@ -117,13 +118,13 @@ async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLaunche
     // takes. A spawner that cannot start is retried at each launch (the step fails saying why).
     const launcher = new SpawnerLauncher();
     launcher.warmUp().catch((error: unknown) => ctx.logger.error({ err: error }, 'the step spawner could not start'));
-    return { launcher, engine: ctx.engine, report };
+    return { launcher, host: launcher, engine: ctx.engine, report };
   }
   // Two ready: runs that come back to back (a burst of pushes) find one even while the next is made.
   const launcher = new SandboxLauncher(state, { workspaceRoot: ctx.engine.workspaceRoot, warm: 2 });
   launcher.warmUp();
   const stepOwner = state.available ? state.settings.runAs : undefined;
-  return { launcher, engine: { ...ctx.engine, isolation: launcher, ...(stepOwner && { stepOwner }) }, report };
+  return { launcher, host: launcher.host, engine: { ...ctx.engine, isolation: launcher, ...(stepOwner && { stepOwner }) }, report };
 }
 
 export function sandboxReport(state: SandboxState): SandboxReport {

@@ -16,6 +16,10 @@ export interface LaunchRequest {
   cwd: string;
   /** The complete environment; nothing is inherited. */
   env: Record<string, string>;
+  /** Written to the process's stdin, which is then closed; without it stdin is /dev/null. */
+  input?: string;
+  /** stderr on a pipe of its own (LaunchedProcess.stderr) rather than sharing `output` with stdout. */
+  separateStderr?: boolean;
   /**
    * The run and step this process belongs to. A sandboxing launcher starts it inside that run's
    * sandbox (RunIsolation.openRun), with the step's limits and network.
@@ -49,6 +53,8 @@ export interface LaunchedProcess {
    * process holding it (the leader and whatever it started) has exited or closed it.
    */
   readonly output: Readable;
+  /** With `separateStderr`: stderr (`output` then carries stdout alone). Ends as `output` does. */
+  readonly stderr?: Readable;
   /** How the leader ended. Rejects when that can no longer be known (the launcher died). */
   readonly exit: Promise<ProcessExit>;
   /**
@@ -64,8 +70,9 @@ export interface LaunchedProcess {
 
 export interface ProcessLauncher {
   /**
-   * Starts the request as the leader of a new process group, stdin on /dev/null. Rejects when the
-   * process cannot be started (a missing executable or working directory), saying why.
+   * Starts the request as the leader of a new process group, stdin on /dev/null unless the request
+   * gives `input`. Rejects when the process cannot be started (a missing executable or working
+   * directory), saying why.
    */
   launch(request: LaunchRequest): Promise<LaunchedProcess>;
   close(): Promise<void>;

@@ -103,6 +103,60 @@ test('many launches at once (more than one batch of pipes) each get their own ou
   }
 });
 
+/** Everything a stream carries until it ends. */
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+test('a launch may give the process its stdin and take its stderr on a pipe of its own; else stdin is /dev/null and stderr shares stdout', async () => {
+  const launcher = new SpawnerLauncher();
+  try {
+    // sh, not bash: bash given a pipe as stdin may read ~/.bashrc, which writes to stderr here.
+    const script = 'while read -r line; do echo "out:$line"; echo "err:$line" >&2; done; echo done';
+    const separate = await launcher.launch({ file: 'sh', args: ['-c', script], cwd: tmpdir(), env, input: 'a\nb\n', separateStderr: true });
+    const [out, err, exit] = await Promise.all([readAll(separate.output), readAll(separate.stderr!), separate.exit]);
+    assert.equal(exit.code, 0);
+    assert.equal(out, 'out:a\nout:b\ndone\n');
+    assert.equal(err, 'err:a\nerr:b\n');
+
+    // The default: one pipe for both (a step's log keeps their order), nothing to read on stdin.
+    const shared = await launcher.launch({ file: 'sh', args: ['-c', `${script}; readlink /proc/$$/fd/0`], cwd: tmpdir(), env });
+    assert.equal(shared.stderr, undefined);
+    const [text] = await Promise.all([readAll(shared.output), shared.exit]);
+    assert.equal(text, 'done\n/dev/null\n');
+
+    // Input the process never reads (it exits first) is no error, for it or for the spawner.
+    const deaf = await launcher.launch({ file: 'sh', args: ['-c', 'exit 3'], cwd: tmpdir(), env, input: 'x'.repeat(1 << 20), separateStderr: true });
+    const [, , deafExit] = await Promise.all([readAll(deaf.output), readAll(deaf.stderr!), deaf.exit]);
+    assert.equal(deafExit.code, 3);
+    const after = await run(launcher, 'echo still');
+    assert.equal(after.text, 'still\n');
+  } finally {
+    await launcher.close();
+  }
+});
+
+test('a launch whose stderr pipe was replaced by a plain file is refused, and its stdout pipe is closed', async () => {
+  const launcher = new SpawnerLauncher();
+  try {
+    await launcher.warmUp();
+    const fifoDir = readFileSync(`/proc/${launcher.spawnerPid!}/cmdline`, 'utf8').split('\0').filter(Boolean).at(-1)!;
+    const stock = readdirSync(fifoDir).sort((a, b) => Number(a) - Number(b));
+    // The second pipe handed out (this launch's stderr) is no pipe any more.
+    rmSync(join(fifoDir, stock[1]!));
+    writeFileSync(join(fifoDir, stock[1]!), 'SECRET-CONTENT\n');
+    const before = readdirSync('/proc/self/fd').length;
+    await assert.rejects(launcher.launch({ file: 'true', args: [], cwd: tmpdir(), env, separateStderr: true }), /is not one of the step spawner's pipes/);
+    assert.equal(readdirSync('/proc/self/fd').length, before, 'no read end is left open');
+    const next = await run(launcher, 'echo fine');
+    assert.equal(next.text, 'fine\n');
+  } finally {
+    await launcher.close();
+  }
+});
+
 test('a pipe is never reused: an escaped process cannot write into a later step', async () => {
   const launcher = new SpawnerLauncher();
   const dir = mkdtempSync(join(tmpdir(), 'ansflow-spawner-test-'));

@@ -99,7 +99,6 @@ export interface ProcessStartRequest {
 }
 
 interface InFlight {
-  rfd: number;
   started: boolean;
   start: Deferred<number>;
   exit: Deferred<ProcessExit>;
@@ -163,31 +162,56 @@ export class Spawner {
 
   async launch(request: LaunchRequest): Promise<LaunchedProcess> {
     this.hold();
-    let rfd: number | undefined;
+    const fds: number[] = [];
     let id = 0;
     try {
       await this.readiness.promise;
-      const fifo = await this.takeFifo();
-      // The read end is opened before the spawner opens the write end and kept until the output
+      // The read ends are opened before the spawner opens the write ends and kept until the output
       // is read: the pipe then outlives a child that exits at once, with its output in it.
-      rfd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-      // Steps run as this user and could reach the folder: never read anything but our FIFO.
-      if (dirname(fifo) !== this.dir || !fstatSync(rfd).isFIFO()) throw new Error(`${fifo} is not one of the step spawner's pipes`);
+      const fifo = await this.openFifo(fds);
+      const stderrFifo = request.separateStderr ? await this.openFifo(fds) : undefined;
       id = this.nextId++;
-      const entry: InFlight = { rfd, started: false, start: deferred(), exit: deferred() };
+      const entry: InFlight = { started: false, start: deferred(), exit: deferred() };
       entry.exit.promise.catch(() => undefined);
       this.inFlight.set(id, entry);
-      this.send({ type: 'launch', id, file: request.file, args: [...request.args], cwd: request.cwd, env: request.env, fifo });
+      this.send({
+        type: 'launch',
+        id,
+        file: request.file,
+        args: [...request.args],
+        cwd: request.cwd,
+        env: request.env,
+        fifo,
+        ...(stderrFifo !== undefined && { stderrFifo }),
+        ...(request.input !== undefined && { input: request.input }),
+      });
       const pid = await entry.start.promise;
       // Only now: reading a FIFO no writer has opened yet would see end-of-file at once.
-      const output = new Socket({ fd: rfd, readable: true, writable: false });
-      return { pid, output, exit: entry.exit.promise, orphanable: this.how.hostPids, ...this.groupControl(pid) };
+      const [output, stderr] = fds.map((fd) => new Socket({ fd, readable: true, writable: false }));
+      return {
+        pid,
+        output: output!,
+        ...(stderr && { stderr }),
+        exit: entry.exit.promise,
+        orphanable: this.how.hostPids,
+        ...this.groupControl(pid),
+      };
     } catch (error) {
       if (id !== 0) this.inFlight.delete(id);
-      if (rfd !== undefined) closeSync(rfd);
+      for (const fd of fds) closeSync(fd);
       this.release();
       throw error;
     }
+  }
+
+  /** Takes a FIFO of the stock and opens its read end (kept in `fds`, which the caller closes on failure). */
+  private async openFifo(fds: number[]): Promise<string> {
+    const fifo = await this.takeFifo();
+    const rfd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    fds.push(rfd);
+    // Steps run as this user and could reach the folder: never read anything but our FIFO.
+    if (dirname(fifo) !== this.dir || !fstatSync(rfd).isFIFO()) throw new Error(`${fifo} is not one of the step spawner's pipes`);
+    return fifo;
   }
 
   private groupControl(pgid: number): Pick<LaunchedProcess, 'signalGroup' | 'groupAlive'> {

@@ -42,28 +42,55 @@ function makeFifos(): void {
   });
 }
 
-function launch(request: LaunchMessage): void {
-  const { id } = request;
-  const fail = (error: unknown) => send({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+/**
+ * Opens a FIFO's write end and unlinks it. O_RDWR never blocks on a FIFO (Linux). Holding it
+ * (`keeper`), the O_WRONLY open returns at once too, even if the server's read end were already
+ * gone; that write-only, blocking descriptor is what the child gets, so it sees an ordinary pipe
+ * (EPIPE once nobody reads).
+ */
+function openWriteEnd(fifo: string): { keeper: number; writer: number } {
   let keeper: number | undefined;
-  let writer: number;
   try {
-    // O_RDWR never blocks on a FIFO (Linux). Holding it, the O_WRONLY open returns at once too, even
-    // if the server's read end were already gone; that write-only, blocking descriptor is what the
-    // child gets, so it sees an ordinary pipe (EPIPE once nobody reads).
-    keeper = openSync(request.fifo, constants.O_RDWR | constants.O_NOFOLLOW);
-    writer = openSync(request.fifo, constants.O_WRONLY | constants.O_NOFOLLOW);
+    keeper = openSync(fifo, constants.O_RDWR | constants.O_NOFOLLOW);
+    return { keeper, writer: openSync(fifo, constants.O_WRONLY | constants.O_NOFOLLOW) };
   } catch (error) {
     if (keeper !== undefined) closeSync(keeper);
-    fail(error);
-    return;
+    throw error;
   } finally {
     try {
-      unlinkSync(request.fifo);
+      unlinkSync(fifo);
     } catch {
       // already gone: nothing to tidy
     }
   }
+}
+
+function launch(request: LaunchMessage): void {
+  const { id } = request;
+  const fail = (error: unknown) => send({ type: 'failed', id, message: error instanceof Error ? error.message : String(error) });
+  const ends: Array<{ keeper: number; writer: number }> = [];
+  const closeEnds = () => {
+    for (const end of ends.splice(0)) {
+      closeSync(end.writer);
+      closeSync(end.keeper);
+    }
+  };
+  try {
+    for (const fifo of [request.fifo, ...(request.stderrFifo === undefined ? [] : [request.stderrFifo])]) ends.push(openWriteEnd(fifo));
+  } catch (error) {
+    closeEnds();
+    // Used once, whichever failed: the other is not left in the folder.
+    for (const fifo of [request.fifo, request.stderrFifo])
+      try {
+        if (fifo !== undefined) unlinkSync(fifo);
+      } catch {
+        // opened and unlinked already, or never there
+      }
+    fail(error);
+    return;
+  }
+  const stdout = ends[0]!.writer;
+  const stderr = ends[1]?.writer ?? stdout;
 
   let child: ChildProcess;
   try {
@@ -71,15 +98,14 @@ function launch(request: LaunchMessage): void {
       cwd: request.cwd,
       env: request.env,
       detached: true,
-      stdio: ['ignore', writer, writer],
+      stdio: [request.input === undefined ? 'ignore' : 'pipe', stdout, stderr],
     });
   } catch (error) {
     // Invalid arguments (e.g. a NUL byte) throw instead of emitting 'error'.
     fail(error);
     return;
   } finally {
-    closeSync(writer);
-    closeSync(keeper);
+    closeEnds();
   }
   if (child.pid === undefined) {
     // Node names the executable when it is the working directory that is missing.
@@ -87,6 +113,11 @@ function launch(request: LaunchMessage): void {
     return;
   }
   child.on('error', () => undefined);
+  if (child.stdin) {
+    // A child that exits without reading all of it: EPIPE, which is its business, not ours.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(request.input);
+  }
   send({ type: 'started', id, pid: child.pid });
   const pgid = child.pid;
   // Whether the group is empty is asked here, where it costs a syscall, rather than by the

@@ -11,6 +11,12 @@
  * /proc, so `echo x > /dev/stderr` or `tee /dev/stdout` failed with "No such device or address";
  * a FIFO is a real pipe. Each is used once: a process that escaped its group and kept the pipe can
  * never write into a later step's log.
+ *
+ * A step's stdout and stderr share one FIFO (its log keeps their order). The platform's own short
+ * commands (the repository mirrors' git, which must not fork the large server) read stdout as data
+ * and stderr as the reason of a failure: they ask for a second FIFO (`stderrFifo`), and may give
+ * the child a few lines on stdin (`input`, e.g. `git cat-file --batch`'s requests), which the
+ * spawner writes into a pipe and closes; without it stdin is /dev/null.
  */
 
 /** Server → spawner. `fifo` is a path from a `fifos` message, already open for reading. */
@@ -22,6 +28,10 @@ export interface LaunchMessage {
   cwd: string;
   env: Record<string, string>;
   fifo: string;
+  /** The child's stderr, on a FIFO of its own (also from a `fifos` message, open for reading). */
+  stderrFifo?: string;
+  /** Written to the child's stdin, which is then closed. */
+  input?: string;
 }
 
 /** Server → spawner: make another batch of FIFOs. */

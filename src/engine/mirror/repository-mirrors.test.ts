@@ -5,10 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RepositoryMirrors, MirrorError } from './repository-mirrors.js';
 import { MirrorFileSource } from './mirror-file-source.js';
+import { SpawnerLauncher } from '../launch/spawner-launcher.js';
+import { launcherCommands } from '../launch/run-command.js';
 import { createBareRepo, git, makeTempDir, startGitDaemon, startHttpGitServer } from '../../../test/support/git-fixtures.js';
 import type { ResolvedCredential } from '../../domain/credentials.js';
 
@@ -74,12 +76,13 @@ test('first use creates the mirror; a later fetch brings the new commit; files a
 test('concurrent fetches into one new mirror all succeed (one lock), and leave one mirror', async () => {
   const tmp = makeTempDir();
   const daemon = await startGitDaemon(tmp.path);
+  const launcher = new SpawnerLauncher();
   try {
     const repo = createBareRepo(tmp.path, 'app', { history: [{ 'f.txt': '1' }, { 'f.txt': '2' }] });
     const root = join(tmp.path, 'mirrors');
-    // Two "workers" on one machine: separate objects, one folder.
+    // Two "workers" on one machine: separate objects, one folder; one starts git through its spawner.
     const a = new RepositoryMirrors({ root, policy: remoteOnly });
-    const b = new RepositoryMirrors({ root, policy: remoteOnly });
+    const b = new RepositoryMirrors({ root, policy: remoteOnly, commands: launcherCommands(launcher) });
     const paths = await Promise.all([a, b, a, b, a, b].map((m) => m.fetch({ url: daemon.url('app') })));
     assert.equal(new Set(paths).size, 1);
     assert.equal(await a.resolve(paths[0]!, 'main'), repo.commits[1]);
@@ -89,6 +92,47 @@ test('concurrent fetches into one new mirror all succeed (one lock), and leave o
     );
     git(tmp.path, ['--git-dir', paths[0]!, 'fsck', '--no-progress']);
   } finally {
+    await launcher.close();
+    await daemon.stop();
+    tmp.cleanup();
+  }
+});
+
+test("through the host spawner, every git (and flock) is the spawner's child, with the platform's environment only", async () => {
+  const tmp = makeTempDir();
+  const daemon = await startGitDaemon(tmp.path);
+  const launcher = new SpawnerLauncher();
+  process.env.ANSFLOW_TEST_SERVER_ONLY = 'server-secret';
+  try {
+    const repo = createBareRepo(tmp.path, 'app', { history: [{ '.ansflow.yml': 'steps: [one]\n' }] });
+    // A git that notes its parent and its parent's parent (flock's, for the fetch) and its variables.
+    const log = join(tmp.path, 'calls.log');
+    const wrapper = join(tmp.path, 'git-wrapper');
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\necho "$PPID $(cut -d' ' -f4 /proc/$PPID/stat) $(cat /proc/$PPID/comm) $(env | cut -d= -f1 | tr '\\n' ,) $*" >> ${log}\nexec git "$@"\n`,
+      { mode: 0o755 },
+    );
+    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors'), policy: remoteOnly, git: wrapper, commands: launcherCommands(launcher) });
+    const path = await mirrors.fetch({ url: daemon.url('app') });
+    assert.deepEqual(await mirrors.readAt(path, 'main', '.ansflow.yml'), { commit: repo.commits[0], content: 'steps: [one]\n' });
+    assert.equal(await mirrors.hasAll(path, [repo.commits[0]!]), true);
+    assert.equal(await mirrors.hasAll(path, ['e'.repeat(40)]), false);
+    const spawner = String(launcher.spawnerPid);
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    assert.ok(calls.length >= 4, calls.join('\n'));
+    for (const call of calls) {
+      const [parent, grandparent, parentName, names] = call.split(' ');
+      // Writers (init, fetch) hold the mirror's lock: flock, the spawner's child, runs them.
+      const locked = / (init|fetch) /.test(call);
+      if (locked) assert.ok(parentName === 'flock' && grandparent === spawner, `flock, started by the spawner (${spawner}): ${call}`);
+      else assert.equal(parent, spawner, `started by the spawner: ${call}`);
+      assert.ok(!names!.split(',').includes('ANSFLOW_TEST_SERVER_ONLY'), `no variable of the server: ${call}`);
+    }
+    assert.ok(calls.some((c) => / fetch /.test(c)) && calls.some((c) => / cat-file /.test(c)), calls.join('\n'));
+  } finally {
+    delete process.env.ANSFLOW_TEST_SERVER_ONLY;
+    await launcher.close();
     await daemon.stop();
     tmp.cleanup();
   }

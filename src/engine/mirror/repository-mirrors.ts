@@ -24,10 +24,11 @@
  *   - the fetch on a run's path starts as few processes as it can (each start is on the trigger's
  *     path): git's automatic maintenance is off there and run separately, unawaited, at most once
  *     per mirror every MAINTENANCE_EVERY_MS (git's own gc lock keeps it from overlapping itself);
+ *   - in the server, git and flock are started by the host's spawner (`commands`, run-command.ts),
+ *     unsandboxed, never forked from the server itself, whose size makes each fork cost tens of ms;
  *   - a credential is written into a private folder of its own for the one fetch and removed after.
  */
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ import { askpassEnv, credentialSecrets, splitCredentials } from '../executors/gi
 import { prepareCheckoutAuth } from '../executors/git-checkout-auth.js';
 import { baseEnv } from '../env.js';
 import { maskText } from '../masking.js';
+import { spawnCommand, type CommandRunner } from '../launch/run-command.js';
 
 export interface RepositoryMirrorsOptions {
   /** `<data>/mirrors`. */
@@ -45,6 +47,12 @@ export interface RepositoryMirrorsOptions {
   policy: GitUrlPolicy;
   /** The git executable (a wrapper in tests). */
   git?: string;
+  /**
+   * How git (and flock) are started. The server passes its host spawner's (launcherCommands): a
+   * fork of the large server costs tens of milliseconds per process, on the trigger's path.
+   * Default: forked from this process (tests, small processes).
+   */
+  commands?: CommandRunner;
 }
 
 export interface FetchInput {
@@ -262,7 +270,7 @@ export class RepositoryMirrors {
     return this.git(args, env, signal, ['flock', '--exclusive', `${path}.lock`]);
   }
 
-  private git(
+  private async git(
     args: string[],
     extraEnv: Record<string, string>,
     signal?: AbortSignal,
@@ -270,21 +278,12 @@ export class RepositoryMirrors {
     input?: string,
   ): Promise<{ code: number | null; stdout: string; stderr: string; raw: Buffer }> {
     const allowLocal = this.options.policy.allowLocal;
+    // The platform's own environment and the fetch's credentials: never a pipeline's variables.
     const env = { ...baseEnv({ home: this.options.root }), ...hardenedGitEnv(allowLocal), ...extraEnv };
     const argv = [...prefix, this.options.git ?? 'git', ...hardenedGitArgs(allowLocal), ...args];
-    return new Promise((resolve, reject) => {
-      const child = spawn(argv[0]!, argv.slice(1), { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(signal && { signal }) });
-      if (input !== undefined) child.stdin!.end(input);
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout!.on('data', (c: Buffer) => out.push(c));
-      child.stderr!.on('data', (c: Buffer) => err.push(c));
-      child.on('error', (e) => (e.name === 'AbortError' ? resolve({ code: null, stdout: '', stderr: 'interrupted', raw: Buffer.alloc(0) }) : reject(e)));
-      child.on('close', (code) => {
-        const raw = Buffer.concat(out);
-        resolve({ code, stdout: raw.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), raw });
-      });
-    });
+    const run = this.options.commands ?? spawnCommand;
+    const r = await run({ file: argv[0]!, args: argv.slice(1), env, ...(input !== undefined && { input }), ...(signal && { signal }) });
+    return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, raw: r.stdout };
   }
 }
 

@@ -36,8 +36,12 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   /** Sandboxes of ended runs still winding down. */
   private readonly closing = new Set<Promise<void>>();
   private closed = false;
-  /** Starts the sandboxes, so that this (large) process never forks: see HandedOverProcess. */
-  private readonly host = new SpawnerLauncher();
+  /**
+   * Starts the sandboxes, so that this (large) process never forks (see HandedOverProcess), and
+   * the platform's own commands that must run outside any sandbox (the repository mirrors' git,
+   * in the data folder: run-command.ts).
+   */
+  readonly host = new SpawnerLauncher();
 
   constructor(
     private readonly state: Exclude<SandboxState, { mode: 'off' }>,
