@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import * as tar from 'tar';
 import { makeEngineHarness, makeSpec, runWith, shell } from '../../test/support/engine-harness.js';
@@ -218,6 +218,44 @@ test('snapshots are taken after steps a later step needs, and a retry restores o
     assert.equal(r2.reporter.events.filter((e) => e.kind === 'stepStarted').length, 1, 'only the third step started');
     const workspace = (r2.reporter.events[0] as { workspace: string }).workspace;
     assert.equal(readFileSync(join(workspace, 'ran.log'), 'utf8'), '1\n2\n');
+  } finally {
+    h.cleanup();
+  }
+});
+
+test('a snapshot is stored while the next step runs; the run ends once it is, and a failed upload is told in its log', async () => {
+  const { h, outputs } = setup();
+  try {
+    const spec = makeSpec([shell('one', 'echo 1 > one.txt'), shell('two', 'touch two-ran'), shell('three', 'true')]);
+    const workspace = join(h.root, 'workspaces', `run-${spec.runId}`);
+    const seen: string[] = [];
+    const put = outputs.store.put.bind(outputs.store);
+    outputs.store.put = async (key, body, options) => {
+      if (key.endsWith(`s${spec.steps[0]!.stepId}.tgz`)) {
+        // Held until step two has run: were the upload on the path between the steps, this would wait it out and fail below.
+        for (let i = 0; i < 200 && !existsSync(join(workspace, 'two-ran')); i++) await new Promise((r) => setTimeout(r, 50));
+        seen.push(existsSync(join(workspace, 'two-ran')) ? 'two ran before one was stored' : 'two had not run');
+      }
+      if (key.endsWith(`s${spec.steps[1]!.stepId}.tgz`)) {
+        body.resume();
+        throw new Error('the store is down');
+      }
+      return put(key, body, options);
+    };
+    const r = await runWith(h, spec, { outputs });
+    assert.equal(r.outcome.status, 'success');
+    assert.deepEqual(seen, ['two ran before one was stored']);
+    assert.deepEqual(
+      outputs.snapshots.map((s) => s.stepId),
+      [spec.steps[0]!.stepId],
+      "one's snapshot is recorded before the run ends; two's failed",
+    );
+    assert.match(await r.stepLog(1), /snapshot: not taken \(a retry from a later step will not be offered\): .*the store is down/);
+    assert.deepEqual(
+      readdirSync(join(h.root, 'workspaces')).filter((name) => name.startsWith('.snapshot-')),
+      [],
+      'the staged copies are gone',
+    );
   } finally {
     h.cleanup();
   }

@@ -153,6 +153,8 @@ async function runGraph(
         status,
       ),
   });
+  // Snapshots of finished steps still being stored: the run ends once they are (or said why not).
+  await outputs?.settled();
   if (signal.aborted) return abortedOutcome(signal);
   if (fault !== undefined) return { status: 'error', reason: fault };
   // The run takes the status of the first blocking step in definition order.
@@ -200,6 +202,8 @@ async function runOneStep(
   });
   let outcome: StepOutcome;
   let credential: { resolved: ResolvedCredential; given: StepCredential } | undefined;
+  // Work that may end after the step (its snapshot's upload); its log stays open for it.
+  const later: Promise<void>[] = [];
   try {
     const found = step.credential === undefined ? undefined : await giveCredential(input, step, step.credential, workspace, secrets);
     if (found && 'problem' in found) outcome = await refuseStep(input, step, output, found.problem);
@@ -212,6 +216,7 @@ async function runOneStep(
         workspace: workspace.path,
         output,
         needed: outputs.needed,
+        later: (work: Promise<void>) => void later.push(work),
         ...(options.stepOwner && { owner: options.stepOwner }),
       };
       const fromProblem = step.from ? (around ? await takeArtifactsFrom(around) : 'from: this worker has no artifact store to take artifacts from') : null;
@@ -237,11 +242,21 @@ async function runOneStep(
   } finally {
     // The step's credential files go when the step ends, however it ends.
     await credential?.given.remove().catch(() => undefined);
-    try {
-      await output.close();
-    } catch (thrown) {
-      outcome ??= { status: 'failed', exitCode: null, attempts: 0 };
-      outcome = { ...outcome, fault: outcome.fault ?? `step log could not be written: ${coerceError(thrown).message}` };
+    if (later.length > 0 && outputs) {
+      // The next steps start now; the log closes once the snapshot is stored or its log says why not.
+      // A log that then cannot be written is no longer this step's result (it was reported).
+      outputs.state.track(
+        Promise.all(later)
+          .then(() => output.close())
+          .catch(() => undefined),
+      );
+    } else {
+      try {
+        await output.close();
+      } catch (thrown) {
+        outcome ??= { status: 'failed', exitCode: null, attempts: 0 };
+        outcome = { ...outcome, fault: outcome.fault ?? `step log could not be written: ${coerceError(thrown).message}` };
+      }
     }
   }
   return outcome;

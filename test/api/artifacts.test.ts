@@ -210,7 +210,7 @@ for (const kind of STORES) {
         for await (const o of h.ctx.artifactStore.list(`runs/${runId}/`)) out.push(o.key);
         return out;
       };
-      assert.equal((await keys(first.id)).length, 2, 'the artifact file and the snapshot after step a');
+      assert.equal((await keys(first.id)).length, 3, 'the artifact file and the snapshot after step a (its archive and manifest)');
       await runToEnd(id);
       const policy = await h.request('PUT', `/api/pipelines/${id}/retention/`, { token: admin, body: { keep_runs: 1, keep_days: null } });
       assert.equal(policy.status, 200, policy.text);

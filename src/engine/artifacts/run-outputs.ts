@@ -6,7 +6,9 @@
  *
  * Keys the engine writes under:
  *   runs/<run>/artifacts/s<step>/<n>   the n-th file of a step's artifact
- *   runs/<run>/snapshots/s<step>.tgz   the workspace after the step succeeded
+ *   runs/<run>/snapshots/s<step>.tgz   the workspace after the step succeeded: what changed since
+ *                                      the run's previous snapshot (workspace-snapshot.ts)
+ *   runs/<run>/snapshots/s<step>.json  its manifest: every path, and the snapshot it builds on
  *   caches/<pipeline>/<random>.tgz     one cache entry (the recorder names it; see newCacheKey)
  */
 import type { Readable } from 'node:stream';

@@ -10,7 +10,8 @@
  *                        storage error, since what it built is lost;
  *                     2. its cache, when it succeeded and the exact key was missing (warnings only);
  *                     3. a snapshot of the workspace, when it succeeded, a later step needs it and
- *                        the workspace is under the snapshot limit (for retrying from a later step).
+ *                        the workspace is under the snapshot limit (for retrying from a later step);
+ *                        only what changed since the run's previous snapshot (workspace-snapshot.ts).
  *
  * Everything the step's processes wrote is untrusted: links are never followed, globs never leave
  * the workspace (collect-artifact.ts, cache-archive.ts), and cache archives are extracted by
@@ -28,13 +29,18 @@ import type { StepOutcome } from '../run-step.js';
 import { collectArtifact } from './collect-artifact.js';
 import { packCache, unpackCache } from './cache-archive.js';
 import { hashFiles } from './hash-files.js';
-import { walkWorkspace } from './workspace-walk.js';
+import { SnapshotChain, restoreWorkspaceSnapshot, type StagedSnapshot } from './workspace-snapshot.js';
 import { artifactPrefixOf, snapshotKeyOf, type RunOutputs, type StoredCache, type TakenArtifacts } from './run-outputs.js';
 
 /** What one run's steps share: the port, the bytes of artifacts stored so far, the artifact names taken. */
 export class RunOutputsState {
   storedBytes = 0;
+  /** The run's snapshots so far: each one after the first stores only what changed. */
+  readonly snapshots = new SnapshotChain();
   private readonly names = new Map<number, string>();
+
+  /** Work of finished steps still going (snapshot uploads, then their logs' closing). */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     readonly outputs: RunOutputs,
@@ -57,6 +63,17 @@ export class RunOutputsState {
   artifactNameOf(step: PlannedStep): string {
     return this.names.get(step.stepId)!;
   }
+
+  /** Keeps `work` (which must not reject) until it ends; the run waits for it (settled). */
+  track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /** Resolves once every tracked piece of work has ended. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
 }
 
 export interface StepOutputsInput {
@@ -67,6 +84,8 @@ export interface StepOutputsInput {
   owner?: FileOwner;
   /** Whether a later step needs this one (only then is a snapshot worth taking). */
   needed: boolean;
+  /** Takes work that may finish after the step (its snapshot's upload); without it, afterStep waits for it. */
+  later?: (work: Promise<void>) => void;
 }
 
 /** What the restore found, for the save after the step. */
@@ -241,37 +260,41 @@ async function saveCache(input: StepOutputsInput, key: string): Promise<void> {
   }
 }
 
+/**
+ * Stages the snapshot (the workspace as the step left it) and stores it in the background: the
+ * step's log stays open until it is stored (or says why not), and the run waits for it before it ends.
+ */
 async function takeSnapshot(input: StepOutputsInput): Promise<void> {
   const { state, step, workspace, output } = input;
   const { outputs } = state;
   const limit = outputs.limits.snapshotBytes;
   if (limit === null) return;
-  let bytes = 0;
-  await walkWorkspace(workspace, (_path, kind, size) => {
-    if (kind === 'file') bytes += size;
-  });
-  if (bytes > limit) {
+  const objectKey = snapshotKeyOf(state.runId, step.stepId);
+  const failed = (thrown: unknown) => output.note(`snapshot: not taken (a retry from a later step will not be offered): ${coerceError(thrown).message}`);
+  let staged: StagedSnapshot | { over: number };
+  try {
+    staged = await state.snapshots.stage(workspace, objectKey, limit);
+  } catch (thrown) {
+    failed(thrown);
+    return;
+  }
+  if ('over' in staged) {
     output.note(
-      `snapshot: the workspace holds ${formatSize(bytes)}, over the snapshot limit of ${formatSize(limit)}; a retry from a later step will not be offered`,
+      `snapshot: the workspace holds ${formatSize(staged.over)}, over the snapshot limit of ${formatSize(limit)}; a retry from a later step will not be offered`,
     );
     return;
   }
-  const objectKey = snapshotKeyOf(state.runId, step.stepId);
-  try {
-    const { stream } = await packCache(workspace, ['**']);
-    const stored = await outputs.store.put(objectKey, stream, { contentType: 'application/gzip' });
-    await outputs.snapshotTaken({ stepId: step.stepId, objectKey, size: stored.size });
-  } catch (thrown) {
-    await outputs.store.delete(objectKey).catch(() => undefined);
-    output.note(`snapshot: not taken (a retry from a later step will not be offered): ${coerceError(thrown).message}`);
-  }
+  const stored = state.snapshots
+    .publish(outputs.store, staged)
+    .then((size) => outputs.snapshotTaken({ stepId: step.stepId, objectKey, size }))
+    .catch(failed);
+  if (input.later) input.later(stored);
+  else await stored;
 }
 
-/** Restores a retry's workspace from the original run's snapshot; throws when it cannot. */
+/** Restores a retry's workspace from the original run's snapshot (and the deltas before it); throws when it cannot. */
 export async function restoreSnapshot(outputs: RunOutputs, objectKey: string, workspace: string, owner?: FileOwner): Promise<number> {
-  const body = await outputs.store.get(objectKey);
-  if (!body) throw new Error(`the workspace snapshot ${objectKey} is not in ${outputs.store.location}`);
-  return (await unpackCache(body, workspace, owner)).entries;
+  return restoreWorkspaceSnapshot(outputs.store, objectKey, workspace, owner);
 }
 
 function pipeInto(source: Readable, through: Transform): Readable {
