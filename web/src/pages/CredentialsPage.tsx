@@ -7,7 +7,7 @@ import type { Credential } from '../api/types';
 import { canEditPipeline, canRun, useAuth } from '../auth/AuthProvider';
 import { Dialog } from '../components/Dialog';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
-import { Pagination } from '../components/Pagination';
+import { UrlPagination } from '../components/UrlPagination';
 import { RelativeTime } from '../components/RelativeTime';
 import { useToast } from '../components/Toasts';
 import { CredentialDialog } from '../credentials/CredentialDialog';
@@ -113,15 +113,7 @@ export default function CredentialsPage() {
             </table>
           </div>
         )}
-        {list.data && list.data.count > 0 && (
-          <Pagination
-            page={page}
-            pageSize={pageSize}
-            count={list.data.count}
-            onPage={(p) => setQuery({ page: p })}
-            onPageSize={(s) => setQuery({ page_size: s, page: null })}
-          />
-        )}
+        <UrlPagination count={list.data?.count} page={page} pageSize={pageSize} setQuery={setQuery} />
       </div>
       <CredentialDialog
         open={dialog !== null}

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { getEnvironment, listDeployments } from '../api/delivery';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
-import { Pagination } from '../components/Pagination';
+import { UrlPagination } from '../components/UrlPagination';
 import { useToast } from '../components/Toasts';
 import { DeploymentsTable, LiveDeployment } from '../delivery/DeploymentsTable';
 import { EnvironmentDialog } from '../delivery/EnvironmentDialog';
@@ -91,15 +91,7 @@ export default function EnvironmentPage() {
           </EmptyState>
         )}
         {deployments.data && deployments.data.results.length > 0 && <DeploymentsTable deployments={deployments.data.results} />}
-        {deployments.data && deployments.data.count > 0 && (
-          <Pagination
-            page={page}
-            pageSize={pageSize}
-            count={deployments.data.count}
-            onPage={(p) => setQuery({ page: p })}
-            onPageSize={(s) => setQuery({ page_size: s, page: null })}
-          />
-        )}
+        <UrlPagination count={deployments.data?.count} page={page} pageSize={pageSize} setQuery={setQuery} />
       </div>
       <EnvironmentDialog
         open={editing}

@@ -5,7 +5,7 @@ import { deleteEnvironment, listEnvironments, type Environment } from '../api/de
 import { useAuth } from '../auth/AuthProvider';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
-import { Pagination } from '../components/Pagination';
+import { UrlPagination } from '../components/UrlPagination';
 import { useToast } from '../components/Toasts';
 import { EnvironmentDialog } from '../delivery/EnvironmentDialog';
 import { LiveDeployment } from '../delivery/DeploymentsTable';
@@ -96,15 +96,7 @@ export default function EnvironmentsPage() {
             </table>
           </div>
         )}
-        {list.data && list.data.count > 0 && (
-          <Pagination
-            page={page}
-            pageSize={pageSize}
-            count={list.data.count}
-            onPage={(p) => setQuery({ page: p })}
-            onPageSize={(s) => setQuery({ page_size: s, page: null })}
-          />
-        )}
+        <UrlPagination count={list.data?.count} page={page} pageSize={pageSize} setQuery={setQuery} />
       </div>
       <EnvironmentDialog
         open={dialog !== null}

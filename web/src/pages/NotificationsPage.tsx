@@ -18,6 +18,7 @@ import { Dialog, DialogButtons, FormErrorBanner } from '../components/Dialog';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
 import { FormField, fieldAria } from '../components/FormField';
 import { Pagination } from '../components/Pagination';
+import { UrlPagination } from '../components/UrlPagination';
 import { RelativeTime } from '../components/RelativeTime';
 import { useToast } from '../components/Toasts';
 import { useCanManageEnvironments } from '../delivery/use-can-manage';
@@ -141,15 +142,7 @@ export default function NotificationsPage() {
             </table>
           </div>
         )}
-        {list.data && list.data.count > 0 && (
-          <Pagination
-            page={page}
-            pageSize={pageSize}
-            count={list.data.count}
-            onPage={(p) => setQuery({ page: p })}
-            onPageSize={(s) => setQuery({ page_size: s, page: null })}
-          />
-        )}
+        <UrlPagination count={list.data?.count} page={page} pageSize={pageSize} setQuery={setQuery} />
       </div>
       {log && <DeliveryLog channel={log} onClose={() => setLog(null)} />}
       <ChannelDialog

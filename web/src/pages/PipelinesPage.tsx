@@ -5,7 +5,7 @@ import { listPipelines } from '../api/endpoints';
 import { ApiError } from '../api/api-error';
 import { canRun, useAuth } from '../auth/AuthProvider';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
-import { Pagination } from '../components/Pagination';
+import { UrlPagination } from '../components/UrlPagination';
 import { RelativeTime } from '../components/RelativeTime';
 import { StatusBadge } from '../components/StatusBadge';
 import { CreatorFilter } from '../pipelines/CreatorFilter';
@@ -160,15 +160,7 @@ export function PipelinesPage() {
             </table>
           </div>
         )}
-        {data && data.count > 0 && (
-          <Pagination
-            page={page}
-            pageSize={pageSize}
-            count={data.count}
-            onPage={(p) => setQuery({ page: p })}
-            onPageSize={(s) => setQuery({ page_size: s, page: null })}
-          />
-        )}
+        <UrlPagination count={data?.count} page={page} pageSize={pageSize} setQuery={setQuery} />
       </div>
     </div>
   );

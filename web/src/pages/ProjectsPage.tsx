@@ -20,7 +20,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { Dialog } from '../components/Dialog';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
 import { FormField, fieldAria } from '../components/FormField';
-import { Pagination } from '../components/Pagination';
+import { UrlPagination } from '../components/UrlPagination';
 import { useToast } from '../components/Toasts';
 import { useAsync } from '../lib/use-async';
 import { positiveInt, useUrlState } from '../lib/use-url-state';
@@ -103,15 +103,7 @@ export default function ProjectsPage() {
             </table>
           </div>
         )}
-        {list.data && list.data.count > 0 && (
-          <Pagination
-            page={page}
-            pageSize={pageSize}
-            count={list.data.count}
-            onPage={(p) => setQuery({ page: p })}
-            onPageSize={(s) => setQuery({ page_size: s, page: null })}
-          />
-        )}
+        <UrlPagination count={list.data?.count} page={page} pageSize={pageSize} setQuery={setQuery} />
       </div>
       {open && <MembersCard key={open.id} project={open} isAdmin={isAdmin} myId={user?.id ?? 0} onClose={() => setOpen(null)} />}
       <ProjectDialog

@@ -7,7 +7,7 @@ import { useAuth } from '../auth/AuthProvider';
 import { Dialog } from '../components/Dialog';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
 import { FormField, fieldAria } from '../components/FormField';
-import { Pagination } from '../components/Pagination';
+import { UrlPagination } from '../components/UrlPagination';
 import { RelativeTime } from '../components/RelativeTime';
 import { useToast } from '../components/Toasts';
 import { useAsync } from '../lib/use-async';
@@ -119,15 +119,7 @@ export default function UsersPage() {
             </table>
           </div>
         )}
-        {list.data && list.data.count > 0 && (
-          <Pagination
-            page={page}
-            pageSize={pageSize}
-            count={list.data.count}
-            onPage={(p) => setQuery({ page: p })}
-            onPageSize={(s) => setQuery({ page_size: s, page: null })}
-          />
-        )}
+        <UrlPagination count={list.data?.count} page={page} pageSize={pageSize} setQuery={setQuery} />
       </div>
       <CreateUserDialog
         open={creating}

@@ -5,7 +5,7 @@ import { listDeliveries, redeliver } from '../api/endpoints';
 import { errorMessage } from '../api/api-error';
 import { canRun, useAuth } from '../auth/AuthProvider';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback';
-import { Pagination } from '../components/Pagination';
+import { UrlPagination } from '../components/UrlPagination';
 import { StatusIcon, statusLabel } from '../components/StatusIcon';
 import { RelativeTime } from '../components/RelativeTime';
 import { useToast } from '../components/Toasts';
@@ -137,15 +137,7 @@ export default function WebhooksPage() {
             </table>
           </div>
         )}
-        {list.data && list.data.count > 0 && (
-          <Pagination
-            page={page}
-            pageSize={pageSize}
-            count={list.data.count}
-            onPage={(p) => setQuery({ page: p })}
-            onPageSize={(s) => setQuery({ page_size: s, page: null })}
-          />
-        )}
+        <UrlPagination count={list.data?.count} page={page} pageSize={pageSize} setQuery={setQuery} />
       </div>
     </div>
   );
