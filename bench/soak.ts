@@ -24,6 +24,7 @@
  *   list stable   the list's p99 per minute after warm-up (the table shows them).
  *
  *   node --import tsx bench/soak.ts [--minutes 20] [--viewers 200] [--no-doc]
+ *   ANSFLOW_CLI_MAIN=dist/cli/main.js node --import tsx bench/soak.ts   (the processes from a build: npm run build)
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -313,7 +314,7 @@ async function main() {
 
     const verdict = (ok: boolean) => (ok ? 'yes' : 'NO');
     const lines = [
-      `Measured ${new Date().toISOString().slice(0, 10)} with \`node --import tsx bench/soak.ts --minutes ${o.minutes} --viewers ${o.viewers}\`: PostgreSQL, Redis, one API, one gateway, three workers (concurrency 2), all from source; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${load.map((l) => l.toFixed(1)).join(' → ')}.`,
+      `Measured ${new Date().toISOString().slice(0, 10)} with \`${process.env.ANSFLOW_CLI_MAIN ? `ANSFLOW_CLI_MAIN=${process.env.ANSFLOW_CLI_MAIN} ` : ''}node --import tsx bench/soak.ts --minutes ${o.minutes} --viewers ${o.viewers}\`: PostgreSQL, Redis, one API, one gateway, three workers (concurrency 2), ${process.env.ANSFLOW_CLI_MAIN ? `from the build (${process.env.ANSFLOW_CLI_MAIN})` : 'all from source'}; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${load.map((l) => l.toFixed(1)).join(' → ')}.`,
       '',
       `Runs started: ${started.length} (webhooks ${count('webhook')}: ${tally('webhook')}; log-heavy triggers ${count('trigger')}: ${tally('trigger')}; cancels ${count('cancel')}: ${tally('cancel')}). WebSocket: ${allViewers} all-runs viewers received ${feedMessages.all.toLocaleString('en-US')} messages; ${o.viewers - allViewers} run viewers received ${feedMessages.run.toLocaleString('en-US')} and saw ${feedMessages.runFeedsEnded} runs to their final status.`,
       '',

@@ -5,7 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
-export const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+/**
+ * How a test or benchmark starts the CLI: from source through tsx, or a build when
+ * ANSFLOW_CLI_MAIN names one (`dist/cli/main.js` after `npm run build`: no compile at start, which
+ * on a loaded 2-core machine can take longer than a start-up timeout for several processes at once).
+ */
+export const CLI = process.env.ANSFLOW_CLI_MAIN ? ['--enable-source-maps', process.env.ANSFLOW_CLI_MAIN] : ['--import', 'tsx', 'src/cli/main.ts'];
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (nothing listens on it). */
 export async function freePort(): Promise<number> {
