@@ -52,10 +52,24 @@ export function cronProblem(expression: string, timeZone = 'UTC'): string | null
   return null;
 }
 
+/**
+ * Checked, parsed expressions by zone and text. The scheduler asks for the same few expressions
+ * over and over (twice per fire time), and checking one builds an Intl.DateTimeFormat, which costs
+ * milliseconds; a Cron that is paused keeps no state between nextRun calls, so one is reused.
+ */
+const parsed = new Map<string, Cron>();
+const PARSED_MAX = 5000;
+
 function cronOf(expression: string, timeZone: string): Cron {
+  const key = `${timeZone}\n${expression}`;
+  const known = parsed.get(key);
+  if (known) return known;
   const problem = cronProblem(expression, timeZone);
   if (problem) throw new Error(problem);
-  return new Cron(expression.trim(), { timezone: timeZone, paused: true });
+  const cron = new Cron(expression.trim(), { timezone: timeZone, paused: true });
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(key, cron);
+  return cron;
 }
 
 /** The next `count` fire times strictly after `after`. */

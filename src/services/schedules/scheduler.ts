@@ -2,7 +2,8 @@
  * The scheduler: every API process ticks it once a second. A due schedule's fire times since it
  * was last handled are split (domain/schedule.ts `dueFires`) into the one to run and the missed
  * ones; each is claimed by inserting its `schedule_fires` row, so with several processes a fire
- * time starts exactly one run, and a missed one is recorded once. Runs are started as a webhook's
+ * time starts exactly one run, and a missed one is recorded once. A process fires several due
+ * schedules at once (CONCURRENCY). Runs are started as a webhook's
  * are (no user: the schedule decides) with the trigger `scheduled`.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,13 @@ import type { TriggerInput } from '../runs/trigger-run.js';
 export const FIRE_GRACE_MS = 60_000;
 /** Schedules handled per tick (the rest next tick, a second later). */
 const BATCH = 2000;
+/**
+ * Fire times handled at once per process. Firing one is mostly waiting for the database (claim,
+ * the run's transaction, the bookkeeping): one after another, 1,000 schedules due in the same
+ * minute took 23 s (median) to start on three processes; the pool has 10 connections, so 8 leave
+ * room for the API's requests.
+ */
+const CONCURRENCY = 8;
 
 export interface SchedulerDeps {
   schedules: SchedulesRepository;
@@ -34,11 +42,27 @@ export class Scheduler {
   /** One pass over the due schedules; returns the runs it started. */
   async tick(): Promise<number[]> {
     const now = this.deps.now?.() ?? new Date();
+    const due = await this.deps.schedules.due(now.toISOString(), BATCH);
+    // Every process reads the same list: each starts at its own random place in it, so they
+    // mostly fire different schedules and meet (a lost claim, two cheap statements) rarely.
+    const from = Math.floor(Math.random() * due.length);
+    const order = [...due.slice(from), ...due.slice(0, from)];
     const started: number[] = [];
-    for (const schedule of await this.deps.schedules.due(now.toISOString(), BATCH)) {
-      const runId = await this.fire(schedule, now);
-      if (runId !== null) started.push(runId);
-    }
+    const errors: unknown[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < order.length) {
+        const schedule = order[next++]!;
+        try {
+          const runId = await this.fire(schedule, now);
+          if (runId !== null) started.push(runId);
+        } catch (error) {
+          errors.push(error); // this schedule is due again next tick; the others go on
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, order.length) }, lane));
+    if (errors.length > 0) throw errors[0];
     return started;
   }
 
