@@ -4,14 +4,27 @@
  * the run, reject ends it, the run's own author reads why they may not decide); the schedule
  * editor on the pipeline page (its next five fire times are the API's, a bad cron or zone is
  * named under its field, disable, delete); the run dialog's launch inputs form; the environments
- * pages (create with every field, what is live, the deployment history).
+ * pages (create with every field, what is live, the deployment history); a fork's pull request
+ * given secrets waits for a maintainer (the banner says so; a developer reads why not; a maintainer
+ * approves, and rejects the next commit).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { waitFor } from '../support/wait.js';
-import { ensureWebBuild, launchBrowser, screenshotPath, seeder, shell, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
+import {
+  ensureWebBuild,
+  fillLogin,
+  launchBrowser,
+  screenshotPath,
+  seeder,
+  shell,
+  signIn,
+  watchedPage,
+  type Browser,
+  type WatchedPage,
+} from './browser-support.js';
 
 describe('continuous delivery in the browser', () => {
   let h: Harness;
@@ -275,5 +288,90 @@ describe('continuous delivery in the browser', () => {
     ]);
     await page.locator('[data-testid=pipeline-inputs]').waitFor();
     assert.deepEqual(w.pageErrors, []);
+  });
+
+  test("a fork's pull request given secrets: the banner says it waits for a maintainer; a developer reads why not; a maintainer approves, then rejects the next commit", async () => {
+    const pipelineId = await seed.pipeline('fork-trusting', [shell('use', 'echo "secret given: ${TOKEN:+yes}"')], {
+      secrets_for_forks: true,
+      variables: { TOKEN: { value: 'fork-secret-value', secret: true } },
+    });
+    const forkRun = async (commit: string) => {
+      const run = await h.ctx.runs.trigger(null, {
+        pipelineId,
+        branch: 'feature',
+        commit,
+        trigger: {
+          type: 'webhook',
+          event: 'pull_request',
+          provider: 'github',
+          author: 'outsider',
+          pull_request: { number: 7, source_branch: 'feature', target_branch: 'main' },
+        },
+        fromFork: true,
+      });
+      assert.equal(run.status, 'waiting');
+      return run.id;
+    };
+    // Each person in a browser of their own (a session is per browser profile).
+    const as = async (username: string) => {
+      const b = await launchBrowser();
+      const watched = await watchedPage(b);
+      await watched.page.goto(`${h.baseUrl}/login?next=/pipelines`);
+      await fillLogin(watched.page, username, 'password-123');
+      await watched.page.waitForURL((url) => url.pathname === '/pipelines');
+      return { b, ...watched };
+    };
+
+    const first = await forkRun('a'.repeat(40));
+    const developer = await as('dev');
+    try {
+      await developer.page.goto(`${h.baseUrl}/runs/${first}`);
+      await developer.page.locator('[data-testid=approval-banner]').waitFor();
+      assert.equal(
+        await text(developer.page, 'approval-title'),
+        `Pull request #7 from a fork by outsider waits for a maintainer to give it the secrets (commit ${'a'.repeat(8)})`,
+      );
+      assert.match(await text(developer.page, 'approval-approvers'), /maintainers and owners \(not the pull request's author outsider\)/);
+      assert.equal(await developer.page.locator('[data-testid=approval-approve]').count(), 0, 'a developer may not give a fork the secrets');
+      assert.equal(await developer.page.locator('[data-testid=approval-reject]').count(), 0);
+      assert.match(await text(developer.page, 'approval-cannot-decide'), /Only the project's maintainers and owners/);
+      assert.deepEqual(developer.pageErrors, []);
+    } finally {
+      await developer.b.close();
+    }
+
+    const maintainer = await as('maint');
+    try {
+      const { page } = maintainer;
+      await page.goto(`${h.baseUrl}/runs/${first}`);
+      await page.locator('[data-testid=approval-banner]').waitFor();
+      await page.screenshot({ path: screenshotPath('delivery-fork-approval-banner') });
+      await page.locator('[data-testid=approval-comment]').fill('read the diff');
+      await page.locator('[data-testid=approval-approve]').click();
+      await page.locator('[data-testid=approval-banner]').waitFor({ state: 'detached', timeout: 20_000 });
+      await page.locator('[data-testid=run-status][data-status=success]').waitFor({ timeout: 30_000 });
+      const approved = await seed.finished(first);
+      assert.equal(approved.status, 'success');
+      assert.equal(approved.secrets_withheld ?? null, null, 'approved: the run got its secrets');
+      const recorded = await h.ctx.db.kysely.selectFrom('fork_approvals').selectAll().where('run_id', '=', first).executeTakeFirstOrThrow();
+      assert.deepEqual(
+        [recorded.author, recorded.commit_sha, recorded.approved_by_name, recorded.comment],
+        ['outsider', 'a'.repeat(40), 'maint', 'read the diff'],
+      );
+
+      // A new head commit waits again; the maintainer rejects it and the run ends with the name and the comment.
+      const second = await forkRun('b'.repeat(40));
+      await page.goto(`${h.baseUrl}/runs/${second}`);
+      await page.locator('[data-testid=approval-banner]').waitFor();
+      assert.match(await text(page, 'approval-title'), /commit bbbbbbbb\)$/);
+      await page.locator('[data-testid=approval-comment]').fill('touches the release job');
+      await page.locator('[data-testid=approval-reject]').click();
+      await page.locator('[data-testid=run-status][data-status=cancelled]').waitFor({ timeout: 15_000 });
+      assert.match(await text(page, 'run-error-reason'), /pull request #7 from a fork: secrets refused by maint: touches the release job/);
+      assert.equal(await page.locator('[data-testid=approval-banner]').count(), 0);
+      assert.deepEqual(maintainer.pageErrors, []);
+    } finally {
+      await maintainer.b.close();
+    }
   });
 });
