@@ -1,60 +1,77 @@
 /**
  * Notifications never slow a run (issue 13, Performance): trigger → first step of a one-step
  * pipeline whose project has no notification channels, against the same pipeline in a project
- * whose webhook channel has a backlog of pending deliveries to a slow receiver (it answers each
- * after 200 ms), side by side in one run of this script: rounds alternate between the two, and
- * before each "with backlog" round the backlog is topped up to its size, so the outbox is busy
- * sending (at its concurrency) the whole time. Each of those runs adds its own delivery too.
+ * whose webhook channel has 1,000 deliveries outstanding to a slow receiver (it answers each after
+ * 200 ms), side by side in one run of this script, on PostgreSQL with three API processes.
+ *
+ * Real processes from source (test/scale/support.ts): `--apis` API processes (`serve --role api`;
+ * every one runs the notification outbox, claiming rows so each is sent once), `--workers` worker
+ * processes, PostgreSQL (a fresh database) and Redis. Each round runs three one-step pipelines in a
+ * rotating order: `plain` and `plain-b` (a project without channels: the baseline twice, so its
+ * own noise is measured: the A/A difference) and `notified` (the project with the slow channel;
+ * before its run the backlog is topped up to `--backlog` pending deliveries, written straight into
+ * `notification_deliveries`, so the outboxes are sending at their concurrency the whole time; the
+ * run adds a delivery of its own). A round's three runs go through the same API process; rounds
+ * rotate over them.
  *
  * Measured from this process' clock before the POST to the step's stored `started_at` (same
  * machine, millisecond precision).
  *
- *   node --import tsx bench/notifications.ts [--rounds N] [--backlog N] [--receiver-ms MS] [--database-url postgres://…]
+ *   node --import tsx bench/notifications.ts [--rounds 30] [--backlog 1000] [--receiver-ms 200] [--apis 3] [--workers 1] [--no-doc]
  *
- * The server runs in this process (test/support/api-harness.ts: the real API with its outbox,
- * worker and sandbox; SQLite unless --database-url). Prints a table; exits non-zero only when a run
- * failed, never because of the figures.
+ * Prints a table and writes it into the "Notifications beside runs" section of docs/benchmarks.md
+ * (unless --no-doc). Exits non-zero only when a run failed or nothing was delivered, never because
+ * of the figures.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg } from 'node:os';
-import { startApi, type Harness } from '../test/support/api-harness.js';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import pg from 'pg';
+import { createTestDatabase } from '../test/support/postgres.js';
+import { connectTestRedis } from '../test/support/redis.js';
 import { isFinalStatus } from '../test/support/run-status.js';
-import { waitFor } from '../test/support/wait.js';
-import { notificationsOf } from '../src/runtime/notifications.js';
+import { api, login, startCluster, type Cluster } from '../test/scale/support.js';
+import { DEFAULT_NOTIFICATION_TIMING } from '../src/services/notifications/notification-outbox.js';
+import { writeDocSection } from './bench-server.js';
 import { ascending, median, percentile } from './stats.js';
 
-let rounds = 30;
-let backlog = 1000;
-let receiverMs = 200;
-let databaseUrl: string | null = null;
+const o = { rounds: 30, backlog: 1000, receiverMs: 200, apis: 3, workers: 1, writeDoc: true };
 for (let i = 2; i < process.argv.length; i++) {
-  const arg = process.argv[i];
-  if (arg === '--rounds') rounds = Number(process.argv[++i]);
-  else if (arg === '--backlog') backlog = Number(process.argv[++i]);
-  else if (arg === '--receiver-ms') receiverMs = Number(process.argv[++i]);
-  else if (arg === '--database-url') databaseUrl = process.argv[++i] ?? null;
-  else throw new Error(`unknown argument ${arg}`);
+  const a = process.argv[i]!;
+  if (a === '--rounds') o.rounds = Number(process.argv[++i]);
+  else if (a === '--backlog') o.backlog = Number(process.argv[++i]);
+  else if (a === '--receiver-ms') o.receiverMs = Number(process.argv[++i]);
+  else if (a === '--apis') o.apis = Number(process.argv[++i]);
+  else if (a === '--workers') o.workers = Number(process.argv[++i]);
+  else if (a === '--no-doc') o.writeDoc = false;
+  else throw new Error(`unknown argument ${a}`);
 }
 
 const STEP = { name: 'first', type: 'shell_command', config: { command: 'true' } };
 
-/** A receiver that answers every request after `delayMs`, counting them. */
+/** A receiver that answers every request after `delayMs`, counting them and the most in flight at once. */
 async function slowReceiver(delayMs: number) {
   let answered = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
     req.resume();
     req.on('end', () =>
       setTimeout(() => {
         answered++;
+        inFlight--;
         res.writeHead(200).end('ok');
       }, delayMs),
     );
   });
+  server.maxConnections = 10_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
     answered: () => answered,
+    maxInFlight: () => maxInFlight,
     close: () => {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
@@ -62,34 +79,56 @@ async function slowReceiver(delayMs: number) {
   };
 }
 
-async function toFirstStep(h: Harness, token: string, pipelineId: number): Promise<number> {
+async function toFirstStep(base: string, token: string, pipelineId: number): Promise<number> {
   const t0 = Date.now();
-  const r = await h.request('POST', `/api/pipelines/${pipelineId}/run/`, { token, body: {} });
+  const r = await api(base, 'POST', `/api/pipelines/${pipelineId}/run/`, token, {});
   if (r.status !== 201) throw new Error(`trigger failed: ${r.status} ${r.text}`);
-  const run = await waitFor(async () => {
-    const d = await h.request('GET', `/api/pipeline-runs/${r.json.id}/`, { token });
-    return isFinalStatus(d.json.status) ? d.json : undefined;
-  }, 120_000);
-  if (run.status !== 'success') throw new Error(`run ${run.id} ended ${run.status}: ${run.error_reason}`);
-  return Date.parse(run.steps[0].started_at) - t0;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const d = await api(base, 'GET', `/api/pipeline-runs/${r.json.id}/`, token);
+    if (d.status === 200 && isFinalStatus(d.json.status)) {
+      if (d.json.status !== 'success') throw new Error(`run ${d.json.id} ended ${d.json.status}: ${d.json.error_reason}`);
+      return Date.parse(d.json.steps[0].started_at) - t0;
+    }
+    if (Date.now() > deadline) throw new Error(`run ${r.json.id} not finished after 120 s`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
 }
 
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
 async function main() {
-  const receiver = await slowReceiver(receiverMs);
-  const h = await startApi({ workspaceRetentionHours: 0, ...(databaseUrl ? { databaseUrl } : {}) });
+  const db = await createTestDatabase();
+  const redis = await connectTestRedis();
+  if (!db || !redis) throw new Error('this benchmark needs PostgreSQL and Redis');
+  const receiver = await slowReceiver(o.receiverMs);
+  const client = new pg.Client({ connectionString: db.url });
+  let cluster: Cluster | null = null;
+  let failed = false;
   try {
-    const token = await h.login();
+    cluster = await startCluster({
+      databaseUrl: db.url,
+      redisUrl: redis.url,
+      redisPrefix: redis.prefix,
+      apis: o.apis,
+      gateway: false,
+      workers: Array.from({ length: o.workers }, () => ({ concurrency: 2 })),
+    });
+    await client.connect();
+    const bases = cluster.apis.map((p) => p.baseUrl);
+    const token = await login(bases[0]!);
     const post = async (path: string, body: unknown) => {
-      const r = await h.request('POST', path, { token, body });
+      const r = await api(bases[0]!, 'POST', path, token, body);
       if (r.status !== 201) throw new Error(`${path}: ${r.status} ${r.text}`);
       return r.json;
     };
     const quiet = await post('/api/projects/', { name: 'no-channels' });
     const busy = await post('/api/projects/', { name: 'with-backlog' });
-    const plain = (await post('/api/pipelines/', { name: 'plain', project: quiet.id, steps: [STEP] })).id as number;
-    const notified = (await post('/api/pipelines/', { name: 'notified', project: busy.id, steps: [STEP] })).id as number;
+    const arms = {
+      plain: (await post('/api/pipelines/', { name: 'plain', project: quiet.id, steps: [STEP] })).id as number,
+      'plain-b': (await post('/api/pipelines/', { name: 'plain-b', project: quiet.id, steps: [STEP] })).id as number,
+      notified: (await post('/api/pipelines/', { name: 'notified', project: busy.id, steps: [STEP] })).id as number,
+    };
     const channel = await post('/api/notification-channels/', {
       name: 'slow',
       project: busy.id,
@@ -98,83 +137,100 @@ async function main() {
       config: { url: receiver.url },
       secret: 'bench-secret',
     });
-    const repo = notificationsOf(h.ctx).repository;
-    const db = h.ctx.db.kysely;
-    const pending = async () =>
-      Number(
-        (
-          await db
-            .selectFrom('notification_deliveries')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('outcome', '=', 'pending')
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+
+    const pending = async () => Number((await client.query(`SELECT count(*) AS n FROM notification_deliveries WHERE outcome = 'pending'`)).rows[0].n);
     let made = 0;
+    const payload = JSON.stringify({
+      event: 'test',
+      occurred_at: new Date().toISOString(),
+      project: { id: busy.id, name: busy.name },
+      pipeline: null,
+      run: null,
+      environment: null,
+      summary: 'backlog',
+    });
+    // What NotificationsRepository.enqueue writes, for many rows in one statement.
     const topUp = async () => {
-      const missing = backlog - (await pending());
+      const missing = o.backlog - (await pending());
+      if (missing <= 0) return;
       const at = new Date().toISOString();
-      for (let i = 0; i < missing; i++)
-        await repo.enqueue({
-          channelId: channel.id,
-          runId: null,
-          event: 'test',
-          occurrence: `bench:${made++}`,
-          payload: {
-            event: 'test',
-            occurred_at: at,
-            project: { id: busy.id, name: busy.name },
-            pipeline: null,
-            run: null,
-            environment: null,
-            summary: 'backlog',
-          },
-          at,
-        });
-      notificationsOf(h.ctx).outbox.wake();
+      await client.query(
+        `INSERT INTO notification_deliveries (channel_id, run_id, event, occurrence, payload, outcome, attempts, next_attempt_at, claimed_by, claim_expires_at, last_error, last_status_code, attempt_log, created_at, delivered_at)
+         SELECT $1, NULL, 'test', 'bench:' || n, $2, 'pending', 0, $3, NULL, NULL, NULL, NULL, '[]', $3, NULL FROM generate_series($4::int, $5::int) AS n`,
+        [channel.id, payload, at, made, made + missing - 1],
+      );
+      made += missing;
     };
 
-    // Warm up both (first sandbox, first queries).
-    await toFirstStep(h, token, plain);
-    await toFirstStep(h, token, notified);
-    const without: number[] = [];
-    const withBacklog: number[] = [];
+    // Warm up every arm on every API process (first queries, first sandbox), the backlog filling meanwhile.
+    await topUp();
+    for (const base of bases) for (const id of Object.values(arms)) await toFirstStep(base, token, id);
+    const samples: Record<keyof typeof arms, number[]> = { plain: [], 'plain-b': [], notified: [] };
     const pendingSeen: number[] = [];
+    const names = Object.keys(arms) as (keyof typeof arms)[];
     const answeredBefore = receiver.answered();
+    const loadBefore = loadavg()[0]!;
     const started = Date.now();
-    for (let i = 0; i < rounds; i++) {
-      without.push(await toFirstStep(h, token, plain));
-      await topUp();
-      pendingSeen.push(await pending());
-      withBacklog.push(await toFirstStep(h, token, notified));
+    for (let i = 0; i < o.rounds; i++) {
+      const base = bases[i % bases.length]!;
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(i + k) % names.length]!;
+        if (name === 'notified') {
+          await topUp();
+          pendingSeen.push(await pending());
+        }
+        samples[name].push(await toFirstStep(base, token, arms[name]));
+      }
     }
     const seconds = (Date.now() - started) / 1000;
+    const loadAfter = loadavg()[0]!;
     const sent = receiver.answered() - answeredBefore;
+    if (sent === 0) {
+      failed = true;
+      console.error('no delivery reached the receiver while measuring');
+    }
 
     const row = (name: string, values: number[]) => {
-      const sorted = ascending(values);
-      return `| ${name} | ${values.length} | ${ms(median(values))} | ${ms(percentile(sorted, 95))} | ${ms(sorted[sorted.length - 1]!)} |`;
+      const s = ascending(values);
+      return `| ${name} | ${values.length} | ${ms(median(values))} | ${ms(percentile(s, 25))} – ${ms(percentile(s, 75))} | ${ms(percentile(s, 95))} | ${ms(s.at(-1)!)} |`;
     };
-    const table = [
-      `Trigger → first step, ${rounds} rounds alternating; backlog ${backlog} pending deliveries to a receiver answering after ${receiverMs} ms`,
-      `(${databaseUrl ? 'PostgreSQL' : 'SQLite'}, one process; ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}; outbox concurrency ${notificationsOf(h.ctx).outbox.timing.concurrency})`,
+    const base = ascending([...samples.plain, ...samples['plain-b']]);
+    const baseMedian = median(base);
+    const [q1, q3] = [percentile(base, 25), percentile(base, 75)];
+    const withMedian = median(samples.notified);
+    const aa = Math.abs(median(samples.plain) - median(samples['plain-b']));
+    const verdict = withMedian >= q1 && withMedian <= q3 ? 'inside' : 'outside';
+    const lines = [
+      `Measured ${new Date().toISOString().slice(0, 10)} with \`node --import tsx bench/notifications.ts --rounds ${o.rounds} --backlog ${o.backlog} --receiver-ms ${o.receiverMs} --apis ${o.apis} --workers ${o.workers}\`: ${o.apis} API processes (each runs the outbox, ${DEFAULT_NOTIFICATION_TIMING.concurrency} sends at once) and ${o.workers} worker process(es) (2 slots) from source, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
       '',
-      '| Scenario | Runs | Median | p95 | Max |',
-      '| --- | ---: | ---: | ---: | ---: |',
-      row('no channels', without),
-      row(`${backlog} pending to a slow receiver`, withBacklog),
+      `Trigger → first step (client clock before the POST → the step's \`started_at\`), ${o.rounds} rounds, the three pipelines in rotating order each round:`,
       '',
-      `Deliveries answered while measuring: ${sent} in ${seconds.toFixed(1)} s (${(sent / seconds).toFixed(1)}/s); pending before each backlog run: median ${median(pendingSeen)}.`,
-      `Median difference: ${ms(median(withBacklog) - median(without))}.`,
-    ].join('\n');
-    console.log(table);
+      '| pipeline | runs | median | p25 – p75 | p95 | max |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      row('plain (no channels)', samples.plain),
+      row('plain-b (no channels, the A/A check)', samples['plain-b']),
+      row(`notified (${o.backlog.toLocaleString('en-US')} pending to a receiver answering in ${o.receiverMs} ms)`, samples.notified),
+      '',
+      `Notified vs the baseline (plain and plain-b together, median ${ms(baseMedian)}): ratio of medians ${(withMedian / baseMedian).toFixed(2)}×, difference ${ms(withMedian - baseMedian)}; the baseline's own noise: A/A difference of medians ${ms(aa)}, interquartile range ${ms(q1)} – ${ms(q3)} (the notified median is ${verdict} it).`,
+      `Deliveries answered while measuring: ${sent.toLocaleString('en-US')} in ${seconds.toFixed(1)} s (${(sent / seconds).toFixed(1)}/s; at most ${receiver.maxInFlight()} in flight at the receiver); pending before each notified run: median ${median(pendingSeen)}.`,
+    ];
+    const table = lines.join('\n');
+    console.log(`\n${table}\n`);
+    if (o.writeDoc && !failed) writeDocSection('## Notifications beside runs (bench/notifications.ts)', 'bench/notifications.ts', table);
+  } catch (error) {
+    if (cluster) console.error(cluster.outputs().slice(-6000));
+    throw error;
   } finally {
-    await h.close();
+    await client.end().catch(() => {});
+    await cluster?.stop();
     await receiver.close();
+    await redis.cleanup().catch(() => {});
+    await db.drop().catch(() => {});
   }
+  if (failed) process.exitCode = 1;
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });
