@@ -1,13 +1,14 @@
 /**
- * A cache's paths as one gzip'd tar, and back. node-tar is the extractor npm trusts with every
- * package from the registry: members with absolute paths or `..` are refused (`preservePaths`
- * false), and nothing is written through a symbolic link, so an archive a pull request's step
+ * A cache's paths as one gzip'd tar, and back. Packed by node-tar; extracted by GNU tar into an
+ * empty folder and moved into the workspace (tar-extract.ts): members with absolute paths or `..`
+ * are refused, and nothing is written through a symbolic link, so an archive a pull request's step
  * shaped cannot write outside the workspace. Links inside a cache (`node_modules/.bin`) are kept as
  * links, never followed while packing.
  */
 import { Readable } from 'node:stream';
 import * as tar from 'tar';
 import { walkWorkspace, workspaceMatcher } from './workspace-walk.js';
+import { extractInto } from './tar-extract.js';
 
 /** The entries to archive: what the globs select, minus what a selected folder already holds. */
 export async function cacheEntries(workspace: string, paths: readonly string[]): Promise<string[]> {
@@ -40,24 +41,8 @@ export interface UnpackOwner {
 
 /**
  * Extracts a cache archive into the workspace. With `owner` (the step user, when the server is
- * root) every file is made theirs, so the step can change what was restored.
+ * root) tar runs as them, so every file is theirs and the step can change what was restored.
  */
 export async function unpackCache(body: Readable, workspace: string, owner?: UnpackOwner): Promise<{ entries: number }> {
-  let entries = 0;
-  const unpack = tar.extract({
-    cwd: workspace,
-    strict: true,
-    preservePaths: false,
-    ...(owner ? { preserveOwner: false, uid: owner.uid, gid: owner.gid } : { preserveOwner: false }),
-    onReadEntry: () => {
-      entries += 1;
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    body.on('error', reject);
-    unpack.on('error', reject);
-    unpack.on('close', () => resolve());
-    body.pipe(unpack as unknown as NodeJS.WritableStream);
-  });
-  return { entries };
+  return extractInto(body, workspace, owner);
 }

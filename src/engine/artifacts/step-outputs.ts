@@ -14,8 +14,9 @@
  *                        only what changed since the run's previous snapshot (workspace-snapshot.ts).
  *
  * Everything the step's processes wrote is untrusted: links are never followed, globs never leave
- * the workspace (collect-artifact.ts, cache-archive.ts), and cache archives are extracted by
- * node-tar without `..`, absolute members or writes through links.
+ * the workspace (collect-artifact.ts, cache-archive.ts), and cache archives are extracted by GNU
+ * tar into an empty folder, then moved in (tar-extract.ts): no `..`, no absolute members, no
+ * writes through links.
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { coerceError } from '../../domain/errors.js';
@@ -135,8 +136,8 @@ export async function restoreStepCache(input: StepOutputsInput): Promise<CacheRe
 
 /**
  * Before the step, its `from:`: another pipeline's latest successful artifacts, unpacked into the
- * workspace at their paths (node-tar, as a cache: no `..`, no absolute members, nothing written
- * through a link). Returns why not, which fails the step before it runs; null when they are in.
+ * workspace at their paths (as a cache: no `..`, no absolute members, nothing written through a
+ * link). Returns why not, which fails the step before it runs; null when they are in.
  */
 export async function takeArtifactsFrom(input: StepOutputsInput): Promise<string | null> {
   const { state, step, workspace, output } = input;
