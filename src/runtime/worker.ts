@@ -113,6 +113,9 @@ async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLaunche
   });
   const report = sandboxReport(state);
   if (!report.isolated) ctx.logger.warn({ sandbox: report }, `STEPS ARE NOT ISOLATED: ${report.detail}`);
+  // Said once: every run's sandbox then costs a Node start (tens of ms of CPU more than Perl's).
+  if (state.mode === 'on' && state.available && state.settings.spawner.kind === 'node')
+    ctx.logger.warn(`the spawner inside run sandboxes is Node, not spawner.pl: ${state.settings.spawner.reason}`);
   if (state.mode === 'off') {
     // Started now, not awaited: the first step waits for it only if it comes within the ~50 ms it
     // takes. A spawner that cannot start is retried at each launch (the step fails saying why).

@@ -30,10 +30,10 @@ export class SpawnerLauncher implements ProcessLauncher {
   private current: Spawner | null = null;
   private readonly start: SpawnerStart = {
     fifoDir: () => mkdtempSync(join(tmpdir(), 'ansflow-spawner-')),
-    fork: (entry, args, execArgv) =>
+    fork: (args) =>
       forkedProcess(
-        fork(entry, args, {
-          execArgv,
+        fork(nodeSpawner().entry, args, {
+          execArgv: [],
           // Not the server's environment (secrets); steps get theirs with each launch.
           env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -81,12 +81,13 @@ export class SpawnerLauncher implements ProcessLauncher {
 
 /**
  * How one life of a spawner is started: where its FIFOs live, how it is forked (directly, or
- * inside a sandbox), and whether the pids it reports are this server's (or a sandbox's PID
- * namespace's, in which case process groups are signalled through the spawner).
+ * inside a sandbox; which program: spawner-main.ts, or inside a sandbox sandbox/spawner.pl), and
+ * whether the pids it reports are this server's (or a sandbox's PID namespace's, in which case
+ * process groups are signalled through the spawner). `args` ends with the FIFO folder.
  */
 export interface SpawnerStart {
   fifoDir(): string;
-  fork(entry: string, args: string[], execArgv: string[]): SpawnerProcess;
+  fork(args: string[]): SpawnerProcess;
   hostPids: boolean;
 }
 
@@ -124,8 +125,7 @@ export class Spawner {
   constructor(private readonly how: SpawnerStart) {
     this.readiness.promise.catch(() => undefined);
     this.dir = how.fifoDir();
-    const { entry, execArgv } = spawnerEntry();
-    this.child = how.fork(entry, [this.dir], execArgv);
+    this.child = how.fork([this.dir]);
     this.setRef(false);
     this.child.on('message', (message: SpawnerMessage, handle?: unknown) => this.onMessage(message, handle));
     this.child.once('error', (error) => this.died(`the step spawner failed: ${error.message}`));
@@ -229,7 +229,9 @@ export class Spawner {
         this.replies.delete(id);
         return Promise.resolve(false);
       }
-      return reply.promise;
+      // Referenced until the answer comes: nothing else may keep this process alive meanwhile.
+      this.hold();
+      return reply.promise.finally(() => this.release());
     };
     return { signalGroup: (signal) => ask('signal', signal), groupAlive: () => ask('alive') };
   }
@@ -410,13 +412,13 @@ export function forkedProcess(child: ChildProcess): SpawnerProcess {
   });
 }
 
-function spawnerEntry(): { entry: string; execArgv: string[] } {
+/** The Node spawner's script (spawner-main), started with no Node flags. */
+export function nodeSpawner(): { entry: string } {
   // Built, the spawner is plain JavaScript and starts with no flags at all. Run from source (tests,
   // tsx), it is bundled once into plain JavaScript too, rather than started with tsx's loader:
-  // that loader costs about a second per start and runs a compiler service beside the spawner,
-  // and a sandbox starts one spawner per run.
-  if (!import.meta.url.endsWith('.ts')) return { entry: fileURLToPath(new URL('./spawner-main.js', import.meta.url)), execArgv: [] };
-  return { entry: (bundledFromSource ??= bundleFromSource()), execArgv: [] };
+  // that loader costs about a second per start and runs a compiler service beside the spawner.
+  if (!import.meta.url.endsWith('.ts')) return { entry: fileURLToPath(new URL('./spawner-main.js', import.meta.url)) };
+  return { entry: (bundledFromSource ??= bundleFromSource()) };
 }
 
 let bundledFromSource: string | undefined;

@@ -60,13 +60,18 @@ function cgroupOf(pid: number, controller: string): string {
   return join('/sys/fs/cgroup', lines.find((l) => l.startsWith('0::'))!.slice(3));
 }
 
-function spawnerOf(sandbox: RunSandbox): number {
+/** The command name of the spawner inside a sandbox (spawner.pl, or Node where perl is missing). */
+function spawnerComm(settings: SandboxSettings): string {
+  return settings.spawner.kind === 'perl' ? 'perl' : 'node';
+}
+
+function spawnerOf(sandbox: RunSandbox, settings: SandboxSettings): number {
   const [pid] = readdirSync('/proc').filter((p) => {
     try {
       return (
         /^\d+$/.test(p) &&
         readFileSync(`/proc/${p}/cmdline`, 'utf8').endsWith(`\0${sandbox.slot.pipes}\0`) &&
-        readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node'
+        readFileSync(`/proc/${p}/comm`, 'utf8').trim() === spawnerComm(settings)
       );
     } catch {
       return false;
@@ -87,7 +92,7 @@ test('a step is born in a cgroup of its own with its limits, while the spawner a
   );
   try {
     await sandbox.bind(1);
-    const spawner = spawnerOf(sandbox);
+    const spawner = spawnerOf(sandbox, set.settings);
     const waitingBefore = cgroupOf(spawner, 'pids');
     assert.match(waitingBefore, /\/l-\d+-\d+$/, 'ready, the spawner waits in the first launch’s cgroup');
 
@@ -224,7 +229,9 @@ test('a warm sandbox a run waits for is set back to normal priority while it sti
         readdirSync('/proc').find((p) => {
           try {
             return (
-              /^\d+$/.test(p) && readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'node' && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(set.root)
+              /^\d+$/.test(p) &&
+              readFileSync(`/proc/${p}/comm`, 'utf8').trim() === spawnerComm(set.settings) &&
+              readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(set.root)
             );
           } catch {
             return false;

@@ -1,6 +1,8 @@
 /**
- * One run's sandbox: a bubblewrap container holding a spawner (spawner-main.ts, the same small
- * helper the unsandboxed launcher uses), which starts each of the run's step processes inside it.
+ * One run's sandbox: a bubblewrap container holding a spawner, which starts each of the run's
+ * step processes inside it: spawner.pl, a Perl script that speaks the protocol of the unsandboxed
+ * launcher's spawner (spawner-main.ts) and costs a few ms of CPU to start where Node costs tens
+ * to hundreds; that Node spawner where perl cannot run it (sandbox-spawner.ts).
  *
  * Why one per run and not one per step: creating the namespaces and mounts costs about 10 ms on
  * this kind of machine, several times a fork. Paid once per run, a step costs what a fork from
@@ -11,7 +13,7 @@
  *      made (workspace, home, pipes: engine/workspace.ts) and bound at the same paths inside;
  *      the host's spawner (not the server: its fork() is slow, see HandedOverProcess) starts
  *      `prlimit` (the file-size limit of the whole sandbox), which execs bubblewrap, which builds
- *      the sandbox and starts Node on the spawner inside it — through setpriv, which drops to the
+ *      the sandbox and starts the spawner inside it — through setpriv, which drops to the
  *      step's user, when the server is root; the spawner's IPC channel is handed to the server;
  *   2. ready once the spawner's first FIFOs arrive; its pid as this server sees it is looked up
  *      (children of bubblewrap's init), to move it between cgroups, and it is moved into the first
@@ -31,7 +33,7 @@ import { chownSync, existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { LaunchedProcess, LaunchRequest, ProcessExit } from '../launcher.js';
 import { linkSlot, makeSlot, type SandboxSlot } from '../../workspace.js';
-import { forkedProcess, Spawner, type ProcessStartRequest } from '../spawner-launcher.js';
+import { forkedProcess, nodeSpawner, Spawner, type ProcessStartRequest } from '../spawner-launcher.js';
 import type { SpawnerProcess } from '../handed-over-process.js';
 import { bwrapArgs } from './bwrap-args.js';
 import type { Cgroups, LaunchCgroup, Placement, ResolvedLimits } from './cgroups.js';
@@ -177,8 +179,11 @@ export class RunSandbox {
     this.spawner = new Spawner({
       fifoDir: () => slot.pipes,
       hostPids: false,
-      fork: (entry, spawnerArgs, execArgv) => {
-        const chain = [...nice, settings.prlimit, ...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, process.execPath, ...execArgv];
+      fork: (spawnerArgs) => {
+        // spawner.pl, or the Node spawner where perl cannot run it (sandbox-spawner.ts).
+        const program = settings.spawner.kind === 'perl' ? settings.spawner.argv : [process.execPath, nodeSpawner().entry];
+        const chain = [...nice, settings.prlimit, ...fileSizeLimit, '--', settings.bwrap, ...args, '--', ...dropToStepUser, ...program.slice(0, -1)];
+        const entry = program.at(-1)!;
         const starter = this.options.starter;
         if (starter) {
           // What fork() would set up: the IPC channel as descriptor 3, JSON on it.

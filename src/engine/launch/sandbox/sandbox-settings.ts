@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { detectCgroups, type Cgroups, type ResolvedLimits } from './cgroups.js';
 import { hiddenInOrder, isWithin } from './bwrap-args.js';
 import type { SandboxIdentity } from './bwrap-args.js';
+import { chooseSandboxSpawner, type SandboxSpawner } from './sandbox-spawner.js';
 
 export interface SandboxSettings {
   bwrap: string;
@@ -24,6 +25,8 @@ export interface SandboxSettings {
   setpriv: string;
   /** `nice`, to start warm sandboxes at low priority; null when that cannot be undone (not root). */
   nice: string | null;
+  /** The spawner inside each run's sandbox (sandbox-spawner.ts): spawner.pl, or Node where perl cannot run it. */
+  spawner: SandboxSpawner;
   /** PATH of the spawner inside the sandbox (steps get their own with each launch). */
   path: string;
   /** The step's uid and gid inside the sandbox (mapped to the same ids outside). */
@@ -94,6 +97,7 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxSt
     unshare,
     setpriv,
     nice: root ? which('nice') : null,
+    spawner: chooseSandboxSpawner(which('perl')),
     path: process.env.PATH ?? '/usr/bin:/bin',
     identity,
     ...(runAs && { runAs }),
