@@ -3,8 +3,9 @@
  *
  *   1. set-up per run   a cold RunSandbox.prepare (folders, bubblewrap, the spawner inside, ready;
  *                       started by the host's spawner, as the server does) and its close, against
- *                       starting the unsandboxed spawner; wall time and CPU time (of this process
- *                       and everything it starts, bench/cpu-account.ts);
+ *                       starting the unsandboxed spawner, and against the same set-up with the Node
+ *                       spawner inside (the fallback of spawner.pl); wall time and CPU time (of
+ *                       this process and everything it starts, bench/cpu-account.ts);
  *   2. per launch       `bash -e -c true` to its exit with its output read: spawned directly from
  *                       this process, through the unsandboxed spawner, and through a run's sandbox
  *                       (with and without its cgroup limits); alternated, so load hits them alike;
@@ -87,13 +88,20 @@ const cold: number[] = [];
 const coldCpu: number[] = [];
 const closing: number[] = [];
 const closingCpu: number[] = [];
-for (let i = 0; i < SETUPS; i++) {
+// The same set-up with the Node spawner inside (the fallback where perl cannot run spawner.pl),
+// alternated with the configured one so that load hits both alike.
+const nodeSettings = { ...settings, spawner: { kind: 'node' as const, reason: 'benchmark' } };
+const coldNode: number[] = [];
+const coldNodeCpu: number[] = [];
+for (let i = 0; i < 2 * SETUPS; i++) {
+  const node = i % 2 === 1;
   const [t0, c0] = [process.hrtime.bigint(), cpuNow()];
-  const sandbox = await RunSandbox.prepare(settings, shape, { starter: host });
-  cold.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  coldCpu.push(cpuNow() - c0);
+  const sandbox = await RunSandbox.prepare(node ? nodeSettings : settings, shape, { starter: host });
+  (node ? coldNode : cold).push(Number(process.hrtime.bigint() - t0) / 1e6);
+  (node ? coldNodeCpu : coldCpu).push(cpuNow() - c0);
   const [t1, c1] = [process.hrtime.bigint(), cpuNow()];
   await sandbox.discard();
+  if (node) continue;
   closing.push(Number(process.hrtime.bigint() - t1) / 1e6);
   closingCpu.push(cpuNow() - c1);
 }
@@ -146,6 +154,8 @@ const lines = [
   '| --- | ---: | --- | ---: |',
   `| set-up of a run's sandbox, cold (median of ${SETUPS}) | ${f(median(cold))} | unsandboxed spawner start ${f(median(spawnerStart))} | ${d(median(cold) - median(spawnerStart))} |`,
   `| same, CPU time (all processes) | ${f(median(coldCpu))} | unsandboxed spawner start ${f(median(spawnerStartCpu))} | ${d(median(coldCpu) - median(spawnerStartCpu))} |`,
+  `| same, with the Node spawner inside (the fallback) | ${f(median(coldNode))} | with ${settings.spawner.kind === 'perl' ? 'spawner.pl' : 'Node'} ${f(median(cold))} | ${d(median(coldNode) - median(cold))} |`,
+  `| same, CPU time | ${f(median(coldNodeCpu))} | with ${settings.spawner.kind === 'perl' ? 'spawner.pl' : 'Node'} ${f(median(coldCpu))} | ${d(median(coldNodeCpu) - median(coldCpu))} |`,
   `| closing a run's sandbox (median of ${SETUPS}) | ${f(median(closing))} | | |`,
   `| same, CPU time | ${f(median(closingCpu))} | | |`,
   `| launch \`bash -e -c true\` to exit, direct spawn (median of ${ROUNDS}×${LAUNCHES}) | ${f(m.direct!)} | | |`,
