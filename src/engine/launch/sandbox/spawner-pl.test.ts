@@ -137,6 +137,24 @@ test('groups: signalled and checked through the spawner; groupGone only when not
   }
 });
 
+test('input on stdin (larger than any pipe: written as the child reads) and stderr on a pipe of its own', async () => {
+  const spawner = perlSpawner();
+  try {
+    const input = `first line\n${'x'.repeat(3 * 1024 * 1024)}\n`;
+    const launched = await spawner.launch(shell('read -r line; echo "$line"; sleep 0.2; wc -c; echo oops >&2', { input, separateStderr: true }));
+    assert.ok(launched.stderr);
+    const [stdout, stderr] = await Promise.all([output(launched), output({ ...launched, output: launched.stderr })]);
+    assert.equal(stdout, `first line\n${input.length - 'first line\n'.length}\n`);
+    assert.equal(stderr, 'oops\n');
+    assert.equal((await launched.exit).code, 0);
+    // While it was written, the spawner carried on.
+    const other = await spawner.launch(shell('echo next'));
+    assert.equal(await output(other), 'next\n');
+  } finally {
+    await spawner.close();
+  }
+});
+
 test('more than one batch of pipes: 40 launches at once each get their own output', async () => {
   const spawner = perlSpawner();
   try {

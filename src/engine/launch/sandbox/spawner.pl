@@ -197,6 +197,24 @@ sub make_fifos {
   send_line('{"type":"fifos","paths":[' . join(',', map { json_string($_) } @paths) . ']}');
 }
 
+# Opens a FIFO's write end and unlinks it, or returns why not. O_RDWR never blocks on a FIFO
+# (Linux). Holding it (the keeper), the O_WRONLY open returns at once too, even if the server's read
+# end were already gone; that write-only, blocking descriptor is what the child gets, so it sees an
+# ordinary pipe (EPIPE once nobody reads).
+sub open_write_end {
+  my $fifo = shift;
+  my ($keeper, $writer);
+  my $opened = sysopen($keeper, $fifo, O_RDWR | $O_NOFOLLOW) && sysopen($writer, $fifo, O_WRONLY | $O_NOFOLLOW);
+  my $error = "$!";
+  unlink $fifo;
+  return "cannot open the step's pipe $fifo: $error" unless $opened;
+  # Steps of this run share the folder: what was opened must be the pipe the server reads.
+  return "$fifo is not one of the step spawner's pipes" unless -p $writer;
+  # Best effort: past the user's pipe quota (fs.pipe-user-pages-soft) the pipe keeps its 64 KiB.
+  fcntl($writer, F_SETPIPE_SZ, $pipe_size);
+  return [$keeper, $writer];
+}
+
 sub launch {
   my $m = shift;
   my $id = $m->{id};
@@ -204,21 +222,29 @@ sub launch {
   my %env = %{ $m->{env} || {} };
   # exec() would cut a string at a NUL byte and run something else than asked; Node refuses them too.
   for (@argv, $m->{cwd}, %env) {
-    return fail($id, 'arguments, working directory and environment must be strings without null bytes') if !defined || /\0/;
+    if (!defined || /\0/) {
+      unlink grep { defined } $m->{fifo}, $m->{stderrFifo};
+      return fail($id, 'arguments, working directory and environment must be strings without null bytes');
+    }
   }
-
-  # O_RDWR never blocks on a FIFO (Linux). Holding it, the O_WRONLY open returns at once too, even
-  # if the server's read end were already gone; that write-only, blocking descriptor is what the
-  # child gets, so it sees an ordinary pipe (EPIPE once nobody reads).
-  my ($keeper, $writer);
-  my $opened = sysopen($keeper, $m->{fifo}, O_RDWR | $O_NOFOLLOW) && sysopen($writer, $m->{fifo}, O_WRONLY | $O_NOFOLLOW);
-  my $error = "$!";
-  unlink $m->{fifo};
-  return fail($id, "cannot open the step's pipe $m->{fifo}: $error") unless $opened;
-  # Steps of this run share the folder: what was opened must be the pipe the server reads.
-  return fail($id, "$m->{fifo} is not one of the step spawner's pipes") unless -p $writer;
-  # Best effort: past the user's pipe quota (fs.pipe-user-pages-soft) the pipe keeps its 64 KiB.
-  fcntl($writer, F_SETPIPE_SZ, $pipe_size);
+  # stdout, and stderr on a FIFO of its own when asked (the platform's own commands); each is used
+  # once, so both leave the folder whatever happens.
+  my @ends;
+  for my $fifo (grep { defined } $m->{fifo}, $m->{stderrFifo}) {
+    my $end = open_write_end($fifo);
+    if (!ref $end) {
+      unlink grep { defined } $m->{fifo}, $m->{stderrFifo};
+      return fail($id, $end);
+    }
+    push @ends, $end;
+  }
+  my ($stdout, $stderr) = ($ends[0][1], ($ends[1] || $ends[0])->[1]);
+  # `input`: written into a pipe that is the child's stdin, then closed.
+  my ($input_r, $input_w);
+  if (defined $m->{input}) {
+    pipe($input_r, $input_w) or return fail($id, "pipe: $!");
+    fcntl($input_w, F_SETPIPE_SZ, $pipe_size) if length $m->{input} > 65536;
+  }
 
   # The child reports a failure before exec() on this close-on-exec pipe; end-of-file means exec()
   # succeeded (what Node's spawn does too).
@@ -227,7 +253,7 @@ sub launch {
   return fail($id, "fork: $!") unless defined $pid;
   if ($pid == 0) {
     close $report_r;
-    my $why = child($m, \@argv, \%env, $writer);
+    my $why = child($m, \@argv, \%env, $input_r, $stdout, $stderr);
     syswrite($report_w, $why);
     exit 127;
   }
@@ -235,19 +261,46 @@ sub launch {
   my $report = '';
   1 while sysread($report_r, $report, 4096, length $report);
   close $report_r;
-  close $writer;
-  close $keeper;
+  @ends = ();    # closes the writers and keepers: the child holds its own
+  close $input_r if $input_r;
   if ($report ne '') {
     waitpid($pid, 0);
     return fail($id, $report);
   }
   $running{$pid} = $id;
   send_line(sprintf('{"type":"started","id":%d,"pid":%d}', $id, $pid));
+  write_input($input_w, $m->{input}) if $input_w;
+}
+
+# Pending stdin of children: fileno => [handle, bytes left]. Written as the child reads, from the
+# main loop, so that a child slow to read never stops this spawner.
+my %input_left;
+
+sub write_input {
+  my ($handle, $bytes) = @_;
+  my $flags = fcntl($handle, F_GETFL, 0);
+  fcntl($handle, F_SETFL, $flags | O_NONBLOCK);
+  $input_left{ fileno $handle } = [$handle, $bytes];
+  write_more(fileno $handle);
+}
+
+sub write_more {
+  my $fd = shift;
+  my $pending = $input_left{$fd};
+  my $n = syswrite($pending->[0], $pending->[1]);
+  if (defined $n) {
+    substr($pending->[1], 0, $n, '');
+  } elsif ($! == EAGAIN || $! == EINTR) {
+    return;
+  } else {
+    $pending->[1] = '';    # EPIPE: the child exits without reading it all, which is its business
+  }
+  delete $input_left{$fd} if $pending->[1] eq '';    # closes it: the child sees end-of-file
 }
 
 # In the forked child: becomes the step, or returns why it could not.
 sub child {
-  my ($m, $argv, $env, $writer) = @_;
+  my ($m, $argv, $env, $input, $stdout, $stderr) = @_;
   # Its own session and process group (Node's `detached`): signalled as a group, no terminal.
   return "setsid: $!" if syscall($nr->{setsid}) < 0;
   $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP PIPE);
@@ -255,9 +308,10 @@ sub child {
   if (!chdir $m->{cwd}) {
     return -e $m->{cwd} ? "cannot enter the working directory $m->{cwd}: $!" : "working directory $m->{cwd} does not exist";
   }
-  open(STDIN, '<', '/dev/null') or return "/dev/null: $!";
-  open(STDOUT, '>&', $writer) or return "stdout: $!";
-  open(STDERR, '>&', $writer) or return "stderr: $!";
+  if ($input) { open(STDIN, '<&', $input) or return "stdin: $!" }
+  else { open(STDIN, '<', '/dev/null') or return "/dev/null: $!" }
+  open(STDOUT, '>&', $stdout) or return "stdout: $!";
+  open(STDERR, '>&', $stderr) or return "stderr: $!";
   # Exactly the environment given: nothing of the spawner's own.
   %ENV = %$env;
   { exec { $argv->[0] } @$argv }
@@ -347,9 +401,15 @@ my $wanted = '';
 vec($wanted, fileno($channel), 1) = 1;
 vec($wanted, fileno($sig_fh), 1) = 1;
 while (1) {
-  my $ready = select(my $readable = $wanted, undef, undef, undef);
+  my $writable;
+  if (%input_left) {
+    $writable = '';
+    vec($writable, $_, 1) = 1 for keys %input_left;
+  }
+  my $ready = select(my $readable = $wanted, $writable, undef, undef);
   next if $ready < 0 && $! == EINTR;
   die "spawner.pl: select: $!\n" if $ready < 0;
+  if (defined $writable) { vec($writable, $_, 1) && write_more($_) for keys %input_left }
   reap() if vec($readable, fileno($sig_fh), 1);
   next unless vec($readable, fileno($channel), 1);
   my $got = sysread($channel, $buffer, 65536, length $buffer);
