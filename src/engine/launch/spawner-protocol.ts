@@ -1,6 +1,8 @@
 /**
  * The messages between a SpawnerLauncher (in the server) and its spawner process
- * (spawner-main.ts), as JSON over the fork() IPC channel.
+ * (spawner-main.ts), as JSON over the fork() IPC channel: one message per line. Inside a run's
+ * sandbox the spawner is sandbox/spawner.pl, which speaks the same lines (all but `start-process`,
+ * which only the host's spawner serves); a change here must be made there too.
  *
  * Output never passes through the spawner. The server keeps a stock of fresh FIFOs, made in batches
  * by the spawner (one `mkfifo` call each, asked for with `more` when the stock runs low). Per launch
