@@ -17,7 +17,7 @@
  * Measured from this process' clock before the POST to the step's stored `started_at` (same
  * machine, millisecond precision).
  *
- *   node --import tsx bench/notifications.ts [--rounds 30] [--backlog 1000] [--receiver-ms 200] [--apis 3] [--workers 1] [--no-doc]
+ *   [ANSFLOW_CLI_MAIN=dist/cli/main.js] node --import tsx bench/notifications.ts [--rounds 30] [--backlog 1000] [--receiver-ms 200] [--apis 3] [--workers 1] [--no-doc]
  *
  * Prints a table and writes it into the "Notifications beside runs" section of docs/benchmarks.md
  * (unless --no-doc). Exits non-zero only when a run failed or nothing was delivered, never because
@@ -201,7 +201,7 @@ async function main() {
     const aa = Math.abs(median(samples.plain) - median(samples['plain-b']));
     const verdict = withMedian >= q1 && withMedian <= q3 ? 'inside' : 'outside';
     const lines = [
-      `Measured ${new Date().toISOString().slice(0, 10)} with \`node --import tsx bench/notifications.ts --rounds ${o.rounds} --backlog ${o.backlog} --receiver-ms ${o.receiverMs} --apis ${o.apis} --workers ${o.workers}\`: ${o.apis} API processes (each runs the outbox, ${DEFAULT_NOTIFICATION_TIMING.concurrency} sends at once) and ${o.workers} worker process(es) (2 slots) from source, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
+      `Measured ${new Date().toISOString().slice(0, 10)} with \`${process.env.ANSFLOW_CLI_MAIN ? `ANSFLOW_CLI_MAIN=${process.env.ANSFLOW_CLI_MAIN} ` : ''}node --import tsx bench/notifications.ts --rounds ${o.rounds} --backlog ${o.backlog} --receiver-ms ${o.receiverMs} --apis ${o.apis} --workers ${o.workers}\`: ${o.apis} API processes (each runs the outbox, ${DEFAULT_NOTIFICATION_TIMING.concurrency} sends at once) and ${o.workers} worker process(es) (2 slots) ${process.env.ANSFLOW_CLI_MAIN ? 'from the build' : 'from source'}, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
       '',
       `Trigger → first step (client clock before the POST → the step's \`started_at\`), ${o.rounds} rounds, the three pipelines in rotating order each round:`,
       '',

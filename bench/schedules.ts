@@ -16,7 +16,7 @@
  * would show), its `created_at` against the fire time (the lateness), and the `schedule_fires` rows
  * (outcome; which process claimed each).
  *
- *   node --import tsx bench/schedules.ts [--schedules 1000] [--apis 3] [--workers 0] [--no-doc]
+ *   [ANSFLOW_CLI_MAIN=dist/cli/main.js] node --import tsx bench/schedules.ts [--schedules 1000] [--apis 3] [--workers 0] [--no-doc]
  *
  * Prints a table and writes it into the "Schedules firing together" section of docs/benchmarks.md
  * (unless --no-doc). Exits non-zero when a run is missing or doubled, never because of a timing.
@@ -164,13 +164,13 @@ async function main() {
 
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const lines = [
-      `Measured ${new Date().toISOString().slice(0, 10)} with \`node --import tsx bench/schedules.ts --schedules ${o.schedules} --apis ${o.apis} --workers ${o.workers}\`: ${o.apis} API processes (each ticks its scheduler every second) and ${o.workers} worker process(es) from source, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before the fire time, ${loadAfter.toFixed(2)} after.`,
+      `Measured ${new Date().toISOString().slice(0, 10)} with \`${process.env.ANSFLOW_CLI_MAIN ? `ANSFLOW_CLI_MAIN=${process.env.ANSFLOW_CLI_MAIN} ` : ''}node --import tsx bench/schedules.ts --schedules ${o.schedules} --apis ${o.apis} --workers ${o.workers}\`: ${o.apis} API processes (each ticks its scheduler every second) and ${o.workers} worker process(es) ${process.env.ANSFLOW_CLI_MAIN ? 'from the build' : 'from source'}, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before the fire time, ${loadAfter.toFixed(2)} after.`,
       '',
       "| schedules | runs started | fire times with 2+ runs | median late | p99 late | max late | within 5 s | runs started per process | API processes' CPU per fire |",
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
       `| ${o.schedules} | ${runs.length} | ${doubled} | ${s(median(lateness))} | ${s(percentile(sorted, 99))} | ${s(sorted.at(-1) ?? NaN)} | ${within} / ${o.schedules} | ${byProcess.join(' / ')} | ${cpuPerFire.toFixed(1)} ms |`,
       '',
-      `Late = the run row's \`created_at\` minus its fire time (both in the run's \`trigger\`); "with 2+ runs" counts fire times (schedule, instant) that more than one run names. CPU per fire = the ${o.apis} API processes' user + system time from 3 s before the fire time until every fire was handled (${windowS.toFixed(1)} s), less what they use idle (${idlePerS.toFixed(0)} ms per second, measured over the 8 s before), divided by the schedules; PostgreSQL's and Redis' own CPU not included. Starting 1,000 runs within 5 s on ${availableParallelism()} cores needs at most ${((availableParallelism() * 5000) / o.schedules).toFixed(0)} ms of CPU per fire for everything (processes, PostgreSQL, Redis), with the cores to itself.`,
+      `Late = the run row's \`created_at\` minus its fire time (both in the run's \`trigger\`); "with 2+ runs" counts fire times (schedule, instant) that more than one run names. CPU per fire = the ${o.apis} API processes' user + system time from 3 s before the fire time until every fire was handled (${windowS.toFixed(1)} s), less what they use idle (${idlePerS.toFixed(0)} ms per second, measured over the 8 s before), divided by the schedules; PostgreSQL's and Redis' own CPU not included. Starting ${o.schedules.toLocaleString('en-US')} runs within 5 s on ${availableParallelism()} cores needs at most ${((availableParallelism() * 5000) / o.schedules).toFixed(0)} ms of CPU per fire for everything (processes, PostgreSQL, Redis), with the cores to itself.`,
     ];
     if (problems.length > 0) lines.push('', `Problems: ${problems.join('; ')}`);
     const table = lines.join('\n');

@@ -53,9 +53,11 @@ test('fire times between two instants, capped', () => {
   assert.equal(between.more, false);
   assert.equal(between.times[0]!.toISOString(), '2026-01-01T00:10:00.000Z', 'the start is excluded');
   assert.equal(between.times[5]!.toISOString(), '2026-01-01T01:00:00.000Z', 'the end is included');
+  assert.equal(between.next?.toISOString(), '2026-01-01T01:10:00.000Z', 'the first fire time after the end');
   const capped = fireTimesBetween('* * * * *', 'UTC', new Date('2026-01-01T00:00:00Z'), new Date('2026-01-31T00:00:00Z'), 100);
   assert.equal(capped.times.length, 100);
   assert.equal(capped.more, true);
+  assert.equal(capped.next, null, 'capped: the next one is not known');
 });
 
 test('due fires: on time runs; missed ones are skipped, or caught up once', () => {

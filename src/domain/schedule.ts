@@ -80,15 +80,23 @@ export function nextFireTimes(expression: string, timeZone: string, after: Date,
 /**
  * The fire times in (`after`, `until`], oldest first, at most `limit` of them; `more` says that
  * there were others beyond the limit (a server down for a month with an every-minute schedule).
+ * `next` is the first fire time after `until` (null when there is none, or when `more`): the
+ * scheduler's next `next_fire_at` without computing it again.
  */
-export function fireTimesBetween(expression: string, timeZone: string, after: Date, until: Date, limit = 1000): { times: Date[]; more: boolean } {
+export function fireTimesBetween(
+  expression: string,
+  timeZone: string,
+  after: Date,
+  until: Date,
+  limit = 1000,
+): { times: Date[]; more: boolean; next: Date | null } {
   const cron = cronOf(expression, timeZone);
   const times: Date[] = [];
   let cursor = after;
   for (;;) {
     const next = cron.nextRun(cursor);
-    if (!next || next.getTime() > until.getTime()) return { times, more: false };
-    if (times.length === limit) return { times, more: true };
+    if (!next || next.getTime() > until.getTime()) return { times, more: false, next };
+    if (times.length === limit) return { times, more: true, next: null };
     times.push(next);
     cursor = next;
   }
