@@ -86,6 +86,13 @@ export interface ProcessLauncher {
  */
 export interface RunIsolation {
   openRun(input: OpenRunInput): Promise<RunSandbox>;
+  /**
+   * The run will open its sandbox once its steps are known (they are being read from its pipeline
+   * file): the sandbox may be readied meanwhile. release() when the run will not open it after
+   * all (an invalid file, a run held or sent elsewhere); openRun() takes it over.
+   */
+  reserve?(runId: number): void;
+  release?(runId: number): void;
 }
 
 export interface OpenRunInput {

@@ -204,6 +204,8 @@ export class RunWorker {
       }
       let current = run;
       if (run.definition.config_path && run.steps.length === 0) {
+        // Its sandbox is readied while the file is read, rather than after (released below if unused).
+        this.deps.engine.isolation?.reserve?.(run.id);
         const planned = await this.planFromFile(run, reporter, controller.signal);
         if (planned === null) return;
         if (planned === 'elsewhere') return 'not-run'; // back to the queue, for a worker with the labels
@@ -225,6 +227,7 @@ export class RunWorker {
       logger.error({ err: error, runId }, 'run failed on the platform side');
       await this.settle(run, reporter, 'error', reason).catch((e: unknown) => logger.error({ err: e, runId }, 'could not record run error'));
     } finally {
+      this.deps.engine.isolation?.release?.(runId);
       cancellations.unregister(runId);
       if (this.deps.workspaceRetentionMs === 0)
         await removeWorkspace(this.deps.engine.workspaceRoot, runId).catch((e: unknown) => logger.warn({ err: e, runId }, 'could not remove workspace'));

@@ -10,7 +10,10 @@
  * any other run gets one made for it. A warm sandbox that waited an hour is replaced, so that no
  * idle sandbox outlives a change of the machine (an upgraded tool) by long. The one a run took is
  * replaced once that run's first step has started (or the run has ended, or after REFILL_DELAY_MS):
- * not while the run is between its trigger and its first step, which it would slow down.
+ * not while the run is between its trigger and its first step, which it would slow down. A run
+ * whose steps come from its pipeline file reserves its warm sandbox while the file is read, so the
+ * two overlap (reserve(): readying a sandbox taken by a run that waits for it is most of what lies
+ * between a trigger and the first step on a busy machine).
  */
 import type { LaunchedProcess, LaunchRequest, OpenRunInput, ProcessLauncher, RunIsolation, RunSandbox as RunSandboxHandle } from '../launcher.js';
 import { RunSandbox, type PrepareInput } from './run-sandbox.js';
@@ -32,7 +35,9 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   private readonly runs = new Map<number, RunSandbox>();
   /** Runs that took a warm sandbox and have not started a step yet: refill() once they have. */
   private readonly refillAfterFirstLaunch = new Set<number>();
-  private readonly warm: Array<{ ready: Promise<RunSandbox | null>; hurry: () => void }> = [];
+  private readonly warm: WarmSandbox[] = [];
+  /** Warm sandboxes taken ahead for runs whose steps are still being read (reserve()). */
+  private readonly reserved = new Map<number, WarmSandbox>();
   /** Sandboxes of ended runs still winding down. */
   private readonly closing = new Set<Promise<void>>();
   private closed = false;
@@ -53,12 +58,43 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     this.refill();
   }
 
+  /**
+   * A run whose steps are still being read (its pipeline file) takes its warm sandbox now, set
+   * back to normal priority, so that reading the file and readying the sandbox overlap instead of
+   * adding up. openRun() of the run uses it if the run fits a warm sandbox; otherwise, or on
+   * release(), it goes back to the pool.
+   */
+  reserve(runId: number): void {
+    if (this.closed || !this.state.available || this.reserved.has(runId)) return;
+    const next = this.warm.shift();
+    if (!next) return;
+    next.hurry();
+    this.reserved.set(runId, next);
+  }
+
+  release(runId: number): void {
+    const held = this.reserved.get(runId);
+    if (!held) return;
+    this.reserved.delete(runId);
+    this.giveBack(held);
+  }
+
   async openRun(input: OpenRunInput): Promise<RunSandboxHandle> {
-    if (this.closed) throw new Error('the step launcher is closed');
+    const held = this.reserved.get(input.runId);
+    this.reserved.delete(input.runId);
+    if (this.closed) {
+      if (held) this.giveBack(held);
+      throw new Error('the step launcher is closed');
+    }
     if (!this.state.available)
       throw new Error(`steps are not run: the sandbox cannot be set up (${this.state.reason}); ANSFLOW_SANDBOX=off runs them without isolation`);
     const shape = this.shapeOf(input);
-    const sandbox = (this.fitsWarm(shape) ? await this.takeWarm() : null) ?? (await RunSandbox.prepare(this.state.settings, shape, { starter: this.host }));
+    const fits = this.fitsWarm(shape);
+    if (held && !fits) this.giveBack(held);
+    const sandbox =
+      (held && fits ? await usable(held) : null) ??
+      (fits ? await this.takeWarm() : null) ??
+      (await RunSandbox.prepare(this.state.settings, shape, { starter: this.host }));
     this.refillLater(input.runId);
     await sandbox.bind(input.runId);
     this.runs.set(input.runId, sandbox);
@@ -90,11 +126,12 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     this.closed = true;
     // Back to normal priority first: at nice 19 on a busy machine one could take very long to get ready.
     const warm = await Promise.all(
-      this.warm.splice(0).map((w) => {
+      [...this.warm.splice(0), ...this.reserved.values()].map((w) => {
         w.hurry();
         return w.ready;
       }),
     );
+    this.reserved.clear();
     await Promise.all([...warm.map((s) => s?.discard()), ...[...this.runs.values()].map((s) => s.close()), ...this.closing]);
     this.runs.clear();
     await this.host.close();
@@ -115,14 +152,16 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
 
   private async takeWarm(): Promise<RunSandbox | null> {
     while (this.warm.length > 0) {
-      const next = this.warm.shift()!;
-      // A run waits for it: no longer at low priority.
-      next.hurry();
-      const sandbox = await next.ready;
-      if (sandbox?.alive && Date.now() - sandbox.preparedAt < WARM_MAX_AGE_MS) return sandbox;
-      await sandbox?.discard();
+      const sandbox = await usable(this.warm.shift()!);
+      if (sandbox) return sandbox;
     }
     return null;
+  }
+
+  /** A reserved sandbox its run did not use: warm again, first in line (or discarded if the pool is full). */
+  private giveBack(held: WarmSandbox): void {
+    if (!this.closed && this.warm.length < this.options.warm) this.warm.unshift(held);
+    else void held.ready.then((sandbox) => sandbox?.discard());
   }
 
   /** Replaces the warm sandbox a run took once its first step has started (see the top). */
@@ -153,4 +192,20 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     if (!this.state.available) throw new Error(this.state.reason);
     return this.state;
   }
+}
+
+interface WarmSandbox {
+  ready: Promise<RunSandbox | null>;
+  /** Back to normal priority: a run waits for it. */
+  hurry: () => void;
+}
+
+/** The warm sandbox once ready, if it is alive and young enough; otherwise discarded, and null. */
+async function usable(warm: WarmSandbox): Promise<RunSandbox | null> {
+  // A run waits for it: no longer at low priority.
+  warm.hurry();
+  const sandbox = await warm.ready;
+  if (sandbox?.alive && Date.now() - sandbox.preparedAt < WARM_MAX_AGE_MS) return sandbox;
+  await sandbox?.discard();
+  return null;
 }
