@@ -7,18 +7,19 @@
  */
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { getAnsibleResults, rerunFailedHosts, type AnsibleStepResults, type HostResult } from '../api/endpoints';
+import { getAnsibleResults, rerunFailedHosts, type AnsibleStepResults } from '../api/endpoints';
 import type { AnsibleEvent } from '../api/types';
 import { errorMessage } from '../api/api-error';
 import { useToast } from '../components/Toasts';
 import type { AnsibleListener } from '../runs/use-run-live';
 import { applyAnsibleEvents } from './ansible-live';
 import { hostLogLines } from './host-log';
+import { TaskGrid } from './TaskGrid';
+import { RecapTable } from './RecapTable';
 import '../styles/ansible.css';
 
 const POLL_MS = 1000;
-const RESULTS: HostResult[] = ['ok', 'changed', 'failed', 'unreachable', 'skipped', 'rescued', 'ignored'];
-const SHORT: Record<HostResult, string> = { ok: 'ok', changed: 'chg', failed: 'FAIL', unreachable: 'UNR', skipped: 'skip', rescued: 'resc', ignored: 'ign' };
+const NO_HOSTS: string[] = [];
 
 export function AnsibleResults({
   runId,
@@ -96,7 +97,9 @@ export function AnsibleResults({
     };
   }, [runId, stepId, live, polling]);
 
-  const hosts = useMemo(() => (results ? results.hosts.filter((h) => host === '' || h === host) : []), [results, host]);
+  // All hosts: the results' own list, whose identity changes only when a host is added.
+  const allHosts = results?.hosts ?? NO_HOSTS;
+  const hosts = useMemo(() => (host === '' ? allHosts : allHosts.filter((h) => h === host)), [allHosts, host]);
   const hostLog = useMemo(
     () => (host === '' ? [] : hostLogLines(logLines, host)),
     // the lines grow in place; logVersion says when
@@ -135,11 +138,7 @@ export function AnsibleResults({
             Host{' '}
             <select value={host} onChange={(e) => setHost(e.target.value)} data-testid="ansible-host-filter">
               <option value="">all hosts</option>
-              {(results?.hosts ?? []).map((h) => (
-                <option key={h} value={h}>
-                  {h}
-                </option>
-              ))}
+              <HostOptions hosts={allHosts} />
             </select>
           </label>
           {canRerun && !live && failedHosts.length > 0 && (
@@ -153,10 +152,8 @@ export function AnsibleResults({
         <p className="faint">{live ? 'Waiting for the first task…' : 'No Ansible results for this step.'}</p>
       ) : (
         <>
-          <div className="ansible-grid-scroll">
-            <TaskGrid results={results} hosts={hosts} />
-          </div>
-          <Recap results={results} hosts={hosts} />
+          <TaskGrid tasks={results.tasks} hosts={hosts} />
+          <RecapTable results={results} hosts={hosts} />
         </>
       )}
       {host !== '' && (
@@ -169,79 +166,10 @@ export function AnsibleResults({
   );
 }
 
-/** Memoised on the results object: a re-read that changed nothing re-renders nothing. */
-const TaskGrid = memo(function TaskGrid({ results, hosts }: { results: AnsibleStepResults; hosts: string[] }) {
-  return (
-    <table className="ansible-grid" data-testid="ansible-grid">
-      <thead>
-        <tr>
-          <th scope="col">Task</th>
-          {hosts.map((h) => (
-            <th key={h} scope="col" className="ansible-host">
-              {h}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {results.tasks.map((task) => (
-          <tr key={task.id}>
-            <th scope="row" title={task.action}>
-              {task.handler ? '⚑ ' : ''}
-              {task.name || task.action}
-            </th>
-            {hosts.map((h) => {
-              const r = task.hosts[h];
-              return (
-                <td
-                  key={h}
-                  className={r ? `cell-${r.status}` : 'cell-none'}
-                  title={
-                    r ? `${h}: ${r.status}${r.duration_ms !== null ? ` in ${r.duration_ms} ms` : ''}${r.message ? `\n${r.message}` : ''}` : `${h}: not run`
-                  }
-                  data-host={h}
-                  data-status={r?.status ?? ''}
-                >
-                  {r ? SHORT[r.status] : ''}
-                </td>
-              );
-            })}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+const HostOptions = memo(function HostOptions({ hosts }: { hosts: string[] }) {
+  return hosts.map((h) => (
+    <option key={h} value={h}>
+      {h}
+    </option>
+  ));
 });
-
-function Recap({ results, hosts }: { results: AnsibleStepResults; hosts: string[] }) {
-  return (
-    <table className="ansible-recap" data-testid="ansible-recap">
-      <caption className="faint">{results.finished ? 'Recap' : 'Recap so far'}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Host</th>
-          {RESULTS.map((r) => (
-            <th key={r} scope="col">
-              {r}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {hosts.map((h) => (
-          <tr key={h} data-host={h}>
-            <th scope="row">{h}</th>
-            {RESULTS.map((r) => {
-              const n = results.recap[h]?.[r] ?? 0;
-              return (
-                <td key={r} className={n > 0 ? `cell-${r}` : undefined} data-result={r}>
-                  {n}
-                </td>
-              );
-            })}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}

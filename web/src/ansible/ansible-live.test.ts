@@ -43,3 +43,20 @@ test("Ansible's recap replaces the running counts", () => {
   assert.equal(done.recap.web1!.ok, 2);
   assert.equal(done.recap.ghost!.unreachable, 1);
 });
+
+test('a batch keeps the identity of what it did not touch (the grid re-renders only changed rows)', () => {
+  const before = applyAnsibleEvents(emptyResults(1, 2), events);
+  const after = applyAnsibleEvents(before, [{ kind: 'host', seq: 7, at, task_id: 't2', host: 'ghost', status: 'unreachable', duration_ms: 1, message: null }]);
+  assert.equal(after.tasks[0], before.tasks[0], 'an untouched task is the same object');
+  assert.notEqual(after.tasks[1], before.tasks[1], 'the touched task is new');
+  assert.equal(before.tasks[1]!.hosts.ghost, undefined, 'and the old one was not changed');
+  assert.equal(after.tasks[1]!.hosts.ghost!.status, 'unreachable');
+  assert.equal(after.hosts, before.hosts, 'no new host: the same host list');
+  assert.equal(after.recap.web1, before.recap.web1, "an untouched host's counts are the same object");
+  assert.equal(after.recap.ghost!.unreachable, 2);
+  assert.equal(before.recap.ghost!.unreachable, 1, 'the old counts were not changed');
+  assert.equal(after.plays, before.plays);
+  const more = applyAnsibleEvents(after, [{ kind: 'host', seq: 8, at, task_id: 't2', host: 'db1', status: 'ok', duration_ms: 1, message: null }]);
+  assert.deepEqual(more.hosts, ['db1', 'ghost', 'web1']);
+  assert.deepEqual(after.hosts, ['ghost', 'web1']);
+});

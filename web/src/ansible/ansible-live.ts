@@ -19,41 +19,62 @@ export function emptyResults(runId: number, stepId: number): AnsibleStepResults 
 export function applyAnsibleEvents(results: AnsibleStepResults, events: readonly AnsibleEvent[]): AnsibleStepResults {
   const fresh = events.filter((e) => e.seq > results.last_seq).sort((a, b) => a.seq - b.seq);
   if (fresh.length === 0) return results;
-  const plays = results.plays.map((p) => ({ ...p, tasks: [...p.tasks] }));
+  // Copy on write: what a batch did not touch keeps its identity (a task, a host's counts, the
+  // host list, a play), so the grid's memoised rows re-render only where a result landed.
+  let plays = results.plays;
   const tasks = [...results.tasks];
   const taskIndex = new Map(tasks.map((t, i) => [t.id, i]));
-  const hosts = new Set(results.hosts);
+  const copiedTasks = new Set<number>();
+  let hosts = results.hosts;
+  const newHosts = new Set<string>();
+  const addHost = (h: string) => {
+    if (!newHosts.has(h) && !hosts.includes(h)) newHosts.add(h);
+  };
   let finished = results.finished;
   // Until Ansible's recap arrives the recap counts the results; once it does, it is Ansible's own.
-  const recap: AnsibleStepResults['recap'] = Object.fromEntries(Object.entries(results.recap).map(([h, c]) => [h, { ...c }]));
+  let recap: AnsibleStepResults['recap'] = { ...results.recap };
+  const copiedCounts = new Set<string>();
+  const counts = (h: string) => {
+    if (!copiedCounts.has(h)) {
+      copiedCounts.add(h);
+      recap[h] = recap[h] ? { ...recap[h] } : zero();
+    }
+    return recap[h]!;
+  };
   let lastSeq = results.last_seq;
   for (const e of fresh) {
     lastSeq = Math.max(lastSeq, e.seq);
     if (e.kind === 'play') {
-      if (!plays.some((p) => p.id === e.play.id)) plays.push({ id: e.play.id, name: e.play.name, tasks: [] });
+      if (!plays.some((p) => p.id === e.play.id)) plays = [...plays, { id: e.play.id, name: e.play.name, tasks: [] }];
     } else if (e.kind === 'task') {
       if (!taskIndex.has(e.task.id)) {
         taskIndex.set(e.task.id, tasks.length);
+        copiedTasks.add(tasks.length);
         tasks.push({ id: e.task.id, play_id: e.play_id, name: e.task.name, action: e.task.action, handler: e.task.handler, started_at: e.at, hosts: {} });
-        plays.find((p) => p.id === e.play_id)?.tasks.push(e.task.id);
+        plays = plays.map((p) => (p.id === e.play_id ? { ...p, tasks: [...p.tasks, e.task.id] } : p));
       }
     } else if (e.kind === 'host') {
-      hosts.add(e.host);
+      addHost(e.host);
       const i = taskIndex.get(e.task_id);
       if (i !== undefined) {
-        const task = tasks[i]!;
-        tasks[i] = { ...task, hosts: { ...task.hosts, [e.host]: { status: e.status, duration_ms: e.duration_ms, message: e.message } } };
+        if (!copiedTasks.has(i)) {
+          copiedTasks.add(i);
+          tasks[i] = { ...tasks[i]!, hosts: { ...tasks[i]!.hosts } };
+        }
+        tasks[i]!.hosts[e.host] = { status: e.status, duration_ms: e.duration_ms, message: e.message };
       }
-      if (!finished) (recap[e.host] ??= zero())[e.status]++;
+      if (!finished) counts(e.host)[e.status]++;
     } else {
-      hosts.add(e.host);
+      addHost(e.host);
       if (!finished) {
         // The first recap line: Ansible's counts replace the running ones.
         finished = true;
-        for (const h of Object.keys(recap)) delete recap[h];
+        recap = {};
       }
+      copiedCounts.add(e.host);
       recap[e.host] = { ...zero(), ...(e.counts as Record<HostResult, number>) };
     }
   }
-  return { ...results, plays, tasks, recap, finished, hosts: [...hosts].sort(), last_seq: lastSeq };
+  if (newHosts.size > 0) hosts = [...hosts, ...newHosts].sort();
+  return { ...results, plays, tasks, recap, finished, hosts, last_seq: lastSeq };
 }
