@@ -110,4 +110,19 @@ describe('retry from the failed step', () => {
     // Retrying from the first step needs no snapshot.
     assert.equal((await h.request('POST', `/api/pipeline-runs/${run.id}/retry/`, { token: admin, body: { from: 'one' } })).status, 201);
   });
+
+  test('a snapshot whose earlier part (the delta it builds on) is gone is no snapshot: refused the same way', async () => {
+    const made = await h.request('POST', '/api/pipelines/', {
+      token: admin,
+      body: { name: 'broken-chain', steps: [shell('one', 'echo 1 > one.txt'), shell('two', 'echo 2 > two.txt'), shell('three', 'exit 1')] },
+    });
+    const run = await finished((await h.request('POST', `/api/pipelines/${made.json.id}/run/`, { token: admin, body: {} })).json.id);
+    assert.equal(run.status, 'failed');
+    const one = run.steps.find((s: { name: string }) => s.name === 'one');
+    // The snapshot after "two" holds what changed since the one after "one"; that one goes.
+    await h.ctx.artifactStore.delete(`runs/${run.id}/snapshots/s${one.id}.tgz`);
+    const r = await h.request('POST', `/api/pipeline-runs/${run.id}/retry/`, { token: admin, body: { from: 'failed' } });
+    assert.equal(r.status, 409, r.text);
+    assert.match(r.json.error.message, /No usable workspace snapshot was kept after step "two"/);
+  });
 });

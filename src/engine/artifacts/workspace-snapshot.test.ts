@@ -15,7 +15,7 @@ import { text } from 'node:stream/consumers';
 import * as tar from 'tar';
 import { FsArtifactStore } from '../../artifacts/fs-artifact-store.js';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
-import { SnapshotChain, manifestKeyOf, restoreWorkspaceSnapshot } from './workspace-snapshot.js';
+import { SnapshotChain, manifestKeyOf, restoreWorkspaceSnapshot, snapshotRestorable } from './workspace-snapshot.js';
 import { packCache } from './cache-archive.js';
 
 /** A window ending in the future: no change counts as too recent (the default would re-archive everything written here). */
@@ -155,7 +155,9 @@ test('a restore fails when a base of the chain is gone, or a manifest names a sn
     await chain.take(t.store, t.ws, 'runs/9/snapshots/s1.tgz', 1 << 20);
     writeFileSync(join(t.ws, 'b.txt'), 'b');
     await chain.take(t.store, t.ws, 'runs/9/snapshots/s2.tgz', 1 << 20);
+    assert.equal(await snapshotRestorable(t.store, 'runs/9/snapshots/s2.tgz'), true);
     await t.store.delete('runs/9/snapshots/s1.tgz');
+    assert.equal(await snapshotRestorable(t.store, 'runs/9/snapshots/s2.tgz'), false, 'its base is gone');
     await assert.rejects(
       restoreWorkspaceSnapshot(t.store, 'runs/9/snapshots/s2.tgz', mkdtempSync(join(t.root, 'r-'))),
       /runs\/9\/snapshots\/s1\.tgz is not in/,
@@ -168,6 +170,7 @@ test('a restore fails when a base of the chain is gone, or a manifest names a sn
     const forged = JSON.stringify({ base: 'runs/8/snapshots/s1.tgz', entries: ['b.txt'] });
     await t.store.put(manifestKeyOf('runs/9/snapshots/s2.tgz'), Readable.from([Buffer.from(forged)]));
     await assert.rejects(restoreWorkspaceSnapshot(t.store, 'runs/9/snapshots/s2.tgz', mkdtempSync(join(t.root, 'r-'))), /names a base outside its run/);
+    assert.equal(await snapshotRestorable(t.store, 'runs/9/snapshots/s2.tgz'), false, 'a base of another run');
   } finally {
     t.cleanup();
   }
@@ -180,6 +183,7 @@ test('a whole snapshot without a manifest (stored before deltas) restores alone'
     const { stream } = await packCache(t.ws, ['**']);
     await t.store.put('runs/9/snapshots/s1.tgz', stream);
     const target = mkdtempSync(join(t.root, 'r-'));
+    assert.equal(await snapshotRestorable(t.store, 'runs/9/snapshots/s1.tgz'), true);
     await restoreWorkspaceSnapshot(t.store, 'runs/9/snapshots/s1.tgz', target);
     assert.equal(readFileSync(join(target, 'a.txt'), 'utf8'), 'a');
   } finally {

@@ -235,6 +235,25 @@ export async function restoreWorkspaceSnapshot(store: ArtifactStore, key: string
   return entries;
 }
 
+/**
+ * Whether every part of the snapshot's chain is in the store: a retry is offered only then (a part
+ * gone, or a manifest that is not one, is as good as no snapshot).
+ */
+export async function snapshotRestorable(store: ArtifactStore, key: string): Promise<boolean> {
+  try {
+    const seen = new Set<string>();
+    for (let at: string | null = key; at !== null;) {
+      if (seen.size >= MAX_CHAIN || seen.has(at) || (at !== key && !sameFolder(at, key))) return false;
+      seen.add(at);
+      if (!(await store.stat(at))) return false;
+      at = (await readManifest(store, at, at === key))?.base ?? null;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function readManifest(store: ArtifactStore, key: string, first: boolean): Promise<Manifest | null> {
   const body = await store.get(manifestKeyOf(key));
   if (!body) {

@@ -11,6 +11,7 @@ import { conflict, notFound, validationError } from '../../domain/errors.js';
 import { isFinalRunStatus } from '../../domain/status.js';
 import { planRetry } from '../../domain/retry-plan.js';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
+import { snapshotRestorable } from '../../engine/artifacts/workspace-snapshot.js';
 import type { Run, RunsRepository } from '../../store/runs-repository.js';
 import type { OutputsRepository } from '../../store/outputs-repository.js';
 import type { JobQueue } from '../../queue/job-queue.js';
@@ -59,7 +60,8 @@ export async function retryRun(deps: RetryDeps, actor: Actor, runId: number, fro
     // A reused step of a retry took no snapshot itself: follow it back to the run that ran it.
     const ranIn = step.reused_from ?? step.id;
     const snapshot = (await deps.outputs.snapshotsOfRun(await runOfStep(deps, ranIn))).find((s) => s.step_run_id === ranIn);
-    const present = snapshot ? await deps.store.stat(snapshot.object_key).catch(() => null) : null;
+    // An incremental snapshot needs the ones before it too (engine/artifacts/workspace-snapshot.ts).
+    const present = snapshot ? await snapshotRestorable(deps.store, snapshot.object_key) : false;
     if (!snapshot || !present)
       throw conflict(
         `No usable workspace snapshot was kept after step "${plan.snapshotAfter}" (it expired, was over the snapshot size limit, or is in a store this server does not share); run the pipeline again from the start instead.`,
