@@ -20,13 +20,14 @@ describe('inventory pages in the browser', { skip: skip ?? false }, () => {
   let browser: Browser;
   let w: WatchedPage;
   let hosts: SshHosts;
+  let token: string;
   const key = makeSshKey();
 
   before(async () => {
     ensureWebBuild();
     hosts = await startSshHosts(2, key.publicKey);
     h = await startApi();
-    const token = await h.login();
+    token = await h.login();
     const r = await h.request('POST', '/api/credentials/', {
       token,
       body: { name: 'deploy-key', kind: 'ssh_key', secret: { private_key: key.privateKey, known_hosts: hosts.knownHosts, username: hosts.user } },
@@ -110,6 +111,58 @@ describe('inventory pages in the browser', { skip: skip ?? false }, () => {
     const listed = page.locator('[data-testid=inventory-row][data-name=fleet]');
     await listed.waitFor();
     assert.equal(await listed.locator('[data-testid=inventory-host-count]').textContent(), '3');
+    assert.deepEqual(w.pageErrors, []);
+  });
+
+  test('the become and vault credentials are picked from the credentials of their kind and saved', async () => {
+    const { page } = w;
+    const credentials = [
+      { name: 'root-become', kind: 'username_password', secret: { username: 'root', password: 'become-secret' } },
+      { name: 'vault-prod', kind: 'ansible_vault_password', secret: { password: 'vault-secret-1', vault_id: 'prod' } },
+      { name: 'vault-dev', kind: 'ansible_vault_password', secret: { password: 'vault-secret-2', vault_id: 'dev' } },
+    ];
+    for (const body of credentials) {
+      const r = await h.request('POST', '/api/credentials/', { token, body });
+      assert.equal(r.status, 201, r.text);
+    }
+    await page.goto(`${h.baseUrl}/inventories/new`);
+    await page.locator('[data-testid=inventory-name]').fill('vaulted');
+    await typeContent('[web]\nweb1 ansible_host=127.0.0.1\n');
+    const become = page.locator('[data-testid=inventory-become-credential]');
+    const vault = page.locator('[data-testid=inventory-vault-credentials]');
+    await become.locator('option[value=root-become]').waitFor({ state: 'attached' });
+    // Only credentials of the right kind are offered.
+    assert.deepEqual(await become.locator('option').allTextContents(), ['none', 'root-become']);
+    assert.deepEqual(await vault.locator('option').allTextContents(), ['vault-dev', 'vault-prod']);
+    await become.selectOption('root-become');
+    await vault.selectOption(['vault-prod', 'vault-dev']);
+    await page.locator('[data-testid=inventory-save]').click();
+    await page.waitForURL((url) => /^\/inventories\/\d+$/.test(url.pathname));
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    let saved = await h.request('GET', `/api/inventories/${id}/`, { token });
+    assert.equal(saved.json.become_credential, 'root-become');
+    assert.deepEqual([...saved.json.vault_credentials].sort(), ['vault-dev', 'vault-prod']);
+
+    // Opened again, the page shows them; dropping one vault and the become saves a new version.
+    await page.reload();
+    await vault.locator('option[value=vault-dev]').waitFor({ state: 'attached' });
+    assert.equal(await become.inputValue(), 'root-become');
+    assert.deepEqual(await vault.evaluate((e) => [...(e as unknown as { selectedOptions: Array<{ value: string }> }).selectedOptions].map((o) => o.value)), [
+      'vault-dev',
+      'vault-prod',
+    ]);
+    await vault.selectOption(['vault-prod']);
+    await become.selectOption('');
+    await page.locator('[data-testid=inventory-save]').click();
+    saved = await h.request('GET', `/api/inventories/${id}/`, { token });
+    // (the save answers, then the page reloads the inventory)
+    for (let i = 0; i < 100 && saved.json.version < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      saved = await h.request('GET', `/api/inventories/${id}/`, { token });
+    }
+    assert.equal(saved.json.version, 2);
+    assert.equal(saved.json.become_credential, null);
+    assert.deepEqual(saved.json.vault_credentials, ['vault-prod']);
     assert.deepEqual(w.pageErrors, []);
   });
 });

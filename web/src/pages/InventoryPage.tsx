@@ -29,6 +29,7 @@ import { RelativeTime } from '../components/RelativeTime';
 import { useToast } from '../components/Toasts';
 import { useAsync } from '../lib/use-async';
 import { ProjectSelect } from '../projects/ProjectField';
+import { CredentialMultiSelect, CredentialSelect } from '../inventories/CredentialPicker';
 import { useCurrentProject } from '../projects/current-project';
 import '../styles/pipeline-file.css';
 import '../styles/inventories.css';
@@ -57,6 +58,8 @@ function InventoryView({ inventory, onSaved }: { inventory: Inventory | null; on
   const [format, setFormat] = useState<'ini' | 'yaml'>(inventory?.format ?? 'ini');
   const [content, setContent] = useState(inventory?.content ?? EXAMPLE);
   const [ssh, setSsh] = useState(inventory?.ssh_credential ?? '');
+  const [become, setBecome] = useState(inventory?.become_credential ?? '');
+  const [vault, setVault] = useState<string[]>(inventory?.vault_credentials ?? []);
   const [project, setProject] = useState<number | null>(inventory?.project_id ?? currentProject);
   const [error, setError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
@@ -73,8 +76,8 @@ function InventoryView({ inventory, onSaved }: { inventory: Inventory | null; on
       format,
       content,
       ssh_credential: ssh.trim() === '' ? null : ssh.trim(),
-      ...(inventory?.become_credential !== undefined && { become_credential: inventory.become_credential }),
-      ...(inventory && { vault_credentials: inventory.vault_credentials }),
+      become_credential: become === '' ? null : become,
+      vault_credentials: vault,
       ...(project !== null && { project }),
     };
     try {
@@ -157,6 +160,30 @@ function InventoryView({ inventory, onSaved }: { inventory: Inventory | null; on
               data-testid="inventory-ssh-credential"
             />
             {fieldErrors.ssh_credential && <span className="field-error">{fieldErrors.ssh_credential.join(' ')}</span>}
+          </label>
+          <label>
+            Become credential
+            <CredentialSelect
+              kind="username_password"
+              project={inventory?.project_id ?? project}
+              value={become}
+              onChange={setBecome}
+              disabled={!editable}
+              testId="inventory-become-credential"
+            />
+            {fieldErrors.become_credential && <span className="field-error">{fieldErrors.become_credential.join(' ')}</span>}
+          </label>
+          <label>
+            Vault credentials
+            <CredentialMultiSelect
+              kind="ansible_vault_password"
+              project={inventory?.project_id ?? project}
+              value={vault}
+              onChange={setVault}
+              disabled={!editable}
+              testId="inventory-vault-credentials"
+            />
+            {fieldErrors.vault_credentials && <span className="field-error">{fieldErrors.vault_credentials.join(' ')}</span>}
           </label>
           {!inventory && (
             <label>
