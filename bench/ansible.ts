@@ -112,6 +112,10 @@ async function main() {
       const events = await new AnsibleEventsRepository(ctx.db.kysely).forStep(run.id, step.id);
       stored.push(events.filter((e) => e.kind === 'host').length);
       if (stored[stored.length - 1] !== HOSTS * TASKS) throw new Error(`stored ${stored[stored.length - 1]} host results, expected ${HOSTS * TASKS}`);
+      // Each round as it ends: at 200 hosts a round takes many minutes on a loaded machine.
+      process.stderr.write(
+        `# round ${round + 1}: plain ${(plainMs[round]! / 1000).toFixed(1)} s, AnsFlow ${(ansflowMs[round]! / 1000).toFixed(1)} s (${(ansflowMs[round]! / plainMs[round]!).toFixed(2)}x), first result → bus ${round === 0 ? firstDelay : '-'} ms, load ${loadavg()[0]!.toFixed(1)}\n`,
+      );
     }
     const p = median(plainMs);
     const a = median(ansflowMs);
