@@ -160,4 +160,28 @@ describe('Ansible results in the browser', () => {
     assert.ok(readsWhileRunning <= 2, `read ${readsWhileRunning} times while running (polling?)`);
     assert.ok(reads.length <= 3, `read ${reads.length} times in all`);
   });
+
+  test('the grid keeps only the host columns in view in the DOM; scrolling brings the others', async () => {
+    const { page } = w;
+    await page.setViewportSize({ width: 640, height: 900 });
+    try {
+      await page.goto(`${h.baseUrl}/runs/${runId}`);
+      const grid = page.locator(`[data-testid=ansible-results-${stepId}] [data-testid=ansible-grid]`);
+      await grid.locator('tbody tr:nth-child(1) td[data-host=node01][data-status=ok]').waitFor();
+      assert.equal(await grid.getAttribute('data-hosts'), '24');
+      const columns = await grid.locator('thead th.ansible-host').count();
+      assert.ok(columns < 24, `${columns} host columns in the DOM of a narrow page`);
+      assert.equal(await grid.locator('td[data-host=node24]').count(), 0, 'the last host is not rendered yet');
+      await page.evaluate(() => {
+        const box = (globalThis as unknown as { document: { querySelector(s: string): { scrollLeft: number; scrollWidth: number } } }).document.querySelector(
+          '.ansible-grid-scroll',
+        );
+        box.scrollLeft = box.scrollWidth;
+      });
+      await grid.locator('tbody tr:nth-child(4) td[data-host=node24][data-status=skipped]').waitFor();
+      assert.equal(await grid.locator('td[data-host=node01]').count(), 0, 'the first host left the DOM');
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 1100 });
+    }
+  });
 });
