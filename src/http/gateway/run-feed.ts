@@ -155,17 +155,20 @@ class RunChannel {
       }
       case 'run_status':
         void this.enqueue(async () => {
-          const run = await this.deps.runs.findById(this.runId).catch(() => null);
+          const read = await this.deps.runs.findById(this.runId).catch(() => null);
           // One read gives the status and the steps it carries: the event may be older than it.
+          // A read older than a final event (it still says the run goes on: a lagging read) is not
+          // used: the event's own fields are sent, so the last status before the close is final.
+          const run = read && (isFinalRunStatus(read.status) || !isFinalRunStatus(event.status)) ? read : null;
           const data = run
             ? statusMessage(run, isFinalRunStatus(run.status) && !isFinalRunStatus(event.status) ? (run.finished_at ?? event.at) : event.at)
             : encode({
                 type: 'pipeline_status_update',
                 data: { run_id: event.runId, status: event.status, current_step: event.currentStep, progress: event.progress, at: event.at },
               });
-          // The socket closes on the final event itself, as before: a read that is already final
-          // is sent, and the final event that follows closes it.
-          const final = isFinalRunStatus(event.status);
+          // The socket closes on the status the message says: a read that is already final closes
+          // it at once (the final event that follows finds no client); a non-final one never does.
+          const final = isFinalRunStatus(run ? run.status : event.status);
           for (const client of this.clients) client.sendStatus(data, final);
           return true;
         });
