@@ -10,7 +10,9 @@
  *   - triggers    a manual run every `--trigger-ms` of a log-heavy pipeline (20,000 lines);
  *   - cancels     every `--cancel-ms` a run of a `sleep 60` pipeline, cancelled after a second;
  *   - viewers     200 WebSocket clients: 150 on the all-runs feed for the whole soak, 50 on the
- *                 newest log-heavy run's feed, moving to the next run when theirs ends;
+ *                 newest log-heavy run's feed, moving to the next run when theirs ends, or
+ *                 after `--move-on-ms` (30 s) on a run not yet finished (counted apart: that
+ *                 close is the viewer's own, and it too reads 1000 at the viewer);
  *   - list        GET /api/pipeline-runs/ sequentially, its latency recorded by minute;
  *   - memory      every process's resident set (/proc/<pid>/status VmRSS) every 10 s.
  * Then the load stops and every run must end within two minutes.
@@ -23,7 +25,7 @@
  *                 mean of the tenth right after warm-up (the first quarter, at least 1 minute);
  *   list stable   the list's p99 per minute after warm-up (the table shows them).
  *
- *   node --import tsx bench/soak.ts [--minutes 20] [--viewers 200] [--no-doc]
+ *   node --import tsx bench/soak.ts [--minutes 20] [--viewers 200] [--move-on-ms 30000] [--no-doc]
  *   ANSFLOW_CLI_MAIN=dist/cli/main.js node --import tsx bench/soak.ts   (the processes from a build: npm run build)
  */
 import { randomUUID, randomBytes } from 'node:crypto';
@@ -37,7 +39,7 @@ import { signGithubBody } from '../src/integrations/github/verify-signature.js';
 import { writeDocSection } from './bench-server.js';
 import { ascending, percentile } from './stats.js';
 
-const o = { minutes: 20, viewers: 200, webhookMs: 3000, triggerMs: 2000, cancelMs: 10_000, writeDoc: true };
+const o = { minutes: 20, viewers: 200, webhookMs: 3000, triggerMs: 2000, cancelMs: 10_000, moveOnMs: 30_000, writeDoc: true };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]!;
   const next = () => Number(process.argv[++i]);
@@ -46,6 +48,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--webhook-ms') o.webhookMs = next();
   else if (a === '--trigger-ms') o.triggerMs = next();
   else if (a === '--cancel-ms') o.cancelMs = next();
+  else if (a === '--move-on-ms') o.moveOnMs = next();
   else if (a === '--no-doc') o.writeDoc = false;
   else throw new Error(`unknown argument ${a}`);
 }
@@ -181,7 +184,7 @@ async function main() {
 
     // Viewers.
     const wsBase = gateway.replace(/^http/, 'ws');
-    const feedMessages = { all: 0, run: 0, runFeedsEnded: 0, unexpectedCloses: 0 };
+    const feedMessages = { all: 0, run: 0, runFeedsEnded: 0, movedOn: 0, unexpectedCloses: 0 };
     const sockets = new Set<WebSocket>();
     const openAll = () => {
       const socket = new WebSocket(`${wsBase}/ws/pipeline-runs/?token=${token}`);
@@ -210,20 +213,29 @@ async function main() {
           const socket = new WebSocket(`${wsBase}/ws/pipeline-runs/${runId}?token=${token}`);
           sockets.add(socket);
           let final = false;
+          let last = 'none';
+          // Set when this viewer closes the socket itself: its close event then says 1000 as well.
+          let movedOn = false;
           socket.on('message', (data) => {
             feedMessages.run++;
             const m = JSON.parse(data.toString());
+            if (m.type === 'pipeline_status_update') last = String(m.data?.status);
             if (m.type === 'pipeline_status_update' && FINAL.has(m.data?.status)) final = true;
           });
           socket.on('error', () => undefined);
           socket.on('close', (code) => {
             sockets.delete(socket);
+            clearTimeout(moveOn);
             if (final) feedMessages.runFeedsEnded++;
-            else if (running) problems.push(`a run viewer of run ${runId} closed (${code}) before the final status`);
+            else if (movedOn) feedMessages.movedOn++;
+            else if (running) problems.push(`a run viewer of run ${runId} closed (${code}) before the final status (last status: ${last})`);
             resolve();
           });
-          // Keep up: after 30 s on one run move on (the run may be queued behind others).
-          setTimeout(() => socket.close(1000), 30_000).unref();
+          // Keep up: after `--move-on-ms` on one run move on (the run may be queued behind others).
+          const moveOn = setTimeout(() => {
+            movedOn = true;
+            socket.close(1000);
+          }, o.moveOnMs);
         });
       }
     };
@@ -316,7 +328,7 @@ async function main() {
     const lines = [
       `Measured ${new Date().toISOString().slice(0, 10)} with \`${process.env.ANSFLOW_CLI_MAIN ? `ANSFLOW_CLI_MAIN=${process.env.ANSFLOW_CLI_MAIN} ` : ''}node --import tsx bench/soak.ts --minutes ${o.minutes} --viewers ${o.viewers}\`: PostgreSQL, Redis, one API, one gateway, three workers (concurrency 2), ${process.env.ANSFLOW_CLI_MAIN ? `from the build (${process.env.ANSFLOW_CLI_MAIN})` : 'all from source'}; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${load.map((l) => l.toFixed(1)).join(' → ')}.`,
       '',
-      `Runs started: ${started.length} (webhooks ${count('webhook')}: ${tally('webhook')}; log-heavy triggers ${count('trigger')}: ${tally('trigger')}; cancels ${count('cancel')}: ${tally('cancel')}). WebSocket: ${allViewers} all-runs viewers received ${feedMessages.all.toLocaleString('en-US')} messages; ${o.viewers - allViewers} run viewers received ${feedMessages.run.toLocaleString('en-US')} and saw ${feedMessages.runFeedsEnded} runs to their final status.`,
+      `Runs started: ${started.length} (webhooks ${count('webhook')}: ${tally('webhook')}; log-heavy triggers ${count('trigger')}: ${tally('trigger')}; cancels ${count('cancel')}: ${tally('cancel')}). WebSocket: ${allViewers} all-runs viewers received ${feedMessages.all.toLocaleString('en-US')} messages; ${o.viewers - allViewers} run viewers received ${feedMessages.run.toLocaleString('en-US')} and saw ${feedMessages.runFeedsEnded} runs to their final status (${feedMessages.movedOn} times a viewer moved on after ${o.moveOnMs / 1000} s, its run not yet finished).`,
       '',
       '| Verdict | met | detail |',
       '| --- | --- | --- |',
