@@ -287,7 +287,8 @@ async function takeSnapshot(input: StepOutputsInput): Promise<void> {
   }
   const stored = state.snapshots
     .publish(outputs.store, staged)
-    .then((size) => outputs.snapshotTaken({ stepId: step.stepId, objectKey, size }))
+    // `staged.key`: the previous snapshot's object when the step changed nothing.
+    .then((size) => outputs.snapshotTaken({ stepId: step.stepId, objectKey: staged.key, size }))
     .catch(failed);
   if (input.later) input.later(stored);
   else await stored;

@@ -1,7 +1,8 @@
 /**
  * Incremental workspace snapshots: the first of a run holds the whole workspace, later ones only
  * what changed (new, rewritten, chmod'ed, renamed), and restoring the newest rebuilds the workspace
- * exactly, deleted paths and kind changes (file ⇄ folder) included; a missing base or a manifest
+ * exactly, deleted paths and kind changes (file ⇄ folder) included; a step that changed nothing
+ * stores nothing (its snapshot is the previous object); a missing base or a manifest
  * naming another run's snapshot fails the restore, and a whole snapshot without a manifest (as
  * stored before deltas) still restores.
  */
@@ -98,14 +99,17 @@ test('the first snapshot is whole, the next ones hold only what changed, and eac
       assert.ok(delta.includes(changed), `${changed} is in the delta: ${delta.join(', ')}`);
     assert.equal(JSON.parse(await text((await t.store.get(manifestKeyOf('runs/9/snapshots/s2.tgz')))!)).base, 'runs/9/snapshots/s1.tgz');
 
-    // Nothing changed: an empty delta, still restorable.
-    assert.ok('stored' in (await chain.take(t.store, t.ws, 'runs/9/snapshots/s3.tgz', 1 << 20)));
-    assert.deepEqual(await members(t.store, 'runs/9/snapshots/s3.tgz'), []);
+    // Nothing changed: no delta; the step's snapshot is the previous one's object.
+    const unchanged = await chain.stage(t.ws, 'runs/9/snapshots/s3.tgz', 1 << 20);
+    assert.ok(!('over' in unchanged));
+    assert.equal(await chain.publish(t.store, unchanged), 0);
+    assert.equal(unchanged.key, 'runs/9/snapshots/s2.tgz');
+    assert.equal(await t.store.stat('runs/9/snapshots/s3.tgz'), null);
 
     for (const [key, expected] of [
       ['runs/9/snapshots/s1.tgz', first],
       ['runs/9/snapshots/s2.tgz', second],
-      ['runs/9/snapshots/s3.tgz', second],
+      [unchanged.key, second],
     ] as const) {
       const target = mkdtempSync(join(t.root, 'restored-'));
       await restoreWorkspaceSnapshot(t.store, key, target);
@@ -188,5 +192,76 @@ test('a whole snapshot without a manifest (stored before deltas) restores alone'
     assert.equal(readFileSync(join(target, 'a.txt'), 'utf8'), 'a');
   } finally {
     t.cleanup();
+  }
+});
+
+test('a step that changed nothing stores nothing: its snapshot is the previous object, and a removal after it is a delta again', async () => {
+  const { ws, store, cleanup } = setup();
+  try {
+    const chain = new SnapshotChain(NEVER_RACY);
+    writeFileSync(join(ws, 'a.txt'), 'one');
+    mkdirSync(join(ws, 'dir'));
+    writeFileSync(join(ws, 'dir', 'b.txt'), 'two');
+    const limit = 1024 ** 3;
+    const first = await chain.stage(ws, 'runs/1/snapshots/s1.tgz', limit);
+    assert.ok(!('over' in first));
+    await chain.publish(store, first);
+    const objects = async () => {
+      const keys: string[] = [];
+      for await (const o of store.list('runs/1/')) keys.push(o.key);
+      return keys.sort();
+    };
+    const afterFirst = await objects();
+
+    const same = await chain.stage(ws, 'runs/1/snapshots/s2.tgz', limit);
+    assert.ok(!('over' in same));
+    assert.equal(same.key, 'runs/1/snapshots/s1.tgz', 'the unchanged workspace is the first snapshot');
+    assert.equal(same.unchanged, true);
+    assert.equal(await chain.publish(store, same), 0);
+    assert.deepEqual(await objects(), afterFirst, 'no object stored for it');
+
+    // A removal changes no remaining entry but is a change: a delta of its own, built on s1.
+    rmSync(join(ws, 'dir', 'b.txt'));
+    const third = await chain.stage(ws, 'runs/1/snapshots/s3.tgz', limit);
+    assert.ok(!('over' in third));
+    assert.equal(third.key, 'runs/1/snapshots/s3.tgz');
+    assert.equal(third.unchanged, undefined);
+    assert.equal(third.manifest.base, 'runs/1/snapshots/s1.tgz');
+    await chain.publish(store, third);
+
+    const restored = join(ws, '..', 'restored');
+    mkdirSync(restored);
+    await restoreWorkspaceSnapshot(store, 'runs/1/snapshots/s3.tgz', restored);
+    assert.deepEqual(describe(restored), describe(ws));
+    const again = join(ws, '..', 'restored-s2');
+    mkdirSync(again);
+    await restoreWorkspaceSnapshot(store, same.key, again);
+    assert.equal(readFileSync(join(again, 'dir', 'b.txt'), 'utf8'), 'two', "step 2's snapshot restores the workspace as step 2 left it");
+  } finally {
+    cleanup();
+  }
+});
+
+test('an unchanged snapshot of a base that could not be stored fails too', async () => {
+  const { ws, store, cleanup } = setup();
+  try {
+    const chain = new SnapshotChain(NEVER_RACY);
+    writeFileSync(join(ws, 'a.txt'), 'one');
+    const failing: ArtifactStore = Object.assign(Object.create(store) as ArtifactStore, {
+      put: async () => {
+        throw new Error('disk full');
+      },
+      delete: async () => undefined,
+    });
+    const first = await chain.stage(ws, 'runs/2/snapshots/s1.tgz', 1024 ** 3);
+    assert.ok(!('over' in first));
+    await assert.rejects(chain.publish(failing, first), /disk full/);
+    // The failed base is nobody's base: the next snapshot is whole, not an alias of it.
+    const next = await chain.stage(ws, 'runs/2/snapshots/s2.tgz', 1024 ** 3);
+    assert.ok(!('over' in next));
+    assert.equal(next.unchanged, undefined);
+    assert.equal(next.manifest.base, null);
+  } finally {
+    cleanup();
   }
 });
