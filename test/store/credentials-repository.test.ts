@@ -97,7 +97,9 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         ownerId,
       );
       assert.ok(theirs, 'the same name in another project is allowed');
-      assert.deepEqual(await credentials.open(['deploy-token'], other.id), [{ name: 'deploy-token', secret: { kind: 'token', value: { token: 'their-token' } } }]);
+      assert.deepEqual(await credentials.open(['deploy-token'], other.id), [
+        { name: 'deploy-token', secret: { kind: 'token', value: { token: 'their-token' } } },
+      ]);
       assert.deepEqual([...(await credentials.existingNames(['deploy-token'], other.id))], ['deploy-token']);
       assert.equal(
         await credentials.update(theirs.id, { name: 'deploy-token', description: '', kind: 'token', project_id: DEFAULT_PROJECT_ID, prepare: asIs }, ownerId),

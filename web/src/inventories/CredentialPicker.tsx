@@ -9,10 +9,7 @@ import type { CredentialKind } from '../api/types';
 import { useAsync } from '../lib/use-async';
 
 function useNames(kind: CredentialKind, project: number | null, keep: string[]): string[] {
-  const list = useAsync(
-    (signal) => listCredentials({ kind, page_size: 100, ...(project !== null && { project }) }, { signal }),
-    [kind, project],
-  );
+  const list = useAsync((signal) => listCredentials({ kind, page_size: 100, ...(project !== null && { project }) }, { signal }), [kind, project]);
   const names = (list.data?.results ?? []).map((c) => c.name);
   return [...new Set([...names, ...keep.filter((n) => n !== '')])].sort();
 }
