@@ -4,7 +4,7 @@
 # --security-opt apparmor=unconfined` (docker-compose.yml does), or see docs/security.md.
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ansible openssh-client bubblewrap ca-certificates python3 make g++ \
+ && apt-get install -y --no-install-recommends git ansible openssh-client bubblewrap perl ca-certificates python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
