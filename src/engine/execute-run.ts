@@ -216,7 +216,9 @@ async function runOneStep(
         workspace: workspace.path,
         output,
         needed: outputs.needed,
-        later: (work: Promise<void>) => void later.push(work),
+        // Snapshots are stored before the next step starts: stored in the background, the step's
+        // log stayed open for their notes and its last lines reached live viewers after the next
+        // step's (test/gateway/websocket.test.ts). A step that changed nothing stores nothing.
         ...(options.stepOwner && { owner: options.stepOwner }),
       };
       const fromProblem = step.from ? (around ? await takeArtifactsFrom(around) : 'from: this worker has no artifact store to take artifacts from') : null;
