@@ -202,8 +202,6 @@ async function runOneStep(
   });
   let outcome: StepOutcome;
   let credential: { resolved: ResolvedCredential; given: StepCredential } | undefined;
-  // Work that may end after the step (its snapshot's upload); its log stays open for it.
-  const later: Promise<void>[] = [];
   try {
     const found = step.credential === undefined ? undefined : await giveCredential(input, step, step.credential, workspace, secrets);
     if (found && 'problem' in found) outcome = await refuseStep(input, step, output, found.problem);
@@ -244,21 +242,11 @@ async function runOneStep(
   } finally {
     // The step's credential files go when the step ends, however it ends.
     await credential?.given.remove().catch(() => undefined);
-    if (later.length > 0 && outputs) {
-      // The next steps start now; the log closes once the snapshot is stored or its log says why not.
-      // A log that then cannot be written is no longer this step's result (it was reported).
-      outputs.state.track(
-        Promise.all(later)
-          .then(() => output.close())
-          .catch(() => undefined),
-      );
-    } else {
-      try {
-        await output.close();
-      } catch (thrown) {
-        outcome ??= { status: 'failed', exitCode: null, attempts: 0 };
-        outcome = { ...outcome, fault: outcome.fault ?? `step log could not be written: ${coerceError(thrown).message}` };
-      }
+    try {
+      await output.close();
+    } catch (thrown) {
+      outcome ??= { status: 'failed', exitCode: null, attempts: 0 };
+      outcome = { ...outcome, fault: outcome.fault ?? `step log could not be written: ${coerceError(thrown).message}` };
     }
   }
   return outcome;

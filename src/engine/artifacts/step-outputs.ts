@@ -85,8 +85,6 @@ export interface StepOutputsInput {
   owner?: FileOwner;
   /** Whether a later step needs this one (only then is a snapshot worth taking). */
   needed: boolean;
-  /** Takes work that may finish after the step (its snapshot's upload); without it, afterStep waits for it. */
-  later?: (work: Promise<void>) => void;
 }
 
 /** What the restore found, for the save after the step. */
@@ -290,8 +288,7 @@ async function takeSnapshot(input: StepOutputsInput): Promise<void> {
     // `staged.key`: the previous snapshot's object when the step changed nothing.
     .then((size) => outputs.snapshotTaken({ stepId: step.stepId, objectKey: staged.key, size }))
     .catch(failed);
-  if (input.later) input.later(stored);
-  else await stored;
+  await stored;
 }
 
 /** Restores a retry's workspace from the original run's snapshot (and the deltas before it); throws when it cannot. */
