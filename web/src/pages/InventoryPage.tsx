@@ -29,7 +29,7 @@ import { RelativeTime } from '../components/RelativeTime';
 import { useToast } from '../components/Toasts';
 import { useAsync } from '../lib/use-async';
 import { ProjectSelect } from '../projects/ProjectField';
-import { CredentialMultiSelect, CredentialSelect } from '../inventories/CredentialPicker';
+import { CredentialPicker } from '../inventories/CredentialPicker';
 import { useCurrentProject } from '../projects/current-project';
 import '../styles/pipeline-file.css';
 import '../styles/inventories.css';
@@ -161,30 +161,27 @@ function InventoryView({ inventory, onSaved }: { inventory: Inventory | null; on
             />
             {fieldErrors.ssh_credential && <span className="field-error">{fieldErrors.ssh_credential.join(' ')}</span>}
           </label>
-          <label>
-            Become credential
-            <CredentialSelect
-              kind="username_password"
-              project={inventory?.project_id ?? project}
-              value={become}
-              onChange={setBecome}
-              disabled={!editable}
-              testId="inventory-become-credential"
-            />
-            {fieldErrors.become_credential && <span className="field-error">{fieldErrors.become_credential.join(' ')}</span>}
-          </label>
-          <label>
-            Vault credentials
-            <CredentialMultiSelect
-              kind="ansible_vault_password"
-              project={inventory?.project_id ?? project}
-              value={vault}
-              onChange={setVault}
-              disabled={!editable}
-              testId="inventory-vault-credentials"
-            />
-            {fieldErrors.vault_credentials && <span className="field-error">{fieldErrors.vault_credentials.join(' ')}</span>}
-          </label>
+          <CredentialPicker
+            label="Become credential"
+            kind="username_password"
+            project={inventory?.project_id ?? project}
+            value={become}
+            onChange={setBecome}
+            disabled={!editable}
+            testId="inventory-become-credential"
+            errors={fieldErrors.become_credential}
+          />
+          <CredentialPicker
+            label="Vault credentials"
+            multiple
+            kind="ansible_vault_password"
+            project={inventory?.project_id ?? project}
+            value={vault}
+            onChange={setVault}
+            disabled={!editable}
+            testId="inventory-vault-credentials"
+            errors={fieldErrors.vault_credentials}
+          />
           {!inventory && (
             <label>
               Project
