@@ -27,14 +27,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createTestDatabase } from '../test/support/postgres.js';
-import { connectTestRedis } from '../test/support/redis.js';
 import { isFinalStatus } from '../test/support/run-status.js';
-import { api, login, startCluster, type Cluster } from '../test/scale/support.js';
+import { api } from '../test/scale/support.js';
 import { DEFAULT_NOTIFICATION_TIMING } from '../src/services/notifications/notification-outbox.js';
 import { format, resolveConfig } from 'prettier';
 import { writeDocSection } from './bench-server.js';
+import { startPgCluster } from './pg-cluster.js';
 import { ascending, median, percentile } from './stats.js';
 
 const o = { rounds: 30, backlog: 1000, receiverMs: 200, apis: 3, workers: 1, writeDoc: true };
@@ -100,25 +98,13 @@ async function toFirstStep(base: string, token: string, pipelineId: number): Pro
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
 async function main() {
-  const db = await createTestDatabase();
-  const redis = await connectTestRedis();
-  if (!db || !redis) throw new Error('this benchmark needs PostgreSQL and Redis');
   const receiver = await slowReceiver(o.receiverMs);
-  const client = new pg.Client({ connectionString: db.url });
-  let cluster: Cluster | null = null;
   let failed = false;
+  const { client, bases, token, printOutputs, stop } = await startPgCluster({ apis: o.apis, workers: o.workers }).catch(async (error: unknown) => {
+    await receiver.close();
+    throw error;
+  });
   try {
-    cluster = await startCluster({
-      databaseUrl: db.url,
-      redisUrl: redis.url,
-      redisPrefix: redis.prefix,
-      apis: o.apis,
-      gateway: false,
-      workers: Array.from({ length: o.workers }, () => ({ concurrency: 2 })),
-    });
-    await client.connect();
-    const bases = cluster.apis.map((p) => p.baseUrl);
-    const token = await login(bases[0]!);
     const post = async (path: string, body: unknown) => {
       const r = await api(bases[0]!, 'POST', path, token, body);
       if (r.status !== 201) throw new Error(`${path}: ${r.status} ${r.text}`);
@@ -220,14 +206,11 @@ async function main() {
     console.log(`\n${table}\n`);
     if (o.writeDoc && !failed) writeDocSection('## Notifications beside runs (bench/notifications.ts)', 'bench/notifications.ts', await forDoc(table));
   } catch (error) {
-    if (cluster) console.error(cluster.outputs().slice(-6000));
+    printOutputs();
     throw error;
   } finally {
-    await client.end().catch(() => {});
-    await cluster?.stop();
+    await stop();
     await receiver.close();
-    await redis.cleanup().catch(() => {});
-    await db.drop().catch(() => {});
   }
   if (failed) process.exitCode = 1;
 }

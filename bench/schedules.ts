@@ -24,12 +24,10 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { createTestDatabase } from '../test/support/postgres.js';
-import { connectTestRedis } from '../test/support/redis.js';
-import { api, login, startCluster, type Cluster } from '../test/scale/support.js';
+import { api } from '../test/scale/support.js';
 import { format, resolveConfig } from 'prettier';
 import { writeDocSection } from './bench-server.js';
+import { startPgCluster } from './pg-cluster.js';
 import { ascending, median, percentile } from './stats.js';
 
 const o = { schedules: 1000, apis: 3, workers: 0, writeDoc: true };
@@ -63,24 +61,8 @@ async function inParallel(count: number, parallel: number, work: (i: number) => 
 }
 
 async function main() {
-  const db = await createTestDatabase();
-  const redis = await connectTestRedis();
-  if (!db || !redis) throw new Error('this benchmark needs PostgreSQL and Redis');
-  let cluster: Cluster | null = null;
-  const client = new pg.Client({ connectionString: db.url });
+  const { cluster, client, bases, token, printOutputs, stop } = await startPgCluster({ apis: o.apis, workers: o.workers });
   try {
-    cluster = await startCluster({
-      databaseUrl: db.url,
-      redisUrl: redis.url,
-      redisPrefix: redis.prefix,
-      apis: o.apis,
-      gateway: false,
-      workers: Array.from({ length: o.workers }, () => ({ concurrency: 2 })),
-    });
-    await client.connect();
-    const bases = cluster.apis.map((p) => p.baseUrl);
-    const token = await login(bases[0]!);
-
     let t0 = Date.now();
     const pipelines: number[] = new Array<number>(o.schedules);
     await inParallel(o.schedules, 8, async (i) => {
@@ -179,13 +161,10 @@ async function main() {
     console.log(`\n${table}\n`);
     if (o.writeDoc) writeDocSection('## Schedules firing together (bench/schedules.ts)', 'bench/schedules.ts', await forDoc(table));
   } catch (error) {
-    if (cluster) console.error(cluster.outputs().slice(-6000));
+    printOutputs();
     throw error;
   } finally {
-    await client.end().catch(() => {});
-    await cluster?.stop();
-    await redis.cleanup().catch(() => {});
-    await db.drop().catch(() => {});
+    await stop();
   }
   if (problems.length > 0) {
     console.error(`bench/schedules.ts: something broke:\n  - ${problems.join('\n  - ')}`);
