@@ -1,19 +1,21 @@
 /**
  * The EventBus on Redis pub/sub, so a gateway process receives the events of runs executed by any
- * worker. Channels: `<prefix>:run:<id>` carries every event of one run, `<prefix>:runs` the status
- * events of all runs (the all-runs feed). Local subscribers are reached through Redis too, so one
- * run's events arrive in the order they were published, wherever the subscriber is.
+ * worker, and of connectivity checks run by any API process. Channels: `<prefix>:run:<id>` carries
+ * every event of one run, `<prefix>:runs` the status events of all runs (the all-runs feed),
+ * `<prefix>:inventory:<id>` the connectivity-check events of one inventory. Local subscribers are
+ * reached through Redis too, so one run's (one inventory's) events arrive in the order they were
+ * published, wherever the subscriber is.
  *
  * Connections: one publisher, one subscriber (a subscribed connection can do nothing else). A run
- * channel is subscribed while at least one local handler wants it (reference counted); ioredis
- * reconnects and resubscribes by itself.
+ * or inventory channel is subscribed while at least one local handler wants it (reference
+ * counted); ioredis reconnects and resubscribes by itself.
  *
  * Publishing never blocks or throws into the run: it is fire-and-forget, and when Redis is down or
  * `maxPending` publishes are already in flight the event is dropped and counted (`dropped`). Live
  * events are a convenience; the database and log files stay the record a client re-reads.
  */
 import { Redis } from 'ioredis';
-import { safely, type EventBus, type RunEvent, type RunStatusEvent, type Unsubscribe } from './event-bus.js';
+import { safely, type BusEvent, type EventBus, type InventoryCheckEvent, type RunEvent, type RunStatusEvent, type Unsubscribe } from './event-bus.js';
 import { closeConnection } from './redis-connection.js';
 import { coerceError } from '../domain/errors.js';
 
@@ -34,6 +36,7 @@ export class RedisEventBus implements EventBus {
   private readonly onError: (error: Error) => void;
   private readonly byRun = new Map<number, Set<(e: RunEvent) => void>>();
   private readonly all = new Set<(e: RunStatusEvent) => void>();
+  private readonly byInventory = new Map<number, Set<(e: InventoryCheckEvent) => void>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private pending = 0;
   private droppedCount = 0;
@@ -60,12 +63,13 @@ export class RedisEventBus implements EventBus {
     return this.pub.status === 'ready';
   }
 
-  publish(event: RunEvent): void {
+  publish(event: BusEvent): void {
     if (this.pub.status !== 'ready' || this.pending >= this.maxPending) {
       this.droppedCount++;
       return;
     }
     const payload = JSON.stringify(event);
+    if (event.type === 'inventory_check') return this.send(this.inventoryChannel(event.inventoryId), payload);
     this.send(this.runChannel(event.runId), payload);
     if (event.type === 'run_status') this.send(this.allChannel(), payload);
   }
@@ -93,6 +97,20 @@ export class RedisEventBus implements EventBus {
     };
   }
 
+  subscribeInventory(inventoryId: number, handler: (event: InventoryCheckEvent) => void): Unsubscribe {
+    let set = this.byInventory.get(inventoryId);
+    if (!set) {
+      this.byInventory.set(inventoryId, (set = new Set()));
+      this.track(this.sub.subscribe(this.inventoryChannel(inventoryId)));
+    }
+    set.add(handler);
+    return () => {
+      if (!set.delete(handler) || set.size > 0 || this.byInventory.get(inventoryId) !== set) return;
+      this.byInventory.delete(inventoryId);
+      this.track(this.sub.unsubscribe(this.inventoryChannel(inventoryId)));
+    };
+  }
+
   /** Resolves once every (un)subscription asked for so far is in effect at Redis. */
   async ready(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -101,6 +119,7 @@ export class RedisEventBus implements EventBus {
   async close(): Promise<void> {
     this.byRun.clear();
     this.all.clear();
+    this.byInventory.clear();
     await Promise.allSettled([closeConnection(this.pub), closeConnection(this.sub)]);
   }
 
@@ -118,11 +137,16 @@ export class RedisEventBus implements EventBus {
   }
 
   private dispatch(channel: string, message: string): void {
-    let event: RunEvent;
+    let event: BusEvent;
     try {
-      event = JSON.parse(message) as RunEvent;
+      event = JSON.parse(message) as BusEvent;
     } catch (error) {
       this.onError(coerceError(error));
+      return;
+    }
+    if (event.type === 'inventory_check') {
+      if (channel === this.inventoryChannel(event.inventoryId))
+        for (const handler of [...(this.byInventory.get(event.inventoryId) ?? [])]) safely(() => handler(event));
       return;
     }
     if (channel === this.allChannel()) {
@@ -138,5 +162,9 @@ export class RedisEventBus implements EventBus {
 
   private allChannel(): string {
     return `${this.prefix}:runs`;
+  }
+
+  private inventoryChannel(inventoryId: number): string {
+    return `${this.prefix}:inventory:${inventoryId}`;
   }
 }
