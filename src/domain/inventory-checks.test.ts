@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { estimateSelected, factsThatMatter, limitProblem } from './inventory-checks.js';
+import { estimateSelected, factsThatMatter, limitProblem, shownCheck } from './inventory-checks.js';
 import type { ParsedInventory } from './inventories.js';
 
 const parsed: ParsedInventory = {
@@ -49,4 +49,29 @@ test('factsThatMatter keeps what tells what the host is', () => {
   assert.equal(facts.python_executable, '/usr/bin/python3');
   assert.equal(facts.kernel, null);
   assert.deepEqual(facts.ipv6_addresses, []);
+});
+
+test('shownCheck tallies the results and shows a check running past its time as interrupted', () => {
+  const result = (host: string, status: 'reachable' | 'unreachable' | 'failed') => ({
+    host,
+    status,
+    reason: null,
+    facts: null,
+    checked_at: '2026-12-02T00:00:00.000Z',
+  });
+  const check = {
+    status: 'running' as const,
+    started_at: '2026-12-02T00:00:00.000Z',
+    error: null,
+    results: [result('a', 'reachable'), result('b', 'unreachable'), result('c', 'reachable')],
+  };
+  const start = Date.parse(check.started_at);
+  const fresh = shownCheck(check, 60_000, start + 119_000);
+  assert.equal(fresh.status, 'running');
+  assert.equal(fresh.error, null);
+  assert.deepEqual(fresh.counts, { reachable: 2, unreachable: 1, failed: 0 });
+  const stale = shownCheck(check, 60_000, start + 121_000);
+  assert.equal(stale.status, 'error');
+  assert.match(String(stale.error), /interrupted/);
+  assert.equal(shownCheck({ ...check, status: 'finished' }, 60_000, start + 10_000_000).status, 'finished', 'an ended check stays as it ended');
 });

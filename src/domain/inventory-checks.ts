@@ -42,6 +42,38 @@ export interface HostCheckResult {
   checked_at: string;
 }
 
+/** How long a check may run (its Ansible is stopped then). */
+export const CHECK_TIMEOUT_MS = 10 * 60_000;
+
+export type CheckCounts = Record<HostCheckStatus, number>;
+
+export function countResults(results: readonly HostCheckResult[]): CheckCounts {
+  const counts = { reachable: 0, unreachable: 0, failed: 0 };
+  for (const r of results) counts[r.status]++;
+  return counts;
+}
+
+interface CheckRecord {
+  status: CheckStatus;
+  started_at: string;
+  error: string | null;
+  results: HostCheckResult[];
+}
+
+/**
+ * A check as it is shown (the API and the live feed): with its tally, and one still `running` a
+ * minute past `timeoutMs` (its process died before it ended) as `error`, saying so.
+ */
+export function shownCheck<T extends CheckRecord>(check: T, timeoutMs: number, now = Date.now()): T & { counts: CheckCounts } {
+  const stale = check.status === 'running' && now - Date.parse(check.started_at) > timeoutMs + 60_000;
+  return {
+    ...check,
+    status: stale ? 'error' : check.status,
+    error: stale ? 'The check was interrupted (its server stopped before it ended).' : check.error,
+    counts: countResults(check.results),
+  };
+}
+
 /** Longest reason kept (ssh's messages are short; a module's traceback is not). */
 export const MAX_CHECK_REASON = 2000;
 

@@ -10,6 +10,7 @@ import { makeToolSandbox, type ToolSandbox } from '../services/inventories/tool-
 import { InventoryChecksRepository } from '../store/inventory-checks-repository.js';
 import { InventoryChecksService } from '../services/inventories/inventory-checks.js';
 import { AnsibleConnectivityChecker } from '../services/inventories/connectivity-check.js';
+import { CHECK_TIMEOUT_MS } from '../domain/inventory-checks.js';
 
 interface InventoryParts {
   repository: InventoriesRepository;
@@ -34,17 +35,17 @@ export function inventoriesOf(ctx: AppContext): InventoryParts {
     parser: new AnsibleInventoryParser({ sandbox }),
     audit: ctx.audit,
   });
-  const checkTimeoutMs = 10 * 60_000;
   const checks = new InventoryChecksService({
     inventories: service,
     repository,
     checks: new InventoryChecksRepository(ctx.db.kysely),
     access: ctx.access,
     credentials: ctx.repos.credentials,
-    checker: new AnsibleConnectivityChecker({ sandbox, timeoutMs: checkTimeoutMs }),
+    checker: new AnsibleConnectivityChecker({ sandbox, timeoutMs: CHECK_TIMEOUT_MS }),
     audit: ctx.audit,
+    events: ctx.events,
     syncHosts: config.inventoryCheckSyncHosts,
-    timeoutMs: checkTimeoutMs,
+    timeoutMs: CHECK_TIMEOUT_MS,
     onError: (err, checkId) => ctx.logger.warn({ err, checkId }, 'an inventory connectivity check failed'),
   });
   parts = { repository, service, checks, sandbox };

@@ -10,11 +10,16 @@
  * followed by id from any process. Each host's answer also replaces its last check on the host's
  * record (what GET …/hosts/ shows).
  *
+ * Live: the process running the check publishes its progress on the event bus (an
+ * `inventory_check` event when it starts, one per host as soon as Ansible has that host's answer,
+ * before the throttled write of the row, and one once the finished row is committed, with the
+ * tally), which the gateway's `/ws/inventories/{id}` feed passes to the inventory's readers.
+ *
  * A check still `running` long after it should have ended (its process died) is shown as `error`.
  */
 import { AppError, notFound, validationError } from '../../domain/errors.js';
 import type { Actor } from '../../domain/permissions.js';
-import { estimateSelected, limitProblem, type CheckStatus, type HostCheckResult } from '../../domain/inventory-checks.js';
+import { countResults, estimateSelected, limitProblem, shownCheck, type CheckStatus, type HostCheckResult } from '../../domain/inventory-checks.js';
 import type { InventoriesRepository } from '../../store/inventories-repository.js';
 import type { InventoryCheck, InventoryChecksRepository } from '../../store/inventory-checks-repository.js';
 import type { ProjectAccess } from '../projects/project-access.js';
@@ -22,6 +27,7 @@ import type { CredentialSource } from '../runs/credential-source.js';
 import { entry, type AuditLog } from '../audit/audit-log.js';
 import type { InventoriesService } from './inventories-service.js';
 import type { ConnectivityChecker } from './connectivity-check.js';
+import type { EventBus, InventoryCheckEvent } from '../../events/event-bus.js';
 
 export interface CheckView extends Omit<InventoryCheck, 'status'> {
   status: CheckStatus;
@@ -36,6 +42,8 @@ export interface InventoryChecksDeps {
   credentials: CredentialSource;
   checker: ConnectivityChecker;
   audit: AuditLog;
+  /** Where the check's progress is published for live viewers (the gateway's inventory feed). */
+  events: Pick<EventBus, 'publish'>;
   /** More selected hosts than this: 202 and the check goes on (ANSFLOW_INVENTORY_CHECK_SYNC_HOSTS). */
   syncHosts: number;
   /** How long a check may run; past it (and a minute), a check still `running` is shown as interrupted. */
@@ -89,7 +97,7 @@ export class InventoryChecksService {
       return checkId;
     });
 
-    const work = this.run(id, inventoryId, { format: inventory.format, content: inventory.content, limit, ssh: ssh ?? null });
+    const work = this.run({ id, inventoryId, hostCount, limit }, { format: inventory.format, content: inventory.content, limit, ssh: ssh ?? null });
     const accepted = hostCount > this.deps.syncHosts;
     if (accepted) {
       const tracked = work.finally(() => this.running.delete(tracked));
@@ -111,19 +119,26 @@ export class InventoryChecksService {
   }
 
   private view(check: InventoryCheck): CheckView {
-    const stale = check.status === 'running' && Date.now() - Date.parse(check.started_at) > this.deps.timeoutMs + 60_000;
-    const counts = { reachable: 0, unreachable: 0, failed: 0 };
-    for (const r of check.results) counts[r.status]++;
-    return {
-      ...check,
-      status: stale ? 'error' : check.status,
-      error: stale ? 'The check was interrupted (its server stopped before it ended).' : check.error,
-      counts,
-    };
+    return shownCheck(check, this.deps.timeoutMs);
   }
 
   /** Runs the check; never throws (its outcome is the row's). */
-  private async run(id: number, inventoryId: number, input: Parameters<ConnectivityChecker['check']>[0]): Promise<void> {
+  private async run(
+    check: { id: number; inventoryId: number; hostCount: number; limit: string | null },
+    input: Parameters<ConnectivityChecker['check']>[0],
+  ): Promise<void> {
+    const { id, inventoryId } = check;
+    const publish = (fields: Pick<InventoryCheckEvent, 'status' | 'results' | 'counts' | 'error'>) =>
+      this.deps.events.publish({
+        type: 'inventory_check',
+        inventoryId,
+        checkId: id,
+        hostCount: check.hostCount,
+        limit: check.limit,
+        ...fields,
+        at: new Date().toISOString(),
+      });
+    publish({ status: 'running', results: [], counts: null, error: null });
     const results: HostCheckResult[] = [];
     let written = 0;
     let lastWrite = 0;
@@ -133,6 +148,8 @@ export class InventoryChecksService {
         ...input,
         onResult: async (result) => {
           results.push(result);
+          // Live viewers get each answer at once; the row catches up at most PROGRESS_MS later.
+          publish({ status: 'running', results: [result], counts: null, error: null });
           if (Date.now() - lastWrite >= PROGRESS_MS) {
             lastWrite = Date.now();
             await this.deps.checks.progress(id, results);
@@ -150,6 +167,10 @@ export class InventoryChecksService {
       await this.deps.checks.finish(id, { results: results.sort((a, b) => a.host.localeCompare(b.host)), error });
     } catch (err) {
       this.deps.onError?.(err, id);
+      // The row stays `running` until it is shown as interrupted; viewers hear of it now.
+      error ??= 'The outcome of the check could not be recorded.';
     }
+    // After the row says so: a viewer that reads the check on this event finds it ended.
+    publish({ status: error === null ? 'finished' : 'error', results: [], counts: countResults(results), error });
   }
 }
