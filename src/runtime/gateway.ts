@@ -3,6 +3,10 @@ import type { AppContext } from './context.js';
 import { VERSION } from './context.js';
 import { buildGatewayServer } from '../http/gateway/gateway-server.js';
 import { RunFeed } from '../http/gateway/run-feed.js';
+import { InventoryFeed } from '../http/gateway/inventory-feed.js';
+import { InventoriesRepository } from '../store/inventories-repository.js';
+import { InventoryChecksRepository } from '../store/inventory-checks-repository.js';
+import { CHECK_TIMEOUT_MS, shownCheck } from '../domain/inventory-checks.js';
 import { FeedAccess } from '../services/projects/feed-access.js';
 import type { GatewayOptions } from '../http/gateway/gateway-options.js';
 import { RejectionRecorder } from '../services/webhooks/rejection-recorder.js';
@@ -22,6 +26,9 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
     pollMs: options.jenkinsPollMs,
     onError: (err) => logger.error({ err }, 'jenkins build follower failed'),
   });
+  // Only the stores: the gateway reads checks, it never runs Ansible (no tool sandbox here).
+  const inventories = new InventoriesRepository(ctx.db.kysely);
+  const inventoryChecks = new InventoryChecksRepository(ctx.db.kysely);
   const app = await buildGatewayServer(
     { logger, bodyLimit: 1024 * 1024, trustProxy: config.trustProxy },
     {
@@ -44,8 +51,15 @@ export async function buildGateway(ctx: AppContext, options: GatewayOptions) {
         waiter: new CompletionWaiter(repos.deliveries),
         onVerdict: (provider, verdict) => ctx.metrics.webhooks.inc({ provider, verdict }),
       },
-      feedAccess: new FeedAccess(repos.runs, repos.projects, ctx.access),
+      feedAccess: new FeedAccess(repos.runs, repos.projects, ctx.access, inventories),
       feed: new RunFeed({ events: ctx.events, runs: repos.runs, logs: ctx.logs, onError: (err) => logger.error({ err }, 'run feed failed') }),
+      inventoryFeed: new InventoryFeed({
+        events: ctx.events,
+        latestCheck: async (inventoryId) => {
+          const check = await inventoryChecks.latest(inventoryId);
+          return check && shownCheck(check, CHECK_TIMEOUT_MS);
+        },
+      }),
       status: new SystemStatusService({
         db: ctx.db,
         pipelines: repos.pipelines,

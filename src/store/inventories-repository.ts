@@ -106,6 +106,12 @@ export class InventoriesRepository {
     return row ? toInventory(row) : null;
   }
 
+  /** The project an inventory belongs to; null for an unknown inventory (who may watch its checks). */
+  async projectOf(id: number): Promise<number | null> {
+    const row = await this.db.selectFrom('inventories').select('project_id').where('id', '=', id).executeTakeFirst();
+    return row ? row.project_id : null;
+  }
+
   /** The parsed hosts and groups as saved. */
   async parsed(id: number): Promise<ParsedInventory | null> {
     const row = await this.db.selectFrom('inventories').select('hosts').where('id', '=', id).executeTakeFirst();

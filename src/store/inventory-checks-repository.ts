@@ -75,6 +75,20 @@ export class InventoryChecksRepository {
     return row ? toCheck(row) : null;
   }
 
+  /** The inventory's most recent check (what a live viewer is shown first), or null. */
+  async latest(inventoryId: number): Promise<InventoryCheck | null> {
+    const row = await this.db
+      .selectFrom('inventory_checks')
+      .leftJoin('users', 'users.id', 'inventory_checks.requested_by')
+      .selectAll('inventory_checks')
+      .select('users.username')
+      .where('inventory_checks.inventory_id', '=', inventoryId)
+      .orderBy('inventory_checks.id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toCheck(row) : null;
+  }
+
   /** The results so far (a running check's progress). */
   async progress(id: number, results: readonly HostCheckResult[]): Promise<void> {
     await this.db

@@ -116,8 +116,16 @@ export class FeedClient {
    * GET /api/pipeline-runs/{id}/steps/{step_id}/ansible/ answers all of them.
    */
   sendAnsible(data: Buffer): void {
+    this.sendOptional(data);
+  }
+
+  /**
+   * A message the client can do without (it can read the same over HTTP): dropped while the
+   * client is behind, or when too many are held before `release()`.
+   */
+  sendOptional(data: Buffer): void {
     if (this.held) {
-      if (this.held.length < HOLD_LIMIT) this.held.push(() => this.sendAnsible(data));
+      if (this.held.length < HOLD_LIMIT) this.held.push(() => this.sendOptional(data));
       return;
     }
     if (!this.open || this.socket.bufferedAmount > this.limits.softBytes) return;

@@ -12,6 +12,7 @@ import type { SystemStatusService } from '../../services/system/system-status.js
 import type { PlatformMetrics } from '../../services/system/platform-metrics.js';
 import type { JenkinsBuildsService } from '../../services/jenkins/jenkins-builds-service.js';
 import type { RunFeed } from './run-feed.js';
+import type { InventoryFeed } from './inventory-feed.js';
 import type { FeedAccess } from '../../services/projects/feed-access.js';
 import type { GatewayOptions } from './gateway-options.js';
 import { FixedWindowLimiter } from './fixed-window-limiter.js';
@@ -25,7 +26,9 @@ export interface GatewayDeps {
   auth: AuthService;
   webhooks: WebhookDeps;
   feed: RunFeed;
-  /** Who may watch which run (the run's project's members and admins). */
+  /** Inventories' connectivity checks, live. */
+  inventoryFeed: InventoryFeed;
+  /** Who may watch which run (the run's project's members and admins) and which inventory (its readers). */
   feedAccess: FeedAccess;
   status: SystemStatusService;
   metrics: PlatformMetrics;
@@ -43,7 +46,7 @@ export async function buildGatewayServer(options: ServerOptions, deps: GatewayDe
     title: 'AnsFlow gateway',
     version: deps.version,
     description:
-      'Webhooks, system status, Jenkins integration (port 8001). Live updates: ws://HOST:8001/ws/pipeline-runs/{run_id} and /ws/pipeline-runs/ with ?token=<access token>.',
+      'Webhooks, system status, Jenkins integration (port 8001). Live updates: ws://HOST:8001/ws/pipeline-runs/{run_id}, /ws/pipeline-runs/ and /ws/inventories/{inventory_id} with ?token=<access token>.',
     uiPrefixes: ['/docs'],
   });
   await app.register(websocket, { options: { maxPayload: 4096 } });
@@ -59,10 +62,11 @@ export async function buildGatewayServer(options: ServerOptions, deps: GatewayDe
     auth: deps.auth,
     access: deps.feedAccess,
     feed: deps.feed,
+    inventoryFeed: deps.inventoryFeed,
     limiter: new FixedWindowLimiter(deps.options.wsHandshakeRateLimit),
     limits: { softBytes: deps.options.wsSoftBufferBytes, hardBytes: deps.options.wsHardBufferBytes },
     pingMs: deps.options.wsPingMs,
   });
-  deps.metrics.websocketClients = () => deps.feed.size;
+  deps.metrics.websocketClients = () => deps.feed.size + deps.inventoryFeed.size;
   return app;
 }

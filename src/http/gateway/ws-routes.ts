@@ -1,5 +1,6 @@
 /**
- * ws://HOST:8001/ws/pipeline-runs/{run_id} and ws://HOST:8001/ws/pipeline-runs/ (all runs).
+ * ws://HOST:8001/ws/pipeline-runs/{run_id}, ws://HOST:8001/ws/pipeline-runs/ (all runs) and
+ * ws://HOST:8001/ws/inventories/{inventory_id} (an inventory's connectivity checks, live).
  *
  * Lifecycle of a connection:
  *   handshake  rate-limited per source IP (HTTP 429 before the upgrade); a plain GET (no upgrade)
@@ -10,11 +11,14 @@
  *              browser's WebSocket could read);
  *   authorise  a run's feed is for the members of its project and admins (feed-access.ts); a run
  *              the user may not read closes 4404 exactly as an unknown run does. The all-runs
- *              feed shows the runs of the projects the user was a member of at connection time;
+ *              feed shows the runs of the projects the user was a member of at connection time.
+ *              An inventory's feed is for whoever may read the inventory (feed-access.ts); one the
+ *              user may not read closes 4404 exactly as an unknown inventory does;
  *   watch      the current state at once; a run still going: its log so far (from the start, or
- *              from `?step=&offset=`), then live chunks and updates (run-feed.ts); unknown run → close 4404;
- *   end        close 1000 after the final status; ping every `pingMs`, a client that missed a
- *              pong is terminated; server shutdown → 1001.
+ *              from `?step=&offset=`), then live chunks and updates (run-feed.ts); unknown run → close 4404.
+ *              An inventory: its latest check, then its checks' events as they come (inventory-feed.ts);
+ *   end        a run's feed closes 1000 after the final status (an inventory's stays open); ping
+ *              every `pingMs`, a client that missed a pong is terminated; server shutdown → 1001.
  */
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -26,6 +30,7 @@ import { AppError, coerceError } from '../../domain/errors.js';
 import type { App } from '../server.js';
 import { FeedClient, type FeedLimits } from './feed-client.js';
 import type { RunFeed } from './run-feed.js';
+import type { InventoryFeed } from './inventory-feed.js';
 import type { FixedWindowLimiter } from './fixed-window-limiter.js';
 import { assertValidHandshake } from './ws-handshake.js';
 
@@ -33,6 +38,7 @@ export interface WsDeps {
   auth: AuthService;
   access: FeedAccess;
   feed: RunFeed;
+  inventoryFeed: InventoryFeed;
   limiter: FixedWindowLimiter;
   limits: FeedLimits;
   pingMs: number;
@@ -46,6 +52,7 @@ const RunQuery = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
 });
 const RunParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+const InventoryParams = RunParams;
 
 export function wsRoutes(app: App, deps: WsDeps) {
   const onRequest = async (request: FastifyRequest) => {
@@ -62,7 +69,7 @@ export function wsRoutes(app: App, deps: WsDeps) {
     if (request.ws && !request.routeOptions.url?.startsWith('/ws/'))
       throw new AppError(
         'VALIDATION_ERROR',
-        'WebSocket connections are served on /ws/pipeline-runs/ and /ws/pipeline-runs/{run_id} only',
+        'WebSocket connections are served on /ws/pipeline-runs/, /ws/pipeline-runs/{run_id} and /ws/inventories/{inventory_id} only',
         {
           upgrade: ['No WebSocket endpoint at this address.'],
         },
@@ -108,6 +115,29 @@ export function wsRoutes(app: App, deps: WsDeps) {
       });
   });
 
+  app.get(
+    '/ws/inventories/:id',
+    { websocket: true, config: { public: true }, onRequest, schema: { hide: true, params: InventoryParams, querystring: WsQuery } },
+    (socket, request) => {
+      const inventoryId = request.params.id;
+      const client = new FeedClient(socket, null, deps.limits);
+      socket.on('close', () => deps.inventoryFeed.unwatch(inventoryId, client));
+      void authenticate(deps, request, client)
+        .then(async (user) => {
+          if (!user || !client.open) return;
+          if (!(await deps.access.canWatchInventory(user, inventoryId))) return client.close(4404, 'inventory not found');
+          if (!client.open) return;
+          await deps.inventoryFeed.watch(inventoryId, client);
+        })
+        .catch((thrown: unknown) => {
+          request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
+          client.close(1011, 'internal error');
+        });
+    },
+  );
+
+  const allClients = () => [...deps.feed.clients(), ...deps.inventoryFeed.clients()];
+
   let lastRound = Date.now();
   const keepalive = setInterval(() => {
     // A round that comes late means this process was busy (a fork, a GC pause): the pongs may be
@@ -115,7 +145,7 @@ export function wsRoutes(app: App, deps: WsDeps) {
     const now = Date.now();
     const late = now - lastRound > deps.pingMs * 1.5;
     lastRound = now;
-    for (const client of deps.feed.clients()) {
+    for (const client of allClients()) {
       if (!client.alive && !late) {
         client.socket.terminate();
         continue;
@@ -128,7 +158,7 @@ export function wsRoutes(app: App, deps: WsDeps) {
 
   app.addHook('preClose', async () => {
     clearInterval(keepalive);
-    for (const client of deps.feed.clients()) client.close(1001, 'server shutting down');
+    for (const client of allClients()) client.close(1001, 'server shutting down');
   });
 }
 

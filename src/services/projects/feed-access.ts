@@ -1,10 +1,13 @@
 /**
- * Who may watch which live run feed (the gateway's WebSocket): the run's project's members and
- * admins, as for the run API. A run the watcher may not read is answered as an unknown one.
+ * Who may watch which live feed (the gateway's WebSocket): a run's, its project's members and
+ * admins, as for the run API; an inventory's connectivity checks, whoever may read the inventory
+ * (the same `read` of its project as GET /api/inventories/{id}/). A run or inventory the watcher
+ * may not read is answered as an unknown one.
  */
 import { isAdmin, type Actor } from '../../domain/permissions.js';
 import type { ProjectsRepository } from '../../store/projects-repository.js';
 import type { RunsRepository } from '../../store/runs-repository.js';
+import type { InventoriesRepository } from '../../store/inventories-repository.js';
 import type { ProjectAccess } from './project-access.js';
 
 export class FeedAccess {
@@ -12,11 +15,18 @@ export class FeedAccess {
     private readonly runs: Pick<RunsRepository, 'projectOf'>,
     private readonly projects: Pick<ProjectsRepository, 'membershipsOf'>,
     private readonly access: ProjectAccess,
+    private readonly inventories: Pick<InventoriesRepository, 'projectOf'>,
   ) {}
 
   /** False for a run that does not exist and for one the actor may not read (both: close 4404). */
   async canWatchRun(actor: Actor, runId: number): Promise<boolean> {
     const projectId = await this.runs.projectOf(runId);
+    return projectId !== null && (await this.access.decision(actor, projectId, 'read')) === 'allow';
+  }
+
+  /** False for an inventory that does not exist and for one the actor may not read (both: close 4404). */
+  async canWatchInventory(actor: Actor, inventoryId: number): Promise<boolean> {
+    const projectId = await this.inventories.projectOf(inventoryId);
     return projectId !== null && (await this.access.decision(actor, projectId, 'read')) === 'allow';
   }
 

@@ -1,0 +1,131 @@
+/**
+ * InventoryFeed against the real in-process event bus, a latest-check read the test controls, and
+ * sockets that record what they are sent: the latest check first, then the live events (those
+ * published while the read was in flight held and sent after it, none lost), only the watched
+ * inventory's, nothing after leaving; a slow client loses hosts' answers but never a check's end.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { WebSocket } from 'ws';
+import { InProcessEventBus } from '../../events/in-process-event-bus.js';
+import type { InventoryCheckEvent } from '../../events/event-bus.js';
+import { FeedClient } from './feed-client.js';
+import { InventoryFeed, type ShownCheck } from './inventory-feed.js';
+
+interface Sent {
+  type: string;
+  data: { inventory_id: number; check_id: number; status: string; results: Array<{ host: string }>; counts: unknown };
+}
+
+function recordingSocket() {
+  const sent: Sent[] = [];
+  const socket = {
+    OPEN: 1,
+    CONNECTING: 0,
+    readyState: 1,
+    bufferedAmount: 0,
+    on: () => socket,
+    send: (data: Buffer | string) => sent.push(JSON.parse(data.toString()) as Sent),
+    close: () => (socket.readyState = 3),
+    terminate: () => undefined,
+  };
+  return { socket, sent };
+}
+
+const limits = { softBytes: 1024, hardBytes: 4096 };
+
+const event = (
+  inventoryId: number,
+  checkId: number,
+  host: string | null,
+  status: InventoryCheckEvent['status'] = host ? 'running' : 'finished',
+): InventoryCheckEvent => ({
+  type: 'inventory_check',
+  inventoryId,
+  checkId,
+  status,
+  hostCount: 2,
+  limit: null,
+  results: host ? [{ host, status: 'reachable', reason: null, facts: null, checked_at: '2026-12-02T00:00:00.000Z' }] : [],
+  counts: status === 'running' ? null : { reachable: 2, unreachable: 0, failed: 0 },
+  error: null,
+  at: '2026-12-02T00:00:00.000Z',
+});
+
+const shown: ShownCheck = {
+  id: 4,
+  inventory_id: 1,
+  status: 'running',
+  host_count: 2,
+  limit: null,
+  results: [{ host: 'web1', status: 'reachable', reason: null, facts: null, checked_at: '2026-12-02T00:00:00.000Z' }],
+  counts: { reachable: 1, unreachable: 0, failed: 0 },
+  error: null,
+  finished_at: null,
+};
+
+const summary = (sent: Sent[]) => sent.map((m) => [m.type, m.data.check_id, m.data.status, m.data.results.map((r) => r.host).join(',')]);
+
+test('the latest check first, then live events; events during the read are held, not lost; only the watched inventory', async () => {
+  const events = new InProcessEventBus();
+  let answer: (c: ShownCheck | null) => void = () => undefined;
+  const feed = new InventoryFeed({ events, latestCheck: () => new Promise((resolve) => (answer = resolve)) });
+  const { socket, sent } = recordingSocket();
+  const client = new FeedClient(socket as unknown as WebSocket, null, limits);
+  const joined = feed.watch(1, client);
+  // While the latest check is being read, a host answers and another inventory's check goes on.
+  events.publish(event(1, 4, 'db1'));
+  events.publish(event(2, 9, 'other'));
+  assert.equal(sent.length, 0, 'nothing before the latest check');
+  answer(shown);
+  await joined;
+  events.publish(event(1, 4, null));
+  assert.deepEqual(summary(sent), [
+    ['inventory_check', 4, 'running', 'web1'],
+    ['inventory_check', 4, 'running', 'db1'],
+    ['inventory_check', 4, 'finished', ''],
+  ]);
+  assert.deepEqual(sent[0]!.data.counts, { reachable: 1, unreachable: 0, failed: 0 }, 'the snapshot has its tally');
+  assert.deepEqual(sent[2]!.data.counts, { reachable: 2, unreachable: 0, failed: 0 });
+  assert.equal(feed.size, 1);
+
+  feed.unwatch(1, client);
+  assert.equal(feed.size, 0);
+  events.publish(event(1, 5, 'web1'));
+  assert.equal(sent.length, 3, 'nothing after leaving');
+});
+
+test('an inventory never checked: no snapshot, the next check live', async () => {
+  const events = new InProcessEventBus();
+  const feed = new InventoryFeed({ events, latestCheck: async () => null });
+  const { socket, sent } = recordingSocket();
+  await feed.watch(3, new FeedClient(socket as unknown as WebSocket, null, limits));
+  assert.equal(sent.length, 0);
+  events.publish(event(3, 1, null, 'running'));
+  events.publish(event(3, 1, 'web1'));
+  assert.deepEqual(summary(sent), [
+    ['inventory_check', 1, 'running', ''],
+    ['inventory_check', 1, 'running', 'web1'],
+  ]);
+});
+
+test("a client that is behind loses hosts' answers, never the check's end; a failed read leaves the feed", async () => {
+  const events = new InProcessEventBus();
+  const feed = new InventoryFeed({ events, latestCheck: async () => null });
+  const { socket, sent } = recordingSocket();
+  await feed.watch(1, new FeedClient(socket as unknown as WebSocket, null, limits));
+  socket.bufferedAmount = limits.softBytes + 1;
+  events.publish(event(1, 4, 'web1'));
+  events.publish(event(1, 4, null));
+  assert.deepEqual(summary(sent), [['inventory_check', 4, 'finished', '']]);
+
+  const broken = new InventoryFeed({
+    events,
+    latestCheck: async () => {
+      throw new Error('database gone');
+    },
+  });
+  const other = recordingSocket();
+  await assert.rejects(broken.watch(1, new FeedClient(other.socket as unknown as WebSocket, null, limits)), /database gone/);
+  assert.equal(broken.size, 0);
+});
