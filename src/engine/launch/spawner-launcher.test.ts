@@ -277,3 +277,43 @@ test("a started process's exit is its real end, not its channel closing (a sandb
     await launcher.close();
   }
 });
+
+test('what a started process writes on its channel at once reaches this process, however long the hand-over takes', async () => {
+  // spawner.pl announces its first pipes a few milliseconds after it starts, before the host's
+  // spawner may have handed its channel over: handles go one at a time, each after this process
+  // has acknowledged the last, so under load a channel waits there for a while. Whatever the host's
+  // spawner read from it meanwhile went with the handle: a sandbox whose spawner never became ready.
+  const launcher = new SpawnerLauncher();
+  try {
+    await launcher.warmUp();
+    const count = 12;
+    const started = Array.from({ length: count }, (_, i) =>
+      launcher.startProcess({
+        file: 'sh',
+        // The line at once, then alive until the channel closes (read sees its end).
+        args: ['-c', `printf '{"type":"reply","id":${i},"ok":true}\\n' >&3; read -r _ <&3`],
+        env,
+      }),
+    );
+    const received = new Map<number, unknown>();
+    started.forEach((process, i) => process.on('message', (message) => received.set(i, message)));
+    // Once the requests are out, this process busy (as a server is): the first hand-over's
+    // acknowledgement, and so every other hand-over, waits until the processes have written.
+    await new Promise((resolve) => setImmediate(resolve));
+    const until = Date.now() + 500;
+    while (Date.now() < until);
+    // A bound for a line that never comes, not a speed target.
+    await waitFor(async () => received.size === count || undefined, 30_000, `a line from each of ${count} processes`).catch((error: Error) => {
+      throw new Error(`${error.message}: ${received.size} arrived`);
+    });
+    assert.deepEqual(
+      started.map((_, i) => received.get(i)),
+      started.map((_, i) => ({ type: 'reply', id: i, ok: true })),
+    );
+    const exits = started.map((process) => new Promise((resolve) => process.once('exit', resolve)));
+    for (const process of started) process.disconnect();
+    await Promise.all(exits);
+  } finally {
+    await launcher.close();
+  }
+});

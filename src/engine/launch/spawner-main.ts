@@ -141,10 +141,31 @@ function startProcess(request: StartProcessMessage): void {
   if (child.pid === undefined) return;
   child.once('exit', (code, signal) => send({ type: 'process-exited', id, code, signal }));
   const channel = child.stdio[3] as Socket;
+  notReadHere(channel);
   // Handed over, the socket is closed here (keepOpen false): the channel is the server's alone.
   process.send!({ type: 'process-started', id, pid: child.pid } satisfies SpawnerMessage, channel, { keepOpen: false }, (error) => {
     if (error) fail(error);
   });
+}
+
+/**
+ * Stops this process reading a channel it is about to hand over. Node starts reading a child's
+ * stdio pipe as soon as it makes it, and keeps its copy open, still reading into nothing, until the
+ * server has acknowledged the handle (handles go one at a time, so under load a channel waits here
+ * for the ones before it): whatever the process wrote meanwhile was read here and lost. spawner.pl
+ * announces its first pipes within milliseconds of its start, and a sandbox whose announcement was
+ * lost never became ready (its run failed after 30 s). Not read here, it waits in the socket for
+ * the server. What `pauseOnCreate` does in net.Socket (a stream's pause() keeps the handle
+ * reading); done in the same tick as the spawn, before this process can read anything.
+ */
+function notReadHere(channel: Socket): void {
+  // (Node's own handle; spawner-launcher.test.ts fails should a Node version lose readStop.)
+  const handle = (channel as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })._handle;
+  if (typeof handle?.readStop === 'function') {
+    handle.reading = false;
+    handle.readStop();
+  }
+  channel.pause();
 }
 
 function group(request: GroupMessage): void {
