@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { RepositoryMirrors, MirrorError } from './repository-mirrors.js';
 import { MirrorFileSource } from './mirror-file-source.js';
 import { SpawnerLauncher } from '../launch/spawner-launcher.js';
-import { launcherCommands } from '../launch/run-command.js';
+import { launcherCommands, spawnCommand, type CommandRunner } from '../launch/run-command.js';
 import { createBareRepo, git, makeTempDir, startGitDaemon, startHttpGitServer } from '../../../test/support/git-fixtures.js';
 import type { ResolvedCredential } from '../../domain/credentials.js';
 
@@ -217,6 +217,131 @@ test('the file source reads the same repository at the run commit or a ref, and 
     assert.deepEqual(names, ['missing']);
   } finally {
     await daemon.stop();
+    tmp.cleanup();
+  }
+});
+
+/**
+ * Counts the processes the mirrors start on a run's path (each start costs there), by their command
+ * line. git's maintenance is apart: started after a fetch at most once per mirror every 10 minutes,
+ * in the background, never awaited.
+ */
+function countingCommands(base: CommandRunner = spawnCommand): { commands: CommandRunner; started: string[][] } {
+  const started: string[][] = [];
+  return {
+    started,
+    commands: (request) => {
+      if (!request.args.includes('maintenance')) started.push([request.file, ...request.args]);
+      return base(request);
+    },
+  };
+}
+
+test('a fetch and the read after it (a manual run, a pull request) are ONE started process: the branch head at that moment and its file', async () => {
+  const tmp = makeTempDir();
+  const daemon = await startGitDaemon(tmp.path);
+  const launcher = new SpawnerLauncher();
+  try {
+    // A mirrors folder whose name a shell would expand or split: the read's command line is quoted.
+    const root = join(tmp.path, `mir'rors $(touch ${join(tmp.path, 'expanded')}) "x"`);
+    for (const [how, base] of [
+      ['forked', spawnCommand],
+      ['through the host spawner', launcherCommands(launcher)],
+    ] as const) {
+      const name = how === 'forked' ? 'app' : 'app-spawned';
+      const repo = createBareRepo(tmp.path, name, { history: [{ '.ansflow.yml': 'steps: [one]\n' }] });
+      const count = countingCommands(base);
+      const mirrors = new RepositoryMirrors({ root: join(root, how), policy: remoteOnly, commands: count.commands });
+      const url = daemon.url(name);
+      await mirrors.prepare(url);
+      count.started.length = 0;
+
+      // The first read fetches everything; the next sees a commit pushed since, never a stale head.
+      assert.deepEqual(await mirrors.fetchAndRead({ url }, 'main', '.ansflow.yml'), {
+        mirror: mirrors.pathFor(url),
+        commit: repo.commits[0],
+        content: 'steps: [one]\n',
+      });
+      const second = push(repo.bare, 'main', { '.ansflow.yml': 'steps: [two]\n' });
+      assert.deepEqual(await mirrors.fetchAndRead({ url }, 'main', '.ansflow.yml'), {
+        mirror: mirrors.pathFor(url),
+        commit: second,
+        content: 'steps: [two]\n',
+      });
+      assert.deepEqual(await mirrors.fetchAndRead({ url }, 'main', 'missing.yml'), { mirror: mirrors.pathFor(url), commit: second, content: null });
+      assert.equal(count.started.length, 3, `${how}: one process per read:\n${count.started.map((a) => a.join(' ')).join('\n')}`);
+      assert.ok(
+        count.started.every((argv) => argv[0] === 'flock' && argv.includes('fetch') && argv.some((a) => a.includes('cat-file'))),
+        count.started.map((a) => a.join(' ')).join('\n'),
+      );
+      // It fetched into the mirror: the commit is there for git_checkout and the next reads.
+      assert.equal(await mirrors.resolve(mirrors.pathFor(url), 'main'), second);
+      push(repo.bare, 'main', { '.ansflow.yml': 'steps: [three]\n' });
+      // The fetch happens before the read, every time (a branch's head at the moment of the read).
+      assert.equal((await mirrors.fetchAndRead({ url }, 'main', '.ansflow.yml')).content, 'steps: [three]\n');
+
+      // A pull request's ref comes in the same fetch.
+      git(tmp.path, ['--git-dir', repo.bare, 'update-ref', 'refs/pull/7/head', second]);
+      count.started.length = 0;
+      assert.deepEqual(await mirrors.fetchAndRead({ url, extra: ['refs/pull/7/head'] }, 'refs/pull/7/head', '.ansflow.yml'), {
+        mirror: mirrors.pathFor(url),
+        commit: second,
+        content: 'steps: [two]\n',
+      });
+      assert.equal(count.started.length, 1);
+      // A ref the server lacks: the error names it (found by `fetch`'s own retries).
+      await assert.rejects(
+        mirrors.fetchAndRead({ url, extra: ['refs/pull/8/head'] }, 'refs/pull/8/head', '.ansflow.yml'),
+        (e: unknown) => e instanceof MirrorError && /refs\/pull\/8\/head/.test(e.message),
+      );
+      await assert.rejects(mirrors.fetchAndRead({ url }, 'no-such-branch', '.ansflow.yml'), /not a branch, tag or commit/);
+    }
+    assert.equal(existsSync(join(tmp.path, 'expanded')), false, 'nothing of the path ran as a command');
+
+    // The server unreachable: the fetch's error, with no second try.
+    const count = countingCommands();
+    const mirrors = new RepositoryMirrors({ root: join(root, 'down'), policy: remoteOnly, commands: count.commands });
+    await mirrors.prepare(daemon.url('app'));
+    await daemon.stop();
+    count.started.length = 0;
+    await assert.rejects(
+      mirrors.fetchAndRead({ url: daemon.url('app') }, 'main', '.ansflow.yml'),
+      (e: unknown) => e instanceof MirrorError && e.message.startsWith(`could not fetch ${daemon.url('app')}`),
+    );
+    assert.equal(count.started.length, 1);
+  } finally {
+    await launcher.close();
+    await daemon.stop();
+    tmp.cleanup();
+  }
+});
+
+test('a private repository is fetched and read in one process with its credential; the secret is in no error', async () => {
+  const tmp = makeTempDir();
+  const secret = "s3cret-'pass;word";
+  const server = await startHttpGitServer(tmp.path, { username: 'alice', password: secret });
+  try {
+    createBareRepo(tmp.path, 'private', { history: [{ '.ansflow.yml': 'steps: []\n' }] });
+    const count = countingCommands();
+    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors'), policy: remoteOnly, commands: count.commands });
+    const url = server.url('private');
+    const credential = { name: 'r', secret: { kind: 'username_password', value: { username: 'alice', password: secret } } } as ResolvedCredential;
+    await mirrors.prepare(url, credential);
+    count.started.length = 0;
+    assert.equal((await mirrors.fetchAndRead({ url, credential }, 'main', '.ansflow.yml')).content, 'steps: []\n');
+    assert.equal(count.started.length, 1);
+    assert.ok(count.started.flat().every((a) => !a.includes(secret)));
+    const wrong = { name: 'r', secret: { kind: 'username_password', value: { username: 'alice', password: 'wrong-password' } } } as ResolvedCredential;
+    await assert.rejects(
+      mirrors.fetchAndRead({ url, credential: wrong }, 'main', '.ansflow.yml'),
+      (e: unknown) => e instanceof MirrorError && /could not fetch/.test(e.message) && !e.message.includes('wrong-password'),
+    );
+    assert.deepEqual(
+      readdirSync(join(tmp.path, 'mirrors')).filter((f) => f.startsWith('.fetch-')),
+      [],
+    );
+  } finally {
+    await server.stop();
     tmp.cleanup();
   }
 });

@@ -122,6 +122,99 @@ export class RepositoryMirrors {
     // redelivery) needs no round trip to the server: one local process instead of several.
     const exact = input.extra ?? [];
     if (input.onlyIfMissing && exact.length > 0 && (await this.hasAll(path, exact))) return path;
+    await this.authenticated(input, path, async ({ fetchArgs, env, failed }) => {
+      // Branches, tags and the extra refs (a pull request's head) in ONE fetch: one connection.
+      const refs = extraRefs(exact);
+      let result = await this.locked(path, fetchArgs([...REFSPECS, ...refs], true), env, input.signal);
+      if (result.code !== 0 && refs.length > 0) {
+        // Perhaps an extra ref the server lacks: the branches alone, then say which ref failed.
+        result = await this.locked(path, fetchArgs(REFSPECS, true), env, input.signal);
+        if (result.code === 0)
+          for (const ref of refs) {
+            const more = await this.locked(path, fetchArgs([ref], false), env, input.signal);
+            if (more.code !== 0) throw failed(`${ref.slice(ref.indexOf(':') + 1)} from `, more.stderr, more.code);
+          }
+      }
+      if (result.code !== 0) throw failed('', result.stderr, result.code);
+      // An exact commit no branch or ref brought (a commit since force-pushed away): asked for by id.
+      for (const commit of exact.filter((e) => !e.startsWith('refs/'))) {
+        if (await this.has(path, commit)) continue;
+        const more = await this.locked(path, fetchArgs([commit], false), env, input.signal);
+        if (more.code !== 0) throw failed(`${commit} from `, more.stderr, more.code);
+      }
+    });
+    this.maintainLater(path);
+    return path;
+  }
+
+  /**
+   * Fetches what is new (as `fetch`, always asking the server) and then reads the commit `rev`
+   * names and the file there (as `readAt`), in ONE started process: `flock` holding the mirror's
+   * lock runs a shell that runs `git fetch` and then `exec`s `git cat-file --batch` on the
+   * answers' requests. A manual run (the branch head at trigger time) and a pull request (its
+   * target branch must be current) start one process through `commands` instead of two; each start
+   * is on the trigger's path.
+   *
+   * The shell's script holds only the platform's own words (the cat-file command line: git, its
+   * hardening, the mirror's path, all shell-quoted); the fetch's command line, with the URL and
+   * the credential's options, reaches it as arguments (`"$@"`), never as script text.
+   *
+   * When the one process cannot answer (an extra ref the server lacks, an exact commit no branch
+   * brought: both rare) it falls back to `fetch` and `readAt`, which say precisely what failed.
+   */
+  async fetchAndRead(input: Omit<FetchInput, 'onlyIfMissing'>, rev: string, file: string): Promise<{ mirror: string; commit: string; content: string | null }> {
+    const request = readRequest(rev, file);
+    const path = await this.prepare(input.url, input.credential);
+    const exact = input.extra ?? [];
+    const refs = extraRefs(exact);
+    const answered = await this.authenticated(input, path, async ({ fetchArgs, env, failed }) => {
+      const readArgv = [this.options.git ?? 'git', ...hardenedGitArgs(this.options.policy.allowLocal), '--git-dir', path, 'cat-file', '--batch'];
+      const script = `"$@" </dev/null || exit $?\nprintf '${FETCHED}\\n'\nexec ${readArgv.map(shellQuote).join(' ')}\n`;
+      const r = await this.git(
+        fetchArgs([...REFSPECS, ...refs], true),
+        env,
+        input.signal,
+        ['flock', '--exclusive', `${path}.lock`, 'sh', '-c', script, 'sh'],
+        request.input,
+      );
+      const marker = Buffer.from(`${FETCHED}\n`);
+      if (r.raw.subarray(0, marker.length).equals(marker)) {
+        if (r.code !== 0) throw new MirrorError(`git cat-file failed: ${r.stderr.trim()}`);
+        try {
+          return request.answer(r.raw.subarray(marker.length));
+        } catch (error) {
+          // An exact commit no branch brought: `fetch` asks for it by id.
+          if (exact.some((e) => !e.startsWith('refs/'))) return null;
+          throw error;
+        }
+      }
+      // The fetch failed. With extra refs, `fetch` tries again without them to say which one;
+      // without, its answer would be this one: said now, not fetched a second time.
+      if (refs.length > 0) return null;
+      throw failed('', r.stderr, r.code);
+    });
+    if (answered && exact.every((e) => e.startsWith('refs/') || e === answered.commit)) {
+      this.maintainLater(path);
+      return { mirror: path, ...answered };
+    }
+    await this.fetch(input);
+    return { mirror: path, ...(await this.readAt(path, rev, file)) };
+  }
+
+  /**
+   * Runs `work` with what a fetch of `input` into `path` needs: the fetch's arguments, its
+   * environment (the credential's askpass script or key in a private folder, removed after) and
+   * its error (git's words, secrets masked).
+   */
+  private async authenticated<T>(
+    input: Omit<FetchInput, 'onlyIfMissing'>,
+    path: string,
+    work: (fetch: {
+      fetchArgs: (refspecs: string[], prune: boolean) => string[];
+      env: Record<string, string>;
+      failed: (what: string, stderr: string, code: number | null) => MirrorError;
+    }) => Promise<T>,
+  ): Promise<T> {
     const split = splitCredentials(input.url.trim());
     const secrets = credentialSecrets(split);
     const needsHome = input.credential !== undefined || split.username !== undefined || split.password !== undefined;
@@ -152,27 +245,7 @@ export class RepositoryMirrors {
         split.url,
         ...refspecs,
       ];
-      // Branches, tags and the extra refs (a pull request's head) in ONE fetch: one connection.
-      const refs = exact.filter((e) => e.startsWith('refs/')).map((e) => `+${e}:${e}`);
-      let result = await this.locked(path, fetchArgs([...REFSPECS, ...refs], true), env, input.signal);
-      if (result.code !== 0 && refs.length > 0) {
-        // Perhaps an extra ref the server lacks: the branches alone, then say which ref failed.
-        result = await this.locked(path, fetchArgs(REFSPECS, true), env, input.signal);
-        if (result.code === 0)
-          for (const ref of refs) {
-            const more = await this.locked(path, fetchArgs([ref], false), env, input.signal);
-            if (more.code !== 0) throw failed(`${ref.slice(ref.indexOf(':') + 1)} from `, more.stderr, more.code);
-          }
-      }
-      if (result.code !== 0) throw failed('', result.stderr, result.code);
-      // An exact commit no branch or ref brought (a commit since force-pushed away): asked for by id.
-      for (const commit of exact.filter((e) => !e.startsWith('refs/'))) {
-        if (await this.has(path, commit)) continue;
-        const more = await this.locked(path, fetchArgs([commit], false), env, input.signal);
-        if (more.code !== 0) throw failed(`${commit} from `, more.stderr, more.code);
-      }
-      this.maintainLater(path);
-      return path;
+      return await work({ fetchArgs, env, failed });
     } finally {
       if (home) await rm(home, { recursive: true, force: true });
     }
@@ -221,19 +294,10 @@ export class RepositoryMirrors {
    * on the trigger's path every process start counts. `content` is null when the file is not there.
    */
   async readAt(path: string, rev: string, file: string): Promise<{ commit: string; content: string | null }> {
-    if (/[\n\r]/.test(rev) || /[\n\r]/.test(file)) throw new MirrorError('a revision or path with a line break');
-    const candidates = rev.startsWith('refs/') || /^[0-9a-f]{7,64}$/.test(rev) ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`];
-    const input = candidates.map((c) => `${c}^{commit}\n${c}^{commit}:${file}\n`).join('');
-    const r = await this.git(['--git-dir', path, 'cat-file', '--batch'], {}, undefined, [], input);
+    const request = readRequest(rev, file);
+    const r = await this.git(['--git-dir', path, 'cat-file', '--batch'], {}, undefined, [], request.input);
     if (r.code !== 0) throw new MirrorError(`git cat-file failed: ${r.stderr.trim()}`);
-    const answers = parseBatch(r.raw);
-    for (let i = 0; i < candidates.length; i++) {
-      const commit = answers[2 * i];
-      if (!commit || commit.type !== 'commit') continue;
-      const blob = answers[2 * i + 1];
-      return { commit: commit.sha, content: blob && blob.type === 'blob' ? blob.data.toString('utf8') : null };
-    }
-    throw new MirrorError(`"${rev}" is not a branch, tag or commit of the repository`);
+    return request.answer(r.raw);
   }
 
   /** A file's text at a commit; MirrorError when it is not there. */
@@ -285,6 +349,40 @@ export class RepositoryMirrors {
     const r = await run({ file: argv[0]!, args: argv.slice(1), env, ...(input !== undefined && { input }), ...(signal && { signal }) });
     return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, raw: r.stdout };
   }
+}
+
+/** What the combined fetch-and-read prints between the fetch and cat-file's answers. */
+const FETCHED = 'ansflow-mirror-fetched';
+
+function extraRefs(extra: readonly string[]): string[] {
+  return extra.filter((e) => e.startsWith('refs/')).map((e) => `+${e}:${e}`);
+}
+
+/** A word for sh, single-quoted. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `cat-file --batch`'s requests for the commit `rev` names and the file there (a branch name tried
+ * as a branch, then as a tag), and how to read its answers.
+ */
+function readRequest(rev: string, file: string): { input: string; answer: (raw: Buffer) => { commit: string; content: string | null } } {
+  if (/[\n\r]/.test(rev) || /[\n\r]/.test(file)) throw new MirrorError('a revision or path with a line break');
+  const candidates = rev.startsWith('refs/') || /^[0-9a-f]{7,64}$/.test(rev) ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`];
+  return {
+    input: candidates.map((c) => `${c}^{commit}\n${c}^{commit}:${file}\n`).join(''),
+    answer: (raw) => {
+      const answers = parseBatch(raw);
+      for (let i = 0; i < candidates.length; i++) {
+        const commit = answers[2 * i];
+        if (!commit || commit.type !== 'commit') continue;
+        const blob = answers[2 * i + 1];
+        return { commit: commit.sha, content: blob && blob.type === 'blob' ? blob.data.toString('utf8') : null };
+      }
+      throw new MirrorError(`"${rev}" is not a branch, tag or commit of the repository`);
+    },
+  };
 }
 
 interface BatchAnswer {

@@ -181,8 +181,9 @@ async function changedFiles(
  * The run's commit and the file there, with as few git processes as possible (each is on the
  * trigger's path): a run of a known commit (a push, a tag) first looks in the mirror, and only
  * fetches when the commit is not there yet (one `cat-file` instead of a round trip to the server
- * for a redelivery or another pipeline of the same push); a branch run (manual) and a pull request
- * (its target branch must be current for its changed files) always fetch first.
+ * for a redelivery or another pipeline of the same push); a branch run (manual: the branch head at
+ * trigger time) and a pull request (its target branch must be current for its changed files)
+ * always fetch first. A fetch and the read that follows are one started process (fetchAndRead).
  */
 async function readFile(
   mirrors: RepositoryMirrors,
@@ -190,14 +191,12 @@ async function readFile(
   run: Run,
   event: FileEvent,
 ): Promise<{ mirror: string; commit: string; content: string | null }> {
-  const fetch = () => mirrors.fetch({ url: input.url, credential: input.credential, extra: input.wanted, ...(input.signal && { signal: input.signal }) });
+  const fetchAndRead = (rev: string) =>
+    mirrors.fetchAndRead({ url: input.url, credential: input.credential, extra: input.wanted, ...(input.signal && { signal: input.signal }) }, rev, input.path);
   if (run.commit !== null && event !== 'pull_request') {
     const mirror = await mirrors.prepare(input.url, input.credential);
     const known = await mirrors.readAt(mirror, run.commit, input.path).catch((e: unknown) => (e instanceof MirrorError ? null : Promise.reject(e)));
     if (known) return { mirror, ...known };
-    await fetch();
-    return { mirror, ...(await mirrors.readAt(mirror, run.commit, input.path)) };
   }
-  const mirror = await fetch();
-  return { mirror, ...(await mirrors.readAt(mirror, run.commit ?? run.branch, input.path)) };
+  return fetchAndRead(run.commit ?? run.branch);
 }
