@@ -22,3 +22,15 @@ test('a changed secret shows as changed but never with its value', () => {
 test('a field that appears or disappears is listed on its side only', () => {
   assert.deepEqual(auditDiff({ a: 1 }, { b: 2 }), { a: { before: 1 }, b: { after: 2 } });
 });
+
+test('values are compared by their JSON: the same JSON is no change, scalars of different kinds are', () => {
+  assert.deepEqual(auditDiff({ steps: [{ a: 1 }], n: NaN, m: 1, s: 'x', t: null }, { steps: [{ a: 1 }], n: null, m: 1, s: 'x', t: null }), {});
+  assert.deepEqual(auditDiff({ a: '1', b: null, c: true, d: 'x', e: 0 }, { a: 1, b: 'null', c: 'true', d: 'y', e: false }), {
+    a: { before: '1', after: 1 },
+    b: { before: null, after: 'null' },
+    c: { before: true, after: 'true' },
+    d: { before: 'x', after: 'y' },
+    e: { before: 0, after: false },
+  });
+  assert.deepEqual(auditDiff({ s: new Redacted('a') }, { s: 'a' }), { s: { before: AUDIT_REDACTED, after: 'a' } });
+});

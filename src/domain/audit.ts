@@ -69,9 +69,19 @@ export function auditDiff(before: AuditView | null, after: AuditView | null): Au
   return diff;
 }
 
+/**
+ * Equal JSON (a secret by its real value). Every audited change compares each field of two views,
+ * so the common cases skip JSON.stringify: the same value, or two different strings, booleans,
+ * nulls or undefineds, whose JSON always differs too. Numbers (NaN and Infinity are `null` in JSON)
+ * and objects go through JSON as before.
+ */
 function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (plainScalar(a) && plainScalar(b)) return false;
   return JSON.stringify(real(a)) === JSON.stringify(real(b));
 }
+
+const plainScalar = (v: unknown): boolean => v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean';
 
 const real = (v: unknown): unknown => (v instanceof Redacted ? { redacted: v.value } : v);
 const shown = (v: unknown): unknown => (v instanceof Redacted ? AUDIT_REDACTED : v === undefined ? null : v);
