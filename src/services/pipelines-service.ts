@@ -101,7 +101,7 @@ export class PipelinesService {
     const fields = this.normalize(input, null, await this.credentialProblems(input.steps, projectId, input), projectId);
     const created = await this.change(async (pipelines, record) => {
       const pipeline = await pipelines.create(fields, actor.id);
-      if (pipeline) await record(entry(actor, 'pipeline.create', pipelineTarget(pipeline), auditDiff(null, pipelineAuditView(pipeline)), pipeline.project_id));
+      if (pipeline) await record(() => entry(actor, 'pipeline.create', pipelineTarget(pipeline), auditDiff(null, pipelineAuditView(pipeline)), pipeline.project_id));
       return pipeline;
     });
     if (!created) throw duplicateName(fields.name);
@@ -143,7 +143,7 @@ export class PipelinesService {
     const current = await this.modifiable(actor, id);
     const deleted = await this.change(async (pipelines, record) => {
       if (!(await pipelines.delete(id))) return false;
-      await record(entry(actor, 'pipeline.delete', pipelineTarget(current), auditDiff(pipelineAuditView(current), null), current.project_id));
+      await record(() => entry(actor, 'pipeline.delete', pipelineTarget(current), auditDiff(pipelineAuditView(current), null), current.project_id));
       return true;
     });
     if (!deleted) throw notFound('Pipeline');
@@ -153,7 +153,7 @@ export class PipelinesService {
     const saved = await this.change(async (pipelines, record) => {
       const after = await pipelines.update(current.id, fields);
       if (after && after !== 'conflict')
-        await record(entry(actor, 'pipeline.update', pipelineTarget(after), auditDiff(pipelineAuditView(current), pipelineAuditView(after)), after.project_id));
+        await record(() => entry(actor, 'pipeline.update', pipelineTarget(after), auditDiff(pipelineAuditView(current), pipelineAuditView(after)), after.project_id));
       return after;
     });
     if (saved === 'conflict') throw duplicateName(fields.name);

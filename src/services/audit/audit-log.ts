@@ -11,7 +11,12 @@ import type { AuditEventsRepository, AuditFilter } from '../../store/audit-event
 import type { StoreTx, Transactor } from '../../store/transaction.js';
 import { nowIso } from '../../store/time.js';
 
-export type RecordEvent = (entry: AuditEntry) => Promise<void>;
+/**
+ * Writes an event in the change's transaction. The entry may be given as a function: it is then
+ * built only when there is a log to write it to (a service without an audit log builds no views
+ * and no diff, so what the event costs can be measured against an update that does no audit work).
+ */
+export type RecordEvent = (entry: AuditEntry | (() => AuditEntry)) => Promise<void>;
 
 /**
  * How much of the log an actor reads, from the permission policy (services/projects/project-access.ts):
@@ -53,7 +58,7 @@ export class AuditLog {
    * written through `record`. Either all of it commits or none.
    */
   change<T>(work: (tx: StoreTx, record: RecordEvent) => Promise<T>): Promise<T> {
-    return this.transact((tx) => work(tx, (entry) => this.record(tx, entry)));
+    return this.transact((tx) => work(tx, (entry) => this.record(tx, typeof entry === 'function' ? entry() : entry)));
   }
 
   /** Writes an event inside a transaction someone else opened (e.g. the run's own). */
