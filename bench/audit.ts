@@ -12,31 +12,44 @@
  *
  * On a shared machine even that drifts by tens of percent between rounds, more than the event
  * costs, so the update is also measured without the network: the same PUT injected into each
- * server (Fastify's inject: routing, authentication, validation, the service, the transaction),
- * in alternating blocks of calls, CPU time per update as medians of the blocks.
+ * server (Fastify's inject: routing, authentication, validation, the service, the transaction).
+ * Calls alternate one by one between three servers (without the audit log; with the transaction
+ * but no event written; with the event), in a rotating order, so that load from elsewhere falls on
+ * the three alike; each call's CPU time is taken apart, and per block of calls the three means are
+ * compared: the verdict is the median of those paired differences, with their quartiles as the
+ * spread. Beside time, a figure the load cannot move: the WAL pages each update writes (SQLite's
+ * automatic checkpoint off, the WAL emptied before each side's run and its size read after).
  *
  *   node --import tsx bench/audit.ts [--rounds 3] [--duration 5] [--connections 10] [--no-doc]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/runtime/logger.js';
 import { createContext, VERSION } from '../src/runtime/context.js';
 import { buildApiServer } from '../src/http/api/api-server.js';
 import type { ApiDeps } from '../src/http/api/deps.js';
 import type { PipelinesService } from '../src/services/pipelines-service.js';
+import { AuditLog } from '../src/services/audit/audit-log.js';
+import type { AuditEventsRepository } from '../src/store/audit-events-repository.js';
+import { transactor } from '../src/store/transaction.js';
 import { writeDocSection } from './bench-server.js';
 import { parseLoadOptions, type LoadOptions } from './load-options.js';
-import { median } from './stats.js';
+import { ascending, median, percentile } from './stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const AUTOCANNON_PKG = join(ROOT, 'node_modules', 'autocannon');
 const TARGET_ADDED = 0.1;
-const INJECTED_BLOCKS = 10;
-const INJECTED_CALLS = 300;
+/** Injected: blocks of calls alternating one by one between the three servers (after a warm-up). */
+const INJECTED_BLOCKS = 40;
+const INJECTED_CALLS = 60;
+const INJECTED_WARMUP = 300;
+/** Updates per side for the WAL count. */
+const WAL_UPDATES = 300;
 
 /** Each request's body gets its own description, so each update changes a field. */
 const RUNNER = `
@@ -99,12 +112,18 @@ async function main() {
   const ctx = await createContext(config, createLogger('warn'));
   await ctx.users.ensureAdmin('admin123');
   // The same service without an audit log: its `audit` field is what the composition root sets.
-  const unaudited = Object.assign(Object.create(Object.getPrototypeOf(ctx.pipelines) as object) as PipelinesService, ctx.pipelines, { audit: undefined });
+  const variant = (audit: AuditLog | undefined) =>
+    Object.assign(Object.create(Object.getPrototypeOf(ctx.pipelines) as object) as PipelinesService, ctx.pipelines, { audit });
+  const unaudited = variant(undefined);
+  // The same transaction and the same entry (views, diff) as the audited service, but no event written.
+  const noEvents = { in: () => noEvents, insert: async () => {} } as unknown as AuditEventsRepository;
+  const transactionOnly = variant(new AuditLog(noEvents, transactor(ctx.db.kysely)));
   const deps = (pipelines: PipelinesService): ApiDeps => ({ ...(ctx as unknown as ApiDeps), pipelines, version: VERSION, gatewayUrl: '' });
   const serverOptions = { logger: ctx.logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false };
   const servers = {
     with: await buildApiServer(serverOptions, deps(ctx.pipelines)),
     without: await buildApiServer(serverOptions, deps(unaudited)),
+    tx: await buildApiServer(serverOptions, deps(transactionOnly)),
   };
   const urls = { with: await servers.with.listen({ host: '127.0.0.1', port: 0 }), without: await servers.without.listen({ host: '127.0.0.1', port: 0 }) };
   try {
@@ -147,33 +166,71 @@ async function main() {
         );
       }
     }
-    // The same update injected (no sockets, no autocannon) in alternating blocks.
-    const injected: Record<'with' | 'without', number[]> = { with: [], without: [] };
+    // The same update injected (no sockets, no autocannon), alternating call by call.
+    type Side = 'without' | 'tx' | 'with';
+    const SIDES: readonly Side[] = ['without', 'tx', 'with'];
     let n = 0;
-    const block = async (side: 'with' | 'without') => {
-      const start = process.cpuUsage();
-      for (let i = 0; i < INJECTED_CALLS; i++) {
-        const r = await servers[side].inject({
-          method: 'PUT',
-          url: `/api/pipelines/${id}/`,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          payload: body.replace('[<id>]', `injected ${n++}`),
-        });
-        if (r.statusCode !== 200) throw new Error(`${side} (injected): ${r.statusCode} ${r.body}`);
-      }
-      const used = process.cpuUsage(start);
-      return (used.user + used.system) / INJECTED_CALLS;
+    const inject = async (side: Side) => {
+      const r = await servers[side].inject({
+        method: 'PUT',
+        url: `/api/pipelines/${id}/`,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        payload: body.replace('[<id>]', `injected ${n++}`),
+      });
+      if (r.statusCode !== 200) throw new Error(`${side} (injected): ${r.statusCode} ${r.body}`);
     };
-    await block('without');
-    await block('with');
+    const timed = async (side: Side) => {
+      const start = process.cpuUsage();
+      await inject(side);
+      const used = process.cpuUsage(start);
+      return used.user + used.system;
+    };
+    for (let i = 0; i < INJECTED_WARMUP; i++) for (const side of SIDES) await inject(side);
+    const blocks: Record<Side, number[]> = { without: [], tx: [], with: [] };
+    const calls: Record<Side, number[]> = { without: [], tx: [], with: [] };
     for (let b = 0; b < INJECTED_BLOCKS; b++) {
-      injected.without.push(await block('without'));
-      injected.with.push(await block('with'));
+      const sums: Record<Side, number> = { without: 0, tx: 0, with: 0 };
+      for (let i = 0; i < INJECTED_CALLS; i++) {
+        const k = (b * INJECTED_CALLS + i) % SIDES.length;
+        for (const side of [...SIDES.slice(k), ...SIDES.slice(0, k)]) {
+          const used = await timed(side);
+          sums[side] += used;
+          calls[side].push(used);
+        }
+      }
+      for (const side of SIDES) blocks[side].push(sums[side] / INJECTED_CALLS);
     }
-    const injectedWithout = median(injected.without);
-    const injectedWith = median(injected.with);
-    const addedInjected = injectedWith / injectedWithout - 1;
-    console.error(`injected: without ${injected.without.map((x) => x.toFixed(0)).join(' ')} µs; with ${injected.with.map((x) => x.toFixed(0)).join(' ')} µs`);
+    const spread = (values: number[]) => {
+      const s = ascending(values);
+      return { median: median(s), q1: percentile(s, 25), q3: percentile(s, 75), min: s[0]!, max: s[s.length - 1]! };
+    };
+    const injectedSide = { without: spread(blocks.without), tx: spread(blocks.tx), with: spread(blocks.with) };
+    const addedPairs = spread(blocks.with.map((w, b) => w / blocks.without[b]! - 1));
+    const txPairs = spread(blocks.tx.map((t, b) => t / blocks.without[b]! - 1));
+    const eventPairs = spread(blocks.with.map((w, b) => (w - blocks.tx[b]!) / blocks.without[b]!));
+    const addedInjected = addedPairs.median;
+    // Per call: the median call of each side, which leaves out calls hit by a context switch or a
+    // garbage collection (so it shows less of the garbage the event adds than the block means do).
+    const perCall = { without: median(calls.without), tx: median(calls.tx), with: median(calls.with) };
+    const addedPerCall = perCall.with / perCall.without - 1;
+    console.error(`injected, block means (µs): without ${blocks.without.map((x) => x.toFixed(0)).join(' ')}`);
+    console.error(`injected, block means (µs): with    ${blocks.with.map((x) => x.toFixed(0)).join(' ')}`);
+
+    // WAL pages per update: a count, not a time. The automatic checkpoint is off meanwhile, and the
+    // WAL is emptied before each side's run, so its size after the run is what the run wrote.
+    const walFile = join(dataDir, 'ansflow.db-wal');
+    const pageSize = Number((await sql<{ page_size: number }>`pragma page_size`.execute(ctx.db.kysely)).rows[0]!.page_size);
+    const frame = pageSize + 24;
+    await sql`pragma wal_autocheckpoint = 0`.execute(ctx.db.kysely);
+    const walPages: Record<Side, number> = { without: 0, tx: 0, with: 0 };
+    for (const side of SIDES) {
+      await sql`pragma wal_checkpoint(TRUNCATE)`.execute(ctx.db.kysely);
+      if (statSync(walFile).size !== 0) throw new Error('the WAL was not emptied (another reader?)');
+      for (let i = 0; i < WAL_UPDATES; i++) await inject(side);
+      walPages[side] = (statSync(walFile).size - 32) / frame / WAL_UPDATES;
+    }
+    await sql`pragma wal_autocheckpoint = 1000`.execute(ctx.db.kysely);
+    console.error(`WAL pages per update: without ${walPages.without.toFixed(2)}, transaction only ${walPages.tx.toFixed(2)}, with ${walPages.with.toFixed(2)}`);
     const events = await ctx.db.kysely
       .selectFrom('audit_events')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -209,7 +266,15 @@ async function main() {
       '',
       `Added cost of the audit event: ${(added * 100).toFixed(1)} % per update by throughput, ${(addedCpu * 100).toFixed(1)} % by the server's CPU per update (round pairs from ${signed(Math.min(...pairs))} to ${signed(Math.max(...pairs))}); over the network both are disturbed by the machine's load.`,
       '',
-      `Injected (the same PUT through each server's routes without sockets, ${INJECTED_BLOCKS} alternating blocks of ${INJECTED_CALLS} updates, medians): ${fmt(injectedWithout)} µs of CPU per update without the audit event, ${fmt(injectedWith)} µs with it: ${(addedInjected * 100).toFixed(1)} % (target ≤ ${TARGET_ADDED * 100} %: ${addedInjected <= TARGET_ADDED ? 'met' : 'missed'}). ${fmt(Number(events.n))} \`pipeline.update\` events were written by the audited server.`,
+      `Injected (the same PUT through each server's routes without sockets; ${fmt(INJECTED_WARMUP)} warm-up calls each, then ${INJECTED_BLOCKS} blocks of ${INJECTED_CALLS} calls alternating one by one between the three servers in a rotating order; CPU time of this process per update, per block, then the median over blocks with the quartiles):`,
+      '',
+      '| injected `PUT /api/pipelines/<id>/` | CPU per update (µs), median | quartiles (µs) | added to the unaudited update, median of the block pairs | quartiles of the pairs | WAL pages per update (4 KiB) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      `| without the audit log (no views, no diff, no transaction) | ${fmt(injectedSide.without.median)} | ${fmt(injectedSide.without.q1)}–${fmt(injectedSide.without.q3)} | | | ${walPages.without.toFixed(2)} |`,
+      `| transaction, views and diff, no event written | ${fmt(injectedSide.tx.median)} | ${fmt(injectedSide.tx.q1)}–${fmt(injectedSide.tx.q3)} | ${signed(txPairs.median * 100)} | ${signed(txPairs.q1 * 100)} to ${signed(txPairs.q3 * 100)} | ${walPages.tx.toFixed(2)} |`,
+      `| with the audit event (as served) | ${fmt(injectedSide.with.median)} | ${fmt(injectedSide.with.q1)}–${fmt(injectedSide.with.q3)} | ${signed(addedPairs.median * 100)} | ${signed(addedPairs.q1 * 100)} to ${signed(addedPairs.q3 * 100)} | ${walPages.with.toFixed(2)} |`,
+      '',
+      `Added cost of the audit event, injected: ${(addedInjected * 100).toFixed(1)} % of the unaudited update's CPU (median of ${INJECTED_BLOCKS} block pairs, quartiles ${signed(addedPairs.q1 * 100)} to ${signed(addedPairs.q3 * 100)}, blocks from ${signed(addedPairs.min * 100)} to ${signed(addedPairs.max * 100)}; target ≤ ${TARGET_ADDED * 100} %: ${addedPairs.q3 <= TARGET_ADDED ? 'met, upper quartile included' : addedInjected <= TARGET_ADDED ? 'met by the median, not by the upper quartile' : 'missed'}), of which the event's write ${signed(eventPairs.median * 100)} and the transaction with the views and diff ${signed(txPairs.median * 100)}. The median single call: ${fmt(perCall.without)} µs without, ${fmt(perCall.tx)} µs with the transaction and no event, ${fmt(perCall.with)} µs with the event: ${signed(addedPerCall * 100)}. WAL pages per update: ${walPages.without.toFixed(2)} without, ${walPages.with.toFixed(2)} with the event (${WAL_UPDATES} updates each, automatic checkpoint off). ${fmt(Number(events.n))} \`pipeline.update\` events were written by the audited server.`,
     ];
     const text = lines.join('\n');
     console.log(text);
@@ -217,6 +282,7 @@ async function main() {
   } finally {
     await servers.with.close();
     await servers.without.close();
+    await servers.tx.close();
     await ctx.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
