@@ -153,8 +153,6 @@ async function runGraph(
         status,
       ),
   });
-  // Snapshots of finished steps still being stored: the run ends once they are (or said why not).
-  await outputs?.settled();
   if (signal.aborted) return abortedOutcome(signal);
   if (fault !== undefined) return { status: 'error', reason: fault };
   // The run takes the status of the first blocking step in definition order.

@@ -40,9 +40,6 @@ export class RunOutputsState {
   readonly snapshots = new SnapshotChain();
   private readonly names = new Map<number, string>();
 
-  /** Work of finished steps still going (snapshot uploads, then their logs' closing). */
-  private readonly pending = new Set<Promise<void>>();
-
   constructor(
     readonly outputs: RunOutputs,
     readonly runId: number,
@@ -63,17 +60,6 @@ export class RunOutputsState {
 
   artifactNameOf(step: PlannedStep): string {
     return this.names.get(step.stepId)!;
-  }
-
-  /** Keeps `work` (which must not reject) until it ends; the run waits for it (settled). */
-  track(work: Promise<void>): void {
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
-  }
-
-  /** Resolves once every tracked piece of work has ended. */
-  async settled(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all(this.pending);
   }
 }
 
