@@ -5,9 +5,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import type { ArtifactStore } from './artifact-store.js';
+import { SourceTooLargeError, type ArtifactStore } from './artifact-store.js';
 import { InvalidArtifactKeyError } from './artifact-key.js';
 
 export interface StoreUnderTest {
@@ -44,13 +48,16 @@ function failingBody(after: Buffer): Readable {
 }
 
 export function artifactStoreContract(name: string, make: () => Promise<StoreUnderTest>): void {
-  const withStore = (title: string, body: (store: ArtifactStore) => Promise<void>) =>
+  const withStore = (title: string, body: (store: ArtifactStore, files: string) => Promise<void>) =>
     test(title, { timeout: 60_000 }, async () => {
       const { store, dispose } = await make();
+      // A folder of local files to store from and download into.
+      const files = await mkdtemp(join(tmpdir(), 'ansflow-contract-files-'));
       try {
-        await body(store);
+        await body(store, files);
       } finally {
         await dispose();
+        await rm(files, { recursive: true, force: true });
       }
     });
 
@@ -129,10 +136,61 @@ export function artifactStoreContract(name: string, make: () => Promise<StoreUnd
       assert.deepEqual(await keysOf(store, ''), ['runs/10/a']);
     });
 
+    withStore('a file is stored from its open handle, small or large (whatever its position), and downloaded into a file', async (store, files) => {
+      // 9 MiB, last written a minute ago: the filesystem store copies it in the kernel.
+      const large = randomBytes(9 * 1024 * 1024 + 123);
+      const small = Buffer.from('a small file\n');
+      for (const [name, data] of [
+        ['large.bin', large],
+        ['small.txt', small],
+      ] as const) {
+        const path = join(files, name);
+        await writeFile(path, data);
+        const past = new Date(Date.now() - 60_000);
+        await utimes(path, past, past);
+        const handle = await open(path, 'r');
+        try {
+          await handle.read(Buffer.alloc(7), 0, 7, null);
+          const stored = await store.putFile(`files/${name}`, handle);
+          assert.deepEqual(stored, { key: `files/${name}`, size: data.length, sha256: sha256(data) });
+        } finally {
+          await handle.close();
+        }
+        assert.ok((await bytesOf(await store.get(`files/${name}`))).equals(data), name);
+        const into = join(files, `${name}.down`);
+        await writeFile(into, 'something longer than the small file was, to be replaced');
+        assert.equal(await store.getToFile(`files/${name}`, into), data.length);
+        assert.ok((await readFile(into)).equals(data), `${name} downloaded whole`);
+      }
+    });
+
+    withStore('a file over maxBytes is refused with SourceTooLargeError and nothing is stored', async (store, files) => {
+      const path = join(files, 'big.bin');
+      await writeFile(path, randomBytes(5 * 1024 * 1024));
+      const past = new Date(Date.now() - 60_000);
+      await utimes(path, past, past);
+      const handle = await open(path, 'r');
+      try {
+        await assert.rejects(store.putFile('too/big', handle, { maxBytes: 5 * 1024 * 1024 - 1 }), SourceTooLargeError);
+        const exact = await store.putFile('just/fits', handle, { maxBytes: 5 * 1024 * 1024 });
+        assert.equal(exact.size, 5 * 1024 * 1024);
+      } finally {
+        await handle.close();
+      }
+      assert.deepEqual(await keysOf(store, ''), ['just/fits']);
+    });
+
+    withStore('downloading an absent object into a file is null and makes no file', async (store, files) => {
+      const into = join(files, 'none');
+      assert.equal(await store.getToFile('runs/9/none', into), null);
+      assert.equal(existsSync(into), false);
+    });
+
     withStore('unsafe keys are refused before the store is touched', async (store) => {
       for (const key of ['../secret.key', '/etc/passwd', 'a/../../b', '..%2f..%2fsecret.key', 'a//b']) {
         await assert.rejects(store.put(key, Readable.from([Buffer.from('x')])), InvalidArtifactKeyError, key);
         await assert.rejects(async () => store.get(key), InvalidArtifactKeyError, key);
+        await assert.rejects(async () => store.getToFile(key, '/nonexistent/never'), InvalidArtifactKeyError, key);
         await assert.rejects(async () => store.delete(key), InvalidArtifactKeyError, key);
       }
       await assert.rejects(async () => {

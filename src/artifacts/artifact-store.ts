@@ -8,6 +8,7 @@
  * all-or-nothing: until it completes nothing is listed under its key, and a failed put leaves the
  * key as it was.
  */
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 export interface StoredObject {
@@ -30,8 +31,20 @@ export interface ArtifactStore {
   readonly location: string;
   /** Streams `body` under `key`, replacing what was there only once every byte is stored. */
   put(key: string, body: Readable, options?: { contentType?: string }): Promise<StoredObject>;
+  /**
+   * Stores the open regular file `file` (all of it, from its start; its position is not used) under
+   * `key`, as `put` would its bytes. A file changed while it is stored is stored as read in one pass.
+   * `maxBytes`: a file holding more fails with SourceTooLargeError and nothing is stored. The caller
+   * keeps and closes the handle.
+   */
+  putFile(key: string, file: FileHandle, options?: { contentType?: string; maxBytes?: number }): Promise<StoredObject>;
   /** The object's bytes, or null when there is none. `range` is inclusive, as in HTTP. */
   get(key: string, range?: { start: number; end?: number }): Promise<Readable | null>;
+  /**
+   * Writes the object into the file at `path` (created, or replaced), returning its size, or null
+   * when there is no object (then no file is made). A failed copy removes what it wrote.
+   */
+  getToFile(key: string, path: string): Promise<number | null>;
   stat(key: string): Promise<ObjectInfo | null>;
   /**
    * Every object under `prefix` (empty, or a key and `/`), each once. The order is the store's own:
@@ -54,4 +67,19 @@ export class ArtifactStoreError extends Error {
     super(message);
     this.name = 'ArtifactStoreError';
   }
+}
+
+/** The source of a `putFile` holds more than its `maxBytes` (perhaps grown while it was read); nothing was stored. */
+export class SourceTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the file holds more than ${limit} bytes`);
+    this.name = 'SourceTooLargeError';
+  }
+}
+
+/** The SourceTooLargeError behind a failed put (adapters wrap what their body's stream threw), or null. */
+export function sourceTooLarge(error: unknown): SourceTooLargeError | null {
+  if (error instanceof SourceTooLargeError) return error;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause instanceof SourceTooLargeError ? cause : null;
 }

@@ -1,11 +1,12 @@
 /** The filesystem adapter passes the contract; plus what only a folder can suffer (links, leftovers). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
 import { createHash, randomBytes } from 'node:crypto';
 import { artifactStoreContract } from './artifact-store-contract.js';
 import { FsArtifactStore } from './fs-artifact-store.js';
@@ -58,6 +59,103 @@ test('filesystem store: a put of many uneven chunks keeps every byte and its SHA
     await assert.rejects(store.put('runs/1/half', Readable.from(failing())), /storing runs\/1\/half in .* failed: the step went away/);
     assert.equal(await store.stat('runs/1/half'), null);
     assert.deepEqual((await readdir(join(root, 'store', 'runs', '1'))).sort(), ['big'], 'no temporary file is left');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+/** A handle that records whether its descriptor was taken (the kernel copy opens it again) and may act on each read. */
+function watched(handle: FileHandle, onRead: () => void = () => undefined) {
+  const seen = { fd: false };
+  const file = {
+    get fd() {
+      seen.fd = true;
+      return handle.fd;
+    },
+    stat: handle.stat.bind(handle),
+    read: (...args: Parameters<FileHandle['read']>) => {
+      onRead();
+      return handle.read(...args);
+    },
+  } as unknown as FileHandle;
+  return { file, seen };
+}
+
+test("filesystem store: a large settled file is copied by the kernel into the store with the store's mode, not the file's", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'ansflow-artifacts-'));
+  try {
+    const store = new FsArtifactStore(join(root, 'store'));
+    const data = randomBytes(6 * 1024 * 1024 + 5);
+    const path = join(root, 'tool');
+    await writeFile(path, data, { mode: 0o755 });
+    const past = new Date(Date.now() - 60_000);
+    await utimes(path, past, past);
+    const handle = await open(path, 'r');
+    try {
+      const { file, seen } = watched(handle);
+      const stored = await store.putFile('runs/1/tool', file);
+      assert.equal(seen.fd, true, 'the kernel copy was tried');
+      assert.equal(stored.sha256, createHash('sha256').update(data).digest('hex'));
+    } finally {
+      await handle.close();
+    }
+    assert.equal((await stat(join(root, 'store', 'runs', '1', 'tool'))).mode & 0o777, 0o640);
+    assert.ok(data.equals(await readFile(join(root, 'store', 'runs', '1', 'tool'))));
+    assert.deepEqual(await readdir(join(root, 'store', 'runs', '1')), ['tool'], 'no temporary file is left');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('filesystem store: a file that changes while it is copied is stored as read in one pass, its bytes and SHA-256 agreeing', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'ansflow-artifacts-'));
+  try {
+    const store = new FsArtifactStore(join(root, 'store'));
+    const first = randomBytes(8 * 1024 * 1024);
+    const more = randomBytes(3 * 1024 * 1024);
+    const path = join(root, 'growing.log');
+    await writeFile(path, first);
+    const past = new Date(Date.now() - 60_000);
+    await utimes(path, past, past);
+    const handle = await open(path, 'r');
+    try {
+      // The step's leftover process appends as the store starts reading (the kernel copy is under way).
+      let appended = false;
+      const { file, seen } = watched(handle, () => {
+        if (!appended) appendFileSync(path, more);
+        appended = true;
+      });
+      const stored = await store.putFile('runs/1/log', file);
+      assert.equal(seen.fd, true, 'the kernel copy was tried');
+      const whole = Buffer.concat([first, more]);
+      assert.deepEqual(stored, { key: 'runs/1/log', size: whole.length, sha256: createHash('sha256').update(whole).digest('hex') });
+    } finally {
+      await handle.close();
+    }
+    const kept = await readFile(join(root, 'store', 'runs', '1', 'log'));
+    assert.equal(kept.length, first.length + more.length);
+    assert.deepEqual(await readdir(join(root, 'store', 'runs', '1')), ['log'], 'no temporary file is left');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('filesystem store: temporary files a dead put left are swept once old; objects and recent ones stay', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'ansflow-artifacts-'));
+  try {
+    const store = new FsArtifactStore(join(root, 'store'));
+    await store.put('runs/1/a', Readable.from([Buffer.from('kept')]));
+    const dir = join(root, 'store', 'runs', '1');
+    await writeFile(join(dir, '.put-0123456789abcdef'), 'half of a crashed put');
+    await writeFile(join(root, 'store', '.put-fedcba9876543210'), 'another');
+    await writeFile(join(dir, '.put-00000000000000aa'), 'a put under way');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await utimes(join(dir, '.put-0123456789abcdef'), old, old);
+    await utimes(join(root, 'store', '.put-fedcba9876543210'), old, old);
+    assert.equal(await store.sweepTemporary(3600_000), 2);
+    assert.deepEqual((await readdir(dir)).sort(), ['.put-00000000000000aa', 'a']);
+    assert.deepEqual(await readdir(join(root, 'store')), ['runs']);
+    assert.equal(await text((await store.get('runs/1/a'))!), 'kept');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

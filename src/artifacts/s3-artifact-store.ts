@@ -15,10 +15,12 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { artifactKey, artifactPrefix } from './artifact-key.js';
-import { ArtifactStoreError, type ArtifactStore, type ObjectInfo, type StoredObject } from './artifact-store.js';
+import { ArtifactStoreError, SourceTooLargeError, sourceTooLarge, type ArtifactStore, type ObjectInfo, type StoredObject } from './artifact-store.js';
 import { HashingStream } from './hashing-stream.js';
+import { fileBody, streamToFile } from './file-body.js';
 
 export interface S3StoreOptions {
   bucket: string;
@@ -97,6 +99,26 @@ export class S3ArtifactStore implements ArtifactStore {
       throw this.failure('storing', key, error);
     }
     return { key, size: hashing.bytesSeen, sha256: hashing.digest() };
+  }
+
+  async putFile(key: string, file: FileHandle, options: { contentType?: string; maxBytes?: number } = {}): Promise<StoredObject> {
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+    if ((await file.stat()).size > maxBytes) throw new SourceTooLargeError(maxBytes);
+    try {
+      return await this.put(key, fileBody(file, maxBytes), options);
+    } catch (error) {
+      throw sourceTooLarge(error) ?? error;
+    }
+  }
+
+  async getToFile(key: string, path: string): Promise<number | null> {
+    const body = await this.get(key);
+    if (!body) return null;
+    try {
+      return await streamToFile(body, path);
+    } catch (error) {
+      throw this.failure('reading', key, error);
+    }
   }
 
   async get(key: string, range?: { start: number; end?: number }): Promise<Readable | null> {

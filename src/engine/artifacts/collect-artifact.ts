@@ -13,10 +13,8 @@
 import { constants } from 'node:fs';
 import { open, readlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import type { ArtifactStore } from '../../artifacts/artifact-store.js';
+import { sourceTooLarge, type ArtifactStore } from '../../artifacts/artifact-store.js';
 import { artifactKey } from '../../artifacts/artifact-key.js';
-import { CHUNK_BYTES } from '../../artifacts/fs-artifact-store.js';
 import { walkWorkspace, workspaceMatcher } from './workspace-walk.js';
 import { formatSize } from '../../domain/sizes.js';
 
@@ -88,9 +86,9 @@ export async function collectArtifact(request: ArtifactRequest): Promise<Collect
         continue;
       }
       try {
-        const limit = new ByteLimit(request.maxBytes - bytes);
-        const stored = await request.store.put(key, opened.createReadStream({ highWaterMark: CHUNK_BYTES }).pipe(limit)).catch((error: unknown) => {
-          if (limit.exceeded) throw new ArtifactLimitError(request.name, request.maxBytes + 1, request.maxBytes);
+        // From the descriptor opened above: the store copies it in the kernel when it can.
+        const stored = await request.store.putFile(key, opened, { maxBytes: request.maxBytes - bytes }).catch((error: unknown) => {
+          if (sourceTooLarge(error)) throw new ArtifactLimitError(request.name, request.maxBytes + 1, request.maxBytes);
           throw error;
         });
         files.push({ path: file.path, size: stored.size, sha256: stored.sha256, key });
@@ -123,24 +121,4 @@ async function openInside(workspace: string, path: string) {
     return inside ? 'not a regular file' : 'resolves outside the workspace (not followed)';
   }
   return handle;
-}
-
-/** Passes bytes through until `limit`, then fails the stream (a file that grew after it was sized). */
-class ByteLimit extends Transform {
-  private seen = 0;
-  exceeded = false;
-
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) {
-      this.exceeded = true;
-      callback(new Error('over the size limit'));
-      return;
-    }
-    callback(null, chunk);
-  }
 }
