@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTempDir } from '../../test/support/git-fixtures.js';
-import { createWorkspace, linkSlot, makeSlot, removeWorkspace, resolveInside, sweepWorkspaces } from './workspace.js';
+import { createWorkspace, linkSlot, makeSlot, removeWorkspace, resolveInside, stagingFolder, sweepWorkspaces } from './workspace.js';
 
 test('creates run-<id> fresh (leftovers of an earlier attempt are gone) with a HOME beside it', async () => {
   const tmp = makeTempDir('ansflow-ws-');
@@ -88,6 +88,50 @@ test('sweepWorkspaces removes old workspaces, keeps recent ones, active runs and
     assert.ok(existsSync(join(tmp.path, 'not-a-run')));
   } finally {
     tmp.cleanup();
+  }
+});
+
+test("sweepWorkspaces removes staging folders a crash left beside workspaces and in slots, once old, never an active run's", async () => {
+  const root = mkdtempSync(join(tmpdir(), 'ansflow-ws-'));
+  try {
+    const old = new Date(Date.now() - 2 * 3600_000);
+    const plain = await createWorkspace(root, 1);
+    await createWorkspace(root, 2);
+    const slot = await makeSlot(root);
+    await linkSlot(root, 3, slot);
+    const activeSlot = await makeSlot(root);
+    await linkSlot(root, 4, activeSlot);
+    const staged = {
+      crashedExtract: await stagingFolder(plain.path, 'extract'),
+      crashedSnapshot: await stagingFolder(join(root, 'run-2'), 'snapshot'),
+      inSlot: await stagingFolder(slot.workspace, 'snapshot'),
+      legacy: join(root, '.extract-AbC123'),
+      recent: await stagingFolder(plain.path, 'snapshot'),
+      activeRun: await stagingFolder(join(root, 'run-4'), 'extract'),
+      activeSlot: await stagingFolder(activeSlot.workspace, 'extract'),
+    };
+    mkdirSync(staged.legacy);
+    for (const [name, dir] of Object.entries(staged)) {
+      writeFileSync(join(dir, 'member'), 'x');
+      if (name !== 'recent') utimesSync(dir, old, old);
+    }
+    assert.match(staged.crashedExtract, /\/run-1\.extract-[A-Za-z0-9]+$/);
+    assert.match(staged.inSlot, /\/sandbox-[0-9a-f]+\/workspace\.snapshot-[A-Za-z0-9]+$/);
+    // Workspaces themselves are recent: only staging goes. Run 4 is active here.
+    assert.deepEqual(await sweepWorkspaces(root, 24 * 3600_000, [4]), []);
+    const left = Object.fromEntries(Object.entries(staged).map(([name, dir]) => [name, existsSync(dir)]));
+    assert.deepEqual(left, {
+      crashedExtract: false,
+      crashedSnapshot: false,
+      inSlot: false,
+      legacy: false,
+      recent: true,
+      activeRun: true,
+      activeSlot: true,
+    });
+    for (const id of [1, 2, 3, 4]) assert.ok(existsSync(join(root, `run-${id}`)), `run-${id} stays`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

@@ -12,7 +12,7 @@
  * the worker calls removeWorkspace or sweepWorkspaces on its own schedule.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readlink, realpath, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readlink, realpath, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { relativePathProblem } from '../domain/validate-steps.js';
 import { coerceError } from '../domain/errors.js';
@@ -28,6 +28,22 @@ const ENTRY = /^run-(\d+)(\.home)?$/;
 const SLOT = /^sandbox-[0-9a-f]{16}$/;
 /** A warm sandbox is replaced well before this, so an older unlinked slot is a dead process's. */
 const ORPHAN_SLOT_MS = 2 * 3600 * 1000;
+/**
+ * Staging folders beside a workspace (an extraction's, a snapshot's copy: stagingFolder), named
+ * after it: `run-<id>.extract-…` in the root, `workspace.snapshot-…` in a slot; the unnamed
+ * `.extract-…`/`.snapshot-…` are those of earlier versions.
+ */
+const STAGING = /^(?:run-(\d+)|workspace)?\.(?:extract|snapshot)-[A-Za-z0-9]+$/;
+/**
+ * Each lives for one extraction or until its snapshot is stored before the next step, and is
+ * removed then; one untouched this long (and not of a run active here) is a dead process's.
+ */
+const ORPHAN_STAGING_MS = 3600 * 1000;
+
+/** A fresh, empty staging folder beside `workspace` (on its filesystem, so what it holds moves in by rename). */
+export function stagingFolder(workspace: string, kind: 'extract' | 'snapshot'): Promise<string> {
+  return mkdtemp(join(dirname(workspace), `${basename(workspace)}.${kind}-`));
+}
 
 export function workspacePaths(root: string, runId: number): Workspace {
   if (!Number.isSafeInteger(runId) || runId < 0) throw new RangeError(`invalid run id: ${runId}`);
@@ -129,16 +145,37 @@ export async function sweepWorkspaces(root: string, retentionMs: number, keepRun
   const cutoff = Date.now() - retentionMs;
   const removed = new Set<number>();
   const linked = new Set<string>();
+  /** Slots of runs active here: their staging folders may be in use. */
+  const activeSlots = new Set<string>();
   for (const name of entries) {
     const match = ENTRY.exec(name);
     if (!match) continue;
     const runId = Number(match[1]);
     const info = await lstat(join(root, name)).catch(() => null);
-    if (info?.isSymbolicLink()) linked.add(dirname(resolve(root, await readlink(join(root, name)).catch(() => ''))));
+    if (info?.isSymbolicLink()) {
+      const slot = dirname(resolve(root, await readlink(join(root, name)).catch(() => '')));
+      linked.add(slot);
+      if (keep.has(runId)) activeSlots.add(slot);
+    }
     if (keep.has(runId)) continue;
     if (!info || info.mtimeMs > cutoff) continue;
     await removeEntry(root, join(root, name));
     removed.add(runId);
+  }
+  // Staging folders a crash left, beside workspaces in the root and in slots.
+  const stagingCutoff = Date.now() - ORPHAN_STAGING_MS;
+  const sweepStaging = async (dir: string, names: string[]) => {
+    for (const name of names) {
+      const match = STAGING.exec(name);
+      if (!match || (match[1] !== undefined && keep.has(Number(match[1])))) continue;
+      const info = await lstat(join(dir, name)).catch(() => null);
+      if (info?.isDirectory() && info.mtimeMs <= stagingCutoff) await forceRemove(join(dir, name));
+    }
+  };
+  await sweepStaging(root, entries);
+  for (const name of entries) {
+    const slot = resolve(root, name);
+    if (SLOT.test(name) && !activeSlots.has(slot)) await sweepStaging(slot, await readdir(slot).catch(() => [] as string[]));
   }
   // Slots no run links to: a warm sandbox of a process that died before it was used.
   const orphanCutoff = Date.now() - Math.max(retentionMs, ORPHAN_SLOT_MS);

@@ -11,6 +11,10 @@ import { DiskUsageMeter, sqliteFilesBytes } from '../services/retention/disk-usa
 import { RetentionSweeper } from '../services/retention/retention-sweeper.js';
 import { logsRoot } from '../services/runs/run-worker.js';
 import type { RetentionPolicy } from '../domain/retention.js';
+import { FsArtifactStore } from '../artifacts/fs-artifact-store.js';
+
+/** A temporary file of the filesystem store's untouched this long is a dead process's put. */
+const LEFTOVER_PUT_MS = 3600 * 1000;
 
 interface RetentionParts {
   repository: RetentionRepository;
@@ -87,6 +91,10 @@ export function makeRetentionSweeper(ctx: AppContext, options: { now?: () => num
       }
       return { removed: prefixes.length, bytes };
     },
+    // Temporary files of puts whose process died (a put under way writes on, so an hour is plenty).
+    ...(ctx.artifactStore instanceof FsArtifactStore && {
+      removeLeftovers: (now: number) => (ctx.artifactStore as FsArtifactStore).sweepTemporary(LEFTOVER_PUT_MS, now),
+    }),
     ...(ctx.config.auditRetentionDays > 0 && {
       pruneAuditEvents: (now: string, limit: number) =>
         ctx.audit.prune(new Date(Date.parse(now) - ctx.config.auditRetentionDays * 86_400_000).toISOString(), limit),

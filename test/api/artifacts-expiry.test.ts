@@ -6,6 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 import { isFinalStatus } from '../support/run-status.js';
@@ -80,15 +83,23 @@ for (const kind of ['filesystem', 's3'] as const) {
 
       let now = Date.now();
       const sweeper = makeRetentionSweeper(h.ctx, { now: () => now });
+      // What a put a crash cut short leaves in the filesystem store: its temporary file, gone an hour later.
+      const leftover = kind === 'filesystem' ? join(h.ctx.artifactStore.location, 'runs', String(run.id), '.put-0123456789abcdef') : null;
+      if (leftover) await writeFile(leftover, 'half a file');
       try {
         // Nothing has expired yet.
-        assert.equal((await sweeper.sweepOnce())?.expiredArtifacts, 0);
+        const first = await sweeper.sweepOnce();
+        assert.equal(first?.expiredArtifacts, 0);
+        assert.equal(first?.leftovers, 0);
         assert.equal((await listed()).length, 3);
+        if (leftover) assert.ok(existsSync(leftover), 'a put may still be writing it');
 
         // Two days on: "short" (1 day) is past, "long" (5 days) and "kept" (no expiry) are not.
         now += 2 * DAY;
         const swept = await sweeper.sweepOnce();
         assert.equal(swept?.expiredArtifacts, 1);
+        assert.equal(swept?.leftovers, kind === 'filesystem' ? 1 : 0);
+        if (leftover) assert.equal(existsSync(leftover), false, 'the leftover temporary file is gone');
         assert.equal(swept?.freedBytes, 1000);
         assert.deepEqual(
           (await listed()).map((a) => a.name),

@@ -17,9 +17,10 @@
  * restore share the workspace, as they did then.
  */
 import { spawn } from 'node:child_process';
-import { chown, lstat, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chown, lstat, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { stagingFolder } from '../workspace.js';
 
 export interface ExtractOwner {
   uid: number;
@@ -28,7 +29,7 @@ export interface ExtractOwner {
 
 /** Extracts a gzip'd tar into `workspace`; returns how many members it held. */
 export async function extractInto(body: Readable, workspace: string, owner?: ExtractOwner): Promise<{ entries: number }> {
-  const staging = await mkdtemp(join(dirname(workspace), '.extract-'));
+  const staging = await stagingFolder(workspace, 'extract');
   try {
     // Only root can become the step user; anyone else extracts as themselves (who the steps run as).
     const asOwner = owner && process.getuid?.() === 0 ? owner : undefined;

@@ -19,7 +19,7 @@
  * workspace (as stored before deltas) and is unpacked alone.
  */
 import { constants } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -28,6 +28,7 @@ import * as tar from 'tar';
 import type { ArtifactStore } from '../../artifacts/artifact-store.js';
 import type { FileOwner } from '../ports.js';
 import { unpackCache } from './cache-archive.js';
+import { stagingFolder } from '../workspace.js';
 
 interface Manifest {
   base: string | null;
@@ -125,7 +126,7 @@ export class SnapshotChain {
       this.last = { key: base.key, signatures: walked.signatures };
       return { key: base.key, unchanged: true, dir: '', changed, manifest: { base: base.key, changed: 0, entries: walked.entries } };
     }
-    const dir = await mkdtemp(join(dirname(workspace), '.snapshot-'));
+    const dir = await stagingFolder(workspace, 'snapshot');
     try {
       await copyEntries(workspace, dir, changed);
     } catch (thrown) {

@@ -114,7 +114,7 @@ test('a sweep: the newest N and pinned runs stay; the others go with their logs,
       fileConcurrency: 3,
     });
     const result = await sweeper.sweepOnce();
-    assert.deepEqual(result, { deleted: gone.length, freedBytes: expected, expiredArtifacts: 0, auditEvents: 0 });
+    assert.deepEqual(result, { deleted: gone.length, freedBytes: expected, expiredArtifacts: 0, auditEvents: 0, leftovers: 0 });
     const left = (await db.kysely.selectFrom('pipeline_runs').select('id').orderBy('id').execute()).map((r) => r.id);
     assert.deepEqual(
       left,

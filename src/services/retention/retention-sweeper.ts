@@ -10,7 +10,8 @@
  * Run numbers never repeat: they come from `pipelines.run_counter`, which deleting runs never
  * touches. Artifacts past their `expire_in_days` go first, in batches too, whatever the runs'
  * policies (their runs stay), then audit events past the audit log's retention (each batch with an
- * `audit.prune` event of its own). `now` is the sweeper's clock (a test moves it ahead).
+ * `audit.prune` event of its own). Each sweep first removes what a process that died mid-put left in the filesystem artifact store.
+ * `now` is the sweeper's clock (a test moves it ahead).
  */
 import { basename, join } from 'node:path';
 import { lstat, readdir } from 'node:fs/promises';
@@ -40,6 +41,8 @@ export interface SweeperDeps {
   removeExpiredArtifacts?: RemoveExpiredArtifacts;
   /** Audit events past `ANSFLOW_AUDIT_RETENTION_DAYS` (absent: the log is kept whole). */
   pruneAuditEvents?: PruneAuditEvents;
+  /** What processes that died mid-write left in the store (the filesystem store's temporary files); returns how many went. */
+  removeLeftovers?: (now: number) => Promise<number>;
   /** The clock (ms since the epoch); default Date.now. */
   now?: () => number;
   intervalMs: number;
@@ -58,6 +61,8 @@ export interface SweepResult {
   expiredArtifacts: number;
   /** Audit events removed because they were past the audit log's retention. */
   auditEvents: number;
+  /** Temporary files of puts a dead process left in the artifact store. */
+  leftovers: number;
 }
 
 /** Audit events removed per transaction: small rows without files, so more than a batch of runs. */
@@ -105,9 +110,10 @@ export class RetentionSweeper {
     const lease = this.deps.leaseSeconds ?? 60;
     if (!(await retention.claim(owner, lease, this.now()))) return null;
     await retention.started(owner);
-    const result: SweepResult = { deleted: 0, freedBytes: 0, expiredArtifacts: 0, auditEvents: 0 };
+    const result: SweepResult = { deleted: 0, freedBytes: 0, expiredArtifacts: 0, auditEvents: 0, leftovers: 0 };
     let error: string | null = null;
     try {
+      if (this.deps.removeLeftovers) result.leftovers = await this.deps.removeLeftovers(this.now());
       for (const remove = this.deps.removeExpiredArtifacts; remove;) {
         if (this.stopped) return result;
         const { removed, bytes } = await remove(new Date(this.now()).toISOString(), this.deps.batch);
