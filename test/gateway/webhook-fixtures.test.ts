@@ -213,10 +213,15 @@ describe('every fixture delivery through the real gateway', () => {
       },
       { type: 'webhook', provider, event, delivery_id: deliveryId, ref: expect.ref, author: expect.author },
     );
-    const done = await waitFor(async () => {
-      const x = (await h.request('GET', `/api/pipeline-runs/${run.id}/`, { token: admin })).json;
-      return ['success', 'failed', 'error'].includes(x.status) ? x : undefined;
-    });
+    // A bound for a hang, not a speed target: on a loaded machine a run can take minutes to end.
+    const done = await waitFor(
+      async () => {
+        const x = (await h.request('GET', `/api/pipeline-runs/${run.id}/`, { token: admin })).json;
+        return ['success', 'failed', 'error'].includes(x.status) ? x : undefined;
+      },
+      120_000,
+      `run ${run.id} to end`,
+    );
     assert.equal(done.status, 'success');
     const log = await h.request('GET', `/api/pipeline-runs/${run.id}/logs/`, { token: admin });
     assert.match(log.text, new RegExp(`commit=${expect.commit}`));

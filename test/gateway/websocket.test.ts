@@ -16,6 +16,13 @@ import { connectWs, createPipeline, startGateway, wsUrl, type Recorded } from '.
 import { waitFor } from '../support/wait.js';
 
 /**
+ * How long a wait may take before the test calls it a hang: a liveness bound, not a speed target.
+ * Every wait here is for a condition (a message, a file, a count) and ends as soon as it holds; on
+ * a heavily loaded machine that can take many times what it takes on a quiet one.
+ */
+const LIVENESS_MS = 120_000;
+
+/**
  * The setup of a describe: its own gateway with `gateway` options (started before, closed after),
  * handed with an admin token to `started`, and helpers that create a pipeline of shell steps and trigger a run.
  */
@@ -38,8 +45,10 @@ function gatewaySuite(gateway: Partial<GatewayOptions>, started: (h: Harness, ad
 describe('WebSocket run feed', () => {
   let h: Harness;
   let admin: string;
+  // Pings rare enough that no client here is dropped as dead: on a loaded machine a pong can be
+  // read after the next round (keepalive has a suite of its own).
   const { pipeline, trigger } = gatewaySuite(
-    { wsPingMs: 100, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 },
+    { wsPingMs: 60_000, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 },
     (...started) => ([h, admin] = started),
   );
   const closedWithoutData = async (url: string, headers: Record<string, string> = {}) => {
@@ -65,13 +74,13 @@ describe('WebSocket run feed', () => {
     // Chunks are live, not replayed: the step prints only once the test is connected (a loaded
     // machine can take longer than any fixed sleep to connect).
     // The go-ahead is a file in the run's workspace: the sandbox shows the step nothing else.
-    const waitForGo = `for i in $(seq 200); do [ -e ws-connected ] && break; sleep 0.05; done`;
+    const waitForGo = `for i in $(seq 2400); do [ -e ws-connected ] && break; sleep 0.05; done`;
     const id = await pipeline('live', [`${waitForGo}; echo hello-live; sleep 0.3; echo second-line`, 'echo from-step-two']);
     const runId = await trigger(id);
     const ws = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
-    const first = await ws.next(() => true, 5000);
+    const first = await ws.next(() => true, LIVENESS_MS);
     const workspace = join(h.dataDir, 'workspaces', `run-${runId}`);
-    await waitFor(async () => existsSync(workspace) || undefined, 10_000, 'the run to have its workspace');
+    await waitFor(async () => existsSync(workspace) || undefined, LIVENESS_MS, 'the run to have its workspace');
     writeFileSync(join(workspace, 'ws-connected'), '');
     assert.equal(first.type, 'pipeline_status_update');
     assert.equal(first.data.run_id, runId);
@@ -79,10 +88,10 @@ describe('WebSocket run feed', () => {
     assert.equal(first.data.steps.length, 2);
     assert.ok('progress' in first.data && 'current_step' in first.data);
 
-    const running = await ws.next((m) => m.type === 'pipeline_status_update' && m.data.current_step?.name === 'step-1');
+    const running = await ws.next((m) => m.type === 'pipeline_status_update' && m.data.current_step?.name === 'step-1', LIVENESS_MS);
     assert.equal(running.data.status, 'running');
     assert.equal(running.data.current_step.status, 'running');
-    const log = await ws.next((m) => m.type === 'log' && m.data.text.includes('hello-live'));
+    const log = await ws.next((m) => m.type === 'log' && m.data.text.includes('hello-live'), LIVENESS_MS);
     assert.equal(log.data.run_id, runId);
     assert.equal(log.data.step_id, running.data.current_step.id);
     assert.equal(typeof log.data.offset, 'number');
@@ -112,7 +121,11 @@ describe('WebSocket run feed', () => {
 
   test('a finished run: its final state at once, then close 1000; an unknown run → 4404', async () => {
     const runId = await trigger(await pipeline('done-before', ['true']));
-    await waitFor(async () => (await h.request('GET', `/api/pipeline-runs/${runId}/`, { token: admin })).json.status === 'success');
+    await waitFor(
+      async () => (await h.request('GET', `/api/pipeline-runs/${runId}/`, { token: admin })).json.status === 'success',
+      LIVENESS_MS,
+      'the run to end',
+    );
     const ws = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}`), { authorization: `Bearer ${admin}` });
     assert.equal((await ws.closed).code, 1000);
     assert.equal(ws.messages.length, 1);
@@ -124,26 +137,51 @@ describe('WebSocket run feed', () => {
   test('viewers read every run; the all-runs feed sends status updates of every run', async () => {
     const viewer = await h.userToken('viewer-ws', 'viewer');
     const all = await connectWs(wsUrl(h, `/ws/pipeline-runs/?token=${viewer}`));
-    await sleep(50);
+    // The feed is live once an update of a marker run arrives on it (the subscription follows the
+    // handshake's checks, so a fixed pause can be too short): a marker run that ended before that
+    // sends nothing, and another is started. From then on every update of the next run must
+    // arrive, its `queued` first.
+    const markerPipeline = await pipeline('feed-marker', ['true']);
+    const markers: number[] = [];
+    await waitFor(
+      async () => {
+        markers.push(await trigger(markerPipeline));
+        return all
+          .next((m) => markers.includes(m.data?.run_id), 5000)
+          .then(
+            () => true,
+            () => undefined,
+          );
+      },
+      LIVENESS_MS,
+      'the all-runs feed to be live',
+    );
     const runId = await trigger(await pipeline('feed-all', ['true']));
-    const done = await all.next((m) => m.data?.run_id === runId && m.data.status === 'success');
+    const done = await all.next((m) => m.data?.run_id === runId && m.data.status === 'success', LIVENESS_MS);
     assert.equal(done.type, 'pipeline_status_update');
     assert.equal(typeof done.data.pipeline_id, 'number');
     const statuses = all.messages.filter((m) => m.data.run_id === runId).map((m) => m.data.status);
     assert.equal(statuses[0], 'queued');
     all.socket.close();
   });
+});
+
+describe('WebSocket keepalive', () => {
+  let h: Harness;
+  let admin: string;
+  // A ping every second: often enough to see two soon, rarely enough that an answering client's
+  // pong is read before the next round even on a loaded machine (a late round judges nobody).
+  gatewaySuite({ wsPingMs: 1000 }, (...started) => ([h, admin] = started));
 
   test('keepalive: the server pings; a client that stops answering is dropped', async () => {
     const all = await connectWs(wsUrl(h, `/ws/pipeline-runs/?token=${admin}`));
     let pings = 0;
     all.socket.on('ping', () => pings++);
-    await sleep(350);
-    assert.ok(pings >= 2, `pings: ${pings}`);
+    await waitFor(async () => pings >= 2, LIVENESS_MS, 'two pings');
     // Stop reading the TCP socket: pongs stop, and the server terminates the connection.
     (all.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const clients = async () => Number(/^ansflow_websocket_clients (\d+)$/m.exec(await fetch(h.servers.metricsUrl + '/metrics').then((r) => r.text()))?.[1]);
-    await waitFor(async () => (await clients()) === 0, 3000, 'the silent client to be dropped');
+    await waitFor(async () => (await clients()) === 0, LIVENESS_MS, 'the silent client to be dropped');
     all.socket.terminate();
   });
 });
@@ -162,7 +200,7 @@ describe('WebSocket backpressure', () => {
     const runId = await trigger(id);
     const fast = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
     const slow = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
-    await slow.next(() => true);
+    await slow.next(() => true, LIVENESS_MS);
     const raw = (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     raw.pause();
     const started = Date.now();
