@@ -34,3 +34,10 @@ test('values are compared by their JSON: the same JSON is no change, scalars of 
   });
   assert.deepEqual(auditDiff({ s: new Redacted('a') }, { s: 'a' }), { s: { before: AUDIT_REDACTED, after: 'a' } });
 });
+
+test('the changed fields are listed in key order, whichever side they are on', () => {
+  const diff = auditDiff({ z: 1, b: 'x', a: 'same', c: 'gone' }, { a: 'same', y: 2, b: 'y', z: 1 });
+  assert.deepEqual(Object.keys(diff), ['b', 'c', 'y']);
+  assert.deepEqual(diff, { b: { before: 'x', after: 'y' }, c: { before: 'gone' }, y: { after: 2 } });
+  assert.deepEqual(Object.keys(auditDiff(null, { b: 1, a: 2 })), ['a', 'b']);
+});

@@ -53,17 +53,16 @@ export type AuditView = Record<string, unknown>;
  * their real value.
  */
 export function auditDiff(before: AuditView | null, after: AuditView | null): AuditDiff {
+  // The changed keys only are sorted (an update usually changes one or two of a view's fields).
+  const changed: string[] = [];
+  if (before !== null) for (const key of Object.keys(before)) if (after === null || !Object.hasOwn(after, key) || !sameValue(before[key], after[key])) changed.push(key);
+  if (after !== null) for (const key of Object.keys(after)) if (before === null || !Object.hasOwn(before, key)) changed.push(key);
+  changed.sort();
   const diff: AuditDiff = {};
-  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
-  for (const key of [...keys].sort()) {
-    const had = before !== null && Object.hasOwn(before, key);
-    const has = after !== null && Object.hasOwn(after, key);
-    const b = had ? before![key] : undefined;
-    const a = has ? after![key] : undefined;
-    if (had && has && sameValue(b, a)) continue;
+  for (const key of changed) {
     const entry: { before?: unknown; after?: unknown } = {};
-    if (had) entry.before = shown(b);
-    if (has) entry.after = shown(a);
+    if (before !== null && Object.hasOwn(before, key)) entry.before = shown(before[key]);
+    if (after !== null && Object.hasOwn(after, key)) entry.after = shown(after[key]);
     diff[key] = entry;
   }
   return diff;
