@@ -92,6 +92,8 @@ describe('inventory connectivity checks live over the WebSocket', { skip: skip ?
 
   test("a check's per-host results arrive live, one by one, before its end; a later viewer gets the latest check at once", async () => {
     const ws = await connectWs(feed(admin));
+    const watching = await ws.next(() => true);
+    assert.deepEqual(watching, { type: 'inventory_feed', data: { inventory_id: inventory, latest: null } }, 'in place, never checked');
     const started = await h.request('POST', `/api/inventories/${inventory}/check/`, { token: admin, body: {} });
     assert.equal(started.status, 202, started.text);
     const checkId = started.json.id as number;
@@ -146,11 +148,12 @@ describe('inventory connectivity checks live over the WebSocket', { skip: skip ?
     );
 
     const later = await connectWs(feed(admin));
-    const snapshot = await later.next((m) => m.type === 'inventory_check');
-    assert.equal(snapshot.data.check_id, checkId);
-    assert.equal(snapshot.data.status, 'finished');
-    assert.deepEqual(snapshot.data.counts, { reachable: 1, unreachable: 2, failed: 0 });
-    assert.deepEqual(snapshot.data.results, stored.json.results);
+    const { data: first } = await later.next(() => true);
+    assert.equal(first.inventory_id, inventory);
+    assert.equal(first.latest.check_id, checkId);
+    assert.equal(first.latest.status, 'finished');
+    assert.deepEqual(first.latest.counts, { reachable: 1, unreachable: 2, failed: 0 });
+    assert.deepEqual(first.latest.results, stored.json.results);
     ws.socket.close();
     later.socket.close();
   });
@@ -181,7 +184,10 @@ describe('inventory connectivity checks live over the WebSocket', { skip: skip ?
 
     const elsewhere = await connectWs(feed(outsider, ownInventory.json.id));
     const member = await connectWs(feed(viewer));
-    await member.next((m) => m.type === 'inventory_check', 15_000); // the latest check: the viewer's feed is in place
+    const inPlace = await member.next(() => true);
+    assert.equal(inPlace.type, 'inventory_feed');
+    assert.equal(inPlace.data.latest.status, 'finished', "the first test's check");
+    await elsewhere.next((m) => m.type === 'inventory_feed');
 
     // One host (the sync limit): answered when done; its events reach the viewer.
     const r = await h.request('POST', `/api/inventories/${inventory}/check/`, { token: admin, body: { limit: 'ghost' } });
@@ -196,7 +202,11 @@ describe('inventory connectivity checks live over the WebSocket', { skip: skip ?
       elsewhere.messages.filter((m) => m.data?.inventory_id !== ownInventory.json.id),
       [],
     );
-    assert.equal(elsewhere.messages.length, 0, 'its inventory was never checked: nothing at all');
+    assert.deepEqual(
+      elsewhere.messages,
+      [{ type: 'inventory_feed', data: { inventory_id: ownInventory.json.id, latest: null } }],
+      'only its own, never checked',
+    );
     elsewhere.socket.close();
     member.socket.close();
   });

@@ -12,10 +12,14 @@ import type { InventoryCheckEvent } from '../../events/event-bus.js';
 import { FeedClient } from './feed-client.js';
 import { InventoryFeed, type ShownCheck } from './inventory-feed.js';
 
-interface Sent {
-  type: string;
-  data: { inventory_id: number; check_id: number; status: string; results: Array<{ host: string }>; counts: unknown };
+interface CheckData {
+  inventory_id: number;
+  check_id: number;
+  status: string;
+  results: Array<{ host: string }>;
+  counts: unknown;
 }
+type Sent = { type: 'inventory_check'; data: CheckData } | { type: 'inventory_feed'; data: { inventory_id: number; latest: CheckData | null } };
 
 function recordingSocket() {
   const sent: Sent[] = [];
@@ -64,7 +68,11 @@ const shown: ShownCheck = {
   finished_at: null,
 };
 
-const summary = (sent: Sent[]) => sent.map((m) => [m.type, m.data.check_id, m.data.status, m.data.results.map((r) => r.host).join(',')]);
+const summary = (sent: Sent[]) =>
+  sent.map((m) => {
+    const check = m.type === 'inventory_feed' ? m.data.latest : m.data;
+    return [m.type, check?.check_id ?? null, check?.status ?? null, check?.results.map((r) => r.host).join(',') ?? null];
+  });
 
 test('the latest check first, then live events; events during the read are held, not lost; only the watched inventory', async () => {
   const events = new InProcessEventBus();
@@ -81,12 +89,15 @@ test('the latest check first, then live events; events during the read are held,
   await joined;
   events.publish(event(1, 4, null));
   assert.deepEqual(summary(sent), [
-    ['inventory_check', 4, 'running', 'web1'],
+    ['inventory_feed', 4, 'running', 'web1'],
     ['inventory_check', 4, 'running', 'db1'],
     ['inventory_check', 4, 'finished', ''],
   ]);
-  assert.deepEqual(sent[0]!.data.counts, { reachable: 1, unreachable: 0, failed: 0 }, 'the snapshot has its tally');
-  assert.deepEqual(sent[2]!.data.counts, { reachable: 2, unreachable: 0, failed: 0 });
+  const [first, , end] = sent;
+  assert.ok(first?.type === 'inventory_feed' && end?.type === 'inventory_check');
+  assert.equal(first.data.inventory_id, 1);
+  assert.deepEqual(first.data.latest?.counts, { reachable: 1, unreachable: 0, failed: 0 }, 'the latest check has its tally');
+  assert.deepEqual(end.data.counts, { reachable: 2, unreachable: 0, failed: 0 });
   assert.equal(feed.size, 1);
 
   feed.unwatch(1, client);
@@ -95,15 +106,15 @@ test('the latest check first, then live events; events during the read are held,
   assert.equal(sent.length, 3, 'nothing after leaving');
 });
 
-test('an inventory never checked: no snapshot, the next check live', async () => {
+test('an inventory never checked: the feed says it is in place, with no check; the next check live', async () => {
   const events = new InProcessEventBus();
   const feed = new InventoryFeed({ events, latestCheck: async () => null });
   const { socket, sent } = recordingSocket();
   await feed.watch(3, new FeedClient(socket as unknown as WebSocket, null, limits));
-  assert.equal(sent.length, 0);
   events.publish(event(3, 1, null, 'running'));
   events.publish(event(3, 1, 'web1'));
   assert.deepEqual(summary(sent), [
+    ['inventory_feed', null, null, null],
     ['inventory_check', 1, 'running', ''],
     ['inventory_check', 1, 'running', 'web1'],
   ]);
@@ -117,7 +128,10 @@ test("a client that is behind loses hosts' answers, never the check's end; a fai
   socket.bufferedAmount = limits.softBytes + 1;
   events.publish(event(1, 4, 'web1'));
   events.publish(event(1, 4, null));
-  assert.deepEqual(summary(sent), [['inventory_check', 4, 'finished', '']]);
+  assert.deepEqual(summary(sent), [
+    ['inventory_feed', null, null, null],
+    ['inventory_check', 4, 'finished', ''],
+  ]);
 
   const broken = new InventoryFeed({
     events,

@@ -3,13 +3,15 @@
  * WebSocket clients of `/ws/inventories/{id}`. One event-bus subscription per watched inventory
  * (not per client); each event is serialised once and the same bytes go to every client.
  *
- * A joining client subscribes first, then gets the inventory's latest check as it is shown (its
- * results so far and its tally; nothing when it was never checked), then the live events. Events
- * that arrive while that read is in flight are held and sent after it (FeedClient), so none is
- * missed; one may repeat a host the snapshot already holds, which is why clients merge results by
- * host, and a `running` message about a check the client already saw end is late, not a restart.
+ * A joining client subscribes first, then gets one `inventory_feed` message: the feed is in
+ * place, with the inventory's latest check as it is shown (its results so far and its tally; null
+ * when it was never checked); then the live events. Events that arrive while that read is in
+ * flight are held and sent after it (FeedClient), so none is missed; one may repeat a host the
+ * latest check already holds, which is why clients merge results by host, and a `running` message
+ * about a check the client already saw end is late, not a restart.
  *
- * Message (docs/websocket.md):
+ * Messages (docs/websocket.md):
+ *   {"type":"inventory_feed","data":{inventory_id, latest: <a check as below, or null>}}
  *   {"type":"inventory_check","data":{inventory_id, check_id, status, host_count, limit, results,
  *     counts, error, at}}
  * A check's start and end are status messages (never dropped; an end carries `counts`); each host's
@@ -58,19 +60,22 @@ const eventMessage = (e: InventoryCheckEvent) =>
     },
   });
 
-const snapshotMessage = (c: ShownCheck) =>
+const feedMessage = (inventoryId: number, c: ShownCheck | null) =>
   encode({
-    type: 'inventory_check',
+    type: 'inventory_feed',
     data: {
-      inventory_id: c.inventory_id,
-      check_id: c.id,
-      status: c.status,
-      host_count: c.host_count,
-      limit: c.limit,
-      results: c.results,
-      counts: c.counts,
-      error: c.error,
-      at: c.finished_at ?? new Date().toISOString(),
+      inventory_id: inventoryId,
+      latest: c && {
+        inventory_id: c.inventory_id,
+        check_id: c.id,
+        status: c.status,
+        host_count: c.host_count,
+        limit: c.limit,
+        results: c.results,
+        counts: c.counts,
+        error: c.error,
+        at: c.finished_at ?? new Date().toISOString(),
+      },
     },
   });
 
@@ -88,7 +93,7 @@ class InventoryChannel {
   async join(client: FeedClient): Promise<void> {
     this.clients.add(client);
     const latest = await this.deps.latestCheck(this.inventoryId);
-    if (latest) client.sendFirst(() => client.sendStatus(snapshotMessage(latest), false));
+    client.sendFirst(() => client.sendStatus(feedMessage(this.inventoryId, latest), false));
     client.release();
   }
 
