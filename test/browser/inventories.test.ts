@@ -4,6 +4,10 @@
  * is named), list it, check connectivity (reachable hosts show their facts, the closed port is
  * unreachable with ssh's reason), save a second version, see its diff against the first, and
  * restore the first. Screenshot of the hosts after the check.
+ *
+ * The check's results come live over the gateway's inventory feed: every check of more than one
+ * host answers 202 here (nothing but the check's start in the answer), and the page makes no
+ * request for the check or the hosts until the results are all shown.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +30,8 @@ describe('inventory pages in the browser', { skip: skip ?? false }, () => {
   before(async () => {
     ensureWebBuild();
     hosts = await startSshHosts(2, key.publicKey);
-    h = await startApi();
+    // More than one host: 202 at once, the results only through the feed.
+    h = await startApi({ inventoryCheckSyncHosts: 1 });
     token = await h.login();
     const r = await h.request('POST', '/api/credentials/', {
       token,
@@ -76,14 +81,26 @@ describe('inventory pages in the browser', { skip: skip ?? false }, () => {
     assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { host: string } }).dataset.host)), ['db1', 'ghost', 'web1']);
     assert.equal(await page.locator('[data-testid=inventory-host-row][data-check=never]').count(), 3);
 
+    // The feed is in place (its first message came), then the check; every API request is recorded.
+    await page.locator('[data-testid=inventory-hosts][data-live=watching]').waitFor();
+    const requests: string[] = [];
+    const record = (r: { url(): string; method(): string }) => {
+      const url = new URL(r.url());
+      if (url.pathname.startsWith('/api/')) requests.push(`${r.method()} ${url.pathname}`);
+    };
+    page.on('request', record);
+    const answered = page.waitForResponse((r) => r.url().endsWith(`/api/inventories/${id}/check/`) && r.request().method() === 'POST');
     await page.locator('[data-testid=inventory-check]').click();
+    assert.equal((await answered).status(), 202, 'the check goes on after its answer');
     const summary = page.locator('[data-testid=inventory-check-summary]');
     await page.waitForFunction(
       () => /Checked 3 hosts/.test((globalThis as unknown as { document: { body: { textContent: string } } }).document.body.textContent),
       undefined,
       { timeout: 120_000 },
     );
+    page.off('request', record);
     assert.match((await summary.textContent()) ?? '', /2 reachable, 1 unreachable, 0 failed/);
+    assert.deepEqual(requests, [`POST /api/inventories/${id}/check/`], 'the results came over the feed: no poll of the check, no read of the hosts');
     await page.locator('[data-testid=inventory-host-row][data-host=web1][data-check=reachable]').waitFor();
     assert.match((await page.locator('[data-host=web1] [data-testid=inventory-host-facts]').textContent()) ?? '', /Python 3\.\d+/);
     const ghost = page.locator('[data-testid=inventory-host-row][data-host=ghost]');

@@ -230,6 +230,31 @@ export interface InventoryCheck {
   started_at: string;
   finished_at: string | null;
 }
+/**
+ * What the gateway's inventory feed (`/ws/inventories/{id}`) sends: first `inventory_feed` (the feed
+ * is in place; the latest check with all its results and its tally, or null), then each check's
+ * start, each host's answer (one host in `results`) and its end (`counts`: the tally) as
+ * `inventory_check`. Results merge by host (inventories/check-live.ts).
+ */
+export interface InventoryCheckMessage {
+  type: 'inventory_check';
+  data: InventoryCheckData;
+}
+export interface InventoryFeedMessage {
+  type: 'inventory_feed';
+  data: { inventory_id: number; latest: InventoryCheckData | null };
+}
+export interface InventoryCheckData {
+  inventory_id: number;
+  check_id: number;
+  status: InventoryCheck['status'];
+  host_count: number;
+  limit: string | null;
+  results: InventoryCheck['results'];
+  counts: InventoryCheck['counts'] | null;
+  error: string | null;
+  at: string;
+}
 export const listInventories = (query: Query, o: Signal = {}) => api<Page<Inventory>>('/api/inventories/', { ...o, query });
 export const getInventory = (id: number | string, o: Signal = {}) => api<Inventory>(`/api/inventories/${id}/`, o);
 export const createInventory = (body: InventoryBody) => api<Inventory>('/api/inventories/', { method: 'POST', body });

@@ -1,7 +1,7 @@
 /**
- * A WebSocket to the gateway's run feed (`/ws/pipeline-runs/{id}` for one run, `/ws/pipeline-runs/`
- * for all runs) with reconnects. After repeated failures it reports `failed` so the caller can fall
- * back to polling the REST API.
+ * A WebSocket to one of the gateway's live feeds with reconnects: a run's (`/ws/pipeline-runs/{id}`),
+ * all runs' (`/ws/pipeline-runs/`), an inventory's connectivity checks (`/ws/inventories/{id}`).
+ * After repeated failures it reports `failed` so the caller can fall back to polling the REST API.
  */
 import { loadGateway } from './gateway';
 import { validAccessToken } from './session';
@@ -9,16 +9,25 @@ import type { RunSocketMessage } from './types';
 
 export type SocketState = 'connecting' | 'open' | 'closed' | 'failed';
 
-export interface RunSocketHandlers {
-  onMessage(message: RunSocketMessage): void;
+export interface FeedSocketHandlers<M> {
+  onMessage(message: M): void;
   onState?(state: SocketState): void;
   /** Return true when the server closing the socket is expected (the run finished): no reconnect. */
   isDone?(): boolean;
 }
 
+export type RunSocketHandlers = FeedSocketHandlers<RunSocketMessage>;
+
+const RUN_MESSAGES = new Set(['pipeline_status_update', 'log', 'ansible_events']);
+
 const MAX_FAILURES = 4;
 
 export function openRunSocket(runId: number | null, handlers: RunSocketHandlers): () => void {
+  return openFeedSocket(runId === null ? '/ws/pipeline-runs/' : `/ws/pipeline-runs/${runId}`, RUN_MESSAGES, handlers);
+}
+
+/** Opens the feed at `path`; messages whose type is not in `types` are ignored. */
+export function openFeedSocket<M extends { type: string }>(path: string, types: ReadonlySet<string>, handlers: FeedSocketHandlers<M>): () => void {
   let socket: WebSocket | null = null;
   let stopped = false;
   let failures = 0;
@@ -33,7 +42,6 @@ export function openRunSocket(runId: number | null, handlers: RunSocketHandlers)
       handlers.onState?.('failed');
       return;
     }
-    const path = runId === null ? '/ws/pipeline-runs/' : `/ws/pipeline-runs/${runId}`;
     let received = false;
     try {
       socket = new WebSocket(`${gateway.ws}${path}?token=${encodeURIComponent(token)}`);
@@ -47,8 +55,8 @@ export function openRunSocket(runId: number | null, handlers: RunSocketHandlers)
     socket.onmessage = (event) => {
       if (typeof event.data !== 'string') return;
       try {
-        const message = JSON.parse(event.data) as RunSocketMessage;
-        if (message && (message.type === 'pipeline_status_update' || message.type === 'log' || message.type === 'ansible_events')) {
+        const message = JSON.parse(event.data) as M;
+        if (message && types.has(message.type)) {
           failures = 0;
           received = true;
           handlers.onMessage(message);

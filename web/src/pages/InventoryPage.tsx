@@ -2,10 +2,10 @@
  * One inventory (or a new one): its text in a code editor with the credentials it connects with
  * (a save Ansible refuses names the line, marked in the editor); its hosts with the last
  * connectivity check (status, ssh's reason, the facts that matter) and the "Check connectivity"
- * button (a large check answers 202 and is followed until it ends); its versions, with the diff of
+ * button (results fill in live from the gateway's inventory feed as hosts answer); its versions, with the diff of
  * any one against the latest and restore.
  */
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import {
   checkInventory,
@@ -19,9 +19,12 @@ import {
   restoreInventoryVersion,
   updateInventory,
   type Inventory,
-  type InventoryCheck,
+  type InventoryCheckMessage,
+  type InventoryFeedMessage,
   type InventoryHost,
 } from '../api/endpoints';
+import { openFeedSocket, type SocketState } from '../api/run-socket';
+import { fromCheck, fromMessage, mergeCheck, missedResults, tally, withLiveResults, type LiveCheck } from '../inventories/check-live';
 import { ApiError, errorMessage } from '../api/api-error';
 import { canEditPipeline, canRun, useAuth } from '../auth/AuthProvider';
 import { ErrorBanner, Loading } from '../components/Feedback';
@@ -222,39 +225,116 @@ function InventoryView({ inventory, onSaved }: { inventory: Inventory | null; on
   );
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const FEED_MESSAGES = new Set(['inventory_feed', 'inventory_check']);
 
+/**
+ * The hosts with their last check. Checks are followed live on the gateway's inventory feed
+ * (`/ws/inventories/{id}`): its first message is the latest check, then each host's answer as it
+ * comes and each check's end. A reconnect reads what the gap may have hidden (the hosts' records
+ * and the check followed); an ended check that counts more answers than arrived is read once; only
+ * when the feed cannot be reached is a running check polled, as before the feed existed.
+ */
 function HostsCard({ inventory }: { inventory: Inventory }) {
   const { user } = useAuth();
   const toast = useToast();
   const hosts = useAsync((signal) => listInventoryHosts(inventory.id, { signal }), [inventory.id]);
   const [limit, setLimit] = useState('');
-  const [check, setCheck] = useState<InventoryCheck | null>(null);
-  const [checking, setChecking] = useState(false);
+  const [check, setCheck] = useState<LiveCheck | null>(null);
+  const [posting, setPosting] = useState(false);
+  const [feed, setFeed] = useState<SocketState | 'watching'>('connecting');
+  const merge = useCallback((update: LiveCheck) => setCheck((current) => mergeCheck(current, update)), []);
+  const reloadHosts = useRef(hosts.reload);
+  reloadHosts.current = hosts.reload;
+  const followed = useRef<number | null>(null);
+  followed.current = check?.id ?? null;
+  /** Checks seen running here, and those whose failure was told: an error is told once, for a check followed. */
+  const seenRunning = useRef(new Set<number>());
+  const told = useRef(new Set<number>());
+  const readOnce = useRef(new Set<number>());
+
+  useEffect(() => {
+    let opened = false;
+    return openFeedSocket<InventoryFeedMessage | InventoryCheckMessage>(`/ws/inventories/${inventory.id}`, FEED_MESSAGES, {
+      onMessage(message) {
+        if (message.type === 'inventory_feed') {
+          setFeed('watching');
+          if (message.data.latest) merge(fromMessage(message.data.latest));
+          return;
+        }
+        merge(fromMessage(message.data));
+      },
+      onState(state) {
+        setFeed(state);
+        if (state !== 'open') return;
+        // Back after a gap: what happened meanwhile is read over HTTP (the feed's first message
+        // brings the latest check; the hosts' records and the check followed are read here).
+        if (opened) {
+          reloadHosts.current();
+          const id = followed.current;
+          if (id !== null)
+            void getInventoryCheck(inventory.id, id).then(
+              (c) => merge(fromCheck(c)),
+              () => undefined,
+            );
+        }
+        opened = true;
+      },
+    });
+  }, [inventory.id, merge]);
+
+  useEffect(() => {
+    if (!check) return;
+    if (check.status === 'running') {
+      seenRunning.current.add(check.id);
+      return;
+    }
+    if (missedResults(check) && !readOnce.current.has(check.id)) {
+      readOnce.current.add(check.id);
+      void getInventoryCheck(inventory.id, check.id).then(
+        (c) => merge(fromCheck(c)),
+        () => undefined,
+      );
+    }
+    if (check.status === 'error' && seenRunning.current.has(check.id) && !told.current.has(check.id)) {
+      told.current.add(check.id);
+      toast(check.error ?? 'The check failed', 'error');
+    }
+  }, [check, inventory.id, merge, toast]);
+
+  // Without the feed (the gateway unreachable), a running check is polled.
+  const runningId = check?.status === 'running' ? check.id : null;
+  useEffect(() => {
+    if (feed !== 'failed' || runningId === null) return;
+    const timer = setInterval(() => {
+      void getInventoryCheck(inventory.id, runningId).then(
+        (c) => merge(fromCheck(c)),
+        () => undefined,
+      );
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [feed, runningId, inventory.id, merge]);
 
   const run = async () => {
-    setChecking(true);
+    setPosting(true);
     try {
-      let current = await checkInventory(inventory.id, limit.trim() || undefined);
-      setCheck(current);
-      // A large check answers at once (202) and goes on: follow it.
-      while (current.status === 'running') {
-        await wait(1000);
-        current = await getInventoryCheck(inventory.id, current.id);
-        setCheck(current);
-        hosts.reload();
-      }
-      hosts.reload();
-      if (current.status === 'error') toast(current.error ?? 'The check failed', 'error');
+      // A small check answers when done, a large one at once (202); either way the feed fills it in.
+      const answer = await checkInventory(inventory.id, limit.trim() || undefined);
+      seenRunning.current.add(answer.id);
+      merge(fromCheck(answer));
     } catch (err) {
       toast(errorMessage(err), 'error');
     } finally {
-      setChecking(false);
+      setPosting(false);
     }
   };
 
+  const checking = posting || check?.status === 'running';
+  const counts = check ? tally(check) : null;
+  const answered = counts ? counts.reachable + counts.unreachable + counts.failed : 0;
+  const rows = useMemo(() => (hosts.data ? withLiveResults(hosts.data, check) : null), [hosts.data, check]);
+
   return (
-    <section className="card" data-testid="inventory-hosts">
+    <section className="card" data-testid="inventory-hosts" data-live={feed}>
       <div className="card-head">
         <h2>Hosts</h2>
         {canRun(user) && (
@@ -274,16 +354,16 @@ function HostsCard({ inventory }: { inventory: Inventory }) {
           </div>
         )}
       </div>
-      {check && (
-        <p className="faint" role="status" data-testid="inventory-check-summary">
+      {check && counts && (
+        <p className="faint" role="status" data-testid="inventory-check-summary" data-check-id={check.id} data-status={check.status}>
           {check.status === 'running'
             ? `Checking ${check.host_count} hosts… ${check.results.length} answered`
-            : `Checked ${check.results.length} ${check.results.length === 1 ? 'host' : 'hosts'}: ${check.counts.reachable} reachable, ${check.counts.unreachable} unreachable, ${check.counts.failed} failed`}
+            : `Checked ${answered} ${answered === 1 ? 'host' : 'hosts'}: ${counts.reachable} reachable, ${counts.unreachable} unreachable, ${counts.failed} failed`}
         </p>
       )}
       <ErrorBanner error={hosts.error} onRetry={hosts.reload} />
       {!hosts.data && hosts.loading && <Loading />}
-      {hosts.data && (
+      {rows && (
         <div className="table-wrap">
           <table className="table inventory-hosts" data-testid="inventory-hosts-table">
             <thead>
@@ -295,7 +375,7 @@ function HostsCard({ inventory }: { inventory: Inventory }) {
               </tr>
             </thead>
             <tbody>
-              {hosts.data.map((h) => (
+              {rows.map((h) => (
                 <HostRow key={h.name} host={h} />
               ))}
             </tbody>
