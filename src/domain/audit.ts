@@ -55,7 +55,8 @@ export type AuditView = Record<string, unknown>;
 export function auditDiff(before: AuditView | null, after: AuditView | null): AuditDiff {
   // The changed keys only are sorted (an update usually changes one or two of a view's fields).
   const changed: string[] = [];
-  if (before !== null) for (const key of Object.keys(before)) if (after === null || !Object.hasOwn(after, key) || !sameValue(before[key], after[key])) changed.push(key);
+  if (before !== null)
+    for (const key of Object.keys(before)) if (after === null || !Object.hasOwn(after, key) || !sameValue(before[key], after[key])) changed.push(key);
   if (after !== null) for (const key of Object.keys(after)) if (before === null || !Object.hasOwn(before, key)) changed.push(key);
   changed.sort();
   const diff: AuditDiff = {};

@@ -101,7 +101,8 @@ export class PipelinesService {
     const fields = this.normalize(input, null, await this.credentialProblems(input.steps, projectId, input), projectId);
     const created = await this.change(async (pipelines, record) => {
       const pipeline = await pipelines.create(fields, actor.id);
-      if (pipeline) await record(() => entry(actor, 'pipeline.create', pipelineTarget(pipeline), auditDiff(null, pipelineAuditView(pipeline)), pipeline.project_id));
+      if (pipeline)
+        await record(() => entry(actor, 'pipeline.create', pipelineTarget(pipeline), auditDiff(null, pipelineAuditView(pipeline)), pipeline.project_id));
       return pipeline;
     });
     if (!created) throw duplicateName(fields.name);
@@ -153,7 +154,9 @@ export class PipelinesService {
     const saved = await this.change(async (pipelines, record) => {
       const after = await pipelines.update(current.id, fields);
       if (after && after !== 'conflict')
-        await record(() => entry(actor, 'pipeline.update', pipelineTarget(after), auditDiff(pipelineAuditView(current), pipelineAuditView(after)), after.project_id));
+        await record(() =>
+          entry(actor, 'pipeline.update', pipelineTarget(after), auditDiff(pipelineAuditView(current), pipelineAuditView(after)), after.project_id),
+        );
       return after;
     });
     if (saved === 'conflict') throw duplicateName(fields.name);
