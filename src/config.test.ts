@@ -21,12 +21,13 @@ test('every bad value is reported at once, by name', () => {
       ANSFLOW_DATABASE_URL: 'mysql://x',
       ANSFLOW_SECRET_KEY: 'short',
       ANSFLOW_ALLOW_LOCAL_REPOSITORIES: 'maybe',
+      ANSFLOW_SANDBOX_SPAWNER: 'pearl',
     });
     assert.fail('expected a ConfigError');
   } catch (error) {
     assert.ok(error instanceof ConfigError);
     const text = error.message;
-    for (const name of ['ANSFLOW_API_PORT', 'ANSFLOW_GATEWAY_PORT', 'ANSFLOW_DATABASE_URL', 'ANSFLOW_SECRET_KEY', 'ANSFLOW_ALLOW_LOCAL_REPOSITORIES'])
+    for (const name of ['ANSFLOW_API_PORT', 'ANSFLOW_GATEWAY_PORT', 'ANSFLOW_DATABASE_URL', 'ANSFLOW_SECRET_KEY', 'ANSFLOW_ALLOW_LOCAL_REPOSITORIES', 'ANSFLOW_SANDBOX_SPAWNER'])
       assert.match(text, new RegExp(name));
   }
 });

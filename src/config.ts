@@ -162,6 +162,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     return true;
   };
 
+  // Read where a run's sandbox is prepared (sandbox-settings.ts); checked here so a typo stops the server.
+  const spawner = str('ANSFLOW_SANDBOX_SPAWNER')?.toLowerCase();
+  if (spawner !== undefined && spawner !== 'perl' && spawner !== 'node') problems.push(`ANSFLOW_SANDBOX_SPAWNER="${spawner}" must be perl or node`);
+
   const host = str('ANSFLOW_HOST') ?? '127.0.0.1';
   if (isIP(host) === 0 && host !== 'localhost') problems.push(`ANSFLOW_HOST="${host}" must be an IP address or localhost`);
 

@@ -90,6 +90,18 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxSt
   const revealed = [APP_DIR, nodeDir].filter((dir, i, all) => all.indexOf(dir) === i && emptied.some((h) => isWithin(dir, h) && dir !== h));
   const hiddenFiles = [...new Set([join(process.cwd(), '.env'), join(APP_DIR, '.env')])];
 
+  // The Node spawner by default; spawner.pl (a few ms of CPU to start per run where Node takes
+  // tens to hundreds, and 1 MiB step pipes) with ANSFLOW_SANDBOX_SPAWNER=perl. Not yet the default:
+  // with its 1 MiB pipes a client reading a chatty step's log live over WebSocket was told to
+  // resync in test/gateway/websocket.test.ts (docs/benchmarks.md, 2026-12-02 02:10).
+  const spawnerChoice = (process.env.ANSFLOW_SANDBOX_SPAWNER ?? '').trim().toLowerCase() || 'node';
+  if (spawnerChoice !== 'perl' && spawnerChoice !== 'node')
+    return unavailable(`ANSFLOW_SANDBOX_SPAWNER="${process.env.ANSFLOW_SANDBOX_SPAWNER}" must be perl or node`);
+  const spawner: SandboxSpawner =
+    spawnerChoice === 'perl'
+      ? chooseSandboxSpawner(which('perl'))
+      : { kind: 'node', reason: 'the default (ANSFLOW_SANDBOX_SPAWNER=perl chooses spawner.pl)' };
+
   const cgroup = await detectCgroups();
   const settings: SandboxSettings = {
     bwrap,
@@ -97,13 +109,7 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxSt
     unshare,
     setpriv,
     nice: root ? which('nice') : null,
-    // spawner.pl only when asked for (ANSFLOW_SANDBOX_SPAWNER=perl): in a suite of two servers on
-    // 2 cores, 200 runs through it did not finish in 300 s against under 80 s with Node inside, a
-    // contention problem not yet found (docs/benchmarks.md); alone it is the cheaper of the two.
-    spawner:
-      process.env.ANSFLOW_SANDBOX_SPAWNER === 'perl'
-        ? chooseSandboxSpawner(which('perl'))
-        : { kind: 'node', reason: 'the default (ANSFLOW_SANDBOX_SPAWNER=perl chooses spawner.pl)' },
+    spawner,
     path: process.env.PATH ?? '/usr/bin:/bin',
     identity,
     ...(runAs && { runAs }),
