@@ -8,13 +8,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import type { Harness } from '../support/api-harness.js';
 import { makeSshKey } from '../support/ssh-keys.js';
 import { startSshHosts, type SshHosts } from '../support/ssh-hosts.js';
 import { sshServerMissing } from '../support/ssh-git-server.js';
 import { connectWs, startGateway, wsUrl, type Recorded } from './gateway-support.js';
 import { waitFor } from '../support/wait.js';
+import { heldHost, type HeldHost } from '../support/held-host.js';
 
 const skip = sshServerMissing();
 
@@ -25,38 +25,13 @@ interface Result {
   facts: Record<string, unknown> | null;
 }
 
-/** A TCP port that accepts ssh's connection and says nothing until released (then hangs up). */
-async function heldHost(): Promise<{ port: number; connected(): boolean; release(): void; close(): Promise<void> }> {
-  const held = new Set<Socket>();
-  let released = false;
-  let seen = false;
-  const server: Server = createServer((socket) => {
-    seen = true;
-    if (released) return socket.destroy();
-    held.add(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return {
-    port: address.port,
-    connected: () => seen,
-    release() {
-      released = true;
-      for (const socket of held) socket.destroy();
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 const checkMessages = (ws: Recorded, checkId: number) => ws.messages.filter((m) => m.type === 'inventory_check' && m.data.check_id === checkId);
 
 describe('inventory connectivity checks live over the WebSocket', { skip: skip ?? false }, () => {
   let h: Harness;
   let admin: string;
   let hosts: SshHosts;
-  let gate: Awaited<ReturnType<typeof heldHost>>;
+  let gate: HeldHost;
   let project: number;
   let inventory: number;
   const key = makeSshKey();

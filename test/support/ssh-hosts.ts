@@ -58,7 +58,7 @@ export async function startSshHosts(count: number, authorizedKey: string, names 
 }
 
 /** A loopback port nothing listens on (taken and released at once). */
-async function closedPort(): Promise<number> {
+export async function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
