@@ -21,9 +21,11 @@ import { SchedulesRepository } from '../store/schedules-repository.js';
 import { SchedulesService } from '../services/schedules/schedules-service.js';
 import { Scheduler } from '../services/schedules/scheduler.js';
 import type { PipelinesRepository } from '../store/pipelines-repository.js';
-import type { TriggerInput } from '../services/runs/trigger-run.js';
+import type { SchedulerDeps } from '../services/schedules/scheduler.js';
+import { transactor } from '../store/transaction.js';
 
 export interface Delivery {
+  db: Kysely<Database>;
   environments: EnvironmentsService;
   gates: ApprovalGates;
   schedules: SchedulesService;
@@ -49,7 +51,7 @@ export function createDelivery(parts: {
   const gates = new ApprovalGates({ ...parts, gates: repos.gates, environments: repos.environments });
   const environments = new EnvironmentsService({ ...parts, environments: repos.environments, gates: repos.gates });
   const schedules = new SchedulesService({ schedules: repos.schedules, pipelines: parts.pipelines, access: parts.access, audit: parts.audit });
-  return { environments, gates, schedules, repos };
+  return { db: parts.db, environments, gates, schedules, repos };
 }
 
 /** How often each API process looks at waiting runs (timeouts, timers and queues are this exact). */
@@ -62,13 +64,13 @@ export const SCHEDULER_TICK_MS = 1000;
  * The loops of an API process; several processes run them side by side (every move out of
  * `waiting` is guarded, every fire time claimed in the database).
  */
-export function startDeliveryLoops(delivery: Delivery, trigger: (input: TriggerInput) => Promise<{ id: number }>, logger: Logger): { stop(): Promise<void> } {
+export function startDeliveryLoops(delivery: Delivery, startRuns: SchedulerDeps['startRuns'], logger: Logger): { stop(): Promise<void> } {
   const gates = new PeriodicTask(
     GATE_SWEEP_MS,
     () => delivery.gates.sweep(),
     (error) => logger.warn({ err: error }, 'gate sweep failed'),
   );
-  const scheduler = new Scheduler({ schedules: delivery.repos.schedules, trigger });
+  const scheduler = new Scheduler({ schedules: delivery.repos.schedules, transact: transactor(delivery.db), startRuns });
   const schedules = new PeriodicTask(
     SCHEDULER_TICK_MS,
     () => scheduler.tick(),

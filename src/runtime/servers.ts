@@ -128,7 +128,7 @@ export async function startServers(ctx: AppContext, role: Role, gatewayOverrides
     const sweeper = startRetentionSweeper(ctx);
     closers.push(() => sweeper.stop());
     // Approval timeouts, wait timers and deployment queues: every API process; moves are guarded.
-    const deliveryLoops = startDeliveryLoops(ctx.delivery, (input) => ctx.runs.trigger(null, input), logger);
+    const deliveryLoops = startDeliveryLoops(ctx.delivery, (tx, inputs) => ctx.runs.triggerIn(tx, inputs), logger);
     closers.push(() => deliveryLoops.stop());
     // Notifications: every API process writes run events into the outbox and sends due deliveries (claimed).
     const notifications = notificationsOf(ctx).start(address);

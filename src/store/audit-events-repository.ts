@@ -64,21 +64,18 @@ export class AuditEventsRepository {
    * new parameters; the compiled text carries the dialect's own placeholders.
    */
   async insert(entry: AuditEntry, at: string): Promise<void> {
-    const row: Insertable<AuditEventsTable> = {
-      at,
-      actor_id: entry.actor?.id ?? null,
-      actor_username: entry.actor?.username ?? null,
-      source_ip: entry.origin?.ip ?? null,
-      user_agent: entry.origin?.userAgent?.slice(0, 512) ?? null,
-      action: entry.action,
-      target_type: entry.target.type,
-      target_id: entry.target.id === null ? null : String(entry.target.id),
-      target_name: entry.target.name,
-      project_id: entry.projectId ?? null,
-      diff: entry.diff && Object.keys(entry.diff).length > 0 ? JSON.stringify(entry.diff) : null,
-    };
+    const row = toRow(entry, at);
     const text = (this.compiled.text ??= this.db.insertInto('audit_events').values(row).compile().sql);
     await this.db.executeQuery(CompiledQuery.raw(text, Object.values(row)));
+  }
+
+  /** Several events in one statement (the runs the scheduler starts together). */
+  async insertMany(entries: readonly AuditEntry[], at: string): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db
+      .insertInto('audit_events')
+      .values(entries.map((e) => toRow(e, at)))
+      .execute();
   }
 
   /**
@@ -138,4 +135,20 @@ export class AuditEventsRepository {
       before = events[events.length - 1]!.id;
     }
   }
+}
+
+function toRow(entry: AuditEntry, at: string): Insertable<AuditEventsTable> {
+  return {
+    at,
+    actor_id: entry.actor?.id ?? null,
+    actor_username: entry.actor?.username ?? null,
+    source_ip: entry.origin?.ip ?? null,
+    user_agent: entry.origin?.userAgent?.slice(0, 512) ?? null,
+    action: entry.action,
+    target_type: entry.target.type,
+    target_id: entry.target.id === null ? null : String(entry.target.id),
+    target_name: entry.target.name,
+    project_id: entry.projectId ?? null,
+    diff: entry.diff && Object.keys(entry.diff).length > 0 ? JSON.stringify(entry.diff) : null,
+  };
 }

@@ -271,6 +271,15 @@ export class PipelinesRepository {
     return row ? this.full(row) : null;
   }
 
+  /** The pipelines of these ids that exist, in no particular order. */
+  async findByIds(ids: readonly number[]): Promise<Pipeline[]> {
+    if (ids.length === 0) return [];
+    const rows = (await this.base()
+      .where('pipelines.id', 'in', [...ids])
+      .execute()) as JoinedRow[];
+    return rows.map((row) => this.full(row));
+  }
+
   /**
    * What webhook matching reads of every active pipeline with a repository, for each delivery:
    * only the matched fields (no steps to parse, no secrets to decrypt, no joins).

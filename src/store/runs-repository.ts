@@ -2,7 +2,7 @@
  * Runs and their steps. A run is created with its step rows and its queue row in ONE transaction
  * (the queue row is the job), so a crash can never leave a run without a job or a job without a run.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database, PipelineRunRow, StepRunRow } from './schema.js';
 import { UNFINISHED_RUN_STATUSES, type RunStatus, type StepStatus } from '../domain/status.js';
 import { requiredLabels, type LeftOutStep, type PlanConditions, type PipelineDefinition, type StepDefinition, type Variables } from '../domain/pipeline.js';
@@ -228,114 +228,23 @@ export class RunsRepository {
   async create(input: NewRun, onCommitted?: (runId: number) => void, inTransaction?: (trx: Kysely<Database>, run: Run) => Promise<void>): Promise<Run | null> {
     // `inTransaction` writes what must commit with the run (its audit event).
     const created = await this.db.transaction().execute(async (trx): Promise<Run | null> => {
-      const counter = await trx
-        .updateTable('pipelines')
-        .set((eb) => ({ run_counter: eb('run_counter', '+', 1) }))
-        .where('id', '=', input.pipelineId)
-        .returning(['run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id', 'config_path', 'repository_credential'])
-        .executeTakeFirst();
-      if (!counter) return null;
-      const definition: PipelineDefinition = {
-        name: counter.name,
-        repository_url: counter.repository_url,
-        branch: counter.branch,
-        // A pipeline file's steps are read by the worker at the run's commit (services/runs/plan-from-file.ts).
-        steps: counter.config_path ? [] : applyAnsibleOverride(JSON.parse(counter.steps) as PipelineDefinition['steps'], input.ansible),
-        variables: {},
-        ...(counter.config_path ? { config_path: counter.config_path } : {}),
-        ...(counter.config_path && counter.repository_credential ? { repository_credential: counter.repository_credential } : {}),
-      };
-      const now = nowIso();
-      const environment = input.environment ?? null;
-      const forkGate = input.forkGate === true;
-      const waiting = environment?.waiting === true || forkGate;
-      const status: RunStatus = waiting ? 'waiting' : 'queued';
-      const run = await trx
-        .insertInto('pipeline_runs')
-        .values({
-          pipeline_id: input.pipelineId,
-          project_id: counter.project_id,
-          pipeline_name: counter.name,
-          number: counter.run_counter,
-          status,
-          environment_id: environment?.id ?? null,
-          environment_name: environment?.name ?? null,
-          waiting_since: waiting ? now : null,
-          approved_at: environment && !environment.waiting ? now : null,
-          fork_gate: forkGate ? 'waiting' : null,
-          trigger_type: input.trigger.type,
-          trigger_user_id: input.trigger.user?.id ?? null,
-          trigger: JSON.stringify(input.trigger),
-          branch: input.branch,
-          commit_sha: input.commit,
-          variables: this.pipelines.sealVariables(input.variables),
-          definition: JSON.stringify(definition),
-          error_reason: null,
-          cancel_requested_at: null,
-          secrets_withheld: input.secretsWithheld ?? null,
-          created_at: now,
-          started_at: null,
-          finished_at: null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      // One description of a pending step: what is inserted and what is returned.
-      const pending = definition.steps.map((s, position) => ({
-        position,
-        name: s.name,
-        type: s.type,
-        parallel_group: s.parallel_group ?? null,
-        status: 'pending' as const,
-        started_at: null,
-        finished_at: null,
-        exit_code: null,
-        attempts: 0,
-        message: null,
-      }));
-      const stepRows =
-        pending.length === 0
-          ? []
-          : await trx
-              .insertInto('step_runs')
-              .values(pending.map((step) => ({ ...step, run_id: run.id, log_size: 0 })))
-              .returning(['id', 'position'])
-              .execute();
-      await trx.updateTable('pipelines').set({ last_run_id: run.id }).where('id', '=', input.pipelineId).execute();
-      // A waiting run has no job: it holds no worker slot until its gate releases it.
-      if (!waiting) await insertJob(trx, run.id, input.pipelineId, definition.steps, now);
-      const steps: StepRun[] = [...stepRows]
-        .sort((x, y) => x.position - y.position)
-        .map((row) => ({ id: row.id, ...pending[row.position]!, reused_from: null }));
-      const written: Run = {
-        id: run.id,
-        project_id: counter.project_id,
-        number: counter.run_counter,
-        pipeline: { id: input.pipelineId, name: counter.name },
-        status,
-        trigger: input.trigger,
-        branch: input.branch,
-        commit: input.commit,
-        variables: input.variables,
-        definition,
-        error_reason: null,
-        cancel_requested_at: null,
-        secrets_withheld: input.secretsWithheld ?? null,
-        pinned_at: null,
-        environment: environment ? { id: environment.id, name: environment.name } : null,
-        waiting_since: waiting ? now : null,
-        approved_at: environment && !environment.waiting ? now : null,
-        release_at: null,
-        fork_gate: forkGate ? 'waiting' : null,
-        created_at: now,
-        started_at: null,
-        finished_at: null,
-        steps,
-      };
+      const [written] = await writeRuns(trx, this.pipelines, [input]);
+      if (!written) return null;
       await inTransaction?.(trx, written);
       return written;
     });
     if (created) onCommitted?.(created.id);
     return created;
+  }
+
+  /**
+   * Several runs at once, in the caller's transaction (this repository bound to it with `in(tx)`),
+   * with one statement per table whatever their number (the scheduler starts a minute's due
+   * schedules this way). Returned in the order of `inputs`; null where the pipeline is gone.
+   */
+  async createMany(inputs: readonly NewRun[]): Promise<(Run | null)[]> {
+    if (!this.db.isTransaction) throw new Error('createMany runs in a transaction: call it on runs.in(tx)');
+    return writeRuns(this.db, this.pipelines, inputs);
   }
 
   async findById(id: number): Promise<Run | null> {
@@ -658,18 +567,173 @@ export class RunsRepository {
   }
 }
 
+/**
+ * Writes runs with their pending steps and queue jobs inside `trx`: one statement per table for all
+ * of them (run numbers counted per pipeline, several runs of one pipeline numbered in input order).
+ */
+async function writeRuns(trx: Kysely<Database>, pipelines: PipelinesRepository, inputs: readonly NewRun[]): Promise<(Run | null)[]> {
+  if (inputs.length === 0) return [];
+  const perPipeline = new Map<number, number>();
+  for (const input of inputs) perPipeline.set(input.pipelineId, (perPipeline.get(input.pipelineId) ?? 0) + 1);
+  const ids = [...perPipeline.keys()];
+  const allOnce = [...perPipeline.values()].every((n) => n === 1);
+  const counters = await trx
+    .updateTable('pipelines')
+    .set((eb) => ({ run_counter: eb('run_counter', '+', allOnce ? 1 : byId(eb, perPipeline)) }))
+    .where('id', 'in', ids)
+    .returning(['id', 'run_counter', 'name', 'repository_url', 'branch', 'steps', 'project_id', 'config_path', 'repository_credential'])
+    .execute();
+  const counterOf = new Map(counters.map((c) => [c.id, c]));
+  const taken = new Map<number, number>();
+  const now = nowIso();
+  const planned = inputs.map((input) => {
+    const counter = counterOf.get(input.pipelineId);
+    if (!counter) return null;
+    const k = taken.get(input.pipelineId) ?? 0;
+    taken.set(input.pipelineId, k + 1);
+    const number = counter.run_counter - perPipeline.get(input.pipelineId)! + 1 + k;
+    const definition: PipelineDefinition = {
+      name: counter.name,
+      repository_url: counter.repository_url,
+      branch: counter.branch,
+      // A pipeline file's steps are read by the worker at the run's commit (services/runs/plan-from-file.ts).
+      steps: counter.config_path ? [] : applyAnsibleOverride(JSON.parse(counter.steps) as PipelineDefinition['steps'], input.ansible),
+      variables: {},
+      ...(counter.config_path ? { config_path: counter.config_path } : {}),
+      ...(counter.config_path && counter.repository_credential ? { repository_credential: counter.repository_credential } : {}),
+    };
+    const environment = input.environment ?? null;
+    const forkGate = input.forkGate === true;
+    const waiting = environment?.waiting === true || forkGate;
+    const status: RunStatus = waiting ? 'waiting' : 'queued';
+    return { input, counter, number, definition, environment, forkGate, waiting, status };
+  });
+  const rows = planned.filter((p) => p !== null);
+  if (rows.length === 0) return inputs.map(() => null);
+  const inserted = await trx
+    .insertInto('pipeline_runs')
+    .values(
+      rows.map(({ input, counter, number, definition, environment, forkGate, waiting, status }) => ({
+        pipeline_id: input.pipelineId,
+        project_id: counter.project_id,
+        pipeline_name: counter.name,
+        number,
+        status,
+        environment_id: environment?.id ?? null,
+        environment_name: environment?.name ?? null,
+        waiting_since: waiting ? now : null,
+        approved_at: environment && !environment.waiting ? now : null,
+        fork_gate: forkGate ? 'waiting' : null,
+        trigger_type: input.trigger.type,
+        trigger_user_id: input.trigger.user?.id ?? null,
+        trigger: JSON.stringify(input.trigger),
+        branch: input.branch,
+        commit_sha: input.commit,
+        variables: pipelines.sealVariables(input.variables),
+        definition: JSON.stringify(definition),
+        error_reason: null,
+        cancel_requested_at: null,
+        secrets_withheld: input.secretsWithheld ?? null,
+        created_at: now,
+        started_at: null,
+        finished_at: null,
+      })),
+    )
+    .returning(['id', 'pipeline_id', 'number'])
+    .execute();
+  // Matched by (pipeline, number), not by the order RETURNING happens to give.
+  const idOf = new Map(inserted.map((r) => [`${r.pipeline_id}#${r.number}`, r.id]));
+  const runIds = rows.map((p) => idOf.get(`${p.input.pipelineId}#${p.number}`)!);
+  // One description of a pending step: what is inserted and what is returned.
+  const pendingOf = rows.map((p) =>
+    p.definition.steps.map((s, position) => ({
+      position,
+      name: s.name,
+      type: s.type,
+      parallel_group: s.parallel_group ?? null,
+      status: 'pending' as const,
+      started_at: null,
+      finished_at: null,
+      exit_code: null,
+      attempts: 0,
+      message: null,
+    })),
+  );
+  const stepValues = pendingOf.flatMap((pending, i) => pending.map((step) => ({ ...step, run_id: runIds[i]!, log_size: 0 })));
+  const stepRows = stepValues.length === 0 ? [] : await trx.insertInto('step_runs').values(stepValues).returning(['id', 'run_id', 'position']).execute();
+  const stepIds = new Map(stepRows.map((r) => [`${r.run_id}#${r.position}`, r.id]));
+  // A pipeline's last run is its newest one here.
+  const lastRun = new Map<number, number>();
+  rows.forEach((p, i) => lastRun.set(p.input.pipelineId, Math.max(lastRun.get(p.input.pipelineId) ?? 0, runIds[i]!)));
+  if (lastRun.size === 1) {
+    const [[pipelineId, runId]] = [...lastRun] as [[number, number]];
+    await trx.updateTable('pipelines').set({ last_run_id: runId }).where('id', '=', pipelineId).execute();
+  } else {
+    await trx
+      .updateTable('pipelines')
+      .set((eb) => ({ last_run_id: byId(eb, lastRun) }))
+      .where('id', 'in', [...lastRun.keys()])
+      .execute();
+  }
+  // A waiting run has no job: it holds no worker slot until its gate releases it.
+  const jobs = rows.flatMap((p, i) => (p.waiting ? [] : [jobRow(runIds[i]!, p.input.pipelineId, p.definition.steps, now)]));
+  if (jobs.length > 0) await trx.insertInto('run_queue').values(jobs).execute();
+  const written = rows.map((p, i): Run => {
+    const runId = runIds[i]!;
+    return {
+      id: runId,
+      project_id: p.counter.project_id,
+      number: p.number,
+      pipeline: { id: p.input.pipelineId, name: p.counter.name },
+      status: p.status,
+      trigger: p.input.trigger,
+      branch: p.input.branch,
+      commit: p.input.commit,
+      variables: p.input.variables,
+      definition: p.definition,
+      error_reason: null,
+      cancel_requested_at: null,
+      secrets_withheld: p.input.secretsWithheld ?? null,
+      pinned_at: null,
+      environment: p.environment ? { id: p.environment.id, name: p.environment.name } : null,
+      waiting_since: p.waiting ? now : null,
+      approved_at: p.environment && !p.environment.waiting ? now : null,
+      release_at: null,
+      fork_gate: p.forkGate ? 'waiting' : null,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+      steps: pendingOf[i]!.map((step) => ({ id: stepIds.get(`${runId}#${step.position}`)!, ...step, reused_from: null })),
+    };
+  });
+  let next = 0;
+  return planned.map((p) => (p === null ? null : written[next++]!));
+}
+
+/** `CASE id WHEN k THEN v ... END` over a pipelines update: a value per row in one statement. */
+function byId(eb: ExpressionBuilder<Database, 'pipelines'>, values: ReadonlyMap<number, number>) {
+  const [[firstId, firstValue], ...rest] = [...values] as [[number, number], ...[number, number][]];
+  // Cast: PostgreSQL types a CASE of bare parameters as text.
+  const int = (value: number) => sql<number>`cast(${value} as integer)`;
+  let expr = eb.case().when('id', '=', firstId).then(int(firstValue));
+  for (const [id, value] of rest) expr = expr.when('id', '=', id).then(int(value));
+  return expr.end();
+}
+
+const jobRow = (runId: number, pipelineId: number | null, steps: readonly StepDefinition[], at: string) => ({
+  run_id: runId,
+  pipeline_id: pipelineId,
+  enqueued_at: at,
+  state: 'queued',
+  claimed_by: null,
+  lease_expires_at: null,
+  labels: labelKey(requiredLabels(steps)),
+});
+
 /** The queue job of a run (the embedded queue's row, the outbox of the Redis one). */
 export async function insertJob(trx: Kysely<Database>, runId: number, pipelineId: number | null, steps: readonly StepDefinition[], at: string): Promise<void> {
   await trx
     .insertInto('run_queue')
-    .values({
-      run_id: runId,
-      pipeline_id: pipelineId,
-      enqueued_at: at,
-      state: 'queued',
-      claimed_by: null,
-      lease_expires_at: null,
-      labels: labelKey(requiredLabels(steps)),
-    })
+    .values(jobRow(runId, pipelineId, steps, at))
     .execute();
 }

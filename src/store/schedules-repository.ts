@@ -2,8 +2,13 @@
  * Schedules of pipelines and their fire times (migration 018). A fire time is claimed by inserting
  * its `schedule_fires` row (unique per schedule and time): with several processes looking at the
  * same due schedule, exactly one insert succeeds, so a fire time starts at most one run.
+ *
+ * The scheduler takes due schedules in batches (`claimDue`) inside a transaction that also writes
+ * their runs, fire rows and next fire times: on PostgreSQL the batch's rows are locked (other
+ * processes skip them and take the next due ones), on SQLite the claim is a write, so the
+ * transaction holds the database's one write lock from its first statement.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
 import type { Database, SchedulesTable } from './schema.js';
 import { nowIso } from './time.js';
 
@@ -31,6 +36,21 @@ export interface Schedule {
 export type ScheduleFields = Omit<Schedule, 'id' | 'pipeline_id' | 'created_by' | 'created_at' | 'updated_at'>;
 
 export type FireOutcome = 'started' | 'missed' | 'failed';
+
+/** A fire time to record: its run, or why it has none. */
+export interface NewFire {
+  scheduleId: number;
+  fireAt: string;
+  outcome: FireOutcome;
+  runId: number | null;
+  reason: string | null;
+}
+
+/** Fire rows per INSERT (7 parameters each). */
+const FIRES_PER_INSERT = 1000;
+
+/** The key of a fire time in `firesRecorded`'s answer. */
+export const fireKey = (scheduleId: number, fireAt: string) => `${scheduleId}@${fireAt}`;
 
 export interface ScheduleFire {
   fire_at: string;
@@ -125,26 +145,6 @@ export class SchedulesRepository {
     ).map(toSchedule);
   }
 
-  /** Claims a fire time; false when another process claimed it first (or it was handled before). */
-  async claimFire(scheduleId: number, fireAt: string, outcome: FireOutcome, claimedBy: string, reason: string | null = null): Promise<boolean> {
-    const inserted = await this.db
-      .insertInto('schedule_fires')
-      .values({ schedule_id: scheduleId, fire_at: fireAt, outcome, run_id: null, reason, claimed_by: claimedBy, created_at: nowIso() })
-      .onConflict((oc) => oc.columns(['schedule_id', 'fire_at']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    return inserted !== undefined;
-  }
-
-  async recordFire(scheduleId: number, fireAt: string, outcome: FireOutcome, runId: number | null, reason: string | null): Promise<void> {
-    await this.db
-      .updateTable('schedule_fires')
-      .set({ outcome, run_id: runId, reason })
-      .where('schedule_id', '=', scheduleId)
-      .where('fire_at', '=', fireAt)
-      .execute();
-  }
-
   /** Moves the schedule on, unless another process moved it since `from` was read. */
   async advance(id: number, from: string, checkedUntil: string, nextFireAt: string | null): Promise<boolean> {
     const result = await this.db
@@ -154,6 +154,102 @@ export class SchedulesRepository {
       .where('checked_until', '=', from)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Takes up to `limit` due schedules for the caller's transaction (call on `in(tx)`): one UPDATE
+   * that touches nothing and returns them. PostgreSQL locks the rows until the transaction ends and
+   * skips rows another transaction holds (FOR UPDATE SKIP LOCKED), re-checking a row another
+   * process changed meanwhile against "due", so a schedule moved on is not taken again. `only`:
+   * among these; `skip`: not these (a tick's schedules that failed alone).
+   */
+  async claimDue(now: string, limit: number, among: { only?: readonly number[] | null; skip?: readonly number[] } = {}): Promise<Schedule[]> {
+    if (!this.db.isTransaction) throw new Error('claimDue holds its claim for a transaction: call it on schedules.in(tx)');
+    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+    const rows = await this.db
+      .updateTable('schedules')
+      .set((eb) => ({ checked_until: eb.ref('checked_until') }))
+      .where('id', 'in', (eb) => {
+        const due = eb
+          .selectFrom('schedules as due')
+          .select('due.id')
+          .where('due.enabled', '=', 1)
+          .where('due.next_fire_at', '<=', now)
+          .$if(!!among.only, (q) => q.where('due.id', 'in', [...among.only!]))
+          .$if((among.skip?.length ?? 0) > 0, (q) => q.where('due.id', 'not in', [...among.skip!]))
+          .orderBy('due.next_fire_at')
+          .limit(limit);
+        return postgres ? due.forUpdate().skipLocked() : due;
+      })
+      .returningAll()
+      .execute();
+    return rows.map((r) => toSchedule({ ...r, creator_username: null }));
+  }
+
+  /**
+   * The fire times of these schedules in (`after`, `until`] that have a row already (handled
+   * before; call inside the claim's transaction), as `fireKey`s.
+   */
+  async firesRecorded(scheduleIds: readonly number[], after: string, until: string): Promise<Set<string>> {
+    if (scheduleIds.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('schedule_fires')
+      .select(['schedule_id', 'fire_at'])
+      .where('schedule_id', 'in', [...scheduleIds])
+      .where('fire_at', '>', after)
+      .where('fire_at', '<=', until)
+      .execute();
+    return new Set(rows.map((r) => fireKey(r.schedule_id, r.fire_at)));
+  }
+
+  /**
+   * Records fire times with their outcome, in one statement. A fire time recorded already fails it
+   * (the unique key): the caller's transaction, with the runs it wrote, is rolled back.
+   */
+  async recordFires(fires: readonly NewFire[], claimedBy: string): Promise<void> {
+    if (fires.length === 0) return;
+    const at = nowIso();
+    // A schedule may bring up to a thousand missed fire times: rows in chunks, within the databases' limits on parameters.
+    for (let i = 0; i < fires.length; i += FIRES_PER_INSERT)
+      await this.db
+        .insertInto('schedule_fires')
+        .values(
+          fires
+            .slice(i, i + FIRES_PER_INSERT)
+            .map((f) => ({
+              schedule_id: f.scheduleId,
+              fire_at: f.fireAt,
+              outcome: f.outcome,
+              run_id: f.runId,
+              reason: f.reason,
+              claimed_by: claimedBy,
+              created_at: at,
+            })),
+        )
+        .execute();
+  }
+
+  /**
+   * Moves claimed schedules on in one statement: handled up to `checkedUntil`, each to its next
+   * fire time. Throws (rolling the caller's transaction back) unless every one was moved.
+   */
+  async advanceMany(moves: readonly { id: number; nextFireAt: string | null }[], checkedUntil: string): Promise<void> {
+    if (moves.length === 0) return;
+    const result = await this.db
+      .updateTable('schedules')
+      .set((eb) => {
+        const [first, ...rest] = moves as [(typeof moves)[0], ...typeof moves];
+        let next = eb.case().when('id', '=', first.id).then(first.nextFireAt);
+        for (const m of rest) next = next.when('id', '=', m.id).then(m.nextFireAt);
+        return { checked_until: checkedUntil, next_fire_at: next.end() };
+      })
+      .where(
+        'id',
+        'in',
+        moves.map((m) => m.id),
+      )
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== moves.length) throw new Error(`moved ${Number(result.numUpdatedRows)} of ${moves.length} claimed schedules`);
   }
 
   async fires(scheduleId: number, limit: number): Promise<ScheduleFire[]> {

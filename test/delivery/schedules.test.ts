@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type Harness } from '../support/api-harness.js';
-import { Scheduler } from '../../src/services/schedules/scheduler.js';
+import { Scheduler, type SchedulerDeps } from '../../src/services/schedules/scheduler.js';
+import { transactor } from '../../src/store/transaction.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { loadConfig } from '../../src/config.js';
 import { createContext, type AppContext } from '../../src/runtime/context.js';
@@ -83,6 +84,11 @@ describe('schedules', () => {
   });
 });
 
+/** A context's scheduler (as an API process builds it) with the test's clock. */
+function schedulerOf(ctx: AppContext, now: () => Date, startRuns: SchedulerDeps['startRuns'] = (tx, inputs) => ctx.runs.triggerIn(tx, inputs)) {
+  return new Scheduler({ schedules: ctx.delivery.repos.schedules, transact: transactor(ctx.db.kysely), startRuns, now });
+}
+
 /** The scheduled runs of a schedule, oldest first. */
 async function scheduledRuns(ctx: AppContext, scheduleId: number) {
   return (await ctx.db.kysely.selectFrom('pipeline_runs').select(['id', 'trigger']).where('trigger_type', '=', 'scheduled').orderBy('id').execute())
@@ -112,7 +118,7 @@ describe('the scheduler, with a controllable clock', () => {
   const runsOf = (scheduleId: number) => scheduledRuns(ctx, scheduleId);
   const clocked = (start: string) => {
     let now = new Date(start);
-    const scheduler = new Scheduler({ schedules: ctx.delivery.repos.schedules, trigger: (input) => ctx.runs.trigger(null, input), now: () => now });
+    const scheduler = schedulerOf(ctx, () => now);
     return { scheduler, set: (t: string) => (now = new Date(t)) };
   };
   /** A schedule as if created at `at` (it counts from then). */
@@ -170,8 +176,127 @@ describe('the scheduler, with a controllable clock', () => {
   });
 });
 
+/**
+ * The scheduler's batches on SQLite: two schedulers of one process ticking at once, more schedules
+ * than a batch, a refused pipeline beside the others, and a batch whose runs cannot be written
+ * (nothing of it recorded; the schedules stay due and start once later).
+ */
+describe('the scheduler in batches (SQLite)', () => {
+  let ctx: AppContext;
+  let dir: string;
+  const admin = { id: 1, username: 'admin', role: 'admin' as const };
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ansflow-sched-batch-'));
+    ctx = await createContext(loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dir }), createLogger('warn'));
+    await ctx.users.ensureAdmin('admin123');
+  });
+  after(async () => {
+    await ctx?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `count` schedules firing every five minutes, due at 10:00 on `day`, over `pipelines` pipelines. */
+  const dueSchedules = async (day: string, count: number, pipelines: number) => {
+    const made: { id: number; pipelineId: number }[] = [];
+    const ps: number[] = [];
+    for (let i = 0; i < pipelines; i++)
+      ps.push(
+        (await ctx.pipelines.create(admin, { name: `batch-${day}-${i}`, steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }] })).id,
+      );
+    for (let i = 0; i < count; i++) {
+      const pipelineId = ps[i % ps.length]!;
+      const s = await ctx.delivery.schedules.create(admin, pipelineId, { cron: '*/5 * * * *' });
+      assert.ok(await ctx.delivery.repos.schedules.advance(s.id, s.checked_until, `${day}T09:59:30.000Z`, `${day}T10:00:00.000Z`));
+      made.push({ id: s.id, pipelineId });
+    }
+    return made;
+  };
+  const firesOf = async (ids: number[]) =>
+    ctx.db.kysely.selectFrom('schedule_fires').select(['schedule_id', 'fire_at', 'outcome', 'run_id', 'reason']).where('schedule_id', 'in', ids).execute();
+
+  test('two schedulers ticking at once over more schedules than a batch: every fire time starts exactly one run; a refused pipeline is recorded failed', async () => {
+    const made = await dueSchedules('2026-07-01', 130, 40);
+    const inactive = made[0]!.pipelineId;
+    await ctx.db.kysely.updateTable('pipelines').set({ status: 'inactive' }).where('id', '=', inactive).execute();
+    const now = () => new Date('2026-07-01T10:00:01Z');
+    const started = (await Promise.all([schedulerOf(ctx, now).tick(), schedulerOf(ctx, now).tick()])).flat();
+    const refused = made.filter((m) => m.pipelineId === inactive).map((m) => m.id);
+    assert.equal(started.length, made.length - refused.length);
+    assert.equal(new Set(started).size, started.length);
+    for (const m of made) {
+      const runs = await scheduledRuns(ctx, m.id);
+      assert.equal(runs.length, refused.includes(m.id) ? 0 : 1, `schedule ${m.id}`);
+      if (runs[0]) assert.equal(runs[0].trigger.schedule.fire_at, '2026-07-01T10:00:00.000Z');
+    }
+    const fires = await firesOf(made.map((m) => m.id));
+    assert.equal(fires.length, made.length, 'one fire row per schedule');
+    for (const f of fires) {
+      if (refused.includes(f.schedule_id))
+        assert.deepEqual([f.outcome, f.run_id, f.reason], ['failed', null, 'The pipeline is inactive; activate it to run it']);
+      else assert.ok(f.outcome === 'started' && f.run_id !== null && started.includes(f.run_id));
+    }
+    // Several runs of one pipeline written together are numbered apart, and the pipeline shows its newest.
+    const runsOf = await ctx.db.kysely.selectFrom('pipeline_runs').select(['id', 'pipeline_id', 'number']).where('id', 'in', started).execute();
+    const byPipeline = new Map<number, { id: number; number: number }[]>();
+    for (const r of runsOf) byPipeline.set(r.pipeline_id!, [...(byPipeline.get(r.pipeline_id!) ?? []), r]);
+    for (const [pipelineId, runs] of byPipeline) {
+      assert.deepEqual(
+        runs.map((r) => r.number).sort((a, b) => a - b),
+        runs.map((_, i) => i + 1),
+        `pipeline ${pipelineId}`,
+      );
+      const newest = runs.reduce((a, b) => (b.id > a.id ? b : a));
+      assert.equal((await ctx.pipelines.get(admin, pipelineId)).last_run?.id ?? null, newest.id);
+    }
+    const audit = await ctx.db.kysely.selectFrom('audit_events').select('target_id').where('action', '=', 'run.trigger').execute();
+    for (const id of started)
+      assert.ok(
+        audit.some((a) => a.target_id === String(id)),
+        `run ${id} audited`,
+      );
+    // Moved on: the next tick at the same instant starts nothing.
+    assert.deepEqual(await schedulerOf(ctx, now).tick(), []);
+  });
+
+  // (A day before the other test's: its schedules are not due here.)
+  test('a batch whose runs cannot be written records nothing: its schedules stay due and start once later', async () => {
+    const made = await dueSchedules('2026-06-30', 5, 5);
+    const ids = made.map((m) => m.id);
+    const now = () => new Date('2026-06-30T10:00:01Z');
+    const real: SchedulerDeps['startRuns'] = (tx, inputs) => ctx.runs.triggerIn(tx, inputs);
+    // The database fails while the batch writes (after its runs went in): the whole batch, and each schedule alone.
+    const failing: SchedulerDeps['startRuns'] = async (tx, inputs) => {
+      await real(tx, inputs);
+      throw new Error('connection lost');
+    };
+    await assert.rejects(schedulerOf(ctx, now, failing).tick(), /connection lost/);
+    assert.deepEqual(await firesOf(ids), [], 'no fire time recorded');
+    for (const id of ids) assert.deepEqual(await scheduledRuns(ctx, id), [], 'no run left behind');
+    for (const id of ids) assert.equal((await ctx.delivery.repos.schedules.findById(id))!.next_fire_at, '2026-06-30T10:00:00.000Z', 'still due');
+
+    // One schedule whose run cannot be written holds up no other.
+    const poisoned = made[2]!;
+    const poisoning: SchedulerDeps['startRuns'] = async (tx, inputs) => {
+      if (inputs.some((i) => i.pipelineId === poisoned.pipelineId)) throw new Error('bad row');
+      return real(tx, inputs);
+    };
+    await assert.rejects(schedulerOf(ctx, now, poisoning).tick(), /bad row/);
+    for (const m of made) assert.equal((await scheduledRuns(ctx, m.id)).length, m === poisoned ? 0 : 1, `schedule ${m.id}`);
+    assert.deepEqual(await firesOf([poisoned.id]), []);
+
+    const later = () => new Date('2026-06-30T10:00:20Z');
+    await schedulerOf(ctx, later).tick();
+    for (const m of made) assert.equal((await scheduledRuns(ctx, m.id)).length, 1, `schedule ${m.id} ran once`);
+    const fires = await firesOf(ids);
+    assert.deepEqual(
+      fires.map((f) => `${f.fire_at} ${f.outcome}`),
+      ids.map(() => '2026-06-30T10:00:00.000Z started'),
+    );
+  });
+});
+
 describe('several schedulers, one database (PostgreSQL)', () => {
-  test('three schedulers over three connection pools: every fire time of 50 schedules starts exactly one run', async () => {
+  test('three schedulers over three connection pools: every fire time of 150 schedules (more than a batch each) starts exactly one run', async () => {
     const pg = await createTestDatabase();
     if (!pg) return;
     const dirs: string[] = [];
@@ -186,32 +311,44 @@ describe('several schedulers, one database (PostgreSQL)', () => {
       const [first] = contexts;
       await first!.users.ensureAdmin('admin123');
       const admin = { id: 1, username: 'admin', role: 'admin' as const };
-      const pipeline = await first!.pipelines.create(admin, { name: 'many', steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }] });
+      const pipelines: number[] = [];
+      for (let i = 0; i < 10; i++)
+        pipelines.push(
+          (await first!.pipelines.create(admin, { name: `many-${i}`, steps: [{ name: 's', type: 'shell_command', config: { command: 'true' } }] })).id,
+        );
       const ids: number[] = [];
-      for (let i = 0; i < 50; i++) {
-        const s = await first!.delivery.schedules.create(admin, pipeline.id, { cron: '*/5 * * * *' });
+      for (let i = 0; i < 150; i++) {
+        const s = await first!.delivery.schedules.create(admin, pipelines[i % 10]!, { cron: '*/5 * * * *' });
         await first!.delivery.repos.schedules.advance(s.id, s.checked_until, '2026-06-01T09:59:30.000Z', '2026-06-01T10:00:00.000Z');
         ids.push(s.id);
       }
       const now = new Date('2026-06-01T10:00:01Z');
-      const schedulers = contexts.map(
-        (c) => new Scheduler({ schedules: c.delivery.repos.schedules, trigger: (input) => c.runs.trigger(null, input), now: () => now }),
-      );
+      const schedulers = contexts.map((c) => schedulerOf(c, () => now));
       const started = (await Promise.all(schedulers.map((s) => s.tick()))).flat();
-      assert.equal(started.length, 50, 'each fire time started one run, whichever process claimed it');
+      assert.equal(started.length, 150, 'each fire time started one run, whichever process claimed it');
       const rows = await first!.db.kysely.selectFrom('pipeline_runs').select('trigger').where('trigger_type', '=', 'scheduled').execute();
       const perSchedule = new Map<number, number>();
       for (const r of rows) {
         const id = (JSON.parse(r.trigger) as { schedule: { id: number } }).schedule.id;
         perSchedule.set(id, (perSchedule.get(id) ?? 0) + 1);
       }
-      assert.deepEqual([...perSchedule.values()].sort(), new Array(50).fill(1));
+      assert.deepEqual([...perSchedule.values()].sort(), new Array(150).fill(1));
       assert.deepEqual(
         [...perSchedule.keys()].sort((a, b) => a - b),
         ids,
       );
       const claimedBy = await first!.db.kysely.selectFrom('schedule_fires').select('claimed_by').distinct().execute();
       assert.ok(claimedBy.length >= 1);
+      // Runs of one pipeline written by several processes at once are numbered apart.
+      const numbers = await first!.db.kysely.selectFrom('pipeline_runs').select(['pipeline_id', 'number']).execute();
+      for (const p of pipelines)
+        assert.deepEqual(
+          numbers
+            .filter((n) => n.pipeline_id === p)
+            .map((n) => n.number)
+            .sort((a, b) => a - b),
+          Array.from({ length: 15 }, (_, i) => i + 1),
+        );
     } finally {
       for (const c of contexts) await c.close();
       for (const d of dirs) rmSync(d, { recursive: true, force: true });

@@ -66,6 +66,11 @@ export class AuditLog {
     return this.events.in(tx).insert(entry, nowIso());
   }
 
+  /** Several events inside a transaction someone else opened, in one statement. */
+  recordMany(tx: StoreTx, entries: readonly AuditEntry[]): Promise<void> {
+    return this.events.in(tx).insertMany(entries, nowIso());
+  }
+
   /** An event that goes with no change of ours (logins). */
   recordAlone(entry: AuditEntry): Promise<void> {
     return this.events.insert(entry, nowIso());

@@ -90,12 +90,17 @@ export class ApprovalGates {
    * The environment a new run deploys to and whether it waits. A step naming an environment the
    * project does not have, steps naming two, or a branch the environment does not allow: 422.
    */
-  async forNewRun(projectId: number, steps: readonly StepDefinition[], branch: string): Promise<{ id: number; name: string; waiting: boolean } | null> {
+  async forNewRun(
+    projectId: number,
+    steps: readonly StepDefinition[],
+    branch: string,
+    tx?: StoreTx,
+  ): Promise<{ id: number; name: string; waiting: boolean } | null> {
     const { name, conflicting } = runEnvironment(steps);
     if (conflicting.length > 0)
       throw new AppError('UNPROCESSABLE_ENTITY', `The steps deploy to several environments (${conflicting.join(', ')}); a run deploys to one`);
     if (name === null) return null;
-    const environment = await this.deps.environments.findByName(projectId, name);
+    const environment = await (tx ? this.deps.environments.in(tx) : this.deps.environments).findByName(projectId, name);
     if (!environment) throw new AppError('UNPROCESSABLE_ENTITY', `A step deploys to environment "${name}", which this project does not have`);
     if (!branchAllowed(environment, branch))
       throw new AppError('UNPROCESSABLE_ENTITY', `Branch "${branch}" may not deploy to ${name} (allowed: ${environment.branches.join(', ')})`);

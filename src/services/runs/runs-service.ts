@@ -7,7 +7,8 @@ import type { HistoryWindow } from '../../store/history-window.js';
 import { cancelRun, cancelUnfinishedRun, type CancelDeps } from './cancel-run.js';
 import type { CommitStatus, CommitStatusesRepository } from '../../store/commit-statuses-repository.js';
 import { configErrorsLog, readText } from './config-errors-log.js';
-import { triggerRun, type TriggerDeps, type TriggerInput } from './trigger-run.js';
+import { triggerRun, triggerRunsIn, type TriggerDeps, type TriggerInput } from './trigger-run.js';
+import type { StoreTx } from '../../store/transaction.js';
 
 export class RunsService {
   constructor(
@@ -21,6 +22,11 @@ export class RunsService {
 
   trigger(actor: Actor | null, input: TriggerInput): Promise<Run> {
     return triggerRun(this.deps, actor, input);
+  }
+
+  /** Runs the platform starts (no actor) inside the caller's transaction (the scheduler's batch): see `triggerRunsIn`. */
+  triggerIn(tx: StoreTx, inputs: readonly TriggerInput[]) {
+    return triggerRunsIn(this.deps, tx, inputs);
   }
 
   cancel(actor: Actor, runId: number): Promise<Run> {
