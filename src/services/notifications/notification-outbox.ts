@@ -121,16 +121,21 @@ export class NotificationOutbox {
       const free = this.timing.concurrency - this.sending.size;
       if (free <= 0) return;
       const due = await this.deps.notifications.due(new Date().toISOString(), free);
-      for (const row of due) await this.start1(row);
+      let lost = 0;
+      for (const row of due) if (!(await this.start1(row))) lost++;
       // A full batch may mean more are due: go again once a slot frees (each send wakes the loop).
+      // A row another process claimed between our read and our claim leaves a slot free that no
+      // send of ours will wake (all processes read the same first due rows): look again at once.
+      // Each lost claim is a row gone from the due ones, so this ends.
+      if (lost > 0) this.loop.passAgain();
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'notifications: a pass failed; the next one retries');
     }
   }
 
-  /** Claims and starts sending one delivery in the background. */
-  private async start1(row: NotificationDelivery): Promise<void> {
-    if (!(await this.claim(row.id))) return;
+  /** Claims and starts sending one delivery in the background; false when another process has it. */
+  private async start1(row: NotificationDelivery): Promise<boolean> {
+    if (!(await this.claim(row.id))) return false;
     const sending: Promise<void> = this.deliver(row)
       .catch((error) => this.deps.logger.warn({ err: error, delivery: row.id }, 'notifications: a delivery failed to settle'))
       .finally(() => {
@@ -138,6 +143,7 @@ export class NotificationOutbox {
         this.wake();
       });
     this.sending.add(sending);
+    return true;
   }
 
   private claim(id: number): Promise<boolean> {
