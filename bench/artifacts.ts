@@ -59,7 +59,6 @@ const PUT_STREAM = 'store a stream (put: one pass, SHA-256, fsync, rename)';
 const GET_TO_FILE = 'download to a file (getToFile: kernel copy)';
 const GET_STREAM = 'download as a stream (get, written to a file)';
 
-
 // On the disk the data folder lives on (the repository's disk here), not a tmpfs.
 const root = mkdtempSync(join(process.env.ANSFLOW_BENCH_DIR ?? tmpdir(), 'ansflow-bench-artifacts-'));
 const time = async (work: () => Promise<void> | void) => {
