@@ -13,11 +13,10 @@
  * On a shared machine even that drifts by tens of percent between rounds, more than the event
  * costs, so the update is also measured without the network: the same PUT injected into each
  * server (Fastify's inject: routing, authentication, validation, the service, the transaction).
- * Calls alternate one by one between three servers (without the audit log; with the transaction
- * but no event written; with the event), in a rotating order, so that load from elsewhere falls on
- * the three alike; each call's CPU time is taken apart, and per block of calls the three means are
- * compared: the verdict is the median of those paired differences, with their quartiles as the
- * spread. Beside time, a figure the load cannot move: the WAL pages each update writes (SQLite's
+ * Three servers (without the audit log; with the transaction but no event written; with the
+ * event) take short runs of calls in turn, in a rotating order, so that load from elsewhere falls
+ * on the three alike; per round the three runs' CPU per update are compared: the verdict is the
+ * median of those paired differences, with their quartiles as the spread. Beside time, a figure the load cannot move: the WAL pages each update writes (SQLite's
  * automatic checkpoint off, the WAL emptied before each side's run and its size read after).
  *
  *   node --import tsx bench/audit.ts [--rounds 3] [--duration 5] [--connections 10] [--no-doc]
@@ -44,9 +43,9 @@ import { ascending, median, percentile } from './stats.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const AUTOCANNON_PKG = join(ROOT, 'node_modules', 'autocannon');
 const TARGET_ADDED = 0.1;
-/** Injected: blocks of calls alternating one by one between the three servers (after a warm-up). */
-const INJECTED_BLOCKS = 40;
-const INJECTED_CALLS = 60;
+/** Injected: rounds in which each server takes a run of calls in turn (after a warm-up). */
+const INJECTED_BLOCKS = 16;
+const INJECTED_CALLS = 100;
 const INJECTED_WARMUP = 300;
 /** Updates per side for the WAL count. */
 const WAL_UPDATES = 300;
@@ -179,26 +178,21 @@ async function main() {
       });
       if (r.statusCode !== 200) throw new Error(`${side} (injected): ${r.statusCode} ${r.body}`);
     };
-    const timed = async (side: Side) => {
-      const start = process.cpuUsage();
-      await inject(side);
-      const used = process.cpuUsage(start);
-      return used.user + used.system;
-    };
     for (let i = 0; i < INJECTED_WARMUP; i++) for (const side of SIDES) await inject(side);
+    // Each side's calls are timed as a run of INJECTED_CALLS, not one by one: process.cpuUsage()
+    // counts the whole process, and around a single call it also picks up time in lumps (with two
+    // calls back to back, 50 µs on average in this process on a loaded machine, 2.5 µs in a bare
+    // loop), which adds the same amount to every side and shrinks the difference.
     const blocks: Record<Side, number[]> = { without: [], tx: [], with: [] };
-    const calls: Record<Side, number[]> = { without: [], tx: [], with: [] };
     for (let b = 0; b < INJECTED_BLOCKS; b++) {
-      const sums: Record<Side, number> = { without: 0, tx: 0, with: 0 };
-      for (let i = 0; i < INJECTED_CALLS; i++) {
-        const k = (b * INJECTED_CALLS + i) % SIDES.length;
-        for (const side of [...SIDES.slice(k), ...SIDES.slice(0, k)]) {
-          const used = await timed(side);
-          sums[side] += used;
-          calls[side].push(used);
-        }
+      const k = b % SIDES.length;
+      const order = b % 2 === 0 ? [...SIDES.slice(k), ...SIDES.slice(0, k)] : [...SIDES.slice(k), ...SIDES.slice(0, k)].reverse();
+      for (const side of order) {
+        const start = process.cpuUsage();
+        for (let i = 0; i < INJECTED_CALLS; i++) await inject(side);
+        const used = process.cpuUsage(start);
+        blocks[side].push((used.user + used.system) / INJECTED_CALLS);
       }
-      for (const side of SIDES) blocks[side].push(sums[side] / INJECTED_CALLS);
     }
     const spread = (values: number[]) => {
       const s = ascending(values);
@@ -209,10 +203,6 @@ async function main() {
     const txPairs = spread(blocks.tx.map((t, b) => t / blocks.without[b]! - 1));
     const eventPairs = spread(blocks.with.map((w, b) => (w - blocks.tx[b]!) / blocks.without[b]!));
     const addedInjected = addedPairs.median;
-    // Per call: the median call of each side, which leaves out calls hit by a context switch or a
-    // garbage collection (so it shows less of the garbage the event adds than the block means do).
-    const perCall = { without: median(calls.without), tx: median(calls.tx), with: median(calls.with) };
-    const addedPerCall = perCall.with / perCall.without - 1;
     console.error(`injected, block means (µs): without ${blocks.without.map((x) => x.toFixed(0)).join(' ')}`);
     console.error(`injected, block means (µs): with    ${blocks.with.map((x) => x.toFixed(0)).join(' ')}`);
 
@@ -266,15 +256,15 @@ async function main() {
       '',
       `Added cost of the audit event: ${(added * 100).toFixed(1)} % per update by throughput, ${(addedCpu * 100).toFixed(1)} % by the server's CPU per update (round pairs from ${signed(Math.min(...pairs))} to ${signed(Math.max(...pairs))}); over the network both are disturbed by the machine's load.`,
       '',
-      `Injected (the same PUT through each server's routes without sockets; ${fmt(INJECTED_WARMUP)} warm-up calls each, then ${INJECTED_BLOCKS} blocks of ${INJECTED_CALLS} calls alternating one by one between the three servers in a rotating order; CPU time of this process per update, per block, then the median over blocks with the quartiles):`,
+      `Injected (the same PUT through each server's routes without sockets; ${fmt(INJECTED_WARMUP)} warm-up calls each, then ${INJECTED_BLOCKS} rounds in which each of the three servers takes ${INJECTED_CALLS} calls in turn, in a rotating order; CPU time of this process per update over each run of calls, then the median over rounds with the quartiles):`,
       '',
-      '| injected `PUT /api/pipelines/<id>/` | CPU per update (µs), median | quartiles (µs) | added to the unaudited update, median of the block pairs | quartiles of the pairs | WAL pages per update (4 KiB) |',
+      '| injected `PUT /api/pipelines/<id>/` | CPU per update (µs), median | quartiles (µs) | added to the unaudited update, median of the round pairs | quartiles of the pairs | WAL pages per update (4 KiB) |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
       `| without the audit log (no views, no diff, no transaction) | ${fmt(injectedSide.without.median)} | ${fmt(injectedSide.without.q1)}–${fmt(injectedSide.without.q3)} | | | ${walPages.without.toFixed(2)} |`,
       `| transaction, views and diff, no event written | ${fmt(injectedSide.tx.median)} | ${fmt(injectedSide.tx.q1)}–${fmt(injectedSide.tx.q3)} | ${signed(txPairs.median * 100)} | ${signed(txPairs.q1 * 100)} to ${signed(txPairs.q3 * 100)} | ${walPages.tx.toFixed(2)} |`,
       `| with the audit event (as served) | ${fmt(injectedSide.with.median)} | ${fmt(injectedSide.with.q1)}–${fmt(injectedSide.with.q3)} | ${signed(addedPairs.median * 100)} | ${signed(addedPairs.q1 * 100)} to ${signed(addedPairs.q3 * 100)} | ${walPages.with.toFixed(2)} |`,
       '',
-      `Added cost of the audit event, injected: ${(addedInjected * 100).toFixed(1)} % of the unaudited update's CPU (median of ${INJECTED_BLOCKS} block pairs, quartiles ${signed(addedPairs.q1 * 100)} to ${signed(addedPairs.q3 * 100)}, blocks from ${signed(addedPairs.min * 100)} to ${signed(addedPairs.max * 100)}; target ≤ ${TARGET_ADDED * 100} %: ${addedPairs.q3 <= TARGET_ADDED ? 'met, upper quartile included' : addedInjected <= TARGET_ADDED ? 'met by the median, not by the upper quartile' : 'missed'}), of which the event's write ${signed(eventPairs.median * 100)} and the transaction with the views and diff ${signed(txPairs.median * 100)}. The median single call: ${fmt(perCall.without)} µs without, ${fmt(perCall.tx)} µs with the transaction and no event, ${fmt(perCall.with)} µs with the event: ${signed(addedPerCall * 100)}. WAL pages per update: ${walPages.without.toFixed(2)} without, ${walPages.with.toFixed(2)} with the event (${WAL_UPDATES} updates each, automatic checkpoint off). ${fmt(Number(events.n))} \`pipeline.update\` events were written by the audited server.`,
+      `Added cost of the audit event, injected: ${(addedInjected * 100).toFixed(1)} % of the unaudited update's CPU (median of ${INJECTED_BLOCKS} rounds' pairs, quartiles ${signed(addedPairs.q1 * 100)} to ${signed(addedPairs.q3 * 100)}, blocks from ${signed(addedPairs.min * 100)} to ${signed(addedPairs.max * 100)}; target ≤ ${TARGET_ADDED * 100} %: ${addedPairs.q3 <= TARGET_ADDED ? 'met, upper quartile included' : addedInjected <= TARGET_ADDED ? 'met by the median, not by the upper quartile' : 'missed'}), of which the event's write ${signed(eventPairs.median * 100)} and the transaction with the views and diff ${signed(txPairs.median * 100)}. WAL pages per update: ${walPages.without.toFixed(2)} without, ${walPages.with.toFixed(2)} with the event (${WAL_UPDATES} updates each, automatic checkpoint off). ${fmt(Number(events.n))} \`pipeline.update\` events were written by the audited server.`,
     ];
     const text = lines.join('\n');
     console.log(text);
