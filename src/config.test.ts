@@ -27,7 +27,14 @@ test('every bad value is reported at once, by name', () => {
   } catch (error) {
     assert.ok(error instanceof ConfigError);
     const text = error.message;
-    for (const name of ['ANSFLOW_API_PORT', 'ANSFLOW_GATEWAY_PORT', 'ANSFLOW_DATABASE_URL', 'ANSFLOW_SECRET_KEY', 'ANSFLOW_ALLOW_LOCAL_REPOSITORIES', 'ANSFLOW_SANDBOX_SPAWNER'])
+    for (const name of [
+      'ANSFLOW_API_PORT',
+      'ANSFLOW_GATEWAY_PORT',
+      'ANSFLOW_DATABASE_URL',
+      'ANSFLOW_SECRET_KEY',
+      'ANSFLOW_ALLOW_LOCAL_REPOSITORIES',
+      'ANSFLOW_SANDBOX_SPAWNER',
+    ])
       assert.match(text, new RegExp(name));
   }
 });

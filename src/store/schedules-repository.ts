@@ -214,17 +214,15 @@ export class SchedulesRepository {
       await this.db
         .insertInto('schedule_fires')
         .values(
-          fires
-            .slice(i, i + FIRES_PER_INSERT)
-            .map((f) => ({
-              schedule_id: f.scheduleId,
-              fire_at: f.fireAt,
-              outcome: f.outcome,
-              run_id: f.runId,
-              reason: f.reason,
-              claimed_by: claimedBy,
-              created_at: at,
-            })),
+          fires.slice(i, i + FIRES_PER_INSERT).map((f) => ({
+            schedule_id: f.scheduleId,
+            fire_at: f.fireAt,
+            outcome: f.outcome,
+            run_id: f.runId,
+            reason: f.reason,
+            claimed_by: claimedBy,
+            created_at: at,
+          })),
         )
         .execute();
   }

@@ -98,9 +98,7 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxSt
   if (spawnerChoice !== 'perl' && spawnerChoice !== 'node')
     return unavailable(`ANSFLOW_SANDBOX_SPAWNER="${process.env.ANSFLOW_SANDBOX_SPAWNER}" must be perl or node`);
   const spawner: SandboxSpawner =
-    spawnerChoice === 'perl'
-      ? chooseSandboxSpawner(which('perl'))
-      : { kind: 'node', reason: 'the default (ANSFLOW_SANDBOX_SPAWNER=perl chooses spawner.pl)' };
+    spawnerChoice === 'perl' ? chooseSandboxSpawner(which('perl')) : { kind: 'node', reason: 'the default (ANSFLOW_SANDBOX_SPAWNER=perl chooses spawner.pl)' };
 
   const cgroup = await detectCgroups();
   const settings: SandboxSettings = {
