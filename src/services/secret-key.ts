@@ -52,6 +52,10 @@ export function dataDirKeySource(dataDir: string): KeySource {
   let loaded = '';
   return {
     load() {
+      // The key is created (first start) before its signature is taken, or the next check would
+      // see the new file and load again; the files are read after it, so a change made between
+      // the two shows at the next check.
+      loadOrCreateSecretKey(null, dataDir);
       loaded = signature();
       return { current: loadOrCreateSecretKey(null, dataDir), previous: readKeyFile(previousFile) };
     },
@@ -99,10 +103,12 @@ function writeAtomically(file: string, content: string): void {
   renameSync(temporary, file);
 }
 
+// Called on every seal (two files, one usually missing): a missing file answers undefined rather
+// than an exception, which cost as much as the stat itself.
 function fileSignature(file: string): string {
   try {
-    const s = statSync(file);
-    return `${s.ino}:${s.mtimeMs}:${s.size}`;
+    const s = statSync(file, { throwIfNoEntry: false });
+    return s ? `${s.ino}:${s.mtimeMs}:${s.size}` : 'none';
   } catch {
     return 'none';
   }
