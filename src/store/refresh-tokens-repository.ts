@@ -46,10 +46,6 @@ export class RefreshTokensRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async revoke(jti: string): Promise<void> {
-    await this.db.updateTable('refresh_tokens').set({ revoked_at: nowIso() }).where('jti', '=', jti).where('revoked_at', 'is', null).execute();
-  }
-
   async revokeFamily(familyId: string): Promise<void> {
     await this.db.updateTable('refresh_tokens').set({ revoked_at: nowIso() }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
   }

@@ -60,6 +60,17 @@ describe('authentication', () => {
     assert.equal((await h.request('POST', '/api/auth/refresh/', { body: { refresh: login.json.refresh } })).status, 401);
   });
 
+  test('logout with a token already rotated ends the session: the newer token of its family is refused too', async () => {
+    const login = await h.request('POST', '/api/auth/login/', { body: { username: 'admin', password: 'admin123' } });
+    const rotated = await h.request('POST', '/api/auth/refresh/', { body: { refresh: login.json.refresh } });
+    assert.equal(rotated.status, 200);
+    // Another login's session is not touched.
+    const other = await h.request('POST', '/api/auth/login/', { body: { username: 'admin', password: 'admin123' } });
+    assert.equal((await h.request('POST', '/api/auth/logout/', { body: { refresh: login.json.refresh } })).status, 204);
+    assert.equal((await h.request('POST', '/api/auth/refresh/', { body: { refresh: rotated.json.refresh } })).status, 401);
+    assert.equal((await h.request('POST', '/api/auth/refresh/', { body: { refresh: other.json.refresh } })).status, 200);
+  });
+
   test('forged and misused tokens are refused', async () => {
     const login = await h.request('POST', '/api/auth/login/', { body: { username: 'admin', password: 'admin123' } });
     const payload = { sub: '1', typ: 'access', ver: 0, iss: 'ansflow' };

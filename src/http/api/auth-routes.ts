@@ -38,7 +38,12 @@ export function authRoutes(app: App, { auth }: ApiDeps) {
     '/api/auth/logout/',
     {
       config: { public: true },
-      schema: { tags: ['auth'], summary: 'Revoke a refresh token', body: RefreshBody, response: { 204: Type.Null(), ...errorResponses(400, 401) } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log out: revoke a refresh token and the rest of its session (its rotated family)',
+        body: RefreshBody,
+        response: { 204: Type.Null(), ...errorResponses(400, 401) },
+      },
     },
     async (request, reply) => {
       await auth.logout(request.body.refresh);

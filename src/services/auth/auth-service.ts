@@ -98,9 +98,14 @@ export class AuthService {
     return this.issuePair(user, claims.familyId);
   }
 
+  /**
+   * Ends the session the refresh token belongs to: its whole family, not only this token. A client
+   * may hold a token its own background refresh (or another tab) has just rotated; revoking only
+   * that one left the newer token, and so the session, alive after a logout.
+   */
   async logout(refreshToken: string): Promise<void> {
     const claims = this.verifyRefresh(refreshToken);
-    await this.deps.refreshTokens.revoke(claims.jti);
+    await this.deps.refreshTokens.revokeFamily(claims.familyId);
   }
 
   /** The user behind an access token or a personal access token, or AUTHENTICATION_ERROR. */
