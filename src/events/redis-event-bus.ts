@@ -75,17 +75,7 @@ export class RedisEventBus implements EventBus {
   }
 
   subscribeRun(runId: number, handler: (event: RunEvent) => void): Unsubscribe {
-    let set = this.byRun.get(runId);
-    if (!set) {
-      this.byRun.set(runId, (set = new Set()));
-      this.track(this.sub.subscribe(this.runChannel(runId)));
-    }
-    set.add(handler);
-    return () => {
-      if (!set.delete(handler) || set.size > 0 || this.byRun.get(runId) !== set) return;
-      this.byRun.delete(runId);
-      this.track(this.sub.unsubscribe(this.runChannel(runId)));
-    };
+    return this.subscribeKeyed(this.byRun, runId, this.runChannel(runId), handler);
   }
 
   subscribeAll(handler: (event: RunStatusEvent) => void): Unsubscribe {
@@ -98,16 +88,21 @@ export class RedisEventBus implements EventBus {
   }
 
   subscribeInventory(inventoryId: number, handler: (event: InventoryCheckEvent) => void): Unsubscribe {
-    let set = this.byInventory.get(inventoryId);
+    return this.subscribeKeyed(this.byInventory, inventoryId, this.inventoryChannel(inventoryId), handler);
+  }
+
+  /** One Redis channel per key, subscribed while the key has handlers here. */
+  private subscribeKeyed<E>(handlers: Map<number, Set<(e: E) => void>>, key: number, channel: string, handler: (e: E) => void): Unsubscribe {
+    let set = handlers.get(key);
     if (!set) {
-      this.byInventory.set(inventoryId, (set = new Set()));
-      this.track(this.sub.subscribe(this.inventoryChannel(inventoryId)));
+      handlers.set(key, (set = new Set()));
+      this.track(this.sub.subscribe(channel));
     }
     set.add(handler);
     return () => {
-      if (!set.delete(handler) || set.size > 0 || this.byInventory.get(inventoryId) !== set) return;
-      this.byInventory.delete(inventoryId);
-      this.track(this.sub.unsubscribe(this.inventoryChannel(inventoryId)));
+      if (!set.delete(handler) || set.size > 0 || handlers.get(key) !== set) return;
+      handlers.delete(key);
+      this.track(this.sub.unsubscribe(channel));
     };
   }
 

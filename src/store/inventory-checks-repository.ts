@@ -63,25 +63,23 @@ export class InventoryChecksRepository {
     return row.id;
   }
 
-  async find(inventoryId: number, id: number): Promise<InventoryCheck | null> {
-    const row = await this.db
+  /** Checks with the name of whoever asked for them. */
+  private withRequester() {
+    return this.db
       .selectFrom('inventory_checks')
       .leftJoin('users', 'users.id', 'inventory_checks.requested_by')
       .selectAll('inventory_checks')
-      .select('users.username')
-      .where('inventory_checks.id', '=', id)
-      .where('inventory_checks.inventory_id', '=', inventoryId)
-      .executeTakeFirst();
+      .select('users.username');
+  }
+
+  async find(inventoryId: number, id: number): Promise<InventoryCheck | null> {
+    const row = await this.withRequester().where('inventory_checks.id', '=', id).where('inventory_checks.inventory_id', '=', inventoryId).executeTakeFirst();
     return row ? toCheck(row) : null;
   }
 
   /** The inventory's most recent check (what a live viewer is shown first), or null. */
   async latest(inventoryId: number): Promise<InventoryCheck | null> {
-    const row = await this.db
-      .selectFrom('inventory_checks')
-      .leftJoin('users', 'users.id', 'inventory_checks.requested_by')
-      .selectAll('inventory_checks')
-      .select('users.username')
+    const row = await this.withRequester()
       .where('inventory_checks.inventory_id', '=', inventoryId)
       .orderBy('inventory_checks.id', 'desc')
       .limit(1)

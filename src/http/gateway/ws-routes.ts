@@ -55,6 +55,18 @@ const RunParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 21474836
 const InventoryParams = RunParams;
 
 export function wsRoutes(app: App, deps: WsDeps) {
+  /** Every feed: authenticate, then `watch` for a signed-in user while the client is still there; a failure closes 1011. */
+  const serveFeed = (request: FastifyRequest, client: FeedClient, watch: (user: User) => Promise<void>) => {
+    void authenticate(deps, request, client)
+      .then(async (user) => {
+        if (!user || !client.open) return;
+        await watch(user);
+      })
+      .catch((thrown: unknown) => {
+        request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
+        client.close(1011, 'internal error');
+      });
+  };
   const onRequest = async (request: FastifyRequest) => {
     if (!request.ws)
       throw new AppError('VALIDATION_ERROR', 'This address serves WebSocket connections only: connect with "Upgrade: websocket"', {
@@ -84,35 +96,23 @@ export function wsRoutes(app: App, deps: WsDeps) {
       const runId = request.params.id;
       const client = new FeedClient(socket, runId, deps.limits);
       socket.on('close', () => deps.feed.unwatchRun(runId, client));
-      void authenticate(deps, request, client)
-        .then(async (user) => {
-          if (!user || !client.open) return;
-          if (!(await deps.access.canWatchRun(user, runId))) return client.close(4404, 'run not found');
-          if (!client.open) return;
-          const { step, offset } = request.query;
-          const known = await deps.feed.watchRun(runId, client, { stepId: step ?? null, offset: offset ?? 0 });
-          if (!known) client.close(4404, 'run not found');
-        })
-        .catch((thrown: unknown) => {
-          request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
-          client.close(1011, 'internal error');
-        });
+      serveFeed(request, client, async (user) => {
+        if (!(await deps.access.canWatchRun(user, runId))) return client.close(4404, 'run not found');
+        if (!client.open) return;
+        const { step, offset } = request.query;
+        const known = await deps.feed.watchRun(runId, client, { stepId: step ?? null, offset: offset ?? 0 });
+        if (!known) client.close(4404, 'run not found');
+      });
     },
   );
 
   app.get('/ws/pipeline-runs/', { websocket: true, config: { public: true }, onRequest, schema: { hide: true, querystring: WsQuery } }, (socket, request) => {
     const client = new FeedClient(socket, null, deps.limits);
     socket.on('close', () => deps.feed.unwatchAll(client));
-    void authenticate(deps, request, client)
-      .then(async (user) => {
-        if (!user || !client.open) return;
-        const projects = await deps.access.watchableProjects(user);
-        if (client.open) deps.feed.watchAll(client, projects);
-      })
-      .catch((thrown: unknown) => {
-        request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
-        client.close(1011, 'internal error');
-      });
+    serveFeed(request, client, async (user) => {
+      const projects = await deps.access.watchableProjects(user);
+      if (client.open) deps.feed.watchAll(client, projects);
+    });
   });
 
   app.get(
@@ -122,17 +122,11 @@ export function wsRoutes(app: App, deps: WsDeps) {
       const inventoryId = request.params.id;
       const client = new FeedClient(socket, null, deps.limits);
       socket.on('close', () => deps.inventoryFeed.unwatch(inventoryId, client));
-      void authenticate(deps, request, client)
-        .then(async (user) => {
-          if (!user || !client.open) return;
-          if (!(await deps.access.canWatchInventory(user, inventoryId))) return client.close(4404, 'inventory not found');
-          if (!client.open) return;
-          await deps.inventoryFeed.watch(inventoryId, client);
-        })
-        .catch((thrown: unknown) => {
-          request.log.error({ err: coerceError(thrown) }, 'websocket feed failed');
-          client.close(1011, 'internal error');
-        });
+      serveFeed(request, client, async (user) => {
+        if (!(await deps.access.canWatchInventory(user, inventoryId))) return client.close(4404, 'inventory not found');
+        if (!client.open) return;
+        await deps.inventoryFeed.watch(inventoryId, client);
+      });
     },
   );
 
