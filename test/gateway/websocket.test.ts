@@ -203,10 +203,11 @@ describe('WebSocket backpressure', () => {
     await slow.next(() => true, LIVENESS_MS);
     const raw = (slow.socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     raw.pause();
-    const started = Date.now();
     const fastClosed = await fast.closed;
-    const runMs = Date.now() - started;
     assert.equal(fastClosed.code, 1000);
+    // The run ended while the stalled client still was not reading: it did not hold the run up.
+    const ended = (await h.request('GET', `/api/pipeline-runs/${runId}/`, { token: admin })).json;
+    assert.equal(ended.status, 'success', 'the run finished while a client was stalled');
     raw.resume();
     const slowClosed = await slow.closed;
     assert.equal(slowClosed.code, 1000);
@@ -226,6 +227,5 @@ describe('WebSocket backpressure', () => {
     assert.ok(resync.data.steps[0].offset >= 0);
     assert.ok(logOf(slow).length < full.length, 'chunks were dropped, not buffered without bound');
     assert.equal(slow.messages.at(-1).data.status, 'success', 'the final status always arrives');
-    assert.ok(runMs < 15000, `the run was not held up by the stalled client (${runMs} ms)`);
   });
 });
