@@ -21,6 +21,8 @@ import { processIsAlive } from '../../src/engine/process-group.js';
 import { api, login, startCluster, startTcpProxy, waitForRuns, workerOf, type Cluster, type TcpProxy, type WorkerProc } from './support.js';
 
 const LEASE_SECONDS = 3;
+// Waits for something that must happen are bounded only so a hang fails: a loaded machine may be slow.
+const LIVENESS_MS = 120_000;
 
 const shell = (name: string, command: string, extra: Record<string, unknown> = {}) => ({ name, type: 'shell_command', config: { command }, ...extra });
 
@@ -111,7 +113,7 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
         const r = await api(cluster!.gateway!.baseUrl, 'GET', '/api/v1/system/status');
         return r.status === 200 && r.json.workers?.length === 3 ? r.json : undefined;
       },
-      15000,
+      LIVENESS_MS,
       'three live workers in system status',
     );
     const byId = new Map(status.workers.map((w: any) => [w.id, w]));
@@ -201,7 +203,7 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
         const found = [...processesWhose((line) => line === 'sleep 120.37'), ...processesWhose((line) => line.includes('sleep 120.37 &'))];
         return found.length === 2 ? found : undefined;
       },
-      15000,
+      LIVENESS_MS,
       'the step to start',
     );
     strayGroups.push(...pids);
@@ -209,7 +211,7 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
     const started = Date.now();
     const r = await api(base(1), 'POST', `/api/pipeline-runs/${runId}/cancel/`, token);
     assert.equal(r.status, 202, r.text);
-    await waitFor(async () => pids.every((pid) => !processIsAlive(pid)), 8000, 'the step process tree to be gone');
+    await waitFor(async () => pids.every((pid) => !processIsAlive(pid)), LIVENESS_MS, 'the step process tree to be gone');
     const run = (await waitForRuns(base(1), token, [runId], 8000)).get(runId);
     assert.equal(run.status, 'cancelled');
     assert.ok(Date.now() - started < 8000);
@@ -224,10 +226,10 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
         const text = await logOf(base(1), token, doomedRun);
         return text.includes('started') ? text : undefined;
       },
-      15000,
+      LIVENESS_MS,
       'the step to start',
     );
-    const sleeper = await waitFor(async () => processesWhose((line) => line === 'sleep 60.73')[0], 10000, 'the step to sleep');
+    const sleeper = await waitFor(async () => processesWhose((line) => line === 'sleep 60.73')[0], LIVENESS_MS, 'the step to sleep');
     strayGroups.push(sleeper);
     const victim = workerFromLog(cluster!.workers, log)!;
     assert.ok(victim);
@@ -237,7 +239,7 @@ describe('distributed mode: two APIs, one gateway, three workers', () => {
     await victim.exited;
     const killedAt = Date.now();
     // The step's sandbox ends with the worker that held it.
-    await waitFor(async () => !processIsAlive(sleeper) || undefined, 5000, "the dead worker's step to end with its sandbox");
+    await waitFor(async () => !processIsAlive(sleeper) || undefined, LIVENESS_MS, "the dead worker's step to end with its sandbox");
 
     const crashed = (await waitForRuns(base(1), token, [doomedRun], 30000)).get(doomedRun);
     assert.equal(crashed.status, 'error', JSON.stringify(crashed));
@@ -335,7 +337,11 @@ describe('distributed mode: Redis restarted and PostgreSQL briefly unreachable',
     for (let i = 0; i < 3; i++) pipelines.push(await createPipeline(base, token, `redis-${i}`, [shell('s', `${MARK}; echo start; sleep 1.5; echo end`)]));
     const before: number[] = [];
     for (let i = 0; i < 6; i++) before.push(await trigger(base, token, pipelines[i % 3]!));
-    await waitFor(async () => (await api(base, 'GET', `/api/pipeline-runs/${before[0]}/`, token)).json.status === 'running', 15000, 'a run to be running');
+    await waitFor(
+      async () => (await api(base, 'GET', `/api/pipeline-runs/${before[0]}/`, token)).json.status === 'running',
+      LIVENESS_MS,
+      'a run to be running',
+    );
 
     await redis!.kill();
     const during: number[] = [];
@@ -364,7 +370,7 @@ describe('distributed mode: Redis restarted and PostgreSQL briefly unreachable',
     const base = cluster!.apis[0]!.baseUrl;
     const p = await createPipeline(base, token, 'pg-in-flight', [shell('s', `${MARK}; echo start; sleep 1; echo end`), shell('t', 'echo second-step')]);
     const runId = await trigger(base, token, p);
-    await waitFor(async () => (await logOf(base, token, runId)).includes('start'), 15000, 'the step to print');
+    await waitFor(async () => (await logOf(base, token, runId)).includes('start'), LIVENESS_MS, 'the step to print');
     await proxy!.cut();
     // The first step ends and the second starts during the outage; their writes wait for the database.
     await new Promise((r) => setTimeout(r, 1500));
@@ -407,8 +413,8 @@ describe('distributed mode: Redis restarted and PostgreSQL briefly unreachable',
     }
 
     // Resumes without a restart of any process.
-    await waitFor(async () => (await api(base, 'GET', '/api/pipelines/', token)).status === 200, 20000, 'the API to answer again');
-    await waitFor(async () => (await api(gateway, 'GET', '/api/v1/system/status')).status === 200, 20000, 'the gateway to be healthy again');
+    await waitFor(async () => (await api(base, 'GET', '/api/pipelines/', token)).status === 200, LIVENESS_MS, 'the API to answer again');
+    await waitFor(async () => (await api(gateway, 'GET', '/api/v1/system/status')).status === 200, LIVENESS_MS, 'the gateway to be healthy again');
     const list = await api(base, 'GET', '/api/pipelines/?page_size=100', token);
     const names = list.json.results.map((x: { name: string }) => x.name);
     assert.ok(names.includes('pg-before'));
@@ -459,7 +465,7 @@ describe('distributed mode: Redis restarted and PostgreSQL briefly unreachable',
     );
     for (const a of answers.filter((x) => x.status === 503)) assert.equal(a.json.error.code, 'SERVICE_UNAVAILABLE');
 
-    await waitFor(async () => (await api(base, 'GET', '/api/pipelines/', token)).status === 200, 20000, 'the API to answer again');
+    await waitFor(async () => (await api(base, 'GET', '/api/pipelines/', token)).status === 200, LIVENESS_MS, 'the API to answer again');
     const listed = (await api(base, 'GET', '/api/pipelines/?page_size=100', token)).json.results as Array<{ id: number; name: string }>;
     for (let i = 0; i < 20; i++) {
       const found = listed.find((x) => x.name === `storm-${i}`);
