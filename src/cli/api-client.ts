@@ -3,9 +3,14 @@ import { CliError } from './cli-error.js';
 
 export class ApiClient {
   constructor(
-    private readonly baseUrl: string,
+    readonly baseUrl: string,
     private token: string | null = null,
   ) {}
+
+  /** The access token in use (after a password login, the one it gave), for the gateway's WebSocket. */
+  get accessToken(): string | null {
+    return this.token;
+  }
 
   async login(username: string, password: string): Promise<void> {
     const r = await this.call('POST', '/api/auth/login/', { username, password });

@@ -4,14 +4,15 @@
  *   push NAME FILE [--project P] [--format F] [--ssh-credential C]
  *                                              create it, or save FILE as its next version
  *   hosts NAME [--project P]                   every host with its groups (secrets masked)
- *   check ID|NAME [--limit PATTERN]            connectivity check: each host's answer, followed to
- *                                              its end (a large check is answered 202); exit 1 when
- *                                              a host is unreachable or failed
+ *   check ID|NAME [--limit PATTERN]            connectivity check: each host's answer as it comes,
+ *                                              followed live to its end (inventory-check.ts); exit 1
+ *                                              when a host is unreachable or failed
  */
 import { readFileSync } from 'node:fs';
 import { connectApi, type ApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { parseOptions } from './options.js';
+import { checkInventory } from './inventory-check.js';
 
 const HELP = `Usage: ansflow inventory <list|push|hosts|check> [options]
 
@@ -20,8 +21,10 @@ const HELP = `Usage: ansflow inventory <list|push|hosts|check> [options]
                                (Ansible parses it: a syntax error names the line)
   hosts NAME                   every host of NAME with its groups and last check
   check ID|NAME                check the hosts' connectivity (Ansible ping and facts): one line a
-                               host (reachable with OS and Python, or unreachable/failed with the
-                               reason); exits 1 when a host is not reachable
+                               host as it answers (reachable with OS and Python, or unreachable/failed
+                               with the reason), followed live over the gateway's WebSocket (read
+                               every second instead, said on stderr, when it cannot connect); then
+                               the counts; exits 1 when a host is not reachable
 
 Options:
   --project <id>          the project (default: the \`default\` project; list: all you can read)
@@ -129,47 +132,4 @@ async function find(api: ApiClient, name: string, project: number | undefined): 
   if (matches.length > 1)
     throw new CliError(`inventories named "${name}" are in projects ${matches.map((m) => m.project_id).join(', ')}: say which with --project`);
   return matches[0] ?? null;
-}
-
-interface Check {
-  id: number;
-  status: 'running' | 'finished' | 'error';
-  host_count: number;
-  results: Array<{
-    host: string;
-    status: 'reachable' | 'unreachable' | 'failed';
-    reason: string | null;
-    facts: { distribution: string | null; distribution_version: string | null; system: string | null; python_version: string | null } | null;
-  }>;
-  counts: { reachable: number; unreachable: number; failed: number };
-  error: string | null;
-}
-
-/** Starts a check and prints each host as it answers; a 202 check is read again every second until it ends. */
-async function checkInventory(api: ApiClient, id: number, limit: string | undefined): Promise<number> {
-  let check = (await api.call('POST', `/api/inventories/${id}/check/`, limit === undefined ? {} : { limit })) as Check;
-  const printed = new Set<string>();
-  const print = () => {
-    for (const r of check.results) {
-      if (printed.has(r.host)) continue;
-      printed.add(r.host);
-      const f = r.facts;
-      const detail = f
-        ? [[f.distribution ?? f.system, f.distribution_version].filter(Boolean).join(' '), f.python_version && `Python ${f.python_version}`]
-            .filter(Boolean)
-            .join(', ')
-        : (r.reason ?? '').replace(/\s+/g, ' ');
-      console.log(`${r.host}\t${r.status}\t${detail}`);
-    }
-  };
-  print();
-  while (check.status === 'running') {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    check = (await api.call('GET', `/api/inventories/${id}/checks/${check.id}/`)) as Check;
-    print();
-  }
-  if (check.status === 'error') throw new CliError(`the check failed: ${check.error ?? 'unknown error'}`);
-  const { reachable, unreachable, failed } = check.counts;
-  console.log(`${check.results.length} hosts: ${reachable} reachable, ${unreachable} unreachable, ${failed} failed`);
-  return unreachable + failed > 0 ? 1 : 0;
 }
