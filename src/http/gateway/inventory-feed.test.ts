@@ -6,9 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { WebSocket } from 'ws';
 import { InProcessEventBus } from '../../events/in-process-event-bus.js';
 import type { InventoryCheckEvent } from '../../events/event-bus.js';
+import { framesOf, recordingSocket } from '../../../test/support/recording-socket.js';
 import { FeedClient } from './feed-client.js';
 import { InventoryFeed, type ShownCheck } from './inventory-feed.js';
 
@@ -20,21 +20,6 @@ interface CheckData {
   counts: unknown;
 }
 type Sent = { type: 'inventory_check'; data: CheckData } | { type: 'inventory_feed'; data: { inventory_id: number; latest: CheckData | null } };
-
-function recordingSocket() {
-  const sent: Sent[] = [];
-  const socket = {
-    OPEN: 1,
-    CONNECTING: 0,
-    readyState: 1,
-    bufferedAmount: 0,
-    on: () => socket,
-    send: (data: Buffer | string) => sent.push(JSON.parse(data.toString()) as Sent),
-    close: () => (socket.readyState = 3),
-    terminate: () => undefined,
-  };
-  return { socket, sent };
-}
 
 const limits = { softBytes: 1024, hardBytes: 4096 };
 
@@ -78,22 +63,23 @@ test('the latest check first, then live events; events during the read are held,
   const events = new InProcessEventBus();
   let answer: (c: ShownCheck | null) => void = () => undefined;
   const feed = new InventoryFeed({ events, latestCheck: () => new Promise((resolve) => (answer = resolve)) });
-  const { socket, sent } = recordingSocket();
-  const client = new FeedClient(socket as unknown as WebSocket, null, limits);
+  const { socket, sent: recorded } = recordingSocket<Sent>();
+  const sent = () => framesOf(recorded);
+  const client = new FeedClient(socket, null, limits);
   const joined = feed.watch(1, client);
   // While the latest check is being read, a host answers and another inventory's check goes on.
   events.publish(event(1, 4, 'db1'));
   events.publish(event(2, 9, 'other'));
-  assert.equal(sent.length, 0, 'nothing before the latest check');
+  assert.equal(sent().length, 0, 'nothing before the latest check');
   answer(shown);
   await joined;
   events.publish(event(1, 4, null));
-  assert.deepEqual(summary(sent), [
+  assert.deepEqual(summary(sent()), [
     ['inventory_feed', 4, 'running', 'web1'],
     ['inventory_check', 4, 'running', 'db1'],
     ['inventory_check', 4, 'finished', ''],
   ]);
-  const [first, , end] = sent;
+  const [first, , end] = sent();
   assert.ok(first?.type === 'inventory_feed' && end?.type === 'inventory_check');
   assert.equal(first.data.inventory_id, 1);
   assert.deepEqual(first.data.latest?.counts, { reachable: 1, unreachable: 0, failed: 0 }, 'the latest check has its tally');
@@ -103,17 +89,18 @@ test('the latest check first, then live events; events during the read are held,
   feed.unwatch(1, client);
   assert.equal(feed.size, 0);
   events.publish(event(1, 5, 'web1'));
-  assert.equal(sent.length, 3, 'nothing after leaving');
+  assert.equal(sent().length, 3, 'nothing after leaving');
 });
 
 test('an inventory never checked: the feed says it is in place, with no check; the next check live', async () => {
   const events = new InProcessEventBus();
   const feed = new InventoryFeed({ events, latestCheck: async () => null });
-  const { socket, sent } = recordingSocket();
-  await feed.watch(3, new FeedClient(socket as unknown as WebSocket, null, limits));
+  const { socket, sent: recorded } = recordingSocket<Sent>();
+  const sent = () => framesOf(recorded);
+  await feed.watch(3, new FeedClient(socket, null, limits));
   events.publish(event(3, 1, null, 'running'));
   events.publish(event(3, 1, 'web1'));
-  assert.deepEqual(summary(sent), [
+  assert.deepEqual(summary(sent()), [
     ['inventory_feed', null, null, null],
     ['inventory_check', 1, 'running', ''],
     ['inventory_check', 1, 'running', 'web1'],
@@ -123,12 +110,13 @@ test('an inventory never checked: the feed says it is in place, with no check; t
 test("a client that is behind loses hosts' answers, never the check's end; a failed read leaves the feed", async () => {
   const events = new InProcessEventBus();
   const feed = new InventoryFeed({ events, latestCheck: async () => null });
-  const { socket, sent } = recordingSocket();
-  await feed.watch(1, new FeedClient(socket as unknown as WebSocket, null, limits));
-  socket.bufferedAmount = limits.softBytes + 1;
+  const { fake, socket, sent: recorded } = recordingSocket<Sent>();
+  const sent = () => framesOf(recorded);
+  await feed.watch(1, new FeedClient(socket, null, limits));
+  fake.bufferedAmount = limits.softBytes + 1;
   events.publish(event(1, 4, 'web1'));
   events.publish(event(1, 4, null));
-  assert.deepEqual(summary(sent), [
+  assert.deepEqual(summary(sent()), [
     ['inventory_feed', null, null, null],
     ['inventory_check', 4, 'finished', ''],
   ]);
@@ -140,6 +128,6 @@ test("a client that is behind loses hosts' answers, never the check's end; a fai
     },
   });
   const other = recordingSocket();
-  await assert.rejects(broken.watch(1, new FeedClient(other.socket as unknown as WebSocket, null, limits)), /database gone/);
+  await assert.rejects(broken.watch(1, new FeedClient(other.socket, null, limits)), /database gone/);
   assert.equal(broken.size, 0);
 });

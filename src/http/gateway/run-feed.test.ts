@@ -6,32 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { WebSocket } from 'ws';
 import { InProcessEventBus } from '../../events/in-process-event-bus.js';
 import type { RunStatusEvent } from '../../events/event-bus.js';
 import type { RunStatus } from '../../domain/status.js';
 import type { Run } from '../../store/runs-repository.js';
+import { recordingSocket, type Recorded } from '../../../test/support/recording-socket.js';
 import { FeedClient } from './feed-client.js';
 import { RunFeed } from './run-feed.js';
-
-/** A socket that is always open and keeps up: every frame and the close are recorded in order. */
-function recordingSocket() {
-  const sent: Array<{ type: string; data: { status?: string } } | { close: number }> = [];
-  const socket = {
-    OPEN: 1,
-    CONNECTING: 0,
-    readyState: 1,
-    bufferedAmount: 0,
-    on: () => socket,
-    send: (data: Buffer | string) => sent.push(JSON.parse(data.toString())),
-    close: (code: number) => {
-      sent.push({ close: code });
-      socket.readyState = 3;
-    },
-    terminate: () => undefined,
-  };
-  return { socket: socket as unknown as WebSocket, sent };
-}
 
 const run = (status: RunStatus): Run =>
   ({
@@ -68,7 +49,9 @@ function feedWith(reads: RunStatus[]) {
 
 const settled = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-function statusesAndClose(sent: ReturnType<typeof recordingSocket>['sent']) {
+type StatusFrame = { type: string; data: { status?: string } };
+
+function statusesAndClose(sent: Array<Recorded<StatusFrame>>) {
   return sent.map((m) => ('close' in m ? `close ${m.close}` : m.type === 'pipeline_status_update' ? m.data.status! : m.type));
 }
 
@@ -76,7 +59,7 @@ test('a final event whose read still says running: the client gets the final sta
   // The join reads running; the final event's read lags (running) as a read from a replica or
   // another connection may.
   const { events, feed, errors } = feedWith(['running', 'running']);
-  const { socket, sent } = recordingSocket();
+  const { socket, sent } = recordingSocket<StatusFrame>();
   assert.equal(await feed.watchRun(7, new FeedClient(socket, 7, { softBytes: 1 << 20, hardBytes: 4 << 20 })), true);
   events.publish(statusEvent('success'));
   await settled();
@@ -86,7 +69,7 @@ test('a final event whose read still says running: the client gets the final sta
 
 test('a running event whose read is already final: the final status closes the feed at once, and only once', async () => {
   const { events, feed } = feedWith(['running', 'success']);
-  const { socket, sent } = recordingSocket();
+  const { socket, sent } = recordingSocket<StatusFrame>();
   await feed.watchRun(7, new FeedClient(socket, 7, { softBytes: 1 << 20, hardBytes: 4 << 20 }));
   events.publish(statusEvent('running'));
   await settled();
@@ -99,7 +82,7 @@ test('a running event whose read is already final: the final status closes the f
 
 test('updates leave in event order, each built from its read', async () => {
   const { events, feed } = feedWith(['queued', 'running', 'running', 'success']);
-  const { socket, sent } = recordingSocket();
+  const { socket, sent } = recordingSocket<StatusFrame>();
   await feed.watchRun(7, new FeedClient(socket, 7, { softBytes: 1 << 20, hardBytes: 4 << 20 }));
   events.publish(statusEvent('running'));
   events.publish(statusEvent('running'));
