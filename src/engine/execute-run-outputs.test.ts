@@ -223,16 +223,50 @@ test('snapshots are taken after steps a later step needs, and a retry restores o
   }
 });
 
-test("each snapshot is stored before the next step starts, and a failed upload is told in its step's log", async () => {
+test('a snapshot is stored while the next step runs, the step log closed at its end; the run ends once it is stored', async () => {
   const { h, outputs } = setup();
   try {
-    const spec = makeSpec([shell('one', 'echo 1 > one.txt'), shell('two', 'touch two-ran'), shell('three', 'true')]);
+    const spec = makeSpec([shell('one', 'echo 1 > one.txt; echo one-last-line'), shell('two', 'echo two-first-line; touch two-ran'), shell('three', 'true')]);
     const workspace = join(h.root, 'workspaces', `run-${spec.runId}`);
     const seen: string[] = [];
+    let stepTwoLogWhileHeld = '';
     const put = outputs.store.put.bind(outputs.store);
     outputs.store.put = async (key, body, options) => {
-      if (key.endsWith(`s${spec.steps[0]!.stepId}.tgz`))
+      if (key.endsWith(`s${spec.steps[0]!.stepId}.tgz`)) {
+        // Held until step two has run: were the upload on the path between the steps, this would wait it out and fail below.
+        for (let i = 0; i < 2400 && !existsSync(join(workspace, 'two-ran')); i++) await new Promise((r) => setTimeout(r, 50));
         seen.push(existsSync(join(workspace, 'two-ran')) ? 'two ran before one was stored' : 'two had not run');
+        stepTwoLogWhileHeld = (await h.logs.read({ runId: spec.runId, stepId: null, offset: 0 })).data.toString('utf8');
+      }
+      return put(key, body, options);
+    };
+    const r = await runWith(h, spec, { outputs });
+    assert.equal(r.outcome.status, 'success');
+    assert.deepEqual(seen, ['two ran before one was stored']);
+    // Step one's log was closed at its end, before step two began: its last line is in the run log before two's first.
+    assert.match(stepTwoLogWhileHeld, /one-last-line\n[\s\S]*two-first-line/);
+    assert.deepEqual(
+      outputs.snapshots.map((s) => s.stepId).sort(),
+      [spec.steps[0]!.stepId, spec.steps[1]!.stepId].sort(),
+      'both snapshots are recorded before the run ends',
+    );
+    assert.deepEqual(outputs.snapshotFailures, []);
+    assert.deepEqual(
+      readdirSync(join(h.root, 'workspaces')).filter((name) => name.startsWith('.snapshot-')),
+      [],
+      'the staged copies are gone',
+    );
+  } finally {
+    h.cleanup();
+  }
+});
+
+test("a snapshot that fails to be stored after its step ended is a line in the step's and the run's log and on the step's record; the run still succeeds", async () => {
+  const { h, outputs } = setup();
+  try {
+    const spec = makeSpec([shell('one', 'echo 1 > one.txt'), shell('two', 'echo 2 > two.txt; echo two-last-line'), shell('three', 'echo three-output')]);
+    const put = outputs.store.put.bind(outputs.store);
+    outputs.store.put = async (key, body, options) => {
       if (key.endsWith(`s${spec.steps[1]!.stepId}.tgz`)) {
         body.resume();
         throw new Error('the store is down');
@@ -241,13 +275,22 @@ test("each snapshot is stored before the next step starts, and a failed upload i
     };
     const r = await runWith(h, spec, { outputs });
     assert.equal(r.outcome.status, 'success');
-    assert.deepEqual(seen, ['two had not run']);
+    assert.deepEqual(Object.values(r.reporter.finalStatuses()), ['success', 'success', 'success']);
     assert.deepEqual(
       outputs.snapshots.map((s) => s.stepId),
       [spec.steps[0]!.stepId],
       "one's snapshot is recorded; two's failed",
     );
-    assert.match(await r.stepLog(1), /snapshot: not taken \(a retry from a later step will not be offered\): .*the store is down/);
+    assert.equal(outputs.snapshotFailures.length, 1, 'recorded before the run ended');
+    assert.equal(outputs.snapshotFailures[0]!.stepId, spec.steps[1]!.stepId);
+    assert.match(outputs.snapshotFailures[0]!.message, /snapshot: not taken \(a retry from a later step will not be offered\): .*the store is down/);
+    // Appended after the step's own last line, once its log had closed.
+    assert.match(await r.stepLog(1), /two-last-line\n(?:.*\n)*snapshot: not taken \(a retry from a later step will not be offered\): .*the store is down\n$/);
+    // In the run log: under no new header (step three's lines may follow), prefixed with its step's name.
+    const runLog = await r.runLog();
+    assert.match(runLog, /==> two\n[\s\S]*two-last-line\n[\s\S]*\[two\] snapshot: not taken .*the store is down\n/);
+    assert.equal(runLog.match(/^==> two$/gm)?.length, 1);
+    assert.match(runLog, /==> three\n/);
     assert.deepEqual(
       readdirSync(join(h.root, 'workspaces')).filter((name) => name.startsWith('.snapshot-')),
       [],

@@ -138,7 +138,7 @@ async function runGraph(
   const outputs = input.outputs ? new RunOutputsState(input.outputs, spec.runId, spec.branch, spec.steps) : null;
   const needed = new Set(nodes.flatMap((n) => n.needs));
   const reused = new Set(spec.reuse?.stepIds ?? []);
-  const { outcomes, fault } = await scheduleSteps({
+  const scheduled = scheduleSteps({
     nodes,
     maxParallel: input.options.maxParallelSteps ?? DEFAULT_MAX_PARALLEL_STEPS,
     signal,
@@ -153,6 +153,9 @@ async function runGraph(
         status,
       ),
   });
+  // Snapshots of finished steps still being stored: the run ends (and its workspace goes) only
+  // once they are stored or their failure is told.
+  const { outcomes, fault } = await scheduled.finally(() => outputs?.settled());
   if (signal.aborted) return abortedOutcome(signal);
   if (fault !== undefined) return { status: 'error', reason: fault };
   // The run takes the status of the first blocking step in definition order.
@@ -200,6 +203,9 @@ async function runOneStep(
   });
   let outcome: StepOutcome;
   let credential: { resolved: ResolvedCredential; given: StepCredential } | undefined;
+  // Resolved once the step's result is reported and its log closed (for work that ends later).
+  let stepEnded!: () => void;
+  const ended = new Promise<void>((resolve) => (stepEnded = resolve));
   try {
     const found = step.credential === undefined ? undefined : await giveCredential(input, step, step.credential, workspace, secrets);
     if (found && 'problem' in found) outcome = await refuseStep(input, step, output, found.problem);
@@ -212,9 +218,10 @@ async function runOneStep(
         workspace: workspace.path,
         output,
         needed: outputs.needed,
-        // Snapshots are stored before the next step starts: stored in the background, the step's
-        // log stayed open for their notes and its last lines reached live viewers after the next
-        // step's (test/gateway/websocket.test.ts). A step that changed nothing stores nothing.
+        // The snapshot is stored while the next step runs. The step's log closes at its end all
+        // the same (its last line must reach live viewers before the next step's output:
+        // test/gateway/websocket.test.ts); a later failure to store is appended to it then.
+        afterEnd: { ended, note: (line: string) => noteAfterEnd(input, step, parallel, secrets, line) },
         ...(options.stepOwner && { owner: options.stepOwner }),
       };
       const fromProblem = step.from ? (around ? await takeArtifactsFrom(around) : 'from: this worker has no artifact store to take artifacts from') : null;
@@ -246,8 +253,25 @@ async function runOneStep(
       outcome ??= { status: 'failed', exitCode: null, attempts: 0 };
       outcome = { ...outcome, fault: outcome.fault ?? `step log could not be written: ${coerceError(thrown).message}` };
     }
+    stepEnded();
   }
   return outcome;
+}
+
+/** A line in a step's log after the step ended (its log reopened and appended to: a run-log line of its own too). */
+async function noteAfterEnd(input: ExecuteRunInput, step: PlannedStep, parallel: boolean, secrets: string[], line: string): Promise<void> {
+  const output = openStepOutput({
+    logs: input.logs,
+    runId: input.spec.runId,
+    stepId: step.stepId,
+    stepName: step.name,
+    parallel,
+    reopened: true,
+    secrets,
+    maxLineBytes: input.options.maxLineBytes,
+  });
+  output.note(line);
+  await output.close();
 }
 
 /** The credential a step names, written into the run's HOME for it; or why the step cannot have it. */

@@ -100,7 +100,12 @@ export interface StepLogWriter {
 }
 
 export interface LogStore {
-  openStep(e: { runId: number; stepId: number; stepName: string; parallel: boolean }): StepLogWriter;
+  /**
+   * `reopened`: the step has ended and this appends to its log (a failure found later, as its
+   * snapshot's storing); in the run log its lines come without a new `==>` header, each prefixed
+   * `[name] `, since other steps' lines may be going on there.
+   */
+  openStep(e: { runId: number; stepId: number; stepName: string; parallel: boolean; reopened?: boolean }): StepLogWriter;
   /** Bytes of one step's log (or of the whole run when stepId is null) from `offset`. */
   read(e: { runId: number; stepId: number | null; offset: number; limit?: number }): Promise<{ data: Buffer; nextOffset: number }>;
   size(e: { runId: number; stepId: number | null }): Promise<number>;

@@ -24,10 +24,18 @@ export function openStepOutput(e: {
   stepId: number;
   stepName: string;
   parallel: boolean;
+  /** The step ended and its log is appended to (LogStore.openStep). */
+  reopened?: boolean;
   secrets: readonly string[];
   maxLineBytes: number;
 }): StepOutput {
-  const writer: StepLogWriter = e.logs.openStep({ runId: e.runId, stepId: e.stepId, stepName: e.stepName, parallel: e.parallel });
+  const writer: StepLogWriter = e.logs.openStep({
+    runId: e.runId,
+    stepId: e.stepId,
+    stepName: e.stepName,
+    parallel: e.parallel,
+    ...(e.reopened && { reopened: true }),
+  });
   const masker = new SecretMasker(e.secrets);
   const limiter = new LineLimiter(e.maxLineBytes);
   let atLineStart = true;

@@ -18,7 +18,7 @@ async function database(backend: 'sqlite' | 'postgres'): Promise<{ db: Db; clean
   const db = openDb({ databaseUrl: pg?.url ?? null, dataDir: dir });
   await migrateToLatest(db);
   const now = new Date().toISOString();
-  for (const id of [1, 2, 3, 4, 5, 6, 999])
+  for (const id of [1, 2, 3, 4, 5, 6, 7, 999])
     await sql`insert into pipeline_runs (id, pipeline_id, pipeline_name, number, status, trigger_type, trigger_user_id, trigger, branch, commit_sha, variables, definition, created_at)
               values (${id}, null, 'p', ${id}, 'running', 'manual', null, '{}', 'main', null, '{}', '{}', ${now})`.execute(db.kysely);
   return {

@@ -50,7 +50,7 @@ export class DbLogStore implements LogStore {
         return appender.close();
       },
     };
-    return stepLogWriter(stream, new RunLogLines(this.acquireRunLog(e.runId), e.stepName, e.parallel), () => this.releaseRunLog(e.runId));
+    return stepLogWriter(stream, new RunLogLines(this.acquireRunLog(e.runId), e.stepName, e.parallel, e.reopened), () => this.releaseRunLog(e.runId));
   }
 
   async read(e: { runId: number; stepId: number | null; offset: number; limit?: number }): Promise<{ data: Buffer; nextOffset: number }> {

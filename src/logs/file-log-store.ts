@@ -39,6 +39,8 @@ export interface OpenStepLog {
   stepId: number;
   stepName: string;
   parallel: boolean;
+  /** The step ended and its log is appended to (see LogStore.openStep). */
+  reopened?: boolean;
   /** Observes this step's flushed chunks, in addition to the store-wide observer. */
   onChunk?: (offset: number, text: string) => void;
 }
@@ -79,7 +81,7 @@ export class FileLogStore implements LogStore {
         appender.close();
       },
     };
-    return stepLogWriter(stream, new RunLogLines(runLog.appender, e.stepName, e.parallel), () => this.releaseRunLog(e.runId));
+    return stepLogWriter(stream, new RunLogLines(runLog.appender, e.stepName, e.parallel, e.reopened), () => this.releaseRunLog(e.runId));
   }
 
   async read(e: { runId: number; stepId: number | null; offset: number; limit?: number }): Promise<{ data: Buffer; nextOffset: number }> {

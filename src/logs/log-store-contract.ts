@@ -79,6 +79,22 @@ export function describeLogStoreContract(name: string, make: () => Promise<LogSt
       assert.equal(await readAll(store, 4, 2), 'from second\n');
     }));
 
+  test(`${name}: a step reopened after its end appends to its log; in the run log its lines are prefixed, under no new header`, () =>
+    withStore(make, async (store) => {
+      const a = store.openStep({ runId: 7, stepId: 1, stepName: 'first', parallel: false });
+      a.write(Buffer.from('from first\n'));
+      await a.close();
+      const b = store.openStep({ runId: 7, stepId: 2, stepName: 'second', parallel: false });
+      b.write(Buffer.from('from second\n'));
+      const late = store.openStep({ runId: 7, stepId: 1, stepName: 'first', parallel: false, reopened: true });
+      late.write(Buffer.from('late line\n'));
+      await late.close();
+      b.write(Buffer.from('second again\n'));
+      await b.close();
+      assert.equal(await readAll(store, 7, 1), 'from first\nlate line\n');
+      assert.equal(await readAll(store, 7, null), '==> first\nfrom first\n==> second\nfrom second\n[first] late line\nsecond again\n');
+    }));
+
   test(`${name}: unknown runs and steps read as empty`, () =>
     withStore(make, async (store) => {
       assert.deepEqual(await store.read({ runId: 999, stepId: 1, offset: 0 }), { data: Buffer.alloc(0), nextOffset: 0 });

@@ -18,8 +18,14 @@ export class RunLogLines {
     private readonly runLog: { append(chunk: Buffer): void },
     private readonly stepName: string,
     private readonly parallel: boolean,
+    /** The step ended and its log is appended to: no header (it would head other steps' lines too), every line prefixed. */
+    reopened = false,
   ) {
-    this.prefix = Buffer.from(parallel ? `[${oneLine(stepName)}] ` : '');
+    if (reopened) {
+      this.started = true;
+      this.parallel = true;
+    }
+    this.prefix = Buffer.from(this.parallel ? `[${oneLine(stepName)}] ` : '');
   }
 
   write(chunk: Buffer): void {

@@ -365,6 +365,21 @@ export class OutputsRepository {
       .execute();
   }
 
+  /**
+   * A step whose snapshot could not be stored (found after its result was recorded): why, on the
+   * step's message, after what the message said already; any snapshot recorded for it goes.
+   */
+  async snapshotFailed(input: { stepRunId: number; message: string }): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('run_snapshots').where('step_run_id', '=', input.stepRunId).execute();
+      await tx
+        .updateTable('step_runs')
+        .set({ message: sql<string>`case when message is null or message = '' then ${input.message} else message || '; ' || ${input.message} end` })
+        .where('id', '=', input.stepRunId)
+        .execute();
+    });
+  }
+
   async snapshotsOfRun(runId: number): Promise<Snapshot[]> {
     const rows = await this.db.selectFrom('run_snapshots').selectAll().where('run_id', '=', runId).execute();
     return rows.map((r) => ({

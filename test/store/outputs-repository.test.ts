@@ -178,5 +178,24 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await outputs.removeExpiredArtifacts(new Date().toISOString(), 10), ['runs/x/old']);
       assert.equal((await outputs.artifactsOfRun(run.id)).length, 0);
     });
+
+    test("a snapshot that failed after its step's result is on the step's message, after what it said; its record goes", async () => {
+      const run = await newRun();
+      const [a, b] = run.steps;
+      await runs.stepFinished(a!.id, { status: 'success', exitCode: 0, attempts: 1, at: new Date().toISOString(), message: null });
+      await runs.stepFinished(b!.id, { status: 'success', exitCode: 0, attempts: 1, at: new Date().toISOString(), message: 'it said this' });
+      await outputs.recordSnapshot({ runId: run.id, stepRunId: a!.id, objectKey: 's/a', size: 10, worker: 'w1' });
+      await outputs.snapshotFailed({ stepRunId: a!.id, message: 'snapshot: not taken: the store is down' });
+      await outputs.snapshotFailed({ stepRunId: b!.id, message: 'snapshot: not taken: full' });
+      const steps = (await runs.findById(run.id))!.steps;
+      assert.deepEqual(
+        steps.map((s) => [s.status, s.message]),
+        [
+          ['success', 'snapshot: not taken: the store is down'],
+          ['success', 'it said this; snapshot: not taken: full'],
+        ],
+      );
+      assert.deepEqual(await outputs.snapshotsOfRun(run.id), []);
+    });
   });
 }

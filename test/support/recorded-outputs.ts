@@ -15,6 +15,7 @@ export class RecordedOutputs implements RunOutputs {
   readonly caches: SavedCache[] = [];
   readonly lookups: { restored: StoredCache | null; exact: boolean }[] = [];
   readonly snapshots: { stepId: number; objectKey: string; size: number }[] = [];
+  readonly snapshotFailures: { stepId: number; message: string }[] = [];
   private nextId = 1;
 
   constructor(
@@ -26,7 +27,13 @@ export class RecordedOutputs implements RunOutputs {
   /** The same records, seen by a run with other scopes (a pull request's). */
   withScopes(scopes: { write: string; read: string[] }): RecordedOutputs {
     const other = new RecordedOutputs(this.store, scopes, this.limits);
-    Object.assign(other, { caches: this.caches, artifacts: this.artifacts, lookups: this.lookups, snapshots: this.snapshots });
+    Object.assign(other, {
+      caches: this.caches,
+      artifacts: this.artifacts,
+      lookups: this.lookups,
+      snapshots: this.snapshots,
+      snapshotFailures: this.snapshotFailures,
+    });
     return other;
   }
 
@@ -51,6 +58,9 @@ export class RecordedOutputs implements RunOutputs {
   }
   async snapshotTaken(e: { stepId: number; objectKey: string; size: number }) {
     this.snapshots.push(e);
+  }
+  async snapshotFailed(e: { stepId: number; message: string }) {
+    this.snapshotFailures.push(e);
   }
   /** What a step's `from:` gets: set `taken` (or leave it to answer "none"). */
   taken: ((from: StepFrom) => Promise<TakenArtifacts>) | null = null;

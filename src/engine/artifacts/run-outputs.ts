@@ -75,6 +75,11 @@ export interface RunOutputs {
   }): Promise<void>;
   snapshotTaken(e: { stepId: number; objectKey: string; size: number }): Promise<void>;
   /**
+   * The step's snapshot could not be taken or stored (`message` says why; a retry from a later
+   * step will not be offered). Recorded on the step, whose result is already reported.
+   */
+  snapshotFailed(e: { stepId: number; message: string }): Promise<void>;
+  /**
    * The artifacts of another pipeline's latest successful run on a branch (a step's `from:`). Throws
    * an Error whose message says why not (no such pipeline in this run's project, no successful run
    * on that branch, none of its artifacts left); that message fails the step.

@@ -12,6 +12,12 @@
  *                     3. a snapshot of the workspace, when it succeeded, a later step needs it and
  *                        the workspace is under the snapshot limit (for retrying from a later step);
  *                        only what changed since the run's previous snapshot (workspace-snapshot.ts).
+ *                        What changed is copied aside on the step's path; packing and storing it
+ *                        goes on in the background while the next step runs (the run waits for it
+ *                        before it ends: RunOutputsState.settled). The step's log is closed at the
+ *                        step's end, so live viewers get its last line before the next step's
+ *                        output; a snapshot that then fails to be stored is told by a line of its
+ *                        own in the step's (and so the run's) log and on the step's record.
  *
  * Everything the step's processes wrote is untrusted: links are never followed, globs never leave
  * the workspace (collect-artifact.ts, cache-archive.ts), and cache archives are extracted by GNU
@@ -39,6 +45,8 @@ export class RunOutputsState {
   /** The run's snapshots so far: each one after the first stores only what changed. */
   readonly snapshots = new SnapshotChain();
   private readonly names = new Map<number, string>();
+  /** Background work of finished steps still going (their snapshots being stored); never rejects. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     readonly outputs: RunOutputs,
@@ -61,6 +69,26 @@ export class RunOutputsState {
   artifactNameOf(step: PlannedStep): string {
     return this.names.get(step.stepId)!;
   }
+
+  /** Keeps `work` (which must not reject) until it ends: the run waits for it (settled). */
+  track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  /** Resolves once every tracked piece of work has ended: the run may end and its workspace go only then. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
+  }
+}
+
+/**
+ * What a step's background work needs once the step has ended: `ended` resolves once its result
+ * is reported and its log closed, and `note` then writes a line into its log (reopened, appended).
+ */
+export interface StepAfterEnd {
+  ended: Promise<void>;
+  note(line: string): Promise<void>;
 }
 
 export interface StepOutputsInput {
@@ -71,6 +99,8 @@ export interface StepOutputsInput {
   owner?: FileOwner;
   /** Whether a later step needs this one (only then is a snapshot worth taking). */
   needed: boolean;
+  /** For work that ends after the step (its snapshot's storing); without it, that work is awaited on the step's path. */
+  afterEnd?: StepAfterEnd;
 }
 
 /** What the restore found, for the save after the step. */
@@ -165,7 +195,9 @@ export async function afterStep(input: StepOutputsInput, outcome: StepOutcome, r
   if (input.step.artifacts && artifactWanted(input.step.artifacts.when, outcome.status)) result = await storeArtifact(input, result);
   if (result.status !== 'success') return result;
   if (input.step.cache && restored && !restored.exact) await saveCache(input, restored.key);
-  if (input.needed) await takeSnapshot(input);
+  const noSnapshot = input.needed ? await takeSnapshot(input) : null;
+  // Known on the step's path: on the step's record with its result (the step still succeeded).
+  if (noSnapshot !== null) return { ...result, message: result.message === undefined ? noSnapshot : `${result.message}; ${noSnapshot}` };
   return result;
 }
 
@@ -246,35 +278,58 @@ async function saveCache(input: StepOutputsInput, key: string): Promise<void> {
 }
 
 /**
- * Stages the snapshot (the workspace as the step left it) and stores it in the background: the
- * step's log stays open until it is stored (or says why not), and the run waits for it before it ends.
+ * Stages the snapshot (the workspace as the step left it, copied aside) on the step's path, then
+ * stores it in the background when the step has an `afterEnd` (the run waits for it before it
+ * ends). A failure to store it, found after the step ended, is a line of its own in the step's log
+ * and on the step's record (RunOutputs.snapshotFailed); it never fails the step or the run.
+ * Returns why there is no snapshot when that is known on the step's path (for the step's record).
  */
-async function takeSnapshot(input: StepOutputsInput): Promise<void> {
+async function takeSnapshot(input: StepOutputsInput): Promise<string | null> {
   const { state, step, workspace, output } = input;
   const { outputs } = state;
   const limit = outputs.limits.snapshotBytes;
-  if (limit === null) return;
+  if (limit === null) return null;
   const objectKey = snapshotKeyOf(state.runId, step.stepId);
-  const failed = (thrown: unknown) => output.note(`snapshot: not taken (a retry from a later step will not be offered): ${coerceError(thrown).message}`);
+  const why = (thrown: unknown) => `snapshot: not taken (a retry from a later step will not be offered): ${coerceError(thrown).message}`;
   let staged: StagedSnapshot | { over: number };
   try {
     staged = await state.snapshots.stage(workspace, objectKey, limit);
   } catch (thrown) {
-    failed(thrown);
-    return;
+    output.note(why(thrown));
+    return why(thrown);
   }
   if ('over' in staged) {
     output.note(
       `snapshot: the workspace holds ${formatSize(staged.over)}, over the snapshot limit of ${formatSize(limit)}; a retry from a later step will not be offered`,
     );
-    return;
+    return null;
   }
   const stored = state.snapshots
     .publish(outputs.store, staged)
     // `staged.key`: the previous snapshot's object when the step changed nothing.
-    .then((size) => outputs.snapshotTaken({ stepId: step.stepId, objectKey: staged.key, size }))
-    .catch(failed);
-  await stored;
+    .then((size) => outputs.snapshotTaken({ stepId: step.stepId, objectKey: staged.key, size }));
+  const { afterEnd } = input;
+  if (!afterEnd) {
+    return stored.then(
+      () => null,
+      (thrown: unknown) => {
+        output.note(why(thrown));
+        return why(thrown);
+      },
+    );
+  }
+  state.track(
+    stored.catch(async (thrown: unknown) => {
+      // After the step's result and its log's close: the line goes after its last one, and the
+      // step's own result does not overwrite the record.
+      await afterEnd.ended;
+      await Promise.all([
+        afterEnd.note(why(thrown)).catch(() => undefined),
+        outputs.snapshotFailed({ stepId: step.stepId, message: why(thrown) }).catch(() => undefined),
+      ]);
+    }),
+  );
+  return null;
 }
 
 /** Restores a retry's workspace from the original run's snapshot (and the deltas before it); throws when it cannot. */

@@ -87,6 +87,9 @@ export function storeRunOutputs(run: Run, deps: StoreRunOutputsDeps): RunOutputs
     async snapshotTaken(e) {
       await recorded(() => repository.recordSnapshot({ runId: run.id, stepRunId: e.stepId, objectKey: e.objectKey, size: e.size, worker: deps.worker }));
     },
+    async snapshotFailed(e) {
+      await recorded(() => repository.snapshotFailed({ stepRunId: e.stepId, message: e.message }));
+    },
     artifactsFrom: (from) => artifactsFrom(run, from, deps),
   };
 }
