@@ -39,6 +39,7 @@ export function notificationsOf(ctx: AppContext): NotificationParts {
     projects: ctx.repos.projects,
     audit: ctx.audit,
     sendNow: (id) => outbox.sendNow(id),
+    channelChanged: (id) => outbox.channelChanged(id),
   });
   let started = false;
   parts = {

@@ -7,17 +7,16 @@
  *
  * `notification_deliveries` is an outbox: one row per channel and event occurrence (unique, so
  * every API process that hears of a run may write its events and the first write wins). A sender
- * claims a due row with a guarded UPDATE and a lease, so one process sends it; a sender that died
+ * claims due rows with a guarded UPDATE and a lease, so one process sends each; a sender that died
  * leaves a claim that expires. Each attempt is appended to the row's `attempt_log` by the claim's
- * holder only.
+ * holder only, so the log it got with its claim is the row's until it settles.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { PostgresAdapter, type Kysely, type Selectable } from 'kysely';
 import type { Database, NotificationChannelsTable, NotificationDeliveriesTable } from './schema.js';
 import type { SecretBox } from './secret-box.js';
 import type { NotificationConfig, NotificationEvent, NotificationKind, NotificationPayload } from '../domain/notifications.js';
 import type { RunStatus } from '../domain/status.js';
 import type { RunTrigger } from './runs-repository.js';
-import { claimOutboxRow } from './outbox-claim.js';
 import { isUniqueViolation, memberProjects } from './pipelines-repository.js';
 import { nowIso } from './time.js';
 
@@ -419,45 +418,64 @@ export class NotificationsRepository {
     return rows.map((r) => r.id);
   }
 
-  async due(now: string, limit: number): Promise<NotificationDelivery[]> {
+  /**
+   * Takes up to `limit` due deliveries (oldest due first) for `owner` until `until`, counting an
+   * attempt on each, in ONE statement, and returns them as claimed. On PostgreSQL the candidates are
+   * locked with FOR UPDATE SKIP LOCKED: a row another process is claiming is skipped (the next due
+   * one is taken instead), a row it claimed meanwhile is re-checked and left; SQLite has one writer,
+   * so its UPDATE is the claim. The guards are repeated on the UPDATE itself.
+   */
+  async claimDue(owner: string, now: string, until: string, limit: number): Promise<NotificationDelivery[]> {
+    if (limit <= 0) return [];
+    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
     const rows = await this.db
-      .selectFrom('notification_deliveries')
-      .selectAll()
+      .updateTable('notification_deliveries')
+      .set((eb) => ({ claimed_by: owner, claim_expires_at: until, attempts: eb('attempts', '+', 1) }))
+      .where('id', 'in', (eb) => {
+        const due = eb
+          .selectFrom('notification_deliveries as due')
+          .select('due.id')
+          .where('due.outcome', '=', 'pending')
+          .where('due.next_attempt_at', '<=', now)
+          .where((w) => w.or([w('due.claimed_by', 'is', null), w('due.claim_expires_at', '<', now)]))
+          .orderBy('due.next_attempt_at')
+          .orderBy('due.id')
+          .limit(limit);
+        return postgres ? due.forUpdate().skipLocked() : due;
+      })
       .where('outcome', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('claim_expires_at', '<', now)]))
-      .orderBy('next_attempt_at')
-      .orderBy('id')
-      .limit(limit)
+      .returningAll()
       .execute();
-    return rows.map(toDelivery);
+    // RETURNING keeps no order: oldest due first, as they were chosen.
+    return rows.map(toDelivery).sort((a, b) => (a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.id - b.id));
   }
 
-  /** The earliest time a pending delivery is due, or null. */
-  async nextDue(): Promise<string | null> {
+  /** Takes the pending row `id` for `owner` until `until` (one statement) and returns it as claimed; null when another process has it or it is settled. */
+  async claimOne(id: number, owner: string, now: string, until: string): Promise<NotificationDelivery | null> {
     const row = await this.db
-      .selectFrom('notification_deliveries')
-      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('outcome', '=', 'pending')
-      .executeTakeFirst();
-    return (row?.at as string | null | undefined) ?? null;
-  }
-
-  /** Takes the row for `owner` until `until`; false when another process has it or it is settled. */
-  claim(id: number, owner: string, now: string, until: string): Promise<boolean> {
-    return claimOutboxRow(this.db, 'notification_deliveries', id, owner, now, until);
-  }
-
-  /** Records an attempt and settles the row (only the claim's holder does). */
-  async settle(id: number, owner: string, attempt: DeliveryAttempt, next: { outcome: DeliveryOutcome; nextAttemptAt?: string }): Promise<void> {
-    const row = await this.db
-      .selectFrom('notification_deliveries')
-      .select(['attempt_log'])
+      .updateTable('notification_deliveries')
+      .set((eb) => ({ claimed_by: owner, claim_expires_at: until, attempts: eb('attempts', '+', 1) }))
       .where('id', '=', id)
-      .where('claimed_by', '=', owner)
+      .where('outcome', '=', 'pending')
+      .where((eb) => eb.or([eb('claimed_by', 'is', null), eb('claim_expires_at', '<', now)]))
+      .returningAll()
       .executeTakeFirst();
-    if (!row) return;
-    const log = [...(JSON.parse(row.attempt_log) as DeliveryAttempt[]), attempt].slice(-MAX_LOGGED_ATTEMPTS);
+    return row ? toDelivery(row) : null;
+  }
+
+  /**
+   * Records an attempt and settles the row, in one statement, if `owner` still holds it. `claimed`
+   * is the row as its claim returned it: only the claim's holder appends to the log, so its
+   * `attempt_log` is still the row's (a claim that expired and was taken over matches no row here).
+   */
+  async settle(
+    claimed: Pick<NotificationDelivery, 'id' | 'attempt_log'>,
+    owner: string,
+    attempt: DeliveryAttempt,
+    next: { outcome: DeliveryOutcome; nextAttemptAt?: string },
+  ): Promise<void> {
+    const log = [...claimed.attempt_log, attempt].slice(-MAX_LOGGED_ATTEMPTS);
     await this.db
       .updateTable('notification_deliveries')
       .set({
@@ -470,7 +488,7 @@ export class NotificationsRepository {
         claimed_by: null,
         claim_expires_at: null,
       })
-      .where('id', '=', id)
+      .where('id', '=', claimed.id)
       .where('claimed_by', '=', owner)
       .execute();
   }

@@ -54,6 +54,8 @@ export interface ChannelsDeps {
   audit: AuditLog;
   /** Sends a delivery now (the outbox), for "send test". */
   sendNow(deliveryId: number): Promise<NotificationDelivery | null>;
+  /** Tells this process' outbox a channel changed or is gone (it keeps channels for a moment). */
+  channelChanged?(channelId: number): void;
 }
 
 const target = (c: Pick<NotificationChannel, 'id' | 'name'>): AuditTarget => ({ type: 'notification_channel', id: c.id, name: c.name });
@@ -126,6 +128,7 @@ export class ChannelsService {
     if (saved === 'conflict')
       throw conflict(`The project already has a notification channel named "${input.name}"`, { name: ['A channel of this project has this name.'] });
     if (!saved) throw notFound('Notification channel');
+    this.deps.channelChanged?.(id);
     return saved;
   }
 
@@ -147,6 +150,7 @@ export class ChannelsService {
       return true;
     });
     if (!deleted) throw notFound('Notification channel');
+    this.deps.channelChanged?.(id);
   }
 
   /**

@@ -1,53 +1,60 @@
 /**
- * The outbox's pass when another process claims rows it has just read (every process reads the
- * same first due rows): the slots those rows would have taken are filled at once from the next
- * due rows, not left empty until a poll. A real SQLite database; the other process is a second
- * claimant on the same rows.
+ * The outbox's passes against a real SQLite database: a pass claims its batch in one statement and
+ * a delivery costs one more (its settling), with the channel read once for the batch; a second
+ * process sharing the rows takes the others, none twice; and while a run is starting the outbox
+ * starts no more than `yieldConcurrency` sends, then fills its slots once the run's first step
+ * has started (or the hold has run out).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KyselyPlugin } from 'kysely';
 import { loadConfig } from '../../config.js';
 import { createContext, type AppContext } from '../../runtime/context.js';
 import { createLogger } from '../../runtime/logger.js';
-import { notificationsOf } from '../../runtime/notifications.js';
 import { transactor } from '../../store/transaction.js';
-import type { NotificationsRepository } from '../../store/notifications-repository.js';
+import { NotificationsRepository } from '../../store/notifications-repository.js';
 import type { NotificationPayload } from '../../domain/notifications.js';
-import { NotificationOutbox } from './notification-outbox.js';
+import { NotificationOutbox, type NotificationTiming } from './notification-outbox.js';
+import type { SendNotification } from './send-notification.js';
 import { waitFor } from '../../../test/support/wait.js';
 
 let ctx: AppContext;
 let dir: string;
+let repository: NotificationsRepository;
+let project: number;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ansflow-outbox-'));
   ctx = await createContext(loadConfig({ NODE_ENV: 'test', ANSFLOW_DATA_DIR: dir }), createLogger('warn'));
   await ctx.users.ensureAdmin('admin123');
+  repository = new NotificationsRepository(ctx.db.kysely, ctx.secrets);
+  project = (await ctx.db.kysely.selectFrom('projects').select('id').executeTakeFirstOrThrow()).id;
 });
 after(async () => {
   await ctx?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('rows another process claims between the read and the claim leave no slot empty: the pass goes again at once', async () => {
-  const repository = notificationsOf(ctx).repository;
-  const project = (await ctx.db.kysely.selectFrom('projects').select('id').executeTakeFirstOrThrow()).id;
+let channels = 0;
+/** A webhook channel with `n` due deliveries. */
+async function channelWithBacklog(n: number): Promise<number> {
   const channel = (await repository.create(
     {
       project_id: project,
-      name: 'racing',
+      name: `channel-${++channels}`,
       kind: 'webhook',
       config: { url: 'http://receiver.example/' } as never,
       events: ['run_failed'],
       pipelines: null,
       enabled: true,
+      secret: 'signing-secret',
     },
     1,
   ))!;
   const at = new Date(Date.now() - 1000).toISOString();
-  for (let i = 0; i < 6; i++)
+  for (let i = 0; i < n; i++)
     await repository.enqueue({
       channelId: channel.id,
       runId: null,
@@ -56,42 +63,179 @@ test('rows another process claims between the read and the claim leave no slot e
       payload: { event: 'run_failed' } as unknown as NotificationPayload,
       at,
     });
-  // The other process claims the first two rows this one read, once, before this one claims them.
-  let raced = false;
-  const racing = Object.create(repository) as NotificationsRepository;
-  racing.due = async (now, limit) => {
-    const rows = await repository.due(now, limit);
-    if (!raced) {
-      raced = true;
-      for (const row of rows.slice(0, 2)) assert.ok(await repository.claim(row.id, 'another-process', now, new Date(Date.now() + 3_600_000).toISOString()));
-    }
-    return rows;
-  };
-  const held: number[] = [];
+  return channel.id;
+}
+
+/** A sender that holds every send until released, recording what it was given. */
+function heldSender() {
+  const held: Array<{ id: number; secret: string | null }> = [];
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
-  const outbox = new NotificationOutbox({
-    notifications: racing,
+  const send: SendNotification = async (_channel, secret, row) => {
+    held.push({ id: row.id, secret });
+    await released;
+    return { kind: 'delivered', statusCode: 200, answer: 'ok' };
+  };
+  return { held, send, release: () => release() };
+}
+
+function outboxOn(notifications: NotificationsRepository, send: SendNotification, timing: Partial<NotificationTiming>) {
+  return new NotificationOutbox({
+    notifications,
     transaction: transactor(ctx.db.kysely),
     events: ctx.events,
     logger: ctx.logger,
     publicUrl: 'http://ansflow.example',
-    // No poll within the test: only the pass itself can fill the slots.
-    timing: { concurrency: 4, pollMs: 3_600_000, sweepMs: 3_600_000 },
-    send: async (_channel, _secret, row) => {
-      held.push(row.id);
-      await released;
-      return { kind: 'delivered', statusCode: 200, answer: 'ok' };
+    // No poll within a test: only passes the test causes run.
+    timing: { pollMs: 3_600_000, sweepMs: 3_600_000, ...timing },
+    send,
+  });
+}
+
+const pendingOf = async (channelId: number) =>
+  Number(
+    (
+      await ctx.db.kysely
+        .selectFrom('notification_deliveries')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('channel_id', '=', channelId)
+        .where('outcome', '=', 'pending')
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+test('a batch of deliveries costs one claiming statement, the channel read once, and one settling statement each', async () => {
+  const channelId = await channelWithBacklog(20);
+  let statements = 0;
+  const counting: KyselyPlugin = {
+    transformQuery: (args) => {
+      statements++;
+      return args.node;
     },
+    transformResult: async (args) => args.result,
+  };
+  const sender = heldSender();
+  const outbox = outboxOn(new NotificationsRepository(ctx.db.kysely.withPlugin(counting), ctx.secrets), sender.send, {
+    concurrency: 20,
+    yieldConcurrency: 20,
   });
   try {
-    outbox.wake();
-    // A bound for a hang, not a speed target: before, the two free slots waited for the poll.
-    await waitFor(async () => held.length >= 4, 10_000, 'four sends in flight').catch(() => undefined);
-    assert.equal(held.length, 4, `sends in flight: ${held.length} of 4`);
-    assert.equal(new Set(held).size, 4);
-  } finally {
-    release();
+    // The sweep looks for runs once, at the first pass; counting starts after it.
+    await outbox.tick();
+    sender.release();
+    await waitFor(async () => (await pendingOf(channelId)) === 0, 20_000, 'the backlog sent');
     await outbox.stop();
+    assert.equal(sender.held.length, 20);
+    assert.ok(sender.held.every((s) => s.secret === 'signing-secret'));
+    // The first pass: the sweep's reads (2), the claim (1), the channel and its secret (2); then a
+    // settle each (20), and a pass or two that finds nothing more due (after which settling sends
+    // no longer look). Before: a read of due rows, then per delivery a claim, the channel, its
+    // secret, and a read and a write to settle (5 × 20), and a look after every settle.
+    assert.ok(statements <= 20 + 10, `statements for 20 deliveries: ${statements}`);
+  } finally {
+    sender.release();
+    await outbox.stop();
+  }
+});
+
+test('two processes on the same rows fill their slots from one batch each, none sent twice', async () => {
+  const channelId = await channelWithBacklog(6);
+  const sender = heldSender();
+  const first = outboxOn(repository, sender.send, { concurrency: 4 });
+  const second = outboxOn(repository, sender.send, { concurrency: 4 });
+  try {
+    await Promise.all([first.tick(), second.tick()]);
+    // Both passes done: every row is claimed (4 + 2, in whichever order the two claims ran).
+    assert.equal(await claimedOf(channelId), 6);
+    await waitFor(async () => sender.held.length >= 6, 10_000, 'six sends in flight');
+    assert.equal(sender.held.length, 6, `sends in flight: ${sender.held.length} of 6`);
+    assert.equal(new Set(sender.held.map((s) => s.id)).size, 6);
+    sender.release();
+    await waitFor(async () => (await pendingOf(channelId)) === 0, 20_000, 'the six sent');
+    const attempts = await ctx.db.kysely
+      .selectFrom('notification_deliveries')
+      .select(['attempts', 'attempt_log'])
+      .where('channel_id', '=', channelId)
+      .execute();
+    assert.deepEqual(
+      attempts.map((r) => [r.attempts, (JSON.parse(r.attempt_log) as unknown[]).length]),
+      attempts.map(() => [1, 1]),
+    );
+  } finally {
+    sender.release();
+    await Promise.all([first.stop(), second.stop()]);
+  }
+});
+
+/** Rows of the channel some process holds a claim on (a claim comes before its send starts). */
+const claimedOf = async (channelId: number) =>
+  Number(
+    (
+      await ctx.db.kysely
+        .selectFrom('notification_deliveries')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('channel_id', '=', channelId)
+        .where('claimed_by', 'is not', null)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+const runEvent = (runId: number, status: 'queued' | 'running', stepStarted: boolean) => ({
+  type: 'run_status' as const,
+  runId,
+  pipelineId: null,
+  status,
+  progress: 0,
+  currentStep: stepStarted ? { id: 1, name: 'first', status: 'running' as const, started_at: new Date().toISOString() } : null,
+  at: new Date().toISOString(),
+});
+
+test('while a run is starting the outbox starts at most yieldConcurrency sends; its first step lets the rest go', async () => {
+  const held = heldSender();
+  const box = outboxOn(repository, held.send, { concurrency: 4, yieldConcurrency: 1, yieldMs: 3_600_000 });
+  try {
+    box.start();
+    ctx.events.publish(runEvent(9001, 'queued', false));
+    await waitFor(async () => box.yielding, 10_000, 'the run heard starting');
+    const channelId = await channelWithBacklog(4);
+    await box.tick();
+    await box.tick();
+    assert.equal(await claimedOf(channelId), 1, 'sends taken while the run starts');
+    // Running, but no step has started yet: still starting.
+    ctx.events.publish(runEvent(9001, 'running', false));
+    await box.tick();
+    assert.equal(await claimedOf(channelId), 1);
+    assert.equal(box.yielding, true);
+    ctx.events.publish(runEvent(9001, 'running', true));
+    await waitFor(async () => held.held.length === 4, 10_000, 'all four slots filled once the step started');
+    assert.equal(box.yielding, false);
+    held.release();
+    await waitFor(async () => (await pendingOf(channelId)) === 0, 20_000, 'the four sent');
+  } finally {
+    held.release();
+    await box.stop();
+  }
+});
+
+test('a run whose first step never says so holds the outbox back for yieldMs at most', async () => {
+  const held = heldSender();
+  const box = outboxOn(repository, held.send, { concurrency: 3, yieldConcurrency: 1, yieldMs: 500 });
+  try {
+    box.start();
+    ctx.events.publish(runEvent(9002, 'queued', false));
+    await waitFor(async () => box.yielding, 10_000, 'the run heard starting');
+    const channelId = await channelWithBacklog(3);
+    await box.tick();
+    // Either still held to one send, or the hold has already run out (a slow machine): never two while holding.
+    const taken = await claimedOf(channelId);
+    if (box.yielding) assert.equal(taken, 1);
+    // The hold ends by itself (a wake at its end), with no event and no poll.
+    await waitFor(async () => held.held.length === 3, 10_000, 'all three slots filled after the hold');
+    assert.equal(box.yielding, false);
+    held.release();
+    await waitFor(async () => (await pendingOf(channelId)) === 0, 20_000, 'the three sent');
+  } finally {
+    held.release();
+    await box.stop();
   }
 });

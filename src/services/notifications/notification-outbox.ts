@@ -3,10 +3,18 @@
  * engine knows nothing of it: this listens to the event bus's run status events, and for a run
  * that waits for approval or has finished writes its events' deliveries into
  * `notification_deliveries` (record-run-notifications.ts). Sending happens here, in the
- * background of the API processes, never on a run's path: due rows are claimed (a guarded UPDATE
- * with a lease, so with several processes one sends each), sent with a bounded time each, at most
- * `concurrency` at once per process, and retried with exponential backoff while the receiver
- * fails in a way worth retrying. Every attempt and its answer is kept on the row.
+ * background of the API processes, never on a run's path: due rows are claimed in batches (one
+ * guarded UPDATE with a lease, so with several processes one sends each), sent with a bounded time
+ * each, at most `concurrency` at once per process, and retried with exponential backoff while the
+ * receiver fails in a way worth retrying. Every attempt and its answer is kept on the row, written
+ * with the settling UPDATE (one statement). Channels and their secrets are read once a second at
+ * most (channel-cache.ts), not per delivery.
+ *
+ * Runs go first: on a small machine the outbox's CPU (its statements, the sends, PostgreSQL's share)
+ * competes with a run's start (the API's trigger, a worker's claim and launch). While a run heard
+ * `queued` has not started its first step (for at most `yieldMs`), the process starts new sends
+ * only up to `yieldConcurrency` in flight; sends already in flight go on, and the outbox keeps
+ * draining at that floor even when runs start back to back.
  *
  * Events can be lost (the bus drops rather than blocks; every process may be down when a run
  * ends), so the loop also looks now and then for recent runs whose events nobody wrote.
@@ -22,6 +30,8 @@ import { PassLoop } from '../outbox/pass-loop.js';
 import { isFinalRunStatus } from '../../domain/status.js';
 import { recordRunNotifications } from './record-run-notifications.js';
 import { sendNotification, type SendNotification } from './send-notification.js';
+import { ChannelCache } from './channel-cache.js';
+import type { RunStatusEvent } from '../../events/event-bus.js';
 import type { SendResult } from '../../integrations/notify/send-result.js';
 
 export interface NotificationTiming {
@@ -34,10 +44,18 @@ export interface NotificationTiming {
   maxBackoffMs: number;
   /** Sends in flight at once in one process. */
   concurrency: number;
+  /** Settling sends look for more due rows once this many slots are free (one claim for several rows). */
+  claimBatch: number;
   /** How often due rows are looked for when nothing wakes the loop. */
   pollMs: number;
   /** How often recent runs are checked for events nobody wrote (lost events). */
   sweepMs: number;
+  /** How long a channel and its opened secret are reused (0: read for every delivery). */
+  channelCacheMs: number;
+  /** Sends in flight at most while a run is starting (`concurrency`: no yielding). */
+  yieldConcurrency: number;
+  /** The longest a run heard `queued` holds the outbox back, if its first step has not started. */
+  yieldMs: number;
 }
 
 export const DEFAULT_NOTIFICATION_TIMING: NotificationTiming = {
@@ -46,8 +64,12 @@ export const DEFAULT_NOTIFICATION_TIMING: NotificationTiming = {
   retryBaseMs: 5000,
   maxBackoffMs: 10 * 60 * 1000,
   concurrency: 16,
+  claimBatch: 4,
   pollMs: 2000,
   sweepMs: 30_000,
+  channelCacheMs: 1000,
+  yieldConcurrency: 2,
+  yieldMs: 2000,
 };
 
 /** The sweep looks at runs that waited or ended this recently, among the newest SWEEP_RUNS runs. */
@@ -72,21 +94,56 @@ export class NotificationOutbox {
   private readonly sending = new Set<Promise<void>>();
   private unsubscribe: Unsubscribe | null = null;
   private readonly loop: PassLoop;
+  private readonly channels: ChannelCache;
+  /** Runs heard `queued` whose first step has not started: run id → until when they hold the outbox back. */
+  private readonly starting = new Map<number, number>();
   private lastSweep = 0;
+  /**
+   * The last claim found fewer due rows than it had slots for: a send that settles then does not
+   * look again (a statement that would find nothing). Cleared by a full batch; new rows are found by
+   * the wakes that bring them (an event heard, a retry's time, the poll).
+   */
+  private drained = false;
 
   constructor(private readonly deps: OutboxDeps) {
     this.timing = { ...DEFAULT_NOTIFICATION_TIMING, ...deps.timing };
     this.loop = new PassLoop(() => this.tick(), this.timing.pollMs);
+    this.channels = new ChannelCache(deps.notifications, this.timing.channelCacheMs);
   }
 
   start(): void {
     this.unsubscribe = this.deps.events.subscribeAll((event) => {
+      this.watchStart(event);
       // Progress events of a running run raise nothing: only waiting and the end do.
       if (event.status !== 'waiting' && !isFinalRunStatus(event.status)) return;
       this.heard.add(event.runId);
       this.wake();
     });
     this.loop.start();
+  }
+
+  /** A channel changed or was deleted in this process: the next delivery reads it again. */
+  channelChanged(id: number): void {
+    this.channels.forget(id);
+  }
+
+  /** Whether a run is starting now (the outbox then holds back to `yieldConcurrency`). */
+  get yielding(): boolean {
+    const now = Date.now();
+    for (const [runId, until] of this.starting) if (until <= now) this.starting.delete(runId);
+    return this.starting.size > 0;
+  }
+
+  private watchStart(event: RunStatusEvent): void {
+    if (this.timing.yieldConcurrency >= this.timing.concurrency) return;
+    if (event.status === 'queued') {
+      this.starting.set(event.runId, Date.now() + this.timing.yieldMs);
+      // Wake when the hold ends, if the run's first step has not said so first.
+      this.loop.wakeAt(Date.now() + this.timing.yieldMs);
+      return;
+    }
+    const started = event.status !== 'running' || event.currentStep?.started_at != null;
+    if (started && this.starting.delete(event.runId) && this.starting.size === 0) this.wake();
   }
 
   async stop(): Promise<void> {
@@ -118,60 +175,72 @@ export class NotificationOutbox {
           this.deps.logger.warn({ err: error, runId }, 'notifications: could not write the events of a run');
         }
       }
-      const free = this.timing.concurrency - this.sending.size;
+      const free = this.freeSlots();
       if (free <= 0) return;
-      const due = await this.deps.notifications.due(new Date().toISOString(), free);
-      let lost = 0;
-      for (const row of due) if (!(await this.start1(row))) lost++;
-      // A full batch may mean more are due: go again once a slot frees (each send wakes the loop).
-      // A row another process claimed between our read and our claim leaves a slot free that no
-      // send of ours will wake (all processes read the same first due rows): look again at once.
-      // Each lost claim is a row gone from the due ones, so this ends.
-      if (lost > 0) this.loop.passAgain();
+      // One statement claims the batch; rows other processes hold are skipped, not lost. A full
+      // batch may mean more are due: the next pass comes when a slot frees (each send wakes the loop).
+      const { from, until } = this.lease();
+      const claimed = await this.deps.notifications.claimDue(this.owner, from, until, free);
+      this.drained = claimed.length < free;
+      for (const row of claimed) this.start1(row);
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'notifications: a pass failed; the next one retries');
     }
   }
 
-  /** Claims and starts sending one delivery in the background; false when another process has it. */
-  private async start1(row: NotificationDelivery): Promise<boolean> {
-    if (!(await this.claim(row.id))) return false;
-    const sending: Promise<void> = this.deliver(row)
+  /** Sends in flight at most now: fewer while a run is starting. */
+  private ceiling(): number {
+    return this.yielding ? Math.min(this.timing.yieldConcurrency, this.timing.concurrency) : this.timing.concurrency;
+  }
+
+  private freeSlots(): number {
+    return this.ceiling() - this.sending.size;
+  }
+
+  /** Starts sending one claimed delivery in the background. */
+  private start1(row: NotificationDelivery): void {
+    const sending: Promise<void> = this.deliver(row, this.channels)
       .catch((error) => this.deps.logger.warn({ err: error, delivery: row.id }, 'notifications: a delivery failed to settle'))
       .finally(() => {
         this.sending.delete(sending);
-        this.wake();
+        // Freed slots are filled several at a time (one claim), unless the last look found nothing more due.
+        if (!this.drained && this.freeSlots() >= Math.min(this.timing.claimBatch, this.ceiling())) this.wake();
       });
     this.sending.add(sending);
-    return true;
   }
 
-  private claim(id: number): Promise<boolean> {
+  /** A claim's times: long enough for one bounded attempt and its settling; a sender that died is taken over after it. */
+  private lease(): { from: string; until: string } {
     const now = Date.now();
-    // Long enough for one bounded attempt and its settling; a sender that died is taken over after it.
-    const until = now + this.timing.timeoutMs * 2 + 30_000;
-    return this.deps.notifications.claim(id, this.owner, new Date(now).toISOString(), new Date(until).toISOString());
+    return { from: new Date(now).toISOString(), until: new Date(now + this.timing.timeoutMs * 2 + 30_000).toISOString() };
   }
 
-  /** Sends one delivery now, in the caller's time ("send test"); returns it as settled, or null if another process has it. */
+  /**
+   * Sends one delivery now, in the caller's time ("send test"), through the channel as stored now
+   * (not a kept copy: it is often sent right after an edit); returns it as settled, or as it is if
+   * another process has it.
+   */
   async sendNow(id: number): Promise<NotificationDelivery | null> {
-    const row = await this.deps.notifications.findDelivery(id);
-    if (!row || !(await this.claim(id))) return row;
-    await this.deliver(row);
+    const { from, until } = this.lease();
+    const claimed = await this.deps.notifications.claimOne(id, this.owner, from, until);
+    if (!claimed) return this.deps.notifications.findDelivery(id);
+    this.channels.forget(claimed.channel_id);
+    await this.deliver(claimed, this.channels);
     return this.deps.notifications.findDelivery(id);
   }
 
-  /** One attempt of a claimed row, recorded; then delivered, failed, or due again after its backoff. */
-  private async deliver(row: NotificationDelivery): Promise<void> {
+  /** One attempt of a claimed row (its `attempts` counts this one), recorded; then delivered, failed, or due again after its backoff. */
+  private async deliver(row: NotificationDelivery, channels: ChannelCache): Promise<void> {
     const { notifications } = this.deps;
-    const attemptNo = row.attempts + 1;
+    const attemptNo = row.attempts;
     const startedAt = Date.now();
     let result: SendResult;
     try {
-      const channel = await notifications.findById(row.channel_id);
-      if (!channel) return;
+      const open = await channels.get(row.channel_id);
+      if (!open) return;
+      const { channel, secret } = open;
       if (!channel.enabled) result = { kind: 'failed', statusCode: null, answer: 'not sent: the channel is disabled' };
-      else result = await (this.deps.send ?? sendNotification)(channel, await notifications.openSecret(channel.id), row, this.timing.timeoutMs);
+      else result = await (this.deps.send ?? sendNotification)(channel, secret, row, this.timing.timeoutMs);
     } catch (error) {
       result = { kind: 'retry', statusCode: null, answer: `could not send: ${coerceError(error).message.slice(0, 200)}` };
     }
@@ -186,7 +255,7 @@ export class NotificationOutbox {
     };
     if (result.kind === 'retry' && attemptNo >= this.timing.maxAttempts) {
       await notifications.settle(
-        row.id,
+        row,
         this.owner,
         { ...attempt, result: 'failed', answer: `gave up after ${attemptNo} attempts; last: ${result.answer}` },
         { outcome: 'failed' },
@@ -195,11 +264,11 @@ export class NotificationOutbox {
     }
     if (result.kind === 'retry') {
       const next = at + this.backoff(attemptNo);
-      await notifications.settle(row.id, this.owner, attempt, { outcome: 'pending', nextAttemptAt: new Date(next).toISOString() });
+      await notifications.settle(row, this.owner, attempt, { outcome: 'pending', nextAttemptAt: new Date(next).toISOString() });
       this.loop.wakeAt(next);
       return;
     }
-    await notifications.settle(row.id, this.owner, attempt, { outcome: result.kind });
+    await notifications.settle(row, this.owner, attempt, { outcome: result.kind });
   }
 
   /** Exponential backoff with ±20 % jitter, so several senders do not retry in step. */
