@@ -9,15 +9,22 @@
  * processes, PostgreSQL (a fresh database) and Redis. Each round runs three one-step pipelines in a
  * rotating order: `plain` and `plain-b` (a project without channels: the baseline twice, so its
  * own noise is measured: the A/A difference) and `notified` (the project with the slow channel;
- * before its run the backlog is topped up to `--backlog` pending deliveries, written straight into
- * `notification_deliveries`, so the outboxes are sending at their concurrency the whole time; the
- * run adds a delivery of its own). A round's three runs go through the same API process; rounds
- * rotate over them.
+ * the run adds a delivery of its own). Before EVERY run, whichever pipeline's, the backlog is
+ * topped up to `--backlog` pending deliveries, written straight into `notification_deliveries`,
+ * so the outboxes are sending the whole time and the bench's own INSERT precedes every arm alike
+ * (topping up before the notified run only put that write, up to ~200 rows, on its arm alone).
+ * A round's three runs go through the same API process; rounds rotate over them.
+ *
+ * First, before any delivery exists, `--idle-rounds` rounds of `plain` and `plain-b` with the
+ * outbox idle: what the outbox's work costs every run, channels or not (the side-by-side
+ * comparison cannot show that, both sides share the machine). Last, the topping up stops and the
+ * backlog is timed until it has drained: the outbox's own rate with no runs starting.
+ * `--yield N` starts the processes with ANSFLOW_NOTIFY_SENDS_WHILE_RUNS_START=N (16: no yielding).
  *
  * Measured from this process' clock before the POST to the step's stored `started_at` (same
  * machine, millisecond precision).
  *
- *   [ANSFLOW_CLI_MAIN=dist/cli/main.js] node --import tsx bench/notifications.ts [--rounds 30] [--backlog 1000] [--receiver-ms 200] [--apis 3] [--workers 1] [--no-doc]
+ *   [ANSFLOW_CLI_MAIN=dist/cli/main.js] node --import tsx bench/notifications.ts [--rounds 30] [--idle-rounds 30] [--backlog 1000] [--receiver-ms 200] [--apis 3] [--workers 1] [--yield N] [--no-doc]
  *
  * Prints a table and writes it into the "Notifications beside runs" section of docs/benchmarks.md
  * (unless --no-doc). Exits non-zero only when a run failed or nothing was delivered, never because
@@ -35,10 +42,12 @@ import { writeDocSection } from './bench-server.js';
 import { startPgCluster } from './pg-cluster.js';
 import { ascending, median, percentile } from './stats.js';
 
-const o = { rounds: 30, backlog: 1000, receiverMs: 200, apis: 3, workers: 1, writeDoc: true };
+const o = { rounds: 30, idleRounds: -1, backlog: 1000, receiverMs: 200, apis: 3, workers: 1, yield: null as number | null, writeDoc: true };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]!;
   if (a === '--rounds') o.rounds = Number(process.argv[++i]);
+  else if (a === '--idle-rounds') o.idleRounds = Number(process.argv[++i]);
+  else if (a === '--yield') o.yield = Number(process.argv[++i]);
   else if (a === '--backlog') o.backlog = Number(process.argv[++i]);
   else if (a === '--receiver-ms') o.receiverMs = Number(process.argv[++i]);
   else if (a === '--apis') o.apis = Number(process.argv[++i]);
@@ -46,6 +55,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--no-doc') o.writeDoc = false;
   else throw new Error(`unknown argument ${a}`);
 }
+if (o.idleRounds < 0) o.idleRounds = o.rounds;
 
 const STEP = { name: 'first', type: 'shell_command', config: { command: 'true' } };
 
@@ -97,10 +107,20 @@ async function toFirstStep(base: string, token: string, pipelineId: number): Pro
 
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
+/** Waits until no delivery is pending (bounded: a backlog that never drains fails the bench). */
+async function waitDrained(pending: () => Promise<number>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await pending()) > 0) {
+    if (Date.now() > deadline) throw new Error(`deliveries still pending after ${timeoutMs / 1000} s`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 async function main() {
   const receiver = await slowReceiver(o.receiverMs);
   let failed = false;
-  const { client, bases, token, printOutputs, stop } = await startPgCluster({ apis: o.apis, workers: o.workers }).catch(async (error: unknown) => {
+  const env = o.yield === null ? undefined : { ANSFLOW_NOTIFY_SENDS_WHILE_RUNS_START: String(o.yield) };
+  const { client, bases, token, printOutputs, stop } = await startPgCluster({ apis: o.apis, workers: o.workers, env }).catch(async (error: unknown) => {
     await receiver.close();
     throw error;
   });
@@ -150,29 +170,41 @@ async function main() {
       made += missing;
     };
 
-    // Warm up every arm on every API process (first queries, first sandbox), the backlog filling meanwhile.
-    await topUp();
+    // Warm up every arm on every API process (first queries, first sandbox); the notified runs' own deliveries are sent meanwhile.
     for (const base of bases) for (const id of Object.values(arms)) await toFirstStep(base, token, id);
+    await waitDrained(pending, 60_000);
+    const loadBefore = loadavg()[0]!;
+    // The outbox idle: no delivery pending, the same two pipelines.
+    const idle: number[] = [];
+    for (let i = 0; i < o.idleRounds; i++) {
+      const base = bases[i % bases.length]!;
+      for (const name of i % 2 === 0 ? (['plain', 'plain-b'] as const) : (['plain-b', 'plain'] as const)) idle.push(await toFirstStep(base, token, arms[name]));
+    }
     const samples: Record<keyof typeof arms, number[]> = { plain: [], 'plain-b': [], notified: [] };
     const pendingSeen: number[] = [];
     const names = Object.keys(arms) as (keyof typeof arms)[];
+    await topUp();
     const answeredBefore = receiver.answered();
-    const loadBefore = loadavg()[0]!;
     const started = Date.now();
     for (let i = 0; i < o.rounds; i++) {
       const base = bases[i % bases.length]!;
       for (let k = 0; k < names.length; k++) {
         const name = names[(i + k) % names.length]!;
-        if (name === 'notified') {
-          await topUp();
-          pendingSeen.push(await pending());
-        }
+        await topUp();
+        if (name === 'notified') pendingSeen.push(await pending());
         samples[name].push(await toFirstStep(base, token, arms[name]));
       }
     }
     const seconds = (Date.now() - started) / 1000;
-    const loadAfter = loadavg()[0]!;
     const sent = receiver.answered() - answeredBefore;
+    // The backlog left, with no runs starting: how fast the outbox drains on its own.
+    const left = await pending();
+    const drainStarted = Date.now();
+    const answeredBeforeDrain = receiver.answered();
+    await waitDrained(pending, 300_000);
+    const drainSeconds = (Date.now() - drainStarted) / 1000;
+    const drained = receiver.answered() - answeredBeforeDrain;
+    const loadAfter = loadavg()[0]!;
     if (sent === 0) {
       failed = true;
       console.error('no delivery reached the receiver while measuring');
@@ -189,18 +221,19 @@ async function main() {
     const aa = Math.abs(median(samples.plain) - median(samples['plain-b']));
     const verdict = withMedian >= q1 && withMedian <= q3 ? 'inside' : 'outside';
     const lines = [
-      `Measured ${new Date().toISOString().slice(0, 10)} with \`${process.env.ANSFLOW_CLI_MAIN ? `ANSFLOW_CLI_MAIN=${process.env.ANSFLOW_CLI_MAIN} ` : ''}node --import tsx bench/notifications.ts --rounds ${o.rounds} --backlog ${o.backlog} --receiver-ms ${o.receiverMs} --apis ${o.apis} --workers ${o.workers}\`: ${o.apis} API processes (each runs the outbox, ${DEFAULT_NOTIFICATION_TIMING.concurrency} sends at once) and ${o.workers} worker process(es) (2 slots) ${process.env.ANSFLOW_CLI_MAIN ? 'from the build' : 'from source'}, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
+      `Measured ${new Date().toISOString().slice(0, 10)} with \`${process.env.ANSFLOW_CLI_MAIN ? `ANSFLOW_CLI_MAIN=${process.env.ANSFLOW_CLI_MAIN} ` : ''}node --import tsx bench/notifications.ts --rounds ${o.rounds} --idle-rounds ${o.idleRounds} --backlog ${o.backlog} --receiver-ms ${o.receiverMs} --apis ${o.apis} --workers ${o.workers}${o.yield === null ? '' : ` --yield ${o.yield}`}\`: ${o.apis} API processes (each runs the outbox, ${DEFAULT_NOTIFICATION_TIMING.concurrency} sends at once, at most ${o.yield ?? DEFAULT_NOTIFICATION_TIMING.yieldConcurrency} while a run is starting) and ${o.workers} worker process(es) (2 slots) ${process.env.ANSFLOW_CLI_MAIN ? 'from the build' : 'from source'}, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
       '',
-      `Trigger → first step (client clock before the POST → the step's \`started_at\`), ${o.rounds} rounds, the three pipelines in rotating order each round:`,
+      `Trigger → first step (client clock before the POST → the step's \`started_at\`): first ${o.idleRounds} rounds of the two plain pipelines with nothing pending, then ${o.rounds} rounds of the three pipelines in rotating order, the backlog topped up before every run:`,
       '',
       '| pipeline | runs | median | p25 – p75 | p95 | max |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...(idle.length > 0 ? [row('plain and plain-b, the outbox idle (nothing pending)', idle)] : []),
       row('plain (no channels)', samples.plain),
       row('plain-b (no channels, the A/A check)', samples['plain-b']),
       row(`notified (${o.backlog.toLocaleString('en-US')} pending to a receiver answering in ${o.receiverMs} ms)`, samples.notified),
       '',
       `Notified vs the baseline (plain and plain-b together, median ${ms(baseMedian)}): ratio of medians ${(withMedian / baseMedian).toFixed(2)}×, difference ${ms(withMedian - baseMedian)}; the baseline's own noise: A/A difference of medians ${ms(aa)}, interquartile range ${ms(q1)} – ${ms(q3)} (the notified median is ${verdict} it).`,
-      `Deliveries answered while measuring: ${sent.toLocaleString('en-US')} in ${seconds.toFixed(1)} s (${(sent / seconds).toFixed(1)}/s; at most ${receiver.maxInFlight()} in flight at the receiver); pending before each notified run: median ${median(pendingSeen)}.`,
+      `${idle.length > 0 ? `The outbox's cost on every run: the baseline's median ${ms(baseMedian)} against ${ms(median(idle))} with the outbox idle (${(baseMedian / median(idle)).toFixed(2)}×). ` : ''}Deliveries answered while measuring: ${sent.toLocaleString('en-US')} in ${seconds.toFixed(1)} s (${(sent / seconds).toFixed(1)}/s; at most ${receiver.maxInFlight()} in flight at the receiver); pending before each notified run: median ${median(pendingSeen)}. Then, no runs starting, the ${left.toLocaleString('en-US')} left drained in ${drainSeconds.toFixed(1)} s (${(drained / drainSeconds).toFixed(1)}/s).`,
     ];
     const table = lines.join('\n');
     console.log(`\n${table}\n`);

@@ -27,7 +27,8 @@ export interface PgClusterBench {
   stop(): Promise<void>;
 }
 
-export async function startPgCluster(options: { apis: number; workers: number }): Promise<PgClusterBench> {
+/** `env`: more environment for every process (a setting the bench compares). */
+export async function startPgCluster(options: { apis: number; workers: number; env?: Record<string, string> }): Promise<PgClusterBench> {
   const db = await createTestDatabase();
   const redis = await connectTestRedis();
   if (!db || !redis) {
@@ -50,6 +51,7 @@ export async function startPgCluster(options: { apis: number; workers: number })
       redisPrefix: redis.prefix,
       apis: options.apis,
       gateway: false,
+      ...(options.env ? { env: options.env } : {}),
       workers: Array.from({ length: options.workers }, () => ({ concurrency: 2 })),
     });
     await client.connect();
