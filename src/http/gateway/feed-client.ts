@@ -1,7 +1,8 @@
 /**
  * One WebSocket client of a live feed, with a bounded send buffer. A slow client never slows the
  * run or other clients, and never makes the server's memory grow:
- *   - log chunks are dropped while more than `softBytes` are waiting to be sent; when the client
+ *   - log chunks are dropped while more than `softBytes` were waiting to be sent when the current
+ *     turn of the event loop first sent to the client (see `behindAtTurnStart`); when the client
  *     has caught up it first gets `{"type":"resync","data":{run_id, steps:[{step_id, offset}]}}`
  *     naming, per step, the first offset it missed (GET /api/pipeline-runs/{id}/logs/?step=&offset=
  *     fills the gap), then live chunks again;
@@ -46,6 +47,8 @@ export class FeedClient {
   private pendingStatus: { data: Buffer; final: boolean } | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
   private closing = false;
+  /** Unsent bytes when the current turn of the event loop first sent a log chunk; null before. */
+  private turnStartBuffered: number | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -80,13 +83,30 @@ export class FeedClient {
     const data = chunk.offset < upTo ? chunk.tail(upTo - chunk.offset) : chunk.data;
     const offset = Math.max(chunk.offset, upTo);
     this.sentUpTo.set(chunk.stepId, Math.max(upTo, end));
-    if (this.socket.bufferedAmount > this.limits.softBytes) {
+    if (this.behindAtTurnStart()) {
       this.miss(chunk.stepId, offset);
       this.scheduleDrain();
       return;
     }
     this.flushResync();
     this.socket.send(data, { binary: false });
+  }
+
+  /**
+   * Whether the client was behind before this turn's output: more than `softBytes` unsent when
+   * the turn first sent it a log chunk. A step's output comes in bursts (spawner.pl's 1 MiB step
+   * pipe can be read whole in one turn), and measured chunk by chunk a burst fills any small
+   * buffer even for a client that reads as fast as it can: it would be told to resync for what
+   * the step printed, not for what it failed to take. Judged once per turn, a client that took
+   * what earlier turns sent gets the whole burst, and one that did not gets none of it. What a
+   * client can have waiting stays bounded: `softBytes` plus one turn's output.
+   */
+  private behindAtTurnStart(): boolean {
+    if (this.turnStartBuffered === null) {
+      this.turnStartBuffered = this.socket.bufferedAmount;
+      setImmediate(() => (this.turnStartBuffered = null));
+    }
+    return this.turnStartBuffered > this.limits.softBytes;
   }
 
   /** True while the client has more waiting than it should (a backlog reader stops then). */
