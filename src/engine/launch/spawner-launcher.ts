@@ -160,7 +160,8 @@ export class Spawner {
     }
   }
 
-  async launch(request: LaunchRequest): Promise<LaunchedProcess> {
+  /** `fileSizeBytes`: the child's RLIMIT_FSIZE, for spawner.pl only (LaunchMessage.fileSizeBytes). */
+  async launch(request: LaunchRequest, options: { fileSizeBytes?: number } = {}): Promise<LaunchedProcess> {
     this.hold();
     const fds: number[] = [];
     let id = 0;
@@ -184,6 +185,7 @@ export class Spawner {
         fifo,
         ...(stderrFifo !== undefined && { stderrFifo }),
         ...(request.input !== undefined && { input: request.input }),
+        ...(options.fileSizeBytes !== undefined && { fileSizeBytes: options.fileSizeBytes }),
       });
       const pid = await entry.start.promise;
       // Only now: reading a FIFO no writer has opened yet would see end-of-file at once.

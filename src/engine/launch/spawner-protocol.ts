@@ -34,6 +34,12 @@ export interface LaunchMessage {
   stderrFifo?: string;
   /** Written to the child's stdin, which is then closed. */
   input?: string;
+  /**
+   * The child's file size limit (RLIMIT_FSIZE, soft and hard), set between fork and exec. Only
+   * spawner.pl is sent it (a step whose limit is not its sandbox's); the Node spawner cannot set
+   * a child's rlimit, so its sandbox runs such a step under `prlimit`, one exec more.
+   */
+  fileSizeBytes?: number;
 }
 
 /** Server → spawner: make another batch of FIFOs. */

@@ -223,13 +223,16 @@ export class RunSandbox {
     const limits = resolveLimits(this.settings.defaults, request.scope?.limits);
     let argv = [request.file, ...request.args];
     if (request.scope?.network === 'none') argv = [this.settings.unshare, '--net', '--map-current-user', '--', ...argv];
+    // A step's own file size limit, smaller than its sandbox's: spawner.pl sets it between fork and
+    // exec; the Node spawner cannot, so the step runs under prlimit (one exec more per launch).
     const sandboxFileSize = this.input.fileSizeBytes;
-    if (limits.fileSizeBytes !== null && limits.fileSizeBytes !== sandboxFileSize)
-      argv = [this.settings.prlimit, `--fsize=${limits.fileSizeBytes}`, '--', ...argv];
+    const ownFileSize = limits.fileSizeBytes !== null && limits.fileSizeBytes !== sandboxFileSize ? limits.fileSizeBytes : undefined;
+    const rlimits = ownFileSize !== undefined && this.settings.spawner.kind === 'perl' ? { fileSizeBytes: ownFileSize } : {};
+    if (ownFileSize !== undefined && rlimits.fileSizeBytes === undefined) argv = [this.settings.prlimit, `--fsize=${ownFileSize}`, '--', ...argv];
     const wrapped: LaunchRequest = { ...request, file: argv[0]!, args: argv.slice(1) };
 
     const cgroups = this.settings.cgroups;
-    if (!cgroups) return spawner.launch(wrapped);
+    if (!cgroups) return spawner.launch(wrapped, rlimits);
     let cgroup: LaunchCgroup | undefined;
     let cpu: LaunchCgroup | null = null;
     let launched: LaunchedProcess;
@@ -248,7 +251,7 @@ export class RunSandbox {
           // A CPU limit on v1: a cpu cgroup of its own, entered for the fork only (rare: no default).
           cpu = cgroups.createCpu(limits);
           if (cpu) await cpu.adopt(this.spawnerHostPid);
-          handOver(await spawner.launch(wrapped));
+          handOver(await spawner.launch(wrapped, rlimits));
         } finally {
           if (cpu) await cpu.release(this.spawnerHostPid, this.placement!);
           if (!(await this.waitAhead(cgroups))) await group.release(this.spawnerHostPid, this.placement!);

@@ -102,6 +102,37 @@ test("a step's output pipe is 1 MiB (or the system's maximum), and it inherits n
   }
 });
 
+test('a file size limit is set in the child before exec (soft and hard): the step cannot raise it, and writing past it ends the step with SIGXFSZ', async () => {
+  const spawner = perlSpawner();
+  try {
+    const limited = await spawner.launch(shell('grep "Max file size" /proc/self/limits; ulimit -f unlimited 2>/dev/null && echo raised || echo kept'), {
+      fileSizeBytes: 1024 * 1024,
+    });
+    assert.match(await output(limited), /^Max file size\s+1048576\s+1048576\s+bytes\s*\nkept\n$/);
+    assert.equal((await limited.exit).code, 0);
+    const dir = mkdtempSync(join(tmpdir(), 'ansflow-perl-fsize-test-'));
+    try {
+      const writer = await spawner.launch({ file: 'head', args: ['-c', '2000000', '/dev/zero'], cwd: dir, env }, { fileSizeBytes: 1024 * 1024 });
+      writer.output.resume();
+      assert.equal((await writer.exit).code, 0, 'writing into the pipe is not writing a file');
+      const file = await spawner.launch({ file: 'sh', args: ['-c', 'exec head -c 2000000 /dev/zero > big'], cwd: dir, env }, { fileSizeBytes: 1024 * 1024 });
+      file.output.resume();
+      assert.equal((await file.exit).signal, 'SIGXFSZ');
+      assert.equal(readFileSync(join(dir, 'big')).length, 1024 * 1024);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Without one, the spawner's own: this process's, which it inherited.
+    const own = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max file size'))!;
+    const unlimited = await spawner.launch(shell('grep "Max file size" /proc/self/limits'));
+    assert.equal((await output(unlimited)).trim(), own.trim());
+  } finally {
+    await spawner.close();
+  }
+});
+
 test('failed launches say why: a missing executable, a missing working directory, a NUL byte; the spawner carries on', async () => {
   const spawner = perlSpawner();
   try {

@@ -16,8 +16,8 @@ use strict;
 my %ARCH = (
   # System call numbers and O_NOFOLLOW (arm64 has its own) of the architectures run-sandbox.ts
   # starts this on; elsewhere it uses the Node spawner.
-  x64 => { fcntl => 72, setsid => 112, mknodat => 259, rt_sigprocmask => 14, signalfd4 => 289, O_NOFOLLOW => 0400000 },
-  arm64 => { fcntl => 25, setsid => 157, mknodat => 33, rt_sigprocmask => 135, signalfd4 => 74, O_NOFOLLOW => 0100000 },
+  x64 => { fcntl => 72, setsid => 112, mknodat => 259, rt_sigprocmask => 14, signalfd4 => 289, prlimit64 => 302, O_NOFOLLOW => 0400000 },
+  arm64 => { fcntl => 25, setsid => 157, mknodat => 33, rt_sigprocmask => 135, signalfd4 => 74, prlimit64 => 261, O_NOFOLLOW => 0100000 },
 );
 my ($arch, $fifo_dir) = @ARGV;
 my $nr = $ARCH{ $arch // '' };
@@ -39,6 +39,7 @@ sub SIG_UNBLOCK () { 1 }
 sub WNOHANG () { 1 }
 sub EINTR () { 4 }
 sub EAGAIN () { 11 }
+sub RLIMIT_FSIZE () { 1 }
 sub FIFO_BATCH () { 32 }
 my $O_NOFOLLOW = $nr->{O_NOFOLLOW};
 
@@ -220,6 +221,12 @@ sub launch {
   my $id = $m->{id};
   my @argv = ($m->{file}, @{ $m->{args} || [] });
   my %env = %{ $m->{env} || {} };
+  # The step's own file size limit (bytes): set in the child before exec, where a `prlimit` command
+  # would cost an exec per launch. Anything but a whole number is refused rather than ignored.
+  if (defined $m->{fileSizeBytes} && $m->{fileSizeBytes} !~ /^\d+$/) {
+    unlink grep { defined } $m->{fifo}, $m->{stderrFifo};
+    return fail($id, 'fileSizeBytes must be a whole number of bytes');
+  }
   # exec() would cut a string at a NUL byte and run something else than asked; Node refuses them too.
   for (@argv, $m->{cwd}, %env) {
     if (!defined || /\0/) {
@@ -303,6 +310,12 @@ sub child {
   my ($m, $argv, $env, $input, $stdout, $stderr) = @_;
   # Its own session and process group (Node's `detached`): signalled as a group, no terminal.
   return "setsid: $!" if syscall($nr->{setsid}) < 0;
+  if (defined $m->{fileSizeBytes}) {
+    # Soft and hard: the step cannot raise it again. Lowering needs no privilege; a limit above the
+    # sandbox's own hard limit fails, and the launch with it.
+    my $limit = pack('QQ', $m->{fileSizeBytes}, $m->{fileSizeBytes});
+    return "file size limit: $!" if syscall($nr->{prlimit64}, 0, RLIMIT_FSIZE, $limit, 0) != 0;
+  }
   $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP PIPE);
   syscall($nr->{rt_sigprocmask}, SIG_UNBLOCK, $chld_mask, 0, 8);
   if (!chdir $m->{cwd}) {
