@@ -1,4 +1,4 @@
-/** Which spawner runs inside a run's sandbox: Node by default, spawner.pl when asked for, and nothing on a typo. */
+/** Which spawner runs inside a run's sandbox: spawner.pl by default (and with `perl`), Node when asked for, and nothing on a typo. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -28,17 +28,17 @@ async function prepare(choice: string | undefined): Promise<SandboxState> {
   }
 }
 
-test('the Node spawner by default; ANSFLOW_SANDBOX_SPAWNER=perl chooses spawner.pl where perl runs it; another value refuses steps saying why', async (t) => {
+test('spawner.pl by default where perl runs it; ANSFLOW_SANDBOX_SPAWNER=node chooses the Node spawner; another value refuses steps saying why', async (t) => {
   const unset = await prepare(undefined);
   if (unset.mode !== 'on' || !unset.available) {
     if (process.env.CI === 'true') assert.fail(`the sandbox is required under CI: ${JSON.stringify(unset)}`);
     t.skip('no sandbox on this machine');
     return;
   }
-  assert.deepEqual(unset.settings.spawner, { kind: 'node', reason: 'the default (ANSFLOW_SANDBOX_SPAWNER=perl chooses spawner.pl)' });
-  const node = await prepare('node');
-  assert.equal(node.mode === 'on' && node.available && node.settings.spawner.kind, 'node');
   assert.ok(existsSync('/usr/bin/perl'), 'perl is installed here (.ci/run installs it)');
+  assert.equal(unset.settings.spawner.kind, 'perl');
+  const node = await prepare('node');
+  assert.deepEqual(node.mode === 'on' && node.available && node.settings.spawner, { kind: 'node', reason: 'ANSFLOW_SANDBOX_SPAWNER=node chooses it' });
   const perl = await prepare('perl');
   assert.equal(perl.mode === 'on' && perl.available && perl.settings.spawner.kind, 'perl');
   assert.deepEqual(await prepare('pearl'), { mode: 'on', available: false, reason: 'ANSFLOW_SANDBOX_SPAWNER="pearl" must be perl or node' });

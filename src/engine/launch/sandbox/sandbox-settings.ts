@@ -25,7 +25,7 @@ export interface SandboxSettings {
   setpriv: string;
   /** `nice`, to start warm sandboxes at low priority; null when that cannot be undone (not root). */
   nice: string | null;
-  /** The spawner inside each run's sandbox (sandbox-spawner.ts): Node by default; spawner.pl with ANSFLOW_SANDBOX_SPAWNER=perl where perl can run it. */
+  /** The spawner inside each run's sandbox (sandbox-spawner.ts): spawner.pl where perl can run it, unless ANSFLOW_SANDBOX_SPAWNER=node; else Node. */
   spawner: SandboxSpawner;
   /** PATH of the spawner inside the sandbox (steps get their own with each launch). */
   path: string;
@@ -90,15 +90,16 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxSt
   const revealed = [APP_DIR, nodeDir].filter((dir, i, all) => all.indexOf(dir) === i && emptied.some((h) => isWithin(dir, h) && dir !== h));
   const hiddenFiles = [...new Set([join(process.cwd(), '.env'), join(APP_DIR, '.env')])];
 
-  // The Node spawner by default; spawner.pl (a few ms of CPU to start per run where Node takes
-  // tens to hundreds, and 1 MiB step pipes) with ANSFLOW_SANDBOX_SPAWNER=perl. Not yet the default:
-  // with its 1 MiB pipes a client reading a chatty step's log live over WebSocket was told to
-  // resync in test/gateway/websocket.test.ts (docs/benchmarks.md, 2026-12-02 02:10).
-  const spawnerChoice = (process.env.ANSFLOW_SANDBOX_SPAWNER ?? '').trim().toLowerCase() || 'node';
+  // spawner.pl by default where perl can run it (a few ms of CPU to start per run where Node takes
+  // tens to hundreds, and 1 MiB step pipes); ANSFLOW_SANDBOX_SPAWNER=node chooses the Node spawner.
+  // It was opt-in until the live log feed judged a client's backlog once per event-loop turn
+  // (feed-client.ts): a 1 MiB burst read in one turn had got a client that reads as fast as it can
+  // told to resync (docs/benchmarks.md, 2026-12-02).
+  const spawnerChoice = (process.env.ANSFLOW_SANDBOX_SPAWNER ?? '').trim().toLowerCase() || 'perl';
   if (spawnerChoice !== 'perl' && spawnerChoice !== 'node')
     return unavailable(`ANSFLOW_SANDBOX_SPAWNER="${process.env.ANSFLOW_SANDBOX_SPAWNER}" must be perl or node`);
   const spawner: SandboxSpawner =
-    spawnerChoice === 'perl' ? chooseSandboxSpawner(which('perl')) : { kind: 'node', reason: 'the default (ANSFLOW_SANDBOX_SPAWNER=perl chooses spawner.pl)' };
+    spawnerChoice === 'perl' ? chooseSandboxSpawner(which('perl')) : { kind: 'node', reason: 'ANSFLOW_SANDBOX_SPAWNER=node chooses it' };
 
   const cgroup = await detectCgroups();
   const settings: SandboxSettings = {
