@@ -152,7 +152,7 @@ export class PipelinesService {
 
   private async save(actor: Actor, current: Pipeline, fields: PipelineFields): Promise<Pipeline> {
     const saved = await this.change(async (pipelines, record) => {
-      const after = await pipelines.update(current.id, fields);
+      const after = await pipelines.update(current, fields);
       if (after && after !== 'conflict')
         await record(() =>
           entry(actor, 'pipeline.update', pipelineTarget(after), auditDiff(pipelineAuditView(current), pipelineAuditView(after)), after.project_id),

@@ -328,26 +328,31 @@ export class PipelinesRepository {
     return row ? this.findById(row.id) : null;
   }
 
-  /** Replaces the editable fields. Returns 'conflict' when the new name is taken in the (new) project. */
-  async update(id: number, fields: PipelineFields): Promise<Pipeline | 'conflict' | null> {
-    const projectId = fields.project_id ?? (await this.db.selectFrom('pipelines').select('project_id').where('id', '=', id).executeTakeFirst())?.project_id;
-    if (projectId === undefined) return null;
-    const nameKey = scopedNameKey(projectId, fields.name);
-    const clash = await this.db.selectFrom('pipelines').select('id').where('name_key', '=', nameKey).where('id', '!=', id).executeTakeFirst();
-    if (clash) return 'conflict';
+  /**
+   * Replaces the editable fields of `current`. Returns the pipeline as written, 'conflict' when
+   * another pipeline of the (new) project has the name, null when it no longer exists.
+   *
+   * One statement: the unique index on `name_key` decides a clash (a check before it would be a
+   * second statement and still lose races), and the result is built from `current` and `fields`
+   * (`written`) instead of read back. An audited update runs this and its event in one
+   * transaction, so every statement here is one the transaction holds the database for (on SQLite,
+   * its only connection). `last_run` is the one `current` was read with.
+   */
+  async update(current: Pipeline, fields: PipelineFields, updatedAt = nowIso()): Promise<Pipeline | 'conflict' | null> {
+    const projectId = fields.project_id ?? current.project_id;
     try {
       const result = await this.db
         .updateTable('pipelines')
-        .set({ ...this.columns(fields, projectId), updated_at: nowIso() })
-        .where('id', '=', id)
+        .set({ ...this.columns(fields, projectId), updated_at: updatedAt })
+        .where('id', '=', current.id)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) return null;
     } catch (error) {
-      // A concurrent rename to the same name loses the race on the unique index.
+      // On PostgreSQL this also aborts an enclosing transaction; its caller writes nothing more.
       if (isUniqueViolation(error)) return 'conflict';
       throw error;
     }
-    return this.findById(id);
+    return written(current, fields, projectId, updatedAt);
   }
 
   async delete(id: number): Promise<boolean> {
@@ -377,6 +382,38 @@ export class PipelinesRepository {
       project_id: projectId,
     };
   }
+}
+
+/**
+ * What `findById` reads back after `update` wrote `fields` over `current`: every column `columns`
+ * writes, mapped as `full` maps it, and the rest (creator, creation, last run) from `current`.
+ * A test holds the two equal on both databases.
+ */
+function written(current: Pipeline, fields: PipelineFields, projectId: number, updatedAt: string): Pipeline {
+  return {
+    id: current.id,
+    project_id: projectId,
+    name: fields.name,
+    description: fields.description,
+    status: fields.status,
+    repository_url: fields.repository_url,
+    branch: fields.branch,
+    trigger_events: fields.trigger_events,
+    secrets_for_forks: fields.secrets_for_forks ?? false,
+    auto_cancel: fields.auto_cancel ?? false,
+    badge_public: fields.badge_public ?? false,
+    forge_credential: fields.forge_credential ?? null,
+    repository_credential: fields.repository_credential ?? null,
+    config_path: fields.config_path ?? null,
+    steps_count: fields.steps.length,
+    created_by: current.created_by,
+    created_at: current.created_at,
+    updated_at: updatedAt,
+    last_run: current.last_run,
+    steps: fields.steps,
+    inputs: fields.inputs ?? [],
+    variables: fields.variables,
+  };
 }
 
 export function isUniqueViolation(error: unknown): boolean {

@@ -166,7 +166,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         while (!stop) {
           const id = pipelineIds[writes % pipelineIds.length]!;
           const current = (await writerCtx.repos.pipelines.findById(id))!;
-          await writerCtx.repos.pipelines.update(id, { ...current, variables: secretVars(writes) });
+          await writerCtx.repos.pipelines.update(current, { ...current, variables: secretVars(writes) });
           writes++;
           await new Promise((r) => setTimeout(r, 5));
         }

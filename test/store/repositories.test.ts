@@ -105,7 +105,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       const raw = await db!.kysely.selectFrom('pipelines').select('variables').where('id', '=', p.id).executeTakeFirstOrThrow();
       assert.ok(!raw.variables.includes('very-secret'));
       assert.equal((await pipelines.findById(p.id))!.variables.SECRET!.value, 'very-secret');
-      const renamed = await pipelines.update(p.id, fields('batch_0'));
+      const renamed = await pipelines.update(p, fields('batch_0'));
       assert.equal(renamed, 'conflict');
     });
 
@@ -123,11 +123,50 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       assert.ok(there, 'the same name in another project is allowed');
       assert.equal(there.project_id, other.id);
       assert.equal(await pipelines.create(fields('SHARED NAME', { project_id: other.id }), owner.id), null);
-      assert.equal(await pipelines.update(here.id, fields('Shared Name', { project_id: other.id })), 'conflict', 'moving into a project that has the name');
-      const renamedInPlace = await pipelines.update(here.id, fields('shared NAME'));
+      assert.equal(await pipelines.update(here, fields('Shared Name', { project_id: other.id })), 'conflict', 'moving into a project that has the name');
+      const renamedInPlace = await pipelines.update(here, fields('shared NAME'));
       assert.ok(renamedInPlace && renamedInPlace !== 'conflict', 'renaming in place keeps the project (fields without project_id)');
       assert.equal(renamedInPlace.project_id, here.project_id);
-      assert.equal(await pipelines.update(9_999_999, fields('nobody')), null);
+      assert.equal(await pipelines.update({ ...here, id: 9_999_999 }, fields('nobody')), null);
+    });
+
+    test('pipelines: what update returns (built, not read back) is what findById then reads', async (t) => {
+      if (!db) return t.skip('PostgreSQL unreachable');
+      const { users, pipelines, runs } = repos();
+      const owner = (await users.create({ username: 'returns', email: '', role: 'developer', password_hash: 'h' }))!;
+      const created = (await pipelines.create(fields('returned as written'), owner.id))!;
+      const run = (await runs.create({ pipelineId: created.id, trigger: { type: 'manual' }, branch: 'main', commit: null, variables: {} }))!;
+      await db!.kysely.deleteFrom('run_queue').where('run_id', '=', run.id).execute(); // the queue's own test counts the jobs
+      const current = (await pipelines.findById(created.id))!;
+      assert.ok(current.last_run, 'a last run to carry over');
+      const cases: PipelineFields[] = [
+        fields('returned as written', { description: 'every optional field set' }),
+        {
+          ...fields('Returned As Written 2', {
+            secrets_for_forks: true,
+            auto_cancel: true,
+            badge_public: true,
+            forge_credential: 'forge',
+            repository_credential: 'repo-key',
+            config_path: '.ansflow.yml',
+            inputs: [{ name: 'TARGET', type: 'string', required: true, default: 'staging' }],
+            trigger_events: ['push', 'pull_request'],
+            variables: { A: { value: '1', secret: false }, S2: { value: 'another-secret', secret: true } },
+            steps: [
+              { name: 'one', type: 'shell_command', config: { command: 'true' } },
+              { name: 'two', type: 'shell_command', config: { command: 'false' }, timeout_seconds: 30, continue_on_error: true },
+            ],
+          }),
+        },
+        { name: 'minimal', description: '', status: 'inactive', repository_url: null, branch: 'dev', trigger_events: [], variables: {}, steps: [] },
+      ];
+      let before = current;
+      for (const f of cases) {
+        const result = await pipelines.update(before, f);
+        assert.ok(result && result !== 'conflict');
+        assert.deepEqual(result, await pipelines.findById(created.id), f.name);
+        before = result;
+      }
     });
 
     test("pipelines: a member's list and count cover their projects only, with or without a project filter", async (t) => {
