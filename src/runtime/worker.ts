@@ -73,6 +73,7 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
     pipelineFiles: pipelineFileReader(ctx, mirrors),
     gates: ctx.delivery.gates,
     launcher,
+    mirrors,
     outputs: (run) =>
       storeRunOutputs(run, {
         repository: ctx.repos.outputs,
@@ -100,7 +101,7 @@ export async function startWorker(ctx: AppContext, options: WorkerOptions = {}):
  * ends as a platform error saying why) rather than run unisolated. `host`: the host's spawner,
  * unsandboxed, for the platform's own processes (the mirrors' git); closed with `launcher`.
  */
-async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLauncher; host: ProcessLauncher; engine: EngineOptions; report: SandboxReport }> {
+async function stepLauncher(ctx: AppContext): Promise<{ launcher: ProcessLauncher; host: SpawnerLauncher; engine: EngineOptions; report: SandboxReport }> {
   const { config } = ctx;
   const state = await prepareSandbox({
     enabled: config.sandbox,

@@ -8,6 +8,9 @@
  * the host's spawner to report the exit of the process it started (`exited`); only if that spawner
  * is gone (and bubblewrap with it, --die-with-parent) does the channel's close stand for the exit.
  *
+ * A raw one (`raw`) is not a spawner: its socket carries the process's own bytes (a long-lived
+ * `git cat-file --batch` of a repository mirror), handed to whoever listens for 'channel', unread.
+ *
  * Why: fork() copies the caller's page tables, tens of milliseconds for a server of 150 MB and
  * more on a busy machine, during which its event loop stands still; a run's sandbox is started
  * while runs are starting and running, so the small host spawner forks it instead.
@@ -51,7 +54,10 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
   /** Whether it holds the reporter (the host spawner's channel), which brings the exit. */
   private holding = false;
 
-  constructor(private readonly reporter: ExitReporter) {
+  constructor(
+    private readonly reporter: ExitReporter,
+    private readonly options: { raw?: boolean } = {},
+  ) {
     super();
     this.holdReporter();
   }
@@ -69,14 +75,19 @@ export class HandedOverProcess extends EventEmitter implements SpawnerProcess {
     this.pid = pid;
     this.socket = socket;
     if (!this.referenced) socket.unref();
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => this.receive(text));
     socket.on('error', () => undefined);
     socket.once('close', () => {
       this.connected = false;
       this.channelClosed = true;
       if (this.reporterGone) this.end(null, null);
     });
+    if (this.options.raw) {
+      this.emit('channel', socket);
+      if (this.killWith) this.kill(this.killWith);
+      return;
+    }
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => this.receive(text));
     for (const { line, callback } of this.unsent.splice(0)) socket.write(line, (error) => callback(error ?? null));
     if (this.killWith) this.kill(this.killWith);
     if (!this.connected) socket.end();

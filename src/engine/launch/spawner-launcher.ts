@@ -53,7 +53,7 @@ export class SpawnerLauncher implements ProcessLauncher {
    * Starts a process from the spawner, not from this process, with an IPC channel to this one
    * (another spawner, in a run's sandbox). See HandedOverProcess for why.
    */
-  startProcess(request: ProcessStartRequest): SpawnerProcess {
+  startProcess(request: ProcessStartRequest): HandedOverProcess {
     if (this.closed) throw new Error('the step launcher is closed');
     return this.spawner().startProcess(request);
   }
@@ -97,6 +97,11 @@ export interface ProcessStartRequest {
   args: string[];
   /** Its whole environment; NODE_CHANNEL_FD=3 makes a Node program there use the channel. */
   env: Record<string, string>;
+  /**
+   * The socket on descriptor 3 carries the process's own bytes, not Node's IPC: it is handed over
+   * unread (HandedOverProcess's 'channel' event), e.g. a long-lived `git cat-file --batch`.
+   */
+  raw?: boolean;
 }
 
 interface InFlight {
@@ -241,7 +246,7 @@ export class Spawner {
   /** See SpawnerLauncher.startProcess. */
   startProcess(request: ProcessStartRequest): HandedOverProcess {
     // Referenced, it keeps this spawner's channel referenced too: its exit comes that way.
-    const started = new HandedOverProcess({ hold: () => this.hold(), release: () => this.release() });
+    const started = new HandedOverProcess({ hold: () => this.hold(), release: () => this.release() }, { raw: request.raw === true });
     const id = this.nextId++;
     this.hold();
     this.starting.set(id, started);

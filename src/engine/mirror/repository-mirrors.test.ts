@@ -7,9 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { waitFor } from '../../../test/support/wait.js';
 import { RepositoryMirrors, MirrorError } from './repository-mirrors.js';
 import { MirrorFileSource } from './mirror-file-source.js';
 import { SpawnerLauncher } from '../launch/spawner-launcher.js';
+import { launcherLongLived, spawnLongLived, type LongLivedRunner } from '../launch/long-lived-command.js';
 import { launcherCommands, spawnCommand, type CommandRunner } from '../launch/run-command.js';
 import { createBareRepo, git, makeTempDir, startGitDaemon, startHttpGitServer } from '../../../test/support/git-fixtures.js';
 import type { ResolvedCredential } from '../../domain/credentials.js';
@@ -113,7 +116,13 @@ test("through the host spawner, every git (and flock) is the spawner's child, wi
       `#!/bin/sh\necho "$PPID $(cut -d' ' -f4 /proc/$PPID/stat) $(cat /proc/$PPID/comm) $(env | cut -d= -f1 | tr '\\n' ,) $*" >> ${log}\nexec git "$@"\n`,
       { mode: 0o755 },
     );
-    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors'), policy: remoteOnly, git: wrapper, commands: launcherCommands(launcher) });
+    const mirrors = new RepositoryMirrors({
+      root: join(tmp.path, 'mirrors'),
+      policy: remoteOnly,
+      git: wrapper,
+      commands: launcherCommands(launcher),
+      readers: launcherLongLived(launcher),
+    });
     const path = await mirrors.fetch({ url: daemon.url('app') });
     assert.deepEqual(await mirrors.readAt(path, 'main', '.ansflow.yml'), { commit: repo.commits[0], content: 'steps: [one]\n' });
     assert.equal(await mirrors.hasAll(path, [repo.commits[0]!]), true);
@@ -129,7 +138,8 @@ test("through the host spawner, every git (and flock) is the spawner's child, wi
       else assert.equal(parent, spawner, `started by the spawner: ${call}`);
       assert.ok(!names!.split(',').includes('ANSFLOW_TEST_SERVER_ONLY'), `no variable of the server: ${call}`);
     }
-    assert.ok(calls.some((c) => / fetch /.test(c)) && calls.some((c) => / cat-file /.test(c)), calls.join('\n'));
+    assert.ok(calls.some((c) => / fetch /.test(c)) && calls.some((c) => / cat-file --batch$/.test(c)), calls.join('\n'));
+    mirrors.close();
   } finally {
     delete process.env.ANSFLOW_TEST_SERVER_ONLY;
     await launcher.close();
@@ -195,8 +205,13 @@ test('the file source reads the same repository at the run commit or a ref, and 
     const templates = createBareRepo(tmp.path, 'templates', { history: [{ 'build.yml': 'v1\n' }] });
     git(tmp.path, ['--git-dir', templates.bare, 'tag', 'v1', templates.commits[0]!]);
     push(templates.bare, 'main', { 'build.yml': 'v2\n' });
-    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors'), policy: remoteOnly });
+    const count = countingCommands();
+    const readers = countingReaders();
+    const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors'), policy: remoteOnly, commands: count.commands, readers: readers.readers });
     const mirror = await mirrors.fetch({ url: daemon.url('app') });
+    // Made by an earlier run (`git init` once per mirror, never again on a run's path).
+    await mirrors.prepare(daemon.url('templates'));
+    count.started.length = 0;
     const names: string[] = [];
     const source = new MirrorFileSource({
       mirrors,
@@ -210,11 +225,25 @@ test('the file source reads the same repository at the run commit or a ref, and 
     });
     assert.equal(await source.read({ repository: null, ref: null, path: 'ci/common.yml' }), 'old\n');
     assert.equal(await source.read({ repository: null, ref: 'main', path: 'ci/common.yml' }), 'new\n');
+    await assert.rejects(source.read({ repository: null, ref: null, path: 'ci/missing.yml' }), /ci\/missing.yml does not exist at commit/);
+    // The same repository: its mirror's one reader, no process per file.
+    assert.equal(count.started.length, 0, count.started.map((a) => a.join(' ')).join('\n'));
+    assert.equal(readers.started.length, 1);
+    // Another repository: its first file fetched and read by ONE process, the next ones by its reader.
     assert.equal(await source.read({ repository: daemon.url('templates'), ref: 'v1', path: 'build.yml' }), 'v1\n');
+    assert.equal(count.started.length, 1, count.started.map((a) => a.join(' ')).join('\n'));
+    assert.ok(count.started[0]!.includes('fetch') && count.started[0]!.some((a) => a.includes('cat-file')), count.started[0]!.join(' '));
     assert.equal(await source.read({ repository: daemon.url('templates'), ref: 'main', path: 'build.yml' }), 'v2\n');
     await assert.rejects(source.read({ repository: daemon.url('templates'), ref: 'nope', path: 'build.yml' }), /not a branch, tag or commit/);
+    assert.equal(count.started.length, 1, 'fetched once per source');
+    assert.equal(readers.started.length, 2);
+    // A first file at a ref the repository lacks: said so, and the fetch still serves its other files.
+    const other = createBareRepo(tmp.path, 'other', { history: [{ 'x.yml': 'x\n' }] });
+    await assert.rejects(source.read({ repository: daemon.url('other'), ref: 'nope', path: 'x.yml' }), /"nope" is not a branch, tag or commit/);
+    assert.equal(await source.read({ repository: daemon.url('other'), ref: other.commits[0]!, path: 'x.yml' }), 'x\n');
     await assert.rejects(source.read({ repository: daemon.url('other'), ref: 'main', path: 'x', credential: 'missing' }), /no credential named "missing"/);
     assert.deepEqual(names, ['missing']);
+    mirrors.close();
   } finally {
     await daemon.stop();
     tmp.cleanup();
@@ -236,6 +265,93 @@ function countingCommands(base: CommandRunner = spawnCommand): { commands: Comma
     },
   };
 }
+
+/** Counts the long-lived readers the mirrors start (each is a process start, once per mirror). */
+function countingReaders(base: LongLivedRunner = spawnLongLived): { readers: LongLivedRunner; started: string[][] } {
+  const started: string[][] = [];
+  return {
+    started,
+    readers: (request) => {
+      started.push([request.file, ...request.args]);
+      return base(request);
+    },
+  };
+}
+
+test("a mirror's reader is one long-lived process for many reads, sees what later fetches bring, and is replaced when it dies", async () => {
+  const tmp = makeTempDir();
+  const daemon = await startGitDaemon(tmp.path);
+  const launcher = new SpawnerLauncher();
+  try {
+    for (const [how, base] of [
+      ['forked', spawnLongLived],
+      ['through the host spawner', launcherLongLived(launcher)],
+    ] as const) {
+      const name = how === 'forked' ? 'app' : 'app-spawned';
+      const repo = createBareRepo(tmp.path, name, { history: [{ '.ansflow.yml': 'steps: [one]\n', 'big.bin': 'x'.repeat(300_000) }] });
+      const readers = countingReaders(base);
+      const count = countingCommands(how === 'forked' ? spawnCommand : launcherCommands(launcher));
+      const mirrors = new RepositoryMirrors({ root: join(tmp.path, 'mirrors', name), policy: remoteOnly, commands: count.commands, readers: readers.readers });
+      const url = daemon.url(name);
+      const path = await mirrors.fetch({ url });
+      count.started.length = 0;
+      // Asked at once, answered each its own (the answers come back in order on one stream).
+      const reads = await Promise.all([
+        mirrors.readAt(path, 'main', '.ansflow.yml'),
+        mirrors.readAt(path, repo.commits[0]!, 'big.bin'),
+        mirrors.readAt(path, 'main', 'missing.yml'),
+        mirrors.readFile(path, 'main', '.ansflow.yml'),
+      ]);
+      assert.deepEqual(reads, [
+        { commit: repo.commits[0], content: 'steps: [one]\n' },
+        { commit: repo.commits[0], content: 'x'.repeat(300_000) },
+        { commit: repo.commits[0], content: null },
+        'steps: [one]\n',
+      ]);
+      await assert.rejects(mirrors.readAt(path, 'nope', '.ansflow.yml'), /"nope" is not a branch, tag or commit/);
+      assert.equal(readers.started.length, 1, `${how}: one reader`);
+      assert.equal(count.started.length, 0, `${how}: no process per read`);
+
+      // A fetch since (a new commit, stored loose; a branch moved): the same reader sees both.
+      const second = push(repo.bare, 'main', { '.ansflow.yml': 'steps: [two]\n' });
+      await mirrors.fetch({ url });
+      assert.deepEqual(await mirrors.readAt(path, 'main', '.ansflow.yml'), { commit: second, content: 'steps: [two]\n' });
+      assert.deepEqual(await mirrors.readAt(path, second, '.ansflow.yml'), { commit: second, content: 'steps: [two]\n' });
+      // ... and after the mirror was repacked (the objects moved into a new pack, refs packed).
+      git(tmp.path, ['--git-dir', path, 'gc', '-q', '--prune=now']);
+      const third = push(repo.bare, 'main', { '.ansflow.yml': 'steps: [three]\n' });
+      await mirrors.fetch({ url });
+      assert.deepEqual(await mirrors.readAt(path, 'main', '.ansflow.yml'), { commit: third, content: 'steps: [three]\n' });
+      assert.equal((await mirrors.readAt(path, repo.commits[0]!, 'big.bin')).content?.length, 300_000);
+      assert.equal(readers.started.length, 1, `${how}: still one reader`);
+
+      // Its process killed: the read still answers, and the next read has a new reader.
+      const pids = execFileSync('pgrep', ['-f', `${path} cat-file --batch`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .map(Number);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      await waitFor(
+        async () => {
+          try {
+            return (await mirrors.readAt(path, 'main', '.ansflow.yml')).content === 'steps: [three]\n' && readers.started.length === 2;
+          } catch {
+            return false;
+          }
+        },
+        20_000,
+        'a read after the reader was killed',
+      );
+      assert.deepEqual(await mirrors.readAt(path, 'main', '.ansflow.yml'), { commit: third, content: 'steps: [three]\n' });
+      assert.equal(readers.started.length, 2, `${how}: replaced once`);
+      mirrors.close();
+    }
+  } finally {
+    await launcher.close();
+    await daemon.stop();
+    tmp.cleanup();
+  }
+});
 
 test('a fetch and the read after it (a manual run, a pull request) are ONE started process: the branch head at that moment and its file', async () => {
   const tmp = makeTempDir();

@@ -26,6 +26,11 @@
  *     per mirror every MAINTENANCE_EVERY_MS (git's own gc lock keeps it from overlapping itself);
  *   - in the server, git and flock are started by the host's spawner (`commands`, run-command.ts),
  *     unsandboxed, never forked from the server itself, whose size makes each fork cost tens of ms;
+ *   - reads (`readAt`, `readFile`: a pipeline file, its includes) go to a long-lived
+ *     `git cat-file --batch` per mirror (`readers`, long-lived-command.ts), so a run of a commit the
+ *     mirror holds starts no process at all; it needs no credential (it only reads the mirror), is
+ *     ended after READER_IDLE_MS unused, at most MAX_READERS are kept, and a reader that fails is
+ *     replaced by a one-shot `cat-file` for that read;
  *   - a credential is written into a private folder of its own for the one fetch and removed after.
  */
 import { createHash } from 'node:crypto';
@@ -40,6 +45,8 @@ import { prepareCheckoutAuth } from '../executors/git-checkout-auth.js';
 import { baseEnv } from '../env.js';
 import { maskText } from '../masking.js';
 import { spawnCommand, type CommandRunner } from '../launch/run-command.js';
+import { spawnLongLived, type LongLivedRunner } from '../launch/long-lived-command.js';
+import { CatFileBatch, parseBatch, type BatchAnswer } from './cat-file-batch.js';
 
 export interface RepositoryMirrorsOptions {
   /** `<data>/mirrors`. */
@@ -53,6 +60,8 @@ export interface RepositoryMirrorsOptions {
    * Default: forked from this process (tests, small processes).
    */
   commands?: CommandRunner;
+  /** How the long-lived readers (`git cat-file --batch`) are started; the server passes its host spawner's. */
+  readers?: LongLivedRunner;
 }
 
 export interface FetchInput {
@@ -82,8 +91,20 @@ const NO_AUTO_MAINTENANCE = ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0'];
 /** How often a mirror's maintenance is started at most. */
 const MAINTENANCE_EVERY_MS = 10 * 60 * 1000;
 
+/** A mirror's reader unused this long is ended (a process per mirror, not forever). */
+const READER_IDLE_MS = 5 * 60 * 1000;
+/** Readers kept at most; the one used least recently is ended first. */
+const MAX_READERS = 16;
+
+interface Reader {
+  batch: Promise<CatFileBatch>;
+  idle: NodeJS.Timeout;
+}
+
 export class RepositoryMirrors {
   private readonly maintainedAt = new Map<string, number>();
+  /** Long-lived `cat-file --batch` per mirror path, least recently used first. */
+  private readonly readers = new Map<string, Reader>();
 
   constructor(private readonly options: RepositoryMirrorsOptions) {}
 
@@ -295,16 +316,66 @@ export class RepositoryMirrors {
    */
   async readAt(path: string, rev: string, file: string): Promise<{ commit: string; content: string | null }> {
     const request = readRequest(rev, file);
+    let answers: Array<BatchAnswer | null> | null = null;
+    try {
+      answers = await (await this.reader(path)).ask(request.lines);
+    } catch {
+      // The reader could not start or died: this read goes to a process of its own, and the
+      // next one starts a new reader.
+      this.dropReader(path);
+    }
+    if (answers) return request.answerFrom(answers);
     const r = await this.git(['--git-dir', path, 'cat-file', '--batch'], {}, undefined, [], request.input);
     if (r.code !== 0) throw new MirrorError(`git cat-file failed: ${r.stderr.trim()}`);
     return request.answer(r.raw);
   }
 
-  /** A file's text at a commit; MirrorError when it is not there. */
-  async readFile(path: string, commit: string, file: string): Promise<string> {
-    const r = await this.git(['--git-dir', path, 'cat-file', 'blob', `${commit}:${file}`], {});
-    if (r.code !== 0) throw new MirrorError(`${file} does not exist at commit ${commit.slice(0, 12)}`);
-    return r.stdout;
+  /** A file's text at a commit (or branch, tag, ref); MirrorError when it is not there. */
+  async readFile(path: string, rev: string, file: string): Promise<string> {
+    const { commit, content } = await this.readAt(path, rev, file);
+    if (content === null) throw new MirrorError(`${file} does not exist at commit ${commit.slice(0, 12)}`);
+    return content;
+  }
+
+  /** Ends every long-lived reader (the worker's stop; idle ones end by themselves). */
+  close(): void {
+    for (const path of [...this.readers.keys()]) this.dropReader(path);
+  }
+
+  /** The mirror's long-lived reader, started on first use. */
+  private async reader(path: string): Promise<CatFileBatch> {
+    let reader = this.readers.get(path);
+    if (reader) {
+      const batch = await reader.batch.catch(() => null);
+      if (batch?.alive && this.readers.get(path) === reader) {
+        this.readers.delete(path); // to the end: used most recently
+        this.readers.set(path, reader);
+        reader.idle.refresh();
+        return batch;
+      }
+      if (this.readers.get(path) === reader) this.dropReader(path);
+    }
+    while (this.readers.size >= MAX_READERS) this.dropReader(this.readers.keys().next().value!);
+    const allowLocal = this.options.policy.allowLocal;
+    const start = this.options.readers ?? spawnLongLived;
+    const batch = start({
+      file: this.options.git ?? 'git',
+      args: [...hardenedGitArgs(allowLocal), '--git-dir', path, 'cat-file', '--batch'],
+      env: { ...baseEnv({ home: this.options.root }), ...hardenedGitEnv(allowLocal) },
+    }).then((command) => new CatFileBatch(command));
+    const idle = setTimeout(() => this.dropReader(path), READER_IDLE_MS);
+    idle.unref();
+    reader = { batch, idle };
+    this.readers.set(path, reader);
+    return batch;
+  }
+
+  private dropReader(path: string): void {
+    const reader = this.readers.get(path);
+    if (!reader) return;
+    this.readers.delete(path);
+    clearTimeout(reader.idle);
+    void reader.batch.then((batch) => batch.close()).catch(() => undefined);
   }
 
   /**
@@ -367,47 +438,26 @@ function shellQuote(word: string): string {
  * `cat-file --batch`'s requests for the commit `rev` names and the file there (a branch name tried
  * as a branch, then as a tag), and how to read its answers.
  */
-function readRequest(rev: string, file: string): { input: string; answer: (raw: Buffer) => { commit: string; content: string | null } } {
+function readRequest(
+  rev: string,
+  file: string,
+): {
+  lines: string[];
+  input: string;
+  answerFrom: (answers: Array<BatchAnswer | null>) => { commit: string; content: string | null };
+  answer: (raw: Buffer) => { commit: string; content: string | null };
+} {
   if (/[\n\r]/.test(rev) || /[\n\r]/.test(file)) throw new MirrorError('a revision or path with a line break');
   const candidates = rev.startsWith('refs/') || /^[0-9a-f]{7,64}$/.test(rev) ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`];
-  return {
-    input: candidates.map((c) => `${c}^{commit}\n${c}^{commit}:${file}\n`).join(''),
-    answer: (raw) => {
-      const answers = parseBatch(raw);
-      for (let i = 0; i < candidates.length; i++) {
-        const commit = answers[2 * i];
-        if (!commit || commit.type !== 'commit') continue;
-        const blob = answers[2 * i + 1];
-        return { commit: commit.sha, content: blob && blob.type === 'blob' ? blob.data.toString('utf8') : null };
-      }
-      throw new MirrorError(`"${rev}" is not a branch, tag or commit of the repository`);
-    },
-  };
-}
-
-interface BatchAnswer {
-  sha: string;
-  type: string;
-  data: Buffer;
-}
-
-/** `git cat-file --batch` output: `<sha> <type> <size>\n<data>\n` per object, `<rev> missing\n` otherwise. */
-function parseBatch(raw: Buffer): Array<BatchAnswer | null> {
-  const answers: Array<BatchAnswer | null> = [];
-  let at = 0;
-  while (at < raw.length) {
-    const end = raw.indexOf(0x0a, at);
-    if (end < 0) break;
-    const header = raw.subarray(at, end).toString('utf8');
-    at = end + 1;
-    const found = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
-    if (!found) {
-      answers.push(null);
-      continue;
+  const lines = candidates.flatMap((c) => [`${c}^{commit}`, `${c}^{commit}:${file}`]);
+  const answerFrom = (answers: Array<BatchAnswer | null>) => {
+    for (let i = 0; i < candidates.length; i++) {
+      const commit = answers[2 * i];
+      if (!commit || commit.type !== 'commit') continue;
+      const blob = answers[2 * i + 1];
+      return { commit: commit.sha, content: blob && blob.type === 'blob' ? blob.data.toString('utf8') : null };
     }
-    const size = Number(found[3]);
-    answers.push({ sha: found[1]!, type: found[2]!, data: raw.subarray(at, at + size) });
-    at += size + 1;
-  }
-  return answers;
+    throw new MirrorError(`"${rev}" is not a branch, tag or commit of the repository`);
+  };
+  return { lines, input: lines.map((line) => `${line}\n`).join(''), answerFrom, answer: (raw) => answerFrom(parseBatch(raw)) };
 }

@@ -56,6 +56,8 @@ export interface RunWorkerDeps {
   registry?: WorkersRepository;
   /** What the executors start processes with; closed by stop() once the last run has settled. */
   launcher: ProcessLauncher;
+  /** The repository mirrors, whose long-lived readers stop() ends with the launcher. */
+  mirrors?: { close(): void };
   /** Opens the credentials a run's steps name; without it, a step naming one fails saying it is missing. */
   credentials?: CredentialSource;
   /** Opens the stored inventories a run's Ansible steps name; without it, such a step fails saying it is missing. */
@@ -186,6 +188,7 @@ export class RunWorker {
     await settled;
     clearTimeout(timer);
     await this.deps.launcher.close();
+    this.deps.mirrors?.close();
     await this.deps.registry?.remove(this.deps.workerId).catch(() => {});
   }
 
