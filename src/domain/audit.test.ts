@@ -41,3 +41,45 @@ test('the changed fields are listed in key order, whichever side they are on', (
   assert.deepEqual(diff, { b: { before: 'x', after: 'y' }, c: { before: 'gone' }, y: { after: 2 } });
   assert.deepEqual(Object.keys(auditDiff(null, { b: 1, a: 2 })), ['a', 'b']);
 });
+
+test('a field is unchanged exactly when both sides write the same JSON (compared without writing it)', () => {
+  const d = new Date(Date.UTC(2026, 0, 1));
+  const pairs: [unknown, unknown][] = [
+    [[{ name: 'a', config: { command: 'x' } }], [{ name: 'a', config: { command: 'x' } }]],
+    [[{ name: 'a', config: { command: 'x' } }], [{ name: 'a', config: { command: 'y' } }]],
+    [
+      { a: 1, b: 2 },
+      { b: 2, a: 1 },
+    ], // JSON keeps key order: a change, as before
+    [{ a: 1, b: undefined }, { a: 1 }],
+    [{ a: 1, f: () => 1 }, { a: 1 }],
+    [
+      [1, undefined],
+      [1, null],
+    ],
+    [[undefined], []],
+    [{ n: NaN }, { n: null }],
+    [{ n: Infinity }, { n: -Infinity }],
+    [
+      [1, 2],
+      [2, 1],
+    ],
+    [[], {}],
+    [{ 0: 'x' }, ['x']],
+    [{}, { a: undefined }],
+    [{ d }, { d: d.toISOString() }],
+    [{ s: new Redacted('one') }, { s: new Redacted('two') }], // nested secrets are written masked
+    [{ a: { b: { c: [1, { d: 'e' }] } } }, { a: { b: { c: [1, { d: 'e' }] } } }],
+    [{ a: { b: { c: [1, { d: 'e' }] } } }, { a: { b: { c: [1, { d: 'f' }] } } }],
+    [{ a: [1] }, { a: [1, 2] }],
+    [Object.assign(Object.create(null), { a: 1 }), { a: 1 }],
+    [1.5, 1.5],
+    [1, '1'],
+    [null, {}],
+    [[null], [{}]],
+  ];
+  for (const [a, b] of pairs) {
+    const same = JSON.stringify(a) === JSON.stringify(b);
+    assert.deepEqual(auditDiff({ x: a }, { x: b }), same ? {} : { x: { before: a, after: b } }, `${JSON.stringify(a)} / ${JSON.stringify(b)}`);
+  }
+});

@@ -71,17 +71,51 @@ export function auditDiff(before: AuditView | null, after: AuditView | null): Au
 
 /**
  * Equal JSON (a secret by its real value). Every audited change compares each field of two views,
- * so the common cases skip JSON.stringify: the same value, or two different strings, booleans,
- * nulls or undefineds, whose JSON always differs too. Numbers (NaN and Infinity are `null` in JSON)
- * and objects go through JSON as before.
+ * so no side is written out as JSON: the same value, or two different strings, booleans, nulls or
+ * undefineds, are decided at once, plain arrays and objects member by member (`sameJson`).
  */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (a instanceof Redacted || b instanceof Redacted) return a instanceof Redacted && b instanceof Redacted && sameJson(a.value, b.value);
+  return sameJson(a, b);
+}
+
+/**
+ * Whether `JSON.stringify(a) === JSON.stringify(b)`, without building either text: a pipeline's
+ * views hold its steps, inputs and triggers as arrays of objects, and writing both sides of each
+ * out was most of the diff's cost. Objects are compared key by key in their order, as JSON writes
+ * them, skipping what JSON leaves out; numbers (NaN and Infinity are `null` in JSON) and anything
+ * that is not a plain object or array (toJSON, Date) go through JSON.stringify as before.
+ */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
   if (plainScalar(a) && plainScalar(b)) return false;
-  return JSON.stringify(real(a)) === JSON.stringify(real(b));
+  if (!plainContainer(a) || !plainContainer(b)) return JSON.stringify(a) === JSON.stringify(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(inArray(a[i]), inArray(b[i]))) return false;
+    return true;
+  }
+  const aKeys = writtenKeys(a);
+  const bKeys = writtenKeys(b);
+  if (aKeys.length !== bKeys.length) return false;
+  for (let i = 0; i < aKeys.length; i++) if (aKeys[i] !== bKeys[i] || !sameJson(a[aKeys[i]!], b[bKeys[i]!])) return false;
+  return true;
 }
 
 const plainScalar = (v: unknown): boolean => v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean';
 
-const real = (v: unknown): unknown => (v instanceof Redacted ? { redacted: v.value } : v);
+/** An array, or an object JSON writes member by member (no prototype of its own, no toJSON). */
+function plainContainer(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+/** What JSON writes for a member it would leave out of an object: in an array, `null`. */
+const omitted = (v: unknown): boolean => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+const inArray = (v: unknown): unknown => (omitted(v) ? null : v);
+const writtenKeys = (o: Record<string, unknown>): string[] => Object.keys(o).filter((k) => !omitted(o[k]));
+
 const shown = (v: unknown): unknown => (v instanceof Redacted ? AUDIT_REDACTED : v === undefined ? null : v);
