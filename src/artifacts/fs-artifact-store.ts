@@ -5,7 +5,8 @@
  *
  * Files move in the kernel where they can (copy_file_range through fs.copyFile): `getToFile`
  * copies the object, and `putFile` of a large file copies it into the temporary file while this
- * thread reads it through SHA-256, so a put costs the slower of the two, not their sum. A Node
+ * thread reads it through SHA-256, and flushes the copy (fsync) while the hash may still be going,
+ * so a put costs the slower of SHA-256 and copy + fsync, not their sum. A Node
  * copy loop (read into a fresh buffer, write it out) cost 4-14x `cp` on 500 MB, nearly all of it in
  * the kernel (two copies of every byte and a page fault for each page of each new buffer).
  */
@@ -88,7 +89,16 @@ export class FsArtifactStore implements ArtifactStore {
     try {
       await mkdir(dirname(target), { recursive: true });
       // The descriptor's own file, wherever its name now points (the caller opened it with care).
-      const [hashed, copied] = await Promise.allSettled([hashFile(file), copyFile(`/proc/self/fd/${file.fd}`, temp, constants.COPYFILE_EXCL)]);
+      // The copy is flushed to disk as soon as it is made, while the hash may still be reading:
+      // on 500 MB here SHA-256 alone takes longer than the copy, and the fsync after both used to
+      // add its whole time on top (bench/artifacts.ts). copyFile gave the copy the source's mode;
+      // the store's own is set before the flush, so the flush covers it too.
+      const copyAndFlush = async () => {
+        await copyFile(`/proc/self/fd/${file.fd}`, temp, constants.COPYFILE_EXCL);
+        await chmod(temp, FILE_MODE);
+        await syncFile(temp);
+      };
+      const [hashed, copied] = await Promise.allSettled([hashFile(file), copyAndFlush()]);
       if (copied.status === 'rejected') throw copied.reason;
       if (hashed.status === 'rejected') throw hashed.reason;
       const after = await file.stat({ bigint: true });
@@ -104,9 +114,6 @@ export class FsArtifactStore implements ArtifactStore {
         await unlink(temp);
         return null;
       }
-      // copyFile gave the copy the source's mode; the store's own, as a put's.
-      await chmod(temp, FILE_MODE);
-      await syncFile(temp);
       await rename(temp, target);
       return { key, size: hashed.value.bytes, sha256: hashed.value.sha256 };
     } catch (error) {
