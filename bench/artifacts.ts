@@ -66,6 +66,7 @@ const GET_TO_FILE = 'download to a file (getToFile: kernel copy)';
 const GET_STREAM = 'download as a stream (get → streamToFile, 1 MiB writes)';
 const FSYNC_ONLY = 'fsync of a fresh copy alone (after cp, untimed)';
 const HTTP_GET = "download over HTTP (the API's reply of get; curl -o file)";
+const HTTP_DISCARD = "the same over HTTP, discarded (curl -o /dev/null: the server's side)";
 const CURL_FILE = "curl's own copy, no server (curl -o file of file://)";
 
 // On the disk the data folder lives on (the repository's disk here), not a tmpfs.
@@ -173,6 +174,7 @@ async function storageBench(): Promise<void> {
         // The store's stream (1 MiB reads) into a file as the port's helper writes one (1 MiB writes).
         [GET_STREAM, async () => void (await streamToFile((await artifacts.get('runs/1/artifacts/1/0'))!, out('downs')))],
         [HTTP_GET, () => curl(url, out('http'))],
+        [HTTP_DISCARD, () => curl(url, '/dev/null')],
         // What the client alone costs: curl copying the file with no server (its own small reads and writes).
         [CURL_FILE, () => curl(`file://${source}`, out('curl'))],
       ];
