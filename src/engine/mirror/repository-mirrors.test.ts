@@ -139,6 +139,11 @@ test("through the host spawner, every git (and flock) is the spawner's child, wi
       assert.ok(!names!.split(',').includes('ANSFLOW_TEST_SERVER_ONLY'), `no variable of the server: ${call}`);
     }
     assert.ok(calls.some((c) => / fetch /.test(c)) && calls.some((c) => / cat-file --batch$/.test(c)), calls.join('\n'));
+    // git daemon is spoken to in protocol version 0 (version 2 stalls each connection ~40 ms there).
+    assert.ok(
+      calls.filter((c) => / fetch /.test(c)).every((c) => c.includes(' -c protocol.version=0 ')),
+      calls.join('\n'),
+    );
     mirrors.close();
   } finally {
     delete process.env.ANSFLOW_TEST_SERVER_ONLY;
@@ -447,6 +452,8 @@ test('a private repository is fetched and read in one process with its credentia
     assert.equal((await mirrors.fetchAndRead({ url, credential }, 'main', '.ansflow.yml')).content, 'steps: []\n');
     assert.equal(count.started.length, 1);
     assert.ok(count.started.flat().every((a) => !a.includes(secret)));
+    // Over HTTP git's default protocol (version 2) stays: only git daemon gets version 0.
+    assert.ok(!count.started.flat().includes('protocol.version=0'), count.started.flat().join(' '));
     const wrong = { name: 'r', secret: { kind: 'username_password', value: { username: 'alice', password: 'wrong-password' } } } as ResolvedCredential;
     await assert.rejects(
       mirrors.fetchAndRead({ url, credential: wrong }, 'main', '.ansflow.yml'),

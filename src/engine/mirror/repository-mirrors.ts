@@ -88,6 +88,21 @@ const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
 /** A fetch on a run's path starts no `git maintenance run --auto` of its own (maintainLater does). */
 const NO_AUTO_MAINTENANCE = ['-c', 'maintenance.auto=false', '-c', 'gc.auto=0'];
 
+/**
+ * A `git://` repository (git daemon) is fetched with protocol version 0. With version 2 (git's
+ * default) every connection to git daemon stalls about 40 ms: git writes its pkt-lines one small
+ * write() at a time on a plain TCP socket, so Nagle's algorithm holds the next one until the peer
+ * acknowledges, and the peer delays that acknowledgement (strace of `git ls-remote git://…`: the
+ * answer's second half 42 ms after its first). Measured at load 6 on 2 CPUs against a local git
+ * daemon: a fetch with nothing new 73 ms (v2) / 20 ms (v0), with one new commit 113 / 65 ms. What
+ * v0 gives up is the server filtering refs by prefix (it advertises all of them and the client
+ * keeps the refspecs' ones): the same result, more bytes for a repository with very many refs.
+ * HTTP(S) (curl sets TCP_NODELAY) and ssh keep version 2.
+ */
+function protocolFor(url: string): string[] {
+  return /^git:\/\//i.test(url) ? ['-c', 'protocol.version=0'] : [];
+}
+
 /** How often a mirror's maintenance is started at most. */
 const MAINTENANCE_EVERY_MS = 10 * 60 * 1000;
 
@@ -256,6 +271,7 @@ export class RepositoryMirrors {
       const fetchArgs = (refspecs: string[], prune: boolean) => [
         ...configArgs,
         ...NO_AUTO_MAINTENANCE,
+        ...protocolFor(split.url),
         '--git-dir',
         path,
         'fetch',
