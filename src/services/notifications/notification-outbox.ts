@@ -10,11 +10,13 @@
  * with the settling UPDATE (one statement). Channels and their secrets are read once a second at
  * most (channel-cache.ts), not per delivery.
  *
- * Runs go first: on a small machine the outbox's CPU (its statements, the sends, PostgreSQL's share)
- * competes with a run's start (the API's trigger, a worker's claim and launch). While a run heard
- * `queued` has not started its first step (for at most `yieldMs`), the process starts new sends
- * only up to `yieldConcurrency` in flight; sends already in flight go on, and the outbox keeps
- * draining at that floor even when runs start back to back.
+ * Runs may go first: on a small machine the outbox's CPU (its statements, the sends, PostgreSQL's
+ * share) competes with a run's start (the API's trigger, a worker's claim and launch). While a run
+ * heard `queued` has not started its first step (for at most `yieldMs`), the process starts new
+ * sends only up to `yieldConcurrency` in flight; sends already in flight go on, and the outbox
+ * keeps draining at that floor even when runs start back to back. Off by default (`yieldConcurrency`
+ * = `concurrency`): bench/notifications.ts showed no gain from it, and ~17 % fewer deliveries a
+ * second while runs start (docs/benchmarks.md); cheaper deliveries were what helped.
  *
  * Events can be lost (the bus drops rather than blocks; every process may be down when a run
  * ends), so the loop also looks now and then for recent runs whose events nobody wrote.
@@ -68,7 +70,7 @@ export const DEFAULT_NOTIFICATION_TIMING: NotificationTiming = {
   pollMs: 2000,
   sweepMs: 30_000,
   channelCacheMs: 1000,
-  yieldConcurrency: 2,
+  yieldConcurrency: 16,
   yieldMs: 2000,
 };
 
