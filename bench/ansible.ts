@@ -12,7 +12,12 @@
  * bus delivering it (target: the first within 1 s), plus how many events were stored. Runs
  * alternate plain / AnsFlow `--rounds` times; medians are shown.
  *
- *   node --import tsx bench/ansible.ts [--hosts 200] [--tasks 10] [--rounds 3]
+ *   node --import tsx bench/ansible.ts [--hosts 200] [--tasks 10] [--rounds 3] [--forks N]
+ *
+ * `--forks N` is given to both sides (default: Ansible's, 5). Each round prints as it ends, with
+ * where the AnsFlow step's time went (before Ansible's first event, the events' span, after it),
+ * and the CPU time of each side (this process and everything it starts, bench/cpu-account.ts):
+ * at load, wall times stretch with the machine; CPU time says what each side costs.
  *
  * Exits non-zero only when something broke (a run that did not succeed, events missing).
  */
@@ -27,6 +32,7 @@ import { startWorker } from '../src/runtime/worker.js';
 import { inventoriesOf } from '../src/runtime/inventories.js';
 import { AnsibleEventsRepository } from '../src/store/ansible-events-repository.js';
 import { median } from './stats.js';
+import { CpuAccount } from './cpu-account.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,6 +41,9 @@ const arg = (name: string, fallback: number) => {
 const HOSTS = arg('hosts', 200);
 const TASKS = arg('tasks', 10);
 const ROUNDS = arg('rounds', 3);
+/** Hosts at once, given to both sides (`--forks`); 0 leaves Ansible's default (5) on both. */
+const FORKS = arg('forks', 0);
+const forksArgs = FORKS > 0 ? [`--forks=${FORKS}`] : [];
 
 const inventory = `[all]\n${Array.from({ length: HOSTS }, (_, i) => `h${i + 1} ansible_connection=local ansible_python_interpreter=/usr/bin/python3`).join('\n')}\n`;
 const playbook = `- hosts: all\n  gather_facts: false\n  tasks:\n${Array.from({ length: TASKS }, (_, i) => `    - name: task ${i + 1}\n      debug: { msg: "{{ inventory_hostname }} ${i + 1}" }\n`).join('')}`;
@@ -44,7 +53,7 @@ async function plain(dir: string): Promise<number> {
   writeFileSync(join(dir, 'site.yml'), playbook);
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('ansible-playbook', ['-i', 'inventory.ini', 'site.yml'], {
+    const child = spawn('ansible-playbook', ['-i', 'inventory.ini', ...forksArgs, 'site.yml'], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, ANSIBLE_HOME: join(dir, '.ansible'), ANSIBLE_NOCOLOR: '1', PYTHONUNBUFFERED: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,6 +65,11 @@ async function plain(dir: string): Promise<number> {
   });
   return performance.now() - started;
 }
+
+/** CPU time of this process and all it starts (plain Ansible; the worker, its spawner and the step's Ansible), or null where it cannot be counted. */
+const account = CpuAccount.open('ansflow-bench-ansible');
+account?.add(process.pid);
+const cpuMs = () => account?.usageMs() ?? NaN;
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-bench-ansible-'));
@@ -74,19 +88,29 @@ async function main() {
       name: 'ansible-bench',
       steps: [
         { name: 'prepare', type: 'shell_command', config: { command: `cat > site.yml <<'YAML'\n${playbook}\nYAML` } },
-        { name: 'deploy', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory_name: 'bench' } },
+        { name: 'deploy', type: 'ansible_playbook', config: { playbook: 'site.yml', inventory_name: 'bench', ...(FORKS > 0 && { forks: FORKS }) } },
       ],
     });
     const plainMs: number[] = [];
     const ansflowMs: number[] = [];
     const stored: number[] = [];
+    // Where the AnsFlow step's time goes: before Ansible's first event, Ansible's own span (first
+    // event → last, as the callback stamped them), after its last event.
+    const before: number[] = [];
+    const span: number[] = [];
+    const afterLast: number[] = [];
+    const plainCpu: number[] = [];
+    const ansflowCpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const dir = mkdtempSync(join(tmpdir(), 'ansflow-bench-plain-'));
       try {
+        const cpu = cpuMs();
         plainMs.push(await plain(dir));
+        plainCpu.push(cpuMs() - cpu);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+      const cpuBefore = cpuMs();
       const run = await ctx.runs.trigger(actor, { pipelineId: pipeline.id, trigger: { type: 'manual', user: { id: actor.id, username: actor.username } } });
       let first = true;
       const unsubscribe = ctx.events.subscribeRun(run.id, (event) => {
@@ -106,15 +130,24 @@ async function main() {
         done = await ctx.repos.runs.findById(run.id);
       }
       unsubscribe();
+      // (includes the prepare step's shell and the run's bookkeeping: small next to Ansible)
+      ansflowCpu.push(cpuMs() - cpuBefore);
       if (done?.status !== 'success') throw new Error(`the AnsFlow run ended ${done?.status}: ${done?.error_reason}`);
       const step = done.steps.find((s) => s.name === 'deploy')!;
       ansflowMs.push(Date.parse(step.finished_at!) - Date.parse(step.started_at!));
       const events = await new AnsibleEventsRepository(ctx.db.kysely).forStep(run.id, step.id);
       stored.push(events.filter((e) => e.kind === 'host').length);
+      const stepStart = Date.parse(step.started_at!);
+      const stepEnd = Date.parse(step.finished_at!);
+      const firstAt = Date.parse(events[0]!.at);
+      const lastAt = Date.parse(events[events.length - 1]!.at);
+      before.push(firstAt - stepStart);
+      span.push(lastAt - firstAt);
+      afterLast.push(stepEnd - lastAt);
       if (stored[stored.length - 1] !== HOSTS * TASKS) throw new Error(`stored ${stored[stored.length - 1]} host results, expected ${HOSTS * TASKS}`);
       // Each round as it ends: at 200 hosts a round takes many minutes on a loaded machine.
       process.stderr.write(
-        `# round ${round + 1}: plain ${(plainMs[round]! / 1000).toFixed(1)} s, AnsFlow ${(ansflowMs[round]! / 1000).toFixed(1)} s (${(ansflowMs[round]! / plainMs[round]!).toFixed(2)}x), first result → bus ${round === 0 ? firstDelay : '-'} ms, load ${loadavg()[0]!.toFixed(1)}\n`,
+        `# round ${round + 1}: plain ${(plainMs[round]! / 1000).toFixed(1)} s, AnsFlow ${(ansflowMs[round]! / 1000).toFixed(1)} s (${(ansflowMs[round]! / plainMs[round]!).toFixed(2)}x), first result → bus ${round === 0 ? firstDelay : '-'} ms; AnsFlow step: ${(before[round]! / 1000).toFixed(1)} s to Ansible's first event, ${(span[round]! / 1000).toFixed(1)} s first → last event, ${(afterLast[round]! / 1000).toFixed(1)} s after it; CPU plain ${(plainCpu[round]! / 1000).toFixed(1)} s, AnsFlow ${(ansflowCpu[round]! / 1000).toFixed(1)} s (${(ansflowCpu[round]! / plainCpu[round]!).toFixed(2)}x); load ${loadavg()[0]!.toFixed(1)}\n`,
       );
     }
     const p = median(plainMs);
@@ -122,13 +155,19 @@ async function main() {
     const sorted = [...delays].sort((x, y) => x - y);
     const pct = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
     console.log(
-      `\nAnsible: ${HOSTS} hosts × ${TASKS} tasks (ansible_connection=local), ${ROUNDS} rounds alternating; load average ${loadavg()
+      `\nAnsible: ${HOSTS} hosts × ${TASKS} tasks (ansible_connection=local), forks ${FORKS || 'default (5)'} on both, ${ROUNDS} rounds alternating; load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
     console.log('| measure | plain ansible-playbook | AnsFlow step (events + storage) | ratio / target |');
     console.log('| --- | --- | --- | --- |');
     console.log(`| wall time, median | ${(p / 1000).toFixed(2)} s | ${(a / 1000).toFixed(2)} s | ${(a / p).toFixed(2)}x (≤ 1.2x) |`);
+    const pc = median(plainCpu);
+    const ac = median(ansflowCpu);
+    console.log(`| CPU time (this process and all it starts), median | ${(pc / 1000).toFixed(2)} s | ${(ac / 1000).toFixed(2)} s | ${(ac / pc).toFixed(2)}x |`);
+    console.log(
+      `| AnsFlow step: to the first event / first → last event / after the last, median | — | ${[before, span, afterLast].map((x) => (median(x) / 1000).toFixed(2)).join(' / ')} s | — |`,
+    );
     console.log(`| per-host results stored per run | — | ${stored.join(', ')} | ${HOSTS * TASKS} expected |`);
     console.log(`| first result: written → event bus | — | ${firstDelay ?? 'n/a'} ms | ≤ 1000 ms |`);
     console.log(`| every result: written → event bus, p50 / p99 / max | — | ${pct(0.5)} / ${pct(0.99)} / ${sorted[sorted.length - 1]} ms | — |`);
@@ -136,6 +175,10 @@ async function main() {
     await worker.stop(0);
     await ctx.close();
     rmSync(dataDir, { recursive: true, force: true });
+    if (account) {
+      account.leave(process.pid);
+      account.close();
+    }
   }
 }
 
