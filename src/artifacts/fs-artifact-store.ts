@@ -10,10 +10,11 @@
  * copy loop (read into a fresh buffer, write it out) cost 4-14x `cp` on 500 MB, nearly all of it in
  * the kernel (two copies of every byte and a page fault for each page of each new buffer).
  */
-import { constants, createWriteStream, type BigIntStats } from 'node:fs';
+import { constants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { artifactKey, artifactPrefix } from './artifact-key.js';
@@ -48,13 +49,18 @@ export class FsArtifactStore implements ArtifactStore {
     const target = this.pathOf(key);
     const temp = tempBeside(target);
     const hashing = new HashingStream();
+    let out: WriteStream | null = null;
     try {
       // Inside the try: a store folder that cannot be made is a storage error naming the store too.
       await mkdir(dirname(target), { recursive: true });
-      await pipeline(body, hashing, createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, highWaterMark: CHUNK_BYTES }));
+      out = createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, highWaterMark: CHUNK_BYTES });
+      await pipeline(body, hashing, out);
       await syncFile(temp);
       await rename(temp, target);
     } catch (error) {
+      // The file's open may still be under way when the body fails: removed before it is done,
+      // the temporary file would be created after its removal and left behind.
+      if (out && !out.closed) await once(out, 'close').catch(() => undefined);
       await unlink(temp).catch(() => undefined);
       throw new ArtifactStoreError(`storing ${key} in ${this.location} failed: ${(error as Error).message}`, error);
     }
