@@ -4,7 +4,9 @@
  *      way, fsync before it is published: from its open file as artifacts are, and as a stream) and
  *      downloaded back out of it (into a file, as a stream, and over HTTP through the API's reply
  *      into curl), against `cp` and `cp + sync` of the same file on the same disk, with the parts
- *      of a put alone (SHA-256, fsync) and curl's own copy (the HTTP client's ceiling).
+ *      of a put alone (SHA-256, fsync), SHA-256 in memory and by sha256sum and openssl (what this
+ *      CPU hashes at: a store that verifies content cannot beat it) and curl's own copy (the HTTP
+ *      client's ceiling).
  *      Target: at least 70% of cp's throughput.
  *   2. Cache restore: a node_modules-like tree of 50,000 small files packed as a cache and restored
  *      by unpackCache (GNU tar into a fresh folder, then moved in: tar-extract.ts), against
@@ -13,17 +15,18 @@
  *   3. Snapshot overhead: a pipeline of 10 steps that each run 10 s and change 200 MB of files in
  *      total, through the engine with snapshots (each step is needed by the next) and without
  *      outputs. Target: snapshots add less than 5% to the wall time.
- * Rounds alternate the contenders, so load and the page cache hit both alike.
+ * Rounds alternate the contenders, so load and the page cache hit both alike. --verbose prints
+ * each contender's time in each round (stderr).
  *
  *   node --import tsx bench/artifacts.ts [--mb 500] [--files 50000] [--steps 10] [--step-seconds 10]
  *                                        [--change-mb 200] [--rounds 3] [--only storage,cache,snapshot]
- *                                        [--small] [--no-doc]
+ *                                        [--small] [--no-doc] [--verbose]
  * --small: a quick check that it works (20 MB, 2,000 files, 3 steps of 1 s changing 6 MB, 1 round;
  * never written to the docs). Prints one table per part; a full run writes them into the "Artifact
  * storage (bench/artifacts.ts)" section of docs/benchmarks.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -57,10 +60,14 @@ const CHANGE_MB = arg('--change-mb', 200, 6);
 const ROUNDS = arg('--rounds', 3, 1);
 const onlyAt = process.argv.indexOf('--only');
 const parts = new Set(onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : ['storage', 'cache', 'snapshot']);
+const verbose = process.argv.includes('--verbose');
 const writeDoc = !process.argv.includes('--no-doc') && !small && onlyAt < 0;
 const report: string[] = [];
 // The storage part's contenders (declared before the parts run below).
 const HASH_ONLY = 'SHA-256 of the file alone (no write)';
+const HASH_MEMORY = 'SHA-256 in memory (node:crypto, 1 MiB updates, no read)';
+const SHA256SUM = 'sha256sum of the file (coreutils)';
+const OPENSSL_DGST = 'openssl dgst -sha256 of the file';
 const PUT_FILE = 'store a file (putFile: kernel copy ∥ SHA-256, fsync, rename)';
 const PUT_STREAM = 'store a stream (put: one pass, SHA-256, fsync, rename)';
 const GET_TO_FILE = 'download to a file (getToFile: kernel copy)';
@@ -94,6 +101,48 @@ const time = async (work: () => Promise<void> | void) => {
 };
 const sync = () => spawnSync('sync');
 
+/** The /proc/diskstats line of the device holding `path` (major:minor of its st_dev), if any. */
+function diskStatsOf(path: string): (() => string | null) | null {
+  const dev = statSync(path).dev;
+  const major = ((dev >> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
+  const minor = (dev & 0xff) | ((dev >> 12) & ~0xff & 0xfffff);
+  const read = () => {
+    try {
+      const line = readFileSync('/proc/diskstats', 'utf8')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .find((f) => Number(f[0]) === major && Number(f[1]) === minor);
+      // Writes, sectors written, in flight, discards, sectors discarded, flushes.
+      return line ? [7, 9, 11, 14, 16, 18].map((i) => line[i] ?? '').join(' ') : null;
+    } catch {
+      return null; // no /proc (not Linux): nothing to wait for
+    }
+  };
+  return read() === null ? null : read;
+}
+
+/**
+ * Waits until the disk under the bench's folder has had nothing in flight and has written,
+ * discarded and flushed nothing for 500 ms (at most 5 s: on a busy machine other work keeps it
+ * going). `sync` returns once the data is written, but the journal's commit and the discards of
+ * the blocks just freed (ext4 mounted with `discard` here) may trail it; each contender starts
+ * from the same idle disk.
+ */
+async function diskIdle(read: (() => string | null) | null): Promise<void> {
+  if (!read) return;
+  const deadline = Date.now() + 5000;
+  let last = read();
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = read();
+    const inFlight = Number(now?.split(' ')[2] ?? 0) > 0;
+    if (now !== last || inFlight) quietSince = Date.now();
+    else if (Date.now() - quietSince >= 500) return;
+    last = now;
+  }
+}
+
 try {
   if (parts.has('storage')) await storageBench();
   if (parts.has('cache')) await cacheBench();
@@ -120,6 +169,7 @@ async function storageBench(): Promise<void> {
   const bytes = statSync(source).size;
 
   const times = new Map<string, number[]>();
+  const disk = diskStatsOf(root);
   // The HTTP file download's path: the store's stream through the API's reply (headers, length,
   // piped to the socket), here on a bare Fastify with that one route, fetched by curl into a file.
   let artifacts = new FsArtifactStore(join(root, 'store-0'));
@@ -182,6 +232,19 @@ async function storageBench(): Promise<void> {
           },
         ],
         [
+          // The hash alone with no file read at all: what this CPU's SHA-256 costs through node:crypto
+          // (OpenSSL; SHA-NI where the CPU has it).
+          HASH_MEMORY,
+          () => {
+            const hash = createHash('sha256');
+            for (let i = 0; i < MB; i++) hash.update(chunk);
+            hash.digest();
+          },
+        ],
+        // The same file through other SHA-256 implementations (coreutils, OpenSSL's command line).
+        [SHA256SUM, () => void spawnSync('sha256sum', [source])],
+        [OPENSSL_DGST, () => void spawnSync('openssl', ['dgst', '-sha256', source])],
+        [
           // An artifact's file, as collectArtifact stores it: from its open descriptor (kernel copy while hashing).
           PUT_FILE,
           async () => {
@@ -204,17 +267,28 @@ async function storageBench(): Promise<void> {
         // What the client alone costs: curl copying the file with no server (its own small reads and writes).
         [CURL_FILE, () => curl(`file://${source}`, out('curl'))],
       ];
-      // Each round starts at another contender: a copy's time depends on how much was written just
-      // before it (the first after the previous round's files are removed is fastest), and a fixed
-      // order gave that place to cp every time.
+      // Every contender starts from the same state: the source and the downloads' object in the
+      // page cache, the previous contender's output removed, everything flushed and the disk idle.
+      // (Before, outputs piled up through a round, 6 GB of them, and were removed at its end, so a
+      // contender's time depended on its place: cp, after curl's copy, was 1.1-1.6 s against
+      // 0.2 s alone.) Each round still starts at another contender.
+      const clearOutputs = async () => {
+        for (const name of ['cp', 'cps', 'fs', 'down', 'downs', 'http', 'curl']) rmSync(out(name), { force: true });
+        await artifacts.delete('runs/1/artifacts/1/1');
+        await artifacts.delete('runs/1/artifacts/1/2');
+      };
       for (let i = 0; i < contenders.length; i++) {
         const [name, work] = contenders[(i + round) % contenders.length]!;
+        await clearOutputs();
         sync();
+        await diskIdle(disk);
         let own: number | void = undefined;
         const whole = await time(async () => void (own = await work()));
-        times.set(name, [...(times.get(name) ?? []), typeof own === 'number' ? own : whole]);
+        const ms = typeof own === 'number' ? own : whole;
+        times.set(name, [...(times.get(name) ?? []), ms]);
+        if (verbose) console.error(`round ${round + 1} #${i + 1} ${name}: ${ms.toFixed(0)} ms`);
       }
-      for (const name of ['cp', 'cps', 'fs', 'down', 'downs', 'http', 'curl']) rmSync(out(name), { force: true });
+      await clearOutputs();
       rmSync(join(root, `store-${round}`), { recursive: true });
     }
   } finally {
@@ -228,13 +302,15 @@ async function storageBench(): Promise<void> {
   const base = median(times.get('cp')!);
   const durable = median(times.get('cp + sync')!);
   report.push(
-    `**Storage**: a ${MB} MB file, ${ROUNDS} rounds, each starting at the next contender, medians.`,
+    `**Storage**: a ${MB} MB file, ${ROUNDS} rounds, each starting at the next contender, each contender after the previous one's output was removed, \`sync\` and an idle disk; medians (range: fastest-slowest round).`,
     '',
-    '| operation | time (ms) | MB/s | throughput vs cp | vs cp + sync |',
-    '|---|---:|---:|---:|---:|',
-    ...rows.map(
-      ([name, ms]) => `| ${name} | ${ms.toFixed(0)} | ${mbps(ms).toFixed(0)} | ${((base / ms) * 100).toFixed(0)}% | ${((durable / ms) * 100).toFixed(0)}% |`,
-    ),
+    '| operation | time (ms) | range (ms) | MB/s | throughput vs cp | vs cp + sync |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map(([name, ms]) => {
+      const list = times.get(name)!;
+      const range = `${Math.min(...list).toFixed(0)}-${Math.max(...list).toFixed(0)}`;
+      return `| ${name} | ${ms.toFixed(0)} | ${range} | ${mbps(ms).toFixed(0)} | ${((base / ms) * 100).toFixed(0)}% | ${((durable / ms) * 100).toFixed(0)}% |`;
+    }),
     '',
     `Target: store and download each at least 70% of cp's throughput (a store also fsyncs: cp + sync is the like-for-like column).`,
     '',
