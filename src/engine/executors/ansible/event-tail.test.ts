@@ -50,3 +50,25 @@ test('every event once and in order, across reads smaller than a line and lines 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a character split between two reads arrives whole', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ansflow-event-tail-'));
+  const file = join(dir, 'events.jsonl');
+  // Two, three and four bytes a character, so some reads of 7 bytes end inside one.
+  const message = (seq: number) => `déploiement 部署 ${seq} ✅🚀`;
+  const line = (seq: number) =>
+    JSON.stringify({ kind: 'host', seq, at: '2026-01-01T00:00:00.000Z', task_id: 't', host: `h${seq}`, status: 'ok', duration_ms: 1, message: message(seq) }) +
+    '\n';
+  writeFileSync(file, Array.from({ length: 12 }, (_, i) => line(i + 1)).join(''));
+  const seen: AnsibleEvent[] = [];
+  const tail = tailEvents(file, async (events) => void seen.push(...events), 5, 7);
+  try {
+    await tail.stop();
+    assert.deepEqual(
+      seen.map((e) => (e.kind === 'host' ? e.message : null)),
+      Array.from({ length: 12 }, (_, i) => message(i + 1)),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

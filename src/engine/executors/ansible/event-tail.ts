@@ -9,6 +9,7 @@
  * whole lines as soon as they are written, whatever buffers sit in between.
  */
 import { open } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { parseAnsibleEvent, type AnsibleEvent } from '../../../domain/ansible-events.js';
 
 /** Most bytes read in one go (a recap of 10 000 hosts fits a few of these). */
@@ -26,6 +27,9 @@ export function tailEvents(file: string, onEvents: (events: AnsibleEvent[]) => P
   // found nothing new. Reusing it is safe: each read is decoded into a string before the next.
   let buffer: Buffer | null = null;
   let partial = '';
+  // A read may end inside a character (messages are UTF-8: host names, task names, output in any
+  // language); the decoder keeps its first bytes until the rest arrives instead of garbling it.
+  const decoder = new StringDecoder('utf8');
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let reading: Promise<void> = Promise.resolve();
@@ -39,7 +43,7 @@ export function tailEvents(file: string, onEvents: (events: AnsibleEvent[]) => P
         const { bytesRead } = await handle.read(buffer, 0, chunkBytes, offset);
         if (bytesRead === 0) break;
         offset += bytesRead;
-        const text = partial + buffer.subarray(0, bytesRead).toString('utf8');
+        const text = partial + decoder.write(buffer.subarray(0, bytesRead));
         const lines = text.split('\n');
         partial = lines.pop() ?? '';
         const events = lines.map(parseAnsibleEvent).filter((e): e is AnsibleEvent => e !== null);
