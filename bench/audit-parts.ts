@@ -17,20 +17,13 @@
  *   node --expose-gc --max-semi-space-size=256 --import tsx bench/audit-parts.ts [--rounds 30] [--calls 200] [--sides none,views,...]
  */
 import { createHook } from 'node:async_hooks';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/runtime/logger.js';
-import { createContext, VERSION } from '../src/runtime/context.js';
-import { buildApiServer } from '../src/http/api/api-server.js';
-import type { ApiDeps } from '../src/http/api/deps.js';
-import type { PipelinesService } from '../src/services/pipelines-service.js';
 import type { PipelinesRepository } from '../src/store/pipelines-repository.js';
 import type { RecordEvent } from '../src/services/audit/audit-log.js';
 import type { AuditEntry } from '../src/domain/audit.js';
+import { apiServer, AUDITED_PIPELINE, openAuditBench, serviceWith, UPDATE_BODY } from './audit-servers.js';
 import { ascending, median, percentile } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -50,9 +43,7 @@ async function main() {
   const loadBefore = loadavg()[0]!;
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with --expose-gc (and --max-semi-space-size=256 for the allocation figure)');
-  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-audit-parts-'));
-  const ctx = await createContext(loadConfig({ NODE_ENV: 'production', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_LOG_LEVEL: 'warn' }), createLogger('warn'));
-  await ctx.users.ensureAdmin('admin123');
+  const { ctx, close } = await openAuditBench('ansflow-audit-parts-');
   const repo = (ctx.pipelines as unknown as { pipelines: PipelinesRepository }).pipelines;
   const nothing: RecordEvent = async () => {};
   const buildEntry: RecordEvent = async (entry) => {
@@ -70,14 +61,10 @@ async function main() {
   };
   const sides = args.sides.split(',');
   for (const side of sides) if (!changes[side]) throw new Error(`unknown side ${side}`);
-  const servers: Record<string, Awaited<ReturnType<typeof buildApiServer>>> = {};
+  const servers: Record<string, Awaited<ReturnType<typeof apiServer>>> = {};
   for (const side of sides) {
     // The same service; only its private `change` (how a change is wrapped) differs.
-    const service = Object.assign(Object.create(Object.getPrototypeOf(ctx.pipelines) as object) as PipelinesService, ctx.pipelines, { change: changes[side] });
-    servers[side] = await buildApiServer(
-      { logger: ctx.logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false },
-      { ...(ctx as unknown as ApiDeps), pipelines: service, version: VERSION, gatewayUrl: '' },
-    );
+    servers[side] = await apiServer(ctx, serviceWith(ctx, { change: changes[side] }));
   }
   try {
     const first = servers[sides[0]!]!;
@@ -85,20 +72,10 @@ async function main() {
       (await first.inject({ method: 'POST', url: '/api/auth/login/', payload: { username: 'admin', password: 'admin123' } })).json() as { access: string }
     ).access;
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const pipeline = {
-      name: 'audited-update',
-      description: 'seed',
-      repository_url: 'https://git.example.com/team/app.git',
-      variables: { STAGE: 'prod', API_TOKEN: { value: 'a-secret-value-123', secret: true } },
-      steps: [
-        { name: 'Build', type: 'shell_command', config: { command: 'echo build && make -j2' } },
-        { name: 'Test', type: 'shell_command', config: { command: 'npm test' }, timeout_seconds: 600 },
-      ],
-    };
-    const created = await first.inject({ method: 'POST', url: '/api/pipelines/', headers, payload: JSON.stringify(pipeline) });
+    const created = await first.inject({ method: 'POST', url: '/api/pipelines/', headers, payload: JSON.stringify(AUDITED_PIPELINE) });
     if (created.statusCode !== 201) throw new Error(`seed failed: ${created.statusCode} ${created.body}`);
     const id = (created.json() as { id: number }).id;
-    const body = JSON.stringify({ ...pipeline, description: 'run [<id>]', variables: { STAGE: 'prod', API_TOKEN: { value: '******', secret: true } } });
+    const body = UPDATE_BODY;
     let n = 0;
     const inject = async (side: string) => {
       const r = await servers[side]!.inject({ method: 'PUT', url: `/api/pipelines/${id}/`, headers, payload: body.replace('[<id>]', String(n++)) });
@@ -151,8 +128,7 @@ async function main() {
     }
   } finally {
     for (const server of Object.values(servers)) await server.close();
-    await ctx.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

@@ -9,19 +9,11 @@
  *   node --import tsx bench/audit-profile.ts [--blocks 8] [--calls 1000] [--out /tmp] [--sides without,tx,with]
  */
 import { Session } from 'node:inspector/promises';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/runtime/logger.js';
-import { createContext, VERSION } from '../src/runtime/context.js';
-import { buildApiServer } from '../src/http/api/api-server.js';
-import type { ApiDeps } from '../src/http/api/deps.js';
-import type { PipelinesService } from '../src/services/pipelines-service.js';
-import { AuditLog } from '../src/services/audit/audit-log.js';
-import type { AuditEventsRepository } from '../src/store/audit-events-repository.js';
-import { transactor } from '../src/store/transaction.js';
+import { apiServer, AUDITED_PIPELINE, openAuditBench, serviceWith, transactionOnlyAudit, UPDATE_BODY } from './audit-servers.js';
 
 type Side = 'without' | 'tx' | 'with';
 interface ProfileNode {
@@ -59,40 +51,22 @@ function selfTimes(profile: Profile, into: Map<string, number>) {
 }
 
 async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-audit-profile-'));
-  const config = loadConfig({ NODE_ENV: 'production', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_LOG_LEVEL: 'warn' });
-  const ctx = await createContext(config, createLogger('warn'));
-  await ctx.users.ensureAdmin('admin123');
-  const variant = (audit: AuditLog | undefined) =>
-    Object.assign(Object.create(Object.getPrototypeOf(ctx.pipelines) as object) as PipelinesService, ctx.pipelines, { audit });
-  const noEvents = { in: () => noEvents, insert: async () => {} } as unknown as AuditEventsRepository;
-  const deps = (pipelines: PipelinesService): ApiDeps => ({ ...(ctx as unknown as ApiDeps), pipelines, version: VERSION, gatewayUrl: '' });
-  const serverOptions = { logger: ctx.logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false };
+  const { ctx, close } = await openAuditBench('ansflow-audit-profile-');
   const servers = {
-    without: await buildApiServer(serverOptions, deps(variant(undefined))),
-    tx: await buildApiServer(serverOptions, deps(variant(new AuditLog(noEvents, transactor(ctx.db.kysely))))),
-    with: await buildApiServer(serverOptions, deps(ctx.pipelines)),
+    without: await apiServer(ctx, serviceWith(ctx, { audit: undefined })),
+    tx: await apiServer(ctx, serviceWith(ctx, { audit: transactionOnlyAudit(ctx) })),
+    with: await apiServer(ctx, ctx.pipelines),
   };
   const session = new Session();
   session.connect();
   try {
     const login = await servers.with.inject({ method: 'POST', url: '/api/auth/login/', payload: { username: 'admin', password: 'admin123' } });
     const token = (login.json() as { access: string }).access;
-    const pipeline = {
-      name: 'audited-update',
-      description: 'seed',
-      repository_url: 'https://git.example.com/team/app.git',
-      variables: { STAGE: 'prod', API_TOKEN: { value: 'a-secret-value-123', secret: true } },
-      steps: [
-        { name: 'Build', type: 'shell_command', config: { command: 'echo build && make -j2' } },
-        { name: 'Test', type: 'shell_command', config: { command: 'npm test' }, timeout_seconds: 600 },
-      ],
-    };
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const created = await servers.with.inject({ method: 'POST', url: '/api/pipelines/', headers, payload: JSON.stringify(pipeline) });
+    const created = await servers.with.inject({ method: 'POST', url: '/api/pipelines/', headers, payload: JSON.stringify(AUDITED_PIPELINE) });
     if (created.statusCode !== 201) throw new Error(`seed failed: ${created.statusCode} ${created.body}`);
     const id = (created.json() as { id: number }).id;
-    const body = JSON.stringify({ ...pipeline, description: 'run [<id>]', variables: { STAGE: 'prod', API_TOKEN: { value: '******', secret: true } } });
+    const body = UPDATE_BODY;
     let n = 0;
     const inject = async (side: Side) => {
       const r = await servers[side].inject({ method: 'PUT', url: `/api/pipelines/${id}/`, headers, payload: body.replace('[<id>]', String(n++)) });
@@ -138,8 +112,7 @@ async function main() {
   } finally {
     session.disconnect();
     for (const s of Object.values(servers)) await s.close();
-    await ctx.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

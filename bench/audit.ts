@@ -22,20 +22,12 @@
  *   node --import tsx bench/audit.ts [--rounds 3] [--duration 5] [--connections 10] [--no-doc]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/runtime/logger.js';
-import { createContext, VERSION } from '../src/runtime/context.js';
-import { buildApiServer } from '../src/http/api/api-server.js';
-import type { ApiDeps } from '../src/http/api/deps.js';
-import type { PipelinesService } from '../src/services/pipelines-service.js';
-import { AuditLog } from '../src/services/audit/audit-log.js';
-import type { AuditEventsRepository } from '../src/store/audit-events-repository.js';
-import { transactor } from '../src/store/transaction.js';
+import { apiServer, AUDITED_PIPELINE, openAuditBench, serviceWith, transactionOnlyAudit, UPDATE_BODY } from './audit-servers.js';
 import { writeDocSection } from './bench-server.js';
 import { parseLoadOptions, type LoadOptions } from './load-options.js';
 import { ascending, median, percentile } from './stats.js';
@@ -106,23 +98,13 @@ function cannon(url: string, token: string, body: string, o: LoadOptions): Promi
 async function main() {
   const o = parseLoadOptions(process.argv.slice(2), { rounds: 3, duration: 5, connections: 10 });
   const loadBefore = loadavg()[0]!;
-  const dataDir = mkdtempSync(join(tmpdir(), 'ansflow-bench-audit-'));
-  const config = loadConfig({ NODE_ENV: 'production', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_LOG_LEVEL: 'warn' });
-  const ctx = await createContext(config, createLogger('warn'));
-  await ctx.users.ensureAdmin('admin123');
-  // The same service without an audit log: its `audit` field is what the composition root sets.
-  const variant = (audit: AuditLog | undefined) =>
-    Object.assign(Object.create(Object.getPrototypeOf(ctx.pipelines) as object) as PipelinesService, ctx.pipelines, { audit });
-  const unaudited = variant(undefined);
-  // The same transaction and the same entry (views, diff) as the audited service, but no event written.
-  const noEvents = { in: () => noEvents, insert: async () => {} } as unknown as AuditEventsRepository;
-  const transactionOnly = variant(new AuditLog(noEvents, transactor(ctx.db.kysely)));
-  const deps = (pipelines: PipelinesService): ApiDeps => ({ ...(ctx as unknown as ApiDeps), pipelines, version: VERSION, gatewayUrl: '' });
-  const serverOptions = { logger: ctx.logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false };
+  const { ctx, dataDir, close } = await openAuditBench('ansflow-bench-audit-');
   const servers = {
-    with: await buildApiServer(serverOptions, deps(ctx.pipelines)),
-    without: await buildApiServer(serverOptions, deps(unaudited)),
-    tx: await buildApiServer(serverOptions, deps(transactionOnly)),
+    with: await apiServer(ctx, ctx.pipelines),
+    // The same service without an audit log.
+    without: await apiServer(ctx, serviceWith(ctx, { audit: undefined })),
+    // The same transaction and the same entry (views, diff) as the audited service, but no event written.
+    tx: await apiServer(ctx, serviceWith(ctx, { audit: transactionOnlyAudit(ctx) })),
   };
   const urls = { with: await servers.with.listen({ host: '127.0.0.1', port: 0 }), without: await servers.without.listen({ host: '127.0.0.1', port: 0 }) };
   try {
@@ -132,24 +114,14 @@ async function main() {
       body: JSON.stringify({ username: 'admin', password: 'admin123' }),
     });
     const token = ((await login.json()) as { access: string }).access;
-    const pipeline = {
-      name: 'audited-update',
-      description: 'run [<id>]',
-      repository_url: 'https://git.example.com/team/app.git',
-      variables: { STAGE: 'prod', API_TOKEN: { value: 'a-secret-value-123', secret: true } },
-      steps: [
-        { name: 'Build', type: 'shell_command', config: { command: 'echo build && make -j2' } },
-        { name: 'Test', type: 'shell_command', config: { command: 'npm test' }, timeout_seconds: 600 },
-      ],
-    };
     const created = await fetch(`${urls.with}/api/pipelines/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ ...pipeline, description: 'seed' }),
+      body: JSON.stringify(AUDITED_PIPELINE),
     });
     if (created.status !== 201) throw new Error(`seed failed: ${created.status} ${await created.text()}`);
     const id = ((await created.json()) as { id: number }).id;
-    const body = JSON.stringify({ ...pipeline, variables: { STAGE: 'prod', API_TOKEN: { value: '******', secret: true } } });
+    const body = UPDATE_BODY;
 
     // Warm-up on both (JIT, statement cache), then alternating measured rounds.
     for (const side of ['with', 'without'] as const) await load(`${urls[side]}/api/pipelines/${id}/`, token, body, { ...o, duration: 2 });
@@ -273,8 +245,7 @@ async function main() {
     await servers.with.close();
     await servers.without.close();
     await servers.tx.close();
-    await ctx.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   }
 }
 

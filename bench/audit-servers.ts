@@ -1,0 +1,71 @@
+/**
+ * What the audit benchmarks (audit.ts, audit-parts.ts, audit-profile.ts) share: the real context
+ * in a fresh data folder with its admin, the pipelines service with one field replaced, an API
+ * server for a service, and the pipeline every measured update rewrites.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/runtime/logger.js';
+import { createContext, VERSION, type AppContext as Context } from '../src/runtime/context.js';
+import { buildApiServer } from '../src/http/api/api-server.js';
+import type { ApiDeps } from '../src/http/api/deps.js';
+import type { PipelinesService } from '../src/services/pipelines-service.js';
+import { AuditLog } from '../src/services/audit/audit-log.js';
+import type { AuditEventsRepository } from '../src/store/audit-events-repository.js';
+import { transactor } from '../src/store/transaction.js';
+
+/** The pipeline created once (description 'seed') and then updated: two steps, two variables, one secret. */
+export const AUDITED_PIPELINE = {
+  name: 'audited-update',
+  description: 'seed',
+  repository_url: 'https://git.example.com/team/app.git',
+  variables: { STAGE: 'prod', API_TOKEN: { value: 'a-secret-value-123', secret: true } },
+  steps: [
+    { name: 'Build', type: 'shell_command', config: { command: 'echo build && make -j2' } },
+    { name: 'Test', type: 'shell_command', config: { command: 'npm test' }, timeout_seconds: 600 },
+  ],
+};
+
+/**
+ * The update's body: a new description each time ('[<id>]' replaced, so every event has a diff),
+ * the secret sent back masked as a client that read the pipeline sends it.
+ */
+export const UPDATE_BODY = JSON.stringify({
+  ...AUDITED_PIPELINE,
+  description: 'run [<id>]',
+  variables: { STAGE: 'prod', API_TOKEN: { value: '******', secret: true } },
+});
+
+/** The real context (SQLite, WAL) in a fresh data folder with the admin; `close` removes it all. */
+export async function openAuditBench(prefix: string): Promise<{ ctx: Context; dataDir: string; close: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const ctx = await createContext(loadConfig({ NODE_ENV: 'production', ANSFLOW_DATA_DIR: dataDir, ANSFLOW_LOG_LEVEL: 'warn' }), createLogger('warn'));
+  await ctx.users.ensureAdmin('admin123');
+  return {
+    ctx,
+    dataDir,
+    close: async () => {
+      await ctx.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The context's pipelines service with `fields` replaced (its `audit` is what the composition root sets). */
+export const serviceWith = (ctx: Context, fields: Record<string, unknown>): PipelinesService =>
+  Object.assign(Object.create(Object.getPrototypeOf(ctx.pipelines) as object) as PipelinesService, ctx.pipelines, fields);
+
+/** The audit log's transaction and entry (views, diff) with no event written. */
+export const transactionOnlyAudit = (ctx: Context): AuditLog => {
+  const noEvents = { in: () => noEvents, insert: async () => {} } as unknown as AuditEventsRepository;
+  return new AuditLog(noEvents, transactor(ctx.db.kysely));
+};
+
+/** An API server on the context whose pipelines service is `pipelines`. */
+export const apiServer = (ctx: Context, pipelines: PipelinesService) =>
+  buildApiServer(
+    { logger: ctx.logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false },
+    { ...(ctx as unknown as ApiDeps), pipelines, version: VERSION, gatewayUrl: '' },
+  );
