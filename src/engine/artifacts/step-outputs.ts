@@ -291,12 +291,17 @@ async function takeSnapshot(input: StepOutputsInput): Promise<string | null> {
   if (limit === null) return null;
   const objectKey = snapshotKeyOf(state.runId, step.stepId);
   const why = (thrown: unknown) => `snapshot: not taken (a retry from a later step will not be offered): ${coerceError(thrown).message}`;
+  // Known on the step's path (its log still open): said there, and returned for the step's record.
+  const notTaken = (thrown: unknown) => {
+    const message = why(thrown);
+    output.note(message);
+    return message;
+  };
   let staged: StagedSnapshot | { over: number };
   try {
     staged = await state.snapshots.stage(workspace, objectKey, limit);
   } catch (thrown) {
-    output.note(why(thrown));
-    return why(thrown);
+    return notTaken(thrown);
   }
   if ('over' in staged) {
     output.note(
@@ -310,23 +315,15 @@ async function takeSnapshot(input: StepOutputsInput): Promise<string | null> {
     .then((size) => outputs.snapshotTaken({ stepId: step.stepId, objectKey: staged.key, size }));
   const { afterEnd } = input;
   if (!afterEnd) {
-    return stored.then(
-      () => null,
-      (thrown: unknown) => {
-        output.note(why(thrown));
-        return why(thrown);
-      },
-    );
+    return stored.then(() => null, notTaken);
   }
   state.track(
     stored.catch(async (thrown: unknown) => {
       // After the step's result and its log's close: the line goes after its last one, and the
       // step's own result does not overwrite the record.
       await afterEnd.ended;
-      await Promise.all([
-        afterEnd.note(why(thrown)).catch(() => undefined),
-        outputs.snapshotFailed({ stepId: step.stepId, message: why(thrown) }).catch(() => undefined),
-      ]);
+      const message = why(thrown);
+      await Promise.all([afterEnd.note(message).catch(() => undefined), outputs.snapshotFailed({ stepId: step.stepId, message }).catch(() => undefined)]);
     }),
   );
   return null;
