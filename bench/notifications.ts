@@ -19,12 +19,11 @@
  * outbox idle: what the outbox's work costs every run, channels or not (the side-by-side
  * comparison cannot show that, both sides share the machine). Last, the topping up stops and the
  * backlog is timed until it has drained: the outbox's own rate with no runs starting.
- * `--yield N` starts the processes with ANSFLOW_NOTIFY_SENDS_WHILE_RUNS_START=N (16: no yielding).
  *
  * Measured from this process' clock before the POST to the step's stored `started_at` (same
  * machine, millisecond precision).
  *
- *   [ANSFLOW_CLI_MAIN=dist/cli/main.js] node --import tsx bench/notifications.ts [--rounds 30] [--idle-rounds 30] [--backlog 1000] [--receiver-ms 200] [--apis 3] [--workers 1] [--yield N] [--no-doc]
+ *   [ANSFLOW_CLI_MAIN=dist/cli/main.js] node --import tsx bench/notifications.ts [--rounds 30] [--idle-rounds 30] [--backlog 1000] [--receiver-ms 200] [--apis 3] [--workers 1] [--no-doc]
  *
  * Prints a table and writes it into the "Notifications beside runs" section of docs/benchmarks.md
  * (unless --no-doc). Exits non-zero only when a run failed or nothing was delivered, never because
@@ -42,12 +41,11 @@ import { writeDocSection } from './bench-server.js';
 import { startPgCluster } from './pg-cluster.js';
 import { ascending, median, percentile } from './stats.js';
 
-const o = { rounds: 30, idleRounds: -1, backlog: 1000, receiverMs: 200, apis: 3, workers: 1, yield: null as number | null, writeDoc: true };
+const o = { rounds: 30, idleRounds: -1, backlog: 1000, receiverMs: 200, apis: 3, workers: 1, writeDoc: true };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]!;
   if (a === '--rounds') o.rounds = Number(process.argv[++i]);
   else if (a === '--idle-rounds') o.idleRounds = Number(process.argv[++i]);
-  else if (a === '--yield') o.yield = Number(process.argv[++i]);
   else if (a === '--backlog') o.backlog = Number(process.argv[++i]);
   else if (a === '--receiver-ms') o.receiverMs = Number(process.argv[++i]);
   else if (a === '--apis') o.apis = Number(process.argv[++i]);
@@ -119,8 +117,7 @@ async function waitDrained(pending: () => Promise<number>, timeoutMs: number): P
 async function main() {
   const receiver = await slowReceiver(o.receiverMs);
   let failed = false;
-  const env = o.yield === null ? undefined : { ANSFLOW_NOTIFY_SENDS_WHILE_RUNS_START: String(o.yield) };
-  const { client, bases, token, printOutputs, stop } = await startPgCluster({ apis: o.apis, workers: o.workers, env }).catch(async (error: unknown) => {
+  const { client, bases, token, printOutputs, stop } = await startPgCluster({ apis: o.apis, workers: o.workers }).catch(async (error: unknown) => {
     await receiver.close();
     throw error;
   });
@@ -221,7 +218,7 @@ async function main() {
     const aa = Math.abs(median(samples.plain) - median(samples['plain-b']));
     const verdict = withMedian >= q1 && withMedian <= q3 ? 'inside' : 'outside';
     const lines = [
-      `Measured ${new Date().toISOString().slice(0, 10)} with \`${process.env.ANSFLOW_CLI_MAIN ? `ANSFLOW_CLI_MAIN=${process.env.ANSFLOW_CLI_MAIN} ` : ''}node --import tsx bench/notifications.ts --rounds ${o.rounds} --idle-rounds ${o.idleRounds} --backlog ${o.backlog} --receiver-ms ${o.receiverMs} --apis ${o.apis} --workers ${o.workers}${o.yield === null ? '' : ` --yield ${o.yield}`}\`: ${o.apis} API processes (each runs the outbox, ${DEFAULT_NOTIFICATION_TIMING.concurrency} sends at once, at most ${o.yield ?? DEFAULT_NOTIFICATION_TIMING.yieldConcurrency} while a run is starting) and ${o.workers} worker process(es) (2 slots) ${process.env.ANSFLOW_CLI_MAIN ? 'from the build' : 'from source'}, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
+      `Measured ${new Date().toISOString().slice(0, 10)} with \`${process.env.ANSFLOW_CLI_MAIN ? `ANSFLOW_CLI_MAIN=${process.env.ANSFLOW_CLI_MAIN} ` : ''}node --import tsx bench/notifications.ts --rounds ${o.rounds} --idle-rounds ${o.idleRounds} --backlog ${o.backlog} --receiver-ms ${o.receiverMs} --apis ${o.apis} --workers ${o.workers}\`: ${o.apis} API processes (each runs the outbox, ${DEFAULT_NOTIFICATION_TIMING.concurrency} sends at once) and ${o.workers} worker process(es) (2 slots) ${process.env.ANSFLOW_CLI_MAIN ? 'from the build' : 'from source'}, PostgreSQL and Redis on this machine; ${availableParallelism()} cores, ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; load average (1 min) ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after.`,
       '',
       `Trigger → first step (client clock before the POST → the step's \`started_at\`): first ${o.idleRounds} rounds of the two plain pipelines with nothing pending, then ${o.rounds} rounds of the three pipelines in rotating order, the backlog topped up before every run:`,
       '',

@@ -82,9 +82,8 @@ export interface Config extends SsoConfig {
   /**
    * Notification deliveries (docs/delivery.md): one attempt's time bound, attempts before giving
    * up, and the first retry delay (doubled per attempt). Milliseconds, so tests can be quick.
-   * `yieldConcurrency`: sends in flight per process at most while a run is starting (16, the default: no holding back).
    */
-  notifications: { timeoutMs: number; maxAttempts: number; retryBaseMs: number; yieldConcurrency: number };
+  notifications: { timeoutMs: number; maxAttempts: number; retryBaseMs: number };
 }
 
 export class ConfigError extends Error {
@@ -244,7 +243,6 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       timeoutMs: int('ANSFLOW_NOTIFY_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
       maxAttempts: int('ANSFLOW_NOTIFY_MAX_ATTEMPTS', 6, 1, 20),
       retryBaseMs: int('ANSFLOW_NOTIFY_RETRY_SECONDS', 5, 1, 3600) * 1000,
-      yieldConcurrency: int('ANSFLOW_NOTIFY_SENDS_WHILE_RUNS_START', 16, 1, 16),
     },
     webhookRateLimit: int('ANSFLOW_WEBHOOK_RATE_LIMIT', 1200, 1, 1_000_000_000),
     wsHandshakeRateLimit: int('ANSFLOW_WS_HANDSHAKE_RATE_LIMIT', 120, 1, 1_000_000_000),

@@ -89,7 +89,7 @@ describe('notifications', () => {
 
   before(async () => {
     hook = await receiver();
-    h = await startApi({ notifications: { timeoutMs: 1500, maxAttempts: 3, retryBaseMs: 200, yieldConcurrency: 2 } });
+    h = await startApi({ notifications: { timeoutMs: 1500, maxAttempts: 3, retryBaseMs: 200 } });
     admin = await h.login();
   });
   after(async () => {
@@ -492,7 +492,7 @@ describe('notifications on PostgreSQL, three API processes', () => {
     const others: AppContext[] = [];
     const loops: Array<{ stop(): Promise<void> }> = [];
     try {
-      h = await startApi({ databaseUrl: pg.url, notifications: { timeoutMs: 1500, maxAttempts: 3, retryBaseMs: 200, yieldConcurrency: 2 } });
+      h = await startApi({ databaseUrl: pg.url, notifications: { timeoutMs: 1500, maxAttempts: 3, retryBaseMs: 200 } });
       for (let i = 0; i < 2; i++) {
         const config = loadConfig({
           NODE_ENV: 'test',

@@ -1,9 +1,7 @@
 /**
  * The outbox's passes against a real SQLite database: a pass claims its batch in one statement and
  * a delivery costs one more (its settling), with the channel read once for the batch; a second
- * process sharing the rows takes the others, none twice; and while a run is starting the outbox
- * starts no more than `yieldConcurrency` sends, then fills its slots once the run's first step
- * has started (or the hold has run out).
+ * process sharing the rows takes the others, none twice.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,7 +115,6 @@ test('a batch of deliveries costs one claiming statement, the channel read once,
   const sender = heldSender();
   const outbox = outboxOn(new NotificationsRepository(ctx.db.kysely.withPlugin(counting), ctx.secrets), sender.send, {
     concurrency: 20,
-    yieldConcurrency: 20,
   });
   try {
     // The sweep looks for runs once, at the first pass; counting starts after it.
@@ -179,63 +176,3 @@ const claimedOf = async (channelId: number) =>
         .executeTakeFirstOrThrow()
     ).n,
   );
-
-const runEvent = (runId: number, status: 'queued' | 'running', stepStarted: boolean) => ({
-  type: 'run_status' as const,
-  runId,
-  pipelineId: null,
-  status,
-  progress: 0,
-  currentStep: stepStarted ? { id: 1, name: 'first', status: 'running' as const, started_at: new Date().toISOString() } : null,
-  at: new Date().toISOString(),
-});
-
-test('while a run is starting the outbox starts at most yieldConcurrency sends; its first step lets the rest go', async () => {
-  const held = heldSender();
-  const box = outboxOn(repository, held.send, { concurrency: 4, yieldConcurrency: 1, yieldMs: 3_600_000 });
-  try {
-    box.start();
-    ctx.events.publish(runEvent(9001, 'queued', false));
-    await waitFor(async () => box.yielding, 10_000, 'the run heard starting');
-    const channelId = await channelWithBacklog(4);
-    await box.tick();
-    await box.tick();
-    assert.equal(await claimedOf(channelId), 1, 'sends taken while the run starts');
-    // Running, but no step has started yet: still starting.
-    ctx.events.publish(runEvent(9001, 'running', false));
-    await box.tick();
-    assert.equal(await claimedOf(channelId), 1);
-    assert.equal(box.yielding, true);
-    ctx.events.publish(runEvent(9001, 'running', true));
-    await waitFor(async () => held.held.length === 4, 10_000, 'all four slots filled once the step started');
-    assert.equal(box.yielding, false);
-    held.release();
-    await waitFor(async () => (await pendingOf(channelId)) === 0, 20_000, 'the four sent');
-  } finally {
-    held.release();
-    await box.stop();
-  }
-});
-
-test('a run whose first step never says so holds the outbox back for yieldMs at most', async () => {
-  const held = heldSender();
-  const box = outboxOn(repository, held.send, { concurrency: 3, yieldConcurrency: 1, yieldMs: 500 });
-  try {
-    box.start();
-    ctx.events.publish(runEvent(9002, 'queued', false));
-    await waitFor(async () => box.yielding, 10_000, 'the run heard starting');
-    const channelId = await channelWithBacklog(3);
-    await box.tick();
-    // Either still held to one send, or the hold has already run out (a slow machine): never two while holding.
-    const taken = await claimedOf(channelId);
-    if (box.yielding) assert.equal(taken, 1);
-    // The hold ends by itself (a wake at its end), with no event and no poll.
-    await waitFor(async () => held.held.length === 3, 10_000, 'all three slots filled after the hold');
-    assert.equal(box.yielding, false);
-    held.release();
-    await waitFor(async () => (await pendingOf(channelId)) === 0, 20_000, 'the three sent');
-  } finally {
-    held.release();
-    await box.stop();
-  }
-});

@@ -10,14 +10,6 @@
  * with the settling UPDATE (one statement). Channels and their secrets are read once a second at
  * most (channel-cache.ts), not per delivery.
  *
- * Runs may go first: on a small machine the outbox's CPU (its statements, the sends, PostgreSQL's
- * share) competes with a run's start (the API's trigger, a worker's claim and launch). While a run
- * heard `queued` has not started its first step (for at most `yieldMs`), the process starts new
- * sends only up to `yieldConcurrency` in flight; sends already in flight go on, and the outbox
- * keeps draining at that floor even when runs start back to back. Off by default (`yieldConcurrency`
- * = `concurrency`): bench/notifications.ts showed no gain from it, and ~17 % fewer deliveries a
- * second while runs start (docs/benchmarks.md); cheaper deliveries were what helped.
- *
  * Events can be lost (the bus drops rather than blocks; every process may be down when a run
  * ends), so the loop also looks now and then for recent runs whose events nobody wrote.
  */
@@ -33,7 +25,6 @@ import { isFinalRunStatus } from '../../domain/status.js';
 import { recordRunNotifications } from './record-run-notifications.js';
 import { sendNotification, type SendNotification } from './send-notification.js';
 import { ChannelCache } from './channel-cache.js';
-import type { RunStatusEvent } from '../../events/event-bus.js';
 import type { SendResult } from '../../integrations/notify/send-result.js';
 
 export interface NotificationTiming {
@@ -54,10 +45,6 @@ export interface NotificationTiming {
   sweepMs: number;
   /** How long a channel and its opened secret are reused (0: read for every delivery). */
   channelCacheMs: number;
-  /** Sends in flight at most while a run is starting (`concurrency`: no yielding). */
-  yieldConcurrency: number;
-  /** The longest a run heard `queued` holds the outbox back, if its first step has not started. */
-  yieldMs: number;
 }
 
 export const DEFAULT_NOTIFICATION_TIMING: NotificationTiming = {
@@ -70,8 +57,6 @@ export const DEFAULT_NOTIFICATION_TIMING: NotificationTiming = {
   pollMs: 2000,
   sweepMs: 30_000,
   channelCacheMs: 1000,
-  yieldConcurrency: 16,
-  yieldMs: 2000,
 };
 
 /** The sweep looks at runs that waited or ended this recently, among the newest SWEEP_RUNS runs. */
@@ -97,8 +82,6 @@ export class NotificationOutbox {
   private unsubscribe: Unsubscribe | null = null;
   private readonly loop: PassLoop;
   private readonly channels: ChannelCache;
-  /** Runs heard `queued` whose first step has not started: run id → until when they hold the outbox back. */
-  private readonly starting = new Map<number, number>();
   private lastSweep = 0;
   /**
    * The last claim found fewer due rows than it had slots for: a send that settles then does not
@@ -115,7 +98,6 @@ export class NotificationOutbox {
 
   start(): void {
     this.unsubscribe = this.deps.events.subscribeAll((event) => {
-      this.watchStart(event);
       // Progress events of a running run raise nothing: only waiting and the end do.
       if (event.status !== 'waiting' && !isFinalRunStatus(event.status)) return;
       this.heard.add(event.runId);
@@ -127,25 +109,6 @@ export class NotificationOutbox {
   /** A channel changed or was deleted in this process: the next delivery reads it again. */
   channelChanged(id: number): void {
     this.channels.forget(id);
-  }
-
-  /** Whether a run is starting now (the outbox then holds back to `yieldConcurrency`). */
-  get yielding(): boolean {
-    const now = Date.now();
-    for (const [runId, until] of this.starting) if (until <= now) this.starting.delete(runId);
-    return this.starting.size > 0;
-  }
-
-  private watchStart(event: RunStatusEvent): void {
-    if (this.timing.yieldConcurrency >= this.timing.concurrency) return;
-    if (event.status === 'queued') {
-      this.starting.set(event.runId, Date.now() + this.timing.yieldMs);
-      // Wake when the hold ends, if the run's first step has not said so first.
-      this.loop.wakeAt(Date.now() + this.timing.yieldMs);
-      return;
-    }
-    const started = event.status !== 'running' || event.currentStep?.started_at != null;
-    if (started && this.starting.delete(event.runId) && this.starting.size === 0) this.wake();
   }
 
   async stop(): Promise<void> {
@@ -190,13 +153,8 @@ export class NotificationOutbox {
     }
   }
 
-  /** Sends in flight at most now: fewer while a run is starting. */
-  private ceiling(): number {
-    return this.yielding ? Math.min(this.timing.yieldConcurrency, this.timing.concurrency) : this.timing.concurrency;
-  }
-
   private freeSlots(): number {
-    return this.ceiling() - this.sending.size;
+    return this.timing.concurrency - this.sending.size;
   }
 
   /** Starts sending one claimed delivery in the background. */
@@ -206,7 +164,7 @@ export class NotificationOutbox {
       .finally(() => {
         this.sending.delete(sending);
         // Freed slots are filled several at a time (one claim), unless the last look found nothing more due.
-        if (!this.drained && this.freeSlots() >= Math.min(this.timing.claimBatch, this.ceiling())) this.wake();
+        if (!this.drained && this.freeSlots() >= Math.min(this.timing.claimBatch, this.timing.concurrency)) this.wake();
       });
     this.sending.add(sending);
   }
