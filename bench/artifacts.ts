@@ -6,7 +6,10 @@
  *      into curl), against `cp` and `cp + sync` of the same file on the same disk, with the parts
  *      of a put alone (SHA-256, fsync), SHA-256 in memory and by sha256sum and openssl (what this
  *      CPU hashes at: a store that verifies content cannot beat it) and curl's own copy (the HTTP
- *      client's ceiling).
+ *      client's ceiling). Beside them, the HTTP ceiling on this machine: nginx with sendfile and bare
+ *      node:http servers (fs.createReadStream at 64 KiB, 1 MiB, 4 MiB) serving the same file to the
+ *      same clients, and the API's route over a plain fs.ReadStream (what it sent before the store's
+ *      stream reused its buffers: file-read-stream.ts).
  *      Target: at least 70% of cp's throughput.
  *   2. Cache restore: a node_modules-like tree of 50,000 small files packed as a cache and restored
  *      by unpackCache (GNU tar into a fresh folder, then moved in: tar-extract.ts), against
@@ -16,11 +19,12 @@
  *      total, through the engine with snapshots (each step is needed by the next) and without
  *      outputs. Target: snapshots add less than 5% to the wall time.
  * Rounds alternate the contenders, so load and the page cache hit both alike. --verbose prints
- * each contender's time in each round (stderr).
+ * each contender's time in each round (stderr). --match: only the storage contenders whose names
+ * match (with cp and cp + sync; never written to the docs).
  *
  *   node --import tsx bench/artifacts.ts [--mb 500] [--files 50000] [--steps 10] [--step-seconds 10]
  *                                        [--change-mb 200] [--rounds 3] [--only storage,cache,snapshot]
- *                                        [--small] [--no-doc] [--verbose]
+ *                                        [--small] [--no-doc] [--verbose] [--match <regex>]
  * --small: a quick check that it works (20 MB, 2,000 files, 3 steps of 1 s changing 6 MB, 1 round;
  * never written to the docs). Prints one table per part; a full run writes them into the "Artifact
  * storage (bench/artifacts.ts)" section of docs/benchmarks.md.
@@ -31,6 +35,8 @@ import { open } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { createServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import Fastify from 'fastify';
@@ -61,7 +67,10 @@ const ROUNDS = arg('--rounds', 3, 1);
 const onlyAt = process.argv.indexOf('--only');
 const parts = new Set(onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : ['storage', 'cache', 'snapshot']);
 const verbose = process.argv.includes('--verbose');
-const writeDoc = !process.argv.includes('--no-doc') && !small && onlyAt < 0;
+// --match <regex>: only the storage contenders whose names match (cp and cp + sync always run: the ratios need them).
+const matchAt = process.argv.indexOf('--match');
+const match = matchAt >= 0 ? new RegExp(process.argv[matchAt + 1] ?? '') : null;
+const writeDoc = !process.argv.includes('--no-doc') && !small && onlyAt < 0 && !match;
 const report: string[] = [];
 // The storage part's contenders (declared before the parts run below).
 const HASH_ONLY = 'SHA-256 of the file alone (no write)';
@@ -76,7 +85,14 @@ const FSYNC_ONLY = 'fsync of a fresh copy alone (after cp, untimed)';
 const HTTP_GET = "download over HTTP (the API's reply of get; curl -o file)";
 const HTTP_DISCARD = "the same over HTTP, discarded (curl -o /dev/null: the server's side)";
 const HTTP_FAST_CLIENT = 'the same over HTTP, read by a client thread into one reused 1 MiB buffer';
+const HTTP_PLAIN_STREAM = 'the same route over a plain fs.ReadStream of the object (fresh 1 MiB buffers), read by the client thread';
 const CURL_FILE = "curl's own copy, no server (curl -o file of file://)";
+// The ceiling of an HTTP download on this machine: servers that do nothing else, same file, same clients.
+const NGINX_CURL = 'ceiling: nginx (sendfile on) into curl -o file';
+const NGINX_FAST_CLIENT = 'ceiling: nginx (sendfile on), read by the client thread';
+const bareNode = (kib: number) =>
+  `ceiling: bare node:http, fs.createReadStream ${kib >= 1024 ? `${kib / 1024} MiB` : `${kib} KiB`} reads, read by the client thread`;
+const BARE_NODE_KIB = [64, 1024, 4096];
 
 /** The HTTP client thread (plain JavaScript: an eval'd worker is CommonJS and gets no loader). */
 const FAST_CLIENT = `
@@ -177,6 +193,16 @@ async function storageBench(): Promise<void> {
   app.get('/object', async (_request, reply) =>
     sendDownload(reply, (await artifacts.get('runs/1/artifacts/1/0'))!, 'application/octet-stream', attachment('object.bin'), bytes),
   );
+  // The route as it was before the store's stream reused its buffers for HTTP: fs.ReadStream.
+  app.get('/plain', async (_request, reply) =>
+    sendDownload(
+      reply,
+      createReadStream(join(artifacts.location, 'runs/1/artifacts/1/0'), { highWaterMark: 1024 * 1024 }),
+      'application/octet-stream',
+      attachment('object.bin'),
+      bytes,
+    ),
+  );
   const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/object`;
   const curl = (from: string, to: string) =>
     new Promise<void>((resolve, reject) =>
@@ -186,11 +212,25 @@ async function storageBench(): Promise<void> {
   // buffer (net's `onread`), discarding it; curl reads 16 KiB at a time.
   const client = new Worker(FAST_CLIENT, { eval: true });
   const { port } = app.server.address() as { port: number };
-  const fetchDiscarding = () =>
+  const fetchDiscarding = (at = port, path = '/object') =>
     new Promise<void>((resolve, reject) => {
       client.once('message', (received: number) => (received >= bytes ? resolve() : reject(new Error(`the client got ${received} bytes`))));
-      client.postMessage({ port, path: '/object' });
+      client.postMessage({ port: at, path });
     });
+  // The ceilings: bare node:http servers streaming the file with fs.createReadStream (no framework,
+  // no store), and nginx with sendfile (the kernel sends the page cache; nothing passes through
+  // user space on the server's side), when it is installed.
+  const bare = await Promise.all(
+    BARE_NODE_KIB.map(async (kib) => {
+      const server = createServer((_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes) });
+        createReadStream(source, { highWaterMark: kib * 1024 }).pipe(response);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { kib, server, port: (server.address() as AddressInfo).port };
+    }),
+  );
+  const nginx = await startNginx(root);
   try {
     for (let round = 0; round < ROUNDS; round++) {
       artifacts = new FsArtifactStore(join(root, `store-${round}`));
@@ -199,7 +239,8 @@ async function storageBench(): Promise<void> {
       const first = await open(source, 'r');
       await artifacts.putFile('runs/1/artifacts/1/0', first).finally(() => first.close());
       // A contender returns its own time when only a part of it is timed.
-      const contenders: [string, () => Promise<number | void> | number | void][] = [
+      type Contender = [string, () => Promise<number | void> | number | void];
+      const all: Contender[] = [
         ['cp', () => void spawnSync('cp', [source, out('cp')])],
         ['cp + sync', () => void spawnSync('sh', ['-c', `cp "${source}" "${out('cps')}" && sync "${out('cps')}"`])],
         [
@@ -263,17 +304,26 @@ async function storageBench(): Promise<void> {
         [GET_STREAM, async () => void (await streamToFile((await artifacts.get('runs/1/artifacts/1/0'))!, out('downs')))],
         [HTTP_GET, () => curl(url, out('http'))],
         [HTTP_DISCARD, () => curl(url, '/dev/null')],
-        [HTTP_FAST_CLIENT, fetchDiscarding],
+        [HTTP_FAST_CLIENT, () => fetchDiscarding()],
+        [HTTP_PLAIN_STREAM, () => fetchDiscarding(port, '/plain')],
         // What the client alone costs: curl copying the file with no server (its own small reads and writes).
         [CURL_FILE, () => curl(`file://${source}`, out('curl'))],
+        ...(nginx
+          ? ([
+              [NGINX_CURL, () => curl(`http://127.0.0.1:${nginx.port}/source.bin`, out('nginx'))],
+              [NGINX_FAST_CLIENT, () => fetchDiscarding(nginx.port, '/source.bin')],
+            ] satisfies Contender[])
+          : []),
+        ...bare.map((b): Contender => [bareNode(b.kib), () => fetchDiscarding(b.port, '/')]),
       ];
+      const contenders = all.filter(([name]) => !match || name === 'cp' || name === 'cp + sync' || match.test(name));
       // Every contender starts from the same state: the source and the downloads' object in the
       // page cache, the previous contender's output removed, everything flushed and the disk idle.
       // (Before, outputs piled up through a round, 6 GB of them, and were removed at its end, so a
       // contender's time depended on its place: cp, after curl's copy, was 1.1-1.6 s against
       // 0.2 s alone.) Each round still starts at another contender.
       const clearOutputs = async () => {
-        for (const name of ['cp', 'cps', 'fs', 'down', 'downs', 'http', 'curl']) rmSync(out(name), { force: true });
+        for (const name of ['cp', 'cps', 'fs', 'down', 'downs', 'http', 'curl', 'nginx']) rmSync(out(name), { force: true });
         await artifacts.delete('runs/1/artifacts/1/1');
         await artifacts.delete('runs/1/artifacts/1/2');
       };
@@ -294,6 +344,8 @@ async function storageBench(): Promise<void> {
   } finally {
     await client.terminate();
     await app.close();
+    for (const b of bare) b.server.close();
+    nginx?.stop();
     rmSync(source, { force: true });
   }
 
@@ -315,6 +367,40 @@ async function storageBench(): Promise<void> {
     `Target: store and download each at least 70% of cp's throughput (a store also fsyncs: cp + sync is the like-for-like column).`,
     '',
   );
+}
+
+/**
+ * nginx serving `dir` on a free loopback port with sendfile on (Debian's nginx-light is enough),
+ * in the foreground as this user; null when there is no nginx.
+ */
+async function startNginx(dir: string): Promise<{ port: number; stop: () => void } | null> {
+  if (spawnSync('nginx', ['-v']).error) return null;
+  const free = createNetServer();
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+  const port = (free.address() as AddressInfo).port;
+  await new Promise((resolve) => free.close(resolve));
+  const prefix = join(dir, 'nginx');
+  mkdirSync(prefix);
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${prefix};`).join(' ');
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `daemon off; master_process off; worker_processes 1; pid ${prefix}/pid; error_log ${prefix}/error.log;
+events { worker_connections 16; }
+http { access_log off; sendfile on; tcp_nopush on; ${temp}
+  server { listen 127.0.0.1:${port}; root ${dir}; location / { default_type application/octet-stream; } } }
+`,
+  );
+  const child = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: 'inherit' });
+  for (let i = 0; i < 50; i++) {
+    const up = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
+    if (up) return { port, stop: () => child.kill() };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill();
+  throw new Error(`nginx did not start (see ${prefix}/error.log)`);
 }
 
 /** A node_modules-like tree: packages of ~50 small files (100 B – 4 KiB) two folders deep. */

@@ -21,6 +21,7 @@ import { artifactKey, artifactPrefix } from './artifact-key.js';
 import { ArtifactStoreError, SourceTooLargeError, sourceTooLarge, type ArtifactStore, type ObjectInfo, type StoredObject } from './artifact-store.js';
 import { HashingStream } from './hashing-stream.js';
 import { CHUNK_BYTES, fileBody } from './file-body.js';
+import { FileReadStream } from './file-read-stream.js';
 
 export { CHUNK_BYTES } from './file-body.js';
 
@@ -136,7 +137,7 @@ export class FsArtifactStore implements ArtifactStore {
       throw new ArtifactStoreError(`reading ${key} from ${this.location} failed: ${error.message}`, error);
     });
     if (!handle) return null;
-    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: CHUNK_BYTES });
+    return new FileReadStream(handle, range);
   }
 
   async getToFile(key: string, path: string): Promise<number | null> {
