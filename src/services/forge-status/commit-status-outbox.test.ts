@@ -159,6 +159,63 @@ test('statuses written while the forge is down survive a restart and are sent by
   }
 });
 
+test("a step's progress wakes no pass: the run is read once per status it takes", () =>
+  withContext(null, async (ctx, forge) => {
+    const admin = { id: 1, username: 'admin', role: 'admin' as const };
+    await ctx.users.ensureAdmin('admin123');
+    const pipeline = await ctx.pipelines.create(admin, { name: 'p', repository_url: 'https://github.com/acme/app', steps: [] });
+    const commit = randomBytes(20).toString('hex');
+    const run = await ctx.runs.trigger(null, {
+      pipelineId: pipeline.id,
+      commit,
+      trigger: { type: 'webhook', provider: 'github', event: 'push', ref: 'refs/heads/main', delivery_id: 'd-progress' },
+    });
+    // Every read of the run for its commit status, counted.
+    const reads: number[] = [];
+    const statuses = ctx.repos.commitStatuses;
+    const counting = Object.create(statuses) as typeof statuses;
+    counting.runForStatus = (id: number) => {
+      reads.push(id);
+      return statuses.runForStatus(id);
+    };
+    const sender = new CommitStatusOutbox({
+      statuses: counting,
+      credentials: ctx.repos.credentials,
+      events: ctx.events,
+      logger: ctx.logger,
+      settings: { publicUrl: 'https://ci.example.com', githubApiUrl: `${forge.url}/api/v3`, githubToken: TOKEN, gitlabApiUrl: null, gitlabToken: null },
+      // No sweep after the first pass: only events lead to reads.
+      timing: { pollMs: 20, sweepMs: 3_600_000, retryBaseMs: 50 },
+    });
+    sender.start();
+    try {
+      // The first pass (with its sweep) reads the queued run.
+      await waitFor(async () => forge.statusesOf(commit).length === 1, 20000, 'the queued state');
+      const before = reads.filter((id) => id === run.id).length;
+      const at = () => new Date().toISOString();
+      const status = (s: RunStatus, progress: number) =>
+        ctx.events.publish({ type: 'run_status', runId: run.id, pipelineId: pipeline.id, status: s, progress, currentStep: null, at: at() });
+      await ctx.repos.runs.markRunning(run.id, at());
+      status('running', 0);
+      // Ten steps starting and ending, each event apart from the last so that each could have its own pass.
+      for (let i = 1; i <= 20; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        status('running', i * 4);
+      }
+      await ctx.repos.runs.finish(run.id, 'success', at(), null);
+      status('success', 100);
+      await waitFor(async () => forge.statusesOf(commit).at(-1)?.state === 'success', 20000, 'the final state');
+      // running and success: two reads (a pass per step event made 20 more).
+      assert.ok(reads.filter((id) => id === run.id).length - before <= 2, `reads: ${reads.filter((id) => id === run.id).length - before}`);
+      assert.deepEqual(
+        forge.statusesOf(commit).map((s) => s.state),
+        ['pending', 'pending', 'success'],
+      );
+    } finally {
+      await sender.stop();
+    }
+  }));
+
 describe('commit status outbox with several senders', () => {
   const databases: TestDatabase[] = [];
   after(async () => {

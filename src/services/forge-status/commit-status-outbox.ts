@@ -23,6 +23,7 @@ import { recordRunStatus, type ForgeSettings } from './record-run-status.js';
 import { resolveForgeToken } from './forge-token.js';
 import { coerceError } from '../../domain/errors.js';
 import { PassLoop } from '../outbox/pass-loop.js';
+import { isFinalRunStatus, type RunStatus } from '../../domain/status.js';
 
 export interface OutboxTiming {
   /** How often due rows are looked for when nothing wakes the loop. */
@@ -50,6 +51,8 @@ export const DEFAULT_OUTBOX_TIMING: OutboxTiming = {
 /** Runs older than this are not looked at by the sweep for lost events. */
 const SWEEP_WINDOW_MS = 24 * 3600 * 1000;
 const BATCH = 20;
+/** How many unfinished runs' last status the event filter keeps (see start()). */
+const MAX_RUNS_REMEMBERED = 10_000;
 
 export interface OutboxDeps {
   statuses: CommitStatusesRepository;
@@ -66,6 +69,8 @@ export class CommitStatusOutbox {
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly timing: OutboxTiming;
   private readonly heard = new Set<number>();
+  /** The status last heard of each run not yet final: a step's progress does not change it. */
+  private readonly lastStatus = new Map<number, RunStatus>();
   private unsubscribe: Unsubscribe | null = null;
   private readonly loop: PassLoop;
   private lastSweep = 0;
@@ -83,6 +88,17 @@ export class CommitStatusOutbox {
 
   start(): void {
     this.unsubscribe = this.deps.events.subscribeAll((event) => {
+      // A commit status is the run's status, and each step's start and end is an event of a run
+      // whose status stays `running`: a pass per such event read the run and its definition and
+      // queried the outbox twice, on the server's event loop, between one step's end and the
+      // next one's start (bench/engine.ts). Lost events are still the sweep's.
+      if (this.lastStatus.get(event.runId) === event.status) return;
+      if (isFinalRunStatus(event.status)) this.lastStatus.delete(event.runId);
+      else {
+        // Runs whose end this process never hears of (it stopped meanwhile): forgotten in bulk.
+        if (this.lastStatus.size >= MAX_RUNS_REMEMBERED) this.lastStatus.clear();
+        this.lastStatus.set(event.runId, event.status);
+      }
       this.heard.add(event.runId);
       this.wake();
     });
