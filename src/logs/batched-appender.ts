@@ -8,7 +8,7 @@
  * Each flushed batch ends on a UTF-8 character boundary (an incomplete trailing character waits
  * for the next flush), so an observer can publish every batch as text with its byte offset.
  */
-import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { coerceError } from '../domain/errors.js';
 import { PendingBatch } from './pending-batch.js';
 
@@ -17,12 +17,15 @@ export interface BatchedAppenderOptions {
   maxBatchBytes: number;
   /** Called after each batch is written, with the byte offset where it starts in the file. */
   onFlush?: (offset: number, data: Buffer) => void;
+  /** The file's folder, made (0700) when the file is first opened. */
+  folder?: string;
 }
 
 export class BatchedAppender {
-  private readonly fd: number;
+  /** Opened by the first batch written: a step that prints nothing makes no file and costs no open. */
+  private fd: number | null = null;
   private readonly pending: PendingBatch;
-  private written: number;
+  private written = 0;
   private failure: Error | undefined;
   private closed = false;
 
@@ -31,8 +34,17 @@ export class BatchedAppender {
     private readonly options: BatchedAppenderOptions,
   ) {
     this.pending = new PendingBatch(options, () => this.flush(false));
-    this.fd = openSync(path, 'a', 0o600);
-    this.written = fstatSync(this.fd).size;
+  }
+
+  private open(): number {
+    if (this.fd === null) {
+      if (this.options.folder !== undefined) mkdirSync(this.options.folder, { recursive: true, mode: 0o700 });
+      const fd = openSync(this.path, 'a', 0o600);
+      // Appending to what is there (a step's log reopened after its end): offsets go on from its size.
+      this.written = fstatSync(fd).size;
+      this.fd = fd;
+    }
+    return this.fd;
   }
 
   append(chunk: Buffer): void {
@@ -47,8 +59,9 @@ export class BatchedAppender {
     // Only part of a character is pending: the next append or close() writes it.
     if (batch.length === 0) return;
     try {
+      const fd = this.open();
       let done = 0;
-      while (done < batch.length) done += writeSync(this.fd, batch, done, batch.length - done);
+      while (done < batch.length) done += writeSync(fd, batch, done, batch.length - done);
     } catch (thrown) {
       this.failure = coerceError(thrown);
       this.pending.clear();
@@ -64,7 +77,7 @@ export class BatchedAppender {
     if (this.closed) return;
     this.flush(true);
     this.closed = true;
-    closeSync(this.fd);
+    if (this.fd !== null) closeSync(this.fd);
     if (this.failure) throw this.failure;
   }
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,22 @@ test('a sequential step gets a header and unprefixed lines in run.log', () =>
     w.write(Buffer.from('c\n'));
     await w.close();
     assert.equal(await readFile(join(root, '7', 'run.log'), 'utf8'), '==> build\na\nbc\n');
+  }));
+
+test('a step that prints nothing makes no file and reads as empty; the next one that prints makes the folder', () =>
+  withRoot(async (root) => {
+    const store = new FileLogStore({ root });
+    const quiet = store.openStep({ runId: 9, stepId: 1, stepName: 'quiet', parallel: false });
+    await quiet.close();
+    assert.equal(existsSync(join(root, '9')), false, 'no folder, no run.log, no step log for silence');
+    assert.deepEqual(await store.read({ runId: 9, stepId: 1, offset: 0 }), { data: Buffer.alloc(0), nextOffset: 0 });
+    assert.equal(await store.size({ runId: 9, stepId: null }), 0);
+    const loud = store.openStep({ runId: 9, stepId: 2, stepName: 'loud', parallel: false });
+    loud.write(Buffer.from('x\n'));
+    await loud.close();
+    assert.equal(await readFile(join(root, '9', 'run.log'), 'utf8'), '==> loud\nx\n');
+    assert.equal(await readFile(join(root, '9', '2.log'), 'utf8'), 'x\n');
+    assert.equal(existsSync(join(root, '9', '1.log')), false);
   }));
 
 test('writes are batched: many tiny writes become few flushes, each observed with its byte offset', () =>

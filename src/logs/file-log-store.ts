@@ -8,8 +8,9 @@
  * `==> <step name>` header, and in a parallel stage every line is prefixed `[step name] `.
  * A partial line longer than MAX_PARTIAL_LINE_BYTES is written out early with a newline, so a
  * step that never prints one cannot grow memory (the engine's line limiter normally cuts first).
+ * Files (and the run's folder) are made by the first bytes written to them: a step that prints
+ * nothing has no file, which reads as empty.
  */
-import { mkdirSync } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogStore, StepLogWriter } from '../engine/ports.js';
@@ -64,12 +65,14 @@ export class FileLogStore implements LogStore {
   }
 
   openStep(e: OpenStepLog): StepLogWriter {
+    // The folder and files are made by the first bytes written (BatchedAppender): a step that
+    // prints nothing costs no mkdir, open or close on the path between two steps.
     const dir = this.runDir(e.runId);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const runLog = this.acquireRunLog(e.runId, dir);
     const appender = new BatchedAppender(join(dir, `${stepFileId(e.stepId)}.log`), {
       flushMs: this.flushMs,
       maxBatchBytes: this.maxBatchBytes,
+      folder: dir,
       ...fanOutFlush([e.onChunk, this.options.onChunk && this.storeObserver(e.runId, e.stepId)]),
     });
     const entry = { runId: e.runId, appender };
@@ -140,7 +143,7 @@ export class FileLogStore implements LogStore {
     let runLog = this.runLogs.get(runId);
     if (!runLog) {
       runLog = {
-        appender: new BatchedAppender(join(dir, 'run.log'), { flushMs: this.flushMs, maxBatchBytes: this.maxBatchBytes }),
+        appender: new BatchedAppender(join(dir, 'run.log'), { flushMs: this.flushMs, maxBatchBytes: this.maxBatchBytes, folder: dir }),
         writers: 0,
       };
       this.runLogs.set(runId, runLog);
