@@ -9,6 +9,8 @@
  * so a put costs the slower of SHA-256 and copy + fsync, not their sum. A Node
  * copy loop (read into a fresh buffer, write it out) cost 4-14x `cp` on 500 MB, nearly all of it in
  * the kernel (two copies of every byte and a page fault for each page of each new buffer).
+ * `get` streams through FileReadStream, which sends itself into an HTTP response through a few
+ * reused buffers (the download routes) for the same reason.
  */
 import { constants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
