@@ -334,6 +334,9 @@ export class RunSandbox {
     timer.unref();
     try {
       const exit = await launched.exit;
+      // Which limit ended it is told only for a failure (process.ts, describeExit): a leader that
+      // exited 0 has its cgroup's counters left unread, two file reads off each step's end.
+      if (exit.code === 0 && exit.signal === null) return exit;
       const limit = cgroup.verdict() ?? fileSizeVerdict(exit, cgroup.limits.fileSizeBytes);
       return limit ? { ...exit, limit } : exit;
     } finally {
