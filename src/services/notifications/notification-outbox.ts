@@ -2,8 +2,8 @@
  * Notifications, driven by run events and sent from an outbox (as commit statuses are). The
  * engine knows nothing of it: this listens to the event bus's run status events, and for a run
  * that waits for approval or has finished writes its events' deliveries into
- * `notification_deliveries` (record-run-notifications.ts). Sending happens here, in the
- * background of the API processes, never on a run's path: due rows are claimed in batches (one
+ * `notification_deliveries` (record-run-notifications.ts). Sending happens here, in a thread of
+ * each API process's own at the lowest priority (delivery-thread.ts), never on a run's path: due rows are claimed in batches (one
  * guarded UPDATE with a lease, so with several processes one sends each), sent with a bounded time
  * each, at most `concurrency` at once per process, and retried with exponential backoff while the
  * receiver fails in a way worth retrying. Every attempt and its answer is kept on the row, written
@@ -66,7 +66,8 @@ const SWEEP_RUNS = 5000;
 export interface OutboxDeps {
   notifications: NotificationsRepository;
   transaction: Transactor;
-  events: EventBus;
+  /** Run status events (in the delivery thread: relayed from the API's thread). */
+  events: Pick<EventBus, 'subscribeAll'>;
   logger: Logger;
   publicUrl: string;
   timing?: Partial<NotificationTiming>;
@@ -83,6 +84,8 @@ export class NotificationOutbox {
   private readonly loop: PassLoop;
   private readonly channels: ChannelCache;
   private lastSweep = 0;
+  /** Whether this outbox runs its loop (else it only sends "send test" deliveries, sendNow). */
+  private running = false;
   /**
    * The last claim found fewer due rows than it had slots for: a send that settles then does not
    * look again (a statement that would find nothing). Cleared by a full batch; new rows are found by
@@ -103,6 +106,7 @@ export class NotificationOutbox {
       this.heard.add(event.runId);
       this.wake();
     });
+    this.running = true;
     this.loop.start();
   }
 
@@ -225,7 +229,8 @@ export class NotificationOutbox {
     if (result.kind === 'retry') {
       const next = at + this.backoff(attemptNo);
       await notifications.settle(row, this.owner, attempt, { outcome: 'pending', nextAttemptAt: new Date(next).toISOString() });
-      this.loop.wakeAt(next);
+      // An outbox that only sends tests leaves the retry to the running one (its poll finds it due).
+      if (this.running) this.loop.wakeAt(next);
       return;
     }
     await notifications.settle(row, this.owner, attempt, { outcome: result.kind });
