@@ -4,6 +4,12 @@
  * thread has its own event loop, database pool and the lowest CPU priority, so deliveries never
  * wait on nor delay the API's requests (why: delivery-thread.ts, docs/architecture.md).
  *
+ * The thread starts once the installation has a notification channel (looked for every poll, and
+ * at once when a channel is made or changed through this process): until then there is nothing to
+ * send, and a process that never sends does not load the outbox's modules a second time (about
+ * 2 s of CPU from source, each API process a test starts). Runs that end before it starts are
+ * written by its first pass's sweep (it looks back 15 minutes).
+ *
  * An SQLite database in memory cannot be opened from another thread: then the outbox runs in this
  * thread, as before (tests of a single process only; an installation's database is a file or
  * PostgreSQL).
@@ -37,6 +43,8 @@ export function startNotificationSender(options: {
   timing: Partial<NotificationTiming>;
   /** The outbox in this thread, for a database only this thread can open. */
   inProcess: NotificationOutbox;
+  /** Whether there is a channel (the thread starts once there is). */
+  anyChannel: () => Promise<boolean>;
 }): NotificationSender {
   const { config, events, logger } = options;
   if (config.databaseUrl === 'sqlite://:memory:') {
@@ -71,19 +79,35 @@ export function startNotificationSender(options: {
     w.on('exit', () => {
       if (worker === w) worker = null;
       // A thread that died is started again (its claimed rows come back after their lease).
-      if (!stopping) setTimeout(() => !stopping && spawn(), 1000).unref();
+      if (!stopping) setTimeout(() => !stopping && !worker && spawn(), 1000).unref();
     });
   };
-  spawn();
+  // Until there is a channel, look for one every poll; a look that fails is tried at the next.
+  let looking: NodeJS.Timeout | null = null;
+  const startWhenNeeded = async () => {
+    looking = null;
+    if (worker || stopping) return;
+    const needed = await options.anyChannel().catch(() => false);
+    if (worker || stopping) return;
+    if (needed) spawn();
+    else looking = setTimeout(() => void startWhenNeeded(), options.timing.pollMs ?? 2000).unref();
+  };
+  const startNow = () => {
+    if (looking) clearTimeout(looking);
+    looking = null;
+    if (!worker && !stopping) spawn();
+  };
+  void startWhenNeeded();
   // Only waiting and the end raise notifications (the outbox ignores the rest): the others stay here.
   const unsubscribe = events.subscribeAll((event) => {
     if (event.status === 'waiting' || isFinalRunStatus(event.status)) post({ type: 'event', event });
   });
   return {
-    wake: () => post({ type: 'wake' }),
-    channelChanged: (id) => post({ type: 'channel', id }),
+    wake: () => (worker ? post({ type: 'wake' }) : void startWhenNeeded()),
+    channelChanged: (id) => (worker ? post({ type: 'channel', id }) : startNow()),
     stop: async () => {
       stopping = true;
+      if (looking) clearTimeout(looking);
       unsubscribe();
       const w = worker;
       if (!w) return;

@@ -63,6 +63,7 @@ export function notificationsOf(ctx: AppContext): NotificationParts {
           publicUrl: deps.publicUrl,
           timing: ctx.config.notifications,
           inProcess: outbox,
+          anyChannel: () => repository.anyChannel(),
         });
       }
       const running = sender;

@@ -257,6 +257,11 @@ export class NotificationsRepository {
       .filter((c) => c.events.some((e) => events.includes(e)) && (c.pipelines === null || (pipelineId !== null && c.pipelines.includes(pipelineId))));
   }
 
+  /** Whether the installation has a channel at all (else there is nothing to send). */
+  async anyChannel(): Promise<boolean> {
+    return (await this.db.selectFrom('notification_channels').select('id').limit(1).executeTakeFirst()) !== undefined;
+  }
+
   /** Whether the project has an enabled channel at all (else a run's events are not even looked at). */
   async projectHasChannels(projectId: number): Promise<boolean> {
     const row = await this.db

@@ -100,6 +100,8 @@ export class ChannelsService {
     });
     if (!created)
       throw conflict(`The project already has a notification channel named "${input.name}"`, { name: ['A channel of this project has this name.'] });
+    // A first channel starts this process's sender at once (runtime/notification-sender.ts).
+    this.deps.channelChanged?.(created.id);
     return created;
   }
 
