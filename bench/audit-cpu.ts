@@ -1,0 +1,199 @@
+/**
+ * The audit event's cost with less spread than bench/audit.ts (issue 16: at most 10 % of a pipeline
+ * update). The same PUT injected into two servers on one context (the pipelines service with and
+ * without its audit log, bench/audit-servers.ts), in many short rounds; each round gives both sides
+ * a short run of calls, in alternating order (ABBA), and the verdict is taken from the rounds'
+ * paired ratios.
+ *
+ * The time counted is the MAIN THREAD's CPU time, read from /proc/thread-self/schedstat (the
+ * scheduler's run time of the calling thread, in nanoseconds), not the process's: process.cpuUsage
+ * also counts V8's GC and compiler helper threads and libuv's pool, whose work lands in whichever
+ * round is running when they wake, and it has a 1–4 ms granularity on this kernel. The update runs
+ * entirely on the main thread (routing, the service, better-sqlite3 is synchronous), so that is
+ * what it costs there; the GC helper threads' share is left out on both sides alike.
+ *
+ * Reported: per side the median CPU per update; the added cost as the median of the rounds' ratios
+ * (with/without − 1) with its quartiles and a bootstrap 95 % interval of that median, and as the
+ * ratio of the totals (the sums over all rounds) with its own bootstrap interval. process.cpuUsage
+ * beside it, measured over the same runs, shows what the thread-only figure removes.
+ *
+ *   node --import tsx bench/audit-cpu.ts [--rounds 200] [--calls 20] [--warmup 300] [--sides without,with]
+ *
+ * Sides: `without` (no audit log), `with` (as served), and its parts without the event's write:
+ * `views` (the entry's two views and diff built, no transaction), `ktx` (Kysely's transaction, no
+ * entry), `tx` (transaction, views and diff: the audit log with an events repository that writes
+ * nothing).
+ *
+ * Instructions instead of time (`--marks`): under valgrind's callgrind, which counts the
+ * instructions every thread executes, the load of the machine cannot move the figure at all.
+ * The rounds run as above, and before each side's run of calls (and after the last) the bench
+ * calls process.resourceUsage(), which nothing else here calls; callgrind dumps its counts on
+ * entering that function, so each dump file holds one run of calls (`bench/audit-callgrind.sh`
+ * runs it and reads the dumps). Slow: about 1 s per update under valgrind, so few rounds.
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { apiServer, AUDITED_PIPELINE, openAuditBench, serviceWith, transactionOnlyAudit, UPDATE_BODY } from './audit-servers.js';
+import { ascending, median, percentile } from './stats.js';
+import type { PipelinesRepository } from '../src/store/pipelines-repository.js';
+import type { RecordEvent } from '../src/services/audit/audit-log.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '200' },
+    calls: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '300' },
+    sides: { type: 'string', default: 'without,with' },
+    marks: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const CALLS = Number(args.calls);
+const WARMUP = Number(args.warmup);
+
+/** This thread's CPU time in nanoseconds (first field of schedstat). */
+const threadNs = (): number => Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]);
+const processUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/** A small deterministic generator for the bootstrap (mulberry32), so a run's interval is reproducible. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The 2.5th and 97.5th percentiles of `stat` over 2,000 resamples (with replacement) of the rounds. */
+function bootstrap(n: number, stat: (picks: number[]) => number, seed: number): [number, number] {
+  const next = random(seed);
+  const values: number[] = [];
+  const picks = new Array<number>(n);
+  for (let r = 0; r < 2000; r++) {
+    for (let i = 0; i < n; i++) picks[i] = Math.floor(next() * n);
+    values.push(stat(picks));
+  }
+  const s = ascending(values);
+  return [percentile(s, 2.5), percentile(s, 97.5)];
+}
+
+async function main() {
+  const loadBefore = loadavg()[0]!;
+  const { ctx, close } = await openAuditBench('ansflow-audit-cpu-');
+  const repo = (ctx.pipelines as unknown as { pipelines: PipelinesRepository }).pipelines;
+  const buildEntry: RecordEvent = async (entry) => void (typeof entry === 'function' && entry());
+  type Work = (pipelines: PipelinesRepository, record: RecordEvent) => Promise<unknown>;
+  const services = {
+    without: () => serviceWith(ctx, { audit: undefined }),
+    views: () => serviceWith(ctx, { change: (work: Work) => work(repo, buildEntry) }),
+    ktx: () => serviceWith(ctx, { change: (work: Work) => ctx.db.kysely.transaction().execute((tx) => work(repo.in(tx), async () => {})) }),
+    tx: () => serviceWith(ctx, { audit: transactionOnlyAudit(ctx) }),
+    with: () => ctx.pipelines,
+  };
+  type Side = keyof typeof services;
+  const sides = args.sides.split(',') as Side[];
+  for (const side of sides) if (!services[side]) throw new Error(`unknown side ${side}`);
+  const servers = {} as Record<Side, Awaited<ReturnType<typeof apiServer>>>;
+  for (const side of sides) servers[side] = await apiServer(ctx, services[side]());
+  try {
+    const first = servers[sides[0]!];
+    const login = await first.inject({ method: 'POST', url: '/api/auth/login/', payload: { username: 'admin', password: 'admin123' } });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${(login.json() as { access: string }).access}` };
+    const created = await first.inject({ method: 'POST', url: '/api/pipelines/', headers, payload: JSON.stringify(AUDITED_PIPELINE) });
+    if (created.statusCode !== 201) throw new Error(`seed failed: ${created.statusCode} ${created.body}`);
+    const id = (created.json() as { id: number }).id;
+    let n = 0;
+    const inject = async (side: Side) => {
+      const r = await servers[side].inject({ method: 'PUT', url: `/api/pipelines/${id}/`, headers, payload: UPDATE_BODY.replace('[<id>]', String(n++)) });
+      if (r.statusCode !== 200) throw new Error(`${side}: ${r.statusCode} ${r.body}`);
+    };
+    for (let i = 0; i < WARMUP; i++) for (const side of sides) await inject(side);
+
+    if (args.marks) {
+      const order: Side[] = [];
+      for (let round = 0; round < ROUNDS; round++)
+        for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+          process.resourceUsage(); // callgrind: --dump-before=node::ResourceUsage*
+          order.push(side);
+          for (let i = 0; i < CALLS; i++) await inject(side);
+        }
+      process.resourceUsage();
+      // The order of the runs, one per dump after the first (start-up and warm-up).
+      console.log(`marks: ${CALLS} ${order.join(',')}`);
+      return;
+    }
+
+    const thread = Object.fromEntries(sides.map((s) => [s, [] as number[]])) as Record<Side, number[]>;
+    const proc = Object.fromEntries(sides.map((s) => [s, [] as number[]])) as Record<Side, number[]>;
+    for (let round = 0; round < ROUNDS; round++) {
+      // ABBA: the order flips every round, so a drift within a round falls on both sides alike.
+      for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+        const p0 = processUs();
+        const t0 = threadNs();
+        for (let i = 0; i < CALLS; i++) await inject(side);
+        const t1 = threadNs();
+        const p1 = processUs();
+        thread[side].push((t1 - t0) / 1000 / CALLS);
+        proc[side].push((p1 - p0) / CALLS);
+      }
+    }
+
+    const base = sides[0]!;
+    const seed = Number(args.seed);
+    const pct = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)} %`;
+    console.log(
+      `${ROUNDS} rounds × ${CALLS} calls per side (ABBA), ${WARMUP} warm-up calls per side; load average ${loadBefore.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`,
+    );
+    console.log(
+      '| side | clock | CPU per update (µs), median of rounds | added to ' +
+        base +
+        ': median of round ratios | its quartiles | its 95 % interval (bootstrap) | ratio of totals | its 95 % interval |',
+    );
+    console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [clock, data] of [
+      ['main thread', thread],
+      ['process', proc],
+    ] as const) {
+      for (const side of sides) {
+        const a = data[side];
+        const b = data[base];
+        const ratios = a.map((x, i) => x / b[i]! - 1);
+        const sorted = ascending(ratios);
+        const medianRatio = (picks: number[]) => median(picks.map((i) => ratios[i]!));
+        const totalRatio = (picks: number[]) => {
+          let sa = 0;
+          let sb = 0;
+          for (const i of picks) {
+            sa += a[i]!;
+            sb += b[i]!;
+          }
+          return sa / sb - 1;
+        };
+        const all = ratios.map((_, i) => i);
+        const [lo, hi] = bootstrap(ratios.length, medianRatio, seed);
+        const [tlo, thi] = bootstrap(ratios.length, totalRatio, seed + 1);
+        console.log(
+          side === base
+            ? `| ${side} | ${clock} | ${median(a).toFixed(1)} | | | | | |`
+            : `| ${side} | ${clock} | ${median(a).toFixed(1)} | ${pct(median(ratios))} | ${pct(percentile(sorted, 25))} to ${pct(percentile(sorted, 75))} | ${pct(lo)} to ${pct(hi)} | ${pct(totalRatio(all))} | ${pct(tlo)} to ${pct(thi)} |`,
+        );
+      }
+    }
+  } finally {
+    for (const server of Object.values(servers)) await server.close();
+    await close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
