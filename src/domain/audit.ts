@@ -74,7 +74,7 @@ export function auditDiff(before: AuditView | null, after: AuditView | null): Au
  * so no side is written out as JSON: the same value, or two different strings, booleans, nulls or
  * undefineds, are decided at once, plain arrays and objects member by member (`sameJson`).
  */
-function sameValue(a: unknown, b: unknown): boolean {
+export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a instanceof Redacted || b instanceof Redacted) return a instanceof Redacted && b instanceof Redacted && sameJson(a.value, b.value);
   return sameJson(a, b);

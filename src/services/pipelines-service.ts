@@ -9,7 +9,7 @@ import type { Actor } from '../domain/permissions.js';
 import type { ProjectAccess } from './projects/project-access.js';
 import { auditDiff } from '../domain/audit.js';
 import { entry, type AuditLog, type RecordEvent } from './audit/audit-log.js';
-import { pipelineAuditView, pipelineTarget } from './audit/audit-views.js';
+import { pipelineAuditDiff, pipelineAuditView, pipelineTarget } from './audit/audit-views.js';
 import { branchNameProblem, gitUrlCredentialProblem, gitUrlProblem, type GitUrlPolicy } from '../domain/git-url.js';
 import { validateSteps } from '../domain/validate-steps.js';
 import { configPathProblem } from '../domain/config-path.js';
@@ -154,9 +154,7 @@ export class PipelinesService {
     const saved = await this.change(async (pipelines, record) => {
       const after = await pipelines.update(current, fields);
       if (after && after !== 'conflict')
-        await record(() =>
-          entry(actor, 'pipeline.update', pipelineTarget(after), auditDiff(pipelineAuditView(current), pipelineAuditView(after)), after.project_id),
-        );
+        await record(() => entry(actor, 'pipeline.update', pipelineTarget(after), pipelineAuditDiff(current, after), after.project_id));
       return after;
     });
     if (saved === 'conflict') throw duplicateName(fields.name);
