@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { createRequire } from 'node:module';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -34,7 +34,7 @@ function openSqlite(file: string, dataDir: string): Db {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialectDirectTransactions({ database: withStatementCache(database) }, database) });
   return {
     kysely,
     dialect: 'sqlite',
@@ -70,6 +70,33 @@ function openPostgres(url: string, max: number): Db {
     },
     close: () => kysely.destroy(),
   };
+}
+
+/**
+ * BEGIN, COMMIT and ROLLBACK go straight to better-sqlite3. Kysely's driver sends each as a query
+ * (a compiled query built, the statement looked up, a result with two BigInts, a promise); it
+ * calls them only while the transaction holds SQLite's one connection (the driver's mutex), and
+ * better-sqlite3 runs them synchronously either way, so this is the same work without the
+ * wrapping. Every audited change runs in a transaction (issue 16: the audit's cost).
+ */
+class SqliteDialectDirectTransactions extends SqliteDialect {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly database: SQLite.Database,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const begin = this.database.prepare('BEGIN');
+    const commit = this.database.prepare('COMMIT');
+    const rollback = this.database.prepare('ROLLBACK');
+    driver.beginTransaction = async () => void begin.run();
+    driver.commitTransaction = async () => void commit.run();
+    driver.rollbackTransaction = async () => void rollback.run();
+    return driver;
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 500;

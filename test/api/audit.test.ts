@@ -190,6 +190,25 @@ describe('audit log', () => {
     assert.equal(after.json.description, 'changed');
   });
 
+  test('a rename onto a taken name inside the audited update: 409, no event, and the next update and its event commit (SQLite)', async () => {
+    // The clash is the unique index's, inside the update's transaction (BEGIN/COMMIT/ROLLBACK go
+    // straight to better-sqlite3): the transaction must end without the change or an event.
+    const steps = [{ name: 's', type: 'shell_command', config: { command: 'true' } }];
+    const taken = await h.request('POST', '/api/pipelines/', { token: admin, body: { name: 'Taken Audit Name', steps } });
+    const mine = await h.request('POST', '/api/pipelines/', { token: admin, body: { name: 'mine audited', steps } });
+    assert.equal(taken.status, 201, taken.text);
+    assert.equal(mine.status, 201, mine.text);
+    const clash = await h.request('PUT', `/api/pipelines/${mine.json.id}/`, { token: admin, body: { name: 'taken audit name', description: 'x', steps } });
+    assert.equal(clash.status, 409, clash.text);
+    const renamed = await h.request('PUT', `/api/pipelines/${mine.json.id}/`, { token: admin, body: { name: 'mine, renamed', steps } });
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.deepEqual(
+      (await events(`?target_type=pipeline&target_id=${mine.json.id}&action=pipeline.update`)).map((e) => e.diff),
+      [{ name: { before: 'mine audited', after: 'mine, renamed' } }],
+      'one event, for the update that happened',
+    );
+  });
+
   test('filters, cursor pages and JSON lines export', async () => {
     const first = await h.request('GET', '/api/audit-events/?page_size=2', { token: admin });
     assert.equal(first.json.results.length, 2);
