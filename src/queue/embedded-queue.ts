@@ -35,6 +35,8 @@ export class EmbeddedQueue implements JobQueue {
   private readonly running = new Map<number, Promise<void>>();
   private pumping = false;
   private again = false;
+  /** The last pump found nothing claimable: a job notified now has none waiting before it. */
+  private drained = false;
   private timer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -51,8 +53,37 @@ export class EmbeddedQueue implements JobQueue {
     this.pollMs = options.pollMs ?? SAFETY_POLL_MS;
   }
 
-  notify(_job: Job): void {
-    this.wake();
+  /**
+   * A job just committed in this process is claimed directly (claim() by its id, the same guarded
+   * UPDATE as the pump's) when nothing can be waiting before it: the last pump found the queue
+   * empty, a slot is free and no per-pipeline limit needs the database's count. That skips the
+   * pump's select on the trigger → first step path. Anything else, or a claim that fails, takes
+   * the pump; jobs committed by another path are still found by the safety poll.
+   */
+  notify(job: Job): void {
+    if (this.canHandOff(job)) this.exclusive(() => this.handOff(job));
+    else this.wake();
+  }
+
+  private canHandOff(job: Job): boolean {
+    const options = this.options;
+    return (
+      options !== null &&
+      !this.stopped &&
+      !this.pumping &&
+      this.drained &&
+      options.perPipeline === 0 &&
+      this.running.size < options.concurrency &&
+      !this.running.has(job.runId) &&
+      satisfies(this.ownLabels, labelKey(job.labels))
+    );
+  }
+
+  private async handOff(job: Job): Promise<void> {
+    const options = this.options!;
+    if (await this.repo.claim(job.runId, options.workerId, this.leaseSeconds, this.ownKeys))
+      this.startJob({ runId: job.runId, pipelineId: job.pipelineId, labels: job.labels, redelivered: false });
+    else this.again = true; // someone else has it, or it is not what it seemed: the pump decides
   }
 
   start(options: WorkerOptions): void {
@@ -107,8 +138,13 @@ export class EmbeddedQueue implements JobQueue {
       this.again = true;
       return;
     }
+    this.exclusive(() => this.pump());
+  }
+
+  /** Runs `work` as the one claimer of this process (a pump or a hand-off); a wake meanwhile pumps after it. */
+  private exclusive(work: () => Promise<void>): void {
     this.pumping = true;
-    void this.pump()
+    void work()
       .catch(this.onError)
       .finally(() => {
         this.pumping = false;
@@ -127,7 +163,11 @@ export class EmbeddedQueue implements JobQueue {
       const candidates = (await this.repo.claimable(free * 4 + 20, this.ownKeys)).filter(
         (job) => !this.running.has(job.runId) && satisfies(this.ownLabels, job.labels),
       );
-      if (candidates.length === 0) return;
+      if (candidates.length === 0) {
+        this.drained = true;
+        return;
+      }
+      this.drained = false;
       const perPipeline = options.perPipeline > 0 ? await this.repo.liveClaimsPerPipeline() : new Map<number | null, number>();
       let claimedAny = false;
       for (const job of candidates) {
@@ -139,20 +179,25 @@ export class EmbeddedQueue implements JobQueue {
         if (!claimed) continue;
         claimedAny = true;
         perPipeline.set(job.pipelineId, (perPipeline.get(job.pipelineId) ?? 0) + 1);
-        const delivered: Job = { runId: job.runId, pipelineId: job.pipelineId, labels: parseLabelKey(job.labels), redelivered: job.expired };
-        const handled = options
-          .handle(delivered)
-          .catch(this.onError)
-          .then(async (outcome) => {
-            if (this.crashed) return; // a dead process releases nothing
-            const giveBack = outcome === 'not-run' ? () => this.repo.requeue(job.runId) : () => this.repo.releaseClaim(job.runId, options.workerId);
-            await retryWhileUnavailable(giveBack).catch(this.onError);
-            this.running.delete(job.runId);
-            this.wake();
-          });
-        this.running.set(job.runId, handled);
+        this.startJob({ runId: job.runId, pipelineId: job.pipelineId, labels: parseLabelKey(job.labels), redelivered: job.expired });
       }
       if (!claimedAny) return;
     }
+  }
+
+  /** Hands a claimed job to the handler; its claim is released (or the job requeued) once it settles. */
+  private startJob(job: Job): void {
+    const options = this.options!;
+    const handled = options
+      .handle(job)
+      .catch(this.onError)
+      .then(async (outcome) => {
+        if (this.crashed) return; // a dead process releases nothing
+        const giveBack = outcome === 'not-run' ? () => this.repo.requeue(job.runId) : () => this.repo.releaseClaim(job.runId, options.workerId);
+        await retryWhileUnavailable(giveBack).catch(this.onError);
+        this.running.delete(job.runId);
+        this.wake();
+      });
+    this.running.set(job.runId, handled);
   }
 }
