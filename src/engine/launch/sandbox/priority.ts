@@ -1,9 +1,9 @@
 /**
  * Scheduling priority of a sandbox being made ahead of time. A warm sandbox (SandboxLauncher)
  * is started at the lowest priority (nice 19), so that starting it — bubblewrap and a Node
- * spawner, tens of milliseconds of CPU — takes only what running steps leave of the cores; once a
- * run takes it (or waits for it), every thread of it is set back to normal, before any step is
- * started from it (a child inherits the nice value of the thread that forks it, so steps must
+ * spawner, tens of milliseconds of CPU — takes only what running steps leave of the cores; once
+ * it is ready (idle until a run takes it), or a run waits for it, every thread of it is set back
+ * to normal, before any step is started from it (a child inherits the nice value of the thread that forks it, so steps must
  * never be started from a spawner still at 19).
  *
  * Only root may raise a priority again (CAP_SYS_NICE), so without root sandboxes start at normal

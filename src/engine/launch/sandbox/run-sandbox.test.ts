@@ -250,3 +250,28 @@ test('a warm sandbox a run waits for is set back to normal priority while it sti
     rmSync(set.root, { recursive: true, force: true });
   }
 });
+
+test('a warm sandbox is back at normal priority once it is ready, before any run takes it', async (t) => {
+  const set = await setUp(t);
+  if (!set) return;
+  if (set.settings.nice === null) {
+    t.skip('warm sandboxes start at low priority only as root');
+    return;
+  }
+  const host = new SpawnerLauncher();
+  // Never hurried: no run waits for it. Ready, it must not wait for one to be set back, so that
+  // taking it costs no walk of its processes on the trigger → first step path.
+  const sandbox = await RunSandbox.prepare(
+    set.settings,
+    { workspaceRoot: join(set.root, 'workspaces'), readOnlyPaths: [], fileSizeBytes: limits.fileSizeBytes },
+    { starter: host, lowPriority: true, hurried: new Promise<void>(() => {}) },
+  );
+  try {
+    assert.equal(niceOf(spawnerOf(sandbox, set.settings)), 0);
+  } finally {
+    await sandbox.discard();
+    await host.close();
+    await set.settings.cgroups?.close();
+    rmSync(set.root, { recursive: true, force: true });
+  }
+});

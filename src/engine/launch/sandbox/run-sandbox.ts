@@ -18,6 +18,7 @@
  *   2. ready once the spawner's first FIFOs arrive; its pid as this server sees it is looked up
  *      (children of bubblewrap's init), to move it between cgroups, and it is moved into the first
  *      launch's cgroup (cgroups.ts: a move waits for an RCU grace period, so it is done ahead);
+ *      a warm sandbox started at low priority is set back to normal (priority.ts), its set-up done;
  *      bind() gives the sandbox to a run (`run-<id>` links to the slot);
  *   3. launch(): one at a time when cgroups are used — the spawner already waits in the launch's
  *      cgroup (given this launch's limits if they are not the defaults), forks the step there, the
@@ -213,6 +214,10 @@ export class RunSandbox {
       // Before any run needs it: the first launch then forks without a move.
       await this.serially(async (handOver) => handOver(await this.waitAhead(settings.cgroups!)));
     }
+    // Set up: back to normal priority now, while no run waits, not when a run binds it (a walk of
+    // its processes in /proc, on the trigger → first step path). Idle, its spawner takes no CPU at
+    // any priority.
+    this.normalPriority();
   }
 
   async launch(request: LaunchRequest): Promise<LaunchedProcess> {
