@@ -231,3 +231,52 @@ describe('commit status outbox with several senders', () => {
     await withContext(db.url, scenario);
   });
 });
+
+test("a run no forge started: its first event's pass reads it, its later events wake no pass (none would write a status)", () =>
+  withContext(null, async (ctx, forge) => {
+    const admin = { id: 1, username: 'admin', role: 'admin' as const };
+    await ctx.users.ensureAdmin('admin123');
+    const pipeline = await ctx.pipelines.create(admin, { name: 'p', repository_url: 'https://github.com/acme/app', steps: [] });
+    // The reads of runs' states counted (each pass reads every run it heard of).
+    const statuses = Object.create(ctx.repos.commitStatuses) as typeof ctx.repos.commitStatuses;
+    const reads: number[] = [];
+    statuses.runForStatus = (runId) => {
+      reads.push(runId);
+      return ctx.repos.commitStatuses.runForStatus(runId);
+    };
+    const sender = new CommitStatusOutbox({
+      statuses,
+      credentials: ctx.repos.credentials,
+      events: ctx.events,
+      logger: ctx.logger,
+      settings: { publicUrl: 'https://ci.example.com', githubApiUrl: `${forge.url}/api/v3`, githubToken: TOKEN, gitlabApiUrl: null, gitlabToken: null },
+      timing: { pollMs: 60_000, sweepMs: 600_000 },
+    });
+    sender.start();
+    try {
+      const at = () => new Date().toISOString();
+      const publish = (runId: number, status: RunStatus) =>
+        ctx.events.publish({ type: 'run_status', runId, pipelineId: pipeline.id, status, progress: 0, currentStep: null, at: at() });
+      // trigger() publishes `queued`: the pass reads the run and finds it manual.
+      const manual = await ctx.runs.trigger(admin, { pipelineId: pipeline.id, trigger: { type: 'manual', user: { id: 1, username: 'admin' } } });
+      await waitFor(async () => reads.includes(manual.id), 5000, 'the manual run read once');
+      // A forge's run beside it is read at each of its states, as before.
+      const pushed = await ctx.runs.trigger(null, {
+        pipelineId: pipeline.id,
+        commit: randomBytes(20).toString('hex'),
+        trigger: { type: 'webhook', provider: 'github', event: 'push', ref: 'refs/heads/main', delivery_id: 'd-never' },
+      });
+      await waitFor(async () => reads.includes(pushed.id), 5000, 'the pushed run read');
+      const readsOf = (runId: number) => reads.filter((id) => id === runId).length;
+      for (const status of ['running', 'success'] as const) {
+        const before = readsOf(pushed.id);
+        publish(manual.id, status);
+        publish(pushed.id, status);
+        // The pass that took these events has read the pushed run again (and would have read the manual one).
+        await waitFor(async () => readsOf(pushed.id) > before, 5000, 'the pushed run read again');
+      }
+      assert.equal(reads.filter((id) => id === manual.id).length, 1, 'the manual run read at its first event only');
+    } finally {
+      await sender.stop();
+    }
+  }));

@@ -53,6 +53,8 @@ const SWEEP_WINDOW_MS = 24 * 3600 * 1000;
 const BATCH = 20;
 /** How many unfinished runs' last status the event filter keeps (see start()). */
 const MAX_RUNS_REMEMBERED = 10_000;
+/** Runs remembered as never having a commit status (a bound, not a cache size to tune). */
+const NEVER_LIMIT = 10_000;
 
 export interface OutboxDeps {
   statuses: CommitStatusesRepository;
@@ -71,6 +73,13 @@ export class CommitStatusOutbox {
   private readonly heard = new Set<number>();
   /** The status last heard of each run not yet final: a step's progress does not change it. */
   private readonly lastStatus = new Map<number, RunStatus>();
+  /**
+   * Runs whose first event's pass found that no forge started them: their later events (running,
+   * each step's start and end) wake no pass, whose reads would otherwise queue on the database
+   * before the run's own writes, on the path to its first step and between its steps. Forgotten
+   * at the run's final status (or all at once past NEVER_LIMIT: a final event lost, or heard before the pass that found it).
+   */
+  private readonly never = new Set<number>();
   private unsubscribe: Unsubscribe | null = null;
   private readonly loop: PassLoop;
   private lastSweep = 0;
@@ -88,6 +97,10 @@ export class CommitStatusOutbox {
 
   start(): void {
     this.unsubscribe = this.deps.events.subscribeAll((event) => {
+      if (this.never.has(event.runId)) {
+        if (isFinalRunStatus(event.status)) this.never.delete(event.runId);
+        return;
+      }
       // A commit status is the run's status, and each step's start and end is an event of a run
       // whose status stays `running`: a pass per such event read the run and its definition and
       // queried the outbox twice, on the server's event loop, between one step's end and the
@@ -125,7 +138,12 @@ export class CommitStatusOutbox {
         this.lastSweep = now;
         runIds.push(...(await this.deps.statuses.runsWithoutStatus(new Date(now - SWEEP_WINDOW_MS).toISOString(), 100)));
       }
-      for (const runId of new Set(runIds)) await recordRunStatus(this.deps, runId, new Date().toISOString());
+      for (const runId of new Set(runIds)) {
+        if ((await recordRunStatus(this.deps, runId, new Date().toISOString())) !== 'never') continue;
+        if (this.never.size >= NEVER_LIMIT) this.never.clear();
+        this.never.add(runId);
+        this.lastStatus.delete(runId);
+      }
       await this.deps.statuses.supersede(new Date().toISOString());
       const due = await this.deps.statuses.due(new Date().toISOString(), BATCH);
       const ready = due.filter((row) => (this.waitFor.get(row.api_url) ?? 0) <= Date.now());

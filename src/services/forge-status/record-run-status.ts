@@ -16,8 +16,17 @@ export interface ForgeSettings extends ForgeApiSettings {
   publicUrl: string;
 }
 
-export async function recordRunStatus(deps: { statuses: CommitStatusesRepository; settings: ForgeSettings }, runId: number, at: string): Promise<void> {
+/**
+ * 'never' for a run no forge started (a manual, scheduled or CLI run, a plain webhook's): none of
+ * its states will ever have a commit status, whatever comes later (its trigger does not change).
+ */
+export async function recordRunStatus(
+  deps: { statuses: CommitStatusesRepository; settings: ForgeSettings },
+  runId: number,
+  at: string,
+): Promise<'never' | undefined> {
   const run = await deps.statuses.runForStatus(runId);
+  if (run && (run.trigger.type !== 'webhook' || !isForge(run.trigger.provider))) return 'never';
   if (!run || run.trigger.type !== 'webhook' || !isForge(run.trigger.provider) || run.commit === null) return;
   const forge = run.trigger.provider;
   const state = forgeStateOf(forge, run.status, { reason: run.cancel_reason ?? run.error_reason, skipped: isSkippedByWhen(run) });
