@@ -115,7 +115,8 @@ test('timeout_seconds ends the step `timeout`, kills its process tree, and the r
     const spec = makeSpec([shell('slow', `(trap '' TERM; sleep 60) & echo $! > bg.pid; sleep 60`, { timeout_seconds: 1 }), shell('later', 'true')]);
     const started = Date.now();
     const { outcome, reporter } = await runWith(h, spec);
-    assert.ok(Date.now() - started < 4000);
+    // A liveness bound, not a timing target: without the timeout the step would run for 60 s.
+    assert.ok(Date.now() - started < 30_000);
     assert.equal(outcome.status, 'timeout');
     assert.deepEqual(Object.values(reporter.finalStatuses()), ['timeout', 'skipped']);
     const ws = (reporter.events[0] as { workspace: string }).workspace;
@@ -130,15 +131,14 @@ test('steps of one parallel group really run at the same time, and the run waits
   try {
     const cmd = (n: string) => `date +%s%N > ${n}.start; sleep 0.5; date +%s%N > ${n}.end`;
     const spec = makeSpec([shell('a', cmd('a'), { parallel_group: 'g' }), shell('b', cmd('b'), { parallel_group: 'g' }), shell('after', 'ls a.end b.end')]);
-    const started = Date.now();
     const { outcome, reporter } = await runWith(h, spec);
-    const elapsed = Date.now() - started;
     assert.equal(outcome.status, 'success');
     const ws = (reporter.events[0] as { workspace: string }).workspace;
     const t = (f: string) => Number(readFileSync(join(ws, f), 'utf8')) / 1e6;
+    // The steps' own clocks prove they ran at the same time, whatever the machine's load; `after`
+    // listing both end files proves the run waited for both.
     const overlap = Math.min(t('a.end'), t('b.end')) - Math.max(t('a.start'), t('b.start'));
     assert.ok(overlap > 300, `overlap ${overlap} ms`);
-    assert.ok(elapsed < 1400, `run took ${elapsed} ms for two 500 ms steps`);
   } finally {
     h.cleanup();
   }

@@ -13,13 +13,16 @@ import { isFinalStatus } from '../support/run-status.js';
 import { waitFor } from '../support/wait.js';
 
 const CANARY = `canary-${randomUUID()}`;
+// The escapee's sleep has a duration no other process on the machine has, so a `sleep 300` of
+// someone else's (seen on a shared machine) is not taken for it.
+const ESCAPEE_SLEEP = `300.${process.pid}`;
 
-/** Host pids of `sleep 300` processes (the escapee below). */
+/** Host pids of the escapee's `sleep` processes (below). */
 function sleepers(): string[] {
   return readdirSync('/proc').filter((pid) => {
     if (!/^\d+$/.test(pid)) return false;
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u0000300\u0000';
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\u0000${ESCAPEE_SLEEP}\u0000`;
     } catch {
       return false;
     }
@@ -202,7 +205,7 @@ describe('a step cannot reach the platform', () => {
   });
 
   test('a process that escaped its group with setsid still ends with the run', async () => {
-    const { run, log: out } = await attempt('escape', 'setsid sleep 300 & echo "escapee $!"; sleep 0.2');
+    const { run, log: out } = await attempt('escape', `setsid sleep ${ESCAPEE_SLEEP} & echo "escapee $!"; sleep 0.2`);
     assert.equal(run.status, 'success', out);
     // Nothing of the run is left: its sandbox, and with it its PID namespace, is gone. The sandbox
     // winds down after the run's outcome is reported, and a spawner that does not leave at once is
