@@ -5,8 +5,7 @@
 # dump after the first is one side's run. Only the main thread's counts are read (the update runs
 # there; V8's compiler and GC helper threads work in bursts that land in any run, and made the
 # whole process's count per update vary 2.2-7.9 million in one run). Prints each run and the
-# median of the rounds' ratios. Each run starts after a full GC with young-generation room for its
-# garbage, so no collection lands in a run: the counts are the update's own work, not the GC's.
+# median of the rounds' ratios.
 #
 #   sh bench/audit-callgrind.sh [rounds=4] [calls=20] [warmup=100] [sides=without,with]
 set -eu
@@ -18,7 +17,7 @@ out=$(mktemp -d /tmp/ansflow-callgrind-XXXXXX)
 cd "$(dirname "$0")/.."
 valgrind --tool=callgrind --smc-check=all-non-file --separate-threads=yes --dump-before='node::ResourceUsage*' \
   --callgrind-out-file="$out/cg.out" \
-  node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 --import tsx bench/audit-cpu.ts --marks --rounds "$rounds" --calls "$calls" --warmup "$warmup" --sides "$sides" >"$out/log" 2>&1
+  node --import tsx bench/audit-cpu.ts --marks --rounds "$rounds" --calls "$calls" --warmup "$warmup" --sides "$sides" >"$out/log" 2>&1
 marks=$(grep '^marks: ' "$out/log" | cut -d' ' -f2-)
 node -e '
 const fs = require("fs"), path = require("path");

@@ -118,14 +118,9 @@ async function main() {
     for (let i = 0; i < WARMUP; i++) for (const side of sides) await inject(side);
 
     if (args.marks) {
-      // With --expose-gc, each run starts after a full collection (outside the runs' counts), so a
-      // scavenge falls in no run when the young generation holds a run's garbage
-      // (audit-callgrind.sh: 64 MB semi-spaces); the GC's own cost is then left out on both sides.
-      const gc = (globalThis as { gc?: () => void }).gc;
       const order: Side[] = [];
       for (let round = 0; round < ROUNDS; round++)
         for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-          gc?.();
           process.resourceUsage(); // callgrind: --dump-before=node::ResourceUsage*
           order.push(side);
           for (let i = 0; i < CALLS; i++) await inject(side);
