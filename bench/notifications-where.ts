@@ -12,12 +12,10 @@
  *
  *   [ANSFLOW_CLI_MAIN=dist/cli/main.js] node --import tsx bench/notifications-where.ts [--runs 20] [--phases 2] [--apis 3] [--backlog 1000] [--receiver-ms 200]
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { isFinalStatus } from '../test/support/run-status.js';
 import { api } from '../test/scale/support.js';
+import { slowChannelBacklog, slowReceiver, toFirstStep } from './notification-backlog.js';
 import { startPgCluster } from './pg-cluster.js';
 import { ascending, median, percentile } from './stats.js';
 
@@ -46,42 +44,6 @@ function cpuMs(pid: number): number {
   }
 }
 
-async function slowReceiver(delayMs: number) {
-  let answered = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () =>
-      setTimeout(() => {
-        answered++;
-        res.writeHead(200).end('ok');
-      }, delayMs),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    answered: () => answered,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-async function toFirstStep(base: string, token: string, pipelineId: number): Promise<number> {
-  const t0 = Date.now();
-  const r = await api(base, 'POST', `/api/pipelines/${pipelineId}/run/`, token, {});
-  if (r.status !== 201) throw new Error(`trigger failed: ${r.status} ${r.text}`);
-  for (;;) {
-    const d = await api(base, 'GET', `/api/pipeline-runs/${r.json.id}/`, token);
-    if (d.status === 200 && isFinalStatus(d.json.status)) {
-      if (d.json.status !== 'success') throw new Error(`run ${d.json.id} ended ${d.json.status}`);
-      return Date.parse(d.json.steps[0].started_at) - t0;
-    }
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
-
 const f = (values: number[]) => {
   const s = ascending(values);
   return `${median(values).toFixed(1)} (${percentile(s, 25).toFixed(1)}–${percentile(s, 75).toFixed(1)}, p95 ${percentile(s, 95).toFixed(1)})`;
@@ -101,39 +63,10 @@ async function main() {
     const plain = (
       await post('/api/pipelines/', { name: 'plain', project: quiet.id, steps: [{ name: 'first', type: 'shell_command', config: { command: 'true' } }] })
     ).id as number;
-    const channel = await post('/api/notification-channels/', {
-      name: 'slow',
-      project: busy.id,
-      kind: 'webhook',
-      events: ['run_succeeded', 'run_failed'],
-      config: { url: receiver.url },
-      secret: 'bench-secret',
-    });
+    const { pending, topUp } = await slowChannelBacklog(client, post, busy, receiver.url, o.backlog);
     const ownPid = Number((await client.query('SELECT pg_backend_pid() AS p')).rows[0].p);
     const backends = async () =>
       (await client.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> $1`, [ownPid])).rows.map((r) => Number(r.pid));
-    const pending = async () => Number((await client.query(`SELECT count(*) AS n FROM notification_deliveries WHERE outcome = 'pending'`)).rows[0].n);
-    let made = 0;
-    const payload = JSON.stringify({
-      event: 'test',
-      occurred_at: new Date().toISOString(),
-      project: { id: busy.id, name: busy.name },
-      pipeline: null,
-      run: null,
-      environment: null,
-      summary: 'backlog',
-    });
-    const topUp = async () => {
-      const missing = o.backlog - (await pending());
-      if (missing <= 0) return;
-      const at = new Date().toISOString();
-      await client.query(
-        `INSERT INTO notification_deliveries (channel_id, run_id, event, occurrence, payload, outcome, attempts, next_attempt_at, claimed_by, claim_expires_at, last_error, last_status_code, attempt_log, created_at, delivered_at)
-         SELECT $1, NULL, 'test', 'bench:' || n, $2, 'pending', 0, $3, NULL, NULL, NULL, NULL, '[]', $3, NULL FROM generate_series($4::int, $5::int) AS n`,
-        [channel.id, payload, at, made, made + missing - 1],
-      );
-      made += missing;
-    };
     for (const base of bases) await toFirstStep(base, token, plain);
 
     const apiPids = cluster.apis.map((p) => p.pid);

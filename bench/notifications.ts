@@ -29,15 +29,13 @@
  * (unless --no-doc). Exits non-zero only when a run failed or nothing was delivered, never because
  * of the figures.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { isFinalStatus } from '../test/support/run-status.js';
 import { api } from '../test/scale/support.js';
 import { DEFAULT_NOTIFICATION_TIMING } from '../src/services/notifications/notification-outbox.js';
 import { format, resolveConfig } from 'prettier';
 import { writeDocSection } from './bench-server.js';
+import { slowChannelBacklog, slowReceiver, toFirstStep } from './notification-backlog.js';
 import { startPgCluster } from './pg-cluster.js';
 import { ascending, median, percentile } from './stats.js';
 
@@ -56,52 +54,6 @@ for (let i = 2; i < process.argv.length; i++) {
 if (o.idleRounds < 0) o.idleRounds = o.rounds;
 
 const STEP = { name: 'first', type: 'shell_command', config: { command: 'true' } };
-
-/** A receiver that answers every request after `delayMs`, counting them and the most in flight at once. */
-async function slowReceiver(delayMs: number) {
-  let answered = 0;
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const server = createServer((req, res) => {
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    req.resume();
-    req.on('end', () =>
-      setTimeout(() => {
-        answered++;
-        inFlight--;
-        res.writeHead(200).end('ok');
-      }, delayMs),
-    );
-  });
-  server.maxConnections = 10_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    answered: () => answered,
-    maxInFlight: () => maxInFlight,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-async function toFirstStep(base: string, token: string, pipelineId: number): Promise<number> {
-  const t0 = Date.now();
-  const r = await api(base, 'POST', `/api/pipelines/${pipelineId}/run/`, token, {});
-  if (r.status !== 201) throw new Error(`trigger failed: ${r.status} ${r.text}`);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const d = await api(base, 'GET', `/api/pipeline-runs/${r.json.id}/`, token);
-    if (d.status === 200 && isFinalStatus(d.json.status)) {
-      if (d.json.status !== 'success') throw new Error(`run ${d.json.id} ended ${d.json.status}: ${d.json.error_reason}`);
-      return Date.parse(d.json.steps[0].started_at) - t0;
-    }
-    if (Date.now() > deadline) throw new Error(`run ${r.json.id} not finished after 120 s`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-}
 
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
@@ -134,38 +86,7 @@ async function main() {
       'plain-b': (await post('/api/pipelines/', { name: 'plain-b', project: quiet.id, steps: [STEP] })).id as number,
       notified: (await post('/api/pipelines/', { name: 'notified', project: busy.id, steps: [STEP] })).id as number,
     };
-    const channel = await post('/api/notification-channels/', {
-      name: 'slow',
-      project: busy.id,
-      kind: 'webhook',
-      events: ['run_succeeded', 'run_failed'],
-      config: { url: receiver.url },
-      secret: 'bench-secret',
-    });
-
-    const pending = async () => Number((await client.query(`SELECT count(*) AS n FROM notification_deliveries WHERE outcome = 'pending'`)).rows[0].n);
-    let made = 0;
-    const payload = JSON.stringify({
-      event: 'test',
-      occurred_at: new Date().toISOString(),
-      project: { id: busy.id, name: busy.name },
-      pipeline: null,
-      run: null,
-      environment: null,
-      summary: 'backlog',
-    });
-    // What NotificationsRepository.enqueue writes, for many rows in one statement.
-    const topUp = async () => {
-      const missing = o.backlog - (await pending());
-      if (missing <= 0) return;
-      const at = new Date().toISOString();
-      await client.query(
-        `INSERT INTO notification_deliveries (channel_id, run_id, event, occurrence, payload, outcome, attempts, next_attempt_at, claimed_by, claim_expires_at, last_error, last_status_code, attempt_log, created_at, delivered_at)
-         SELECT $1, NULL, 'test', 'bench:' || n, $2, 'pending', 0, $3, NULL, NULL, NULL, NULL, '[]', $3, NULL FROM generate_series($4::int, $5::int) AS n`,
-        [channel.id, payload, at, made, made + missing - 1],
-      );
-      made += missing;
-    };
+    const { pending, topUp } = await slowChannelBacklog(client, post, busy, receiver.url, o.backlog);
 
     // Warm up every arm on every API process (first queries, first sandbox); the notified runs' own deliveries are sent meanwhile.
     for (const base of bases) for (const id of Object.values(arms)) await toFirstStep(base, token, id);
