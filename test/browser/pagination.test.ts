@@ -40,6 +40,9 @@ describe('a paged list in the browser', () => {
     await pagination.getByTestId('page-next').click();
     await pagination.getByText('21–25 of 25').waitFor();
     assert.equal(new URL(page.url()).searchParams.get('page'), '2');
+    // The label follows the URL at once; the rows follow when page 2's answer arrives (seen 20 rows
+    // still on screen under a loaded CI machine), so wait for them rather than count once.
+    await page.locator('tbody tr').nth(5).waitFor({ state: 'detached', timeout: 10_000 });
     assert.equal(await page.locator('tbody tr').count(), 5);
     assert.equal(await pagination.getByTestId('page-next').isDisabled(), true, 'no page after the last');
 
