@@ -1,6 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SandboxLauncher } from './sandbox-launcher.js';
@@ -23,7 +23,11 @@ test('a launch outside an open run sandbox is refused, never run unisolated', as
 });
 
 /** A sandbox launcher with real sandboxes, or null (the test skips, and fails under CI) when they cannot be made here. */
-async function realLauncher(t: TestContext, warm: number): Promise<{ launcher: SandboxLauncher; workspaces: string; done: () => Promise<void> } | null> {
+async function realLauncher(
+  t: TestContext,
+  warm: number,
+  refillDelayMs?: number,
+): Promise<{ launcher: SandboxLauncher; workspaces: string; done: () => Promise<void> } | null> {
   const root = mkdtempSync(join(tmpdir(), 'ansflow-sandbox-launcher-test-'));
   const workspaces = join(root, 'workspaces');
   const state = await prepareSandbox({
@@ -42,7 +46,7 @@ async function realLauncher(t: TestContext, warm: number): Promise<{ launcher: S
     t.skip(reason);
     return null;
   }
-  const launcher = new SandboxLauncher(state, { workspaceRoot: workspaces, warm });
+  const launcher = new SandboxLauncher(state, { workspaceRoot: workspaces, warm, ...(refillDelayMs !== undefined && { refillDelayMs }) });
   return {
     launcher,
     workspaces,
@@ -93,6 +97,37 @@ test('a reserved sandbox its run does not use goes back to the pool: released, o
     const next = await launcher.openRun({ runId: 3, readOnlyPaths: [], stepLimits: [] });
     assert.equal(next.workspace.path, join(workspaces, warm!, 'workspace'), 'the next run takes the sandbox given back');
     await Promise.all([special.close(), next.close()]);
+  } finally {
+    await set.done();
+  }
+});
+
+test('the warm sandbox a run took is replaced once its first step has ended, not while that step starts and runs', async (t) => {
+  // The fallback delay far away: only the step's end can start the replacement within the test.
+  const set = await realLauncher(t, 1, 10 * 60_000);
+  if (!set) return;
+  const { launcher, workspaces } = set;
+  try {
+    launcher.warmUp();
+    await waitFor(async () => slots(workspaces).length === 1, 20_000, 'the warm sandbox');
+    const run = await launcher.openRun({ runId: 1, readOnlyPaths: [], stepLimits: [] });
+    const step = await launcher.launch({
+      file: 'bash',
+      args: ['-c', 'echo started; while [ ! -e go ]; do sleep 0.02; done'],
+      cwd: run.workspace.path,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      scope: { runId: 1 },
+    });
+    let output = '';
+    step.output.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(async () => output.includes('started'), 20_000, 'the step to start');
+    // Under the former rule (replace once the step has started) its slot folder was made by now:
+    // the first thing a new sandbox does (makeSlot), a mkdir, against a round trip through the step.
+    assert.equal(slots(workspaces).length, 1, 'no new sandbox while the first step runs');
+    writeFileSync(join(run.workspace.path, 'go'), '');
+    assert.equal((await step.exit).code, 0);
+    await waitFor(async () => slots(workspaces).length === 2, 20_000, 'the replacement, once the first step has ended');
+    await run.close();
   } finally {
     await set.done();
   }

@@ -9,8 +9,10 @@
  * fits runs with the common shape (no local repositories to show, the default file size limit);
  * any other run gets one made for it. A warm sandbox that waited an hour is replaced, so that no
  * idle sandbox outlives a change of the machine (an upgraded tool) by long. The one a run took is
- * replaced once that run's first step has started (or the run has ended, or after REFILL_DELAY_MS):
- * not while the run is between its trigger and its first step, which it would slow down. A run
+ * replaced once that run's first step has ended (or the run has ended, or after REFILL_DELAY_MS):
+ * not while the run is between its trigger and its first step, nor while that step starts, which
+ * it would slow down (making one costs ~50 ms of CPU; bench/sandbox.ts). With two kept warm the
+ * next run still finds one meanwhile. A run
  * whose steps come from its pipeline file reserves its warm sandbox while the file is read, so the
  * two overlap (reserve(): readying a sandbox taken by a run that waits for it is most of what lies
  * between a trigger and the first step on a busy machine).
@@ -29,11 +31,13 @@ export interface SandboxLauncherOptions {
   workspaceRoot: string;
   /** How many sandboxes to keep ready (0: make each when its run starts). */
   warm: number;
+  /** The latest a taken warm sandbox is replaced if its run's first step has not ended (default REFILL_DELAY_MS). */
+  refillDelayMs?: number;
 }
 
 export class SandboxLauncher implements ProcessLauncher, RunIsolation {
   private readonly runs = new Map<number, RunSandbox>();
-  /** Runs that took a warm sandbox and have not started a step yet: refill() once they have. */
+  /** Runs that took a warm sandbox and whose first step has not ended yet: refill() once it has. */
   private readonly refillAfterFirstLaunch = new Set<number>();
   private readonly warm: WarmSandbox[] = [];
   /** Warm sandboxes taken ahead for runs whose steps are still being read (reserve()). */
@@ -118,7 +122,12 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     const sandbox = runId === undefined ? undefined : this.runs.get(runId);
     if (!sandbox) throw new Error("refused: a step process must start inside its run's sandbox, and none is open for it");
     const launched = sandbox.launch(request);
-    if (this.refillAfterFirstLaunch.has(runId!)) void launched.finally(() => this.refillNow(runId!)).catch(() => undefined);
+    // Once the first step's leader has exited (or could not start): see the top.
+    if (this.refillAfterFirstLaunch.has(runId!))
+      void launched
+        .then((p) => p.exit)
+        .finally(() => this.refillNow(runId!))
+        .catch(() => undefined);
     return launched;
   }
 
@@ -164,10 +173,10 @@ export class SandboxLauncher implements ProcessLauncher, RunIsolation {
     else void held.ready.then((sandbox) => sandbox?.discard());
   }
 
-  /** Replaces the warm sandbox a run took once its first step has started (see the top). */
+  /** Replaces the warm sandbox a run took once its first step has ended (see the top). */
   private refillLater(runId: number): void {
     this.refillAfterFirstLaunch.add(runId);
-    setTimeout(() => this.refillNow(runId), REFILL_DELAY_MS).unref();
+    setTimeout(() => this.refillNow(runId), this.options.refillDelayMs ?? REFILL_DELAY_MS).unref();
   }
 
   private refillNow(runId: number): void {
