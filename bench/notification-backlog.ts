@@ -58,6 +58,15 @@ export async function toFirstStep(base: string, token: string, pipelineId: numbe
 
 type Post = (path: string, body: unknown) => Promise<{ id: number; name: string }>;
 
+/** POSTs as the admin to the first API process; anything but 201 fails the bench. */
+export function adminPost(base: string, token: string): Post {
+  return async (path, body) => {
+    const r = await api(base, 'POST', path, token, body);
+    if (r.status !== 201) throw new Error(`${path}: ${r.status} ${r.text}`);
+    return r.json;
+  };
+}
+
 /**
  * A webhook channel of `project` posting run results to `receiverUrl`, and a backlog of `size`
  * pending deliveries to it: `topUp()` inserts what is missing in one statement (what

@@ -14,8 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { api } from '../test/scale/support.js';
-import { slowChannelBacklog, slowReceiver, toFirstStep } from './notification-backlog.js';
+import { adminPost, slowChannelBacklog, slowReceiver, toFirstStep } from './notification-backlog.js';
 import { startPgCluster } from './pg-cluster.js';
 import { ascending, median, percentile } from './stats.js';
 
@@ -53,11 +52,7 @@ async function main() {
   const receiver = await slowReceiver(o.receiverMs);
   const { client, cluster, bases, token, stop, printOutputs } = await startPgCluster({ apis: o.apis, workers: 1 });
   try {
-    const post = async (path: string, body: unknown) => {
-      const r = await api(bases[0]!, 'POST', path, token, body);
-      if (r.status !== 201) throw new Error(`${path}: ${r.status} ${r.text}`);
-      return r.json;
-    };
+    const post = adminPost(bases[0]!, token);
     const quiet = await post('/api/projects/', { name: 'no-channels' });
     const busy = await post('/api/projects/', { name: 'with-backlog' });
     const plain = (

@@ -31,11 +31,10 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { api } from '../test/scale/support.js';
 import { DEFAULT_NOTIFICATION_TIMING } from '../src/services/notifications/notification-outbox.js';
 import { format, resolveConfig } from 'prettier';
 import { writeDocSection } from './bench-server.js';
-import { slowChannelBacklog, slowReceiver, toFirstStep } from './notification-backlog.js';
+import { adminPost, slowChannelBacklog, slowReceiver, toFirstStep } from './notification-backlog.js';
 import { startPgCluster } from './pg-cluster.js';
 import { ascending, median, percentile } from './stats.js';
 
@@ -74,11 +73,7 @@ async function main() {
     throw error;
   });
   try {
-    const post = async (path: string, body: unknown) => {
-      const r = await api(bases[0]!, 'POST', path, token, body);
-      if (r.status !== 201) throw new Error(`${path}: ${r.status} ${r.text}`);
-      return r.json;
-    };
+    const post = adminPost(bases[0]!, token);
     const quiet = await post('/api/projects/', { name: 'no-channels' });
     const busy = await post('/api/projects/', { name: 'with-backlog' });
     const arms = {
