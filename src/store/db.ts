@@ -89,7 +89,12 @@ class SqliteDialectDirectTransactions extends SqliteDialect {
 
   override createDriver(): Driver {
     const driver = super.createDriver();
-    const begin = this.database.prepare('BEGIN');
+    // IMMEDIATE: the transaction takes SQLite's write lock when it begins, not at its first write.
+    // Another connection to the file (the notification thread's) may commit between a deferred
+    // transaction's first read and its first write; SQLite then refuses the write with
+    // SQLITE_BUSY_SNAPSHOT at once, without waiting out busy_timeout. Taking the lock first makes
+    // the other connection wait instead (its writes are single short statements).
+    const begin = this.database.prepare('BEGIN IMMEDIATE');
     const commit = this.database.prepare('COMMIT');
     const rollback = this.database.prepare('ROLLBACK');
     driver.beginTransaction = async () => void begin.run();
