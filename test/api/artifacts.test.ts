@@ -3,15 +3,19 @@
  * adapters (the data folder, and S3 through a real s3rver): a step's files are stored after it and
  * listed with sizes and hashes, downloaded whole (.tar.gz, which GNU tar extracts) or one by one,
  * with safe headers; links are refused, hostile paths find nothing; caches are saved and restored
- * by the next run, listed with hit rates and cleared (with an audit event).
+ * by the next run, listed with hit rates and cleared (with an audit event). One file answers byte
+ * ranges (206, 416, If-Range; curl resumes a cut download) and both downloads answer HEAD without
+ * reading the store's bytes.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ArtifactStore } from '../../src/artifacts/artifact-store.js';
 import { startApi, type Harness } from '../support/api-harness.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 import { isFinalStatus } from '../support/run-status.js';
@@ -145,6 +149,129 @@ for (const kind of STORES) {
       assert.equal((await download(`/api/pipeline-runs/${other.id}/artifacts/${artifact.id}/download/`)).status, 404);
     });
 
+    /** A run whose artifact `data` holds one file `data.bin` of `size` random bytes; `get` downloads as the viewer. */
+    const size = 100_000;
+    const randomArtifact = async (name: string) => {
+      const run = await runToEnd(
+        await pipeline(`${name}-${kind}`, [shell('build', `head -c ${size} /dev/urandom > data.bin`, { artifacts: { name: 'data', paths: ['data.bin'] } })]),
+      );
+      assert.equal(run.status, 'success', await log(run.id));
+      const artifact = (await h.request('GET', `/api/pipeline-runs/${run.id}/artifacts/`, { token: viewer })).json.results[0];
+      const listed = artifact.files[0];
+      const get = (headers: Record<string, string> = {}, path: string = listed.url, method = 'GET') =>
+        fetch(h.baseUrl + path, { method, headers: { authorization: `Bearer ${viewer}`, ...headers } });
+      return { artifact, listed, get };
+    };
+
+    test('one file answers byte ranges (206, 416, If-Range) and curl resumes it; the archive answers them whole', async () => {
+      const { artifact, listed, get } = await randomArtifact('ranges');
+      const etag = `"${listed.sha256}"`;
+      const whole = await get();
+      assert.equal(whole.status, 200);
+      assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+      assert.equal(whole.headers.get('etag'), etag);
+      const bytes = Buffer.from(await whole.arrayBuffer());
+      assert.equal(createHash('sha256').update(bytes).digest('hex'), listed.sha256);
+
+      // One range, in each form: 206 with exactly those bytes (the store reads only them).
+      for (const [range, start, end] of [
+        ['bytes=0-0', 0, 0],
+        ['bytes=1000-1999', 1000, 1999],
+        ['bytes=99990-', 99_990, size - 1],
+        ['bytes=-25', size - 25, size - 1],
+        ['bytes=50000-999999', 50_000, size - 1],
+      ] as const) {
+        const r = await get({ range });
+        assert.equal(r.status, 206, range);
+        assert.equal(r.headers.get('content-range'), `bytes ${start}-${end}/${size}`, range);
+        assert.equal(r.headers.get('content-length'), String(end - start + 1), range);
+        assert.equal(r.headers.get('etag'), etag);
+        assert.equal(r.headers.get('content-type'), 'application/octet-stream');
+        assert.ok(Buffer.from(await r.arrayBuffer()).equals(bytes.subarray(start, end + 1)), range);
+      }
+      // Several ranges: the whole file, as the RFC allows.
+      const several = await get({ range: 'bytes=0-9,20-29' });
+      assert.equal(several.status, 200);
+      assert.ok(Buffer.from(await several.arrayBuffer()).equals(bytes));
+      // Past the end or malformed: 416 naming the size.
+      for (const range of [`bytes=${size}-`, 'bytes=5-2', 'bytes=abc', 'bytes=-0']) {
+        const r = await get({ range });
+        assert.equal(r.status, 416, range);
+        assert.equal(r.headers.get('content-range'), `bytes */${size}`, range);
+        assert.match(await r.text(), /"code":"RANGE_NOT_SATISFIABLE"/);
+      }
+      // If-Range: the range for the same bytes, the whole file for any other version.
+      const same = await get({ range: 'bytes=10-19', 'if-range': etag });
+      assert.equal(same.status, 206);
+      assert.ok(Buffer.from(await same.arrayBuffer()).equals(bytes.subarray(10, 20)));
+      const changed = await get({ range: 'bytes=10-19', 'if-range': `"${'0'.repeat(64)}"` });
+      assert.equal(changed.status, 200);
+      assert.ok(Buffer.from(await changed.arrayBuffer()).equals(bytes));
+
+      // A cut download resumed by curl (-C -): curl refuses to resume from a 200, so whole bytes prove a 206.
+      const dir = mkdtempSync(join(tmpdir(), 'ansflow-resume-'));
+      try {
+        const target = join(dir, 'data.bin');
+        writeFileSync(target, bytes.subarray(0, 30_000));
+        await promisify(execFile)('curl', ['-sS', '-f', '-C', '-', '-o', target, '-H', `Authorization: Bearer ${viewer}`, h.baseUrl + listed.url]);
+        assert.ok(readFileSync(target).equals(bytes));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+
+      // The archive is built as it is sent: a Range gets the whole of it, and no ranges are offered.
+      const archive = await get({ range: 'bytes=0-9' }, artifact.download_url);
+      assert.equal(archive.status, 200);
+      assert.equal(archive.headers.get('accept-ranges'), null);
+      assert.equal(archive.headers.get('content-range'), null);
+      const archiveBytes = Buffer.from(await archive.arrayBuffer());
+      assert.ok(archiveBytes.length > 10);
+    });
+
+    test("HEAD on both downloads answers the GET's headers without reading a byte from the store; 404 once the store lost the file", async () => {
+      const { artifact, listed, get } = await randomArtifact('head');
+      const whole = await get();
+      await whole.arrayBuffer();
+      const archive = await get({}, artifact.download_url);
+      await archive.arrayBuffer();
+
+      const store: ArtifactStore = h.ctx.artifactStore;
+      const read = store.get;
+      let reads = 0;
+      store.get = (...args) => {
+        reads += 1;
+        return read.apply(store, args);
+      };
+      try {
+        const head = await get({}, listed.url, 'HEAD');
+        assert.equal(head.status, 200);
+        for (const name of ['content-type', 'content-length', 'content-disposition', 'etag', 'accept-ranges', 'x-content-type-options', 'cache-control'])
+          assert.equal(head.headers.get(name), whole.headers.get(name), name);
+        assert.equal(head.headers.get('content-length'), String(size));
+        // Ranges are defined for GET only: a HEAD with one answers the whole file's headers.
+        const headWithRange = await get({ range: 'bytes=0-9' }, listed.url, 'HEAD');
+        assert.equal(headWithRange.status, 200);
+        assert.equal(headWithRange.headers.get('content-length'), String(size));
+        const archiveHead = await get({}, artifact.download_url, 'HEAD');
+        assert.equal(archiveHead.status, 200);
+        for (const name of ['content-type', 'content-disposition', 'x-content-type-options', 'cache-control'])
+          assert.equal(archiveHead.headers.get(name), archive.headers.get(name), name);
+        assert.equal(archiveHead.headers.get('accept-ranges'), null);
+        assert.equal(archiveHead.headers.get('content-length'), null, 'the size of an archive not yet built is not known');
+        assert.equal(reads, 0, 'HEAD read bytes from the store');
+        await (await get()).arrayBuffer();
+        assert.equal(reads, 1, 'a GET reads through the counted store');
+      } finally {
+        store.get = read;
+      }
+
+      // A file the store no longer holds: HEAD answers the GET's 404.
+      const record = await h.ctx.repos.outputs.file(artifact.id, 'data.bin');
+      await store.delete(record!.key);
+      assert.equal((await get({}, listed.url, 'HEAD')).status, 404);
+      assert.equal((await get()).status, 404);
+    });
+
     test('an artifact over the limit fails its step with the reason and is listed as failed, without files', async () => {
       const limited = h.ctx.config.outputs.artifactMaxBytes;
       h.ctx.config.outputs.artifactMaxBytes = 1000;
@@ -228,6 +355,12 @@ for (const kind of STORES) {
       assert.equal((await h.request('GET', `/api/pipelines/${id}/caches/`, { token: outsider })).status, 404);
       const artifact = (await h.request('GET', `/api/pipeline-runs/${run.id}/artifacts/`, { token: admin })).json.results[0];
       assert.equal((await download(artifact.download_url, outsider)).status, 404);
+      // HEAD and ranges are no way around it.
+      const asOutsider = { authorization: `Bearer ${outsider}` };
+      assert.equal((await fetch(h.baseUrl + artifact.download_url, { method: 'HEAD', headers: asOutsider })).status, 404);
+      assert.equal((await fetch(h.baseUrl + artifact.files[0].url, { method: 'HEAD', headers: asOutsider })).status, 404);
+      assert.equal((await fetch(h.baseUrl + artifact.files[0].url, { headers: { ...asOutsider, range: 'bytes=0-0' } })).status, 404);
+      assert.equal((await fetch(h.baseUrl + artifact.files[0].url, { headers: { ...asOutsider, range: 'bytes=999-' } })).status, 404);
     });
   });
 }

@@ -50,19 +50,46 @@ export class OutputsService {
 
   /** One artifact as a tar.gz stream, with its name and size of content. */
   async archive(actor: Actor, runId: number, artifactId: number): Promise<{ artifact: Artifact; stream: Readable }> {
-    const artifact = await this.artifactOf(actor, runId, artifactId);
+    const artifact = await this.storedArtifact(actor, runId, artifactId);
     const files = await this.deps.outputs.filesOf(artifact.id);
     return { artifact, stream: artifactArchive(this.deps.store, files, new Date(artifact.created_at)) };
   }
 
-  /** One file of an artifact, by its path inside it. */
-  async file(actor: Actor, runId: number, artifactId: number, path: string): Promise<{ file: ArtifactFile; stream: Readable }> {
-    const artifact = await this.artifactOf(actor, runId, artifactId);
+  /**
+   * A stored artifact the actor may read (404 otherwise, 409 when it was not stored): what a HEAD
+   * of its archive answers with, without building the archive.
+   */
+  async storedArtifact(actor: Actor, runId: number, artifactId: number): Promise<Artifact> {
+    await this.readableRun(actor, runId);
+    const artifact = (await this.deps.outputs.artifactsOfRun(runId)).find((a) => a.id === artifactId);
+    if (!artifact) throw notFound('Artifact');
+    if (artifact.status !== 'stored')
+      throw new AppError('RESOURCE_CONFLICT', `The artifact "${artifact.name}" was not stored: ${artifact.error ?? 'unknown reason'}`);
+    return artifact;
+  }
+
+  /**
+   * One file of an artifact the actor may read, by its path inside it: its record (size, SHA-256,
+   * store key), from the database only. Its bytes come from `fileBytes`; `fileStored` asks the store
+   * whether it still holds them without reading them (a HEAD).
+   */
+  async fileOf(actor: Actor, runId: number, artifactId: number, path: string): Promise<ArtifactFile> {
+    const artifact = await this.storedArtifact(actor, runId, artifactId);
     const file = await this.deps.outputs.file(artifact.id, path);
     if (!file) throw notFound('File');
-    const stream = await this.deps.store.get(file.key);
-    if (!stream) throw new AppError('RESOURCE_NOT_FOUND', 'File not found in the artifact store (it may have been removed)');
-    return { file, stream };
+    return file;
+  }
+
+  /** The bytes of a file `fileOf` found: all of them, or the inclusive `range` (the store reads only those). */
+  async fileBytes(file: ArtifactFile, range?: { start: number; end: number }): Promise<Readable> {
+    const stream = await this.deps.store.get(file.key, range);
+    if (!stream) throw goneFromStore();
+    return stream;
+  }
+
+  /** Throws the GET's 404 when the store no longer holds a file `fileOf` found; reads its metadata only. */
+  async fileStored(file: ArtifactFile): Promise<void> {
+    if (!(await this.deps.store.stat(file.key))) throw goneFromStore();
   }
 
   async caches(actor: Actor, pipelineId: number): Promise<CachesView> {
@@ -112,13 +139,6 @@ export class OutputsService {
     if (projectId === null) throw notFound('Run');
     await this.deps.access.require(actor, projectId, 'read', { what: 'Run' });
   }
-
-  private async artifactOf(actor: Actor, runId: number, artifactId: number): Promise<Artifact> {
-    await this.readableRun(actor, runId);
-    const artifact = (await this.deps.outputs.artifactsOfRun(runId)).find((a) => a.id === artifactId);
-    if (!artifact) throw notFound('Artifact');
-    if (artifact.status !== 'stored')
-      throw new AppError('RESOURCE_CONFLICT', `The artifact "${artifact.name}" was not stored: ${artifact.error ?? 'unknown reason'}`);
-    return artifact;
-  }
 }
+
+const goneFromStore = () => new AppError('RESOURCE_NOT_FOUND', 'File not found in the artifact store (it may have been removed)');
