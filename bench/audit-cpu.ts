@@ -19,10 +19,8 @@
  *
  *   node --import tsx bench/audit-cpu.ts [--rounds 200] [--calls 20] [--warmup 300] [--sides without,with]
  *
- * Sides: `without` (no audit log), `with` (as served), and its parts without the event's write:
- * `views` (the entry's two views and diff built, no transaction), `ktx` (Kysely's transaction, no
- * entry), `tx` (transaction, views and diff: the audit log with an events repository that writes
- * nothing).
+ * Sides: `without` (no audit log), `with` (as served), and `tx`: the same transaction, views and
+ * diff with a statement that writes nothing in the event INSERT's place.
  *
  * Instructions instead of time (`--marks`): under valgrind's callgrind, which counts the
  * instructions every thread executes, the load of the machine cannot move the figure at all.
@@ -36,8 +34,6 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { apiServer, AUDITED_PIPELINE, openAuditBench, serviceWith, transactionOnlyAudit, UPDATE_BODY } from './audit-servers.js';
 import { ascending, median, percentile } from './stats.js';
-import type { PipelinesRepository } from '../src/store/pipelines-repository.js';
-import type { RecordEvent } from '../src/services/audit/audit-log.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,13 +84,8 @@ function bootstrap(n: number, stat: (picks: number[]) => number, seed: number): 
 async function main() {
   const loadBefore = loadavg()[0]!;
   const { ctx, close } = await openAuditBench('ansflow-audit-cpu-');
-  const repo = (ctx.pipelines as unknown as { pipelines: PipelinesRepository }).pipelines;
-  const buildEntry: RecordEvent = async (entry) => void (typeof entry === 'function' && entry());
-  type Work = (pipelines: PipelinesRepository, record: RecordEvent) => Promise<unknown>;
   const services = {
     without: () => serviceWith(ctx, { audit: undefined }),
-    views: () => serviceWith(ctx, { change: (work: Work) => work(repo, buildEntry) }),
-    ktx: () => serviceWith(ctx, { change: (work: Work) => ctx.db.kysely.transaction().execute((tx) => work(repo.in(tx), async () => {})) }),
     tx: () => serviceWith(ctx, { audit: transactionOnlyAudit(ctx) }),
     with: () => ctx.pipelines,
   };

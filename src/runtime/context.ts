@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { openDb, type Db } from '../store/db.js';
+import { statementWriter } from '../store/statement-writer.js';
 import { migrateToLatest } from '../store/migrate.js';
 import { SecretBox } from '../store/secret-box.js';
 import { UsersRepository } from '../store/users-repository.js';
@@ -120,7 +121,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     throw error;
   }
   const secrets = new SecretBox(keySource);
-  const pipelinesRepo = new PipelinesRepository(db.kysely, secrets);
+  const pipelinesRepo = new PipelinesRepository(db.kysely, secrets, statementWriter(db.kysely, db.sqlite));
   const repos = {
     users: new UsersRepository(db.kysely),
     refreshTokens: new RefreshTokensRepository(db.kysely),

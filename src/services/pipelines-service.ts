@@ -150,12 +150,17 @@ export class PipelinesService {
     if (!deleted) throw notFound('Pipeline');
   }
 
+  /**
+   * The update is one statement: with an audit log its event is written with it, in one
+   * transaction, only when the row was changed (PipelinesRepository.update's `then`).
+   */
   private async save(actor: Actor, current: Pipeline, fields: PipelineFields): Promise<Pipeline> {
-    const saved = await this.change(async (pipelines, record) => {
-      const after = await pipelines.update(current, fields);
-      if (after && after !== 'conflict')
-        await record(() => entry(actor, 'pipeline.update', pipelineTarget(after), pipelineAuditDiff(current, after), after.project_id));
-      return after;
+    const audit = this.audit;
+    const saved = await this.pipelines.update(current, fields, {
+      ...(audit && {
+        then: (after: Pipeline) =>
+          audit.eventStatement(entry(actor, 'pipeline.update', pipelineTarget(after), pipelineAuditDiff(current, after), after.project_id)),
+      }),
     });
     if (saved === 'conflict') throw duplicateName(fields.name);
     if (!saved) throw notFound('Pipeline');

@@ -64,9 +64,14 @@ export class AuditEventsRepository {
    * new parameters; the compiled text carries the dialect's own placeholders.
    */
   async insert(entry: AuditEntry, at: string): Promise<void> {
+    await this.db.executeQuery(this.insertStatement(entry, at));
+  }
+
+  /** The INSERT of one event, for a writer that runs it with the change (store/statement-writer.ts). */
+  insertStatement(entry: AuditEntry, at: string): CompiledQuery {
     const row = toRow(entry, at);
     const text = (this.compiled.text ??= this.db.insertInto('audit_events').values(row).compile().sql);
-    await this.db.executeQuery(CompiledQuery.raw(text, Object.values(row)));
+    return CompiledQuery.raw(text, Object.values(row));
   }
 
   /** Several events in one statement (the runs the scheduler starts together). */

@@ -14,9 +14,20 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** SQLite's one connection, for writes that run synchronously on it (store/statement-writer.ts); null on PostgreSQL. */
+  sqlite: SqliteHandle | null;
   /** A short query, for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** better-sqlite3's connection with the statement cache Kysely uses and the transaction statements. */
+export interface SqliteHandle {
+  database: SQLite.Database;
+  prepare(text: string): SQLite.Statement;
+  begin(): void;
+  commit(): void;
+  rollback(): void;
 }
 
 export function openDb(options: { databaseUrl: string | null; dataDir: string; poolSize?: number }): Db {
@@ -34,10 +45,13 @@ function openSqlite(file: string, dataDir: string): Db {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialectDirectTransactions({ database: withStatementCache(database) }, database) });
+  const cached = withStatementCache(database);
+  const transactions = transactionStatements(database);
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialectDirectTransactions({ database: cached }, transactions) });
   return {
     kysely,
     dialect: 'sqlite',
+    sqlite: { database, prepare: cached.prepare, ...transactions },
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },
@@ -65,6 +79,7 @@ function openPostgres(url: string, max: number): Db {
   return {
     kysely,
     dialect: 'postgres',
+    sqlite: null,
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },
@@ -82,26 +97,33 @@ function openPostgres(url: string, max: number): Db {
 class SqliteDialectDirectTransactions extends SqliteDialect {
   constructor(
     config: SqliteDialectConfig,
-    private readonly database: SQLite.Database,
+    private readonly transactions: TransactionStatements,
   ) {
     super(config);
   }
 
   override createDriver(): Driver {
     const driver = super.createDriver();
-    // IMMEDIATE: the transaction takes SQLite's write lock when it begins, not at its first write.
-    // Another connection to the file (the notification thread's) may commit between a deferred
-    // transaction's first read and its first write; SQLite then refuses the write with
-    // SQLITE_BUSY_SNAPSHOT at once, without waiting out busy_timeout. Taking the lock first makes
-    // the other connection wait instead (its writes are single short statements).
-    const begin = this.database.prepare('BEGIN IMMEDIATE');
-    const commit = this.database.prepare('COMMIT');
-    const rollback = this.database.prepare('ROLLBACK');
-    driver.beginTransaction = async () => void begin.run();
-    driver.commitTransaction = async () => void commit.run();
-    driver.rollbackTransaction = async () => void rollback.run();
+    const { begin, commit, rollback } = this.transactions;
+    driver.beginTransaction = async () => begin();
+    driver.commitTransaction = async () => commit();
+    driver.rollbackTransaction = async () => rollback();
     return driver;
   }
+}
+
+type TransactionStatements = Pick<SqliteHandle, 'begin' | 'commit' | 'rollback'>;
+
+function transactionStatements(database: SQLite.Database): TransactionStatements {
+  // IMMEDIATE: the transaction takes SQLite's write lock when it begins, not at its first write.
+  // Another connection to the file (the notification thread's) may commit between a deferred
+  // transaction's first read and its first write; SQLite then refuses the write with
+  // SQLITE_BUSY_SNAPSHOT at once, without waiting out busy_timeout. Taking the lock first makes
+  // the other connection wait instead (its writes are single short statements).
+  const begin = database.prepare('BEGIN IMMEDIATE');
+  const commit = database.prepare('COMMIT');
+  const rollback = database.prepare('ROLLBACK');
+  return { begin: () => void begin.run(), commit: () => void commit.run(), rollback: () => void rollback.run() };
 }
 
 const STATEMENT_CACHE_SIZE = 500;

@@ -1,9 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Database, PipelineRow } from './schema.js';
 import type { PipelineStatus, StepDefinition, TriggerEventKind, Variables } from '../domain/pipeline.js';
 import type { RunStatus } from '../domain/status.js';
 import type { SecretBox } from './secret-box.js';
 import { nowIso } from './time.js';
+import { statementWriter, type StatementWriter } from './statement-writer.js';
 import { defaultProjectId, scopedNameKey } from './scoped-name.js';
 import type { InputDeclaration } from '../domain/launch-inputs.js';
 
@@ -97,6 +98,8 @@ export class PipelinesRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: SecretBox,
+    /** How `update` runs its statement (store/statement-writer.ts); through `db` unless given. */
+    private readonly writer: StatementWriter = statementWriter(db, null),
   ) {}
 
   /** The same repository working inside a transaction (see store/transaction.ts). */
@@ -334,25 +337,37 @@ export class PipelinesRepository {
    *
    * One statement: the unique index on `name_key` decides a clash (a check before it would be a
    * second statement and still lose races), and the result is built from `current` and `fields`
-   * (`written`) instead of read back. An audited update runs this and its event in one
-   * transaction, so every statement here is one the transaction holds the database for (on SQLite,
-   * its only connection). `last_run` is the one `current` was read with.
+   * (`written`) instead of read back. An audited update passes its event as `then`: the update and
+   * the event are written in one transaction, on SQLite synchronously (store/statement-writer.ts).
+   * `last_run` is the one `current` was read with.
    */
-  async update(current: Pipeline, fields: PipelineFields, updatedAt = nowIso()): Promise<Pipeline | 'conflict' | null> {
+  async update(
+    current: Pipeline,
+    fields: PipelineFields,
+    options: {
+      updatedAt?: string;
+      /** A statement to write with the update, in its transaction, when the update changed the row (its audit event). */
+      then?: (after: Pipeline) => CompiledQuery;
+    } = {},
+  ): Promise<Pipeline | 'conflict' | null> {
     const projectId = fields.project_id ?? current.project_id;
+    const updatedAt = options.updatedAt ?? nowIso();
+    const statement = this.db
+      .updateTable('pipelines')
+      .set({ ...this.columns(fields, projectId), updated_at: updatedAt })
+      .where('id', '=', current.id)
+      .compile();
+    const after = written(current, fields, projectId, updatedAt);
+    const then = options.then;
     try {
-      const result = await this.db
-        .updateTable('pipelines')
-        .set({ ...this.columns(fields, projectId), updated_at: updatedAt })
-        .where('id', '=', current.id)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return null;
+      const changed = then ? await this.writer.runThen(statement, () => then(after)) : await this.writer.run(statement);
+      if (changed === 0) return null;
     } catch (error) {
       // On PostgreSQL this also aborts an enclosing transaction; its caller writes nothing more.
       if (isUniqueViolation(error)) return 'conflict';
       throw error;
     }
-    return written(current, fields, projectId, updatedAt);
+    return after;
   }
 
   async delete(id: number): Promise<boolean> {

@@ -3,6 +3,7 @@
  * is no change without its event; events without a change (a login, a failed login) are written
  * alone (`recordAlone`). Callers pass views whose secrets are wrapped in `Redacted` (domain/audit).
  */
+import type { CompiledQuery } from 'kysely';
 import type { AuditEntry, AuditTarget, AuditDiff, AuditActor } from '../../domain/audit.js';
 import type { Actor } from '../../domain/roles.js';
 import type { Decision } from '../../domain/permissions.js';
@@ -59,6 +60,14 @@ export class AuditLog {
    */
   change<T>(work: (tx: StoreTx, record: RecordEvent) => Promise<T>): Promise<T> {
     return this.transact((tx) => work(tx, (entry) => this.record(tx, typeof entry === 'function' ? entry() : entry)));
+  }
+
+  /**
+   * The event's INSERT, for a change that writes it with itself in one transaction (the pipeline
+   * update: PipelinesRepository.update's `then`).
+   */
+  eventStatement(entry: AuditEntry): CompiledQuery {
+    return this.events.insertStatement(entry, nowIso());
   }
 
   /** Writes an event inside a transaction someone else opened (e.g. the run's own). */
