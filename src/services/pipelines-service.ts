@@ -159,7 +159,7 @@ export class PipelinesService {
     const saved = await this.pipelines.update(current, fields, {
       ...(audit && {
         then: (after: Pipeline) =>
-          audit.eventStatement(entry(actor, 'pipeline.update', pipelineTarget(after), pipelineAuditDiff(current, after), after.project_id)),
+          audit.eventStatement(entry(actor, 'pipeline.update', pipelineTarget(after), pipelineAuditDiff(current, after), after.project_id), after.updated_at),
       }),
     });
     if (saved === 'conflict') throw duplicateName(fields.name);

@@ -43,31 +43,32 @@ export function statementWriter(kysely: Kysely<Database>, sqlite: SqliteHandle |
   if (!sqlite || kysely.isTransaction) return viaKysely;
   const { database, prepare, begin, commit, rollback } = sqlite;
   const runNow = (statement: CompiledQuery): number => prepare(statement.sql).run(statement.parameters as unknown[]).changes;
+  // No closures made per write (tryNow(() => ...)): this is every pipeline update's path.
   return {
-    run: (statement) => (database.inTransaction ? viaKysely.run(statement) : tryNow(() => runNow(statement))),
+    run: (statement) => {
+      if (database.inTransaction) return viaKysely.run(statement);
+      try {
+        return Promise.resolve(runNow(statement));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    },
     runThen: (statement, then) => {
       if (database.inTransaction) return viaKysely.runThen(statement, then);
-      return tryNow(() => {
+      try {
         begin();
         try {
           const changed = runNow(statement);
           if (changed > 0) runNow(then());
           commit();
-          return changed;
+          return Promise.resolve(changed);
         } catch (error) {
           if (database.inTransaction) rollback();
           throw error;
         }
-      });
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
     },
   };
-}
-
-/** A synchronous write's result or error as a promise, as the Kysely path answers. */
-function tryNow<T>(write: () => T): Promise<T> {
-  try {
-    return Promise.resolve(write());
-  } catch (error) {
-    return Promise.reject(error as Error);
-  }
 }

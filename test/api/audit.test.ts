@@ -207,6 +207,8 @@ describe('audit log', () => {
       [{ name: { before: 'mine audited', after: 'mine, renamed' } }],
       'one event, for the update that happened',
     );
+    const [event] = await events(`?target_type=pipeline&target_id=${mine.json.id}&action=pipeline.update`);
+    assert.equal(event.at, renamed.json.updated_at, "the event's time is the update's");
   });
 
   test('filters, cursor pages and JSON lines export', async () => {

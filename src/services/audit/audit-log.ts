@@ -64,10 +64,10 @@ export class AuditLog {
 
   /**
    * The event's INSERT, for a change that writes it with itself in one transaction (the pipeline
-   * update: PipelinesRepository.update's `then`).
+   * update: PipelinesRepository.update's `then`); `at` is the change's own time when it has one.
    */
-  eventStatement(entry: AuditEntry): CompiledQuery {
-    return this.events.insertStatement(entry, nowIso());
+  eventStatement(entry: AuditEntry, at = nowIso()): CompiledQuery {
+    return this.events.insertStatement(entry, at);
   }
 
   /** Writes an event inside a transaction someone else opened (e.g. the run's own). */

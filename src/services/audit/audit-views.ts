@@ -41,38 +41,45 @@ export function pipelineAuditView(p: Pipeline): AuditView {
 export function pipelineAuditDiff(before: Pipeline, after: Pipeline): AuditDiff {
   const b: AuditView = {};
   const a: AuditView = {};
-  const field = <T>(key: string, x: T, y: T, shown: (v: T) => unknown = (v) => v) => {
-    if (sameValue(x, y)) return;
-    b[key] = shown(x);
-    a[key] = shown(y);
-  };
-  field('name', before.name, after.name);
-  field('description', before.description, after.description);
-  field('status', before.status, after.status);
-  field('repository_url', before.repository_url, after.repository_url, (u) => (u === null ? null : redactGitUrl(u)));
-  field('branch', before.branch, after.branch);
-  field('trigger_events', before.trigger_events, after.trigger_events);
-  field('secrets_for_forks', before.secrets_for_forks, after.secrets_for_forks);
-  field('auto_cancel', before.auto_cancel, after.auto_cancel);
-  field('badge_public', before.badge_public, after.badge_public);
-  field('forge_credential', before.forge_credential, after.forge_credential);
-  field('config_path', before.config_path ?? null, after.config_path ?? null);
-  field('repository_credential', before.repository_credential ?? null, after.repository_credential ?? null);
-  field('steps', before.steps, after.steps, redactStepRepositories);
-  field('inputs', before.inputs ?? [], after.inputs ?? []);
-  field('project_id', (before as { project_id?: number }).project_id ?? null, (after as { project_id?: number }).project_id ?? null);
-  const variable = (v: { value: string; secret: boolean }) => (v.secret ? new Redacted(v.value) : v.value);
+  changed(b, a, 'name', before.name, after.name);
+  changed(b, a, 'description', before.description, after.description);
+  changed(b, a, 'status', before.status, after.status);
+  changed(b, a, 'repository_url', before.repository_url, after.repository_url, shownUrl);
+  changed(b, a, 'branch', before.branch, after.branch);
+  changed(b, a, 'trigger_events', before.trigger_events, after.trigger_events);
+  changed(b, a, 'secrets_for_forks', before.secrets_for_forks, after.secrets_for_forks);
+  changed(b, a, 'auto_cancel', before.auto_cancel, after.auto_cancel);
+  changed(b, a, 'badge_public', before.badge_public, after.badge_public);
+  changed(b, a, 'forge_credential', before.forge_credential, after.forge_credential);
+  changed(b, a, 'config_path', before.config_path ?? null, after.config_path ?? null);
+  changed(b, a, 'repository_credential', before.repository_credential ?? null, after.repository_credential ?? null);
+  changed(b, a, 'steps', before.steps, after.steps, redactStepRepositories);
+  changed(b, a, 'inputs', before.inputs ?? [], after.inputs ?? []);
+  changed(b, a, 'project_id', (before as { project_id?: number }).project_id ?? null, (after as { project_id?: number }).project_id ?? null);
   for (const [name, v] of Object.entries(before.variables)) {
     const w = after.variables[name];
-    if (w === undefined) b[`variables.${name}`] = variable(v);
+    if (w === undefined) b[`variables.${name}`] = shownVariable(v);
     else if (v.secret !== w.secret || v.value !== w.value) {
-      b[`variables.${name}`] = variable(v);
-      a[`variables.${name}`] = variable(w);
+      b[`variables.${name}`] = shownVariable(v);
+      a[`variables.${name}`] = shownVariable(w);
     }
   }
-  for (const [name, w] of Object.entries(after.variables)) if (!Object.hasOwn(before.variables, name)) a[`variables.${name}`] = variable(w);
+  for (const [name, w] of Object.entries(after.variables)) if (!Object.hasOwn(before.variables, name)) a[`variables.${name}`] = shownVariable(w);
   return auditDiff(b, a);
 }
+
+// Module-level helpers rather than closures made on every call: every audited update runs this.
+
+/** Puts the field into both partial views when its stored values differ, as `shown` shows them. */
+function changed<T>(b: AuditView, a: AuditView, key: string, x: T, y: T, shown: (v: T) => unknown = asStored): void {
+  if (sameValue(x, y)) return;
+  b[key] = shown(x);
+  a[key] = shown(y);
+}
+
+const asStored = <T>(v: T): unknown => v;
+const shownUrl = (u: string | null): string | null => (u === null ? null : redactGitUrl(u));
+const shownVariable = (v: { value: string; secret: boolean }): unknown => (v.secret ? new Redacted(v.value) : v.value);
 
 export const pipelineTarget = (p: Pick<Pipeline, 'id' | 'name'>): AuditTarget => ({ type: 'pipeline', id: p.id, name: p.name });
 
