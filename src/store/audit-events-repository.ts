@@ -3,7 +3,7 @@
  * separate, operator-run concern). Pages are keyed by id (newest first), because the log only
  * grows and counting it for page numbers would cost more with every event.
  */
-import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Insertable, type Kysely } from 'kysely';
 import type { AuditEventRow, AuditEventsTable, Database } from './schema.js';
 import type { AuditDiff, AuditEntry } from '../domain/audit.js';
 
@@ -35,7 +35,7 @@ export interface AuditFilter {
   before?: number;
 }
 
-const toEvent = (row: AuditEventRow): AuditEvent => ({
+const toEvent = (row: Omit<AuditEventRow, 'indexed'>): AuditEvent => ({
   id: Number(row.id),
   at: row.at,
   actor: row.actor_username === null ? null : { id: row.actor_id, username: row.actor_username },
@@ -47,15 +47,41 @@ const toEvent = (row: AuditEventRow): AuditEvent => ({
   diff: row.diff === null ? null : (JSON.parse(row.diff) as AuditDiff),
 });
 
+/**
+ * SQLite's batched index upkeep (migration 026): events are written unindexed (`indexed = 0`), and
+ * the rows above `mark` (the newest id known indexed) are indexed together every INDEX_EVERY
+ * events and before a read that filters by target or project. Shared by a repository and its
+ * transaction-bound copies.
+ */
+interface BatchedIndexes {
+  /** The database outside any transaction: the catch-up runs as its own statement. */
+  root: Kysely<Database>;
+  /** Every row up to this id is indexed; null until read. */
+  mark: number | null;
+  /** Events written by this process since the last catch-up. */
+  pending: number;
+  /** The catch-up in flight, so concurrent callers wait for it instead of running another. */
+  running: Promise<void> | null;
+}
+
+/** How many events this process writes before it indexes them (one statement for all of them). */
+export const INDEX_EVERY = 128;
+
 export class AuditEventsRepository {
+  private readonly batched: BatchedIndexes | null;
+
   constructor(
     private readonly db: Kysely<Database>,
     /** The compiled insert, shared by this repository and its transaction-bound copies. */
     private readonly compiled: { text?: string } = {},
-  ) {}
+    /** SQLite: indexes kept up in batches (migration 026); PostgreSQL: by each insert. */
+    batched: boolean | BatchedIndexes = false,
+  ) {
+    this.batched = batched === true ? { root: db, mark: null, pending: 0, running: null } : batched || null;
+  }
 
   in(tx: Kysely<Database>): AuditEventsRepository {
-    return new AuditEventsRepository(tx, this.compiled);
+    return new AuditEventsRepository(tx, this.compiled, this.batched ?? false);
   }
 
   /**
@@ -69,9 +95,52 @@ export class AuditEventsRepository {
 
   /** The INSERT of one event, for a writer that runs it with the change (store/statement-writer.ts). */
   insertStatement(entry: AuditEntry, at: string): CompiledQuery {
-    const row = toRow(entry, at);
+    const row = this.rowOf(entry, at);
+    this.written(1);
     const text = (this.compiled.text ??= this.db.insertInto('audit_events').values(row).compile().sql);
     return CompiledQuery.raw(text, Object.values(row));
+  }
+
+  /** The row of an event: unindexed where indexes are kept up in batches. */
+  private rowOf(entry: AuditEntry, at: string): Insertable<AuditEventsTable> {
+    const row = toRow(entry, at);
+    if (this.batched) row.indexed = 0;
+    return row;
+  }
+
+  /** Counts events written; every INDEX_EVERY, indexes them after the current turn (their own statement, off the change's commit). */
+  private written(n: number): void {
+    const batched = this.batched;
+    if (!batched) return;
+    batched.pending += n;
+    if (batched.pending < INDEX_EVERY || batched.running) return;
+    batched.pending = 0;
+    setImmediate(() => void this.indexPending().catch(() => {}));
+  }
+
+  /**
+   * Indexes every event not yet indexed (SQLite; nothing to do on PostgreSQL): the rows above the
+   * mark, read by id, set to `indexed = 1` in one statement. A read that filters by target or
+   * project calls it first, so it sees every event committed before it.
+   */
+  indexPending(): Promise<void> {
+    const batched = this.batched;
+    if (!batched) return Promise.resolve();
+    if (batched.running) return batched.running;
+    const run = (async () => {
+      const db = batched.root;
+      // NOT INDEXED: newest first by the rowid, stopping at the first indexed row (the partial
+      // indexes hold the rowid too, and walking one of them would read every indexed event).
+      batched.mark ??=
+        (await sql<{ id: number }>`select id from audit_events not indexed where indexed = 1 order by id desc limit 1`.execute(db)).rows[0]?.id ?? 0;
+      const top = (await sql<{ id: number | null }>`select max(id) as id from audit_events`.execute(db)).rows[0]?.id ?? 0;
+      if (top > batched.mark) await sql`update audit_events set indexed = 1 where id > ${batched.mark} and id <= ${top} and indexed = 0`.execute(db);
+      batched.mark = Math.max(batched.mark, top);
+    })().finally(() => {
+      batched.running = null;
+    });
+    batched.running = run;
+    return run;
   }
 
   /** Several events in one statement (the runs the scheduler starts together). */
@@ -79,8 +148,9 @@ export class AuditEventsRepository {
     if (entries.length === 0) return;
     await this.db
       .insertInto('audit_events')
-      .values(entries.map((e) => toRow(e, at)))
+      .values(entries.map((e) => this.rowOf(e, at)))
       .execute();
+    this.written(entries.length);
   }
 
   /**
@@ -106,7 +176,13 @@ export class AuditEventsRepository {
 
   /** Up to `limit` events matching the filter, newest first. */
   async list(filter: AuditFilter, limit: number): Promise<AuditEvent[]> {
-    let q = this.db.selectFrom('audit_events').selectAll();
+    let q = this.db.selectFrom('audit_events').select(COLUMNS);
+    const byIndex = filter.targetType !== undefined || filter.targetId !== undefined || filter.projectId !== undefined || filter.projectIds !== undefined;
+    if (byIndex && this.batched) {
+      await this.indexPending();
+      // Written as a literal: SQLite uses a partial index only for a term it can match to the index's own.
+      q = q.where(sql<boolean>`indexed = 1`);
+    }
     if (filter.actorId !== undefined) q = q.where('actor_id', '=', filter.actorId);
     if (filter.actorUsername !== undefined) q = q.where('actor_username', '=', filter.actorUsername);
     if (filter.projectId !== undefined) q = q.where('project_id', '=', filter.projectId);
@@ -141,6 +217,22 @@ export class AuditEventsRepository {
     }
   }
 }
+
+/** The columns an event is read with (not `indexed`, the store's own bookkeeping). */
+const COLUMNS = [
+  'id',
+  'at',
+  'actor_id',
+  'actor_username',
+  'source_ip',
+  'user_agent',
+  'action',
+  'target_type',
+  'target_id',
+  'target_name',
+  'project_id',
+  'diff',
+] as const;
 
 function toRow(entry: AuditEntry, at: string): Insertable<AuditEventsTable> {
   return {

@@ -27,6 +27,7 @@ import { forkApprovals } from './migrations/022-fork-approvals.js';
 import { deleteAndMemberIndexes } from './migrations/023-delete-and-member-indexes.js';
 import { auditEventsRowid } from './migrations/024-audit-events-rowid.js';
 import { memberFilterIndexes } from './migrations/025-member-filter-indexes.js';
+import { auditEventsBatchedIndexes } from './migrations/026-audit-events-batched-indexes.js';
 
 /** Every migration by name; names sort in the order they run. */
 export function migrations(db: Db): Record<string, Migration> {
@@ -56,6 +57,7 @@ export function migrations(db: Db): Record<string, Migration> {
     '023-delete-and-member-indexes': deleteAndMemberIndexes(),
     '024-audit-events-rowid': auditEventsRowid(db.dialect),
     '025-member-filter-indexes': memberFilterIndexes(),
+    '026-audit-events-batched-indexes': auditEventsBatchedIndexes(db.dialect),
   };
 }
 

@@ -274,6 +274,8 @@ export interface AuditEventsTable {
   target_name: string | null;
   project_id: number | null;
   diff: string | null;
+  /** SQLite: 1 once the partial target and project indexes cover the row (migration 026); PostgreSQL: always 1. */
+  indexed: Generated<number>;
 }
 
 /** Counters kept by triggers (migration 014), e.g. `webhook_deliveries`. */

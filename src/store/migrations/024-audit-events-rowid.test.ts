@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { openDb } from '../db.js';
-import { migrateTo, migrateToLatest } from '../migrate.js';
+import { migrateTo } from '../migrate.js';
 import { AuditEventsRepository } from '../audit-events-repository.js';
 
 test('024-audit-events-rowid keeps every event and id, drops the sequence row, and numbers new events after the old', async () => {
@@ -36,7 +36,7 @@ test('024-audit-events-rowid keeps every event and id, drops the sequence row, a
     const seq = await sql<{ seq: number }>`select seq from sqlite_sequence where name = 'audit_events'`.execute(db.kysely);
     assert.equal(seq.rows[0]?.seq, 5);
 
-    await migrateToLatest(db);
+    await migrateTo(db, '024-audit-events-rowid');
     const after = await db.kysely.selectFrom('audit_events').selectAll().orderBy('id').execute();
     assert.deepEqual(after, before, 'every row, ids and fields as they were');
     const table = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = 'audit_events'`.execute(db.kysely);
