@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { apiServer, AUDITED_PIPELINE, openAuditBench, serviceWith, transactionOnlyAudit, UPDATE_BODY } from './audit-servers.js';
-import { ascending, median, percentile } from './stats.js';
+import { ascending, bootstrap, median, percentile } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,31 +55,6 @@ const processUs = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
 };
-
-/** A small deterministic generator for the bootstrap (mulberry32), so a run's interval is reproducible. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The 2.5th and 97.5th percentiles of `stat` over 2,000 resamples (with replacement) of the rounds. */
-function bootstrap(n: number, stat: (picks: number[]) => number, seed: number): [number, number] {
-  const next = random(seed);
-  const values: number[] = [];
-  const picks = new Array<number>(n);
-  for (let r = 0; r < 2000; r++) {
-    for (let i = 0; i < n; i++) picks[i] = Math.floor(next() * n);
-    values.push(stat(picks));
-  }
-  const s = ascending(values);
-  return [percentile(s, 2.5), percentile(s, 97.5)];
-}
 
 async function main() {
   const loadBefore = loadavg()[0]!;

@@ -14,7 +14,15 @@ const self = fileURLToPath(import.meta.url);
  * Modules in bench/ that benchmarks import (not benchmarks themselves), the soak (20 minutes: run
  * it on its own) and diagnostics that take a benchmark apart.
  */
-const NOT_BENCHMARKS = new Set(['bench-server.ts', 'stats.ts', 'load-options.ts', 'soak.ts', 'audit-profile.ts', 'audit-servers.ts']);
+const NOT_BENCHMARKS = new Set([
+  'bench-server.ts',
+  'stats.ts',
+  'load-options.ts',
+  'soak.ts',
+  'audit-profile.ts',
+  'audit-servers.ts',
+  'audit-process-server.ts',
+]);
 const scripts = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('_') && !NOT_BENCHMARKS.has(f) && join(here, f) !== self)
   .sort();
