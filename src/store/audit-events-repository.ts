@@ -73,7 +73,7 @@ export class AuditEventsRepository {
   constructor(
     private readonly db: Kysely<Database>,
     /** The compiled insert, shared by this repository and its transaction-bound copies. */
-    private readonly compiled: { text?: string } = {},
+    private readonly compiled: { insert?: Omit<CompiledQuery, 'parameters'> } = {},
     /** SQLite: indexes kept up in batches (migration 026); PostgreSQL: by each insert. */
     batched: boolean | BatchedIndexes = false,
   ) {
@@ -97,8 +97,10 @@ export class AuditEventsRepository {
   insertStatement(entry: AuditEntry, at: string): CompiledQuery {
     const row = this.rowOf(entry, at);
     this.written(1);
-    const text = (this.compiled.text ??= this.db.insertInto('audit_events').values(row).compile().sql);
-    return CompiledQuery.raw(text, Object.values(row));
+    const insert = (this.compiled.insert ??= CompiledQuery.raw(this.db.insertInto('audit_events').values(row).compile().sql));
+    // The same statement with this event's values; CompiledQuery.raw would build and freeze a new
+    // query node and id for every event (no plugin here reads them).
+    return { sql: insert.sql, query: insert.query, queryId: insert.queryId, parameters: Object.values(row) };
   }
 
   /** The row of an event: unindexed where indexes are kept up in batches. */
