@@ -123,7 +123,8 @@ export class AuditEventsRepository {
   /**
    * Indexes every event not yet indexed (SQLite; nothing to do on PostgreSQL): the rows above the
    * mark, read by id, set to `indexed = 1` in one statement. A read that filters by target or
-   * project calls it first, so it sees every event committed before it.
+   * project calls it first, so it sees every event committed before it began (or, when it joins a
+   * catch-up already running, before that one began: a few milliseconds at most).
    */
   indexPending(): Promise<void> {
     const batched = this.batched;
