@@ -6,26 +6,14 @@
  *
  *   node --import tsx bench/audit-process-server.ts with|without
  */
-import { apiServer, AUDITED_PIPELINE, openAuditBench, serviceWith, UPDATE_BODY } from './audit-servers.js';
+import { apiServer, openAuditBench, seedAuditedPipeline, serviceWith, UPDATE_BODY } from './audit-servers.js';
 
 const side = process.argv[2];
 if (side !== 'with' && side !== 'without') throw new Error('usage: audit-process-server.ts with|without');
 const { ctx, close } = await openAuditBench(`ansflow-audit-${side}-`);
 const server = await apiServer(ctx, side === 'with' ? ctx.pipelines : serviceWith(ctx, { audit: undefined }));
 const base = await server.listen({ host: '127.0.0.1', port: 0 });
-const login = await fetch(`${base}/api/auth/login/`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ username: 'admin', password: 'admin123' }),
-});
-const token = ((await login.json()) as { access: string }).access;
-const created = await fetch(`${base}/api/pipelines/`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-  body: JSON.stringify(AUDITED_PIPELINE),
-});
-if (created.status !== 201) throw new Error(`seed failed: ${created.status} ${await created.text()}`);
-const { id } = (await created.json()) as { id: number };
+const { token, id } = await seedAuditedPipeline(base);
 process.stdout.write(`${JSON.stringify({ url: `${base}/api/pipelines/${id}/`, token, body: UPDATE_BODY, pid: process.pid })}\n`);
 process.on('SIGTERM', () => {
   void server

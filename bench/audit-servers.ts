@@ -74,3 +74,20 @@ export const apiServer = (ctx: Context, pipelines: PipelinesService) =>
     { logger: ctx.logger, bodyLimit: 2 * 1024 * 1024, trustProxy: false },
     { ...(ctx as unknown as ApiDeps), pipelines, version: VERSION, gatewayUrl: '' },
   );
+
+/** Through a listening server at `base`: the admin's token and the pipeline the updates rewrite, created. */
+export async function seedAuditedPipeline(base: string): Promise<{ token: string; id: number }> {
+  const login = await fetch(`${base}/api/auth/login/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'admin123' }),
+  });
+  const token = ((await login.json()) as { access: string }).access;
+  const created = await fetch(`${base}/api/pipelines/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(AUDITED_PIPELINE),
+  });
+  if (created.status !== 201) throw new Error(`seed failed: ${created.status} ${await created.text()}`);
+  return { token, id: ((await created.json()) as { id: number }).id };
+}

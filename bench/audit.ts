@@ -27,7 +27,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { apiServer, AUDITED_PIPELINE, openAuditBench, serviceWith, transactionOnlyAudit, UPDATE_BODY } from './audit-servers.js';
+import { apiServer, openAuditBench, seedAuditedPipeline, serviceWith, transactionOnlyAudit, UPDATE_BODY } from './audit-servers.js';
 import { writeDocSection } from './bench-server.js';
 import { parseLoadOptions, type LoadOptions } from './load-options.js';
 import { ascending, median, percentile } from './stats.js';
@@ -108,19 +108,7 @@ async function main() {
   };
   const urls = { with: await servers.with.listen({ host: '127.0.0.1', port: 0 }), without: await servers.without.listen({ host: '127.0.0.1', port: 0 }) };
   try {
-    const login = await fetch(`${urls.with}/api/auth/login/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'admin', password: 'admin123' }),
-    });
-    const token = ((await login.json()) as { access: string }).access;
-    const created = await fetch(`${urls.with}/api/pipelines/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(AUDITED_PIPELINE),
-    });
-    if (created.status !== 201) throw new Error(`seed failed: ${created.status} ${await created.text()}`);
-    const id = ((await created.json()) as { id: number }).id;
+    const { token, id } = await seedAuditedPipeline(urls.with);
     const body = UPDATE_BODY;
 
     // Warm-up on both (JIT, statement cache), then alternating measured rounds.

@@ -134,7 +134,7 @@ export async function createContext(config: Config, logger: Logger): Promise<App
     credentials: new CredentialsRepository(db.kysely, secrets),
     projects: new ProjectsRepository(db.kysely),
     personalTokens: new PersonalTokensRepository(db.kysely),
-    auditEvents: new AuditEventsRepository(db.kysely, {}, db.dialect === 'sqlite'),
+    auditEvents: new AuditEventsRepository(db.kysely, { batchedIndexes: db.dialect === 'sqlite' }),
     commitStatuses: new CommitStatusesRepository(db.kysely),
     sso: new SsoRepository(db.kysely),
     outputs: new OutputsRepository(db.kysely),

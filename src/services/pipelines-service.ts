@@ -152,13 +152,13 @@ export class PipelinesService {
 
   /**
    * The update is one statement: with an audit log its event is written with it, in one
-   * transaction, only when the row was changed (PipelinesRepository.update's `then`).
+   * transaction, only when the row was changed (PipelinesRepository.update's `thenWrite`).
    */
   private async save(actor: Actor, current: Pipeline, fields: PipelineFields): Promise<Pipeline> {
     const audit = this.audit;
     const saved = await this.pipelines.update(current, fields, {
       ...(audit && {
-        then: (after: Pipeline) =>
+        thenWrite: (after: Pipeline) =>
           audit.eventStatement(entry(actor, 'pipeline.update', pipelineTarget(after), pipelineAuditDiff(current, after), after.project_id), after.updated_at),
       }),
     });

@@ -67,21 +67,28 @@ interface BatchedIndexes {
 /** How many events this process writes before it indexes them (one statement for all of them). */
 export const INDEX_EVERY = 128;
 
+/** What a repository shares with its transaction-bound copies. */
+interface Shared {
+  /** The compiled insert (its text carries the dialect's own placeholders). */
+  insert?: Omit<CompiledQuery, 'parameters'>;
+  /** SQLite: the batched index upkeep; null where each insert keeps the indexes (PostgreSQL). */
+  batched: BatchedIndexes | null;
+}
+
 export class AuditEventsRepository {
-  private readonly batched: BatchedIndexes | null;
+  private readonly shared: Shared;
 
   constructor(
     private readonly db: Kysely<Database>,
-    /** The compiled insert, shared by this repository and its transaction-bound copies. */
-    private readonly compiled: { insert?: Omit<CompiledQuery, 'parameters'> } = {},
-    /** SQLite: indexes kept up in batches (migration 026); PostgreSQL: by each insert. */
-    batched: boolean | BatchedIndexes = false,
+    /** `batchedIndexes`: SQLite, whose indexes migration 026 made partial. */
+    options: { batchedIndexes?: boolean } = {},
+    shared?: Shared,
   ) {
-    this.batched = batched === true ? { root: db, mark: null, pending: 0, running: null } : batched || null;
+    this.shared = shared ?? { batched: options.batchedIndexes ? { root: db, mark: null, pending: 0, running: null } : null };
   }
 
   in(tx: Kysely<Database>): AuditEventsRepository {
-    return new AuditEventsRepository(tx, this.compiled, this.batched ?? false);
+    return new AuditEventsRepository(tx, {}, this.shared);
   }
 
   /**
@@ -97,7 +104,7 @@ export class AuditEventsRepository {
   insertStatement(entry: AuditEntry, at: string): CompiledQuery {
     const row = this.rowOf(entry, at);
     this.written(1);
-    const insert = (this.compiled.insert ??= CompiledQuery.raw(this.db.insertInto('audit_events').values(row).compile().sql));
+    const insert = (this.shared.insert ??= CompiledQuery.raw(this.db.insertInto('audit_events').values(row).compile().sql));
     // The same statement with this event's values; CompiledQuery.raw would build and freeze a new
     // query node and id for every event (no plugin here reads them).
     return { sql: insert.sql, query: insert.query, queryId: insert.queryId, parameters: Object.values(row) };
@@ -106,13 +113,13 @@ export class AuditEventsRepository {
   /** The row of an event: unindexed where indexes are kept up in batches. */
   private rowOf(entry: AuditEntry, at: string): Insertable<AuditEventsTable> {
     const row = toRow(entry, at);
-    if (this.batched) row.indexed = 0;
+    if (this.shared.batched) row.indexed = 0;
     return row;
   }
 
   /** Counts events written; every INDEX_EVERY, indexes them after the current turn (their own statement, off the change's commit). */
   private written(n: number): void {
-    const batched = this.batched;
+    const batched = this.shared.batched;
     if (!batched) return;
     batched.pending += n;
     if (batched.pending < INDEX_EVERY || batched.running) return;
@@ -127,7 +134,7 @@ export class AuditEventsRepository {
    * catch-up already running, before that one began: a few milliseconds at most).
    */
   indexPending(): Promise<void> {
-    const batched = this.batched;
+    const batched = this.shared.batched;
     if (!batched) return Promise.resolve();
     if (batched.running) return batched.running;
     const run = (async () => {
@@ -181,7 +188,7 @@ export class AuditEventsRepository {
   async list(filter: AuditFilter, limit: number): Promise<AuditEvent[]> {
     let q = this.db.selectFrom('audit_events').select(COLUMNS);
     const byIndex = filter.targetType !== undefined || filter.targetId !== undefined || filter.projectId !== undefined || filter.projectIds !== undefined;
-    if (byIndex && this.batched) {
+    if (byIndex && this.shared.batched) {
       await this.indexPending();
       // Written as a literal: SQLite uses a partial index only for a term it can match to the index's own.
       q = q.where(sql<boolean>`indexed = 1`);

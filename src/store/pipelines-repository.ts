@@ -337,7 +337,7 @@ export class PipelinesRepository {
    *
    * One statement: the unique index on `name_key` decides a clash (a check before it would be a
    * second statement and still lose races), and the result is built from `current` and `fields`
-   * (`written`) instead of read back. An audited update passes its event as `then`: the update and
+   * (`written`) instead of read back. An audited update passes its event as `thenWrite`: the update and
    * the event are written in one transaction, on SQLite synchronously (store/statement-writer.ts).
    * `last_run` is the one `current` was read with.
    */
@@ -347,7 +347,7 @@ export class PipelinesRepository {
     options: {
       updatedAt?: string;
       /** A statement to write with the update, in its transaction, when the update changed the row (its audit event). */
-      then?: (after: Pipeline) => CompiledQuery;
+      thenWrite?: (after: Pipeline) => CompiledQuery;
     } = {},
   ): Promise<Pipeline | 'conflict' | null> {
     const projectId = fields.project_id ?? current.project_id;
@@ -358,9 +358,9 @@ export class PipelinesRepository {
       .where('id', '=', current.id)
       .compile();
     const after = written(current, fields, projectId, updatedAt);
-    const then = options.then;
+    const thenWrite = options.thenWrite;
     try {
-      const changed = then ? await this.writer.runThen(statement, () => then(after)) : await this.writer.run(statement);
+      const changed = thenWrite ? await this.writer.runThen(statement, () => thenWrite(after)) : await this.writer.run(statement);
       if (changed === 0) return null;
     } catch (error) {
       // On PostgreSQL this also aborts an enclosing transaction; its caller writes nothing more.

@@ -43,32 +43,21 @@ export function statementWriter(kysely: Kysely<Database>, sqlite: SqliteHandle |
   if (!sqlite || kysely.isTransaction) return viaKysely;
   const { database, prepare, begin, commit, rollback } = sqlite;
   const runNow = (statement: CompiledQuery): number => prepare(statement.sql).run(statement.parameters as unknown[]).changes;
-  // No closures made per write (tryNow(() => ...)): this is every pipeline update's path.
+  const bothNow = (statement: CompiledQuery, then: () => CompiledQuery): number => {
+    begin();
+    try {
+      const changed = runNow(statement);
+      if (changed > 0) runNow(then());
+      commit();
+      return changed;
+    } catch (error) {
+      if (database.inTransaction) rollback();
+      throw error;
+    }
+  };
+  // async: the body runs at once, to its end (there is no await in it), and a throw becomes a rejection.
   return {
-    run: (statement) => {
-      if (database.inTransaction) return viaKysely.run(statement);
-      try {
-        return Promise.resolve(runNow(statement));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
-    runThen: (statement, then) => {
-      if (database.inTransaction) return viaKysely.runThen(statement, then);
-      try {
-        begin();
-        try {
-          const changed = runNow(statement);
-          if (changed > 0) runNow(then());
-          commit();
-          return Promise.resolve(changed);
-        } catch (error) {
-          if (database.inTransaction) rollback();
-          throw error;
-        }
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
+    run: async (statement) => (database.inTransaction ? viaKysely.run(statement) : runNow(statement)),
+    runThen: async (statement, then) => (database.inTransaction ? viaKysely.runThen(statement, then) : bothNow(statement, then)),
   };
 }

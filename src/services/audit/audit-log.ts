@@ -64,7 +64,7 @@ export class AuditLog {
 
   /**
    * The event's INSERT, for a change that writes it with itself in one transaction (the pipeline
-   * update: PipelinesRepository.update's `then`); `at` is the change's own time when it has one.
+   * update: PipelinesRepository.update's `thenWrite`); `at` is the change's own time when it has one.
    */
   eventStatement(entry: AuditEntry, at = nowIso()): CompiledQuery {
     return this.events.insertStatement(entry, at);

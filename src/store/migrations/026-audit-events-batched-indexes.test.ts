@@ -59,7 +59,7 @@ test('026: stored events stay indexed; new events are written unindexed and inde
     for (const row of indexes.rows) assert.match(row.sql, /where indexed = 1$/i);
     assert.deepEqual(await throughIndexes(db.kysely), { target: 3, project: 3 });
 
-    const events = new AuditEventsRepository(db.kysely, {}, true);
+    const events = new AuditEventsRepository(db.kysely, { batchedIndexes: true });
     for (let i = 4; i <= 8; i++) await events.insert(event(i), `2026-01-0${i}T00:00:00.000Z`);
     assert.deepEqual(await throughIndexes(db.kysely), { target: 3, project: 3 }, 'the new events touched no index');
 
