@@ -130,6 +130,14 @@ export async function signIn(page: Page, baseUrl: string, path = '/pipelines'): 
   await page.waitForURL((url) => url.pathname === path.split('?')[0]);
 }
 
+/**
+ * The status badge of one run's page. Going from run to run (retry, re-run) keeps the same layout,
+ * so a bare badge selector can match the page being left; this one only matches the run asked for.
+ */
+export function runStatus(page: Page, runId: number, status: string) {
+  return page.locator(`[data-testid=run-page][data-run-id="${runId}"] [data-testid=run-status][data-status=${status}]`);
+}
+
 export const shell = (name: string, command: string, extra: Record<string, unknown> = {}) => ({ name, type: 'shell_command', config: { command }, ...extra });
 
 /** Small typed API helpers for seeding data. */

@@ -13,7 +13,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApi, type Harness } from '../support/api-harness.js';
-import { ensureWebBuild, launchBrowser, screenshotPath, seeder, shell, signIn, watchedPage, type Browser, type WatchedPage } from './browser-support.js';
+import {
+  ensureWebBuild,
+  launchBrowser,
+  runStatus,
+  screenshotPath,
+  seeder,
+  shell,
+  signIn,
+  watchedPage,
+  type Browser,
+  type WatchedPage,
+} from './browser-support.js';
 
 // page.evaluate callbacks run in the browser; the test project has no DOM lib
 declare const document: any;
@@ -150,7 +161,7 @@ describe('build outputs in the browser', () => {
     await page.locator('[data-testid=retry-failed]').click();
     await page.waitForURL((u) => u.pathname !== `/runs/${original.id}`);
     const retryId = Number(new URL(page.url()).pathname.split('/').pop());
-    await page.locator('[data-testid=run-status][data-status=success]').waitFor({ timeout: 30_000 });
+    await runStatus(page, retryId, 'success').waitFor({ timeout: 30_000 });
     const retry = await seed.getRun(retryId);
     assert.deepEqual(retry.retry_of, { run_id: original.id, number: original.number, from: 'failed' });
     assert.match((await page.locator('[data-testid=run-retry-of]').textContent()) ?? '', new RegExp(`Retry of #${original.number} from its failed steps`));
@@ -164,8 +175,10 @@ describe('build outputs in the browser', () => {
     // "Retry from this step" on the retry: a third run reusing build and test.
     await page.locator('[data-testid=retry-from-step][data-step-name=package]').click();
     await page.waitForURL((u) => u.pathname !== `/runs/${retryId}`);
-    await page.locator('[data-testid=run-status][data-status=success]').waitFor({ timeout: 30_000 });
-    const third = await seed.getRun(Number(new URL(page.url()).pathname.split('/').pop()));
+    const thirdId = Number(new URL(page.url()).pathname.split('/').pop());
+    // The retried run was a success too: wait for the third run's own page, not any success badge.
+    await runStatus(page, thirdId, 'success').waitFor({ timeout: 30_000 });
+    const third = await seed.getRun(thirdId);
     assert.deepEqual(third.retry_of, { run_id: retryId, number: retry.number, from: 'package' });
     assert.deepEqual(
       third.steps.map((s: { name: string; reused_from: number | null }) => [s.name, s.reused_from !== null]),
@@ -197,7 +210,7 @@ describe('build outputs in the browser', () => {
     const full = await seed.getRun(Number(new URL(page.url()).pathname.split('/').pop()));
     assert.equal(full.retry_of, null);
     assert.equal(full.number, failed.number + 1);
-    await page.locator('[data-testid=run-status][data-status=failed]').waitFor({ timeout: 30_000 });
+    await runStatus(page, full.id, 'failed').waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('[data-testid=run-retry-of]').count(), 0);
   });
 });

@@ -41,6 +41,12 @@ function rerunVariables(run: Run): Record<string, string> | undefined {
 
 export default function RunPage() {
   const { runId = '' } = useParams();
+  // Keyed by the run: going from one run to another (a retry, a re-run) starts a fresh view, so no
+  // render shows the previous run's status, steps or refused-retry banner under the new address.
+  return <RunView key={runId} runId={runId} />;
+}
+
+function RunView({ runId }: { runId: string }) {
   const { user } = useAuth();
   const toast = useToast();
   const navigate = useNavigate();
@@ -111,7 +117,7 @@ export default function RunPage() {
   const progress = final ? 100 : Math.max(0, Math.min(100, run.progress ?? 0));
 
   return (
-    <div className="page page-wide run-page">
+    <div className="page page-wide run-page" data-testid="run-page" data-run-id={run.id}>
       <div className="breadcrumbs">
         <Link to="/runs">Runs</Link>
         <span aria-hidden="true">/</span>
