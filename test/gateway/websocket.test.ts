@@ -189,14 +189,20 @@ describe('WebSocket keepalive', () => {
 describe('WebSocket backpressure', () => {
   let h: Harness;
   let admin: string;
-  // Small buffers, and pings rare enough that the stalled client is not dropped as dead.
+  // Buffers far smaller than the 7.5 MB the step prints, so the stalled client must lose chunks
+  // once the kernel's socket buffers are full (a paused reader's stay a few MB at most); yet wide
+  // enough that the reading client, which shares this process's event loop with the server, is
+  // not judged behind when a loaded machine delays its reads by a burst or two (with 16 KB it was,
+  // on CI). Pings rare enough that the stalled client is not dropped as dead.
   const { pipeline, trigger } = gatewaySuite(
-    { wsPingMs: 60_000, wsSoftBufferBytes: 16 * 1024, wsHardBufferBytes: 64 * 1024 },
+    { wsPingMs: 60_000, wsSoftBufferBytes: 256 * 1024, wsHardBufferBytes: 1024 * 1024 },
     (...started) => ([h, admin] = started),
   );
 
   test('a client that stops reading gets a resync hint instead of unbounded buffering; others get every byte', async () => {
-    const id = await pipeline('flood', ['sleep 0.3; for i in $(seq 1 8); do seq 1 150000; sleep 0.05; done; echo flood-end']);
+    // About 7.8 MB in 28 bursts of 280 KB a tenth of a second apart: more than a paused reader's
+    // kernel buffers hold, at a pace a reading client keeps up with even on a loaded machine.
+    const id = await pipeline('flood', ['sleep 0.3; for i in $(seq 1 28); do seq 100001 140000; sleep 0.1; done; echo flood-end']);
     const runId = await trigger(id);
     const fast = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
     const slow = await connectWs(wsUrl(h, `/ws/pipeline-runs/${runId}?token=${admin}`));
