@@ -25,11 +25,11 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchServer } from './bench-server.js';
+import { loadWithUniqueBodies } from './unique-bodies.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let MAIN = join(ROOT, 'dist', 'cli', 'main.js');
-const AUTOCANNON_PKG = join(ROOT, 'node_modules', 'autocannon');
-const AUTOCANNON = join(AUTOCANNON_PKG, 'autocannon.js');
+const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
 const SECTION = '## Management API (bench/api.ts)';
 const RESULTS_START = '<!-- bench/api.ts results: start (generated, do not edit) -->';
@@ -184,39 +184,23 @@ interface Row {
   result: AutocannonResult;
 }
 
-/**
- * The create scenario needs a different name per request. autocannon 8's `-I/--idReplacement`
- * cannot be used for that: it sends `Content-Length` as if each id were 33 characters long, but
- * its ids are shorter, so the server waits for bytes that never come and every request hangs
- * (mcollina/autocannon#539). Instead the separate load process runs autocannon's own API with a
- * `setupRequest` that writes a unique name into each body; the load loop is the same as the CLI's.
- */
-const UNIQUE_BODY_RUNNER = `
-const autocannon = require(process.argv[1]);
-const o = JSON.parse(process.argv[2]);
-const prefix = Date.now().toString(36) + '-' + process.pid.toString(36) + '-';
-let n = 0;
-const request = { method: o.method, headers: o.headers };
-request.setupRequest = (req) => ({ ...req, body: o.body.replaceAll('[<id>]', prefix + (n++)) });
-autocannon({ url: o.url, connections: o.connections, duration: o.duration, requests: [request] }, (error, result) => {
-  if (error) { console.error(error); process.exit(1); }
-  process.stdout.write(JSON.stringify(result) + '\\n');
-});
-`;
-
 function runAutocannon(url: string, scenario: Scenario, token: string, seconds: number, connections: number): Promise<AutocannonResult> {
   const headers: Record<string, string> = {};
   if (scenario.auth) headers.Authorization = `Bearer ${token}`;
   if (scenario.body !== undefined) headers['Content-Type'] = 'application/json';
-  let args: string[];
-  if (scenario.body !== undefined) {
-    const options = { url: url + scenario.path, connections, duration: seconds, method: scenario.method, headers, body: scenario.body };
-    args = ['-e', UNIQUE_BODY_RUNNER, AUTOCANNON_PKG, JSON.stringify(options)];
-  } else {
-    args = [AUTOCANNON, '--json', '-n', '-c', String(connections), '-d', String(seconds), '-m', scenario.method];
-    for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
-    args.push(url + scenario.path);
-  }
+  // The create scenario needs a different name per request.
+  if (scenario.body !== undefined)
+    return loadWithUniqueBodies<AutocannonResult>({
+      url: url + scenario.path,
+      connections,
+      duration: seconds,
+      method: scenario.method,
+      headers,
+      body: scenario.body,
+    });
+  const args = [AUTOCANNON, '--json', '-n', '-c', String(connections), '-d', String(seconds), '-m', scenario.method];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
+  args.push(url + scenario.path);
   return new Promise((done, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -21,19 +21,16 @@
  *
  *   node --import tsx bench/audit.ts [--rounds 3] [--duration 5] [--connections 10] [--no-doc]
  */
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import { apiServer, openAuditBench, seedAuditedPipeline, serviceWith, transactionOnlyAudit, UPDATE_BODY } from './audit-servers.js';
 import { writeDocSection } from './bench-server.js';
 import { parseLoadOptions, type LoadOptions } from './load-options.js';
 import { ascending, median, percentile } from './stats.js';
+import { loadWithUniqueBodies } from './unique-bodies.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const AUTOCANNON_PKG = join(ROOT, 'node_modules', 'autocannon');
 const TARGET_ADDED = 0.1;
 /** Injected: rounds in which each server takes a run of calls in turn (after a warm-up). */
 const INJECTED_BLOCKS = 16;
@@ -41,18 +38,6 @@ const INJECTED_CALLS = 100;
 const INJECTED_WARMUP = 300;
 /** Updates per side for the WAL count. */
 const WAL_UPDATES = 300;
-
-/** Each request's body gets its own description, so each update changes a field. */
-const RUNNER = `
-const autocannon = require(process.argv[1]);
-const o = JSON.parse(process.argv[2]);
-let n = 0;
-const request = { method: 'PUT', headers: o.headers, setupRequest: (req) => ({ ...req, body: o.body.replace('[<id>]', String(n++)) }) };
-autocannon({ url: o.url, connections: o.connections, duration: o.duration, requests: [request] }, (error, result) => {
-  if (error) { console.error(error); process.exit(1); }
-  process.stdout.write(JSON.stringify(result) + '\\n');
-});
-`;
 
 interface Result {
   /** This process's (the servers') CPU time per answered request, in microseconds. */
@@ -70,30 +55,16 @@ async function load(url: string, token: string, body: string, o: LoadOptions): P
   return { ...r, cpuUs: r.requests.total > 0 ? (used.user + used.system) / r.requests.total : 0 };
 }
 
-function cannon(url: string, token: string, body: string, o: LoadOptions): Promise<Omit<Result, 'cpuUs'>> {
-  const options = {
+/** Each request's body gets its own description ('[<id>]' replaced), so each update changes a field. */
+const cannon = (url: string, token: string, body: string, o: LoadOptions) =>
+  loadWithUniqueBodies<Omit<Result, 'cpuUs'>>({
     url,
+    method: 'PUT',
     connections: o.connections,
     duration: o.duration,
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
     body,
-  };
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, ['-e', RUNNER, AUTOCANNON_PKG, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('exit', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit code ${code}`);
-        done(JSON.parse(out.trim().split('\n').pop()!) as Omit<Result, 'cpuUs'>);
-      } catch (error) {
-        reject(new Error(`autocannon failed (${String(error)}):\n${err}`));
-      }
-    });
   });
-}
 
 async function main() {
   const o = parseLoadOptions(process.argv.slice(2), { rounds: 3, duration: 5, connections: 10 });
