@@ -52,6 +52,8 @@ test('a field is unchanged exactly when both sides write the same JSON (compared
       { b: 2, a: 1 },
     ], // JSON keeps key order: a change, as before
     [{ a: 1, b: undefined }, { a: 1 }],
+    [{ a: 1, b: 2 }, { a: 1 }], // a member more on one side
+    [{ a: 1 }, { a: 1, b: undefined, c: 3 }],
     [{ a: 1, f: () => 1 }, { a: 1 }],
     [
       [1, undefined],

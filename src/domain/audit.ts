@@ -69,6 +69,12 @@ export function auditDiff(before: AuditView | null, after: AuditView | null): Au
   return diff;
 }
 
+/** Whether a diff shows no change, without listing its members (every audited change asks). */
+export function isEmptyDiff(diff: AuditDiff): boolean {
+  for (const key in diff) if (Object.hasOwn(diff, key)) return false;
+  return true;
+}
+
 /**
  * Equal JSON (a secret by its real value). Every audited change compares each field of two views,
  * so no side is written out as JSON: the same value, or two different strings, booleans, nulls or
@@ -96,11 +102,19 @@ function sameJson(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!sameJson(inArray(a[i]), inArray(b[i]))) return false;
     return true;
   }
-  const aKeys = writtenKeys(a);
-  const bKeys = writtenKeys(b);
-  if (aKeys.length !== bKeys.length) return false;
-  for (let i = 0; i < aKeys.length; i++) if (aKeys[i] !== bKeys[i] || !sameJson(a[aKeys[i]!], b[bKeys[i]!])) return false;
-  return true;
+  // The members JSON writes, in order, side by side (those it leaves out skipped on either side).
+  const aKeys = Object.keys(a);
+  const bKeys = Object.keys(b);
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < aKeys.length && omitted(a[aKeys[i]!])) i++;
+    while (j < bKeys.length && omitted(b[bKeys[j]!])) j++;
+    if (i === aKeys.length || j === bKeys.length) return i === aKeys.length && j === bKeys.length;
+    if (aKeys[i] !== bKeys[j] || !sameJson(a[aKeys[i]!], b[bKeys[j]!])) return false;
+    i++;
+    j++;
+  }
 }
 
 const plainScalar = (v: unknown): boolean => v === null || v === undefined || typeof v === 'string' || typeof v === 'boolean';
@@ -116,6 +130,5 @@ function plainContainer(v: unknown): v is Record<string, unknown> {
 /** What JSON writes for a member it would leave out of an object: in an array, `null`. */
 const omitted = (v: unknown): boolean => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 const inArray = (v: unknown): unknown => (omitted(v) ? null : v);
-const writtenKeys = (o: Record<string, unknown>): string[] => Object.keys(o).filter((k) => !omitted(o[k]));
 
 const shown = (v: unknown): unknown => (v instanceof Redacted ? AUDIT_REDACTED : v === undefined ? null : v);

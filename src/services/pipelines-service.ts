@@ -7,7 +7,7 @@ import { conflict, notFound, validationError, type ErrorDetails } from '../domai
 import { SECRET_MASK, type PipelineStatus, type StepDefinition, type TriggerEventKind, type Variables } from '../domain/pipeline.js';
 import type { Actor } from '../domain/permissions.js';
 import type { ProjectAccess } from './projects/project-access.js';
-import { auditDiff } from '../domain/audit.js';
+import { auditDiff, isEmptyDiff } from '../domain/audit.js';
 import { entry, type AuditLog, type RecordEvent } from './audit/audit-log.js';
 import { pipelineAuditDiff, pipelineAuditView, pipelineTarget } from './audit/audit-views.js';
 import { branchNameProblem, gitUrlCredentialProblem, gitUrlProblem, type GitUrlPolicy } from '../domain/git-url.js';
@@ -152,16 +152,26 @@ export class PipelinesService {
 
   /**
    * The update is one statement: with an audit log its event is written with it, in one
-   * transaction, only when the row was changed (PipelinesRepository.update's `thenWrite`).
+   * transaction, only when the row was changed (PipelinesRepository.update's `thenWrite`). A save
+   * that changes no audited field (the same pipeline sent back) writes no event: the log records
+   * changes, as AWX's activity stream skips an update without changes.
    */
   private async save(actor: Actor, current: Pipeline, fields: PipelineFields): Promise<Pipeline> {
     const audit = this.audit;
-    const saved = await this.pipelines.update(current, fields, {
-      ...(audit && {
-        thenWrite: (after: Pipeline) =>
-          audit.eventStatement(entry(actor, 'pipeline.update', pipelineTarget(after), pipelineAuditDiff(current, after), after.project_id), after.updated_at),
-      }),
-    });
+    const saved = await this.pipelines.update(
+      current,
+      fields,
+      audit
+        ? {
+            thenWrite: (after: Pipeline) => {
+              const diff = pipelineAuditDiff(current, after);
+              return isEmptyDiff(diff)
+                ? null
+                : audit.eventStatement(entry(actor, 'pipeline.update', pipelineTarget(after), diff, after.project_id), after.updated_at);
+            },
+          }
+        : {},
+    );
     if (saved === 'conflict') throw duplicateName(fields.name);
     if (!saved) throw notFound('Pipeline');
     return saved;

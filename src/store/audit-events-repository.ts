@@ -5,7 +5,7 @@
  */
 import { CompiledQuery, sql, type Insertable, type Kysely } from 'kysely';
 import type { AuditEventRow, AuditEventsTable, Database } from './schema.js';
-import type { AuditDiff, AuditEntry } from '../domain/audit.js';
+import { isEmptyDiff, type AuditDiff, type AuditEntry } from '../domain/audit.js';
 
 export interface AuditEvent {
   id: number;
@@ -256,6 +256,6 @@ function toRow(entry: AuditEntry, at: string): Insertable<AuditEventsTable> {
     target_id: entry.target.id === null ? null : String(entry.target.id),
     target_name: entry.target.name,
     project_id: entry.projectId ?? null,
-    diff: entry.diff && Object.keys(entry.diff).length > 0 ? JSON.stringify(entry.diff) : null,
+    diff: entry.diff && !isEmptyDiff(entry.diff) ? JSON.stringify(entry.diff) : null,
   };
 }

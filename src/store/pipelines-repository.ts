@@ -346,8 +346,8 @@ export class PipelinesRepository {
     fields: PipelineFields,
     options: {
       updatedAt?: string;
-      /** A statement to write with the update, in its transaction, when the update changed the row (its audit event). */
-      thenWrite?: (after: Pipeline) => CompiledQuery;
+      /** A statement to write with the update, in its transaction, when the update changed the row (its audit event); null for none. */
+      thenWrite?: (after: Pipeline) => CompiledQuery | null;
     } = {},
   ): Promise<Pipeline | 'conflict' | null> {
     const projectId = fields.project_id ?? current.project_id;

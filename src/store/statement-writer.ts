@@ -21,10 +21,11 @@ export interface StatementWriter {
   /** Runs `statement`; answers how many rows it changed. */
   run(statement: CompiledQuery): Promise<number>;
   /**
-   * Runs `statement` and, if it changed a row, `then()`'s statement, in one transaction; answers
-   * how many rows `statement` changed. An error in either (a unique violation) writes neither.
+   * Runs `statement` and, if it changed a row, `then()`'s statement (none when it answers null), in
+   * one transaction; answers how many rows `statement` changed. An error in either (a unique
+   * violation) writes neither.
    */
-  runThen(statement: CompiledQuery, then: () => CompiledQuery): Promise<number>;
+  runThen(statement: CompiledQuery, then: () => CompiledQuery | null): Promise<number>;
 }
 
 export function statementWriter(kysely: Kysely<Database>, sqlite: SqliteHandle | null): StatementWriter {
@@ -33,7 +34,8 @@ export function statementWriter(kysely: Kysely<Database>, sqlite: SqliteHandle |
     runThen: (statement, then) => {
       const both = async (db: Kysely<Database>) => {
         const changed = Number((await db.executeQuery(statement)).numAffectedRows ?? 0);
-        if (changed > 0) await db.executeQuery(then());
+        const next = changed > 0 ? then() : null;
+        if (next) await db.executeQuery(next);
         return changed;
       };
       // Inside a transaction already (a repository bound to one): its statements, in it.
@@ -43,11 +45,12 @@ export function statementWriter(kysely: Kysely<Database>, sqlite: SqliteHandle |
   if (!sqlite || kysely.isTransaction) return viaKysely;
   const { database, prepare, begin, commit, rollback } = sqlite;
   const runNow = (statement: CompiledQuery): number => prepare(statement.sql).run(statement.parameters as unknown[]).changes;
-  const bothNow = (statement: CompiledQuery, then: () => CompiledQuery): number => {
+  const bothNow = (statement: CompiledQuery, then: () => CompiledQuery | null): number => {
     begin();
     try {
       const changed = runNow(statement);
-      if (changed > 0) runNow(then());
+      const next = changed > 0 ? then() : null;
+      if (next) runNow(next);
       commit();
       return changed;
     } catch (error) {

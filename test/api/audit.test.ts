@@ -209,6 +209,18 @@ describe('audit log', () => {
     );
     const [event] = await events(`?target_type=pipeline&target_id=${mine.json.id}&action=pipeline.update`);
     assert.equal(event.at, renamed.json.updated_at, "the event's time is the update's");
+
+    // The pipeline sent back as read (its secret masked) changes no audited field: no event.
+    const read = await h.request('GET', `/api/pipelines/${mine.json.id}/`, { token: admin });
+    const again = await h.request('PUT', `/api/pipelines/${mine.json.id}/`, { token: admin, body: { name: read.json.name, steps: read.json.steps } });
+    assert.equal(again.status, 200, again.text);
+    const touched = await h.request('PATCH', `/api/pipelines/${mine.json.id}/`, { token: admin, body: { description: read.json.description } });
+    assert.equal(touched.status, 200, touched.text);
+    assert.equal(
+      (await events(`?target_type=pipeline&target_id=${mine.json.id}&action=pipeline.update`)).length,
+      1,
+      'saves that change nothing write no event',
+    );
   });
 
   test('filters, cursor pages and JSON lines export', async () => {

@@ -120,5 +120,7 @@ export const auditActor = (actor: Pick<Actor, 'id' | 'username'> | null | undefi
 
 /** An entry for `actor` doing `action` on `target` (the origin comes with the actor). */
 export function entry(actor: Actor | null | undefined, action: string, target: AuditTarget, diff?: AuditDiff | null, projectId?: number | null): AuditEntry {
-  return { action, actor: auditActor(actor), origin: actor?.origin ?? null, target, diff: diff ?? null, ...(projectId !== undefined ? { projectId } : {}) };
+  const made: AuditEntry = { action, actor: auditActor(actor), origin: actor?.origin ?? null, target, diff: diff ?? null };
+  if (projectId !== undefined) made.projectId = projectId;
+  return made;
 }

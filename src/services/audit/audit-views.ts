@@ -3,7 +3,7 @@
  * masked, credentials in repository URLs removed, no credential value, no password or token hash),
  * with secrets wrapped in `Redacted` so that a changed secret still shows as changed.
  */
-import { auditDiff, Redacted, sameValue, type AuditDiff, type AuditTarget, type AuditView } from '../../domain/audit.js';
+import { AUDIT_REDACTED, Redacted, sameValue, type AuditDiff, type AuditTarget, type AuditView } from '../../domain/audit.js';
 import { redactGitUrl, redactStepRepositories } from '../../domain/git-url.js';
 import type { Pipeline } from '../../store/pipelines-repository.js';
 import type { Credential } from '../../store/credentials-repository.js';
@@ -32,54 +32,74 @@ export function pipelineAuditView(p: Pipeline): AuditView {
 }
 
 /**
- * `auditDiff(pipelineAuditView(before), pipelineAuditView(after))`, without building both whole
- * views: a field enters the two (partial) views only where the stored values differ, since equal
- * stored values give equal shown values (each redaction is a function of its value). An update
- * changes one or two of a pipeline's ~17 fields, and every audited update built and walked both
- * whole views. A unit test holds the two equal.
+ * `auditDiff(pipelineAuditView(before), pipelineAuditView(after))`, built in one pass: a field is
+ * shown only where its stored values differ (equal stored values give equal shown values, each
+ * redaction being a function of its value), and the diff's members are written in the order
+ * auditDiff sorts them (the fields' names are fixed, so their order is written out below; every
+ * `variables.<name>` sorts after them). An update changes one or two of a pipeline's ~17 fields,
+ * and building both views, then walking them again, cost the audited update more than the
+ * event's row (issue 16). A unit test holds the two equal, as objects and as written.
  */
 export function pipelineAuditDiff(before: Pipeline, after: Pipeline): AuditDiff {
-  const b: AuditView = {};
-  const a: AuditView = {};
-  changed(b, a, 'name', before.name, after.name);
-  changed(b, a, 'description', before.description, after.description);
-  changed(b, a, 'status', before.status, after.status);
-  changed(b, a, 'repository_url', before.repository_url, after.repository_url, shownUrl);
-  changed(b, a, 'branch', before.branch, after.branch);
-  changed(b, a, 'trigger_events', before.trigger_events, after.trigger_events);
-  changed(b, a, 'secrets_for_forks', before.secrets_for_forks, after.secrets_for_forks);
-  changed(b, a, 'auto_cancel', before.auto_cancel, after.auto_cancel);
-  changed(b, a, 'badge_public', before.badge_public, after.badge_public);
-  changed(b, a, 'forge_credential', before.forge_credential, after.forge_credential);
-  changed(b, a, 'config_path', before.config_path ?? null, after.config_path ?? null);
-  changed(b, a, 'repository_credential', before.repository_credential ?? null, after.repository_credential ?? null);
-  changed(b, a, 'steps', before.steps, after.steps, redactStepRepositories);
-  changed(b, a, 'inputs', before.inputs ?? [], after.inputs ?? []);
-  changed(b, a, 'project_id', (before as { project_id?: number }).project_id ?? null, (after as { project_id?: number }).project_id ?? null);
-  for (const [name, v] of Object.entries(before.variables)) {
+  const diff: AuditDiff = {};
+  field(diff, 'auto_cancel', before.auto_cancel, after.auto_cancel);
+  field(diff, 'badge_public', before.badge_public, after.badge_public);
+  field(diff, 'branch', before.branch, after.branch);
+  field(diff, 'config_path', before.config_path ?? null, after.config_path ?? null);
+  field(diff, 'description', before.description, after.description);
+  field(diff, 'forge_credential', before.forge_credential, after.forge_credential);
+  field(diff, 'inputs', before.inputs ?? [], after.inputs ?? []);
+  field(diff, 'name', before.name, after.name);
+  field(diff, 'project_id', (before as { project_id?: number }).project_id ?? null, (after as { project_id?: number }).project_id ?? null);
+  field(diff, 'repository_credential', before.repository_credential ?? null, after.repository_credential ?? null);
+  field(diff, 'repository_url', before.repository_url, after.repository_url, shownUrl);
+  field(diff, 'secrets_for_forks', before.secrets_for_forks, after.secrets_for_forks);
+  field(diff, 'status', before.status, after.status);
+  field(diff, 'steps', before.steps, after.steps, redactStepRepositories);
+  field(diff, 'trigger_events', before.trigger_events, after.trigger_events);
+  const names = changedVariables(before.variables, after.variables);
+  if (names === null) return diff;
+  for (const name of names.sort()) {
+    const v = before.variables[name];
     const w = after.variables[name];
-    if (w === undefined) b[`variables.${name}`] = shownVariable(v);
-    else if (v.secret !== w.secret || v.value !== w.value) {
-      b[`variables.${name}`] = shownVariable(v);
-      a[`variables.${name}`] = shownVariable(w);
-    }
+    diff[`variables.${name}`] =
+      v === undefined ? { after: shownVariable(w!) } : w === undefined ? { before: shownVariable(v) } : { before: shownVariable(v), after: shownVariable(w) };
   }
-  for (const [name, w] of Object.entries(after.variables)) if (!Object.hasOwn(before.variables, name)) a[`variables.${name}`] = shownVariable(w);
-  return auditDiff(b, a);
+  return diff;
 }
 
 // Module-level helpers rather than closures made on every call: every audited update runs this.
 
-/** Puts the field into both partial views when its stored values differ, as `shown` shows them. */
-function changed<T>(b: AuditView, a: AuditView, key: string, x: T, y: T, shown: (v: T) => unknown = asStored): void {
+/** Adds the field to the diff when its stored values differ and, where shown redacted, the shown ones too. */
+function field<T>(diff: AuditDiff, key: string, x: T, y: T, shown?: (v: T) => unknown): void {
   if (sameValue(x, y)) return;
-  b[key] = shown(x);
-  a[key] = shown(y);
+  if (shown === undefined) {
+    diff[key] = { before: x === undefined ? null : x, after: y === undefined ? null : y };
+    return;
+  }
+  const before = shown(x);
+  const after = shown(y);
+  // Values that differ only in what redaction removes (a password in a URL) show alike: no change shown.
+  if (!sameValue(before, after)) diff[key] = { before, after };
 }
 
-const asStored = <T>(v: T): unknown => v;
+type Variables = Pipeline['variables'];
+
+/** The names of the variables added, removed or changed (value or secrecy); null when none. */
+function changedVariables(before: Variables, after: Variables): string[] | null {
+  let names: string[] | null = null;
+  for (const name in before) {
+    const v = before[name]!;
+    const w = after[name];
+    if (w === undefined || v.secret !== w.secret || v.value !== w.value) (names ??= []).push(name);
+  }
+  for (const name in after) if (!Object.hasOwn(before, name)) (names ??= []).push(name);
+  return names;
+}
+
 const shownUrl = (u: string | null): string | null => (u === null ? null : redactGitUrl(u));
-const shownVariable = (v: { value: string; secret: boolean }): unknown => (v.secret ? new Redacted(v.value) : v.value);
+/** A secret's value never shows: written as `******` (what `Redacted` writes). */
+const shownVariable = (v: { value: string; secret: boolean }): unknown => (v.secret ? AUDIT_REDACTED : v.value);
 
 export const pipelineTarget = (p: Pick<Pipeline, 'id' | 'name'>): AuditTarget => ({ type: 'pipeline', id: p.id, name: p.name });
 
