@@ -149,9 +149,11 @@ export class PipelinesRepository {
   }
 
   private full(row: JoinedRow): Pipeline {
+    const steps = JSON.parse(row.steps) as StepDefinition[];
+    storedSteps.set(steps, row.steps);
     return {
       ...this.summary(row),
-      steps: JSON.parse(row.steps) as StepDefinition[],
+      steps,
       inputs: JSON.parse(row.inputs) as InputDeclaration[],
       variables: this.openVariables(row.variables),
     };
@@ -352,12 +354,16 @@ export class PipelinesRepository {
   ): Promise<Pipeline | 'conflict' | null> {
     const projectId = fields.project_id ?? current.project_id;
     const updatedAt = options.updatedAt ?? nowIso();
+    const columns = this.columns(fields, projectId);
     const statement = this.db
       .updateTable('pipelines')
-      .set({ ...this.columns(fields, projectId), updated_at: updatedAt })
+      .set({ ...columns, updated_at: updatedAt })
       .where('id', '=', current.id)
       .compile();
-    const after = written(current, fields, projectId, updatedAt);
+    // Steps written as they were read: the pipeline as written keeps the array read (the audit
+    // diff then finds the steps unchanged by identity instead of walking both lists).
+    const steps = storedSteps.get(current.steps) === columns.steps ? current.steps : fields.steps;
+    const after = written(current, fields, projectId, updatedAt, steps);
     const thenWrite = options.thenWrite;
     try {
       const changed = thenWrite ? await this.writer.runThen(statement, () => thenWrite(after)) : await this.writer.run(statement);
@@ -400,11 +406,18 @@ export class PipelinesRepository {
 }
 
 /**
+ * The stored JSON text of each steps list read from a row (keyed by the parsed array, so it goes
+ * with it): `update` compares it with the text it writes, and an unchanged list keeps the array
+ * read. Every audited update compared the two lists member by member.
+ */
+const storedSteps = new WeakMap<StepDefinition[], string>();
+
+/**
  * What `findById` reads back after `update` wrote `fields` over `current`: every column `columns`
  * writes, mapped as `full` maps it, and the rest (creator, creation, last run) from `current`.
  * A test holds the two equal on both databases.
  */
-function written(current: Pipeline, fields: PipelineFields, projectId: number, updatedAt: string): Pipeline {
+function written(current: Pipeline, fields: PipelineFields, projectId: number, updatedAt: string, steps: StepDefinition[]): Pipeline {
   return {
     id: current.id,
     project_id: projectId,
@@ -425,7 +438,7 @@ function written(current: Pipeline, fields: PipelineFields, projectId: number, u
     created_at: current.created_at,
     updated_at: updatedAt,
     last_run: current.last_run,
-    steps: fields.steps,
+    steps,
     inputs: fields.inputs ?? [],
     variables: fields.variables,
   };

@@ -167,6 +167,19 @@ for (const backend of ['sqlite', 'postgres'] as const) {
         assert.deepEqual(result, await pipelines.findById(created.id), f.name);
         before = result;
       }
+
+      // Steps written as read keep the array read (the audit diff compares them by identity).
+      assert.ok(await pipelines.update((await pipelines.findById(created.id))!, cases[1]!));
+      const read = (await pipelines.findById(created.id))!;
+      const sameSteps = await pipelines.update(read, { ...cases[1]!, steps: JSON.parse(JSON.stringify(cases[1]!.steps)) as PipelineFields['steps'] });
+      assert.ok(sameSteps && sameSteps !== 'conflict');
+      assert.equal(sameSteps.steps, read.steps, 'unchanged steps: the array read');
+      const reread = (await pipelines.findById(created.id))!;
+      const newSteps = [{ name: 'three', type: 'shell_command', config: { command: 'true' } }] as PipelineFields['steps'];
+      const changed = await pipelines.update(reread, { ...cases[1]!, steps: newSteps });
+      assert.ok(changed && changed !== 'conflict');
+      assert.equal(changed.steps, newSteps, 'changed steps: the ones written');
+      assert.deepEqual(changed, await pipelines.findById(created.id));
     });
 
     test("pipelines: a member's list and count cover their projects only, with or without a project filter", async (t) => {
