@@ -42,19 +42,19 @@ export function pipelineAuditView(p: Pipeline): AuditView {
  */
 export function pipelineAuditDiff(before: Pipeline, after: Pipeline): AuditDiff {
   const diff: AuditDiff = {};
-  field(diff, 'auto_cancel', before.auto_cancel, after.auto_cancel);
-  field(diff, 'badge_public', before.badge_public, after.badge_public);
-  field(diff, 'branch', before.branch, after.branch);
-  field(diff, 'config_path', before.config_path ?? null, after.config_path ?? null);
-  field(diff, 'description', before.description, after.description);
-  field(diff, 'forge_credential', before.forge_credential, after.forge_credential);
+  scalar(diff, 'auto_cancel', before.auto_cancel, after.auto_cancel);
+  scalar(diff, 'badge_public', before.badge_public, after.badge_public);
+  scalar(diff, 'branch', before.branch, after.branch);
+  scalar(diff, 'config_path', before.config_path ?? null, after.config_path ?? null);
+  scalar(diff, 'description', before.description, after.description);
+  scalar(diff, 'forge_credential', before.forge_credential, after.forge_credential);
   field(diff, 'inputs', before.inputs ?? [], after.inputs ?? []);
-  field(diff, 'name', before.name, after.name);
-  field(diff, 'project_id', (before as { project_id?: number }).project_id ?? null, (after as { project_id?: number }).project_id ?? null);
-  field(diff, 'repository_credential', before.repository_credential ?? null, after.repository_credential ?? null);
-  field(diff, 'repository_url', before.repository_url, after.repository_url, shownUrl);
-  field(diff, 'secrets_for_forks', before.secrets_for_forks, after.secrets_for_forks);
-  field(diff, 'status', before.status, after.status);
+  scalar(diff, 'name', before.name, after.name);
+  scalar(diff, 'project_id', (before as { project_id?: number }).project_id ?? null, (after as { project_id?: number }).project_id ?? null);
+  scalar(diff, 'repository_credential', before.repository_credential ?? null, after.repository_credential ?? null);
+  if (before.repository_url !== after.repository_url) field(diff, 'repository_url', before.repository_url, after.repository_url, shownUrl);
+  scalar(diff, 'secrets_for_forks', before.secrets_for_forks, after.secrets_for_forks);
+  scalar(diff, 'status', before.status, after.status);
   field(diff, 'steps', before.steps, after.steps, redactStepRepositories);
   field(diff, 'trigger_events', before.trigger_events, after.trigger_events);
   const names = changedVariables(before.variables, after.variables);
@@ -69,6 +69,14 @@ export function pipelineAuditDiff(before: Pipeline, after: Pipeline): AuditDiff 
 }
 
 // Module-level helpers rather than closures made on every call: every audited update runs this.
+
+/**
+ * A field held as a string, boolean, integer or null: equal JSON is equality. Compared in line
+ * rather than through `sameValue`, which one call site fed every type to.
+ */
+function scalar(diff: AuditDiff, key: string, x: string | number | boolean | null, y: string | number | boolean | null): void {
+  if (x !== y) diff[key] = { before: x, after: y };
+}
 
 /** Adds the field to the diff when its stored values differ and, where shown redacted, the shown ones too. */
 function field<T>(diff: AuditDiff, key: string, x: T, y: T, shown?: (v: T) => unknown): void {
