@@ -12,9 +12,9 @@
  * autocannon runs on the servers' core by default. On another core (`--client-core other`, how
  * this bench ran before 2026-12-02 17:40) the server's answer wakes autocannon across cores: over
  * loopback the receiver's wake-up runs in the sending server's system call, and on this VM an idle
- * core is woken by an interprocessor interrupt that costs the server 20–30 µs, more often the more
- * often autocannon waits, i.e. the slower the server (perf: `_raw_spin_unlock_irqrestore` under
- * the answer's `writev`, +11 µs per update for the audited side). That cost belongs to neither
+ * core is woken by an interprocessor interrupt, paid more often the more often autocannon waits,
+ * i.e. the slower the server (perf: `_raw_spin_unlock_irqrestore` under the answer's `writev`,
+ * 21 µs per update unaudited, 32 µs audited). That cost belongs to neither
  * side's work and is not paid where clients are on other machines. V8 compiles each process its
  * own way, so sides measured in one pair of processes carry that pair's offset: `--pairs` starts
  * fresh processes that many times and splits the rounds among them. Reported: medians per side,
