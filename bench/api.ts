@@ -19,13 +19,13 @@
  * Exits non-zero only when something broke (non-2xx responses, connection errors, a failed
  * start or seed), never because a target was missed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBenchServer } from './bench-server.js';
-import { loadWithUniqueBodies } from './unique-bodies.js';
+import { lastJsonLine, loadWithUniqueBodies } from './unique-bodies.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 let MAIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -201,23 +201,7 @@ function runAutocannon(url: string, scenario: Scenario, token: string, seconds: 
   const args = [AUTOCANNON, '--json', '-n', '-c', String(connections), '-d', String(seconds), '-m', scenario.method];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}=${value}`);
   args.push(url + scenario.path);
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        if (code !== 0) throw new Error(`exit code ${code}`);
-        done(JSON.parse(line) as AutocannonResult);
-      } catch (error) {
-        reject(new Error(`autocannon failed for ${scenario.key} (${String(error)}):\n${err}\n${out}`));
-      }
-    });
-  });
+  return lastJsonLine<AutocannonResult>(process.execPath, args, `autocannon for ${scenario.key}`);
 }
 
 // ---------------------------------------------------------------------------------------------

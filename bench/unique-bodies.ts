@@ -44,8 +44,16 @@ export interface UniqueBodyLoad {
 export function loadWithUniqueBodies<Result = unknown>(load: UniqueBodyLoad): Promise<Result> {
   const { under = [], ...options } = load;
   const [command, ...args] = [...under, process.execPath, '-e', RUNNER, AUTOCANNON_PKG, JSON.stringify(options)];
+  return lastJsonLine<Result>(command!, args, 'autocannon');
+}
+
+/**
+ * Runs a load process (autocannon's CLI with `--json`, or the runner above) to its end; answers
+ * the JSON of the last line it printed, or rejects with what it printed, naming `what`.
+ */
+export function lastJsonLine<Result>(command: string, args: string[], what: string): Promise<Result> {
   return new Promise((done, reject) => {
-    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -56,7 +64,7 @@ export function loadWithUniqueBodies<Result = unknown>(load: UniqueBodyLoad): Pr
         if (code !== 0) throw new Error(`exit code ${code}`);
         done(JSON.parse(out.trim().split('\n').pop() ?? '') as Result);
       } catch (error) {
-        reject(new Error(`autocannon failed (${String(error)}):\n${err}\n${out}`));
+        reject(new Error(`${what} failed (${String(error)}):\n${err}\n${out}`));
       }
     });
   });
